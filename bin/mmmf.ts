@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Entry point: parse argv, call one command, map errors to exit codes. Nothing else lives here.
+// Heavy modules (mysql2, listr2, jiti) are imported by the commands, so `mmmf --help` stays fast.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT, MmmfError, exitCodeFor } from '../src/errors.js';
+
+const EPILOG = `Exit codes: 0 done · 1 failed while executing (the summary says where each host was left) · 2 usage or config error · 3 refused as unsafe, nothing changed.
+Docs: README.md`;
+
+function report(err: unknown): number {
+  const code = exitCodeFor(err);
+  if (err instanceof MmmfError) {
+    process.stderr.write(`mmmf: ${err.message}\n`);
+    for (const p of err.problems) process.stderr.write(`  - ${p}\n`);
+  } else {
+    process.stderr.write(`mmmf: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  return code;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const run = async (fn: () => Promise<number>) => {
+    try {
+      code = await fn();
+    } catch (err) {
+      code = report(err);
+    }
+  };
+  const parser = yargs(argv)
+    .scriptName('mmmf')
+    .usage('$0 --cfg FILE --failover-to NAME [--dry-run] [--json]\n$0 status --cfg FILE [--json]')
+    .option('cfg', { type: 'string', describe: 'topology config (mmmf.config.ts, .js, .mjs or .json)', global: true })
+    .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
+    .command(
+      'status',
+      'show every host: role, source, threads, positions, lag, read_only, errors (changes nothing)',
+      (y) => y.demandOption('cfg'),
+      async (a) => run(async () => (await import('../src/commands/status.js')).statusCommand({ cfg: a.cfg!, json: !!a.json })),
+    )
+    .command(
+      '$0',
+      'fail the cluster over to a new master',
+      (y) =>
+        y
+          .option('failover-to', { type: 'string', describe: 'host (from the config) to promote' })
+          .option('dry-run', { type: 'boolean', describe: 'print the plan, change nothing' })
+          .example('$0 --cfg mmmf.config.ts --failover-to test2 --dry-run', 'show what a failover to test2 would do')
+          .example('$0 --cfg mmmf.config.ts --failover-to test2', 'do it'),
+      async (a) => {
+        if (!a.failoverTo || !a.cfg) {
+          process.stderr.write('mmmf: nothing to do: pass --cfg FILE --failover-to NAME, or a command (see mmmf --help)\n');
+          code = EXIT.usage;
+          return;
+        }
+        await run(async () =>
+          (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo!, dryRun: !!a.dryRun, json: !!a.json }),
+        );
+      },
+    )
+    .epilog(EPILOG)
+    .strict()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`mmmf: ${msg}\nRun mmmf --help for usage.\n`);
+      process.exit(EXIT.usage);
+    });
+  await parser.parseAsync();
+  return code;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = report(err);
+  },
+);

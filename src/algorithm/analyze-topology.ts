@@ -1,0 +1,183 @@
+import { compareCoordinates, formatCoordinates } from '../binlog/coordinates.js';
+import { compareGtidPos, describeMissing, parseGtidPos } from '../binlog/mariadb-gtid.js';
+import type { ResolvedConfig } from '../topology/config-types.js';
+import type { HostState } from '../topology/server-state.js';
+import type { HostPlan } from './plan-types.js';
+
+/** What the planner concluded about the cluster; `refusals` non-empty means: do not touch anything. */
+export interface Analysis {
+  oldMaster: { address: string; name?: string; state?: HostState };
+  /** Reachable replicas of the old master that take part, in config order. */
+  replicas: HostState[];
+  target?: HostState;
+  best?: HostState;
+  hosts: HostPlan[];
+  warnings: string[];
+  refusals: string[];
+  nothingToDo?: string;
+}
+
+export interface AnalyzeOptions {
+  target: string;
+}
+
+/** Local transactions a MariaDB server wrote itself: in its binlog, beyond what replication applied. */
+export function errantTransactions(s: HostState): string[] {
+  if (s.version?.flavor !== 'mariadb' || !s.replica) return [];
+  return describeMissing(parseGtidPos(s.gtidBinlog), parseGtidPos(s.gtidApplied));
+}
+
+/** GTIDs a replica has received from the old master (applied or still in its relay log). */
+function receivedGtid(s: HostState) {
+  return parseGtidPos(s.replica?.gtidReceived || s.gtidApplied);
+}
+
+const versionKey = (s: HostState) => (s.version ? s.version.major * 1e6 + s.version.minor * 1e3 + s.version.patch : 0);
+
+/** Pure: reads probed state, decides roles, the old master, the best replica and what makes a failover unsafe. */
+export function analyzeTopology(config: ResolvedConfig, states: HostState[], opts: AnalyzeOptions): Analysis {
+  const warnings: string[] = [];
+  const refusals: string[] = [];
+  const byName = new Map(states.map((s) => [s.name, s]));
+  const target = byName.get(opts.target);
+  const replicasAll = states.filter((s) => s.reachable && s.replica);
+
+  // The old master is whatever the replicas replicate from; every reachable replica must agree.
+  const sources = new Map<string, string[]>();
+  for (const r of replicasAll) {
+    const a = `${r.replica!.sourceHost}:${r.replica!.sourcePort}`;
+    sources.set(a, [...(sources.get(a) ?? []), r.name]);
+  }
+  const configByAddress = new Map(config.hosts.map((h) => [`${h.host}:${h.port}`, h.name]));
+
+  if (target && target.reachable && !target.replica && replicasAll.length > 0 && sources.size === 1) {
+    const [only] = sources.keys();
+    if (only === target.address) {
+      return {
+        oldMaster: { address: target.address, name: target.name, state: target },
+        replicas: replicasAll, target, hosts: describeHosts(states, target.name, target.address, new Map()),
+        warnings, refusals,
+        nothingToDo: `${target.name} already is the master of every reachable replica (${replicasAll.map((r) => r.name).join(', ')}); nothing to do.`,
+      };
+    }
+  }
+
+  if (!target) refusals.push(`--failover-to ${opts.target}: no such host in the config`);
+  else if (!target.reachable) refusals.push(`target ${target.name} (${target.address}) is unreachable: ${target.error}. Fix connectivity or choose another target.`);
+  else if (!target.replica) refusals.push(`target ${target.name} does not replicate from anything, so it is not a replica of the old master. Choose one of: ${replicasAll.map((r) => r.name).join(', ') || '(no reachable replica)'}.`);
+
+  if (replicasAll.length === 0) {
+    refusals.push('no reachable server replicates from anything: there is no replica to promote. Run `mmmf status` to see what answers.');
+    return { oldMaster: { address: '?' }, replicas: [], hosts: describeHosts(states, opts.target, '?', new Map()), warnings, refusals };
+  }
+  if (sources.size > 1) {
+    const detail = [...sources].map(([a, names]) => `${names.join(', ')} → ${a}`).join('; ');
+    refusals.push(`replicas disagree about their master (${detail}). mmmf will not guess which one is the old master: repoint the odd ones or remove them from the config, then re-run.`);
+    return { oldMaster: { address: '?' }, replicas: [], hosts: describeHosts(states, opts.target, '?', new Map()), warnings, refusals };
+  }
+
+  const oldAddress = [...sources.keys()][0]!;
+  const oldName = configByAddress.get(oldAddress);
+  const oldState = oldName ? byName.get(oldName) : undefined;
+  if (!oldName) warnings.push(`the old master ${oldAddress} is not in the config: it cannot be fenced or checked by mmmf.`);
+  if (oldState?.reachable) {
+    warnings.push(`the old master ${oldName} (${oldAddress}) still answers: it will be fenced (read-only, client connections killed) and its last transactions collected before anything else.`);
+    if (oldState.replica) warnings.push(`the old master ${oldName} itself replicates from ${oldState.replica.sourceHost}:${oldState.replica.sourcePort} (master-master); that link is left as it is.`);
+  } else if (oldName) {
+    const live = replicasAll.filter((r) => r.replica!.ioRunning === 'Yes');
+    if (live.length) {
+      refusals.push(`the old master ${oldName} (${oldAddress}) is unreachable from here, but ${live.map((r) => r.name).join(', ')} still ${live.length > 1 ? 'have' : 'has'} a running IO thread connected to it: it is probably alive and taking writes. Fence it (stop it or cut its network) and re-run, so no write is lost to a split brain.`);
+    }
+  }
+
+  const excluded = new Map<string, string>();
+  const candidates: HostState[] = [];
+  for (const r of replicasAll) {
+    if (r.version?.flavor !== 'mariadb') {
+      excluded.set(r.name, `${r.version?.flavor ?? 'unknown'} ${r.version?.text ?? ''}: only MariaDB failover is supported by this mmmf version`);
+      continue;
+    }
+    const errant = errantTransactions(r);
+    if (errant.length) {
+      excluded.set(r.name, `errant transactions ${errant.join(', ')} written on this replica itself (in its binlog, never replicated): it would break or spread them when repointed. Remove them or rebuild it.`);
+      continue;
+    }
+    if (r.replica!.lastSqlError && !r.replica!.sqlRunning) {
+      excluded.set(r.name, `its SQL thread stopped with an error (${r.replica!.lastSqlError}), so its relay log cannot be applied. Fix the error and re-run to include it.`);
+      continue;
+    }
+    if (r.replica!.filters.length) {
+      excluded.set(r.name, `replication filters (${r.replica!.filters.join('; ')}) mean it does not hold every transaction.`);
+      continue;
+    }
+    candidates.push(r);
+  }
+
+  // Best = received the most of the old master's binlog. Ties go to the target, so it needs no equalization.
+  const rank = (a: HostState, b: HostState) => compareCoordinates(a.replica!.received, b.replica!.received);
+  let best: HostState | undefined;
+  for (const r of candidates) {
+    if (!best || rank(r, best) > 0 || (rank(r, best) === 0 && r.name === opts.target)) best = r;
+  }
+  const mostOverall = replicasAll.reduce<HostState | undefined>((m, r) => (!m || rank(r, m) > 0 ? r : m), undefined);
+  if (mostOverall && best && rank(mostOverall, best) > 0) {
+    refusals.push(`${mostOverall.name} received the most from the old master (${formatCoordinates(mostOverall.replica!.received)}) but cannot be used: ${excluded.get(mostOverall.name)} Failing over without it would lose what only it received.`);
+  }
+  if (best) {
+    const bestGtid = receivedGtid(best);
+    for (const r of candidates) {
+      if (r === best) continue;
+      const rel = compareGtidPos(bestGtid, receivedGtid(r));
+      if (rel === 'diverged' || rel === 'behind') {
+        refusals.push(`split brain: ${best.name} (${best.replica!.gtidReceived || best.gtidApplied}) and ${r.name} (${r.replica!.gtidReceived || r.gtidApplied}) hold different transactions, so no replica has everything. Reconcile them by hand; mmmf will not pick a side.`);
+      }
+    }
+    if (best !== target && !(best.logBin && best.logReplicaUpdates)) {
+      refusals.push(`${best.name} received the most but cannot pass it on (log_bin=${onOff(best.logBin)}, log_slave_updates=${onOff(best.logReplicaUpdates)}). Fail over to ${best.name} instead, or enable both there.`);
+    }
+  } else if (replicasAll.length) {
+    refusals.push('no replica can take part in the failover: ' + [...excluded].map(([n, why]) => `${n}: ${why}`).join(' '));
+  }
+
+  if (target?.reachable && target.replica) {
+    const why = excluded.get(target.name);
+    if (why) refusals.push(`target ${target.name} cannot be promoted: ${why}`);
+    else if (target.replica && `${target.replica.sourceHost}:${target.replica.sourcePort}` !== oldAddress) {
+      refusals.push(`target ${target.name} does not replicate from the old master ${oldAddress}.`);
+    } else if (!(target.logBin && target.logReplicaUpdates)) {
+      refusals.push(`target ${target.name} has log_bin=${onOff(target.logBin)}, log_slave_updates=${onOff(target.logReplicaUpdates)}: replicas could not replicate from it. Enable both (they need a restart) or choose another target.`);
+    }
+    for (const r of candidates) {
+      if (r !== target && versionKey(r) > versionKey(target)) {
+        refusals.push(`target ${target.name} runs ${target.version?.text}, older than ${r.name} (${r.version?.text}); a replica must not be newer than its source. Choose a target at least as new.`);
+      }
+    }
+  }
+
+  for (const [name, why] of excluded) if (name !== target?.name) warnings.push(`${name} is left out and will not be touched: ${why}`);
+  return {
+    oldMaster: { address: oldAddress, ...(oldName ? { name: oldName } : {}), ...(oldState ? { state: oldState } : {}) },
+    replicas: candidates,
+    ...(target ? { target } : {}),
+    ...(best ? { best } : {}),
+    hosts: describeHosts(states, opts.target, oldAddress, excluded),
+    warnings,
+    refusals,
+  };
+}
+
+const onOff = (b: boolean | undefined) => (b ? 'ON' : 'OFF');
+
+function describeHosts(states: HostState[], target: string, oldAddress: string, excluded: Map<string, string>): HostPlan[] {
+  return states.map((s): HostPlan => {
+    const base = { name: s.name, address: s.address };
+    if (s.address === oldAddress) return { ...base, role: 'old-master', note: s.reachable ? 'alive: will be fenced' : `unreachable (${s.error})` };
+    if (!s.reachable) return { ...base, role: 'unreachable', note: `left alone: ${s.error}` };
+    if (excluded.has(s.name)) return { ...base, role: 'excluded', note: excluded.get(s.name)! };
+    if (!s.replica || `${s.replica.sourceHost}:${s.replica.sourcePort}` !== oldAddress) {
+      return { ...base, role: 'outside', note: 'does not replicate from the old master: left alone' };
+    }
+    if (s.name === target) return { ...base, role: 'target', note: 'will be promoted' };
+    return { ...base, role: 'replica', note: 'will replicate from the new master' };
+  });
+}

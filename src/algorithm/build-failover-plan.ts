@@ -1,0 +1,133 @@
+import { UnsafeError } from '../errors.js';
+import { dialectFor, type Dialect } from '../dialect/dialect.js';
+import type { ResolvedConfig } from '../topology/config-types.js';
+import type { HostState } from '../topology/server-state.js';
+import { analyzeTopology } from './analyze-topology.js';
+import type { OnFailure, Phase, Plan, Step, StepAction, StepRef } from './plan-types.js';
+
+export interface FailoverOptions {
+  target: string;
+}
+
+/** How a run-time value is shown in the printed plan. */
+export const showRef = (ref: StepRef) => `<${ref.key} from step ${ref.step}>`;
+
+/**
+ * Pure: (config, probed state, options) -> Plan. No I/O, no clock. Throws UnsafeError listing every reason
+ * when a failover would risk losing or splitting data; the operator sees all of them at once.
+ */
+export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Plan {
+  const a = analyzeTopology(config, states, opts);
+  if (a.nothingToDo) {
+    return {
+      kind: 'failover', target: opts.target, oldMaster: { address: a.oldMaster.address, name: opts.target, reachable: true },
+      best: opts.target, positioning: 'gtid', hosts: a.hosts, warnings: a.warnings, steps: [], nothingToDo: a.nothingToDo,
+    };
+  }
+  if (a.refusals.length || !a.target || !a.best) {
+    throw new UnsafeError(`refusing to fail over to ${opts.target}: nothing was changed`, a.refusals);
+  }
+  const target = a.target;
+  const best = a.best;
+  const t = config.timeouts;
+  const steps: Step[] = [];
+  const d = (s: HostState): Dialect => dialectFor(s.version!);
+  const add = (phase: Phase, host: string, title: string, action: StepAction, sql: string[], why: string, onFailure: OnFailure): Step => {
+    const step = { n: steps.length + 1, phase, host, title, action, sql, why, onFailure };
+    steps.push(step);
+    return step;
+  };
+  const hostCfg = (name: string) => config.hosts.find((h) => h.name === name)!;
+  const sourceOf = (name: string, redact = true) => {
+    const h = hostCfg(name);
+    return { host: h.host, port: h.port, user: config.replication.user, password: redact ? '' : config.replication.password };
+  };
+
+  // 1. A live old master is fenced first, so nothing new is written while we move, and its last
+  //    transactions are pulled into the replicas instead of being left behind.
+  let masterEnd: StepRef | undefined;
+  const old = a.oldMaster.state;
+  if (old?.reachable) {
+    const od = d(old);
+    add('fence', old.name, 'Make the old master read-only', { kind: 'fence-read-only' }, od.setReadOnly(true),
+      'stops new writes from clients while the topology changes', 'stop-run');
+    add('fence', old.name, 'Kill client connections on the old master', { kind: 'kill-clients' },
+      [od.clientConnectionsSql(), 'KILL CONNECTION <id> for each row'],
+      `read_only does not stop privileged users${od.hasSuperReadOnly ? '' : ' (MariaDB has no super_read_only)'}, and open transactions must not commit later`, 'stop-run');
+    const rec = add('fence', old.name, 'Record the old master\'s final position', { kind: 'record-master-end' },
+      [od.binlogStatusSql(), od.binlogGtidSql()], 'every replica must receive up to here so nothing written on it is lost', 'stop-run');
+    masterEnd = { step: rec.n, key: 'gtid' };
+    for (const r of a.replicas) {
+      add('catch-up', r.name, 'Receive up to the old master\'s final position', { kind: 'catch-up', masterEnd },
+        [d(r).startIoThread(), `${d(r).replicaStatusSql()} (poll until received = ${showRef(masterEnd)}, at most ${t.drain} s)`],
+        'the old master is alive, so the cheapest source of its last transactions is the old master itself', 'continue');
+    }
+  }
+
+  // 2. Quiesce: stop receiving first, then let each SQL thread apply everything already received.
+  //    Stopping both threads at once would throw received events away.
+  for (const r of a.replicas) {
+    add('stop-io', r.name, 'Stop the IO thread', { kind: 'stop-io-thread' }, [d(r).stopIoThread()],
+      'freezes what this replica has received', 'drop-host');
+  }
+  for (const r of a.replicas) {
+    add('drain', r.name, 'Apply the relay log to its end', { kind: 'drain-relay-log' },
+      [`${d(r).startSqlThread()} (only if the SQL thread was stopped without an error)`,
+        `${d(r).replicaStatusSql()} (poll until Exec = Read coordinates or the SQL thread idles, at most ${t.drain} s)`],
+      'every received transaction must be applied before replicas are compared', 'drop-host');
+  }
+  for (const r of a.replicas) {
+    add('stop', r.name, 'Stop replication', { kind: 'stop-replication' }, [d(r).stopReplication()],
+      'replication from the old master ends here', 'drop-host');
+  }
+
+  // 3. Confirm on the drained state that the planned best replica really holds everything.
+  const confirm = add('confirm', best.name, `Confirm ${best.name} holds every transaction any replica has`,
+    { kind: 'confirm-best', candidates: a.replicas.map((r) => r.name), ...(masterEnd ? { masterEnd } : {}) },
+    [`${d(best).appliedGtidSql()} (on every replica)`],
+    `${best.name} received the most (${a.replicas.length > 1 ? 'compared by old-master coordinates' : 'only replica'}); this re-checks it after draining, before anything is repointed`, 'stop-run');
+  const bestEnd: StepRef = { step: confirm.n, key: 'gtid' };
+
+  // 4. Equalize: every replica behind the best one (the target first, it matters most) replicates from it
+  //    up to exactly its end, then stops.
+  const lagging = [target, ...a.replicas.filter((r) => r !== target)].filter((r) => r !== best);
+  for (const r of lagging) {
+    const rd = d(r);
+    add('equalize', r.name, `Catch up from ${best.name}`, { kind: 'equalize', source: best.name, until: bestEnd },
+      [rd.changeSourceGtid(sourceOf(best.name), true), rd.startReplicationUntilGtid(showRef(bestEnd)),
+        rd.waitForGtidSql(showRef(bestEnd), t.equalize), rd.stopReplication()],
+      `${r.name} must hold everything ${best.name} has before it ${r === target ? 'is promoted' : 'follows the new master'} (skipped at run time when it already does)`,
+      r === target ? 'stop-run' : 'drop-host');
+  }
+
+  // 5. Promote, then repoint and verify everyone else.
+  const td = d(target);
+  add('promote', target.name, 'Promote to master', { kind: 'promote' },
+    [td.stopReplication(), td.resetReplicationAll(), ...td.setReadOnly(false)],
+    'it forgets the old master and accepts writes', 'stop-run');
+  const others = a.replicas.filter((r) => r !== target);
+  for (const r of others) {
+    const rd = d(r);
+    add('repoint', r.name, `Replicate from ${target.name}`, { kind: 'repoint', source: target.name },
+      [rd.stopReplication(), rd.changeSourceGtid(sourceOf(target.name), true), ...rd.setReadOnly(true), rd.startReplication()],
+      `continues from its GTID position, which ${target.name}'s binlog holds`, 'drop-host');
+  }
+  for (const r of others) {
+    const rd = d(r);
+    add('verify', r.name, `Verify it replicates from ${target.name}`, { kind: 'verify-replica', source: target.name },
+      [`${rd.replicaStatusSql()} (poll until IO and SQL threads run, at most ${t.verify} s)`,
+        rd.waitForGtidSql(`<@@gtid_binlog_pos of ${target.name}>`, t.verify)],
+      'a failover is done only when every replica runs and has caught up', 'continue');
+  }
+
+  return {
+    kind: 'failover',
+    target: target.name,
+    oldMaster: { address: a.oldMaster.address, ...(a.oldMaster.name ? { name: a.oldMaster.name } : {}), reachable: !!old?.reachable },
+    best: best.name,
+    positioning: 'gtid',
+    hosts: a.hosts,
+    warnings: a.warnings,
+    steps,
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * A plan is plain data: what a run will do, in order, on which host, with the exact SQL and why.
+ * `--dry-run` prints it; a real run prints the same plan and executes exactly it.
+ */
+
+/** Phases run in this order. 'each-host' phases hold at most one step per host and run those in parallel. */
+export const PHASES = [
+  { id: 'fence', label: 'Fence the old master', parallel: false },
+  { id: 'catch-up', label: 'Let every replica receive the old master\'s last transactions', parallel: true },
+  { id: 'stop-io', label: 'Stop receiving from the old master', parallel: true },
+  { id: 'drain', label: 'Apply every received transaction', parallel: true },
+  { id: 'stop', label: 'Stop replication', parallel: true },
+  { id: 'confirm', label: 'Confirm the best replica', parallel: false },
+  { id: 'equalize', label: 'Bring lagging replicas up to the best one', parallel: true },
+  { id: 'promote', label: 'Promote the new master', parallel: false },
+  { id: 'repoint', label: 'Repoint replicas to the new master', parallel: true },
+  { id: 'verify', label: 'Verify replication from the new master', parallel: true },
+] as const;
+
+export type Phase = (typeof PHASES)[number]['id'];
+
+/** A value a step produces at run time and a later step consumes, e.g. the best replica's final GTID position. */
+export interface StepRef {
+  step: number;
+  key: 'gtid';
+}
+
+export type StepAction =
+  | { kind: 'fence-read-only' }
+  | { kind: 'kill-clients' }
+  | { kind: 'record-master-end' }
+  | { kind: 'catch-up'; masterEnd: StepRef }
+  | { kind: 'stop-io-thread' }
+  | { kind: 'drain-relay-log' }
+  | { kind: 'stop-replication' }
+  | { kind: 'confirm-best'; candidates: string[]; masterEnd?: StepRef }
+  | { kind: 'equalize'; source: string; until: StepRef }
+  | { kind: 'promote' }
+  | { kind: 'repoint'; source: string }
+  | { kind: 'verify-replica'; source: string };
+
+/**
+ * What a failed step means for the rest of the run:
+ * - 'stop-run': nothing after it may run (e.g. the target could not be promoted);
+ * - 'drop-host': this host is left as it is, the others carry on;
+ * - 'continue': noted, nothing else depends on it.
+ */
+export type OnFailure = 'stop-run' | 'drop-host' | 'continue';
+
+/** Example: `{ n: 7, phase: 'stop-io', host: 'test3', title: 'Stop the IO thread', sql: ['STOP SLAVE IO_THREAD'], why: '...' }` */
+export interface Step {
+  n: number;
+  phase: Phase;
+  host: string;
+  title: string;
+  action: StepAction;
+  /** Exactly what will be sent, secrets redacted, run-time values shown as <...from step N>. */
+  sql: string[];
+  why: string;
+  onFailure: OnFailure;
+}
+
+export type HostRole =
+  | 'old-master'
+  | 'target'
+  | 'replica'
+  | 'excluded'
+  | 'unreachable'
+  | 'outside';
+
+/** How the planner sees each configured host, with the reason when it is left out. */
+export interface HostPlan {
+  name: string;
+  address: string;
+  role: HostRole;
+  note: string;
+}
+
+export interface Plan {
+  kind: 'failover';
+  target: string;
+  oldMaster: { address: string; name?: string; reachable: boolean };
+  /** The replica that received the most from the old master; every other one is brought up to it. */
+  best: string;
+  positioning: 'gtid';
+  hosts: HostPlan[];
+  warnings: string[];
+  steps: Step[];
+  /** Set when there is nothing to do (the target already is the master of every reachable replica). */
+  nothingToDo?: string;
+}

@@ -1,0 +1,25 @@
+/** A position in a server's binary log. Example: `{ file: 'mysql-bin.000012', position: 4711 }` */
+export interface Coordinates {
+  file: string;
+  position: number;
+}
+
+/** The numeric suffix of a binlog file name: 'mysql-bin.000010' -> 10. Rotations roll over past 999999 too. */
+export function fileIndex(file: string): number {
+  const m = /\.(\d+)$/.exec(file);
+  if (!m) throw new Error(`binlog file name without a numeric suffix: ${file}`);
+  return Number(m[1]);
+}
+
+/**
+ * Orders two coordinates of the same server's binlog: by the file's numeric suffix (never the string, which
+ * sorts mysql-bin.1000000 before mysql-bin.999999), then by position. Negative, zero or positive.
+ */
+export function compareCoordinates(a: Coordinates, b: Coordinates): number {
+  const byFile = fileIndex(a.file) - fileIndex(b.file);
+  return byFile !== 0 ? byFile : a.position - b.position;
+}
+
+export function formatCoordinates(c: Coordinates | undefined): string {
+  return c ? `${c.file}:${c.position}` : '-';
+}

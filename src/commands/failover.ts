@@ -1,0 +1,81 @@
+import { buildFailoverPlan } from '../algorithm/build-failover-plan.js';
+import type { Plan, Step } from '../algorithm/plan-types.js';
+import { ConfigError } from '../errors.js';
+import { PlanRun, type StepResult } from '../executor/run-plan.js';
+import { hostOutcomes, renderResult } from '../output/render-result.js';
+import { renderPlan } from '../output/render-plan.js';
+import { colorsFor } from '../output/style.js';
+import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
+import { loadConfig } from '../topology/load-config.js';
+import { probeCluster } from '../topology/probe.js';
+
+export interface FailoverCommandOptions {
+  cfg: string;
+  target: string;
+  dryRun?: boolean;
+  json?: boolean;
+  connector?: Connector;
+}
+
+/** `mmmf --failover-to NAME`: probe, plan (pure), print, and unless --dry-run execute. Returns the exit code. */
+export async function failoverCommand(opts: FailoverCommandOptions): Promise<number> {
+  const config = await loadConfig(opts.cfg);
+  if (!config.hosts.some((h) => h.name === opts.target)) {
+    throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [`configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`]);
+  }
+  const out = process.stdout;
+  const c = colorsFor(out);
+  const started = Date.now();
+  return withConnections(config.hosts, config.timeouts.connect, opts.connector ?? connectMysql, async (conns) => {
+    const { states, dialects } = await probeCluster(config, conns);
+    const plan = buildFailoverPlan(config, states, { target: opts.target });
+    if (opts.dryRun || plan.nothingToDo) {
+      out.write(opts.json ? JSON.stringify({ dryRun: !!opts.dryRun, plan }, null, 2) + '\n' : renderPlan(plan, c, { dryRun: !!opts.dryRun }) + '\n');
+      return 0;
+    }
+    if (!opts.json) out.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
+    const run = new PlanRun(plan, { config, conns: conns.open, dialects });
+    const results = opts.json ? await run.runAll() : await runWithProgress(run, plan);
+    const { states: finalStates } = await probeCluster(config, conns);
+    const outcomes = hostOutcomes(plan, results, finalStates);
+    const seconds = (Date.now() - started) / 1000;
+    const ok = !run.failed && outcomes.every((o) => o.ok);
+    if (opts.json) out.write(JSON.stringify({ dryRun: false, ok, seconds, plan, results, hosts: outcomes }, null, 2) + '\n');
+    else out.write('\n' + renderResult(plan, results, outcomes, seconds, c) + '\n');
+    return ok ? 0 : 1;
+  });
+}
+
+/** Drives the run through a listr2 list: live on a terminal, plain lines when piped. */
+async function runWithProgress(run: PlanRun, plan: Plan): Promise<StepResult[]> {
+  const { Listr } = await import('listr2');
+  const tty = !!process.stdout.isTTY && process.env.TERM !== 'dumb';
+  const title = (s: Step) => `${s.n}. ${s.host}: ${s.title}`;
+  const tasks = new Listr(
+    run.phases().map((p) => ({
+      title: p.label,
+      task: (_: unknown, phaseTask: { newListr: Function }) =>
+        phaseTask.newListr(
+          p.steps.map((s) => ({
+            title: title(s),
+            task: async (_c: unknown, t: { title: string; skip: (m: string) => void }) => {
+              const r = await run.runStep(s);
+              if (r.status === 'failed') throw new Error(`${title(s)}: ${r.detail}`);
+              if (r.status === 'skipped' || r.status === 'not-run') t.skip(`${title(s)}: ${r.detail}`);
+              else t.title = `${title(s)} — ${r.detail} (${r.ms} ms)`;
+            },
+          })),
+          { concurrent: p.parallel, exitOnError: false },
+        ),
+    })),
+    {
+      concurrent: false,
+      exitOnError: false,
+      renderer: tty ? 'default' : 'simple',
+      fallbackRenderer: 'simple',
+      rendererOptions: { collapseSubtasks: false, collapseSkips: false, showErrorMessage: true },
+    } as never,
+  );
+  await tasks.run().catch(() => undefined);
+  return plan.steps.map((s) => run.results.get(s.n)!);
+}

@@ -1,0 +1,188 @@
+import type { Coordinates } from '../binlog/coordinates.js';
+import type { Flavor, ReplicaStatus, ServerVersion } from '../topology/server-state.js';
+
+/**
+ * The one place that knows how each flavor and version spells replication statements and status columns.
+ * No SQL with SLAVE/MASTER/REPLICA/SOURCE keywords lives anywhere else.
+ */
+
+export type Row = Record<string, unknown>;
+
+/** Where a replica should replicate from. The password is only filled in when a statement is executed. */
+export interface SourceSpec {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+export const REDACTED = '<redacted>';
+
+/** SQL string literal, escaped for both flavors' default sql_mode. */
+export function quote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\0/g, '\\0').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+}
+
+export function parseVersion(versionText: string, comment = ''): ServerVersion {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(versionText);
+  const flavor: Flavor = /mariadb/i.test(versionText) || /mariadb/i.test(comment) ? 'mariadb' : 'mysql';
+  return { flavor, major: Number(m?.[1] ?? 0), minor: Number(m?.[2] ?? 0), patch: Number(m?.[3] ?? 0), text: versionText };
+}
+
+function atLeast(v: ServerVersion, major: number, minor: number, patch = 0): boolean {
+  if (v.major !== major) return v.major > major;
+  if (v.minor !== minor) return v.minor > minor;
+  return v.patch >= patch;
+}
+
+const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+const num = (v: unknown) => (v === null || v === undefined || v === '' ? 0 : Number(v));
+/** First column present of several spellings (MySQL 8.0.22 renamed Master_* to Source_*, Slave_* to Replica_*). */
+function col(row: Row, ...names: string[]): unknown {
+  for (const n of names) if (n in row) return row[n];
+  return undefined;
+}
+
+export class Dialect {
+  constructor(readonly version: ServerVersion) {}
+
+  get isMariadb(): boolean {
+    return this.version.flavor === 'mariadb';
+  }
+  /** MySQL 8.0.22+ speaks REPLICA/SOURCE; older MySQL and every MariaDB speak SLAVE/MASTER. */
+  private get replicaWords(): boolean {
+    return !this.isMariadb && atLeast(this.version, 8, 0, 22);
+  }
+  get hasSuperReadOnly(): boolean {
+    return !this.isMariadb && atLeast(this.version, 5, 7);
+  }
+
+  // ---- reading state ----
+
+  /** Server variables the probe needs, as one row with fixed aliases. */
+  variablesSql(): string {
+    const common = '@@server_id AS server_id, @@read_only AS read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format';
+    if (this.isMariadb) {
+      return `SELECT ${common}, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied`;
+    }
+    const updates = atLeast(this.version, 8, 0, 26) ? '@@log_replica_updates' : '@@log_slave_updates';
+    return `SELECT ${common}, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied`;
+  }
+
+  /** The GTIDs in this server's own binlog, as column `gtid`. */
+  binlogGtidSql(): string {
+    return this.isMariadb ? 'SELECT @@gtid_binlog_pos AS gtid' : 'SELECT @@global.gtid_executed AS gtid';
+  }
+
+  /** The GTIDs replication has applied here, as column `gtid`. */
+  appliedGtidSql(): string {
+    return this.isMariadb ? 'SELECT @@gtid_slave_pos AS gtid' : 'SELECT @@global.gtid_executed AS gtid';
+  }
+
+  replicaStatusSql(): string {
+    return this.replicaWords ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
+  }
+
+  binlogStatusSql(): string {
+    return !this.isMariadb && atLeast(this.version, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+  }
+
+  /** Client connections: everything but replication threads, daemons and mmmf's own connection. */
+  clientConnectionsSql(): string {
+    return (
+      "SELECT ID AS id, USER AS user, HOST AS host FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() " +
+      "AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker') " +
+      "AND USER NOT IN ('system user', 'event_scheduler')"
+    );
+  }
+
+  parseReplicaStatus(row: Row): ReplicaStatus {
+    const filters = ['Replicate_Do_DB', 'Replicate_Ignore_DB', 'Replicate_Do_Table', 'Replicate_Ignore_Table',
+      'Replicate_Wild_Do_Table', 'Replicate_Wild_Ignore_Table']
+      .filter((k) => str(row[k]) !== '')
+      .map((k) => `${k}=${str(row[k])}`);
+    const behind = col(row, 'Seconds_Behind_Source', 'Seconds_Behind_Master');
+    const autoPosition = num(col(row, 'Auto_Position')) === 1;
+    return {
+      sourceHost: str(col(row, 'Source_Host', 'Master_Host')),
+      sourcePort: num(col(row, 'Source_Port', 'Master_Port')),
+      ioRunning: str(col(row, 'Replica_IO_Running', 'Slave_IO_Running')) || 'No',
+      sqlRunning: str(col(row, 'Replica_SQL_Running', 'Slave_SQL_Running')) === 'Yes',
+      ioState: str(col(row, 'Replica_IO_State', 'Slave_IO_State')),
+      sqlState: str(col(row, 'Replica_SQL_Running_State', 'Slave_SQL_Running_State')),
+      received: { file: str(col(row, 'Source_Log_File', 'Master_Log_File')), position: num(col(row, 'Read_Source_Log_Pos', 'Read_Master_Log_Pos')) },
+      executed: { file: str(col(row, 'Relay_Source_Log_File', 'Relay_Master_Log_File')), position: num(col(row, 'Exec_Source_Log_Pos', 'Exec_Master_Log_Pos')) },
+      secondsBehind: behind === null || behind === undefined || behind === '' ? null : Number(behind),
+      gtidMode: this.isMariadb ? str(row.Using_Gtid) || 'No' : autoPosition ? 'auto' : 'No',
+      gtidReceived: str(this.isMariadb ? row.Gtid_IO_Pos : row.Retrieved_Gtid_Set).replace(/\s+/g, ''),
+      lastIoError: str(row.Last_IO_Error),
+      lastSqlError: str(row.Last_SQL_Error),
+      filters,
+    };
+  }
+
+  parseBinlogStatus(row: Row | undefined): Coordinates | undefined {
+    if (!row || !row.File) return undefined;
+    return { file: str(row.File), position: num(row.Position) };
+  }
+
+  // ---- changing state ----
+
+  setReadOnly(on: boolean): string[] {
+    if (on) return this.hasSuperReadOnly ? ['SET GLOBAL super_read_only = ON'] : ['SET GLOBAL read_only = ON'];
+    return this.hasSuperReadOnly ? ['SET GLOBAL super_read_only = OFF', 'SET GLOBAL read_only = OFF'] : ['SET GLOBAL read_only = OFF'];
+  }
+
+  killConnection(id: number): string {
+    return `KILL CONNECTION ${Math.trunc(id)}`;
+  }
+
+  stopIoThread(): string {
+    return this.replicaWords ? 'STOP REPLICA IO_THREAD' : 'STOP SLAVE IO_THREAD';
+  }
+  startIoThread(): string {
+    return this.replicaWords ? 'START REPLICA IO_THREAD' : 'START SLAVE IO_THREAD';
+  }
+  startSqlThread(): string {
+    return this.replicaWords ? 'START REPLICA SQL_THREAD' : 'START SLAVE SQL_THREAD';
+  }
+  stopReplication(): string {
+    return this.replicaWords ? 'STOP REPLICA' : 'STOP SLAVE';
+  }
+  startReplication(): string {
+    return this.replicaWords ? 'START REPLICA' : 'START SLAVE';
+  }
+  /** Replicate up to and including `gtid`, then stop by itself: equalization must not run past the best replica's end. */
+  startReplicationUntilGtid(gtid: string): string {
+    if (this.isMariadb) return `START SLAVE UNTIL master_gtid_pos = ${quote(gtid)}`;
+    return `${this.startReplication()} UNTIL SQL_AFTER_GTIDS = ${quote(gtid)}`;
+  }
+  resetReplicationAll(): string {
+    return this.replicaWords ? 'RESET REPLICA ALL' : 'RESET SLAVE ALL';
+  }
+
+  /** Point this server at a new source with GTID positioning. MariaDB replicas continue from gtid_slave_pos. */
+  changeSourceGtid(src: SourceSpec, redact: boolean): string {
+    const pw = quote(redact ? REDACTED : src.password);
+    if (this.isMariadb) {
+      return `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
+        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`;
+    }
+    if (atLeast(this.version, 8, 0, 23)) {
+      return `CHANGE REPLICATION SOURCE TO SOURCE_HOST = ${quote(src.host)}, SOURCE_PORT = ${src.port}, SOURCE_USER = ${quote(src.user)}, ` +
+        `SOURCE_PASSWORD = ${pw}, SOURCE_AUTO_POSITION = 1, SOURCE_CONNECT_RETRY = 1`;
+    }
+    return `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
+      `MASTER_PASSWORD = ${pw}, MASTER_AUTO_POSITION = 1, MASTER_CONNECT_RETRY = 1`;
+  }
+
+  /** Blocks until this server has applied `gtid` or `seconds` pass. Answers one column `r`: 0 = reached. */
+  waitForGtidSql(gtid: string, seconds: number): string {
+    if (this.isMariadb) return `SELECT MASTER_GTID_WAIT(${quote(gtid)}, ${seconds}) AS r`;
+    return `SELECT WAIT_FOR_EXECUTED_GTID_SET(${quote(gtid)}, ${seconds}) AS r`;
+  }
+}
+
+export function dialectFor(version: ServerVersion): Dialect {
+  return new Dialect(version);
+}

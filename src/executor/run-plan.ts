@@ -1,0 +1,112 @@
+import { PHASES, type Phase, type Plan, type Step, type StepRef } from '../algorithm/plan-types.js';
+import type { Coordinates } from '../binlog/coordinates.js';
+import type { Dialect } from '../dialect/dialect.js';
+import type { ResolvedConfig } from '../topology/config-types.js';
+import type { SqlConnection } from '../topology/connection.js';
+import { runAction, type ActionContext } from './step-actions.js';
+
+/**
+ * - done: the step did what it says;  - skipped: it found its work already done (idempotent);
+ * - failed: it tried and failed;      - not-run: an earlier failure made it unsafe or pointless.
+ */
+export type StepStatus = 'done' | 'skipped' | 'failed' | 'not-run';
+
+/** Example: `{ n: 12, host: 'test3', status: 'done', detail: 'applied 3000 transactions from test2', ms: 840 }` */
+export interface StepResult {
+  n: number;
+  host: string;
+  status: StepStatus;
+  detail: string;
+  ms: number;
+}
+
+export interface RunDeps {
+  config: ResolvedConfig;
+  conns: Map<string, SqlConnection>;
+  dialects: Map<string, Dialect>;
+}
+
+/**
+ * Executes a plan step by step and records a result for every step; it never throws halfway, so a partial
+ * failover is reported exactly. Failure semantics come from each step's `onFailure`.
+ */
+export class PlanRun {
+  readonly results = new Map<number, StepResult>();
+  private readonly outputs = new Map<number, { gtid?: string; coordinates?: Coordinates }>();
+  private readonly dropped = new Map<string, string>();
+  private stoppedBy?: string;
+
+  constructor(readonly plan: Plan, private readonly deps: RunDeps) {}
+
+  /** The plan's steps grouped by phase, in execution order, with whether a phase's steps may run in parallel. */
+  phases(): { phase: Phase; label: string; parallel: boolean; steps: Step[] }[] {
+    return PHASES.map((p) => ({ phase: p.id, label: p.label, parallel: p.parallel, steps: this.plan.steps.filter((s) => s.phase === p.id) }))
+      .filter((p) => p.steps.length > 0);
+  }
+
+  /** Runs every phase in order (parallel phases concurrently), without a progress display. */
+  async runAll(onResult?: (step: Step, r: StepResult) => void): Promise<StepResult[]> {
+    for (const p of this.phases()) {
+      const run = async (s: Step) => onResult?.(s, await this.runStep(s));
+      if (p.parallel) await Promise.all(p.steps.map(run));
+      else for (const s of p.steps) await run(s);
+    }
+    return this.plan.steps.map((s) => this.results.get(s.n)!);
+  }
+
+  get failed(): boolean {
+    return [...this.results.values()].some((r) => r.status === 'failed' || r.status === 'not-run');
+  }
+
+  async runStep(step: Step): Promise<StepResult> {
+    const started = Date.now();
+    const finish = (status: StepStatus, detail: string) => {
+      const r: StepResult = { n: step.n, host: step.host, status, detail, ms: Date.now() - started };
+      this.results.set(step.n, r);
+      return r;
+    };
+    if (this.stoppedBy) return finish('not-run', `not run: ${this.stoppedBy}`);
+    const droppedWhy = this.dropped.get(step.host);
+    if (droppedWhy) return finish('not-run', `not run: ${step.host} was left as it was after ${droppedWhy}`);
+    const conn = this.deps.conns.get(step.host);
+    if (!conn) return this.fail(step, finish, `no connection to ${step.host}`);
+    try {
+      const outcome = await runAction(step, this.context());
+      if (outcome.output) this.outputs.set(step.n, outcome.output);
+      return finish(outcome.alreadyDone ? 'skipped' : 'done', outcome.detail);
+    } catch (err) {
+      return this.fail(step, finish, errorText(err));
+    }
+  }
+
+  private fail(step: Step, finish: (s: StepStatus, d: string) => StepResult, detail: string): StepResult {
+    if (step.onFailure === 'stop-run') this.stoppedBy = `step ${step.n} (${step.host}: ${step.title}) failed`;
+    if (step.onFailure === 'drop-host') this.dropped.set(step.host, `step ${step.n} failed`);
+    return finish('failed', detail);
+  }
+
+  private context(): ActionContext {
+    const { config, conns, dialects } = this.deps;
+    return {
+      config,
+      conn: (h) => {
+        const c = conns.get(h);
+        if (!c) throw new Error(`no connection to ${h}`);
+        return c;
+      },
+      dialect: (h) => dialects.get(h)!,
+      output: (ref: StepRef) => {
+        const v = this.outputs.get(ref.step)?.[ref.key];
+        if (v === undefined) throw new Error(`step ${ref.step} produced no ${ref.key}`);
+        return v;
+      },
+      outputCoordinates: (n) => this.outputs.get(n)?.coordinates,
+      isLive: (h) => !this.dropped.has(h),
+    };
+  }
+}
+
+export function errorText(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  return (e.message ?? String(err)).split('\n')[0] ?? String(err);
+}

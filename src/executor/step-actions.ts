@@ -1,0 +1,199 @@
+import { compareCoordinates, formatCoordinates, type Coordinates } from '../binlog/coordinates.js';
+import { compareGtidPos, countAhead, describeMissing, parseGtidPos } from '../binlog/mariadb-gtid.js';
+import { quote, REDACTED, type Dialect } from '../dialect/dialect.js';
+import type { Step, StepRef } from '../algorithm/plan-types.js';
+import type { ResolvedConfig } from '../topology/config-types.js';
+import type { SqlConnection } from '../topology/connection.js';
+import type { ReplicaStatus } from '../topology/server-state.js';
+
+/** What a step produced for later steps (e.g. a GTID position) and a one-line account for the operator. */
+export interface ActionOutcome {
+  detail: string;
+  output?: { gtid?: string; coordinates?: Coordinates };
+  /** The step found nothing to do (it is idempotent): reported as skipped, not failed. */
+  alreadyDone?: boolean;
+}
+
+export interface ActionContext {
+  config: ResolvedConfig;
+  conn(host: string): SqlConnection;
+  dialect(host: string): Dialect;
+  output(ref: StepRef): string;
+  outputCoordinates(step: number): Coordinates | undefined;
+  /** Hosts still taking part (not dropped after a failure). */
+  isLive(host: string): boolean;
+}
+
+const POLL_MS = 50;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const waitMs = (seconds: number) => (seconds + 30) * 1000;
+
+async function one(conn: SqlConnection, sql: string, timeoutMs?: number) {
+  const rows = await conn.query(sql, timeoutMs);
+  return rows[0] ?? {};
+}
+
+async function replicaStatus(conn: SqlConnection, d: Dialect): Promise<ReplicaStatus | undefined> {
+  const [row] = await conn.query(d.replicaStatusSql(), 10_000);
+  return row ? d.parseReplicaStatus(row) : undefined;
+}
+
+const threadErrors = (s: ReplicaStatus | undefined) =>
+  [s?.lastIoError && `IO thread: ${s.lastIoError}`, s?.lastSqlError && `SQL thread: ${s.lastSqlError}`].filter(Boolean).join('; ');
+
+/**
+ * The printed statement made executable: the redacted replication password and the run-time values named
+ * `<gtid from step N>` are filled in. Everything else is sent exactly as printed.
+ */
+export function materialize(sql: string, ctx: ActionContext): string {
+  return sql
+    .replaceAll(quote(REDACTED), quote(ctx.config.replication.password))
+    .replace(/<(gtid) from step (\d+)>/g, (_, key: 'gtid', n: string) => {
+      const v = ctx.output({ step: Number(n), key });
+      if (!/^[0-9A-Fa-f:,-]*$/.test(v)) throw new Error(`unexpected ${key} value from step ${n}: ${v}`);
+      return v;
+    });
+}
+
+/** Runs one step against its host. Throws with an operator-readable message when the step fails. */
+export async function runAction(step: Step, ctx: ActionContext): Promise<ActionOutcome> {
+  const conn = ctx.conn(step.host);
+  const d = ctx.dialect(step.host);
+  const t = ctx.config.timeouts;
+  const a = step.action;
+  switch (a.kind) {
+    case 'fence-read-only':
+    case 'promote':
+    case 'stop-io-thread':
+    case 'stop-replication': {
+      for (const sql of step.sql) await conn.query(materialize(sql, ctx), 30_000);
+      return { detail: 'ok' };
+    }
+    case 'kill-clients': {
+      const rows = await conn.query(d.clientConnectionsSql(), 10_000);
+      let killed = 0;
+      for (const r of rows) {
+        try {
+          await conn.query(d.killConnection(Number(r.id)), 10_000);
+          killed++;
+        } catch (err) {
+          // The connection ended by itself between listing and killing: that is what we wanted.
+          if ((err as { errno?: number }).errno !== 1094) throw err;
+        }
+      }
+      return { detail: `killed ${killed} client connection${killed === 1 ? '' : 's'}` };
+    }
+    case 'record-master-end': {
+      const row = await one(conn, d.binlogStatusSql(), 10_000);
+      const gtid = String((await one(conn, d.binlogGtidSql(), 10_000)).gtid ?? '');
+      const coordinates = d.parseBinlogStatus(row);
+      if (!coordinates) throw new Error('the old master has no binary log position (log_bin OFF?)');
+      return { detail: `${formatCoordinates(coordinates)}, GTID ${gtid || '(none)'}`, output: { gtid, coordinates } };
+    }
+    case 'catch-up': {
+      const end = ctx.outputCoordinates(a.masterEnd.step);
+      if (!end) throw new Error(`no final position from step ${a.masterEnd.step}`);
+      await conn.query(d.startIoThread(), 30_000);
+      const deadline = Date.now() + t.drain * 1000;
+      for (;;) {
+        const s = await replicaStatus(conn, d);
+        if (s && s.received.file && compareCoordinates(s.received, end) >= 0) return { detail: `received up to ${formatCoordinates(s.received)}` };
+        if (Date.now() > deadline) throw new Error(`did not receive up to ${formatCoordinates(end)} within ${t.drain} s (at ${formatCoordinates(s?.received)}; ${threadErrors(s) || s?.ioState})`);
+        await sleep(POLL_MS);
+      }
+    }
+    case 'drain-relay-log':
+      return drain(conn, d, t.drain);
+    case 'confirm-best': {
+      const best = parseGtidPos(String((await one(conn, d.appliedGtidSql(), 10_000)).gtid ?? ''));
+      const problems: string[] = [];
+      for (const name of a.candidates) {
+        if (name === step.host || !ctx.isLive(name)) continue;
+        const other = parseGtidPos(String((await one(ctx.conn(name), ctx.dialect(name).appliedGtidSql(), 10_000)).gtid ?? ''));
+        const rel = compareGtidPos(best, other);
+        if (rel === 'behind' || rel === 'diverged') problems.push(`${name} has ${describeMissing(other, best).join(', ')} which ${step.host} lacks`);
+      }
+      if (a.masterEnd) {
+        const end = parseGtidPos(ctx.output(a.masterEnd));
+        const rel = compareGtidPos(best, end);
+        if (rel === 'behind' || rel === 'diverged') problems.push(`the old master has ${describeMissing(end, best).join(', ')} which ${step.host} never received`);
+      }
+      if (problems.length) {
+        throw new Error(`${problems.join('; ')}. Nothing was repointed; replication is stopped. Re-run mmmf: it re-probes and chooses again.`);
+      }
+      const gtid = [...best.values()].map((g) => `${g.domain}-${g.server}-${g.seq}`).join(',');
+      return { detail: `holds everything (${gtid})`, output: { gtid } };
+    }
+    case 'equalize': {
+      const until = ctx.output(a.until);
+      const mine = parseGtidPos(String((await one(conn, d.appliedGtidSql(), 10_000)).gtid ?? ''));
+      const missing = countAhead(parseGtidPos(until), mine);
+      if (missing === 0) return { detail: `already holds ${until}`, alreadyDone: true };
+      const [change, startUntil, wait, stop] = step.sql.map((sql) => materialize(sql, ctx));
+      await conn.query(d.stopReplication(), 30_000);
+      await conn.query(change!, 30_000);
+      await conn.query(startUntil!, 30_000);
+      const r = await one(conn, wait!, waitMs(t.equalize));
+      if (Number(r.r) !== 0) {
+        const s = await replicaStatus(conn, d);
+        await conn.query(stop!, 30_000);
+        throw new Error(`did not reach ${until} within ${t.equalize} s${threadErrors(s) ? `: ${threadErrors(s)}` : ''}; left stopped`);
+      }
+      await conn.query(stop!, 30_000);
+      return { detail: `applied ${missing} transaction${missing === 1 ? '' : 's'} from ${a.source}, now at ${until}` };
+    }
+    case 'repoint': {
+      for (const sql of step.sql) await conn.query(materialize(sql, ctx), 30_000);
+      return { detail: `replicating from ${a.source}` };
+    }
+    case 'verify-replica': {
+      const deadline = Date.now() + t.verify * 1000;
+      let s: ReplicaStatus | undefined;
+      for (;;) {
+        s = await replicaStatus(conn, d);
+        if (s && s.ioRunning === 'Yes' && s.sqlRunning) break;
+        if ((s?.lastIoError || s?.lastSqlError) && !(s?.ioRunning === 'Connecting' && !s?.lastSqlError && Date.now() < deadline)) {
+          throw new Error(threadErrors(s));
+        }
+        if (Date.now() > deadline) throw new Error(`replication threads not running after ${t.verify} s (IO ${s?.ioRunning ?? '-'}, SQL ${s?.sqlRunning ? 'Yes' : 'No'})`);
+        await sleep(POLL_MS);
+      }
+      const srcGtid = String((await one(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql(), 10_000)).gtid ?? '');
+      const r = await one(conn, d.waitForGtidSql(srcGtid, t.verify), waitMs(t.verify));
+      if (Number(r.r) !== 0) throw new Error(`running but not caught up with ${a.source} (${srcGtid}) after ${t.verify} s`);
+      return { detail: `IO and SQL threads running, caught up with ${a.source} at ${srcGtid || '(empty)'}` };
+    }
+  }
+}
+
+/**
+ * Waits until the SQL thread has applied everything in the relay log. A relay log can end in half a
+ * transaction when the master died mid-send; the SQL thread then idles before it, which counts as drained.
+ */
+async function drain(conn: SqlConnection, d: Dialect, seconds: number): Promise<ActionOutcome> {
+  const deadline = Date.now() + seconds * 1000;
+  let idleSince = 0;
+  let last = '';
+  for (;;) {
+    const s = await replicaStatus(conn, d);
+    if (!s) throw new Error('not a replica any more');
+    if (!s.sqlRunning) {
+      if (s.lastSqlError) throw new Error(`SQL thread stopped with an error: ${s.lastSqlError}`);
+      await conn.query(d.startSqlThread(), 30_000);
+      continue;
+    }
+    if (s.executed.file === s.received.file && s.executed.position === s.received.position) {
+      return { detail: `applied everything received (${formatCoordinates(s.executed)})` };
+    }
+    const at = formatCoordinates(s.executed);
+    if (/read all relay log/i.test(s.sqlState) && at === last) {
+      if (!idleSince) idleSince = Date.now();
+      if (Date.now() - idleSince > 1000) {
+        return { detail: `applied every complete transaction (${at}); the relay log ends in an incomplete one up to ${formatCoordinates(s.received)}, which the old master never finished sending` };
+      }
+    } else idleSince = 0;
+    last = at;
+    if (Date.now() > deadline) throw new Error(`relay log not applied within ${seconds} s (at ${at}, received ${formatCoordinates(s.received)})`);
+    await sleep(POLL_MS);
+  }
+}

@@ -1,0 +1,57 @@
+import type { ChalkInstance } from 'chalk';
+import type { Plan } from '../algorithm/plan-types.js';
+import type { StepResult } from '../executor/run-plan.js';
+import type { HostState } from '../topology/server-state.js';
+
+/** One line per host: what it ended as, read back from the servers after the run (not assumed). */
+export interface HostOutcome {
+  name: string;
+  ok: boolean;
+  state: string;
+}
+
+/** Reads the final probe and the step results into what each host ended as. */
+export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: HostState[]): HostOutcome[] {
+  const target = finalStates.find((s) => s.name === plan.target);
+  return plan.hosts.map((h): HostOutcome => {
+    const s = finalStates.find((x) => x.name === h.name);
+    const failedStep = results.find((r) => r.host === h.name && r.status === 'failed');
+    const why = failedStep ? ` — step ${failedStep.n} failed: ${failedStep.detail}` : '';
+    if (!s?.reachable) return { name: h.name, ok: h.role !== 'target', state: `unreachable${s?.error ? ` (${s.error})` : ''}, untouched` };
+    const rw = s.readOnly ? 'read-only' : 'writable';
+    if (h.role === 'old-master') return { name: h.name, ok: true, state: `old master, fenced: ${rw}, ${s.replica ? 'replicating' : 'not replicating'}${why}` };
+    if (h.role === 'target') {
+      const ok = !s.replica && !s.readOnly && !failedStep;
+      return { name: h.name, ok, state: `${ok ? 'new master' : 'NOT promoted'}, ${rw}${s.replica ? `, still replicating from ${s.replica.sourceHost}:${s.replica.sourcePort}` : ''}${why}` };
+    }
+    if (h.role === 'replica') {
+      const r = s.replica;
+      const fromTarget = !!r && !!target && `${r.sourceHost}:${r.sourcePort}` === target.address;
+      const running = !!r && r.ioRunning === 'Yes' && r.sqlRunning;
+      const ok = fromTarget && running && !failedStep;
+      const src = r ? `${r.sourceHost}:${r.sourcePort}` : 'nothing';
+      return {
+        name: h.name, ok,
+        state: ok ? `replica of ${plan.target}, IO Yes, SQL Yes, ${rw}` : `NOT failed over: replicates from ${src}, IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}${why}`,
+      };
+    }
+    return { name: h.name, ok: true, state: `${h.note} (untouched)` };
+  });
+}
+
+export function renderResult(plan: Plan, results: StepResult[], outcomes: HostOutcome[], seconds: number, c: ChalkInstance): string {
+  const failed = results.filter((r) => r.status === 'failed');
+  const allOk = !failed.length && outcomes.every((o) => o.ok) && !results.some((r) => r.status === 'not-run');
+  const L: string[] = [];
+  L.push(allOk
+    ? c.green.bold(`✔ Failover to ${plan.target} done in ${seconds.toFixed(1)} s`)
+    : c.red.bold(`✖ Failover to ${plan.target} did not complete (${seconds.toFixed(1)} s)`));
+  for (const f of failed) L.push(c.red(`  step ${f.n} (${f.host}) failed: ${f.detail}`));
+  L.push('', c.bold('Where every host ended'));
+  const w = Math.max(...outcomes.map((o) => o.name.length));
+  for (const o of outcomes) L.push(`  ${o.ok ? c.green('✔') : c.red('✖')} ${o.name.padEnd(w)}  ${o.state}`);
+  if (!allOk) {
+    L.push('', `Next: fix what failed (above); \`mmmf status\` shows the topology as it is now. Hosts marked ✖ were left exactly as described.`);
+  }
+  return L.join('\n');
+}

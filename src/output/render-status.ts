@@ -1,0 +1,92 @@
+import type { ChalkInstance } from 'chalk';
+import { formatCoordinates } from '../binlog/coordinates.js';
+import type { HostState } from '../topology/server-state.js';
+
+interface Node {
+  label: string;
+  state?: HostState;
+  children: Node[];
+}
+
+/** Arranges probed hosts as master → replicas trees; a source that is not a reachable configured host becomes a placeholder root. */
+export function topologyForest(states: HostState[]): Node[] {
+  const byAddress = new Map(states.filter((s) => s.reachable).map((s) => [s.address, s]));
+  const nodes = new Map(states.map((s) => [s.name, { label: s.name, state: s, children: [] as Node[] }]));
+  const roots: Node[] = [];
+  const placeholders = new Map<string, Node>();
+  for (const s of states) {
+    const node = nodes.get(s.name)!;
+    if (!s.reachable) continue;
+    const src = s.replica ? `${s.replica.sourceHost}:${s.replica.sourcePort}` : undefined;
+    const parent = src ? byAddress.get(src) : undefined;
+    if (src && parent && parent !== s && !isAncestor(nodes, s, parent)) nodes.get(parent.name)!.children.push(node);
+    else if (src && !parent) {
+      let ph = placeholders.get(src);
+      if (!ph) {
+        const known = states.find((x) => x.address === src);
+        ph = { label: known ? known.name : src, ...(known ? { state: known } : {}), children: [] };
+        placeholders.set(src, ph);
+        roots.push(ph);
+      }
+      ph.children.push(node);
+    } else roots.push(node);
+  }
+  return roots;
+}
+
+// Master-master pairs point at each other; the tree hangs the passive side under the active one only once.
+function isAncestor(nodes: Map<string, Node>, s: HostState, candidate: HostState): boolean {
+  const walk = (n: Node): boolean => n.children.some((c) => c.state === candidate || walk(c));
+  return walk(nodes.get(s.name)!);
+}
+
+/** `mmmf status` as a tree: master → replicas, with threads, lag, positions and errors. */
+export function renderStatus(states: HostState[], c: ChalkInstance, source: string): string {
+  const lines: string[] = [c.bold(`Cluster ${source}`), ''];
+  const forest = topologyForest(states);
+  const draw = (n: Node, prefix: string, last: boolean, root: boolean) => {
+    const branch = root ? '' : last ? '└─ ' : '├─ ';
+    const cont = root ? '' : last ? '   ' : '│  ';
+    const [head, ...rest] = describe(n, c);
+    lines.push(prefix + branch + head);
+    for (const r of rest) lines.push(prefix + cont + (n.children.length ? '│  ' : '   ') + r);
+    n.children.forEach((ch, i) => draw(ch, prefix + cont, i === n.children.length - 1, false));
+  };
+  for (const r of forest) {
+    draw(r, '', true, true);
+    lines.push('');
+  }
+  const down = states.filter((s) => !s.reachable && !forest.some((r) => r.state === s));
+  if (down.length) {
+    lines.push(c.bold('Unreachable'));
+    for (const s of down) lines.push(`  ${c.red('✖')} ${s.name} ${c.dim(s.address)}  ${s.error}`);
+  }
+  return lines.join('\n').trimEnd();
+}
+
+function describe(n: Node, c: ChalkInstance): string[] {
+  const s = n.state;
+  if (!s) return [`${c.red('✖')} ${n.label} ${c.dim('(not in the config)')} — unreachable old master?`];
+  if (!s.reachable) return [`${c.red('✖')} ${c.bold(s.name)} ${c.dim(s.address)} ${c.red('unreachable')}: ${s.error}`];
+  const v = s.version ? `${s.version.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${s.version.major}.${s.version.minor}.${s.version.patch}` : '';
+  const role = s.replica ? 'replica' : 'master';
+  const rw = s.readOnly ? c.dim('read_only') : c.yellow('writable');
+  const head = [`${c.green('●')} ${c.bold(s.name)}`, c.dim(s.address), v, role, rw];
+  const out: string[] = [];
+  if (s.replica) {
+    const r = s.replica;
+    const io = r.ioRunning === 'Yes' ? c.green('IO Yes') : c.red(`IO ${r.ioRunning}`);
+    const sql = r.sqlRunning ? c.green('SQL Yes') : c.red('SQL No');
+    const lag = r.secondsBehind === null ? c.dim('lag -') : r.secondsBehind > 0 ? c.yellow(`lag ${r.secondsBehind}s`) : 'lag 0s';
+    head.push(io, sql, lag);
+    out.push(head.join('  '));
+    out.push(c.dim(`received ${formatCoordinates(r.received)}  executed ${formatCoordinates(r.executed)}  gtid ${s.gtidApplied || '-'}  using_gtid ${r.gtidMode}`));
+    if (r.lastIoError) out.push(c.red(`IO error: ${r.lastIoError}`));
+    if (r.lastSqlError) out.push(c.red(`SQL error: ${r.lastSqlError}`));
+  } else {
+    out.push(head.join('  '));
+  }
+  const bl = s.logBin ? `binlog ${formatCoordinates(s.binlog)}  gtid_binlog_pos ${s.gtidBinlog || '-'}  ${s.binlogFormat}` : 'binlog OFF';
+  out.push(c.dim(`${bl}  server_id ${s.serverId}  ${s.clientConnections ?? 0} client conn`));
+  return out;
+}

@@ -1,0 +1,64 @@
+/** Connection settings of one server. Example: `{ host: '10.0.0.2', port: 3306, user: 'mmmf', password: 's3cret' }` */
+export interface HostConfig {
+  /** Address replicas use to reach this server, and mmmf too unless `socket` is set. */
+  host: string;
+  port?: number;
+  /** Admin account mmmf logs in with (needs SUPER or the flavor's replication admin privileges). */
+  user?: string;
+  password?: string;
+  /** Unix socket for mmmf's own connection (replicas still use host:port). */
+  socket?: string;
+}
+
+/** Bounds on every wait, in seconds. */
+export interface Timeouts {
+  /** Connecting to a server while probing. Default 3. */
+  connect?: number;
+  /** Waiting for a replica's SQL thread to apply its relay log. Default 300. */
+  drain?: number;
+  /** Waiting for a lagging replica to catch up with the best one. Default 600. */
+  equalize?: number;
+  /** Waiting for repointed replicas to run and catch up with the new master. Default 60. */
+  verify?: number;
+}
+
+/**
+ * The topology file (`mmmf.config.ts`, `.js`, `.mjs` or `.json`): every server of the cluster, master and
+ * replicas alike — the current master is discovered, never declared.
+ *
+ * @example
+ * export default {
+ *   replication: { user: 'repl', password: 'repl' },
+ *   defaults: { user: 'root', password: '' },
+ *   hosts: { test1: { host: '127.0.0.1', port: 33001 }, test2: { host: '127.0.0.1', port: 33002 } },
+ * } satisfies MmmfConfig;
+ */
+export interface MmmfConfig {
+  /** The account replicas use to connect to their source (must exist on every candidate). */
+  replication: { user: string; password: string };
+  /** Connection settings shared by every host; a host's own settings win. */
+  defaults?: Partial<Omit<HostConfig, 'host' | 'socket'>>;
+  hosts: Record<string, HostConfig>;
+  timeouts?: Timeouts;
+  /** How replicas are positioned on their new source. Only 'gtid' is implemented so far; 'auto' means gtid. */
+  positioning?: 'gtid' | 'auto';
+}
+
+/** A host after defaults were applied: everything mmmf needs to connect. */
+export interface ResolvedHost {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  socket?: string;
+}
+
+export interface ResolvedConfig {
+  replication: { user: string; password: string };
+  hosts: ResolvedHost[];
+  timeouts: Required<Timeouts>;
+  positioning: 'gtid';
+  /** Where the config was loaded from, for messages. */
+  source: string;
+}

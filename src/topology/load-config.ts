@@ -1,0 +1,33 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve, extname } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { ResolvedConfig } from './config-types.js';
+import { validateConfig } from './validate-config.js';
+
+const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.json'];
+
+/**
+ * Loads and validates the topology file. TypeScript configs are compiled on the fly by jiti, which strips
+ * type-only imports, so `import type { MmmfConfig } from 'mmmf'` works even where 'mmmf' cannot be resolved
+ * from the config's folder (a config kept in /etc, say).
+ */
+export async function loadConfig(file: string): Promise<ResolvedConfig> {
+  const path = resolve(file);
+  const ext = extname(path);
+  if (!existsSync(path)) throw new ConfigError(`config file not found: ${path}`, [`pass an existing file with --cfg (see mmmf.config.ts.example)`]);
+  if (!EXTENSIONS.includes(ext)) throw new ConfigError(`config file ${path} has an unsupported extension '${ext}'`, [`use one of ${EXTENSIONS.join(', ')}`]);
+  let raw: unknown;
+  try {
+    if (ext === '.json') raw = JSON.parse(readFileSync(path, 'utf8'));
+    else {
+      const { createJiti } = await import('jiti');
+      const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: true });
+      raw = await jiti.import(path, { default: true });
+    }
+  } catch (err) {
+    throw new ConfigError(`cannot load config ${path}`, [(err as Error).message.split('\n')[0] ?? String(err)]);
+  }
+  const { config, problems } = validateConfig(raw, path);
+  if (!config) throw new ConfigError(`config ${path} has ${problems.length} problem${problems.length > 1 ? 's' : ''}`, problems);
+  return config;
+}

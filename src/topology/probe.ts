@@ -1,0 +1,63 @@
+import { dialectFor, parseVersion, type Dialect } from '../dialect/dialect.js';
+import type { ResolvedConfig, ResolvedHost } from './config-types.js';
+import { describeConnectError, type ConnectionSet, type SqlConnection } from './connection.js';
+import type { HostState } from './server-state.js';
+
+const PROBE_QUERY_MS = 10_000;
+
+export const addressOf = (h: { host: string; port: number }) => `${h.host}:${h.port}`;
+
+/** Reads everything mmmf decides on from one server. Never changes anything. */
+export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promise<{ state: HostState; dialect: Dialect }> {
+  const [v] = await conn.query('SELECT VERSION() AS version, @@version_comment AS comment', PROBE_QUERY_MS);
+  const version = parseVersion(String(v?.version ?? ''), String(v?.comment ?? ''));
+  const dialect = dialectFor(version);
+  const [vars = {}] = await conn.query(dialect.variablesSql(), PROBE_QUERY_MS);
+  const replicaRows = await conn.query(dialect.replicaStatusSql(), PROBE_QUERY_MS);
+  const binlogRows = Number(vars.log_bin) === 1 ? await conn.query(dialect.binlogStatusSql(), PROBE_QUERY_MS) : [];
+  const clients = await conn.query(dialect.clientConnectionsSql(), PROBE_QUERY_MS);
+  const replica = replicaRows[0] ? dialect.parseReplicaStatus(replicaRows[0]) : undefined;
+  const state: HostState = {
+    name: host.name,
+    address: addressOf(host),
+    reachable: true,
+    version,
+    serverId: Number(vars.server_id),
+    readOnly: Number(vars.read_only) === 1,
+    logBin: Number(vars.log_bin) === 1,
+    logReplicaUpdates: Number(vars.log_replica_updates) === 1,
+    binlogFormat: String(vars.binlog_format ?? ''),
+    gtidBinlog: String(vars.gtid_binlog ?? '').replace(/\s+/g, ''),
+    gtidApplied: String(vars.gtid_applied ?? '').replace(/\s+/g, ''),
+    ...(dialect.parseBinlogStatus(binlogRows[0]) ? { binlog: dialect.parseBinlogStatus(binlogRows[0])! } : {}),
+    ...(replica ? { replica } : {}),
+    clientConnections: clients.length,
+  };
+  return { state, dialect };
+}
+
+/** The probed cluster: one state per configured host (in config order) and a dialect per reachable host. */
+export interface ProbedCluster {
+  states: HostState[];
+  dialects: Map<string, Dialect>;
+}
+
+/** Probes every host in parallel over already-open connections; a host that fails is reported, not fatal. */
+export async function probeCluster(config: ResolvedConfig, conns: ConnectionSet): Promise<ProbedCluster> {
+  const dialects = new Map<string, Dialect>();
+  const states = await Promise.all(
+    config.hosts.map(async (h): Promise<HostState> => {
+      const down = (error: string): HostState => ({ name: h.name, address: addressOf(h), reachable: false, error });
+      const conn = conns.open.get(h.name);
+      if (!conn) return down(conns.failed.get(h.name) ?? 'not connected');
+      try {
+        const { state, dialect } = await probeHost(h, conn);
+        dialects.set(h.name, dialect);
+        return state;
+      } catch (err) {
+        return down(describeConnectError(err));
+      }
+    }),
+  );
+  return { states, dialects };
+}

@@ -1,0 +1,60 @@
+import type { Coordinates } from '../binlog/coordinates.js';
+
+export type Flavor = 'mariadb' | 'mysql';
+
+/** Example: `{ flavor: 'mariadb', major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB-0+deb12u1' }` */
+export interface ServerVersion {
+  flavor: Flavor;
+  major: number;
+  minor: number;
+  patch: number;
+  text: string;
+}
+
+/** One replication channel as the dialect parsed it from SHOW SLAVE/REPLICA STATUS, whatever the flavor. */
+export interface ReplicaStatus {
+  sourceHost: string;
+  sourcePort: number;
+  /** 'Yes', 'No' or 'Connecting' (the source is unreachable). */
+  ioRunning: string;
+  sqlRunning: boolean;
+  ioState: string;
+  sqlState: string;
+  /** Old-master binlog coordinates received into the relay log. */
+  received: Coordinates;
+  /** Old-master binlog coordinates the SQL thread has applied. */
+  executed: Coordinates;
+  secondsBehind: number | null;
+  /** MariaDB Using_Gtid ('No', 'Slave_Pos', 'Current_Pos'); MySQL: 'auto' or 'No'. */
+  gtidMode: string;
+  /** GTIDs received (MariaDB Gtid_IO_Pos, MySQL Retrieved_Gtid_Set); '' when not known. */
+  gtidReceived: string;
+  lastIoError: string;
+  lastSqlError: string;
+  /** Replication filters in force (Replicate_Do_DB etc.), empty when none. */
+  filters: string[];
+}
+
+/** What a probe learnt about one configured server. Unreachable hosts carry only name, address and error. */
+export interface HostState {
+  name: string;
+  /** host:port as replicas would name it. */
+  address: string;
+  reachable: boolean;
+  error?: string;
+  version?: ServerVersion;
+  serverId?: number;
+  readOnly?: boolean;
+  logBin?: boolean;
+  logReplicaUpdates?: boolean;
+  binlogFormat?: string;
+  /** MariaDB gtid_binlog_pos: the last GTID per domain in this server's own binlog. */
+  gtidBinlog?: string;
+  /** MariaDB gtid_slave_pos: the last GTID per domain applied by replication. */
+  gtidApplied?: string;
+  /** This server's own binlog end (SHOW MASTER STATUS). */
+  binlog?: Coordinates;
+  replica?: ReplicaStatus;
+  /** Client connections (not replication threads) open right now. */
+  clientConnections?: number;
+}

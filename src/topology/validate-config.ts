@@ -1,0 +1,141 @@
+import type { ResolvedConfig, ResolvedHost } from './config-types.js';
+
+const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning'];
+const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket'];
+const DEFAULT_KEYS = ['port', 'user', 'password'];
+const TIMEOUT_KEYS = ['connect', 'drain', 'equalize', 'verify'];
+const DEFAULT_TIMEOUTS = { connect: 3, drain: 300, equalize: 600, verify: 60 };
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
+/**
+ * Checks a loaded config and returns either the resolved config or every problem found, so the operator
+ * fixes them all in one go. Problems never quote password values.
+ */
+export function validateConfig(raw: unknown, source: string): { config?: ResolvedConfig; problems: string[] } {
+  const problems: string[] = [];
+  const p = (msg: string) => problems.push(msg);
+  if (!isObj(raw)) {
+    return { problems: [`the config must be an object (its default export), got ${kind(raw)}`] };
+  }
+  unknownKeys(raw, TOP_KEYS, '', p);
+
+  const repl = raw.replication;
+  if (repl === undefined) p('replication: missing; add replication: { user: "repl", password: "..." } (the account replicas connect with)');
+  else if (!isObj(repl)) p(`replication: must be an object { user, password }, got ${kind(repl)}`);
+  else {
+    unknownKeys(repl, ['user', 'password'], 'replication.', p);
+    str(repl, 'user', 'replication.', p, true);
+    str(repl, 'password', 'replication.', p, true, true);
+  }
+
+  const defaults = raw.defaults ?? {};
+  if (!isObj(defaults)) p(`defaults: must be an object, got ${kind(defaults)}`);
+  else {
+    unknownKeys(defaults, DEFAULT_KEYS, 'defaults.', p);
+    port(defaults, 'defaults.', p);
+    str(defaults, 'user', 'defaults.', p, false);
+    str(defaults, 'password', 'defaults.', p, false, true);
+  }
+
+  const timeouts = raw.timeouts ?? {};
+  if (!isObj(timeouts)) p(`timeouts: must be an object, got ${kind(timeouts)}`);
+  else {
+    unknownKeys(timeouts, TIMEOUT_KEYS, 'timeouts.', p);
+    for (const k of TIMEOUT_KEYS) {
+      const v = timeouts[k];
+      if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v)))
+        p(`timeouts.${k}: must be a positive number of seconds, got ${JSON.stringify(v)}`);
+    }
+  }
+
+  if (raw.positioning !== undefined && raw.positioning !== 'gtid' && raw.positioning !== 'auto')
+    p(`positioning: must be 'gtid' or 'auto' (file positioning is not implemented yet), got ${JSON.stringify(raw.positioning)}`);
+
+  const hosts: ResolvedHost[] = [];
+  if (raw.hosts === undefined) p('hosts: missing; list every server of the cluster: hosts: { db1: { host: "10.0.0.1", port: 3306 }, ... }');
+  else if (!isObj(raw.hosts)) p(`hosts: must be an object keyed by host name, got ${kind(raw.hosts)}`);
+  else {
+    const entries = Object.entries(raw.hosts);
+    if (entries.length < 2) p(`hosts: a failover needs at least 2 servers, got ${entries.length}`);
+    const seen = new Map<string, string>();
+    for (const [name, h] of entries) {
+      const at = `hosts.${name}.`;
+      if (!NAME_RE.test(name)) p(`hosts.${name}: a host name may hold only letters, digits, '_', '.', '-'`);
+      if (!isObj(h)) { p(`hosts.${name}: must be an object { host, port, ... }, got ${kind(h)}`); continue; }
+      unknownKeys(h, HOST_KEYS, at, p);
+      const okHost = str(h, 'host', at, p, true);
+      const okPort = port(h, at, p);
+      str(h, 'user', at, p, false);
+      str(h, 'password', at, p, false, true);
+      str(h, 'socket', at, p, false);
+      const d = isObj(defaults) ? defaults : {};
+      const resolvedPort = (h.port ?? d.port ?? 3306) as number;
+      const user = (h.user ?? d.user) as string | undefined;
+      if (user === undefined) p(`${at}user: missing; set it on the host or in defaults.user`);
+      if (okHost && okPort) {
+        const key = `${h.host}:${resolvedPort}`;
+        const other = seen.get(key);
+        if (other) p(`hosts.${name}: same address ${key} as hosts.${other}; every server needs its own host:port`);
+        else seen.set(key, name);
+      }
+      hosts.push({
+        name,
+        host: h.host as string,
+        port: resolvedPort,
+        user: user ?? '',
+        password: (h.password ?? d.password ?? '') as string,
+        ...(typeof h.socket === 'string' ? { socket: h.socket } : {}),
+      });
+    }
+  }
+
+  if (problems.length) return { problems };
+  const r = repl as { user: string; password: string };
+  return {
+    problems,
+    config: {
+      replication: { user: r.user, password: r.password },
+      hosts,
+      timeouts: { ...DEFAULT_TIMEOUTS, ...(timeouts as object) },
+      positioning: 'gtid',
+      source,
+    },
+  };
+}
+
+function unknownKeys(o: Obj, allowed: string[], at: string, p: (m: string) => void) {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) p(`${at}${k}: unknown key (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function str(o: Obj, k: string, at: string, p: (m: string) => void, required: boolean, secret = false): boolean {
+  const v = o[k];
+  if (v === undefined) {
+    if (required) p(`${at}${k}: missing`);
+    return !required;
+  }
+  if (typeof v !== 'string') {
+    p(`${at}${k}: must be a string, got ${secret ? kind(v) : JSON.stringify(v)}`);
+    return false;
+  }
+  if (required && !secret && v.length === 0) {
+    p(`${at}${k}: must not be empty`);
+    return false;
+  }
+  return true;
+}
+
+function port(o: Obj, at: string, p: (m: string) => void): boolean {
+  const v = o.port;
+  if (v === undefined) return true;
+  if (!(typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 65536)) {
+    p(`${at}port: must be an integer from 1 to 65535, got ${JSON.stringify(v)}`);
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,106 @@
+// A real MariaDB sandbox cluster per test file, started by scripts/sandbox.sh in its own temp dir and ports,
+// and always torn down (its pid files only), pass or fail.
+import { execa } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import mysql from 'mysql2/promise';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+const SANDBOX = join(ROOT, 'scripts/sandbox.sh');
+const CLI = join(ROOT, 'dist/bin/mmmf.js');
+
+export interface Cluster {
+  dir: string;
+  cfg: string;
+  basePort: number;
+  names: string[];
+  port(name: string): number;
+  sandbox(...args: string[]): Promise<string>;
+  connect(name: string, user?: string, password?: string): Promise<mysql.Connection>;
+  query<T = Record<string, unknown>>(name: string, sql: string): Promise<T[]>;
+  down(): Promise<void>;
+}
+
+export async function startCluster(opts: { basePort: number; replicas?: number; format?: string }): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'mmmf-test-'));
+  const replicas = opts.replicas ?? 3;
+  const base = ['--dir', dir, '--base-port', String(opts.basePort), '--replicas', String(replicas), '--binlog-format', opts.format ?? 'ROW'];
+  const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
+  const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);
+  const port = (name: string) => opts.basePort + Number(name.replace('test', '')) - 1;
+  const cluster: Cluster = {
+    dir,
+    cfg: join(dir, 'mmmf.config.ts'),
+    basePort: opts.basePort,
+    names,
+    port,
+    sandbox,
+    connect: (name, user = 'root', password = '') =>
+      mysql.createConnection({ host: '127.0.0.1', port: port(name), user, password, connectTimeout: 3000, supportBigNumbers: true, bigNumberStrings: true }),
+    async query<T>(name: string, sql: string) {
+      const c = await cluster.connect(name);
+      try {
+        const [rows] = await c.query(sql);
+        return rows as T[];
+      } finally {
+        await c.end();
+      }
+    },
+    async down() {
+      await sandbox('down').catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await sandbox('up');
+  } catch (err) {
+    await cluster.down();
+    throw err;
+  }
+  return cluster;
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI exactly as an operator would (no TTY, so plain output). */
+export async function mmmf(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const r = await execa('node', [CLI, ...args], { reject: false, env: { NO_COLOR: '1', ...env }, timeout: 600_000 });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Everything that says where a server is in replication: equal before/after means nothing was changed. */
+export async function replicationSnapshot(c: Cluster, names: string[]): Promise<Record<string, unknown>> {
+  const snap: Record<string, unknown> = {};
+  for (const n of names) {
+    const [v] = await c.query(n, 'SELECT @@read_only AS ro, @@gtid_slave_pos AS slave, @@gtid_binlog_pos AS binlog');
+    const [s] = await c.query(n, 'SHOW SLAVE STATUS');
+    snap[n] = {
+      ...v,
+      source: s ? `${s.Master_Host}:${s.Master_Port}` : null,
+      io: s ? (s.Slave_IO_Running === 'No' ? 'No' : 'Yes/Connecting') : null,
+      sql: s?.Slave_SQL_Running ?? null,
+      read: s ? `${s.Master_Log_File}:${s.Read_Master_Log_Pos}` : null,
+      exec: s ? `${s.Relay_Master_Log_File}:${s.Exec_Master_Log_Pos}` : null,
+      useGtid: s?.Using_Gtid ?? null,
+    };
+  }
+  return snap;
+}
+
+/** CHECKSUM of every user table plus row counts, to prove servers hold identical data. */
+export async function dataFingerprint(c: Cluster, name: string): Promise<string> {
+  const tables = await c.query<{ t: string }>(name,
+    "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('mysql', 'sys', 'performance_schema', 'information_schema') ORDER BY 1");
+  const parts: string[] = [];
+  for (const { t } of tables) {
+    const [row] = await c.query<{ Checksum: string }>(name, `CHECKSUM TABLE ${t} EXTENDED`);
+    const [cnt] = await c.query<{ n: string }>(name, `SELECT COUNT(*) AS n FROM ${t}`);
+    parts.push(`${t}=${row?.Checksum}/${cnt?.n}`);
+  }
+  return parts.join(' ');
+}
