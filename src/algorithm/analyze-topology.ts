@@ -32,6 +32,20 @@ function receivedGtid(s: HostState) {
   return parseGtidPos(s.replica?.gtidReceived || s.gtidApplied);
 }
 
+/**
+ * Who received more: by received GTIDs when they tell (ahead/behind), else by old-master binlog coordinates
+ * (file number, then position), which also break a tie in favour of a half-received last transaction.
+ * CHANGE MASTER clears the coordinates, so either may be unknown.
+ */
+export function compareReceived(a: HostState, b: HostState): number {
+  const rel = compareGtidPos(receivedGtid(a), receivedGtid(b));
+  if (rel === 'ahead') return 1;
+  if (rel === 'behind') return -1;
+  const ra = a.replica!.received;
+  const rb = b.replica!.received;
+  return ra.file && rb.file ? compareCoordinates(ra, rb) : 0;
+}
+
 const versionKey = (s: HostState) => (s.version ? s.version.major * 1e6 + s.version.minor * 1e3 + s.version.patch : 0);
 
 /** Pure: reads probed state, decides roles, the old master, the best replica and what makes a failover unsafe. */
@@ -113,8 +127,8 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     candidates.push(r);
   }
 
-  // Best = received the most of the old master's binlog. Ties go to the target, so it needs no equalization.
-  const rank = (a: HostState, b: HostState) => compareCoordinates(a.replica!.received, b.replica!.received);
+  // Best = received the most from the old master. Ties go to the target, so it needs no equalization.
+  const rank = (a: HostState, b: HostState) => compareReceived(a, b);
   let best: HostState | undefined;
   for (const r of candidates) {
     if (!best || rank(r, best) > 0 || (rank(r, best) === 0 && r.name === opts.target)) best = r;

@@ -21,5 +21,5 @@ export function compareCoordinates(a: Coordinates, b: Coordinates): number {
 }
 
 export function formatCoordinates(c: Coordinates | undefined): string {
-  return c ? `${c.file}:${c.position}` : '-';
+  return c && c.file ? `${c.file}:${c.position}` : '-';
 }

@@ -1,0 +1,44 @@
+// Scenario (vi): the old master still answers (and is being written to) when the failover starts: it is
+// fenced, its last transactions reach every replica, and no acknowledged write is lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataFingerprint, mmmf, startCluster, type Cluster } from '../helpers/cluster.js';
+import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from '../helpers/load.js';
+
+describe('failover with the old master still alive', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    c = await startCluster({ basePort: 33121, replicas: 3 });
+  });
+  afterAll(async () => {
+    await c?.down();
+  });
+
+  it('fences the old master, loses no acknowledged write, and leaves exactly one writable server', async () => {
+    await c.query('test1', EVENTS_DDL);
+    await c.query('test1', LEDGER_DDL);
+    await c.query('test4', 'STOP SLAVE IO_THREAD'); // one replica lags; it must still end up complete
+    const load = await startLoad(c, 'test1', 3, 11);
+    await until(async () => (await gtidSeq(c, 'test1')) > 800, 60_000, 'load on the master');
+
+    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']); // the writers are still writing
+    await load.stop();
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Make the old master read-only/);
+    expect(r.stdout).toMatch(/killed \d+ client connections?/);
+    expect(load.acked.size).toBeGreaterThan(100);
+
+    for (const n of ['test1', 'test2', 'test3', 'test4']) {
+      const keys = new Set((await c.query<{ k: string }>(n, LEDGER_KEYS)).map((x) => x.k));
+      const lost = [...load.acked].filter((k) => !keys.has(k));
+      expect(lost, `acknowledged writes missing on ${n}`).toEqual([]);
+    }
+    const prints = await Promise.all(['test1', 'test2', 'test3', 'test4'].map((n) => dataFingerprint(c, n)));
+    expect(new Set(prints).size, prints.join('\n')).toBe(1);
+    const ro = async (n: string) => Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
+    expect([await ro('test1'), await ro('test2'), await ro('test3'), await ro('test4')]).toEqual([1, 1, 0, 1]);
+    for (const n of ['test2', 'test4']) {
+      const [s] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
+      expect([String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running]).toEqual([String(c.port('test3')), 'Yes', 'Yes']);
+    }
+  });
+});

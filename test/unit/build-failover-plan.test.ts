@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { buildFailoverPlan } from '../../src/algorithm/build-failover-plan.js';
+import { UnsafeError } from '../../src/errors.js';
+import type { ResolvedConfig } from '../../src/topology/config-types.js';
+import type { HostState, ReplicaStatus } from '../../src/topology/server-state.js';
+
+const config: ResolvedConfig = {
+  replication: { user: 'repl', password: 'TopSecret!' },
+  hosts: [1, 2, 3, 4].map((i) => ({ name: `db${i}`, host: '10.0.0.' + i, port: 3306, user: 'root', password: 'AdminPw' })),
+  timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60 },
+  positioning: 'gtid',
+  source: 'fixture',
+};
+const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
+const dead = (i: number): HostState => ({ name: `db${i}`, address: `10.0.0.${i}:3306`, reachable: false, error: 'ECONNREFUSED' });
+const master = (i: number): HostState => ({
+  name: `db${i}`, address: `10.0.0.${i}:3306`, reachable: true, version, serverId: i, readOnly: false, logBin: true,
+  logReplicaUpdates: true, binlogFormat: 'ROW', gtidBinlog: '0-1-5000', gtidApplied: '', binlog: { file: 'mysql-bin.000003', position: 900 },
+});
+function replica(i: number, seq: number, o: Partial<ReplicaStatus> & { state?: Partial<HostState>; file?: string } = {}): HostState {
+  const { state, file, ...rs } = o;
+  const pos = { file: file ?? 'mysql-bin.000003', position: 100 + seq };
+  return {
+    name: `db${i}`, address: `10.0.0.${i}:3306`, reachable: true, version, serverId: i, readOnly: true, logBin: true,
+    logReplicaUpdates: true, binlogFormat: 'ROW', gtidBinlog: `0-1-${seq}`, gtidApplied: `0-1-${seq}`,
+    binlog: { file: 'mysql-bin.000001', position: 4 },
+    replica: {
+      sourceHost: '10.0.0.1', sourcePort: 3306, ioRunning: 'Connecting', sqlRunning: true, ioState: '', sqlState: '',
+      received: pos, executed: pos, secondsBehind: null, gtidMode: 'Slave_Pos', gtidReceived: `0-1-${seq}`,
+      lastIoError: 'error reconnecting to master', lastSqlError: '', filters: [], ...rs,
+    },
+    ...state,
+  };
+}
+const refusal = (states: HostState[], target: string): string => {
+  try {
+    buildFailoverPlan(config, states, { target });
+  } catch (e) {
+    expect(e).toBeInstanceOf(UnsafeError);
+    return (e as UnsafeError).problems.join('\n');
+  }
+  throw new Error('expected a refusal');
+};
+
+describe('failover planning (pure)', () => {
+  it('dead master, replicas at three positions, target = most lagging: equalize it and the middle one from the best', () => {
+    const plan = buildFailoverPlan(config, [dead(1), replica(2, 5000), replica(3, 4500), replica(4, 1000)], { target: 'db4' });
+    expect(plan.best).toBe('db2');
+    expect(plan.oldMaster).toEqual({ address: '10.0.0.1:3306', name: 'db1', reachable: false });
+    const summary = plan.steps.map((s) => `${s.n} ${s.phase} ${s.host}`);
+    expect(summary).toEqual([
+      '1 stop-io db2', '2 stop-io db3', '3 stop-io db4',
+      '4 drain db2', '5 drain db3', '6 drain db4',
+      '7 stop db2', '8 stop db3', '9 stop db4',
+      '10 confirm db2',
+      '11 equalize db4', '12 equalize db3',
+      '13 promote db4',
+      '14 repoint db2', '15 repoint db3',
+      '16 verify db2', '17 verify db3',
+    ]);
+    const eq = plan.steps.find((s) => s.n === 11)!;
+    expect(eq.sql[0]).toContain("MASTER_HOST = '10.0.0.2'");
+    expect(eq.sql[1]).toBe("START SLAVE UNTIL master_gtid_pos = '<gtid from step 10>'");
+    const all = JSON.stringify(plan);
+    expect(all).not.toContain('TopSecret');
+    expect(all).not.toContain('AdminPw');
+    expect(all).toContain("MASTER_PASSWORD = '<redacted>'");
+  });
+
+  it('ranks by binlog file number, not by string', () => {
+    const states = [dead(1), replica(2, 10, { file: 'mysql-bin.999999' }), replica(3, 20, { file: 'mysql-bin.1000000' }), replica(4, 5, { file: 'mysql-bin.999999' })];
+    expect(buildFailoverPlan(config, states, { target: 'db2' }).best).toBe('db3');
+  });
+
+  it('ranks by received GTIDs when CHANGE MASTER has cleared a replica\'s coordinates', () => {
+    const cleared = replica(4, 80, { received: { file: '', position: 0 }, executed: { file: '', position: 0 } });
+    expect(buildFailoverPlan(config, [dead(1), replica(2, 60), replica(3, 50), cleared], { target: 'db2' }).best).toBe('db4');
+  });
+
+  it('a target tied with the best needs no equalization', () => {
+    const plan = buildFailoverPlan(config, [dead(1), replica(2, 5000), replica(3, 5000), replica(4, 10)], { target: 'db3' });
+    expect(plan.best).toBe('db3');
+    expect(plan.steps.filter((s) => s.phase === 'equalize').map((s) => s.host)).toEqual(['db2', 'db4']);
+  });
+
+  it('fences a live old master first and pulls its last transactions into the replicas', () => {
+    const states = [master(1), replica(2, 4990, { ioRunning: 'Yes', lastIoError: '' }), replica(3, 4000, { ioRunning: 'Yes', lastIoError: '' }), replica(4, 1, { ioRunning: 'No', lastIoError: '' })];
+    const plan = buildFailoverPlan(config, states, { target: 'db3' });
+    expect(plan.steps.slice(0, 6).map((s) => `${s.phase} ${s.host} ${s.action.kind}`)).toEqual([
+      'fence db1 fence-read-only', 'fence db1 kill-clients', 'fence db1 record-master-end',
+      'catch-up db2 catch-up', 'catch-up db3 catch-up', 'catch-up db4 catch-up',
+    ]);
+    expect(plan.steps[0]!.sql).toEqual(['SET GLOBAL read_only = ON']);
+    expect(plan.steps.find((s) => s.phase === 'confirm')!.action).toMatchObject({ masterEnd: { step: 3, key: 'gtid' } });
+  });
+
+  it('refuses when the old master looks alive to a replica but not to mmmf', () => {
+    expect(refusal([dead(1), replica(2, 50, { ioRunning: 'Yes', lastIoError: '' }), replica(3, 50), replica(4, 50)], 'db3'))
+      .toMatch(/probably alive/);
+  });
+
+  it('refuses when replicas disagree about their master', () => {
+    expect(refusal([dead(1), replica(2, 50), replica(3, 50, { sourceHost: '10.0.0.2' }), replica(4, 50)], 'db3')).toMatch(/disagree/);
+  });
+
+  it('refuses an unreachable target, an unknown target, and a target that is not a replica', () => {
+    expect(refusal([dead(1), replica(2, 50), dead(3), replica(4, 50)], 'db3')).toMatch(/target db3 .* unreachable/);
+    expect(refusal([dead(1), replica(2, 50), replica(3, 50), replica(4, 50)], 'db9')).toMatch(/no such host/);
+    const standalone = { ...master(4), name: 'db4', address: '10.0.0.4:3306' };
+    expect(refusal([dead(1), replica(2, 50), replica(3, 50), standalone], 'db4')).toMatch(/db4 does not replicate from anything/);
+  });
+
+  it('refuses a target holding errant transactions', () => {
+    const t = replica(3, 50, { state: { gtidBinlog: '0-3-51', gtidApplied: '0-1-50' } });
+    expect(refusal([dead(1), replica(2, 50), t, replica(4, 50)], 'db3')).toMatch(/errant transactions 0-3-51/);
+  });
+
+  it('leaves out (and warns about) a non-target replica with errant transactions', () => {
+    const e = replica(4, 50, { state: { gtidBinlog: '0-4-51', gtidApplied: '0-1-50' } });
+    const plan = buildFailoverPlan(config, [dead(1), replica(2, 60), replica(3, 50), e], { target: 'db3' });
+    expect(plan.steps.some((s) => s.host === 'db4')).toBe(false);
+    expect(plan.hosts.find((h) => h.name === 'db4')!.role).toBe('excluded');
+    expect(plan.warnings.join('\n')).toMatch(/db4 is left out/);
+  });
+
+  it('refuses a split brain: the replica with the most bytes lacks another one\'s transactions', () => {
+    const odd = replica(3, 40, { gtidReceived: '0-1-40,1-7-3' });
+    expect(refusal([dead(1), replica(2, 60), odd, replica(4, 10)], 'db4')).toMatch(/split brain/);
+  });
+
+  it('refuses when the best replica cannot pass its transactions on', () => {
+    const b = replica(2, 60, { state: { logReplicaUpdates: false } });
+    expect(refusal([dead(1), b, replica(3, 50), replica(4, 10)], 'db4')).toMatch(/db2 received the most but cannot pass it on/);
+    // ...unless it is the target itself
+    expect(buildFailoverPlan(config, [dead(1), replica(2, 60, { state: { logReplicaUpdates: true } }), replica(3, 50), replica(4, 10)], { target: 'db2' }).best).toBe('db2');
+  });
+
+  it('refuses when only a broken replica received the newest transactions', () => {
+    const broken = replica(2, 70, { sqlRunning: false, lastSqlError: 'Duplicate entry' });
+    expect(refusal([dead(1), broken, replica(3, 50), replica(4, 10)], 'db4')).toMatch(/db2 received the most .* SQL thread stopped/);
+  });
+
+  it('refuses a target older than a replica', () => {
+    const old = replica(3, 50, { state: { version: { ...version, minor: 6, text: '10.6.1-MariaDB' } } });
+    expect(refusal([dead(1), replica(2, 50), old, replica(4, 50)], 'db3')).toMatch(/older than db2/);
+  });
+
+  it('says there is nothing to do when the target already is everyone\'s master', () => {
+    const m = { ...master(3), name: 'db3', address: '10.0.0.3:3306' };
+    const r = (i: number) => replica(i, 50, { sourceHost: '10.0.0.3', ioRunning: 'Yes', lastIoError: '' });
+    const plan = buildFailoverPlan(config, [dead(1), r(2), m, r(4)], { target: 'db3' });
+    expect(plan.steps).toEqual([]);
+    expect(plan.nothingToDo).toMatch(/already is the master/);
+  });
+});
