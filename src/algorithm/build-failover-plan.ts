@@ -1,3 +1,4 @@
+import { compareCoordinates, formatCoordinates } from '../binlog/coordinates.js';
 import { UnsafeError } from '../errors.js';
 import { dialectFor, type Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
@@ -65,15 +66,36 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   }
 
   // 2. Quiesce: stop receiving first, then let each SQL thread apply everything already received.
-  //    Stopping both threads at once would throw received events away.
+  //    Stopping both threads at once would throw received events away. A paused SQL thread is resumed
+  //    while its IO thread still runs: with MASTER_USE_GTID, MariaDB discards the relay log when a thread
+  //    starts while both are stopped, so a replica found with both stopped first switches to file
+  //    positioning at its SQL thread's exact place in the relay log.
+  const relayOnly = new Set<string>();
+  for (const r of a.replicas) {
+    const rs = r.replica!;
+    if (rs.sqlRunning) continue;
+    const bothStopped = !old?.reachable && rs.ioRunning === 'No';
+    const unapplied = !!rs.received.file && compareCoordinates(rs.received, rs.executed) > 0;
+    if (bothStopped && !unapplied) continue;
+    const rd = d(r);
+    if (bothStopped && unapplied && rs.gtidMode !== 'No') {
+      relayOnly.add(r.name);
+      add('start-sql', r.name, 'Apply its relay log by file position', { kind: 'resume-sql', relayLog: rs.relayLog },
+        [rd.keepRelayLogAt(rs.relayLog), rd.startSqlThread()],
+        `both threads are stopped with ${formatCoordinates(rs.executed)}..${formatCoordinates(rs.received)} received but not applied; starting a thread in GTID mode would discard that relay log`, 'drop-host');
+    } else {
+      add('start-sql', r.name, 'Resume the paused SQL thread', { kind: 'resume-sql' }, [rd.startSqlThread()],
+        'its relay log holds received transactions that must be applied', 'drop-host');
+    }
+  }
   for (const r of a.replicas) {
     add('stop-io', r.name, 'Stop the IO thread', { kind: 'stop-io-thread' }, [d(r).stopIoThread()],
       'freezes what this replica has received', 'drop-host');
   }
   for (const r of a.replicas) {
-    add('drain', r.name, 'Apply the relay log to its end', { kind: 'drain-relay-log' },
-      [`${d(r).startSqlThread()} (only if the SQL thread was stopped without an error)`,
-        `${d(r).replicaStatusSql()} (poll until Exec = Read coordinates or the SQL thread idles, at most ${t.drain} s)`],
+    const trustCoordinates = !relayOnly.has(r.name);
+    add('drain', r.name, 'Apply the relay log to its end', { kind: 'drain-relay-log', trustCoordinates },
+      [`${d(r).replicaStatusSql()} (poll until ${trustCoordinates ? 'Exec = Read coordinates, or ' : ''}the SQL thread idles at the end of its relay log, at most ${t.drain} s)`],
       'every received transaction must be applied before replicas are compared', 'drop-host');
   }
   for (const r of a.replicas) {

@@ -7,6 +7,7 @@
 export const PHASES = [
   { id: 'fence', label: 'Fence the old master', parallel: false },
   { id: 'catch-up', label: 'Let every replica receive the old master\'s last transactions', parallel: true },
+  { id: 'start-sql', label: 'Resume paused SQL threads', parallel: true },
   { id: 'stop-io', label: 'Stop receiving from the old master', parallel: true },
   { id: 'drain', label: 'Apply every received transaction', parallel: true },
   { id: 'stop', label: 'Stop replication', parallel: true },
@@ -30,8 +31,9 @@ export type StepAction =
   | { kind: 'kill-clients' }
   | { kind: 'record-master-end' }
   | { kind: 'catch-up'; masterEnd: StepRef }
+  | { kind: 'resume-sql'; relayLog?: { file: string; position: number } }
   | { kind: 'stop-io-thread' }
-  | { kind: 'drain-relay-log' }
+  | { kind: 'drain-relay-log'; trustCoordinates: boolean }
   | { kind: 'stop-replication' }
   | { kind: 'confirm-best'; candidates: string[]; masterEnd?: StepRef }
   | { kind: 'equalize'; source: string; until: StepRef }

@@ -112,6 +112,7 @@ export class Dialect {
       sqlState: str(col(row, 'Replica_SQL_Running_State', 'Slave_SQL_Running_State')),
       received: { file: str(col(row, 'Source_Log_File', 'Master_Log_File')), position: num(col(row, 'Read_Source_Log_Pos', 'Read_Master_Log_Pos')) },
       executed: { file: str(col(row, 'Relay_Source_Log_File', 'Relay_Master_Log_File')), position: num(col(row, 'Exec_Source_Log_Pos', 'Exec_Master_Log_Pos')) },
+      relayLog: { file: str(row.Relay_Log_File), position: num(row.Relay_Log_Pos) },
       secondsBehind: behind === null || behind === undefined || behind === '' ? null : Number(behind),
       gtidMode: this.isMariadb ? str(row.Using_Gtid) || 'No' : autoPosition ? 'auto' : 'No',
       gtidReceived: str(this.isMariadb ? row.Gtid_IO_Pos : row.Retrieved_Gtid_Set).replace(/\s+/g, ''),
@@ -157,6 +158,19 @@ export class Dialect {
     if (this.isMariadb) return `START SLAVE UNTIL master_gtid_pos = ${quote(gtid)}`;
     return `${this.startReplication()} UNTIL SQL_AFTER_GTIDS = ${quote(gtid)}`;
   }
+  /**
+   * Switch to file positioning while keeping the relay log, at the SQL thread's own place in it. MariaDB with
+   * MASTER_USE_GTID discards the relay log when a thread starts while both are stopped; naming RELAY_LOG_FILE
+   * and RELAY_LOG_POS keeps it, so received-but-unapplied transactions can still be applied.
+   */
+  keepRelayLogAt(relay: Coordinates): string {
+    if (this.isMariadb) {
+      return `CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
+    }
+    const words = atLeast(this.version, 8, 0, 23) ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE_AUTO_POSITION'] : ['CHANGE MASTER TO', 'MASTER_AUTO_POSITION'];
+    return `${words[0]} ${words[1]} = 0, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
+  }
+
   resetReplicationAll(): string {
     return this.replicaWords ? 'RESET REPLICA ALL' : 'RESET SLAVE ALL';
   }

@@ -102,8 +102,20 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
         await sleep(POLL_MS);
       }
     }
+    case 'resume-sql': {
+      if (a.relayLog) {
+        // The plan names the SQL thread's exact place in the relay log: only valid if nothing moved since.
+        const s = await replicaStatus(conn, d);
+        const now = s?.relayLog;
+        if (!s || s.sqlRunning || s.ioRunning !== 'No' || now?.file !== a.relayLog.file || now.position !== a.relayLog.position) {
+          throw new Error(`replication state changed since the probe (relay log at ${formatCoordinates(now)}, planned ${formatCoordinates(a.relayLog)}); left as it is`);
+        }
+      }
+      for (const sql of step.sql) await conn.query(materialize(sql, ctx), 30_000);
+      return { detail: a.relayLog ? `applying its relay log from ${formatCoordinates(a.relayLog)}` : 'SQL thread running' };
+    }
     case 'drain-relay-log':
-      return drain(conn, d, t.drain);
+      return drain(conn, d, t.drain, a.trustCoordinates);
     case 'confirm-best': {
       const best = parseGtidPos(String((await one(conn, d.appliedGtidSql(), 10_000)).gtid ?? ''));
       const problems: string[] = [];
@@ -167,10 +179,11 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
 }
 
 /**
- * Waits until the SQL thread has applied everything in the relay log. A relay log can end in half a
- * transaction when the master died mid-send; the SQL thread then idles before it, which counts as drained.
+ * Waits until the SQL thread has applied everything in the relay log: Exec = Read coordinates, or (when
+ * those cannot be trusted, or the relay log ends in half a transaction because the master died mid-send)
+ * the SQL thread idling at the end of its relay log with nothing moving for a while.
  */
-async function drain(conn: SqlConnection, d: Dialect, seconds: number): Promise<ActionOutcome> {
+async function drain(conn: SqlConnection, d: Dialect, seconds: number, trustCoordinates: boolean): Promise<ActionOutcome> {
   const deadline = Date.now() + seconds * 1000;
   let idleSince = 0;
   let last = '';
@@ -178,18 +191,23 @@ async function drain(conn: SqlConnection, d: Dialect, seconds: number): Promise<
     const s = await replicaStatus(conn, d);
     if (!s) throw new Error('not a replica any more');
     if (!s.sqlRunning) {
-      if (s.lastSqlError) throw new Error(`SQL thread stopped with an error: ${s.lastSqlError}`);
-      await conn.query(d.startSqlThread(), 30_000);
-      continue;
+      // Never restart it here: with GTID positioning a start while both threads are stopped discards the relay log.
+      throw new Error(s.lastSqlError ? `SQL thread stopped with an error: ${s.lastSqlError}` : 'the SQL thread stopped while applying its relay log; left as it is');
     }
-    if (s.executed.file === s.received.file && s.executed.position === s.received.position) {
+    if (trustCoordinates && s.executed.file === s.received.file && s.executed.position === s.received.position) {
       return { detail: `applied everything received (${formatCoordinates(s.executed)})` };
     }
-    const at = formatCoordinates(s.executed);
+    const [g] = await conn.query(d.appliedGtidSql(), 10_000);
+    const at = `${formatCoordinates(s.relayLog)} ${formatCoordinates(s.executed)} ${String(g?.gtid ?? '')}`;
     if (/read all relay log/i.test(s.sqlState) && at === last) {
       if (!idleSince) idleSince = Date.now();
-      if (Date.now() - idleSince > 1000) {
-        return { detail: `applied every complete transaction (${at}); the relay log ends in an incomplete one up to ${formatCoordinates(s.received)}, which the old master never finished sending` };
+      if (Date.now() - idleSince > 500) {
+        const partial = trustCoordinates && compareCoordinates(s.received, s.executed) > 0;
+        return {
+          detail: partial
+            ? `applied every complete transaction (${formatCoordinates(s.executed)}); the relay log ends in an incomplete one up to ${formatCoordinates(s.received)}, which the old master never finished sending`
+            : `applied its whole relay log (now at ${String(g?.gtid ?? '')})`,
+        };
       }
     } else idleSince = 0;
     last = at;

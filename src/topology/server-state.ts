@@ -24,6 +24,8 @@ export interface ReplicaStatus {
   received: Coordinates;
   /** Old-master binlog coordinates the SQL thread has applied. */
   executed: Coordinates;
+  /** Where the SQL thread is in this replica's own relay log (Relay_Log_File / Relay_Log_Pos). */
+  relayLog: Coordinates;
   secondsBehind: number | null;
   /** MariaDB Using_Gtid ('No', 'Slave_Pos', 'Current_Pos'); MySQL: 'auto' or 'No'. */
   gtidMode: string;

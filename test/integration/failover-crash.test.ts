@@ -26,6 +26,10 @@ describe('failover after a master crash under load', () => {
     await c.query('test3', 'STOP SLAVE IO_THREAD');
     const test3At = await gtidSeq(c, 'test3', 'gtid_slave_pos');
     await until(async () => (await master()) > test3At + 500, 60_000, 'test3 to fall 500 behind');
+    // test2 keeps receiving but stops applying: the newest transactions exist only in its relay log.
+    await c.query('test2', 'STOP SLAVE SQL_THREAD');
+    const test2At = await gtidSeq(c, 'test2', 'gtid_slave_pos');
+    await until(async () => (await master()) > test2At + 200, 60_000, 'test2 to hold 200 unapplied transactions');
     await c.sandbox('kill', 'test1'); // while the writers are still writing
     await load.stop();
 
@@ -39,6 +43,7 @@ describe('failover after a master crash under load', () => {
     }
     const lag4 = receivedMax - (await gtidSeq(c, 'test4', 'gtid_slave_pos'));
     expect(lag4).toBeGreaterThan(2500);
+    expect(receivedMax - (await gtidSeq(c, 'test2', 'gtid_slave_pos'))).toBeGreaterThan(200); // only in test2's relay log
 
     const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4']);
     expect(r.stderr).toBe('');

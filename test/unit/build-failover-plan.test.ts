@@ -67,6 +67,20 @@ describe('failover planning (pure)', () => {
     expect(all).toContain("MASTER_PASSWORD = '<redacted>'");
   });
 
+  it('resumes paused SQL threads before stopping IO, keeping a both-stopped relay log by file position', () => {
+    const paused = replica(2, 60, { sqlRunning: false, executed: { file: 'mysql-bin.000003', position: 120 } });
+    const both = replica(3, 70, { sqlRunning: false, ioRunning: 'No', lastIoError: '', executed: { file: 'mysql-bin.000003', position: 110 }, relayLog: { file: 'relay-bin.000004', position: 777 } });
+    const idle = replica(4, 10, { sqlRunning: false, ioRunning: 'No', lastIoError: '' }); // nothing unapplied: left alone
+    const plan = buildFailoverPlan(config, [dead(1), paused, both, idle], { target: 'db4' });
+    const start = plan.steps.filter((s) => s.phase === 'start-sql');
+    expect(start.map((s) => [s.host, s.sql])).toEqual([
+      ['db2', ['START SLAVE SQL_THREAD']],
+      ['db3', ["CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = 'relay-bin.000004', RELAY_LOG_POS = 777", 'START SLAVE SQL_THREAD']],
+    ]);
+    expect(plan.steps.find((s) => s.phase === 'drain' && s.host === 'db3')!.action).toEqual({ kind: 'drain-relay-log', trustCoordinates: false });
+    expect(Math.max(...start.map((s) => s.n))).toBeLessThan(Math.min(...plan.steps.filter((s) => s.phase === 'stop-io').map((s) => s.n)));
+  });
+
   it('ranks by binlog file number, not by string', () => {
     const states = [dead(1), replica(2, 10, { file: 'mysql-bin.999999' }), replica(3, 20, { file: 'mysql-bin.1000000' }), replica(4, 5, { file: 'mysql-bin.999999' })];
     expect(buildFailoverPlan(config, states, { target: 'db2' }).best).toBe('db3');

@@ -1,0 +1,44 @@
+// Received-but-unapplied transactions must survive a failover however the replica holding them was left:
+// SQL thread paused with the IO thread still retrying, or both threads stopped (where MariaDB in GTID mode
+// would discard the relay log on the next thread start).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataFingerprint, mmmf, startCluster, type Cluster } from '../helpers/cluster.js';
+import { gtidSeq } from '../helpers/load.js';
+
+describe('replicas whose newest transactions are only in their relay log', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    c = await startCluster({ basePort: 33131, replicas: 3 });
+  });
+  afterAll(async () => {
+    await c?.down();
+  });
+
+  it('applies them before comparing, and equalizes everyone else from them', async () => {
+    await c.sandbox('load', '100');
+    await c.sandbox('lag', 'test4'); // test4: 300 behind everyone
+    await c.sandbox('load', '300');
+    await c.query('test3', 'STOP SLAVE SQL_THREAD'); // test3: IO keeps receiving, SQL paused
+    await c.query('test2', 'STOP SLAVE SQL_THREAD'); // test2: both threads stopped after 200 more
+    await c.sandbox('load', '200');
+    await c.query('test2', 'STOP SLAVE IO_THREAD');
+    await c.sandbox('load', '150'); // only test3 receives these (unapplied)
+    await c.sandbox('kill', 'test1');
+    const received = Math.max(...(await Promise.all(['test2', 'test3', 'test4'].map(async (n) => {
+      const [s] = await c.query<{ Gtid_IO_Pos: string }>(n, 'SHOW SLAVE STATUS');
+      return Number(/0-1-(\d+)/.exec(s?.Gtid_IO_Pos ?? '')?.[1] ?? 0);
+    }))));
+    expect(received).toBeGreaterThan(700);
+    expect(await gtidSeq(c, 'test3', 'gtid_slave_pos')).toBeLessThan(received - 300);
+
+    const dry = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--dry-run']);
+    expect(dry.stdout).toMatch(/test2: Apply its relay log by file position[\s\S]*MASTER_USE_GTID = no, RELAY_LOG_FILE = 'relay-bin\.\d+', RELAY_LOG_POS = \d+/);
+    expect(dry.stdout).toMatch(/test3: Resume the paused SQL thread/);
+
+    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    for (const n of ['test2', 'test3', 'test4']) expect(await gtidSeq(c, n, 'gtid_slave_pos')).toBe(received);
+    const prints = await Promise.all(['test2', 'test3', 'test4'].map((n) => dataFingerprint(c, n)));
+    expect(new Set(prints).size, prints.join('\n')).toBe(1);
+  });
+});
