@@ -53,14 +53,14 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     add('fence', old.name, 'Make the old master read-only', { kind: 'fence-read-only' }, od.setReadOnly(true),
       'stops new writes from clients while the topology changes', 'stop-run');
     add('fence', old.name, 'Kill client connections on the old master', { kind: 'kill-clients' },
-      [od.clientConnectionsSql(), 'KILL CONNECTION <id> for each row'],
+      [od.clientConnectionsSql(), `${od.killConnection(0).replace(/\d+$/, '<id>')} -- for each row`],
       `read_only does not stop privileged users${od.hasSuperReadOnly ? '' : ' (MariaDB has no super_read_only)'}, and open transactions must not commit later`, 'stop-run');
     const rec = add('fence', old.name, 'Record the old master\'s final position', { kind: 'record-master-end' },
       [od.binlogStatusSql(), od.binlogGtidSql()], 'every replica must receive up to here so nothing written on it is lost', 'stop-run');
     masterEnd = { step: rec.n, key: 'gtid' };
     for (const r of a.replicas) {
       add('catch-up', r.name, 'Receive up to the old master\'s final position', { kind: 'catch-up', masterEnd },
-        [d(r).startIoThread(), `${d(r).replicaStatusSql()} (poll until received = ${showRef(masterEnd)}, at most ${t.drain} s)`],
+        [d(r).startIoThread(), `${d(r).replicaStatusSql()} -- repeated until received = ${showRef(masterEnd)}, at most ${t.drain} s`],
         'the old master is alive, so the cheapest source of its last transactions is the old master itself', 'continue');
     }
   }
@@ -95,7 +95,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   for (const r of a.replicas) {
     const trustCoordinates = !relayOnly.has(r.name);
     add('drain', r.name, 'Apply the relay log to its end', { kind: 'drain-relay-log', trustCoordinates },
-      [`${d(r).replicaStatusSql()} (poll until ${trustCoordinates ? 'Exec = Read coordinates, or ' : ''}the SQL thread idles at the end of its relay log, at most ${t.drain} s)`],
+      [`${d(r).replicaStatusSql()} -- repeated until ${trustCoordinates ? 'Exec = Read coordinates, or ' : ''}the SQL thread idles at the end of its relay log, at most ${t.drain} s`],
       'every received transaction must be applied before replicas are compared', 'drop-host');
   }
   for (const r of a.replicas) {
@@ -106,7 +106,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   // 3. Confirm on the drained state that the planned best replica really holds everything.
   const confirm = add('confirm', best.name, `Confirm ${best.name} holds every transaction any replica has`,
     { kind: 'confirm-best', candidates: a.replicas.map((r) => r.name), ...(masterEnd ? { masterEnd } : {}) },
-    [`${d(best).appliedGtidSql()} (on every replica)`],
+    [`${d(best).appliedGtidSql()} -- on every replica`],
     `${best.name} received the most (${a.replicas.length > 1 ? 'compared by old-master coordinates' : 'only replica'}); this re-checks it after draining, before anything is repointed`, 'stop-run');
   const bestEnd: StepRef = { step: confirm.n, key: 'gtid' };
 
@@ -117,7 +117,8 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     const rd = d(r);
     add('equalize', r.name, `Catch up from ${best.name}`, { kind: 'equalize', source: best.name, until: bestEnd },
       [rd.changeSourceGtid(sourceOf(best.name), true), rd.startReplicationUntilGtid(showRef(bestEnd)),
-        rd.waitForGtidSql(showRef(bestEnd), t.equalize), rd.stopReplication()],
+        `${rd.waitForGtidSql(showRef(bestEnd), 1)} -- repeated until 0, at most ${t.equalize} s; stops early on a replication error`,
+        rd.stopReplication()],
       `${r.name} must hold everything ${best.name} has before it ${r === target ? 'is promoted' : 'follows the new master'} (skipped at run time when it already does)`,
       r === target ? 'stop-run' : 'drop-host');
   }
@@ -137,8 +138,8 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   for (const r of others) {
     const rd = d(r);
     add('verify', r.name, `Verify it replicates from ${target.name}`, { kind: 'verify-replica', source: target.name },
-      [`${rd.replicaStatusSql()} (poll until IO and SQL threads run, at most ${t.verify} s)`,
-        rd.waitForGtidSql(`<@@gtid_binlog_pos of ${target.name}>`, t.verify)],
+      [`${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${t.verify} s`,
+        `${rd.waitForGtidSql(`<@@gtid_binlog_pos of ${target.name}>`, 1)} -- repeated until 0, at most ${t.verify} s`],
       'a failover is done only when every replica runs and has caught up', 'continue');
   }
 

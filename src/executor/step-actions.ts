@@ -25,8 +25,28 @@ export interface ActionContext {
 }
 
 const POLL_MS = 50;
+const IO_ERROR_GRACE_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const waitMs = (seconds: number) => (seconds + 30) * 1000;
+
+/**
+ * Waits (1 s at a time, so a broken replica fails fast instead of after the whole timeout) until this
+ * server has applied `gtid`. Transient connect errors are waited out; SQL errors and an IO thread that gave
+ * up are not.
+ */
+async function waitForGtid(conn: SqlConnection, d: Dialect, gtid: string, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  let ioErrorSince = 0;
+  for (;;) {
+    const r = await one(conn, d.waitForGtidSql(gtid, 1), 60_000);
+    if (Number(r.r) === 0) return;
+    const s = await replicaStatus(conn, d);
+    if (s?.lastSqlError || (s?.lastIoError && s.ioRunning === 'No')) throw new Error(`${threadErrors(s)}; stopped waiting for ${gtid}`);
+    // An IO thread that keeps failing to connect (wrong password, missing user, firewall) would retry for a day.
+    ioErrorSince = s?.lastIoError && s.ioRunning !== 'Yes' ? ioErrorSince || Date.now() : 0;
+    if (ioErrorSince && Date.now() - ioErrorSince > IO_ERROR_GRACE_MS) throw new Error(`${threadErrors(s)} (for ${IO_ERROR_GRACE_MS / 1000} s); stopped waiting for ${gtid}`);
+    if (Date.now() > deadline) throw new Error(`did not reach ${gtid} within ${seconds} s${threadErrors(s) ? `: ${threadErrors(s)}` : ''}`);
+  }
+}
 
 async function one(conn: SqlConnection, sql: string, timeoutMs?: number) {
   const rows = await conn.query(sql, timeoutMs);
@@ -38,6 +58,7 @@ async function replicaStatus(conn: SqlConnection, d: Dialect): Promise<ReplicaSt
   return row ? d.parseReplicaStatus(row) : undefined;
 }
 
+const errorMessage = (err: unknown) => (err as Error)?.message ?? String(err);
 const threadErrors = (s: ReplicaStatus | undefined) =>
   [s?.lastIoError && `IO thread: ${s.lastIoError}`, s?.lastSqlError && `SQL thread: ${s.lastSqlError}`].filter(Boolean).join('; ');
 
@@ -141,15 +162,15 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
       const mine = parseGtidPos(String((await one(conn, d.appliedGtidSql(), 10_000)).gtid ?? ''));
       const missing = countAhead(parseGtidPos(until), mine);
       if (missing === 0) return { detail: `already holds ${until}`, alreadyDone: true };
-      const [change, startUntil, wait, stop] = step.sql.map((sql) => materialize(sql, ctx));
+      const [change, startUntil, , stop] = step.sql.map((sql) => materialize(sql, ctx));
       await conn.query(d.stopReplication(), 30_000);
       await conn.query(change!, 30_000);
       await conn.query(startUntil!, 30_000);
-      const r = await one(conn, wait!, waitMs(t.equalize));
-      if (Number(r.r) !== 0) {
-        const s = await replicaStatus(conn, d);
+      try {
+        await waitForGtid(conn, d, until, t.equalize);
+      } catch (err) {
         await conn.query(stop!, 30_000);
-        throw new Error(`did not reach ${until} within ${t.equalize} s${threadErrors(s) ? `: ${threadErrors(s)}` : ''}; left stopped`);
+        throw new Error(`${errorMessage(err)}; left stopped`);
       }
       await conn.query(stop!, 30_000);
       return { detail: `applied ${missing} transaction${missing === 1 ? '' : 's'} from ${a.source}, now at ${until}` };
@@ -171,8 +192,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
         await sleep(POLL_MS);
       }
       const srcGtid = String((await one(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql(), 10_000)).gtid ?? '');
-      const r = await one(conn, d.waitForGtidSql(srcGtid, t.verify), waitMs(t.verify));
-      if (Number(r.r) !== 0) throw new Error(`running but not caught up with ${a.source} (${srcGtid}) after ${t.verify} s`);
+      await waitForGtid(conn, d, srcGtid, t.verify);
       return { detail: `IO and SQL threads running, caught up with ${a.source} at ${srcGtid || '(empty)'}` };
     }
   }
