@@ -1,5 +1,5 @@
 import { compareCoordinates, formatCoordinates } from '../binlog/coordinates.js';
-import { compareGtidPos, describeMissing, parseGtidPos } from '../binlog/mariadb-gtid.js';
+import { compareGtidPos, countAhead, describeMissing, parseGtidPos } from '../binlog/mariadb-gtid.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
 import type { HostPlan } from './plan-types.js';
@@ -174,7 +174,13 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     replicas: candidates,
     ...(target ? { target } : {}),
     ...(best ? { best } : {}),
-    hosts: describeHosts(states, opts.target, oldAddress, excluded),
+    hosts: describeHosts(states, opts.target, oldAddress, excluded).map((h) => {
+      const s = candidates.find((r) => r.name === h.name);
+      if (!s || !best) return h;
+      const behind = countAhead(receivedGtid(best), receivedGtid(s));
+      const at = `received ${s.replica!.gtidReceived || s.gtidApplied || '-'} (${formatCoordinates(s.replica!.received)})`;
+      return { ...h, note: `${h.note}; ${at}, ${s === best ? 'the most' : behind ? `${behind} behind ${best.name}` : `as much as ${best.name}`}` };
+    }),
     warnings,
     refusals,
   };

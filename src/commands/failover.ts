@@ -49,7 +49,8 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
 /** Drives the run through a listr2 list: live on a terminal, plain lines when piped. */
 async function runWithProgress(run: PlanRun, plan: Plan): Promise<StepResult[]> {
   const { Listr } = await import('listr2');
-  const tty = !!process.stdout.isTTY && process.env.TERM !== 'dumb';
+  // A terminal that reports no width (some CI pseudo-terminals) gets plain lines, not a wrapped mess.
+  const tty = !!process.stdout.isTTY && process.env.TERM !== 'dumb' && (process.stdout.columns ?? 0) > 0;
   const title = (s: Step) => `${s.n}. ${s.host}: ${s.title}`;
   const tasks = new Listr(
     run.phases().map((p) => ({
@@ -61,7 +62,8 @@ async function runWithProgress(run: PlanRun, plan: Plan): Promise<StepResult[]> 
             task: async (_c: unknown, t: { title: string; skip: (m: string) => void }) => {
               const r = await run.runStep(s);
               if (r.status === 'failed') throw new Error(`${title(s)}: ${r.detail}`);
-              if (r.status === 'skipped' || r.status === 'not-run') t.skip(`${title(s)}: ${r.detail}`);
+              if (r.status === 'not-run') t.skip(`${title(s)}: ${r.detail}`);
+              else if (r.status === 'skipped') t.title = `${title(s)} — nothing to do: ${r.detail}`;
               else t.title = `${title(s)} — ${r.detail} (${r.ms} ms)`;
             },
           })),
@@ -73,7 +75,7 @@ async function runWithProgress(run: PlanRun, plan: Plan): Promise<StepResult[]> 
       exitOnError: false,
       renderer: tty ? 'default' : 'simple',
       fallbackRenderer: 'simple',
-      rendererOptions: { collapseSubtasks: false, collapseSkips: false, showErrorMessage: true },
+      rendererOptions: { collapseSubtasks: false, collapseSkips: true, showErrorMessage: true },
     } as never,
   );
   await tasks.run().catch(() => undefined);
