@@ -47,7 +47,10 @@ export class PlanRun {
   /** Runs every phase in order (parallel phases concurrently), without a progress display. */
   async runAll(onResult?: (step: Step, r: StepResult) => void): Promise<StepResult[]> {
     for (const p of this.phases()) {
-      const run = async (s: Step) => onResult?.(s, await this.runStep(s));
+      const run = async (s: Step) => {
+        const r = await this.runStep(s); // not inside `onResult?.(...)`: that would skip the step when no callback is given
+        onResult?.(s, r);
+      };
       if (p.parallel) await Promise.all(p.steps.map(run));
       else for (const s of p.steps) await run(s);
     }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mmmf } from '../helpers/cluster.js';
+import { mmmf } from '../../harness/cluster.js';
 
 describe('config errors', () => {
   let dir: string;

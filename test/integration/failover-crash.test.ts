@@ -1,8 +1,8 @@
 // Scenario (i): the master is killed -9 under load with replicas at three different positions (one thousands
 // of transactions behind); failing over to the MOST lagging replica must lose nothing any replica received.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from '../helpers/cluster.js';
-import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from '../helpers/load.js';
+import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from '../../harness/load.js';
 
 describe('failover after a master crash under load', () => {
   let c: Cluster;

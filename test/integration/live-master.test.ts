@@ -1,8 +1,8 @@
 // Scenario (vi): the old master still answers (and is being written to) when the failover starts: it is
 // fenced, its last transactions reach every replica, and no acknowledged write is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from '../helpers/cluster.js';
-import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from '../helpers/load.js';
+import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from '../../harness/load.js';
 
 describe('failover with the old master still alive', () => {
   let c: Cluster;

@@ -1,7 +1,7 @@
 // A replica that cannot be equalized (its data drifted: a row written with sql_log_bin=0 collides with a
 // replicated one) is reported with the reason and left stopped; the others still fail over. Exit 1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from '../helpers/cluster.js';
+import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
 
 describe('one replica cannot be equalized', () => {
   let c: Cluster;

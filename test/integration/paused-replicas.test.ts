@@ -2,8 +2,8 @@
 // SQL thread paused with the IO thread still retrying, or both threads stopped (where MariaDB in GTID mode
 // would discard the relay log on the next thread start).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from '../helpers/cluster.js';
-import { gtidSeq } from '../helpers/load.js';
+import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { gtidSeq } from '../../harness/load.js';
 
 describe('replicas whose newest transactions are only in their relay log', () => {
   let c: Cluster;

@@ -1,8 +1,8 @@
 // Scenarios (ii)-(iv): a dry run changes nothing; an unreachable target and replicas that disagree about
 // their master are refused with exit 3 before any change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mmmf, replicationSnapshot, startCluster, type Cluster } from '../helpers/cluster.js';
-import { gtidSeq, until } from '../helpers/load.js';
+import { mmmf, replicationSnapshot, startCluster, type Cluster } from '../../harness/cluster.js';
+import { gtidSeq, until } from '../../harness/load.js';
 
 describe('refusals and dry runs change nothing', () => {
   let c: Cluster;

@@ -19,10 +19,17 @@ export interface Load {
   stop(): Promise<void>;
 }
 
-/** Deterministic pseudo-random numbers, so a failing run can be replayed. */
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+/** Deterministic pseudo-random numbers in [0, 1), so a failing run can be replayed from its seed. */
+export function rng(seed: number) {
+  // mulberry32: neighbouring seeds give unrelated sequences (an LCG's first draws would nearly coincide).
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
 }
 
 export async function startLoad(c: Cluster, master: string, writers = 4, seed = 1): Promise<Load> {
@@ -47,6 +54,10 @@ export async function startLoad(c: Cluster, master: string, writers = 4, seed = 
           } else if (r < 0.7) {
             await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload, bin) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)',
               [w, seq, 'multi', text, bin, w, -seq, 'multi2', text.toUpperCase(), bin]);
+          } else if (r < 0.72) {
+            // A large value (~256 KB of text, binary bytes) in a multi-statement transaction.
+            await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload, bin) VALUES (?, ?, ?, ?, ?)', [w, seq, 'large', text.repeat(800), bin]);
+            await conn.query('UPDATE sbtest.events SET bin = ? WHERE writer = ? AND seq = ?', [Buffer.from([0, 1, 2, 0, 255]), w, seq]);
           } else if (r < 0.85) {
             await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload) VALUES (?, ?, ?, ?)', [w, seq, 'upd', text]);
             await conn.query('UPDATE sbtest.events SET payload = CONCAT(payload, ?) WHERE writer = ? AND seq > ? AND seq < ?', ['+', w, seq - 10, seq]);

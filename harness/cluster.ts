@@ -3,10 +3,11 @@
 import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { repoRoot } from './paths.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export const ROOT = repoRoot();
 const SANDBOX = join(ROOT, 'scripts/sandbox.sh');
 const CLI = join(ROOT, 'dist/bin/mmmf.js');
 

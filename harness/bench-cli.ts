@@ -6,9 +6,10 @@
 import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = repoRoot();
 const CLI = join(ROOT, 'dist/bin/mmmf.js');
 const SANDBOX = join(ROOT, 'scripts/sandbox.sh');
 const BASE_PORT = 33201;

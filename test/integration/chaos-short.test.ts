@@ -1,0 +1,13 @@
+// The short chaos run CI does on every change: random lag, kill -9 under load, random target, every
+// invariant checked (see harness/chaos.ts). The full run is `npm run chaos -- --iterations 50`.
+import { describe, expect, it } from 'vitest';
+import { runChaos } from '../../harness/chaos.js';
+
+describe('chaos (short)', () => {
+  it('loses nothing across randomized crashes', async () => {
+    const lines: string[] = [];
+    const { passed, failed } = await runChaos({ iterations: 3, seed: 4242, replicas: 3, basePort: 33151, log: (l) => lines.push(l) });
+    expect(failed, lines.join('\n')).toBe(0);
+    expect(passed).toBe(3);
+  });
+});
