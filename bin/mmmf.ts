@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
         y
           .option('failover-to', { type: 'string', describe: 'host (from the config) to promote' })
           .option('dry-run', { type: 'boolean', describe: 'print the plan, change nothing' })
+          .option('force', { type: 'boolean', describe: 'fail over even if the last failover was less than antiFlapMinutes ago (safety checks still apply)' })
           .example('$0 --cfg mmmf.config.ts --failover-to test2 --dry-run', 'show what a failover to test2 would do')
           .example('$0 --cfg mmmf.config.ts --failover-to test2', 'do it'),
       async (a) => {
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
           return;
         }
         await run(async () =>
-          (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo!, dryRun: !!a.dryRun, json: !!a.json }),
+          (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo!, dryRun: !!a.dryRun, json: !!a.json, force: !!a.force }),
         );
       },
     )

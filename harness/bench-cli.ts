@@ -1,20 +1,32 @@
-// `npm run bench`: wall time of real failovers on a local sandbox, printed as figures (never asserted).
-//   1+3 in sync:          master killed, every replica complete, fail over to test2
-//   1+3, 10k behind:      test4 stopped receiving 10,000 transactions before the crash; fail over to test4
-//   mmmf --help:          start-up cost of the CLI
-// Usage: npm run bench [-- --runs N]
+// `npm run bench [-- --runs N] [--quick]`: figures of real failovers on local sandboxes, never asserted.
+// Prints a markdown table and writes it, with every raw number, to bench/results.md and bench/results.json.
+//   - failover wall time vs number of replicas (in sync, master killed)
+//   - vs backlog on the most lagging replica (the target), beside the floor: the time that replica needs to
+//     apply the same backlog through ordinary replication catch-up from the old master
+//   - start-up: `mmmf --help` and `mmmf --dry-run`
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mysql from 'mysql2/promise';
 import { repoRoot } from './paths.js';
 
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'dist/bin/mmmf.js');
 const SANDBOX = join(ROOT, 'scripts/sandbox.sh');
 const BASE_PORT = 33201;
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const num = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const QUICK = flag('quick');
+const RUNS = num('runs', QUICK ? 1 : 3);
+const REPLICA_COUNTS = QUICK ? [2, 5] : [2, 5, 10, 20];
+const BACKLOGS = QUICK ? [0, 1000] : [0, 1000, 10_000, 100_000];
+
+interface Row { group: string; label: string; unit: 'ms'; values: number[]; floor?: number[]; note?: string }
+const rows: Row[] = [];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -22,56 +34,169 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
+const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
+class Sandbox {
+  readonly dir = mkdtempSync(join(tmpdir(), 'mmmf-bench-'));
+  constructor(readonly replicas: number) {}
+  run(...a: string[]) {
+    return execa('bash', [SANDBOX, '--dir', this.dir, '--base-port', String(BASE_PORT), '--replicas', String(this.replicas), ...a]);
+  }
+  get cfg() {
+    return join(this.dir, 'mmmf.config.ts');
+  }
+  async sql(name: string, q: string) {
+    const c = await mysql.createConnection({ host: '127.0.0.1', port: BASE_PORT + Number(name.slice(4)) - 1, user: 'root' });
+    try {
+      return ((await c.query(q))[0] as Record<string, unknown>[]);
+    } finally {
+      await c.end();
+    }
+  }
+  async down() {
+    await this.run('down').catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
-async function failoverRun(backlog: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'mmmf-bench-'));
-  const sb = (...a: string[]) => execa('bash', [SANDBOX, '--dir', dir, '--base-port', String(BASE_PORT), ...a]);
+async function withSandbox<T>(replicas: number, fn: (s: Sandbox) => Promise<T>): Promise<T> {
+  const s = new Sandbox(replicas);
   try {
-    await sb('up');
-    await sb('load', '200');
-    const target = backlog > 0 ? 'test4' : 'test2';
-    if (backlog > 0) {
-      await sb('lag', 'test4');
-      await sb('load', String(backlog));
-    }
-    // Let the in-sync replicas apply everything, so only the intended backlog remains.
-    await sb('sql', 'test1', 'SELECT 1');
-    await new Promise((r) => setTimeout(r, 300));
-    await sb('kill', 'test1');
-    let result: { exitCode?: number; stdout: string } = { stdout: '' };
-    const ms = await timed(async () => {
-      result = await execa('node', [CLI, '--cfg', join(dir, 'mmmf.config.ts'), '--failover-to', target], { reject: false, env: { NO_COLOR: '1' } });
-    });
-    if (result.exitCode !== 0) throw new Error(`failover failed (exit ${result.exitCode}):\n${result.stdout}`);
-    return ms;
+    await s.run('up');
+    return await fn(s);
   } finally {
-    await sb('down').catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await s.down();
   }
+}
+
+async function failover(s: Sandbox, target: string): Promise<{ ms: number; equalizeMs: number }> {
+  const t = process.hrtime.bigint();
+  const r = await execa('node', [CLI, '--cfg', s.cfg, '--failover-to', target, '--json'], { reject: false });
+  const ms = since(t);
+  if (r.exitCode !== 0) throw new Error(`failover failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout.slice(0, 2000)}`);
+  const out = JSON.parse(r.stdout) as { results: { host: string; n: number; ms: number }[]; plan: { steps: { n: number; phase: string; host: string }[] } };
+  const eq = out.plan.steps.find((x) => x.phase === 'equalize' && x.host === target);
+  return { ms, equalizeMs: eq ? out.results.find((x) => x.n === eq.n)!.ms : 0 };
+}
+
+async function byReplicas() {
+  for (const n of REPLICA_COUNTS) {
+    const xs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      xs.push(await withSandbox(n, async (s) => {
+        await s.run('load', '200');
+        const [m] = await s.sql('test1', 'SELECT @@gtid_binlog_pos AS g');
+        for (let k = 2; k <= n + 1; k++) await s.sql(`test${k}`, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
+        await s.run('kill', 'test1');
+        return (await failover(s, 'test2')).ms;
+      }));
+      progress(`1+${n} in sync: run ${i + 1}/${RUNS} ${fmt(xs[i]!)}`);
+    }
+    rows.push({ group: 'replicas', label: `1 + ${n} replicas, in sync`, unit: 'ms', values: xs });
+  }
+}
+
+async function byBacklog() {
+  for (const backlog of BACKLOGS) {
+    const xs: number[] = [];
+    const eqs: number[] = [];
+    const floors: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await withSandbox(3, async (s) => {
+        await s.run('load', '200');
+        if (backlog > 0) {
+          // Floor: the same replica applying the same backlog through ordinary replication catch-up.
+          await s.run('lag', 'test4');
+          await s.run('load', String(backlog));
+          const [m] = await s.sql('test1', 'SELECT @@gtid_binlog_pos AS g');
+          const t = process.hrtime.bigint();
+          await s.sql('test4', 'START SLAVE IO_THREAD');
+          await s.sql('test4', `SELECT MASTER_GTID_WAIT('${m!.g}', 900)`);
+          floors.push(since(t));
+          await s.run('lag', 'test4');
+          await s.run('load', String(backlog));
+        }
+        const [m] = await s.sql('test1', 'SELECT @@gtid_binlog_pos AS g');
+        for (const k of ['test2', 'test3']) await s.sql(k, `SELECT MASTER_GTID_WAIT('${m!.g}', 300)`);
+        await s.run('kill', 'test1');
+        const r = await failover(s, 'test4');
+        xs.push(r.ms);
+        eqs.push(r.equalizeMs);
+      });
+      progress(`backlog ${backlog}: run ${i + 1}/${RUNS} failover ${fmt(xs[i]!)}, equalize ${fmt(eqs[i]!)}${floors[i] ? `, floor ${fmt(floors[i]!)}` : ''}`);
+    }
+    rows.push({ group: 'backlog', label: `1 + 3, target ${backlog.toLocaleString('en-US')} transactions behind (GTID)`, unit: 'ms', values: xs });
+    if (backlog > 0) {
+      rows.push({ group: 'backlog', label: `  equalization of those ${backlog.toLocaleString('en-US')} (GTID)`, unit: 'ms', values: eqs, floor: floors });
+    }
+  }
+  rows.push({ group: 'backlog', label: 'file positioning', unit: 'ms', values: [], note: 'not implemented yet' });
+}
+
+async function startup() {
+  const help: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t = process.hrtime.bigint();
+    await execa('node', [CLI, '--help']);
+    help.push(since(t));
+  }
+  rows.push({ group: 'startup', label: '`mmmf --help`', unit: 'ms', values: help });
+  const node: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t = process.hrtime.bigint();
+    await execa('node', ['-e', '0']);
+    node.push(since(t));
+  }
+  rows.push({ group: 'startup', label: '  (`node -e 0` on this machine, for scale)', unit: 'ms', values: node });
+  await withSandbox(3, async (s) => {
+    await s.run('load', '100');
+    await s.run('kill', 'test1');
+    const dry: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = process.hrtime.bigint();
+      await execa('node', [CLI, '--cfg', s.cfg, '--failover-to', 'test2', '--dry-run']);
+      dry.push(since(t));
+    }
+    rows.push({ group: 'startup', label: '`mmmf --dry-run` (1 + 3, master down)', unit: 'ms', values: dry });
+  });
+}
+
+function table(): string {
+  const L = ['| measurement | median | min | max | runs | floor (median) | ratio to floor |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  for (const r of rows) {
+    if (!r.values.length) {
+      L.push(`| ${r.label} | ${r.note ?? '-'} | | | | | |`);
+      continue;
+    }
+    const f = r.floor?.length ? median(r.floor) : undefined;
+    L.push(`| ${r.label} | ${fmt(median(r.values))} | ${fmt(Math.min(...r.values))} | ${fmt(Math.max(...r.values))} | ${r.values.length} | ${f ? fmt(f) : ''} | ${f ? (median(r.values) / f).toFixed(2) : ''} |`);
+  }
+  const get = (label: string) => rows.find((r) => r.label === label);
+  const two = get('1 + 2 replicas, in sync');
+  const twenty = get('1 + 20 replicas, in sync');
+  const aims: string[] = [];
+  if (two && twenty) aims.push(`time(20 replicas) / time(2 replicas) = ${(median(twenty.values) / median(two.values)).toFixed(2)} (aim ≤ 1.5)`);
+  const help = get('`mmmf --help`');
+  if (help) aims.push(`\`mmmf --help\` = ${fmt(median(help.values))} (aim ≤ 250 ms)`);
+  return L.join('\n') + (aims.length ? `\n\nAims: ${aims.join('; ')}. Equalization aim: ratio to floor ≤ 1.2.` : '');
 }
 
 async function main() {
-  const rows: [string, number[]][] = [];
-  const help: number[] = [];
-  for (let i = 0; i < 10; i++) help.push(await timed(() => execa('node', [CLI, '--help'])));
-  rows.push(['mmmf --help', help]);
-  for (const [label, backlog] of [['failover 1+3, in sync', 0], ['failover 1+3, one replica 10,000 behind (target)', 10_000]] as const) {
-    const xs: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      xs.push(await failoverRun(backlog));
-      process.stderr.write(`  ${label}: run ${i + 1}/${RUNS} ${fmt(xs[i]!)}\n`);
-    }
-    rows.push([label, xs]);
-  }
-  console.log(`\n| measurement | median | min | max | runs |\n| --- | --- | --- | --- | --- |`);
-  for (const [label, xs] of rows) console.log(`| ${label} | ${fmt(median(xs))} | ${fmt(Math.min(...xs))} | ${fmt(Math.max(...xs))} | ${xs.length} |`);
-  console.log('\nWall time of the whole `mmmf` process (node start-up, probe, plan, execution, final probe), on this machine.');
+  const started = new Date();
+  process.stderr.write(`bench: ${RUNS} run(s) per figure${QUICK ? ' (quick)' : ''}\n`);
+  await startup();
+  await byReplicas();
+  await byBacklog();
+  const md = `# mmmf benchmark\n\n${started.toISOString()} · ${(await execa('mariadbd', ['--version'])).stdout.trim()} · node ${process.version} · ` +
+    `${(await import('node:os')).cpus().length} cores\n\n${table()}\n\nWall time of the whole \`mmmf\` process (node start-up, probe, plan, execution, final probe). ` +
+    'Equalization = the target\'s "catch up from the best replica" step; floor = the same replica applying the same backlog ' +
+    'through ordinary replication from the old master before it died.\n';
+  console.log('\n' + md);
+  mkdirSync(join(ROOT, 'bench'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results.md'), md);
+  writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify({ started, runs: RUNS, quick: QUICK, rows }, null, 2) + '\n');
+  process.stderr.write('bench: written to bench/results.md and bench/results.json\n');
 }
 
 main().catch((err) => {

@@ -163,6 +163,7 @@ write_config() {
     echo "export default {"
     echo "  replication: { user: '$REPL_USER', password: '$REPL_PASSWORD' },"
     echo "  defaults: { user: 'root', password: '' },"
+    echo "  stateDir: 'state', // lock file and last-failover record, kept with the sandbox"
     echo "  hosts: {"
     for n in $(nodes); do
       echo "    $n: { host: '127.0.0.1', port: $(node_port "$n"), socket: '$(node_dir "$n")/mariadbd.sock' },"

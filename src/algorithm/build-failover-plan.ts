@@ -139,7 +139,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     const rd = d(r);
     add('verify', r.name, `Verify it replicates from ${target.name}`, { kind: 'verify-replica', source: target.name },
       [`${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${t.verify} s`,
-        `${rd.waitForGtidSql(`<@@gtid_binlog_pos of ${target.name}>`, 1)} -- repeated until 0, at most ${t.verify} s`],
+        `${rd.waitForGtidSql(`<binlog GTID position of ${target.name}>`, 1)} -- repeated until 0, at most ${t.verify} s`],
       'a failover is done only when every replica runs and has caught up', 'continue');
   }
 

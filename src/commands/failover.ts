@@ -5,7 +5,10 @@ import { PlanRun, type StepResult } from '../executor/run-plan.js';
 import { hostOutcomes, renderResult } from '../output/render-result.js';
 import { renderPlan } from '../output/render-plan.js';
 import { colorsFor } from '../output/style.js';
-import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
+import { checkAntiFlap, recordFailover } from '../safety/anti-flap.js';
+import { acquireLocalLock, acquireServerLocks } from '../safety/run-lock.js';
+import type { ResolvedConfig } from '../topology/config-types.js';
+import { connectMysql, withConnections, type ConnectionSet, type Connector } from '../topology/connection.js';
 import { loadConfig } from '../topology/load-config.js';
 import { probeCluster } from '../topology/probe.js';
 
@@ -14,6 +17,8 @@ export interface FailoverCommandOptions {
   target: string;
   dryRun?: boolean;
   json?: boolean;
+  /** Overrides the anti-flap check (never the safety checks). */
+  force?: boolean;
   connector?: Connector;
 }
 
@@ -23,27 +28,40 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   if (!config.hosts.some((h) => h.name === opts.target)) {
     throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [`configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`]);
   }
+  const started = Date.now();
+  // A dry run changes nothing, so it neither takes nor waits for the locks.
+  const releaseLocal = opts.dryRun ? () => {} : acquireLocalLock(config, `mmmf --failover-to ${opts.target}`);
+  try {
+    if (!opts.dryRun) checkAntiFlap(config, new Date(), !!opts.force);
+    return await withConnections(config.hosts, config.timeouts.connect, opts.connector ?? connectMysql, async (conns) => {
+      if (!opts.dryRun) await acquireServerLocks(config, conns.open);
+      return failover(config, conns, opts, started);
+    });
+  } finally {
+    releaseLocal();
+  }
+}
+
+async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number): Promise<number> {
   const out = process.stdout;
   const c = colorsFor(out);
-  const started = Date.now();
-  return withConnections(config.hosts, config.timeouts.connect, opts.connector ?? connectMysql, async (conns) => {
-    const { states, dialects } = await probeCluster(config, conns);
-    const plan = buildFailoverPlan(config, states, { target: opts.target });
-    if (opts.dryRun || plan.nothingToDo) {
-      out.write(opts.json ? JSON.stringify({ dryRun: !!opts.dryRun, plan }, null, 2) + '\n' : renderPlan(plan, c, { dryRun: !!opts.dryRun }) + '\n');
-      return 0;
-    }
-    if (!opts.json) out.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
-    const run = new PlanRun(plan, { config, conns: conns.open, dialects });
-    const results = opts.json ? await run.runAll() : await runWithProgress(run, plan);
-    const { states: finalStates } = await probeCluster(config, conns);
-    const outcomes = hostOutcomes(plan, results, finalStates);
-    const seconds = (Date.now() - started) / 1000;
-    const ok = !run.failed && outcomes.every((o) => o.ok);
-    if (opts.json) out.write(JSON.stringify({ dryRun: false, ok, seconds, plan, results, hosts: outcomes }, null, 2) + '\n');
-    else out.write('\n' + renderResult(plan, results, outcomes, seconds, c) + '\n');
-    return ok ? 0 : 1;
-  });
+  const { states, dialects } = await probeCluster(config, conns);
+  const plan = buildFailoverPlan(config, states, { target: opts.target });
+  if (opts.dryRun || plan.nothingToDo) {
+    out.write(opts.json ? JSON.stringify({ dryRun: !!opts.dryRun, plan }, null, 2) + '\n' : renderPlan(plan, c, { dryRun: !!opts.dryRun }) + '\n');
+    return 0;
+  }
+  if (!opts.json) out.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
+  const run = new PlanRun(plan, { config, conns: conns.open, dialects });
+  const results = opts.json ? await run.runAll() : await runWithProgress(run, plan);
+  const { states: finalStates } = await probeCluster(config, conns);
+  const outcomes = hostOutcomes(plan, results, finalStates);
+  const seconds = (Date.now() - started) / 1000;
+  const ok = !run.failed && outcomes.every((o) => o.ok);
+  recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok });
+  if (opts.json) out.write(JSON.stringify({ dryRun: false, ok, seconds, plan, results, hosts: outcomes }, null, 2) + '\n');
+  else out.write('\n' + renderResult(plan, results, outcomes, seconds, c) + '\n');
+  return ok ? 0 : 1;
 }
 
 /** Drives the run through a listr2 list: live on a terminal, plain lines when piped. */

@@ -197,6 +197,17 @@ export class Dialect {
   }
 }
 
+/**
+ * Advisory run lock, spelled the same by every flavor and version (so it can be taken before the probe
+ * knows the version). Column `r`: 1 = got it, 0 = another connection holds it.
+ */
+export const runLockSql = {
+  acquire: (name: string) => `SELECT GET_LOCK(${quote(name)}, 0) AS r`,
+  /** Column `holder`: the connection id holding it, or NULL. */
+  holder: (name: string) => `SELECT IS_USED_LOCK(${quote(name)}) AS holder`,
+  connectionInfo: (id: number) => `SELECT USER AS user, HOST AS host, TIME AS seconds FROM information_schema.PROCESSLIST WHERE ID = ${Math.trunc(id)}`,
+};
+
 export function dialectFor(version: ServerVersion): Dialect {
   return new Dialect(version);
 }

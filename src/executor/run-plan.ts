@@ -73,6 +73,9 @@ export class PlanRun {
     if (droppedWhy) return finish('not-run', `not run: ${step.host} was left as it was after ${droppedWhy}`);
     const conn = this.deps.conns.get(step.host);
     if (!conn) return this.fail(step, finish, `no connection to ${step.host}`);
+    // Test-only: slow every step down so tests can race a second run or kill this one mid-plan.
+    const delay = Number(process.env.MMMF_TEST_STEP_DELAY_MS ?? 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     try {
       const outcome = await runAction(step, this.context());
       if (outcome.output) this.outputs.set(step.n, outcome.output);

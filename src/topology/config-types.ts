@@ -42,6 +42,10 @@ export interface MmmfConfig {
   timeouts?: Timeouts;
   /** How replicas are positioned on their new source. Only 'gtid' is implemented so far; 'auto' means gtid. */
   positioning?: 'gtid' | 'auto';
+  /** Where mmmf keeps its lock file and the record of the last failover (relative to the config file). */
+  stateDir?: string;
+  /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). Default 60. */
+  antiFlapMinutes?: number;
 }
 
 /** A host after defaults were applied: everything mmmf needs to connect. */
@@ -59,6 +63,8 @@ export interface ResolvedConfig {
   hosts: ResolvedHost[];
   timeouts: Required<Timeouts>;
   positioning: 'gtid';
+  stateDir: string;
+  antiFlapMinutes: number;
   /** Where the config was loaded from, for messages. */
   source: string;
 }

@@ -1,6 +1,14 @@
+import { homedir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import type { ResolvedConfig, ResolvedHost } from './config-types.js';
 
-const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning'];
+/** $MMMF_STATE_DIR, else $XDG_STATE_HOME/mmmf, else ~/.local/state/mmmf. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MMMF_STATE_DIR) return env.MMMF_STATE_DIR;
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local/state'), 'mmmf');
+}
+
+const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning', 'stateDir', 'antiFlapMinutes'];
 const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket'];
 const DEFAULT_KEYS = ['port', 'user', 'password'];
 const TIMEOUT_KEYS = ['connect', 'drain', 'equalize', 'verify'];
@@ -55,6 +63,11 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
   if (raw.positioning !== undefined && raw.positioning !== 'gtid' && raw.positioning !== 'auto')
     p(`positioning: must be 'gtid' or 'auto' (file positioning is not implemented yet), got ${JSON.stringify(raw.positioning)}`);
 
+  if (raw.stateDir !== undefined && (typeof raw.stateDir !== 'string' || raw.stateDir === ''))
+    p(`stateDir: must be a folder path, got ${JSON.stringify(raw.stateDir)}`);
+  if (raw.antiFlapMinutes !== undefined && !(typeof raw.antiFlapMinutes === 'number' && raw.antiFlapMinutes >= 0))
+    p(`antiFlapMinutes: must be a number of minutes >= 0 (0 turns the check off), got ${JSON.stringify(raw.antiFlapMinutes)}`);
+
   const hosts: ResolvedHost[] = [];
   if (raw.hosts === undefined) p('hosts: missing; list every server of the cluster: hosts: { db1: { host: "10.0.0.1", port: 3306 }, ... }');
   else if (!isObj(raw.hosts)) p(`hosts: must be an object keyed by host name, got ${kind(raw.hosts)}`);
@@ -102,6 +115,8 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       hosts,
       timeouts: { ...DEFAULT_TIMEOUTS, ...(timeouts as object) },
       positioning: 'gtid',
+      stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
+      antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
       source,
     },
   };

@@ -1,0 +1,57 @@
+// Two runs against one cluster must never race into a split brain: the second refuses (exit 3) and names
+// the holder. A failover right after another is refused (anti-flap) unless --force.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { clusterId } from '../../src/safety/run-lock.js';
+import { loadConfig } from '../../src/topology/load-config.js';
+
+describe('single-run lock and anti-flap', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    c = await startCluster({ basePort: 33161, replicas: 3 });
+    await c.sandbox('load', '200');
+    await c.sandbox('kill', 'test1');
+  });
+  afterAll(async () => {
+    await c?.down();
+  });
+
+  it('refuses while another connection holds the cluster lock on a server, naming it', async () => {
+    const id = clusterId(await loadConfig(c.cfg));
+    const holder = await c.connect('test3');
+    try {
+      const [rows] = await holder.query(`SELECT GET_LOCK('mmmf:${id}', 0) AS r`);
+      expect((rows as { r: number }[])[0]!.r).toBe(1);
+      const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toMatch(/another mmmf run is working on this cluster/);
+      expect(r.stderr).toMatch(/test3: held by connection \d+ \(root@127\.0\.0\.1:\d+, for \d+ s\)/);
+    } finally {
+      await holder.end();
+    }
+    const [s] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
+    expect(String(s?.Master_Port)).toBe(String(c.port('test1'))); // nothing changed
+  });
+
+  it('lets exactly one of two concurrent runs fail over; the other refuses with exit 3', async () => {
+    const env = { MMMF_TEST_STEP_DELAY_MS: '150' };
+    const [a, b] = await Promise.all([
+      mmmf(['--cfg', c.cfg, '--failover-to', 'test2'], env),
+      mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], env),
+    ]);
+    expect([a.exitCode, b.exitCode].sort()).toEqual([0, 3]);
+    const loser = a.exitCode === 3 ? a : b;
+    expect(loser.stderr).toMatch(/another mmmf run (holds this cluster's lock|is working on this cluster)/);
+    expect(loser.stderr).toMatch(/held by (pid \d+|connection \d+)/);
+  });
+
+  it('refuses a second failover within antiFlapMinutes unless --force', async () => {
+    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/last failover of this cluster .* finished [\d.]+ minutes ago/);
+    expect(r.stderr).toMatch(/add --force/);
+    const forced = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--force']);
+    expect(forced.exitCode, forced.stdout + forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/Failover to test4 done/);
+  });
+});
