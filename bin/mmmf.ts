@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const parser = yargs(argv)
     .scriptName('mmmf')
-    .usage('$0 --cfg FILE --failover-to NAME [--dry-run] [--json]\n$0 status --cfg FILE [--json]')
+    .usage('$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force]\n$0 status --cfg FILE [--json]\n$0 check --cfg FILE [--failover-to NAME] [--json]')
     .option('cfg', { type: 'string', describe: 'topology config (mmmf.config.ts, .js, .mjs or .json)', global: true })
     .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
     .command(
@@ -38,6 +38,13 @@ async function main(argv: string[]): Promise<number> {
       'show every host: role, source, threads, positions, lag, read_only, errors (changes nothing)',
       (y) => y.demandOption('cfg'),
       async (a) => run(async () => (await import('../src/commands/status.js')).statusCommand({ cfg: a.cfg!, json: !!a.json })),
+    )
+    .command(
+      'check',
+      'preflight: would a failover to each candidate work right now? exit 0 yes, 3 no (changes nothing)',
+      (y) => y.demandOption('cfg').option('failover-to', { type: 'string', describe: 'check only this candidate' }),
+      async (a) =>
+        run(async () => (await import('../src/commands/check.js')).checkCommand({ cfg: a.cfg!, json: !!a.json, ...(a.failoverTo ? { target: a.failoverTo } : {}) })),
     )
     .command(
       '$0',

@@ -9,6 +9,7 @@
 #   scripts/sandbox.sh [options] kill NAME              kill -9 NAME's server (a crash)
 #   scripts/sandbox.sh [options] start NAME             start NAME's server again
 #   scripts/sandbox.sh [options] sql NAME 'STATEMENT'   run SQL on NAME
+#   scripts/sandbox.sh [options] cnf NAME 'option=value' add a server option to NAME's my.cnf and restart it
 #
 # Options (or environment):
 #   --dir DIR            MMMF_SANDBOX_DIR     default: ./.sandbox
@@ -121,6 +122,8 @@ sync_binlog=0
 performance_schema=OFF
 max_connections=200
 EOF
+  # Replicas stay read-only across restarts (MMM style: only the writer is writable).
+  if [ "$idx" -gt 1 ]; then echo "read_only=ON" >>"$d/my.cnf"; fi
 }
 
 start_node() { # NAME
@@ -274,5 +277,7 @@ case "$cmd" in
   kill) node_exists "$1"; stop_node "$1" KILL; echo "sandbox: $1 killed (-9)" ;;
   start) node_exists "$1"; start_node "$1"; wait_ready "$1"; echo "sandbox: $1 started" ;;
   sql) node_exists "$1"; client "$1" -e "$2" ;;
+  cnf) node_exists "$1"; echo "$2" >>"$(node_dir "$1")/my.cnf"; stop_node "$1"; start_node "$1"; wait_ready "$1"
+    sql "$1" "START SLAVE" 2>/dev/null || true; echo "sandbox: $1 restarted with $2" ;;
   *) die "unknown command '$cmd'; see --help" ;;
 esac

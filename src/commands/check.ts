@@ -1,0 +1,52 @@
+import { preflight, type Finding } from '../algorithm/preflight.js';
+import { ConfigError } from '../errors.js';
+import { colorsFor } from '../output/style.js';
+import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
+import { loadConfig } from '../topology/load-config.js';
+import { probeAccounts, type AccountFacts } from '../topology/probe-accounts.js';
+import { probeCluster } from '../topology/probe.js';
+
+export interface CheckOptions {
+  cfg: string;
+  target?: string;
+  json?: boolean;
+  connector?: Connector;
+}
+
+/** `mmmf check`: the preflight. Exit 0 when a failover to every candidate would work now, else 3. Changes nothing. */
+export async function checkCommand(opts: CheckOptions): Promise<number> {
+  const config = await loadConfig(opts.cfg);
+  if (opts.target && !config.hosts.some((h) => h.name === opts.target)) {
+    throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [`configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`]);
+  }
+  const { findings, candidates } = await withConnections(config.hosts, config.timeouts.connect, opts.connector ?? connectMysql, async (conns) => {
+    const { states, dialects } = await probeCluster(config, conns);
+    const accounts = new Map<string, AccountFacts>();
+    await Promise.all([...conns.open].map(async ([name, conn]) => {
+      const d = dialects.get(name);
+      if (d) accounts.set(name, await probeAccounts(conn, d, config.replication.user));
+    }));
+    return preflight({ config, states, accounts, ...(opts.target ? { target: opts.target } : {}) });
+  });
+  const errors = findings.filter((x) => x.level === 'error').length;
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ ok: errors === 0, candidates, findings }, null, 2) + '\n');
+  } else {
+    process.stdout.write(renderFindings(findings, candidates, errors) + '\n');
+  }
+  return errors ? 3 : 0;
+}
+
+function renderFindings(findings: Finding[], candidates: string[], errors: number): string {
+  const c = colorsFor(process.stdout);
+  const L = [c.bold(`Preflight for a failover to ${candidates.join(', ') || '(no candidate)'}`)];
+  if (!findings.length) L.push(c.green('✔ no findings: a failover to each candidate would work right now'));
+  for (const x of findings) {
+    L.push(`${x.level === 'error' ? c.red('✖') : c.yellow('!')} ${x.host ? c.bold(x.host) + ': ' : ''}${x.message}`);
+    if (x.fix) L.push(`    ${c.dim(`fix: ${x.fix}`)}`);
+  }
+  const warnings = findings.length - errors;
+  L.push('', errors ? c.red(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: a failover would not work as things stand (exit 3)`)
+    : c.green(`0 errors, ${warnings} warning${warnings === 1 ? '' : 's'}`));
+  return L.join('\n');
+}

@@ -1,0 +1,25 @@
+import type { Dialect } from '../dialect/dialect.js';
+import { quote } from '../dialect/dialect.js';
+import type { SqlConnection } from './connection.js';
+
+/** What `mmmf check` learns about accounts on one server (never read during a failover). */
+export interface AccountFacts {
+  /** The admin account's own grants (SHOW GRANTS), or the error that prevented reading them. */
+  grants: string[] | { error: string };
+  /** Host patterns of the replication user on this server, or the error that prevented looking. */
+  replicationUserHosts: string[] | { error: string };
+}
+
+export async function probeAccounts(conn: SqlConnection, _d: Dialect, replicationUser: string): Promise<AccountFacts> {
+  const attempt = async <T>(fn: () => Promise<T>): Promise<T | { error: string }> => {
+    try {
+      return await fn();
+    } catch (err) {
+      return { error: (err as Error).message.split('\n')[0] ?? String(err) };
+    }
+  };
+  const grants = await attempt(async () => (await conn.query('SHOW GRANTS', 10_000)).map((r) => String(Object.values(r)[0])));
+  const replicationUserHosts = await attempt(async () =>
+    (await conn.query(`SELECT Host AS host FROM mysql.user WHERE User = ${quote(replicationUser)}`, 10_000)).map((r) => String(r.host)));
+  return { grants, replicationUserHosts };
+}

@@ -1,0 +1,53 @@
+// `mmmf check` (the preflight): exit 0 on a healthy cluster; on deliberately broken sandboxes, exit 3 with
+// every finding: log_slave_updates off, replication user missing on a candidate, an errant transaction,
+// a stopped SQL thread.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mmmf, replicationSnapshot, startCluster, type Cluster } from '../../harness/cluster.js';
+
+describe('mmmf check', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    c = await startCluster({ basePort: 33171, replicas: 3 });
+    await c.sandbox('load', '50');
+  });
+  afterAll(async () => {
+    await c?.down();
+  });
+
+  it('passes a healthy cluster with exit 0', async () => {
+    const r = await mmmf(['check', '--cfg', c.cfg]);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('no findings');
+  });
+
+  it('lists every finding on a broken cluster with exit 3, and changes nothing', async () => {
+    await c.sandbox('cnf', 'test3', 'log_slave_updates=OFF');
+    const conn = await c.connect('test2');
+    await conn.query('SET SESSION sql_log_bin = 0');
+    await conn.query("DROP USER 'repl'@'%'");
+    await conn.end();
+    await c.query('test4', 'SET GLOBAL read_only = 0');
+    await c.query('test4', "INSERT INTO sbtest.t (k, pad) VALUES (1, 'written on a replica')");
+    await c.query('test4', 'SET GLOBAL read_only = 1');
+    await c.query('test2', 'STOP SLAVE SQL_THREAD');
+    const before = await replicationSnapshot(c, ['test2', 'test3', 'test4']);
+
+    const r = await mmmf(['check', '--cfg', c.cfg]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/✖ test3: log_bin=ON, log_slave_updates=OFF/);
+    expect(r.stdout).toMatch(/✖ test2: replication user 'repl' does not exist here/);
+    expect(r.stdout).toMatch(/✖ test4: errant transactions 0-4-\d+/);
+    expect(r.stdout).toMatch(/✖ test2: replication not running \(IO Yes, SQL No\)/);
+    expect(r.stdout).toMatch(/a failover to test3 would be refused/);
+
+    const json = JSON.parse((await mmmf(['check', '--cfg', c.cfg, '--json'])).stdout);
+    expect(json.ok).toBe(false);
+    expect(json.findings.filter((f: { level: string }) => f.level === 'error').length).toBeGreaterThanOrEqual(5);
+
+    const only = await mmmf(['check', '--cfg', c.cfg, '--failover-to', 'test4']);
+    expect(only.exitCode).toBe(3);
+    expect(only.stdout).toMatch(/Preflight for a failover to test4\n/);
+    expect(only.stdout).not.toMatch(/a failover to test3 would be refused/);
+    expect(await replicationSnapshot(c, ['test2', 'test3', 'test4'])).toEqual(before);
+  });
+});
