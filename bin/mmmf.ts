@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     .usage('$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force]\n$0 status --cfg FILE [--json]\n$0 check --cfg FILE [--failover-to NAME] [--json]')
     .option('cfg', { type: 'string', describe: 'topology config (mmmf.config.ts, .js, .mjs or .json)', global: true })
     .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
+    .option('debug', { type: 'boolean', describe: 'stream every statement sent and every answer to stderr (secrets redacted)', global: true })
     .command(
       'status',
       'show every host: role, source, threads, positions, lag, read_only, errors (changes nothing)',
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
           return;
         }
         await run(async () =>
-          (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo!, dryRun: !!a.dryRun, json: !!a.json, force: !!a.force }),
+          (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo!, dryRun: !!a.dryRun, json: !!a.json, force: !!a.force, debug: !!a.debug }),
         );
       },
     )

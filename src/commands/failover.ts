@@ -1,6 +1,8 @@
 import { buildFailoverPlan } from '../algorithm/build-failover-plan.js';
 import type { Plan, Step } from '../algorithm/plan-types.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UnsafeError } from '../errors.js';
+import { loggingConnector, openRunLog, type RunLog } from '../output/run-log.js';
+import { hookEnv, runHook } from '../safety/hooks.js';
 import { PlanRun, type StepResult } from '../executor/run-plan.js';
 import { hostOutcomes, renderResult } from '../output/render-result.js';
 import { renderPlan } from '../output/render-plan.js';
@@ -19,6 +21,8 @@ export interface FailoverCommandOptions {
   json?: boolean;
   /** Overrides the anti-flap check (never the safety checks). */
   force?: boolean;
+  /** Stream the run log (every statement and answer) to stderr. */
+  debug?: boolean;
   connector?: Connector;
 }
 
@@ -33,16 +37,19 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   const releaseLocal = opts.dryRun ? () => {} : acquireLocalLock(config, `mmmf --failover-to ${opts.target}`);
   try {
     if (!opts.dryRun) checkAntiFlap(config, new Date(), !!opts.force);
-    return await withConnections(config.hosts, config.timeouts.connect, opts.connector ?? connectMysql, async (conns) => {
+    const log = openRunLog(config, !!opts.debug);
+    log?.line('mmmf', '#', `mmmf --failover-to ${opts.target}${opts.dryRun ? ' --dry-run' : ''} (pid ${process.pid}, config ${config.source})`);
+    const connector = loggingConnector(opts.connector ?? connectMysql, log);
+    return await withConnections(config.hosts, config.timeouts.connect, connector, async (conns) => {
       if (!opts.dryRun) await acquireServerLocks(config, conns.open);
-      return failover(config, conns, opts, started);
+      return failover(config, conns, opts, started, log);
     });
   } finally {
     releaseLocal();
   }
 }
 
-async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number): Promise<number> {
+async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number, log?: RunLog): Promise<number> {
   const out = process.stdout;
   const c = colorsFor(out);
   const { states, dialects } = await probeCluster(config, conns);
@@ -52,16 +59,26 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
     return 0;
   }
   if (!opts.json) out.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
+  const pre = await runHook(config, 'preFailover', hookEnv(config, plan, 'preFailover'), { plan });
+  if (pre && !pre.ok) {
+    throw new UnsafeError('the preFailover hook failed: refusing, nothing was changed', [`hook ${pre.detail}`, 'fix the hook (or what it checks) and run again']);
+  }
+  log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
   const run = new PlanRun(plan, { config, conns: conns.open, dialects });
   const results = opts.json ? await run.runAll() : await runWithProgress(run, plan);
+  for (const r of results) log?.line(r.host, '#', `step ${r.n} ${r.status}: ${r.detail}`);
   const { states: finalStates } = await probeCluster(config, conns);
   const outcomes = hostOutcomes(plan, results, finalStates);
   const seconds = (Date.now() - started) / 1000;
   const ok = !run.failed && outcomes.every((o) => o.ok);
   recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok });
-  if (opts.json) out.write(JSON.stringify({ dryRun: false, ok, seconds, plan, results, hosts: outcomes }, null, 2) + '\n');
-  else out.write('\n' + renderResult(plan, results, outcomes, seconds, c) + '\n');
-  return ok ? 0 : 1;
+  const hookName = ok ? 'postFailover' : 'onFailure';
+  const hook = await runHook(config, hookName, hookEnv(config, plan, hookName, ok ? 'done' : 'failed'), { plan, ok, results, hosts: outcomes });
+  if (hook) log?.line('mmmf', '#', `${hook.hook} hook ${hook.ok ? 'ok' : 'FAILED'}: ${hook.detail}`);
+  if (opts.json) out.write(JSON.stringify({ dryRun: false, ok, seconds, plan, results, hosts: outcomes, ...(hook ? { hook } : {}) }, null, 2) + '\n');
+  else out.write('\n' + renderResult(plan, results, outcomes, seconds, c, hook) + '\n');
+  // A failed hook after a completed failover must not look like success to cron: exit 1, said plainly.
+  return ok && (!hook || hook.ok) ? 0 : 1;
 }
 
 /** Drives the run through a listr2 list: live on a terminal, plain lines when piped. */

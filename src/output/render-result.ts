@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Plan } from '../algorithm/plan-types.js';
 import type { StepResult } from '../executor/run-plan.js';
+import type { HookOutcome } from '../safety/hooks.js';
 import type { HostState } from '../topology/server-state.js';
 
 /** One line per host: what it ended as, read back from the servers after the run (not assumed). */
@@ -39,7 +40,7 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
   });
 }
 
-export function renderResult(plan: Plan, results: StepResult[], outcomes: HostOutcome[], seconds: number, c: ChalkInstance): string {
+export function renderResult(plan: Plan, results: StepResult[], outcomes: HostOutcome[], seconds: number, c: ChalkInstance, hook?: HookOutcome): string {
   const failed = results.filter((r) => r.status === 'failed');
   const allOk = !failed.length && outcomes.every((o) => o.ok) && !results.some((r) => r.status === 'not-run');
   const L: string[] = [];
@@ -50,6 +51,10 @@ export function renderResult(plan: Plan, results: StepResult[], outcomes: HostOu
   L.push('', c.bold('Where every host ended'));
   const w = Math.max(...outcomes.map((o) => o.name.length));
   for (const o of outcomes) L.push(`  ${o.ok ? c.green('✔') : c.red('✖')} ${o.name.padEnd(w)}  ${o.state}`);
+  if (hook) {
+    L.push('', hook.ok ? `${c.green('✔')} ${hook.hook} hook: ${hook.detail}`
+      : c.red(`✖ ${hook.hook} hook FAILED: ${hook.detail}${allOk ? ' (the failover itself completed; exit 1 so this is not missed)' : ''}`));
+  }
   if (!allOk) {
     L.push('', `Next: fix what failed (above); \`mmmf status\` shows the topology as it is now. Hosts marked ✖ were left exactly as described.`);
   }

@@ -20,6 +20,8 @@ export interface Timeouts {
   equalize?: number;
   /** Waiting for repointed replicas to run and catch up with the new master. Default 60. */
   verify?: number;
+  /** A hook command. Default 60. */
+  hook?: number;
 }
 
 /**
@@ -46,6 +48,21 @@ export interface MmmfConfig {
   stateDir?: string;
   /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). Default 60. */
   antiFlapMinutes?: number;
+  /**
+   * Commands run around a real failover (never a dry run): a string runs through /bin/sh, an array runs
+   * without a shell. stdin: the plan (and the result) as JSON; env: MMMF_OLD_MASTER, MMMF_NEW_MASTER, ...
+   * A failing preFailover aborts before any change.
+   */
+  hooks?: Hooks;
+  /** Append every statement sent and every answer here, timestamped, secrets redacted (relative to the config file). */
+  logFile?: string;
+}
+
+export type HookCommand = string | string[];
+export interface Hooks {
+  preFailover?: HookCommand;
+  postFailover?: HookCommand;
+  onFailure?: HookCommand;
 }
 
 /** A host after defaults were applied: everything mmmf needs to connect. */
@@ -65,6 +82,8 @@ export interface ResolvedConfig {
   positioning: 'gtid';
   stateDir: string;
   antiFlapMinutes: number;
+  hooks: Hooks;
+  logFile?: string;
   /** Where the config was loaded from, for messages. */
   source: string;
 }

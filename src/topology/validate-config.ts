@@ -8,11 +8,12 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), '.local/state'), 'mmmf');
 }
 
-const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning', 'stateDir', 'antiFlapMinutes'];
+const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning', 'stateDir', 'antiFlapMinutes', 'hooks', 'logFile'];
+const HOOK_KEYS = ['preFailover', 'postFailover', 'onFailure'];
 const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket'];
 const DEFAULT_KEYS = ['port', 'user', 'password'];
-const TIMEOUT_KEYS = ['connect', 'drain', 'equalize', 'verify'];
-const DEFAULT_TIMEOUTS = { connect: 3, drain: 300, equalize: 600, verify: 60 };
+const TIMEOUT_KEYS = ['connect', 'drain', 'equalize', 'verify', 'hook'];
+const DEFAULT_TIMEOUTS = { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 };
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 type Obj = Record<string, unknown>;
@@ -68,6 +69,20 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
   if (raw.antiFlapMinutes !== undefined && !(typeof raw.antiFlapMinutes === 'number' && raw.antiFlapMinutes >= 0))
     p(`antiFlapMinutes: must be a number of minutes >= 0 (0 turns the check off), got ${JSON.stringify(raw.antiFlapMinutes)}`);
 
+  const hooks = raw.hooks ?? {};
+  if (!isObj(hooks)) p(`hooks: must be an object { preFailover, postFailover, onFailure }, got ${kind(hooks)}`);
+  else {
+    unknownKeys(hooks, HOOK_KEYS, 'hooks.', p);
+    for (const k of HOOK_KEYS) {
+      const v = hooks[k];
+      const ok = v === undefined || (typeof v === 'string' && v.trim() !== '') ||
+        (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'));
+      if (!ok) p(`hooks.${k}: must be a shell command string or an argv array of strings, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (raw.logFile !== undefined && (typeof raw.logFile !== 'string' || raw.logFile === ''))
+    p(`logFile: must be a file path, got ${JSON.stringify(raw.logFile)}`);
+
   const hosts: ResolvedHost[] = [];
   if (raw.hosts === undefined) p('hosts: missing; list every server of the cluster: hosts: { db1: { host: "10.0.0.1", port: 3306 }, ... }');
   else if (!isObj(raw.hosts)) p(`hosts: must be an object keyed by host name, got ${kind(raw.hosts)}`);
@@ -117,6 +132,8 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       positioning: 'gtid',
       stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
       antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
+      hooks: hooks as ResolvedConfig['hooks'],
+      ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
       source,
     },
   };

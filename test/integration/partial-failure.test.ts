@@ -1,5 +1,7 @@
 // A replica that cannot be equalized (its data drifted: a row written with sql_log_bin=0 collides with a
 // replicated one) is reported with the reason and left stopped; the others still fail over. Exit 1.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
 
@@ -24,8 +26,18 @@ describe('one replica cannot be equalized', () => {
     await c.sandbox('load', '100');
     await c.sandbox('kill', 'test1');
 
-    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4']);
+    // The onFailure hook (not postFailover) runs, with the result on stdin.
+    const cfg = join(c.dir, 'hooked.config.ts');
+    writeFileSync(cfg, `import base from './mmmf.config.ts';
+      export default { ...base, hooks: { postFailover: 'touch ${join(c.dir, 'post-ran')}',
+        onFailure: 'echo "$MMMF_HOOK $MMMF_OUTCOME $MMMF_NEW_MASTER" > ${join(c.dir, 'failure.txt')}; cat > ${join(c.dir, 'failure.json')}' } };\n`);
+    const r = await mmmf(['--cfg', cfg, '--failover-to', 'test4']);
     expect(r.exitCode, r.stdout).toBe(1);
+    expect(readFileSync(join(c.dir, 'failure.txt'), 'utf8')).toBe('onFailure failed test4\n');
+    const result = JSON.parse(readFileSync(join(c.dir, 'failure.json'), 'utf8'));
+    expect(result.ok).toBe(false);
+    expect(result.hosts.find((h: { name: string }) => h.name === 'test3').ok).toBe(false);
+    expect(existsSync(join(c.dir, 'post-ran'))).toBe(false);
     expect(r.stdout).toMatch(/✖ test3\s+NOT failed over: .*Duplicate entry/);
     expect(r.stdout).toMatch(/✔ test4\s+new master/);
     expect(r.stdout).toMatch(/✔ test2\s+replica of test4, IO Yes, SQL Yes/);
