@@ -3,6 +3,8 @@ import type { Plan, Step } from '../algorithm/plan-types.js';
 import { ConfigError, UnsafeError } from '../errors.js';
 import { loggingConnector, openRunLog, type RunLog } from '../output/run-log.js';
 import { hookEnv, runHook } from '../safety/hooks.js';
+import type { Dialect } from '../dialect/dialect.js';
+import { Journal, type UnfinishedRun } from '../executor/journal.js';
 import { PlanRun, type StepResult } from '../executor/run-plan.js';
 import { hostOutcomes, renderResult } from '../output/render-result.js';
 import { renderPlan } from '../output/render-plan.js';
@@ -53,6 +55,9 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
   const out = process.stdout;
   const c = colorsFor(out);
   const { states, dialects } = await probeCluster(config, conns);
+  const journal = new Journal(config);
+  const unfinished = journal.unfinished();
+  if (unfinished) return resume(config, conns, opts, started, log, journal, unfinished, dialects);
   const plan = buildFailoverPlan(config, states, { target: opts.target });
   if (opts.dryRun || plan.nothingToDo) {
     out.write(opts.json ? JSON.stringify({ dryRun: !!opts.dryRun, plan }, null, 2) + '\n' : renderPlan(plan, c, { dryRun: !!opts.dryRun }) + '\n');
@@ -64,7 +69,47 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
     throw new UnsafeError('the preFailover hook failed: refusing, nothing was changed', [`hook ${pre.detail}`, 'fix the hook (or what it checks) and run again']);
   }
   log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
-  const run = new PlanRun(plan, { config, conns: conns.open, dialects });
+  journal.start(plan);
+  const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal });
+  return execute(config, conns, opts, started, log, journal, run);
+}
+
+/**
+ * A run died (kill -9, lost network) and left its journal: finish exactly the plan it printed, skipping
+ * the steps it completed. Every step is idempotent, so the one it died in runs again.
+ */
+async function resume(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number, log: RunLog | undefined,
+  journal: Journal, unfinished: UnfinishedRun, dialects: Map<string, Dialect>): Promise<number> {
+  const out = process.stdout;
+  const c = colorsFor(out);
+  const { start } = unfinished;
+  const plan = start.plan;
+  const done = unfinished.results.filter((r) => r.status === 'done' || r.status === 'skipped').map((r) => r.n);
+  const said = `an unfinished failover to ${start.target} (started ${start.at} by pid ${start.pid} on ${start.host}; ` +
+    `${done.length} of ${plan.steps.length} steps done${unfinished.interrupted.length ? `, died in step ${unfinished.interrupted.join(', ')}` : ''})`;
+  if (opts.dryRun) {
+    out.write(opts.json ? JSON.stringify({ dryRun: true, resume: true, plan, done }, null, 2) + '\n'
+      : `${c.yellow(`Found ${said}.`)}\nA real run of --failover-to ${start.target} resumes it at the first step not done:\n\n${renderPlan(plan, c, { dryRun: true })}\n`);
+    return 0;
+  }
+  if (start.target !== opts.target) {
+    throw new UnsafeError(`found ${said}: refusing to start another one to ${opts.target}`, [
+      `finish it: mmmf --cfg ${config.source} --failover-to ${start.target}`,
+      `or look at its journal first: ${journal.file}`,
+    ]);
+  }
+  if (!opts.json) out.write(`${c.yellow(`Resuming ${said}.`)}\n\n${renderPlan(plan, c, { dryRun: false })}\n\n`);
+  log?.line('mmmf', '#', `resuming ${said}`);
+  const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal });
+  run.restore(unfinished.results, unfinished.outputs);
+  return execute(config, conns, opts, started, log, journal, run);
+}
+
+async function execute(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number, log: RunLog | undefined,
+  journal: Journal, run: PlanRun): Promise<number> {
+  const out = process.stdout;
+  const c = colorsFor(out);
+  const plan = run.plan;
   const results = opts.json ? await run.runAll() : await runWithProgress(run, plan);
   for (const r of results) log?.line(r.host, '#', `step ${r.n} ${r.status}: ${r.detail}`);
   const { states: finalStates } = await probeCluster(config, conns);
@@ -72,6 +117,7 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
   const seconds = (Date.now() - started) / 1000;
   const ok = !run.failed && outcomes.every((o) => o.ok);
   recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok });
+  journal.end(ok);
   const hookName = ok ? 'postFailover' : 'onFailure';
   const hook = await runHook(config, hookName, hookEnv(config, plan, hookName, ok ? 'done' : 'failed'), { plan, ok, results, hosts: outcomes });
   if (hook) log?.line('mmmf', '#', `${hook.hook} hook ${hook.ok ? 'ok' : 'FAILED'}: ${hook.detail}`);

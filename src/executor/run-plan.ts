@@ -1,5 +1,5 @@
 import { PHASES, type Phase, type Plan, type Step, type StepRef } from '../algorithm/plan-types.js';
-import type { Coordinates } from '../binlog/coordinates.js';
+import type { Journal, StepOutput } from './journal.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
@@ -24,6 +24,8 @@ export interface RunDeps {
   config: ResolvedConfig;
   conns: Map<string, SqlConnection>;
   dialects: Map<string, Dialect>;
+  /** Where every step is recorded before and after it runs, so a killed run can be resumed. */
+  journal?: Journal;
 }
 
 /**
@@ -32,11 +34,31 @@ export interface RunDeps {
  */
 export class PlanRun {
   readonly results = new Map<number, StepResult>();
-  private readonly outputs = new Map<number, { gtid?: string; coordinates?: Coordinates }>();
+  private readonly outputs = new Map<number, StepOutput>();
+  /** Steps completed by an earlier, killed run of this plan (resume): not run again. */
+  private readonly previous = new Map<number, StepResult>();
   private readonly dropped = new Map<string, string>();
   private stoppedBy?: string;
 
   constructor(readonly plan: Plan, private readonly deps: RunDeps) {}
+
+  /**
+   * Takes over what a killed run of the same plan recorded: completed steps are kept (with their outputs),
+   * failures keep their consequences (dropped hosts, a stopped run). Steps that never finished run again;
+   * every step is idempotent, so re-running the one that was interrupted is safe.
+   */
+  restore(results: StepResult[], outputs: Map<number, StepOutput>): void {
+    for (const [n, o] of outputs) this.outputs.set(n, o);
+    for (const r of results.sort((a, b) => a.n - b.n)) {
+      const step = this.plan.steps.find((s) => s.n === r.n);
+      if (!step) continue;
+      if (r.status === 'done' || r.status === 'skipped') this.previous.set(r.n, r);
+      else if (r.status === 'failed') {
+        this.results.set(r.n, r);
+        this.fail(step, () => r, r.detail);
+      }
+    }
+  }
 
   /** The plan's steps grouped by phase, in execution order, with whether a phase's steps may run in parallel. */
   phases(): { phase: Phase; label: string; parallel: boolean; steps: Step[] }[] {
@@ -68,6 +90,13 @@ export class PlanRun {
       this.results.set(step.n, r);
       return r;
     };
+    const earlier = this.previous.get(step.n);
+    if (earlier) {
+      const r = { ...earlier, detail: `${earlier.detail} (before the resume)` };
+      this.results.set(step.n, r);
+      return r;
+    }
+    if (this.results.get(step.n)?.status === 'failed') return this.results.get(step.n)!;
     if (this.stoppedBy) return finish('not-run', `not run: ${this.stoppedBy}`);
     const droppedWhy = this.dropped.get(step.host);
     if (droppedWhy) return finish('not-run', `not run: ${step.host} was left as it was after ${droppedWhy}`);
@@ -76,17 +105,25 @@ export class PlanRun {
     // Test-only: slow every step down so tests can race a second run or kill this one mid-plan.
     const delay = Number(process.env.MMMF_TEST_STEP_DELAY_MS ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    // Test-only: die (like kill -9) right before step K, to prove a resumed run converges.
+    if (Number(process.env.MMMF_TEST_KILL_AT_STEP) === step.n) process.kill(process.pid, 'SIGKILL');
+    this.deps.journal?.begin(step.n);
+    let r: StepResult;
+    let output: StepOutput | undefined;
     try {
       const outcome = await runAction(step, this.context());
-      if (outcome.output) this.outputs.set(step.n, outcome.output);
-      return finish(outcome.alreadyDone ? 'skipped' : 'done', outcome.detail);
+      output = outcome.output;
+      if (output) this.outputs.set(step.n, output);
+      r = finish(outcome.alreadyDone ? 'skipped' : 'done', outcome.detail);
     } catch (err) {
-      return this.fail(step, finish, errorText(err));
+      r = this.fail(step, finish, errorText(err));
     }
+    this.deps.journal?.result(r, output);
+    return r;
   }
 
   private fail(step: Step, finish: (s: StepStatus, d: string) => StepResult, detail: string): StepResult {
-    if (step.onFailure === 'stop-run') this.stoppedBy = `step ${step.n} (${step.host}: ${step.title}) failed`;
+    if (step.onFailure === 'stop-run' && !this.stoppedBy) this.stoppedBy = `step ${step.n} (${step.host}: ${step.title}) failed`;
     if (step.onFailure === 'drop-host') this.dropped.set(step.host, `step ${step.n} failed`);
     return finish('failed', detail);
   }

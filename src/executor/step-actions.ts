@@ -127,6 +127,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
       if (a.relayLog) {
         // The plan names the SQL thread's exact place in the relay log: only valid if nothing moved since.
         const s = await replicaStatus(conn, d);
+        if (s?.sqlRunning && s.gtidMode === 'No') return { detail: 'already applying its relay log by file position', alreadyDone: true };
         const now = s?.relayLog;
         if (!s || s.sqlRunning || s.ioRunning !== 'No' || now?.file !== a.relayLog.file || now.position !== a.relayLog.position) {
           throw new Error(`replication state changed since the probe (relay log at ${formatCoordinates(now)}, planned ${formatCoordinates(a.relayLog)}); left as it is`);
