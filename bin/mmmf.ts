@@ -54,10 +54,17 @@ async function main(argv: string[]): Promise<number> {
         y
           .option('failover-to', { type: 'string', describe: 'host (from the config) to promote' })
           .option('dry-run', { type: 'boolean', describe: 'print the plan, change nothing' })
+          .option('abort', { type: 'boolean', describe: 'undo an unfinished (killed) failover, if it has not promoted anyone yet' })
           .option('force', { type: 'boolean', describe: 'fail over even if the last failover was less than antiFlapMinutes ago (safety checks still apply)' })
           .example('$0 --cfg mmmf.config.ts --failover-to test2 --dry-run', 'show what a failover to test2 would do')
           .example('$0 --cfg mmmf.config.ts --failover-to test2', 'do it'),
       async (a) => {
+        if (a.abort && a.cfg) {
+          await run(async () =>
+            (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo ?? '', abort: true, dryRun: !!a.dryRun, json: !!a.json, debug: !!a.debug }),
+          );
+          return;
+        }
         if (!a.failoverTo || !a.cfg) {
           process.stderr.write('mmmf: nothing to do: pass --cfg FILE --failover-to NAME, or a command (see mmmf --help)\n');
           code = EXIT.usage;

@@ -1,4 +1,6 @@
+import { buildAbortPlan } from '../algorithm/build-abort-plan.js';
 import { buildFailoverPlan } from '../algorithm/build-failover-plan.js';
+import type { HostState } from '../topology/server-state.js';
 import type { Plan, Step } from '../algorithm/plan-types.js';
 import { ConfigError, UnsafeError } from '../errors.js';
 import { loggingConnector, openRunLog, type RunLog } from '../output/run-log.js';
@@ -25,20 +27,22 @@ export interface FailoverCommandOptions {
   force?: boolean;
   /** Stream the run log (every statement and answer) to stderr. */
   debug?: boolean;
+  /** Undo an unfinished (killed) failover instead, if it has not reached the point of no return. */
+  abort?: boolean;
   connector?: Connector;
 }
 
 /** `mmmf --failover-to NAME`: probe, plan (pure), print, and unless --dry-run execute. Returns the exit code. */
 export async function failoverCommand(opts: FailoverCommandOptions): Promise<number> {
   const config = await loadConfig(opts.cfg);
-  if (!config.hosts.some((h) => h.name === opts.target)) {
+  if (!opts.abort && !config.hosts.some((h) => h.name === opts.target)) {
     throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [`configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`]);
   }
   const started = Date.now();
   // A dry run changes nothing, so it neither takes nor waits for the locks.
   const releaseLocal = opts.dryRun ? () => {} : acquireLocalLock(config, `mmmf --failover-to ${opts.target}`);
   try {
-    if (!opts.dryRun) checkAntiFlap(config, new Date(), !!opts.force);
+    if (!opts.dryRun && !opts.abort) checkAntiFlap(config, new Date(), !!opts.force);
     const log = openRunLog(config, !!opts.debug);
     log?.line('mmmf', '#', `mmmf --failover-to ${opts.target}${opts.dryRun ? ' --dry-run' : ''} (pid ${process.pid}, config ${config.source})`);
     const connector = loggingConnector(opts.connector ?? connectMysql, log);
@@ -57,6 +61,7 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
   const { states, dialects } = await probeCluster(config, conns);
   const journal = new Journal(config);
   const unfinished = journal.unfinished();
+  if (opts.abort) return abort(config, conns, opts, journal, unfinished, states, dialects);
   if (unfinished) return resume(config, conns, opts, started, log, journal, unfinished, dialects);
   const plan = buildFailoverPlan(config, states, { target: opts.target });
   if (opts.dryRun || plan.nothingToDo) {
@@ -103,6 +108,38 @@ async function resume(config: ResolvedConfig, conns: ConnectionSet, opts: Failov
   const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal });
   run.restore(unfinished.results, unfinished.outputs);
   return execute(config, conns, opts, started, log, journal, run);
+}
+
+/** `--abort`: put the cluster back as it was before an unfinished failover, if it is not past promotion. */
+async function abort(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, journal: Journal,
+  unfinished: UnfinishedRun | undefined, states: HostState[], dialects: Map<string, Dialect>): Promise<number> {
+  const out = process.stdout;
+  const c = colorsFor(out);
+  if (!unfinished) {
+    out.write(opts.json ? JSON.stringify({ aborted: false, reason: 'no unfinished failover' }) + '\n' : 'No unfinished failover on this cluster: nothing to abort.\n');
+    return 0;
+  }
+  const begun = new Set([...unfinished.results.map((r) => r.n), ...unfinished.interrupted]);
+  const steps = buildAbortPlan(config, unfinished.start.plan, begun, states);
+  const plan: Plan = { ...unfinished.start.plan, steps };
+  if (!opts.json) {
+    out.write(c.bold(`Aborting the unfinished failover to ${plan.target} (started ${unfinished.start.at}):\n`));
+    for (const s of steps) {
+      out.write(`  ${String(s.n).padStart(3)}. ${c.bold(s.host)}: ${s.title}\n`);
+      for (const sql of s.sql) out.write(`         ${c.dim('>')} ${sql}\n`);
+    }
+  }
+  if (opts.dryRun) return 0;
+  const run = new PlanRun(plan, { config, conns: conns.open, dialects });
+  const results = await run.runAll();
+  journal.end(false);
+  if (opts.json) out.write(JSON.stringify({ aborted: true, ok: !run.failed, steps, results }, null, 2) + '\n');
+  else {
+    for (const r of results) out.write(`  ${r.status === 'done' || r.status === 'skipped' ? c.green('✔') : c.red('✖')} ${r.n}. ${r.host}: ${r.detail}\n`);
+    out.write(run.failed ? c.red('✖ Abort did not complete: see above; `mmmf status` shows where every host is.\n')
+      : c.green(`✔ Aborted: the cluster replicates from ${plan.oldMaster.name ?? plan.oldMaster.address} again.\n`));
+  }
+  return run.failed ? 1 : 0;
 }
 
 async function execute(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number, log: RunLog | undefined,
