@@ -1,25 +1,22 @@
 // --abort after a killed run: before the point of no return it puts the cluster back (replicas on the old
 // master again, the fenced old master writable); after promotion it refuses and says to finish instead.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { mmmf } from '../../harness/cluster.js';
 import { until } from '../../harness/load.js';
 
 describe('--abort', () => {
-  let c: Cluster;
   let promoteStep = 0;
-  beforeAll(async () => {
-    c = await startCluster({ basePort: 33195, replicas: 2 });
+  const cluster = useCluster({ basePort: 33195, replicas: 2 }, async (c) => {
     await c.sandbox('load', '100');
     await c.sandbox('lag', 'test3');
     await c.sandbox('load', '200');
     const plan = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan;
     promoteStep = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n;
   });
-  afterAll(async () => {
-    await c?.down();
-  });
 
   it('undoes a failover killed before promotion: old master writable, replicas back on it', async () => {
+    const c = cluster();
     const killed = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AT_STEP: String(promoteStep) });
     expect(killed.exitCode).toBe(-1);
     const [ro] = await c.query<{ ro: number }>('test1', 'SELECT @@read_only AS ro');
@@ -40,6 +37,7 @@ describe('--abort', () => {
   });
 
   it('refuses to abort past promotion (exit 3) and the same command finishes the failover', async () => {
+    const c = cluster();
     const killed = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AT_STEP: String(promoteStep + 1) });
     expect(killed.exitCode).toBe(-1);
     const r = await mmmf(['--cfg', c.cfg, '--abort']);

@@ -1,26 +1,24 @@
 // `mmmf check` (the preflight): exit 0 on a healthy cluster; on deliberately broken sandboxes, exit 3 with
 // every finding: log_slave_updates off, replication user missing on a candidate, an errant transaction,
 // a stopped SQL thread.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mmmf, replicationSnapshot, startCluster, type Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { mmmf, replicationSnapshot, } from '../../harness/cluster.js';
 
 describe('mmmf check', () => {
-  let c: Cluster;
-  beforeAll(async () => {
-    c = await startCluster({ basePort: 33171, replicas: 3 });
+  const cluster = useCluster({ basePort: 33171, replicas: 3 }, async (c) => {
     await c.sandbox('load', '50');
-  });
-  afterAll(async () => {
-    await c?.down();
   });
 
   it('passes a healthy cluster with exit 0', async () => {
+    const c = cluster();
     const r = await mmmf(['check', '--cfg', c.cfg]);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('no findings');
   });
 
   it('lists every finding on a broken cluster with exit 3, and changes nothing', async () => {
+    const c = cluster();
     await c.sandbox('cnf', 'test3', 'log_slave_updates=OFF');
     const conn = await c.connect('test2');
     await conn.query('SET SESSION sql_log_bin = 0');

@@ -1,19 +1,15 @@
 // Scenario (i): the master is killed -9 under load with replicas at three different positions (one thousands
 // of transactions behind); failing over to the MOST lagging replica must lose nothing any replica received.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { dataFingerprint, mmmf, } from '../../harness/cluster.js';
 import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from '../../harness/load.js';
 
 describe('failover after a master crash under load', () => {
-  let c: Cluster;
-  beforeAll(async () => {
-    c = await startCluster({ basePort: 33101, replicas: 3 });
-  });
-  afterAll(async () => {
-    await c?.down();
-  });
+  const cluster = useCluster({ basePort: 33101, replicas: 3 });
 
   it('fails over to the most lagging replica with identical data and nothing lost', async () => {
+    const c = cluster();
     await c.query('test1', EVENTS_DDL);
     await c.query('test1', LEDGER_DDL);
     const load = await startLoad(c, 'test1', 4, 7);

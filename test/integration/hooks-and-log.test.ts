@@ -3,28 +3,25 @@
 // every statement and answer with secrets redacted; --debug streams it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mmmf, replicationSnapshot, startCluster, type Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { mmmf, replicationSnapshot } from '../../harness/cluster.js';
 
 describe('hooks and the run log', () => {
-  let c: Cluster;
-  const f = (name: string) => join(c.dir, name);
-  const config = (hooks: Record<string, string>) => {
+  const f = (name: string) => join(cluster().dir, name);
+  const config = (hooks: Record<string, string | string[]>) => {
     const file = f('hooks.config.ts');
     writeFileSync(file, `import base from './mmmf.config.ts';
       export default { ...base, antiFlapMinutes: 0, logFile: 'run.log', hooks: ${JSON.stringify(hooks)} };\n`);
     return file;
   };
-  beforeAll(async () => {
-    c = await startCluster({ basePort: 33181, replicas: 3 });
+  const cluster = useCluster({ basePort: 33181, replicas: 3 }, async (c) => {
     await c.sandbox('load', '100');
     await c.sandbox('kill', 'test1');
   });
-  afterAll(async () => {
-    await c?.down();
-  });
 
   it('a failing preFailover hook aborts with exit 3 before any change', async () => {
+    const c = cluster();
     const before = await replicationSnapshot(c, ['test2', 'test3', 'test4']);
     const r = await mmmf(['--cfg', config({ preFailover: 'echo "not today" >&2; exit 7' }), '--failover-to', 'test2']);
     expect(r.exitCode).toBe(3);
@@ -34,6 +31,7 @@ describe('hooks and the run log', () => {
   });
 
   it('runs pre then post hooks with facts in env and JSON on stdin; logs every statement, redacted', async () => {
+    const c = cluster();
     const hooks = {
       preFailover: `echo "pre $MMMF_OLD_MASTER $MMMF_NEW_MASTER $MMMF_NEW_MASTER_ADDRESS" >> ${f('order.txt')}; cat > ${f('pre.json')}`,
       postFailover: ['/bin/sh', '-c', `echo "post $MMMF_OUTCOME" >> ${f('order.txt')}; cat > ${f('post.json')}`],
@@ -57,6 +55,7 @@ describe('hooks and the run log', () => {
   });
 
   it('a failing postFailover hook is reported and exits 1, though the failover completed', async () => {
+    const c = cluster();
     const r = await mmmf(['--cfg', config({ postFailover: 'echo "pager down" ; exit 5' }), '--failover-to', 'test3']);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/Failover to test3 done/);

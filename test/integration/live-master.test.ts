@@ -1,19 +1,15 @@
 // Scenario (vi): the old master still answers (and is being written to) when the failover starts: it is
 // fenced, its last transactions reach every replica, and no acknowledged write is lost.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { dataFingerprint, mmmf, } from '../../harness/cluster.js';
 import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from '../../harness/load.js';
 
 describe('failover with the old master still alive', () => {
-  let c: Cluster;
-  beforeAll(async () => {
-    c = await startCluster({ basePort: 33121, replicas: 3 });
-  });
-  afterAll(async () => {
-    await c?.down();
-  });
+  const cluster = useCluster({ basePort: 33121, replicas: 3 });
 
   it('fences the old master, loses no acknowledged write, and leaves exactly one writable server', async () => {
+    const c = cluster();
     await c.query('test1', EVENTS_DDL);
     await c.query('test1', LEDGER_DDL);
     await c.query('test4', 'STOP SLAVE IO_THREAD'); // one replica lags; it must still end up complete

@@ -2,19 +2,15 @@
 // replicated one) is reported with the reason and left stopped; the others still fail over. Exit 1.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { dataFingerprint, mmmf, } from '../../harness/cluster.js';
 
 describe('one replica cannot be equalized', () => {
-  let c: Cluster;
-  beforeAll(async () => {
-    c = await startCluster({ basePort: 33141, replicas: 3 });
-  });
-  afterAll(async () => {
-    await c?.down();
-  });
+  const cluster = useCluster({ basePort: 33141, replicas: 3 });
 
   it('fails over the others, leaves it stopped with the reason, and exits 1', async () => {
+    const c = cluster();
     await c.sandbox('load', '50');
     await c.sandbox('lag', 'test3');
     const [m] = await c.query<{ n: string }>('test1', 'SELECT MAX(id) AS n FROM sbtest.t');

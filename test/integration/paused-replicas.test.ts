@@ -1,20 +1,16 @@
 // Received-but-unapplied transactions must survive a failover however the replica holding them was left:
 // SQL thread paused with the IO thread still retrying, or both threads stopped (where MariaDB in GTID mode
 // would discard the relay log on the next thread start).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { dataFingerprint, mmmf, } from '../../harness/cluster.js';
 import { gtidSeq } from '../../harness/load.js';
 
 describe('replicas whose newest transactions are only in their relay log', () => {
-  let c: Cluster;
-  beforeAll(async () => {
-    c = await startCluster({ basePort: 33131, replicas: 3 });
-  });
-  afterAll(async () => {
-    await c?.down();
-  });
+  const cluster = useCluster({ basePort: 33131, replicas: 3 });
 
   it('applies them before comparing, and equalizes everyone else from them', async () => {
+    const c = cluster();
     await c.sandbox('load', '100');
     await c.sandbox('lag', 'test4'); // test4: 300 behind everyone
     await c.sandbox('load', '300');

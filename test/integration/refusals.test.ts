@@ -1,25 +1,22 @@
 // Scenarios (ii)-(iv): a dry run changes nothing; an unreachable target and replicas that disagree about
 // their master are refused with exit 3 before any change.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mmmf, replicationSnapshot, startCluster, type Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { mmmf, replicationSnapshot } from '../../harness/cluster.js';
 import { gtidSeq, until } from '../../harness/load.js';
 
 describe('refusals and dry runs change nothing', () => {
-  let c: Cluster;
   const replicas = ['test2', 'test3', 'test4'];
-  beforeAll(async () => {
-    c = await startCluster({ basePort: 33111, replicas: 3 });
+  const cluster = useCluster({ basePort: 33111, replicas: 3 }, async (c) => {
     await c.sandbox('lag', 'test4');
     await c.sandbox('load', '300');
     await c.sandbox('lag', 'test3');
     await c.sandbox('load', '100');
     await c.sandbox('kill', 'test1');
   });
-  afterAll(async () => {
-    await c?.down();
-  });
 
   it('--dry-run prints the plan and leaves replication state and positions identical', async () => {
+    const c = cluster();
     const before = await replicationSnapshot(c, replicas);
     const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--dry-run']);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -35,6 +32,7 @@ describe('refusals and dry runs change nothing', () => {
   });
 
   it('refuses (exit 3) when replicas disagree about their master, and changes nothing', async () => {
+    const c = cluster();
     await c.query('test4', 'STOP SLAVE');
     await c.query('test4', `CHANGE MASTER TO MASTER_PORT = ${c.port('test2')}`);
     await c.query('test4', 'START SLAVE');
@@ -53,6 +51,7 @@ describe('refusals and dry runs change nothing', () => {
   });
 
   it('refuses (exit 3) an unreachable target and changes nothing', async () => {
+    const c = cluster();
     await c.sandbox('kill', 'test3');
     const before = await replicationSnapshot(c, ['test2', 'test4']);
     const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);

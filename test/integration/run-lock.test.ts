@@ -1,22 +1,19 @@
 // Two runs against one cluster must never race into a split brain: the second refuses (exit 3) and names
 // the holder. A failover right after another is refused (anti-flap) unless --force.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { mmmf, } from '../../harness/cluster.js';
 import { clusterId } from '../../src/safety/run-lock.js';
 import { loadConfig } from '../../src/topology/load-config.js';
 
 describe('single-run lock and anti-flap', () => {
-  let c: Cluster;
-  beforeAll(async () => {
-    c = await startCluster({ basePort: 33161, replicas: 3 });
+  const cluster = useCluster({ basePort: 33161, replicas: 3 }, async (c) => {
     await c.sandbox('load', '200');
     await c.sandbox('kill', 'test1');
   });
-  afterAll(async () => {
-    await c?.down();
-  });
 
   it('refuses while another connection holds the cluster lock on a server, naming it', async () => {
+    const c = cluster();
     const id = clusterId(await loadConfig(c.cfg));
     const holder = await c.connect('test3');
     try {
@@ -34,6 +31,7 @@ describe('single-run lock and anti-flap', () => {
   });
 
   it('lets exactly one of two concurrent runs fail over; the other refuses with exit 3', async () => {
+    const c = cluster();
     const env = { MMMF_TEST_STEP_DELAY_MS: '150' };
     const [a, b] = await Promise.all([
       mmmf(['--cfg', c.cfg, '--failover-to', 'test2'], env),
@@ -46,6 +44,7 @@ describe('single-run lock and anti-flap', () => {
   });
 
   it('refuses a second failover within antiFlapMinutes unless --force', async () => {
+    const c = cluster();
     const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/last failover of this cluster .* finished [\d.]+ minutes ago/);

@@ -7,8 +7,11 @@ import type { HostState, ReplicaStatus } from '../../src/topology/server-state.j
 const config: ResolvedConfig = {
   replication: { user: 'repl', password: 'TopSecret!' },
   hosts: [1, 2, 3, 4].map((i) => ({ name: `db${i}`, host: '10.0.0.' + i, port: 3306, user: 'root', password: 'AdminPw' })),
-  timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60 },
+  timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 },
   positioning: 'gtid',
+  stateDir: '/nonexistent',
+  antiFlapMinutes: 60,
+  hooks: {},
   source: 'fixture',
 };
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
@@ -27,8 +30,8 @@ function replica(i: number, seq: number, o: Partial<ReplicaStatus> & { state?: P
     replica: {
       sourceHost: '10.0.0.1', sourcePort: 3306, ioRunning: 'Connecting', sqlRunning: true, ioState: '', sqlState: '',
       received: pos, executed: pos, secondsBehind: null, gtidMode: 'Slave_Pos', gtidReceived: `0-1-${seq}`,
-      lastIoError: 'error reconnecting to master', lastSqlError: '', filters: [], ...rs,
-    },
+      lastIoError: 'error reconnecting to master', lastSqlError: '', filters: [], relayLog: { file: 'relay-bin.000002', position: 4 }, ...rs,
+    } as ReplicaStatus,
     ...state,
   };
 }
