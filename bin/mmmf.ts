@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const parser = yargs(argv)
     .scriptName('mmmf')
-    .usage('$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force]\n$0 status --cfg FILE [--json]\n$0 check --cfg FILE [--failover-to NAME] [--json]')
+    .usage('$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force]\n$0 --cfg FILE --switchover-to NAME [--dry-run] [--json]\n$0 --cfg FILE --abort\n$0 status --cfg FILE [--json]\n$0 check --cfg FILE [--failover-to NAME] [--json]')
     .option('cfg', { type: 'string', describe: 'topology config (mmmf.config.ts, .js, .mjs or .json)', global: true })
     .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
     .option('debug', { type: 'boolean', describe: 'stream every statement sent and every answer to stderr (secrets redacted)', global: true })
@@ -53,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .option('failover-to', { type: 'string', describe: 'host (from the config) to promote' })
+          .option('switchover-to', { type: 'string', describe: 'planned switchover: the master is alive and becomes a replica of this host' })
+          .conflicts('failover-to', 'switchover-to')
           .option('dry-run', { type: 'boolean', describe: 'print the plan, change nothing' })
           .option('abort', { type: 'boolean', describe: 'undo an unfinished (killed) failover, if it has not promoted anyone yet' })
           .option('force', { type: 'boolean', describe: 'fail over even if the last failover was less than antiFlapMinutes ago (safety checks still apply)' })
@@ -62,6 +64,12 @@ async function main(argv: string[]): Promise<number> {
         if (a.abort && a.cfg) {
           await run(async () =>
             (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo ?? '', abort: true, dryRun: !!a.dryRun, json: !!a.json, debug: !!a.debug }),
+          );
+          return;
+        }
+        if (a.switchoverTo && a.cfg) {
+          await run(async () =>
+            (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.switchoverTo!, switchover: true, dryRun: !!a.dryRun, json: !!a.json, debug: !!a.debug }),
           );
           return;
         }

@@ -1,5 +1,5 @@
 import { compareCoordinates, formatCoordinates } from '../binlog/coordinates.js';
-import { compareGtidPos, countAhead, describeMissing, parseGtidPos } from '../binlog/mariadb-gtid.js';
+import { compareGtidPos, countAhead, parseGtidList, parseGtidPos } from '../binlog/mariadb-gtid.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
 import type { HostPlan } from './plan-types.js';
@@ -21,10 +21,28 @@ export interface AnalyzeOptions {
   target: string;
 }
 
-/** Local transactions a MariaDB server wrote itself: in its binlog, beyond what replication applied. */
-export function errantTransactions(s: HostState): string[] {
+/**
+ * Errant transactions: written on this replica itself (its own server id in its binlog) and held by no other
+ * server. A former master's own writes are not errant: the servers that replicated them hold them too.
+ */
+export function errantTransactions(s: HostState, all: HostState[]): string[] {
   if (s.version?.flavor !== 'mariadb' || !s.replica) return [];
-  return describeMissing(parseGtidPos(s.gtidBinlog), parseGtidPos(s.gtidApplied));
+  const own = parseGtidList(s.gtidBinlogState ?? s.gtidBinlog).filter((g) => g.server === s.serverId);
+  const elsewhere = all.filter((o) => o !== s && o.reachable).flatMap((o) =>
+    [...parseGtidList(o.gtidBinlogState ?? o.gtidBinlog), ...parseGtidList(o.gtidApplied), ...parseGtidList(o.replica?.gtidReceived)]);
+  return own.flatMap((g) => {
+    const known = Math.max(0, ...elsewhere.filter((e) => e.domain === g.domain && e.server === g.server).map((e) => e.seq));
+    // Sequence numbers count the whole domain, so only the last errant GTID is known, not how many there are.
+    return known >= g.seq ? [] : [`${g.domain}-${g.server}-${g.seq}`];
+  });
+}
+
+/**
+ * A replica that was a master once holds its own writes in its binlog but not in gtid_slave_pos; it must be
+ * positioned from gtid_current_pos, or it would ask for (and apply again) what it already has.
+ */
+export function isFormerMaster(s: HostState): boolean {
+  return s.version?.flavor === 'mariadb' && compareGtidPos(parseGtidPos(s.gtidCurrent ?? s.gtidApplied), parseGtidPos(s.gtidApplied)) === 'ahead';
 }
 
 /** GTIDs a replica has received from the old master (applied or still in its relay log). */
@@ -111,7 +129,7 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
       excluded.set(r.name, `${r.version?.flavor ?? 'unknown'} ${r.version?.text ?? ''}: only MariaDB failover is supported by this mmmf version`);
       continue;
     }
-    const errant = errantTransactions(r);
+    const errant = errantTransactions(r, states);
     if (errant.length) {
       excluded.set(r.name, `errant transactions ${errant.join(', ')} written on this replica itself (in its binlog, never replicated): it would break or spread them when repointed. Remove them or rebuild it.`);
       continue;

@@ -3,11 +3,13 @@ import { UnsafeError } from '../errors.js';
 import { dialectFor, type Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
-import { analyzeTopology } from './analyze-topology.js';
+import { analyzeTopology, isFormerMaster } from './analyze-topology.js';
 import type { OnFailure, Phase, Plan, Step, StepAction, StepRef } from './plan-types.js';
 
 export interface FailoverOptions {
   target: string;
+  /** A planned switchover: the master must be alive and healthy, and it becomes a replica of the target. */
+  switchover?: { maxLagSeconds: number; maxTransactionSeconds: number };
 }
 
 /** How a run-time value is shown in the printed plan. */
@@ -25,8 +27,9 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
       best: opts.target, positioning: 'gtid', hosts: a.hosts, warnings: a.warnings, steps: [], nothingToDo: a.nothingToDo,
     };
   }
+  if (opts.switchover) a.refusals.push(...switchoverRefusals(a.oldMaster.state, a.replicas, states, opts.switchover));
   if (a.refusals.length || !a.target || !a.best) {
-    throw new UnsafeError(`refusing to fail over to ${opts.target}: nothing was changed`, a.refusals);
+    throw new UnsafeError(`refusing to ${opts.switchover ? 'switch over' : 'fail over'} to ${opts.target}: nothing was changed`, a.refusals);
   }
   const target = a.target;
   const best = a.best;
@@ -106,7 +109,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   // 3. Confirm on the drained state that the planned best replica really holds everything.
   const confirm = add('confirm', best.name, `Confirm ${best.name} holds every transaction any replica has`,
     { kind: 'confirm-best', candidates: a.replicas.map((r) => r.name), ...(masterEnd ? { masterEnd } : {}) },
-    [`${d(best).appliedGtidSql()} -- on every replica`],
+    [`${d(best).currentGtidSql()} -- on every replica`],
     `${best.name} received the most (${a.replicas.length > 1 ? 'compared by old-master coordinates' : 'only replica'}); this re-checks it after draining, before anything is repointed`, 'stop-run');
   const bestEnd: StepRef = { step: confirm.n, key: 'gtid' };
 
@@ -116,7 +119,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   for (const r of lagging) {
     const rd = d(r);
     add('equalize', r.name, `Catch up from ${best.name}`, { kind: 'equalize', source: best.name, until: bestEnd },
-      [rd.changeSourceGtid(sourceOf(best.name), true), rd.startReplicationUntilGtid(showRef(bestEnd)),
+      [rd.changeSourceGtid(sourceOf(best.name), true, isFormerMaster(r)), rd.startReplicationUntilGtid(showRef(bestEnd)),
         `${rd.waitForGtidSql(showRef(bestEnd), 1)} -- repeated until 0, at most ${t.equalize} s; stops early on a replication error`,
         rd.stopReplication()],
       `${r.name} must hold everything ${best.name} has before it ${r === target ? 'is promoted' : 'follows the new master'} (skipped at run time when it already does)`,
@@ -132,19 +135,34 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   for (const r of others) {
     const rd = d(r);
     add('repoint', r.name, `Replicate from ${target.name}`, { kind: 'repoint', source: target.name },
-      [rd.stopReplication(), rd.changeSourceGtid(sourceOf(target.name), true), ...rd.setReadOnly(true), rd.startReplication()],
+      [rd.stopReplication(), rd.changeSourceGtid(sourceOf(target.name), true, isFormerMaster(r)), ...rd.setReadOnly(true), rd.startReplication()],
       `continues from its GTID position, which ${target.name}'s binlog holds`, 'drop-host');
   }
-  for (const r of others) {
+  // A switchover keeps the old master: it follows the new one (from gtid_current_pos: its own writes are in
+  // its binlog, not in gtid_slave_pos) and stays read-only.
+  const verified = [...others];
+  if (opts.switchover && old?.reachable) {
+    const od = d(old);
+    add('demote', old.name, `Replicate from ${target.name}`, { kind: 'repoint', source: target.name, formerMaster: true },
+      [od.stopReplication(), od.changeSourceGtid(sourceOf(target.name), true, true), ...od.setReadOnly(true), od.startReplication()],
+      'the old master becomes a replica of the new one, continuing from everything it wrote', 'drop-host');
+    verified.push(old);
+  }
+  for (const r of verified) {
     const rd = d(r);
-    add('verify', r.name, `Verify it replicates from ${target.name}`, { kind: 'verify-replica', source: target.name },
-      [`${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${t.verify} s`,
-        `${rd.waitForGtidSql(`<binlog GTID position of ${target.name}>`, 1)} -- repeated until 0, at most ${t.verify} s`],
-      'a failover is done only when every replica runs and has caught up', 'continue');
+    const formerMaster = r === old;
+    // A former master already has the old transactions, so its gtid_slave_pos never moves past them:
+    // it is caught up when its gtid_current_pos holds the new master's binlog position.
+    const caughtUp = formerMaster
+      ? `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${target.name}>, at most ${t.verify} s`
+      : `${rd.waitForGtidSql(`<binlog GTID position of ${target.name}>`, 1)} -- repeated until 0, at most ${t.verify} s`;
+    add('verify', r.name, `Verify it replicates from ${target.name}`, { kind: 'verify-replica', source: target.name, ...(formerMaster ? { formerMaster } : {}) },
+      [`${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${t.verify} s`, caughtUp],
+      `a ${opts.switchover ? 'switchover' : 'failover'} is done only when every replica runs and has caught up`, 'continue');
   }
 
   return {
-    kind: 'failover',
+    kind: opts.switchover ? 'switchover' : 'failover',
     target: target.name,
     oldMaster: { address: a.oldMaster.address, ...(a.oldMaster.name ? { name: a.oldMaster.name } : {}), reachable: !!old?.reachable },
     best: best.name,
@@ -153,4 +171,23 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     warnings: a.warnings,
     steps,
   };
+}
+
+/** A switchover needs a healthy cluster; what is wrong is refused before anything changes. */
+function switchoverRefusals(old: HostState | undefined, replicas: HostState[], states: HostState[], limits: NonNullable<FailoverOptions['switchover']>): string[] {
+  const out: string[] = [];
+  if (!old?.reachable) {
+    return [`the master ${old?.name ?? ''} is not reachable: a switchover needs it alive. Use --failover-to instead.`];
+  }
+  const all = states.filter((s) => s.reachable && s.replica && `${s.replica.sourceHost}:${s.replica.sourcePort}` === old.address);
+  for (const r of all) {
+    const rs = r.replica!;
+    if (rs.ioRunning !== 'Yes' || !rs.sqlRunning) out.push(`${r.name} is not replicating (IO ${rs.ioRunning}, SQL ${rs.sqlRunning ? 'Yes' : 'No'}): fix it first, a switchover must lose nothing and wait for nobody.`);
+    else if ((rs.secondsBehind ?? 0) > limits.maxLagSeconds) out.push(`${r.name} is ${rs.secondsBehind} s behind (limit ${limits.maxLagSeconds} s): writes would stay blocked while it catches up. Wait and retry.`);
+  }
+  if (!replicas.length) out.push('no healthy replica to switch over to.');
+  if ((old.oldestWriteTrxSeconds ?? 0) > limits.maxTransactionSeconds) {
+    out.push(`a write transaction has been open on ${old.name} for ${old.oldestWriteTrxSeconds} s (limit ${limits.maxTransactionSeconds} s): it would be killed. Let it finish and retry.`);
+  }
+  return out;
 }

@@ -15,6 +15,7 @@ export const PHASES = [
   { id: 'equalize', label: 'Bring lagging replicas up to the best one', parallel: true },
   { id: 'promote', label: 'Promote the new master', parallel: false },
   { id: 'repoint', label: 'Repoint replicas to the new master', parallel: true },
+  { id: 'demote', label: 'Make the old master a replica of the new one', parallel: false },
   { id: 'verify', label: 'Verify replication from the new master', parallel: true },
 ] as const;
 
@@ -38,8 +39,8 @@ export type StepAction =
   | { kind: 'confirm-best'; candidates: string[]; masterEnd?: StepRef }
   | { kind: 'equalize'; source: string; until: StepRef }
   | { kind: 'promote' }
-  | { kind: 'repoint'; source: string }
-  | { kind: 'verify-replica'; source: string };
+  | { kind: 'repoint'; source: string; formerMaster?: boolean }
+  | { kind: 'verify-replica'; source: string; formerMaster?: boolean };
 
 /**
  * What a failed step means for the rest of the run:
@@ -79,7 +80,8 @@ export interface HostPlan {
 }
 
 export interface Plan {
-  kind: 'failover';
+  /** failover: the master is gone or misbehaving; switchover: a planned change with the master alive. */
+  kind: 'failover' | 'switchover';
   target: string;
   oldMaster: { address: string; name?: string; reachable: boolean };
   /** The replica that received the most from the old master; every other one is brought up to it. */

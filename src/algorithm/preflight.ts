@@ -56,7 +56,7 @@ export function preflight({ config, states, accounts, target }: PreflightInput):
     if (!s.logBin || !s.logReplicaUpdates) {
       f.push({ level: 'error', host: s.name, message: `log_bin=${s.logBin ? 'ON' : 'OFF'}, log_slave_updates=${s.logReplicaUpdates ? 'ON' : 'OFF'}: it can be neither the new master nor the source that equalizes others`, fix: 'enable log_bin and log_slave_updates in my.cnf and restart' });
     }
-    const errant = errantTransactions(s);
+    const errant = errantTransactions(s, states);
     if (errant.length) f.push({ level: 'error', host: s.name, message: `errant transactions ${errant.join(', ')} (written on the replica itself)`, fix: 'remove them (or inject empty transactions on the master) or rebuild the replica' });
     const acc = accounts.get(s.name);
     const users = acc?.replicationUserHosts;

@@ -26,6 +26,15 @@ export function parseGtidPos(text: string | null | undefined): GtidPos {
   return pos;
 }
 
+/** Every GTID of a list such as gtid_binlog_state (one per domain and server id), in order. */
+export function parseGtidList(text: string | null | undefined): Gtid[] {
+  return (text ?? '').split(',').map((t) => t.trim()).filter(Boolean).map((t) => {
+    const m = /^(\d+)-(\d+)-(\d+)$/.exec(t);
+    if (!m) throw new Error(`not a MariaDB GTID: '${t}'`);
+    return { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
+  });
+}
+
 export function formatGtidPos(pos: GtidPos): string {
   return [...pos.values()]
     .sort((a, b) => a.domain - b.domain)

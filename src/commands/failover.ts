@@ -8,7 +8,7 @@ import { hookEnv, runHook } from '../safety/hooks.js';
 import type { Dialect } from '../dialect/dialect.js';
 import { Journal, type UnfinishedRun } from '../executor/journal.js';
 import { PlanRun, type StepResult } from '../executor/run-plan.js';
-import { hostOutcomes, renderResult } from '../output/render-result.js';
+import { hostOutcomes, renderResult, type HostOutcome } from '../output/render-result.js';
 import { renderPlan } from '../output/render-plan.js';
 import { colorsFor } from '../output/style.js';
 import { checkAntiFlap, recordFailover } from '../safety/anti-flap.js';
@@ -29,6 +29,8 @@ export interface FailoverCommandOptions {
   debug?: boolean;
   /** Undo an unfinished (killed) failover instead, if it has not reached the point of no return. */
   abort?: boolean;
+  /** A planned switchover: the master is alive, becomes a replica of the target; a failure before promotion rolls back. */
+  switchover?: boolean;
   connector?: Connector;
 }
 
@@ -42,7 +44,8 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   // A dry run changes nothing, so it neither takes nor waits for the locks.
   const releaseLocal = opts.dryRun ? () => {} : acquireLocalLock(config, `mmmf --failover-to ${opts.target}`);
   try {
-    if (!opts.dryRun && !opts.abort) checkAntiFlap(config, new Date(), !!opts.force);
+    // Anti-flap guards against automation looping on failovers; a switchover is a deliberate, planned act.
+    if (!opts.dryRun && !opts.abort && !opts.switchover) checkAntiFlap(config, new Date(), !!opts.force);
     const log = openRunLog(config, !!opts.debug);
     log?.line('mmmf', '#', `mmmf --failover-to ${opts.target}${opts.dryRun ? ' --dry-run' : ''} (pid ${process.pid}, config ${config.source})`);
     const connector = loggingConnector(opts.connector ?? connectMysql, log);
@@ -63,7 +66,7 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
   const unfinished = journal.unfinished();
   if (opts.abort) return abort(config, conns, opts, journal, unfinished, states, dialects);
   if (unfinished) return resume(config, conns, opts, started, log, journal, unfinished, dialects);
-  const plan = buildFailoverPlan(config, states, { target: opts.target });
+  const plan = buildFailoverPlan(config, states, { target: opts.target, ...(opts.switchover ? { switchover: config.switchover } : {}) });
   if (opts.dryRun || plan.nothingToDo) {
     out.write(opts.json ? JSON.stringify({ dryRun: !!opts.dryRun, plan }, null, 2) + '\n' : renderPlan(plan, c, { dryRun: !!opts.dryRun }) + '\n');
     return 0;
@@ -76,7 +79,7 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
   log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
   journal.start(plan);
   const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal });
-  return execute(config, conns, opts, started, log, journal, run);
+  return execute(config, conns, opts, started, log, journal, run, dialects);
 }
 
 /**
@@ -107,7 +110,7 @@ async function resume(config: ResolvedConfig, conns: ConnectionSet, opts: Failov
   log?.line('mmmf', '#', `resuming ${said}`);
   const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal });
   run.restore(unfinished.results, unfinished.outputs);
-  return execute(config, conns, opts, started, log, journal, run);
+  return execute(config, conns, opts, started, log, journal, run, dialects);
 }
 
 /** `--abort`: put the cluster back as it was before an unfinished failover, if it is not past promotion. */
@@ -143,23 +146,35 @@ async function abort(config: ResolvedConfig, conns: ConnectionSet, opts: Failove
 }
 
 async function execute(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number, log: RunLog | undefined,
-  journal: Journal, run: PlanRun): Promise<number> {
+  journal: Journal, run: PlanRun, dialects: Map<string, Dialect>): Promise<number> {
   const out = process.stdout;
   const c = colorsFor(out);
   const plan = run.plan;
   const results = opts.json ? await run.runAll() : await runWithProgress(run, plan);
   for (const r of results) log?.line(r.host, '#', `step ${r.n} ${r.status}: ${r.detail}`);
+  const rollback = await rollbackIfNeeded(config, conns, run, results, dialects);
+  for (const r of rollback?.results ?? []) log?.line(r.host, '#', `rollback step ${r.n} ${r.status}: ${r.detail}`);
   const { states: finalStates } = await probeCluster(config, conns);
-  const outcomes = hostOutcomes(plan, results, finalStates);
+  const outcomes = rollback ? rollbackOutcomes(plan, finalStates) : hostOutcomes(plan, results, finalStates);
   const seconds = (Date.now() - started) / 1000;
   const ok = !run.failed && outcomes.every((o) => o.ok);
+  const blockedMs = writesBlockedMs(plan, results, rollback);
   recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok });
   journal.end(ok);
   const hookName = ok ? 'postFailover' : 'onFailure';
   const hook = await runHook(config, hookName, hookEnv(config, plan, hookName, ok ? 'done' : 'failed'), { plan, ok, results, hosts: outcomes });
   if (hook) log?.line('mmmf', '#', `${hook.hook} hook ${hook.ok ? 'ok' : 'FAILED'}: ${hook.detail}`);
-  if (opts.json) out.write(JSON.stringify({ dryRun: false, ok, seconds, plan, results, hosts: outcomes, ...(hook ? { hook } : {}) }, null, 2) + '\n');
-  else out.write('\n' + renderResult(plan, results, outcomes, seconds, c, hook) + '\n');
+  if (opts.json) {
+    out.write(JSON.stringify({ dryRun: false, ok, seconds, plan, results, hosts: outcomes, ...(blockedMs !== undefined ? { writesBlockedMs: blockedMs } : {}),
+      ...(rollback ? { rollback } : {}), ...(hook ? { hook } : {}) }, null, 2) + '\n');
+  } else {
+    out.write('\n' + renderResult(plan, results, outcomes, seconds, c, hook) + '\n');
+    if (blockedMs !== undefined) out.write(`Writes were blocked for ${blockedMs} ms (old master read-only → ${rollback ? 'rolled back' : 'new master writable'}).\n`);
+    if (rollback) {
+      out.write(rollback.ok ? c.yellow(`Rolled back before promotion: ${plan.oldMaster.name} is writable again and every replica replicates from it.\n`)
+        : c.red('Rollback did not complete: see `mmmf status`.\n'));
+    }
+  }
   // A failed hook after a completed failover must not look like success to cron: exit 1, said plainly.
   return ok && (!hook || hook.ok) ? 0 : 1;
 }
@@ -198,4 +213,47 @@ async function runWithProgress(run: PlanRun, plan: Plan): Promise<StepResult[]> 
   );
   await tasks.run().catch(() => undefined);
   return plan.steps.map((s) => run.results.get(s.n)!);
+}
+
+/**
+ * A switchover that failed before the target was promoted is rolled back at once: the old master takes
+ * writes again and the replicas follow it, as if nothing had happened. (A failover has no master to go back to.)
+ */
+async function rollbackIfNeeded(config: ResolvedConfig, conns: ConnectionSet, run: PlanRun, results: StepResult[], dialects: Map<string, Dialect>) {
+  const plan = run.plan;
+  if (plan.kind !== 'switchover' || !run.failed) return undefined;
+  const promote = plan.steps.find((s) => s.phase === 'promote');
+  const promoted = results.find((r) => r.n === promote?.n);
+  if (promoted && promoted.status !== 'not-run') return undefined; // past the point of no return
+  const begun = new Set(results.filter((r) => r.status !== 'not-run').map((r) => r.n));
+  const { states } = await probeCluster(config, conns);
+  const steps = buildAbortPlan(config, plan, begun, states);
+  const rb = new PlanRun({ ...plan, steps }, { config, conns: conns.open, dialects });
+  const rbResults = await rb.runAll();
+  return { ok: !rb.failed, steps, results: rbResults };
+}
+
+/** After a rollback every host should be back where it was: the old master writable, replicas on it. */
+function rollbackOutcomes(plan: Plan, states: HostState[]): HostOutcome[] {
+  return plan.hosts.map((h) => {
+    const s = states.find((x) => x.name === h.name);
+    if (!s?.reachable) return { name: h.name, ok: h.role === 'unreachable', state: 'unreachable' };
+    if (h.role === 'old-master') return { name: h.name, ok: !s.readOnly && !s.replica, state: `master again, ${s.readOnly ? 'STILL read-only' : 'writable'}` };
+    if (h.role === 'replica' || h.role === 'target') {
+      const r = s.replica;
+      const ok = !!r && `${r.sourceHost}:${r.sourcePort}` === plan.oldMaster.address && r.ioRunning === 'Yes' && r.sqlRunning;
+      return { name: h.name, ok, state: ok ? `replica of ${plan.oldMaster.name} again, IO Yes, SQL Yes` : `NOT restored: IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}` };
+    }
+    return { name: h.name, ok: true, state: `${h.note} (untouched)` };
+  });
+}
+
+/** From the old master going read-only to the new one (or, after a rollback, the old one again) taking writes. */
+function writesBlockedMs(plan: Plan, results: StepResult[], rollback?: { steps: Step[]; results: StepResult[] }): number | undefined {
+  const fence = plan.steps.find((s) => s.action.kind === 'fence-read-only');
+  const start = results.find((r) => r.n === fence?.n && r.status === 'done');
+  const promote = plan.steps.find((s) => s.phase === 'promote');
+  const unfence = rollback?.steps.find((s) => s.action.kind === 'promote');
+  const end = rollback ? rollback.results.find((r) => r.n === unfence?.n && r.status === 'done') : results.find((r) => r.n === promote?.n && r.status === 'done');
+  return start && end ? end.at + end.ms - start.at : undefined;
 }

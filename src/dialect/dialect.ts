@@ -63,7 +63,7 @@ export class Dialect {
   variablesSql(): string {
     const common = '@@server_id AS server_id, @@read_only AS read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format';
     if (this.isMariadb) {
-      return `SELECT ${common}, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied`;
+      return `SELECT ${common}, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied, @@gtid_binlog_state AS gtid_binlog_state, @@gtid_current_pos AS gtid_current`;
     }
     const updates = atLeast(this.version, 8, 0, 26) ? '@@log_replica_updates' : '@@log_slave_updates';
     return `SELECT ${common}, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied`;
@@ -79,6 +79,11 @@ export class Dialect {
     return this.isMariadb ? 'SELECT @@gtid_slave_pos AS gtid' : 'SELECT @@global.gtid_executed AS gtid';
   }
 
+  /** Everything this server holds, written here or replicated, as column `gtid`. */
+  currentGtidSql(): string {
+    return this.isMariadb ? 'SELECT @@gtid_current_pos AS gtid' : 'SELECT @@global.gtid_executed AS gtid';
+  }
+
   replicaStatusSql(): string {
     return this.replicaWords ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
   }
@@ -88,6 +93,11 @@ export class Dialect {
   }
 
   /** Client connections: everything but replication threads, daemons and mmmf's own connection. */
+  /** Age in seconds of the oldest open transaction that has modified rows (column `s`, 0 when none). */
+  oldestWriteTransactionSql(): string {
+    return 'SELECT COALESCE(MAX(TIMESTAMPDIFF(SECOND, trx_started, NOW())), 0) AS s FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0';
+  }
+
   clientConnectionsSql(): string {
     return (
       "SELECT ID AS id, USER AS user, HOST AS host FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() " +
@@ -175,12 +185,15 @@ export class Dialect {
     return this.replicaWords ? 'RESET REPLICA ALL' : 'RESET SLAVE ALL';
   }
 
-  /** Point this server at a new source with GTID positioning. MariaDB replicas continue from gtid_slave_pos. */
-  changeSourceGtid(src: SourceSpec, redact: boolean): string {
+  /**
+   * Point this server at a new source with GTID positioning. MariaDB replicas continue from gtid_slave_pos;
+   * a former master (`formerMaster`) from gtid_current_pos, since its own writes are only in its binlog.
+   */
+  changeSourceGtid(src: SourceSpec, redact: boolean, formerMaster = false): string {
     const pw = quote(redact ? REDACTED : src.password);
     if (this.isMariadb) {
       return `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`;
+        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}, MASTER_CONNECT_RETRY = 1`;
     }
     if (atLeast(this.version, 8, 0, 23)) {
       return `CHANGE REPLICATION SOURCE TO SOURCE_HOST = ${quote(src.host)}, SOURCE_PORT = ${src.port}, SOURCE_USER = ${quote(src.user)}, ` +

@@ -17,6 +17,8 @@ export interface StepResult {
   host: string;
   status: StepStatus;
   detail: string;
+  /** When it started (epoch ms) and how long it took. */
+  at: number;
   ms: number;
 }
 
@@ -86,7 +88,7 @@ export class PlanRun {
   async runStep(step: Step): Promise<StepResult> {
     const started = Date.now();
     const finish = (status: StepStatus, detail: string) => {
-      const r: StepResult = { n: step.n, host: step.host, status, detail, ms: Date.now() - started };
+      const r: StepResult = { n: step.n, host: step.host, status, detail, at: started, ms: Date.now() - started };
       this.results.set(step.n, r);
       return r;
     };
@@ -111,6 +113,8 @@ export class PlanRun {
     let r: StepResult;
     let output: StepOutput | undefined;
     try {
+      // Test-only: make step K fail, to prove what a failure at that point leaves behind.
+      if (Number(process.env.MMMF_TEST_FAIL_AT_STEP) === step.n) throw new Error('injected failure (MMMF_TEST_FAIL_AT_STEP)');
       const outcome = await runAction(step, this.context());
       output = outcome.output;
       if (output) this.outputs.set(step.n, output);

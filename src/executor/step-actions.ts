@@ -139,11 +139,12 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
     case 'drain-relay-log':
       return drain(conn, d, t.drain, a.trustCoordinates);
     case 'confirm-best': {
-      const best = parseGtidPos(String((await one(conn, d.appliedGtidSql(), 10_000)).gtid ?? ''));
+      // gtid_current_pos, not gtid_slave_pos: a former master holds its own writes only in its binlog.
+      const best = parseGtidPos(String((await one(conn, d.currentGtidSql(), 10_000)).gtid ?? ''));
       const problems: string[] = [];
       for (const name of a.candidates) {
         if (name === step.host || !ctx.isLive(name)) continue;
-        const other = parseGtidPos(String((await one(ctx.conn(name), ctx.dialect(name).appliedGtidSql(), 10_000)).gtid ?? ''));
+        const other = parseGtidPos(String((await one(ctx.conn(name), ctx.dialect(name).currentGtidSql(), 10_000)).gtid ?? ''));
         const rel = compareGtidPos(best, other);
         if (rel === 'behind' || rel === 'diverged') problems.push(`${name} has ${describeMissing(other, best).join(', ')} which ${step.host} lacks`);
       }
@@ -160,7 +161,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
     }
     case 'equalize': {
       const until = ctx.output(a.until);
-      const mine = parseGtidPos(String((await one(conn, d.appliedGtidSql(), 10_000)).gtid ?? ''));
+      const mine = parseGtidPos(String((await one(conn, d.currentGtidSql(), 10_000)).gtid ?? ''));
       const missing = countAhead(parseGtidPos(until), mine);
       if (missing === 0) return { detail: `already holds ${until}`, alreadyDone: true };
       const [change, startUntil, , stop] = step.sql.map((sql) => materialize(sql, ctx));
@@ -193,7 +194,16 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
         await sleep(POLL_MS);
       }
       const srcGtid = String((await one(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql(), 10_000)).gtid ?? '');
-      await waitForGtid(conn, d, srcGtid, t.verify);
+      if (a.formerMaster) {
+        const want = parseGtidPos(srcGtid);
+        for (;;) {
+          const have = parseGtidPos(String((await one(conn, d.currentGtidSql(), 10_000)).gtid ?? ''));
+          const rel = compareGtidPos(have, want);
+          if (rel === 'equal' || rel === 'ahead') break;
+          if (Date.now() > deadline) throw new Error(`running but not caught up with ${a.source} (${srcGtid}) after ${t.verify} s`);
+          await sleep(POLL_MS);
+        }
+      } else await waitForGtid(conn, d, srcGtid, t.verify);
       return { detail: `IO and SQL threads running, caught up with ${a.source} at ${srcGtid || '(empty)'}` };
     }
   }

@@ -9,7 +9,7 @@ const ROLE_LABEL: Record<string, string> = {
 export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean }): string {
   const L: string[] = [];
   const old = plan.oldMaster;
-  L.push(c.bold(`Failover plan${opts.dryRun ? ' (dry run: nothing will be changed)' : ''}`));
+  L.push(c.bold(`${plan.kind === 'switchover' ? 'Switchover' : 'Failover'} plan${opts.dryRun ? ' (dry run: nothing will be changed)' : ''}`));
   L.push(`  old master  ${old.name ?? '?'} ${c.dim(old.address)} ${old.reachable ? c.yellow('alive') : c.red('unreachable')}`);
   L.push(`  new master  ${c.bold(plan.target)}`);
   if (plan.nothingToDo) {

@@ -20,6 +20,11 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
     const why = failedStep ? ` — step ${failedStep.n} failed: ${failedStep.detail}` : '';
     if (!s?.reachable) return { name: h.name, ok: h.role !== 'target', state: `unreachable${s?.error ? ` (${s.error})` : ''}, untouched` };
     const rw = s.readOnly ? 'read-only' : 'writable';
+    if (h.role === 'old-master' && plan.kind === 'switchover') {
+      const r = s.replica;
+      const ok = !!r && !!target && `${r.sourceHost}:${r.sourcePort}` === target.address && r.ioRunning === 'Yes' && r.sqlRunning && !!s.readOnly;
+      return { name: h.name, ok, state: ok ? `old master, now replica of ${plan.target}, IO Yes, SQL Yes, ${rw}` : `old master NOT demoted: ${rw}, replicates from ${r ? `${r.sourceHost}:${r.sourcePort}` : 'nothing'}${why}` };
+    }
     if (h.role === 'old-master') return { name: h.name, ok: true, state: `old master, fenced: ${rw}, ${s.replica ? 'replicating' : 'not replicating'}${why}` };
     if (h.role === 'target') {
       const ok = !s.replica && !s.readOnly && !failedStep;
@@ -44,9 +49,10 @@ export function renderResult(plan: Plan, results: StepResult[], outcomes: HostOu
   const failed = results.filter((r) => r.status === 'failed');
   const allOk = !failed.length && outcomes.every((o) => o.ok) && !results.some((r) => r.status === 'not-run');
   const L: string[] = [];
+  const what = plan.kind === 'switchover' ? 'Switchover' : 'Failover';
   L.push(allOk
-    ? c.green.bold(`✔ Failover to ${plan.target} done in ${seconds.toFixed(1)} s`)
-    : c.red.bold(`✖ Failover to ${plan.target} did not complete (${seconds.toFixed(1)} s)`));
+    ? c.green.bold(`✔ ${what} to ${plan.target} done in ${seconds.toFixed(1)} s`)
+    : c.red.bold(`✖ ${what} to ${plan.target} did not complete (${seconds.toFixed(1)} s)`));
   for (const f of failed) L.push(c.red(`  step ${f.n} (${f.host}) failed: ${f.detail}`));
   L.push('', c.bold('Where every host ended'));
   const w = Math.max(...outcomes.map((o) => o.name.length));

@@ -54,6 +54,8 @@ export interface MmmfConfig {
    * A failing preFailover aborts before any change.
    */
   hooks?: Hooks;
+  /** Limits a planned switchover checks before it blocks writes. Defaults: 10 s of lag, 5 s old write transactions. */
+  switchover?: { maxLagSeconds?: number; maxTransactionSeconds?: number };
   /** Append every statement sent and every answer here, timestamped, secrets redacted (relative to the config file). */
   logFile?: string;
 }
@@ -84,6 +86,7 @@ export interface ResolvedConfig {
   antiFlapMinutes: number;
   hooks: Hooks;
   logFile?: string;
+  switchover: { maxLagSeconds: number; maxTransactionSeconds: number };
   /** Where the config was loaded from, for messages. */
   source: string;
 }

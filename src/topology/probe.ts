@@ -17,6 +17,7 @@ export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promis
   const binlogRows = Number(vars.log_bin) === 1 ? await conn.query(dialect.binlogStatusSql(), PROBE_QUERY_MS) : [];
   const clients = await conn.query(dialect.clientConnectionsSql(), PROBE_QUERY_MS);
   const replica = replicaRows[0] ? dialect.parseReplicaStatus(replicaRows[0]) : undefined;
+  const [trx] = replica ? [] : await conn.query(dialect.oldestWriteTransactionSql(), PROBE_QUERY_MS);
   const state: HostState = {
     name: host.name,
     address: addressOf(host),
@@ -29,9 +30,12 @@ export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promis
     binlogFormat: String(vars.binlog_format ?? ''),
     gtidBinlog: String(vars.gtid_binlog ?? '').replace(/\s+/g, ''),
     gtidApplied: String(vars.gtid_applied ?? '').replace(/\s+/g, ''),
+    ...(vars.gtid_current !== undefined ? { gtidCurrent: String(vars.gtid_current ?? '').replace(/\s+/g, '') } : {}),
+    ...(vars.gtid_binlog_state !== undefined ? { gtidBinlogState: String(vars.gtid_binlog_state ?? '').replace(/\s+/g, '') } : {}),
     ...(dialect.parseBinlogStatus(binlogRows[0]) ? { binlog: dialect.parseBinlogStatus(binlogRows[0])! } : {}),
     ...(replica ? { replica } : {}),
     clientConnections: clients.length,
+    ...(trx ? { oldestWriteTrxSeconds: Number(trx.s) } : {}),
   };
   return { state, dialect };
 }

@@ -52,6 +52,10 @@ export interface HostState {
   binlogFormat?: string;
   /** MariaDB gtid_binlog_pos: the last GTID per domain in this server's own binlog. */
   gtidBinlog?: string;
+  /** MariaDB gtid_current_pos: everything this server holds, applied by replication or written here. */
+  gtidCurrent?: string;
+  /** MariaDB gtid_binlog_state: the last GTID per domain and server id in this server's binlog. */
+  gtidBinlogState?: string;
   /** MariaDB gtid_slave_pos: the last GTID per domain applied by replication. */
   gtidApplied?: string;
   /** This server's own binlog end (SHOW MASTER STATUS). */
@@ -59,4 +63,6 @@ export interface HostState {
   replica?: ReplicaStatus;
   /** Client connections (not replication threads) open right now. */
   clientConnections?: number;
+  /** Age in seconds of the oldest open write transaction (read on servers that are not replicas). */
+  oldestWriteTrxSeconds?: number;
 }

@@ -8,7 +8,8 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), '.local/state'), 'mmmf');
 }
 
-const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning', 'stateDir', 'antiFlapMinutes', 'hooks', 'logFile'];
+const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning', 'stateDir', 'antiFlapMinutes', 'hooks', 'logFile', 'switchover'];
+const SWITCHOVER_KEYS = ['maxLagSeconds', 'maxTransactionSeconds'];
 const HOOK_KEYS = ['preFailover', 'postFailover', 'onFailure'];
 const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket'];
 const DEFAULT_KEYS = ['port', 'user', 'password'];
@@ -80,6 +81,15 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       if (!ok) p(`hooks.${k}: must be a shell command string or an argv array of strings, got ${JSON.stringify(v)}`);
     }
   }
+  const sw = raw.switchover ?? {};
+  if (!isObj(sw)) p(`switchover: must be an object { maxLagSeconds, maxTransactionSeconds }, got ${kind(sw)}`);
+  else {
+    unknownKeys(sw, SWITCHOVER_KEYS, 'switchover.', p);
+    for (const k of SWITCHOVER_KEYS) {
+      const v = sw[k];
+      if (v !== undefined && !(typeof v === 'number' && v >= 0)) p(`switchover.${k}: must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
+    }
+  }
   if (raw.logFile !== undefined && (typeof raw.logFile !== 'string' || raw.logFile === ''))
     p(`logFile: must be a file path, got ${JSON.stringify(raw.logFile)}`);
 
@@ -133,6 +143,7 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
       antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
       hooks: hooks as ResolvedConfig['hooks'],
+      switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...(sw as object) },
       ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
       source,
     },

@@ -12,6 +12,7 @@ const config: ResolvedConfig = {
   stateDir: '/nonexistent',
   antiFlapMinutes: 60,
   hooks: {},
+  switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
   source: 'fixture',
 };
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
@@ -35,6 +36,14 @@ function replica(i: number, seq: number, o: Partial<ReplicaStatus> & { state?: P
     ...state,
   };
 }
+const refusalOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as UnsafeError).problems.join('\n');
+  }
+  throw new Error('expected a refusal');
+};
 const refusal = (states: HostState[], target: string): string => {
   try {
     buildFailoverPlan(config, states, { target });
@@ -109,6 +118,30 @@ describe('failover planning (pure)', () => {
     ]);
     expect(plan.steps[0]!.sql).toEqual(['SET GLOBAL read_only = ON']);
     expect(plan.steps.find((s) => s.phase === 'confirm')!.action).toMatchObject({ masterEnd: { step: 3, key: 'gtid' } });
+  });
+
+  it('switchover: the live master is fenced, then becomes a replica of the target from gtid_current_pos', () => {
+    const live = { ioRunning: 'Yes', lastIoError: '', secondsBehind: 0 };
+    const states = [master(1), replica(2, 5000, live), replica(3, 5000, live), replica(4, 5000, live)];
+    const plan = buildFailoverPlan(config, states, { target: 'db3', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } });
+    expect(plan.kind).toBe('switchover');
+    const demote = plan.steps.find((s) => s.phase === 'demote')!;
+    expect(demote.host).toBe('db1');
+    expect(demote.sql[1]).toMatch(/MASTER_HOST = '10\.0\.0\.3', .*MASTER_USE_GTID = current_pos/);
+    expect(plan.steps.filter((s) => s.phase === 'verify').map((s) => s.host)).toEqual(['db2', 'db4', 'db1']);
+    const lagging = [master(1), replica(2, 5000, { ...live, secondsBehind: 99 }), replica(3, 5000, live), replica(4, 5000, live)];
+    expect(() => buildFailoverPlan(config, lagging, { target: 'db3', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } })).toThrow(UnsafeError);
+    const busy = [{ ...master(1), oldestWriteTrxSeconds: 30 }, replica(2, 5000, live), replica(3, 5000, live), replica(4, 5000, live)];
+    expect(refusalOf(() => buildFailoverPlan(config, busy, { target: 'db3', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } })))
+      .toMatch(/a write transaction has been open on db1 for 30 s/);
+  });
+
+  it('a replica that was a master once is positioned from gtid_current_pos', () => {
+    const former = replica(4, 10, { state: { gtidCurrent: '0-4-20', gtidApplied: '0-1-10', gtidBinlogState: '0-4-20', gtidBinlog: '0-4-20' } });
+    const other = replica(2, 60, { state: { gtidBinlogState: '0-4-20,0-1-60' } });
+    const plan = buildFailoverPlan(config, [dead(1), other, replica(3, 50, { state: { gtidBinlogState: '0-4-20,0-1-50' } }), former], { target: 'db3' });
+    expect(plan.steps.find((s) => s.phase === 'repoint' && s.host === 'db4')!.sql[1]).toMatch(/MASTER_USE_GTID = current_pos/);
+    expect(plan.steps.find((s) => s.phase === 'repoint' && s.host === 'db2')!.sql[1]).toMatch(/MASTER_USE_GTID = slave_pos/);
   });
 
   it('refuses when the old master looks alive to a replica but not to mmmf', () => {
