@@ -23,10 +23,11 @@ export interface Cluster {
   down(): Promise<void>;
 }
 
-export async function startCluster(opts: { basePort: number; replicas?: number; format?: string }): Promise<Cluster> {
+export async function startCluster(opts: { basePort: number; replicas?: number; format?: string; netns?: boolean }): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'mmmf-test-'));
   const replicas = opts.replicas ?? 3;
-  const base = ['--dir', dir, '--base-port', String(opts.basePort), '--replicas', String(replicas), '--binlog-format', opts.format ?? 'ROW'];
+  const base = ['--dir', dir, '--base-port', String(opts.basePort), '--replicas', String(replicas), '--binlog-format', opts.format ?? 'ROW',
+    ...(opts.netns ? ['--netns'] : [])];
   const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
   const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);
   const port = (name: string) => opts.basePort + Number(name.replace('test', '')) - 1;
@@ -37,8 +38,11 @@ export async function startCluster(opts: { basePort: number; replicas?: number; 
     names,
     port,
     sandbox,
+    // Root over the node's socket (works whether the node listens on loopback or in a network namespace);
+    // other accounts over TCP on loopback, as an application would.
     connect: (name, user = 'root', password = '') =>
-      mysql.createConnection({ host: '127.0.0.1', port: port(name), user, password, connectTimeout: 3000, supportBigNumbers: true, bigNumberStrings: true }),
+      mysql.createConnection({ ...(user === 'root' ? { socketPath: join(dir, name, 'mariadbd.sock') } : { host: '127.0.0.1', port: port(name) }),
+        user, password, connectTimeout: 3000, supportBigNumbers: true, bigNumberStrings: true }),
     async query<T>(name: string, sql: string) {
       const c = await cluster.connect(name);
       try {

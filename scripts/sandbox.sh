@@ -10,12 +10,19 @@
 #   scripts/sandbox.sh [options] start NAME             start NAME's server again
 #   scripts/sandbox.sh [options] sql NAME 'STATEMENT'   run SQL on NAME
 #   scripts/sandbox.sh [options] cnf NAME 'option=value' add a server option to NAME's my.cnf and restart it
+#   --netns mode only (every server on its own host in a network namespace, sshd on each, a writer VIP):
+#   scripts/sandbox.sh [options] client CMD...          run CMD on the client host (e.g. node dist/bin/mmmf.js ...)
+#   scripts/sandbox.sh [options] netcut|netrestore NAME take NAME's host off / back on the network
+#   scripts/sandbox.sh [options] sshstop NAME           stop NAME's sshd (the host stays up)
+#   scripts/sandbox.sh [options] vip-holders            which hosts hold the writer VIP
 #
 # Options (or environment):
 #   --dir DIR            MMMF_SANDBOX_DIR     default: ./.sandbox
 #   --base-port P        MMMF_SANDBOX_PORT    default: 33001 (test1 = P, test2 = P+1, ...)
 #   --replicas N         MMMF_SANDBOX_REPLICAS default: 3
 #   --binlog-format F    MMMF_BINLOG_FORMAT   ROW (default), STATEMENT or MIXED
+#   --netns              MMMF_SANDBOX_NETNS=1 hosts in network namespaces (root; installs iproute2,
+#                                             openssh-server, iputils-arping when missing)
 #
 # Every instance has its own datadir, socket, tmpdir and pid file under DIR. Only processes whose pid files
 # live under DIR are ever stopped. The cluster's ready-made config is DIR/mmmf.config.ts. Accounts: root
@@ -26,10 +33,15 @@ DIR=${MMMF_SANDBOX_DIR:-$PWD/.sandbox}
 BASE_PORT=${MMMF_SANDBOX_PORT:-33001}
 REPLICAS=${MMMF_SANDBOX_REPLICAS:-3}
 FORMAT=${MMMF_BINLOG_FORMAT:-ROW}
+NETNS=${MMMF_SANDBOX_NETNS:-0}
 REPL_USER=repl
 REPL_PASSWORD=repl-secret
+ADMIN_USER=mmmf
+ADMIN_PASSWORD=mmmf-secret
 
 die() { echo "sandbox: $*" >&2; exit 1; }
+# shellcheck source=scripts/lib/netns.sh
+. "$(dirname "$0")/lib/netns.sh"
 
 args=()
 while [ $# -gt 0 ]; do
@@ -38,6 +50,7 @@ while [ $# -gt 0 ]; do
     --base-port) BASE_PORT=$2; shift 2 ;;
     --replicas) REPLICAS=$2; shift 2 ;;
     --binlog-format) FORMAT=$2; shift 2 ;;
+    --netns) NETNS=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -50,15 +63,17 @@ case "$REPLICAS" in ''|*[!0-9]*) die "--replicas must be a number" ;; esac
 
 nodes() { local i; for ((i = 1; i <= REPLICAS + 1; i++)); do echo "test$i"; done; }
 node_index() { echo "${1#test}"; }
-node_port() { echo $((BASE_PORT + $(node_index "$1") - 1)); }
+node_port() { if [ "$NETNS" = 1 ]; then echo 3306; else echo $((BASE_PORT + $(node_index "$1") - 1)); fi; }
+# The address replicas (and mmmf) use: loopback, or in --netns mode the node's own host on the sandbox bridge.
+node_host() { if [ "$NETNS" = 1 ]; then host_ip "$1"; else echo 127.0.0.1; fi; }
 node_dir() { echo "$DIR/$1"; }
 node_exists() { [ -f "$(node_dir "$1")/my.cnf" ] || die "no sandbox node '$1' in $DIR"; }
 pid_of() { cat "$(node_dir "$1")/mariadbd.pid" 2>/dev/null || true; }
 alive() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 
-client() { # client NAME [mariadb args...]
+client() { # client NAME [mariadb args...] — over the node's socket, which works in --netns mode too
   local n=$1; shift
-  mariadb --no-defaults -uroot -h127.0.0.1 -P"$(node_port "$n")" --connect-timeout=5 "$@"
+  mariadb --no-defaults -uroot --socket="$(node_dir "$n")/mariadbd.sock" --connect-timeout=5 "$@"
 }
 sql() { client "$1" -N -B -e "$2"; }
 
@@ -105,10 +120,10 @@ pid-file=$d/mariadbd.pid
 tmpdir=$d/tmp
 log-error=$d/error.log
 port=$port
-bind-address=127.0.0.1
+bind-address=$(if [ "$NETNS" = 1 ]; then echo 0.0.0.0; else node_host "$n"; fi)
 skip-name-resolve
 server_id=$idx
-report_host=127.0.0.1
+report_host=$(node_host "$n")
 report_port=$port
 log_bin=$d/data/mysql-bin
 relay_log=$d/data/relay-bin
@@ -132,7 +147,7 @@ start_node() { # NAME
   alive "$n" && return 0
   rm -f "$d/mariadbd.pid" "$d/mariadbd.sock"
   # setsid: the server must not die with the shell (or test runner) that started it.
-  setsid mariadbd --defaults-file="$d/my.cnf" </dev/null >>"$d/error.log" 2>&1 &
+  in_host "$n" setsid mariadbd --defaults-file="$d/my.cnf" </dev/null >>"$d/error.log" 2>&1 &
 }
 
 wait_ready() { # NAME
@@ -165,11 +180,19 @@ write_config() {
     echo
     echo "export default {"
     echo "  replication: { user: '$REPL_USER', password: '$REPL_PASSWORD' },"
-    echo "  defaults: { user: 'root', password: '' },"
+    if [ "$NETNS" = 1 ]; then
+      # mmmf runs on the client host and reaches every server over the sandbox network.
+      echo "  defaults: { user: '$ADMIN_USER', password: '$ADMIN_PASSWORD' },"
+      echo "  vip: { address: '$(vip_address)', interface: 'eth0' },"
+      echo "  ssh: { user: 'root', identityFile: '$DIR/ssh/id_ed25519', options: ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'LogLevel=ERROR'] },"
+    else
+      echo "  defaults: { user: 'root', password: '' },"
+    fi
     echo "  stateDir: 'state', // lock file and last-failover record, kept with the sandbox"
     echo "  hosts: {"
     for n in $(nodes); do
-      echo "    $n: { host: '127.0.0.1', port: $(node_port "$n"), socket: '$(node_dir "$n")/mariadbd.sock' },"
+      if [ "$NETNS" = 1 ]; then echo "    $n: { host: '$(node_host "$n")', port: 3306 },"
+      else echo "    $n: { host: '127.0.0.1', port: $(node_port "$n"), socket: '$(node_dir "$n")/mariadbd.sock' },"; fi
     done
     echo "  },"
     echo "} satisfies MmmfConfig;"
@@ -180,6 +203,8 @@ cmd_up() {
   ensure_mariadb
   local tpl n master=test1 started=()
   tpl=$(template)
+  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" >"$DIR/.settings"
+  if [ "$NETNS" = 1 ] && ! ip netns list | grep -q "^$(TAG_OF)-net"; then net_up; fi
   for n in $(nodes); do
     if [ -d "$(node_dir "$n")/data" ]; then
       start_node "$n"; started+=("$n"); continue
@@ -194,12 +219,14 @@ cmd_up() {
     for n in $(nodes); do
       [ "$n" = "$master" ] && continue
       sql "$n" "SET GLOBAL read_only=ON;
-        CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$(node_port $master),
+        CHANGE MASTER TO MASTER_HOST='$(node_host $master)', MASTER_PORT=$(node_port $master),
           MASTER_USER='$REPL_USER', MASTER_PASSWORD='$REPL_PASSWORD', MASTER_USE_GTID=slave_pos,
           MASTER_CONNECT_RETRY=1;
         START SLAVE;"
     done
-    sql "$master" "CREATE USER '$REPL_USER'@'%' IDENTIFIED BY '$REPL_PASSWORD';
+    sql "$master" "CREATE USER '$ADMIN_USER'@'%' IDENTIFIED BY '$ADMIN_PASSWORD';
+      GRANT ALL PRIVILEGES ON *.* TO '$ADMIN_USER'@'%' WITH GRANT OPTION;
+      CREATE USER '$REPL_USER'@'%' IDENTIFIED BY '$REPL_PASSWORD';
       GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '$REPL_USER'@'%';
       CREATE USER 'app'@'%' IDENTIFIED BY 'app-secret';
       GRANT SELECT, INSERT, UPDATE, DELETE ON sbtest.* TO 'app'@'%';
@@ -224,6 +251,7 @@ cmd_down() {
   [ -d "$DIR" ] || return 0
   for d in "$DIR"/test*; do [ -d "$d" ] && stop_node "$(basename "$d")" & done
   wait
+  if [ "$NETNS" = 1 ]; then net_down; fi
   case "$DIR" in /|"$HOME"|"") die "refusing to remove $DIR" ;; esac
   rm -rf "$DIR"
   echo "sandbox: down ($DIR removed)"
@@ -265,6 +293,9 @@ cmd_load() { # [TRANSACTIONS] — each one inserts 2 rows and updates one: mixed
 
 cmd="$1"; shift
 if [ "$cmd" != install ]; then mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd); fi
+# A sandbox remembers how it was made, so later commands need only --dir.
+# shellcheck disable=SC1091
+if [ -f "$DIR/.settings" ] && [ "$cmd" != up ] && [ "$cmd" != reset ]; then . "$DIR/.settings"; fi
 case "$cmd" in
   install) ensure_mariadb; echo "sandbox: $(mariadbd --version)" ;;
   up) cmd_up ;;
@@ -277,6 +308,11 @@ case "$cmd" in
   kill) node_exists "$1"; stop_node "$1" KILL; echo "sandbox: $1 killed (-9)" ;;
   start) node_exists "$1"; start_node "$1"; wait_ready "$1"; echo "sandbox: $1 started" ;;
   sql) node_exists "$1"; client "$1" -e "$2" ;;
+  client) [ "$NETNS" = 1 ] || die "client needs a --netns sandbox"; ip netns exec "$(ns_of client)" "$@" ;;
+  netcut) node_exists "$1"; ip -n "$(ns_of "$1")" link set eth0 down; echo "sandbox: $1 cut off the network" ;;
+  netrestore) node_exists "$1"; ip -n "$(ns_of "$1")" link set eth0 up; echo "sandbox: $1 back on the network" ;;
+  sshstop) node_exists "$1"; kill "$(cat "$(node_dir "$1")/sshd.pid")"; echo "sandbox: sshd on $1 stopped" ;;
+  vip-holders) vip_holders ;;
   cnf) node_exists "$1"; echo "$2" >>"$(node_dir "$1")/my.cnf"; stop_node "$1"; start_node "$1"; wait_ready "$1"
     sql "$1" "START SLAVE" 2>/dev/null || true; echo "sandbox: $1 restarted with $2" ;;
   *) die "unknown command '$cmd'; see --help" ;;

@@ -2,6 +2,8 @@ import { dialectFor } from '../dialect/dialect.js';
 import { UnsafeError } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
+import { showRemote } from '../vip/remote.js';
+import { vipAddArgv } from '../vip/vip-commands.js';
 import type { Plan, Step } from './plan-types.js';
 
 /**
@@ -34,6 +36,13 @@ export function buildAbortPlan(config: ResolvedConfig, plan: Plan, begun: Set<nu
         [d.stopReplication(), d.changeSourceGtid({ host: oldHost, port: oldPort, user: config.replication.user, password: '' }, true), d.startReplication()],
         `the failover had pointed it at ${src || 'nothing'}; its GTID position continues where it is`);
     }
+  }
+  const vipRemoved = plan.steps.find((s) => s.action.kind === 'vip-remove');
+  const oldCfg = config.hosts.find((h) => h.name === plan.oldMaster.name);
+  if (config.vip && vipRemoved && begun.has(vipRemoved.n) && oldCfg) {
+    steps.push({ n: steps.length + 1, phase: 'vip', host: oldCfg.name, title: 'Give the writer VIP back to the old master', action: { kind: 'vip-add' },
+      sql: [], command: [showRemote(oldCfg, vipAddArgv(config.vip.address, oldCfg.vipInterface ?? config.vip.interface))],
+      why: 'it stays the writer', onFailure: 'continue' });
   }
   const fenced = plan.steps.find((s) => s.action.kind === 'fence-read-only');
   const old = states.find((s) => s.name === plan.oldMaster.name);

@@ -3,6 +3,8 @@ import { UnsafeError } from '../errors.js';
 import { dialectFor, type Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
+import { showRemote } from '../vip/remote.js';
+import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../vip/vip-commands.js';
 import { analyzeTopology, isFormerMaster } from './analyze-topology.js';
 import type { OnFailure, Phase, Plan, Step, StepAction, StepRef } from './plan-types.js';
 
@@ -41,6 +43,11 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     steps.push(step);
     return step;
   };
+  const addCmd = (phase: Phase, host: string, title: string, action: StepAction, command: string[], why: string, onFailure: OnFailure): Step => {
+    const step = add(phase, host, title, action, [], why, onFailure);
+    step.command = command;
+    return step;
+  };
   const hostCfg = (name: string) => config.hosts.find((h) => h.name === name)!;
   const sourceOf = (name: string, redact = true) => {
     const h = hostCfg(name);
@@ -51,6 +58,17 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   //    transactions are pulled into the replicas instead of being left behind.
   let masterEnd: StepRef | undefined;
   const old = a.oldMaster.state;
+  const oldCfg = a.oldMaster.name ? hostCfg(a.oldMaster.name) : undefined;
+  if (!old?.reachable && config.hooks.fence && a.oldMaster.name) {
+    addCmd('fence', a.oldMaster.name, 'Run the fence hook on the unreachable old master', { kind: 'fence-hook' },
+      [typeof config.hooks.fence === 'string' ? config.hooks.fence : config.hooks.fence.join(' ')],
+      'mmmf cannot make it read-only over SQL; the hook (e.g. a power-off) makes sure it takes no more writes', 'warn');
+  }
+  if (config.vip && oldCfg) {
+    const argv = vipRemoveArgv(config.vip.address, oldCfg.vipInterface ?? config.vip.interface);
+    addCmd('fence', oldCfg.name, 'Remove the writer VIP from the old master', { kind: 'vip-remove' }, [showRemote(oldCfg, argv)],
+      `applications must stop reaching ${oldCfg.name}${old?.reachable ? '' : ' (its database is down, but its host may still answer)'}`, 'warn');
+  }
   if (old?.reachable) {
     const od = d(old);
     add('fence', old.name, 'Make the old master read-only', { kind: 'fence-read-only' }, od.setReadOnly(true),
@@ -138,6 +156,13 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
       [rd.stopReplication(), rd.changeSourceGtid(sourceOf(target.name), true, isFormerMaster(r)), ...rd.setReadOnly(true), rd.startReplication()],
       `continues from its GTID position, which ${target.name}'s binlog holds`, 'drop-host');
   }
+  if (config.vip) {
+    const t2 = hostCfg(target.name);
+    addCmd('vip', target.name, `Add the writer VIP on ${target.name} and announce it (gratuitous ARP)`, { kind: 'vip-add' },
+      [showRemote(t2, vipAddArgv(config.vip.address, t2.vipInterface ?? config.vip.interface))],
+      'applications reach the writer through the VIP', 'continue');
+  }
+
   // A switchover keeps the old master: it follows the new one (from gtid_current_pos: its own writes are in
   // its binlog, not in gtid_slave_pos) and stays read-only.
   const verified = [...others];
@@ -150,7 +175,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   }
   for (const r of verified) {
     const rd = d(r);
-    const formerMaster = r === old;
+    const formerMaster = r === old || isFormerMaster(r);
     // A former master already has the old transactions, so its gtid_slave_pos never moves past them:
     // it is caught up when its gtid_current_pos holds the new master's binlog position.
     const caughtUp = formerMaster
@@ -159,6 +184,12 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     add('verify', r.name, `Verify it replicates from ${target.name}`, { kind: 'verify-replica', source: target.name, ...(formerMaster ? { formerMaster } : {}) },
       [`${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${t.verify} s`, caughtUp],
       `a ${opts.switchover ? 'switchover' : 'failover'} is done only when every replica runs and has caught up`, 'continue');
+  }
+
+  if (config.vip) {
+    addCmd('verify', target.name, `Verify that only ${target.name} holds the writer VIP`, { kind: 'vip-verify', holder: target.name },
+      config.hosts.map((h) => showRemote(h, vipCheckArgv(config.vip!.address, h.vipInterface ?? config.vip!.interface))),
+      'two hosts answering for the VIP would split writes', 'continue');
   }
 
   return {

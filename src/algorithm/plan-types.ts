@@ -14,6 +14,7 @@ export const PHASES = [
   { id: 'confirm', label: 'Confirm the best replica', parallel: false },
   { id: 'equalize', label: 'Bring lagging replicas up to the best one', parallel: true },
   { id: 'promote', label: 'Promote the new master', parallel: false },
+  { id: 'vip', label: 'Move the writer VIP to the new master', parallel: false },
   { id: 'repoint', label: 'Repoint replicas to the new master', parallel: true },
   { id: 'demote', label: 'Make the old master a replica of the new one', parallel: false },
   { id: 'verify', label: 'Verify replication from the new master', parallel: true },
@@ -40,15 +41,20 @@ export type StepAction =
   | { kind: 'equalize'; source: string; until: StepRef }
   | { kind: 'promote' }
   | { kind: 'repoint'; source: string; formerMaster?: boolean }
-  | { kind: 'verify-replica'; source: string; formerMaster?: boolean };
+  | { kind: 'verify-replica'; source: string; formerMaster?: boolean }
+  | { kind: 'vip-remove' }
+  | { kind: 'vip-add' }
+  | { kind: 'vip-verify'; holder: string }
+  | { kind: 'fence-hook' };
 
 /**
  * What a failed step means for the rest of the run:
  * - 'stop-run': nothing after it may run (e.g. the target could not be promoted);
  * - 'drop-host': this host is left as it is, the others carry on;
- * - 'continue': noted, nothing else depends on it.
+ * - 'continue': noted, nothing else depends on it (the run still counts as failed);
+ * - 'warn': reported loudly, but the run does not fail for it (the old master's VIP when that host is down).
  */
-export type OnFailure = 'stop-run' | 'drop-host' | 'continue';
+export type OnFailure = 'stop-run' | 'drop-host' | 'continue' | 'warn';
 
 /** Example: `{ n: 7, phase: 'stop-io', host: 'test3', title: 'Stop the IO thread', sql: ['STOP SLAVE IO_THREAD'], why: '...' }` */
 export interface Step {
@@ -59,6 +65,8 @@ export interface Step {
   action: StepAction;
   /** Exactly what will be sent, secrets redacted, run-time values shown as <...from step N>. */
   sql: string[];
+  /** Commands run on the host over SSH (or locally, for a hook), shown as a person would type them. */
+  command?: string[];
   why: string;
   onFailure: OnFailure;
 }

@@ -248,12 +248,15 @@ function rollbackOutcomes(plan: Plan, states: HostState[]): HostOutcome[] {
   });
 }
 
-/** From the old master going read-only to the new one (or, after a rollback, the old one again) taking writes. */
+/**
+ * How long applications could not write: from the old master losing the VIP or going read-only, whichever
+ * came first, to the new master (or, after a rollback, the old one again) being writable and holding the VIP.
+ */
 function writesBlockedMs(plan: Plan, results: StepResult[], rollback?: { steps: Step[]; results: StepResult[] }): number | undefined {
-  const fence = plan.steps.find((s) => s.action.kind === 'fence-read-only');
-  const start = results.find((r) => r.n === fence?.n && r.status === 'done');
-  const promote = plan.steps.find((s) => s.phase === 'promote');
-  const unfence = rollback?.steps.find((s) => s.action.kind === 'promote');
-  const end = rollback ? rollback.results.find((r) => r.n === unfence?.n && r.status === 'done') : results.find((r) => r.n === promote?.n && r.status === 'done');
-  return start && end ? end.at + end.ms - start.at : undefined;
+  const at = (steps: Step[], rs: StepResult[], kinds: string[]) =>
+    rs.filter((r) => r.status === 'done' && kinds.includes(steps.find((s) => s.n === r.n)?.action.kind ?? ''));
+  const starts = at(plan.steps, results, ['fence-read-only', 'vip-remove']);
+  const ends = rollback ? at(rollback.steps, rollback.results, ['promote', 'vip-add']) : at(plan.steps, results, ['promote', 'vip-add']);
+  if (!starts.length || !ends.length || !results.some((r) => plan.steps.find((s) => s.n === r.n)?.action.kind === 'fence-read-only' && r.status === 'done')) return undefined;
+  return Math.max(...ends.map((r) => r.at + r.ms)) - Math.min(...starts.map((r) => r.at));
 }

@@ -82,7 +82,8 @@ export class PlanRun {
   }
 
   get failed(): boolean {
-    return [...this.results.values()].some((r) => r.status === 'failed' || r.status === 'not-run');
+    const warnOnly = new Set(this.plan.steps.filter((s) => s.onFailure === 'warn').map((s) => s.n));
+    return [...this.results.values()].some((r) => (r.status === 'failed' && !warnOnly.has(r.n)) || r.status === 'not-run');
   }
 
   async runStep(step: Step): Promise<StepResult> {
@@ -102,8 +103,9 @@ export class PlanRun {
     if (this.stoppedBy) return finish('not-run', `not run: ${this.stoppedBy}`);
     const droppedWhy = this.dropped.get(step.host);
     if (droppedWhy) return finish('not-run', `not run: ${step.host} was left as it was after ${droppedWhy}`);
-    const conn = this.deps.conns.get(step.host);
-    if (!conn) return this.fail(step, finish, `no connection to ${step.host}`);
+    // VIP and fence-hook steps work over SSH or locally: the host's database may well be down.
+    const overSql = !['vip-remove', 'vip-add', 'vip-verify', 'fence-hook'].includes(step.action.kind);
+    if (overSql && !this.deps.conns.get(step.host)) return this.fail(step, finish, `no connection to ${step.host}`);
     // Test-only: slow every step down so tests can race a second run or kill this one mid-plan.
     const delay = Number(process.env.MMMF_TEST_STEP_DELAY_MS ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));

@@ -5,6 +5,9 @@ import type { Step, StepRef } from '../algorithm/plan-types.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
 import type { ReplicaStatus } from '../topology/server-state.js';
+import { runFenceHook } from '../safety/hooks.js';
+import { runRemote } from '../vip/remote.js';
+import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../vip/vip-commands.js';
 
 /** What a step produced for later steps (e.g. a GTID position) and a one-line account for the operator. */
 export interface ActionOutcome {
@@ -78,6 +81,9 @@ export function materialize(sql: string, ctx: ActionContext): string {
 
 /** Runs one step against its host. Throws with an operator-readable message when the step fails. */
 export async function runAction(step: Step, ctx: ActionContext): Promise<ActionOutcome> {
+  // Steps that do not talk SQL (the host's database may be down): the VIP over SSH, the fence hook.
+  const remote = await runRemoteAction(step, ctx);
+  if (remote) return remote;
   const conn = ctx.conn(step.host);
   const d = ctx.dialect(step.host);
   const t = ctx.config.timeouts;
@@ -206,6 +212,49 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
       } else await waitForGtid(conn, d, srcGtid, t.verify);
       return { detail: `IO and SQL threads running, caught up with ${a.source} at ${srcGtid || '(empty)'}` };
     }
+    default:
+      throw new Error(`no SQL action for ${a.kind}`);
+  }
+}
+
+async function runRemoteAction(step: Step, ctx: ActionContext): Promise<ActionOutcome | undefined> {
+  const a = step.action;
+  const vip = ctx.config.vip;
+  const host = (name: string) => ctx.config.hosts.find((h) => h.name === name);
+  const iface = (name: string) => host(name)?.vipInterface ?? vip!.interface;
+  const timeout = ctx.config.timeouts.connect;
+  switch (a.kind) {
+    case 'vip-remove': {
+      const h = host(step.host)!;
+      const r = await runRemote(h, vipRemoveArgv(vip!.address, iface(h.name)), timeout);
+      if (!r.ok) throw new Error(`could not remove the VIP ${vip!.address} from ${h.name} over SSH (${r.out || `exit ${r.code}`}): if that host comes back it may still answer for the VIP — remove it there by hand`);
+      return { detail: `${vip!.address} is not on ${h.name}` };
+    }
+    case 'vip-add': {
+      const h = host(step.host)!;
+      const r = await runRemote(h, vipAddArgv(vip!.address, iface(h.name)), timeout);
+      if (!r.ok) throw new Error(`could not add the VIP ${vip!.address} on ${h.name} over SSH (${r.out || `exit ${r.code}`}): applications cannot reach the new master through it`);
+      return { detail: `${vip!.address} on ${h.name}, gratuitous ARP sent` };
+    }
+    case 'vip-verify': {
+      const answers = await Promise.all(ctx.config.hosts.map(async (h) => {
+        const r = await runRemote(h, vipCheckArgv(vip!.address, iface(h.name)), timeout);
+        return { name: h.name, holds: r.ok ? r.out.split('\n').pop() === 'yes' : undefined };
+      }));
+      const holders = answers.filter((x) => x.holds).map((x) => x.name);
+      const unknown = answers.filter((x) => x.holds === undefined).map((x) => x.name);
+      const note = unknown.length ? `; not reachable over SSH, so not checked: ${unknown.join(', ')}` : '';
+      if (holders.length !== 1 || holders[0] !== a.holder) throw new Error(`the VIP is held by [${holders.join(', ')}], expected only ${a.holder}${note}`);
+      return { detail: `only ${a.holder} holds ${vip!.address}${note}` };
+    }
+    case 'fence-hook': {
+      const old = host(step.host);
+      const outcome = await runFenceHook(ctx.config, step.host, old ? `${old.host}:${old.port}` : '');
+      if (!outcome.ok) throw new Error(`fence hook ${outcome.detail}: the old master may still take writes`);
+      return { detail: `fence hook: ${outcome.detail}` };
+    }
+    default:
+      return undefined;
   }
 }
 

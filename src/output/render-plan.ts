@@ -35,6 +35,7 @@ export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean
     for (const s of steps) {
       L.push(`  ${String(s.n).padStart(3)}. ${c.bold(s.host)}: ${s.title}`);
       for (const sql of s.sql) L.push(`         ${c.dim('>')} ${sql}`);
+      for (const cmd of s.command ?? []) L.push(`         ${c.dim('$')} ${cmd}`);
       L.push(`         ${c.dim(`why: ${s.why}`)}`);
     }
   }

@@ -1,7 +1,7 @@
 import type { Plan } from '../algorithm/plan-types.js';
 import type { HookCommand, ResolvedConfig } from '../topology/config-types.js';
 
-export type HookName = 'preFailover' | 'postFailover' | 'onFailure';
+export type HookName = 'preFailover' | 'postFailover' | 'onFailure' | 'fence';
 
 /** What a hook did; `ok` false when it exited non-zero, timed out or could not start. */
 export interface HookOutcome {
@@ -47,4 +47,10 @@ export async function runHook(config: ResolvedConfig, hook: HookName, env: Recor
   if (r.timedOut) return { hook, ok: false, detail: `timed out after ${config.timeouts.hook} s${output ? `: ${output}` : ''}` };
   if (r.failed) return { hook, ok: false, detail: `${r.exitCode !== undefined ? `exited ${r.exitCode}` : r.shortMessage}${output ? `: ${output}` : ''}` };
   return { hook, ok: true, detail: output || 'ok' };
+}
+
+/** The fence hook (e.g. power the old master off) when it cannot be fenced over SQL; stdin is empty. */
+export async function runFenceHook(config: ResolvedConfig, oldMaster: string, address: string): Promise<HookOutcome> {
+  const env = { MMMF_HOOK: 'fence', MMMF_CONFIG: config.source, MMMF_OLD_MASTER: oldMaster, MMMF_OLD_MASTER_ADDRESS: address };
+  return (await runHook(config, 'fence', env, {})) ?? { hook: 'fence', ok: true, detail: 'no fence hook configured' };
 }

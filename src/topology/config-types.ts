@@ -8,6 +8,19 @@ export interface HostConfig {
   password?: string;
   /** Unix socket for mmmf's own connection (replicas still use host:port). */
   socket?: string;
+  /** How to reach this host over SSH (for the VIP), when it differs from the shared `ssh` settings. */
+  ssh?: SshConfig & { host?: string };
+  /** The interface the writer VIP lives on here, when it differs from `vip.interface`. */
+  vipInterface?: string;
+}
+
+/** Example: `{ user: 'root', port: 22, identityFile: '/etc/mmmf/id_ed25519', options: ['StrictHostKeyChecking=yes'] }` */
+export interface SshConfig {
+  user?: string;
+  port?: number;
+  identityFile?: string;
+  /** Extra `ssh -o Name=value` options. */
+  options?: string[];
 }
 
 /** Bounds on every wait, in seconds. */
@@ -54,6 +67,9 @@ export interface MmmfConfig {
    * A failing preFailover aborts before any change.
    */
   hooks?: Hooks;
+  /** The writer VIP (MMM's exclusive writer role): after a failover or switchover it sits on the new master only. */
+  vip?: { address: string; interface: string };
+  ssh?: SshConfig;
   /** Limits a planned switchover checks before it blocks writes. Defaults: 10 s of lag, 5 s old write transactions. */
   switchover?: { maxLagSeconds?: number; maxTransactionSeconds?: number };
   /** Append every statement sent and every answer here, timestamped, secrets redacted (relative to the config file). */
@@ -65,6 +81,8 @@ export interface Hooks {
   preFailover?: HookCommand;
   postFailover?: HookCommand;
   onFailure?: HookCommand;
+  /** Run when the old master cannot be fenced over SQL (it does not answer): e.g. power it off. */
+  fence?: HookCommand;
 }
 
 /** A host after defaults were applied: everything mmmf needs to connect. */
@@ -75,6 +93,8 @@ export interface ResolvedHost {
   user: string;
   password: string;
   socket?: string;
+  ssh: { host: string; user: string; port: number; identityFile?: string; options: string[] };
+  vipInterface?: string;
 }
 
 export interface ResolvedConfig {
@@ -87,6 +107,7 @@ export interface ResolvedConfig {
   hooks: Hooks;
   logFile?: string;
   switchover: { maxLagSeconds: number; maxTransactionSeconds: number };
+  vip?: { address: string; interface: string };
   /** Where the config was loaded from, for messages. */
   source: string;
 }

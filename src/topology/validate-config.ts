@@ -8,10 +8,24 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), '.local/state'), 'mmmf');
 }
 
-const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning', 'stateDir', 'antiFlapMinutes', 'hooks', 'logFile', 'switchover'];
+const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning', 'stateDir', 'antiFlapMinutes', 'hooks', 'logFile', 'switchover', 'vip', 'ssh'];
 const SWITCHOVER_KEYS = ['maxLagSeconds', 'maxTransactionSeconds'];
-const HOOK_KEYS = ['preFailover', 'postFailover', 'onFailure'];
-const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket'];
+const HOOK_KEYS = ['preFailover', 'postFailover', 'onFailure', 'fence'];
+const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const IFACE_RE = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
+function checkSsh(o: unknown, at: string, p: (m: string) => void): void {
+  if (o === undefined) return;
+  if (!isObj(o)) return p(`${at}: must be an object { user, port, identityFile, options }, got ${kind(o)}`);
+  unknownKeys(o, at === 'ssh' ? SSH_KEYS.filter((k) => k !== 'host') : SSH_KEYS, `${at}.`, p);
+  for (const k of ['host', 'user', 'identityFile']) if (o[k] !== undefined && (typeof o[k] !== 'string' || o[k] === '')) p(`${at}.${k}: must be a non-empty string`);
+  if (o.port !== undefined && !(typeof o.port === 'number' && Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) p(`${at}.port: must be an integer from 1 to 65535`);
+  if (o.options !== undefined && !(Array.isArray(o.options) && o.options.every((x) => typeof x === 'string' && /^\w+=.*$/.test(x)))) {
+    p(`${at}.options: must be an array of 'Name=value' strings (ssh -o), got ${JSON.stringify(o.options)}`);
+  }
+}
+const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket', 'ssh', 'vipInterface'];
+const SSH_KEYS = ['host', 'user', 'port', 'identityFile', 'options'];
 const DEFAULT_KEYS = ['port', 'user', 'password'];
 const TIMEOUT_KEYS = ['connect', 'drain', 'equalize', 'verify', 'hook'];
 const DEFAULT_TIMEOUTS = { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 };
@@ -90,6 +104,17 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       if (v !== undefined && !(typeof v === 'number' && v >= 0)) p(`switchover.${k}: must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
     }
   }
+  const vip = raw.vip;
+  if (vip !== undefined) {
+    if (!isObj(vip)) p(`vip: must be an object { address: 'A.B.C.D/prefix', interface: 'eth0' }, got ${kind(vip)}`);
+    else {
+      unknownKeys(vip, ['address', 'interface'], 'vip.', p);
+      const m = typeof vip.address === 'string' ? CIDR_RE.exec(vip.address) : null;
+      if (!m || m.slice(1, 5).some((x) => Number(x) > 255) || Number(m[5]) > 32) p(`vip.address: must be an IPv4 address with a prefix length, like '10.0.0.100/24', got ${JSON.stringify(vip.address)}`);
+      if (typeof vip.interface !== 'string' || !IFACE_RE.test(vip.interface)) p(`vip.interface: must be a network interface name like 'eth0', got ${JSON.stringify(vip.interface)}`);
+    }
+  }
+  checkSsh(raw.ssh, 'ssh', p);
   if (raw.logFile !== undefined && (typeof raw.logFile !== 'string' || raw.logFile === ''))
     p(`logFile: must be a file path, got ${JSON.stringify(raw.logFile)}`);
 
@@ -110,6 +135,8 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       str(h, 'user', at, p, false);
       str(h, 'password', at, p, false, true);
       str(h, 'socket', at, p, false);
+      checkSsh(h.ssh, `hosts.${name}.ssh`, p);
+      if (h.vipInterface !== undefined && (typeof h.vipInterface !== 'string' || !IFACE_RE.test(h.vipInterface))) p(`${at}vipInterface: must be a network interface name`);
       const d = isObj(defaults) ? defaults : {};
       const resolvedPort = (h.port ?? d.port ?? 3306) as number;
       const user = (h.user ?? d.user) as string | undefined;
@@ -127,6 +154,15 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
         user: user ?? '',
         password: (h.password ?? d.password ?? '') as string,
         ...(typeof h.socket === 'string' ? { socket: h.socket } : {}),
+        ssh: {
+          host: (isObj(h.ssh) && typeof h.ssh.host === 'string' ? h.ssh.host : h.host) as string,
+          user: ((isObj(h.ssh) && h.ssh.user) || (isObj(raw.ssh) && raw.ssh.user) || 'root') as string,
+          port: ((isObj(h.ssh) && h.ssh.port) || (isObj(raw.ssh) && raw.ssh.port) || 22) as number,
+          ...(((isObj(h.ssh) && h.ssh.identityFile) || (isObj(raw.ssh) && raw.ssh.identityFile))
+            ? { identityFile: ((isObj(h.ssh) && h.ssh.identityFile) || (isObj(raw.ssh) && raw.ssh.identityFile)) as string } : {}),
+          options: [...((isObj(raw.ssh) && raw.ssh.options) || []) as string[], ...((isObj(h.ssh) && h.ssh.options) || []) as string[]],
+        },
+        ...(typeof h.vipInterface === 'string' ? { vipInterface: h.vipInterface } : {}),
       });
     }
   }
@@ -144,6 +180,7 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
       hooks: hooks as ResolvedConfig['hooks'],
       switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...(sw as object) },
+      ...(isObj(vip) ? { vip: { address: vip.address as string, interface: vip.interface as string } } : {}),
       ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
       source,
     },

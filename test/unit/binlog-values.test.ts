@@ -56,3 +56,15 @@ describe('MariaDB GTID positions', () => {
     }
   });
 });
+
+describe('remote commands', () => {
+  it('quote every argument so nothing reaches a shell unquoted', async () => {
+    const { shellQuote, sshArgs } = await import('../../src/vip/remote.js');
+    expect(shellQuote('eth0')).toBe('eth0');
+    expect(shellQuote(`it's "$(rm -rf /)"; \`x\` a b`)).toBe(`'it'\\''s "$(rm -rf /)"; \`x\` a b'`);
+    const args = sshArgs({ name: 'h', host: 'h', port: 3306, user: 'u', password: 'secret', ssh: { host: 'db 1', user: 'root', port: 22, options: ['A=b'] } },
+      ['sh', '-c', 'echo "$1"', 'x', `y'z`], 3);
+    expect(args.slice(-3)).toEqual(['--', 'db 1', `sh -c 'echo "$1"' x 'y'\\''z'`]);
+    expect(args.join(' ')).not.toContain('secret');
+  });
+});

@@ -6,7 +6,7 @@ import type { HostState, ReplicaStatus } from '../../src/topology/server-state.j
 
 const config: ResolvedConfig = {
   replication: { user: 'repl', password: 'TopSecret!' },
-  hosts: [1, 2, 3, 4].map((i) => ({ name: `db${i}`, host: '10.0.0.' + i, port: 3306, user: 'root', password: 'AdminPw' })),
+  hosts: [1, 2, 3, 4].map((i) => ({ name: `db${i}`, host: '10.0.0.' + i, port: 3306, user: 'root', password: 'AdminPw', ssh: { host: '10.0.0.' + i, user: 'root', port: 22, options: [] } })),
   timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 },
   positioning: 'gtid',
   stateDir: '/nonexistent',

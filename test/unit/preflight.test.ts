@@ -7,7 +7,7 @@ import type { HostState } from '../../src/topology/server-state.js';
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
 const config: ResolvedConfig = {
   replication: { user: 'repl', password: 'x' },
-  hosts: [1, 2].map((i) => ({ name: `db${i}`, host: `10.0.0.${i}`, port: 3306, user: 'mmmf', password: 'y' })),
+  hosts: [1, 2].map((i) => ({ name: `db${i}`, host: `10.0.0.${i}`, port: 3306, user: 'mmmf', password: 'y', ssh: { host: `10.0.0.${i}`, user: 'root', port: 22, options: [] } })),
   timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 }, positioning: 'gtid', stateDir: '/tmp', antiFlapMinutes: 60, hooks: {}, switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 }, source: 'fixture',
 };
 const master: HostState = { name: 'db1', address: '10.0.0.1:3306', reachable: true, version, serverId: 1, readOnly: false, logBin: true, logReplicaUpdates: true, binlogFormat: 'ROW', gtidBinlog: '0-1-10', gtidApplied: '' };

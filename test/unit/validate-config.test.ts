@@ -11,9 +11,10 @@ describe('config validation', () => {
   it('resolves defaults into every host', () => {
     const { config, problems } = validateConfig(good, 'x.ts');
     expect(problems).toEqual([]);
+    const ssh = (host: string) => ({ host, user: 'root', port: 22, options: [] });
     expect(config!.hosts).toEqual([
-      { name: 'a', host: '10.0.0.1', port: 3306, user: 'root', password: '' },
-      { name: 'b', host: '10.0.0.2', port: 3307, user: 'root', password: 'hunter2' },
+      { name: 'a', host: '10.0.0.1', port: 3306, user: 'root', password: '', ssh: ssh('10.0.0.1') },
+      { name: 'b', host: '10.0.0.2', port: 3307, user: 'root', password: 'hunter2', ssh: ssh('10.0.0.2') },
     ]);
     expect(config!.timeouts.equalize).toBe(600);
   });
@@ -39,6 +40,22 @@ describe('config validation', () => {
       'hosts.d.host: missing', 'hosts.d.user: missing', 'timeouts.drain: must be a positive number',
     ]) expect(text).toContain(needle);
     expect(text).not.toContain('12345');
+  });
+
+  it('resolves per-host ssh settings over the shared ones, and checks vip and ssh', () => {
+    const { config } = validateConfig({
+      ...good,
+      vip: { address: '10.0.0.100/24', interface: 'eth0' },
+      ssh: { user: 'ops', port: 2222, identityFile: '/k', options: ['StrictHostKeyChecking=yes'] },
+      hosts: { a: { host: '10.0.0.1', ssh: { host: 'a.mgmt', port: 22, options: ['ConnectTimeout=2'] }, vipInterface: 'bond0' }, b: { host: '10.0.0.2' } },
+    }, 'x.ts');
+    expect(config!.vip).toEqual({ address: '10.0.0.100/24', interface: 'eth0' });
+    expect(config!.hosts[0]).toMatchObject({ vipInterface: 'bond0', ssh: { host: 'a.mgmt', user: 'ops', port: 22, identityFile: '/k', options: ['StrictHostKeyChecking=yes', 'ConnectTimeout=2'] } });
+    expect(config!.hosts[1]!.ssh).toEqual({ host: '10.0.0.2', user: 'ops', port: 2222, identityFile: '/k', options: ['StrictHostKeyChecking=yes'] });
+    const bad = validateConfig({ ...good, vip: { address: '10.0.0.300/40', interface: 'eth0; rm -rf /' }, ssh: { options: ['-oProxyCommand=x'] } }, 'x.ts').problems.join('\n');
+    expect(bad).toContain('vip.address: must be an IPv4 address with a prefix length');
+    expect(bad).toContain('vip.interface: must be a network interface name');
+    expect(bad).toContain("ssh.options: must be an array of 'Name=value' strings");
   });
 
   it('rejects a non-object and a missing hosts/replication', () => {
