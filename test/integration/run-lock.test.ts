@@ -22,7 +22,7 @@ describe('single-run lock and anti-flap', () => {
       const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
       expect(r.exitCode).toBe(3);
       expect(r.stderr).toMatch(/another mmmf run is working on this cluster/);
-      expect(r.stderr).toMatch(/test3: held by connection \d+ \(root@127\.0\.0\.1:\d+, for \d+ s\)/);
+      expect(r.stderr).toMatch(/test3: held by connection \d+ \(root@(localhost|127\.0\.0\.1:\d+), for \d+ s\)/);
     } finally {
       await holder.end();
     }
