@@ -4,8 +4,10 @@
 //   - vs backlog on the most lagging replica (the target), beside the floor: the time that replica needs to
 //     apply the same backlog through ordinary replication catch-up from the old master
 //   - start-up: `mmmf --help` and `mmmf --dry-run`
+//   - a planned switchover on network-namespace hosts: how long writes through the VIP were blocked (root)
+// `--only switchover` (or startup, replicas, backlog) re-measures those rows and keeps the others.
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -39,15 +41,15 @@ const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), 'mmmf-bench-'));
-  constructor(readonly replicas: number) {}
+  constructor(readonly replicas: number, readonly netns = false) {}
   run(...a: string[]) {
-    return execa('bash', [SANDBOX, '--dir', this.dir, '--base-port', String(BASE_PORT), '--replicas', String(this.replicas), ...a]);
+    return execa('bash', [SANDBOX, '--dir', this.dir, '--base-port', String(BASE_PORT), '--replicas', String(this.replicas), ...(this.netns ? ['--netns'] : []), ...a]);
   }
   get cfg() {
     return join(this.dir, 'mmmf.config.ts');
   }
   async sql(name: string, q: string) {
-    const c = await mysql.createConnection({ host: '127.0.0.1', port: BASE_PORT + Number(name.slice(4)) - 1, user: 'root' });
+    const c = await mysql.createConnection({ socketPath: join(this.dir, name, 'mariadbd.sock'), user: 'root' });
     try {
       return ((await c.query(q))[0] as Record<string, unknown>[]);
     } finally {
@@ -60,8 +62,8 @@ class Sandbox {
   }
 }
 
-async function withSandbox<T>(replicas: number, fn: (s: Sandbox) => Promise<T>): Promise<T> {
-  const s = new Sandbox(replicas);
+async function withSandbox<T>(replicas: number, fn: (s: Sandbox) => Promise<T>, netns = false): Promise<T> {
+  const s = new Sandbox(replicas, netns);
   try {
     await s.run('up');
     return await fn(s);
@@ -134,6 +136,40 @@ async function byBacklog() {
   rows.push({ group: 'backlog', label: 'file positioning', unit: 'ms', values: [], note: 'not implemented yet' });
 }
 
+/**
+ * Planned switchover on network-namespace hosts with the writer VIP: how long writes were blocked, by mmmf's
+ * own measure (VIP leaves or read_only, to VIP arrives and the new master is writable) and as seen by a
+ * writer on the client host that writes only through the VIP.
+ */
+async function bySwitchover() {
+  if (process.getuid?.() !== 0) {
+    rows.push({ group: 'switchover', label: 'switchover with VIP move', unit: 'ms', values: [], note: 'needs root (network namespaces)' });
+    return;
+  }
+  const measured: number[] = [];
+  const seen: number[] = [];
+  await withSandbox(3, async (s) => {
+    await s.sql('test1', 'CREATE TABLE sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq))');
+    const vip = /address: '([\d.]+)\//.exec((await execa('cat', [s.cfg])).stdout)![1]!;
+    const targets = ['test2', 'test3', 'test1', 'test4', 'test2'];
+    for (let i = 0; i < Math.max(RUNS, 3); i++) {
+      const writer = s.run('client', 'node', join(ROOT, 'dist/harness/vip-writer.js'), vip, 'app', 'app-secret', '8', String(100 + i));
+      await new Promise((r) => setTimeout(r, 2500));
+      const r = await s.run('client', 'node', CLI, '--cfg', s.cfg, '--switchover-to', targets[i % targets.length]!, '--json');
+      const out = JSON.parse(r.stdout) as { ok: boolean; writesBlockedMs?: number };
+      if (!out.ok || out.writesBlockedMs === undefined) throw new Error(`switchover failed: ${r.stdout.slice(0, 2000)}`);
+      const acks = (await writer).stdout.split('\n').filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[2]));
+      let gap = 0;
+      for (let k = 1; k < acks.length; k++) gap = Math.max(gap, acks[k]! - acks[k - 1]!);
+      measured.push(out.writesBlockedMs);
+      seen.push(gap);
+      progress(`switchover ${i + 1}: mmmf measured ${fmt(out.writesBlockedMs)}, writer saw a gap of ${fmt(gap)}`);
+    }
+  }, true);
+  rows.push({ group: 'switchover', label: 'switchover with VIP move: writes blocked (mmmf\'s measure)', unit: 'ms', values: measured });
+  rows.push({ group: 'switchover', label: '  longest gap seen by a writer through the VIP', unit: 'ms', values: seen });
+}
+
 async function startup() {
   const help: number[] = [];
   for (let i = 0; i < 10; i++) {
@@ -179,15 +215,27 @@ function table(): string {
   if (two && twenty) aims.push(`time(20 replicas) / time(2 replicas) = ${(median(twenty.values) / median(two.values)).toFixed(2)} (aim ≤ 1.5)`);
   const help = get('`mmmf --help`');
   if (help) aims.push(`\`mmmf --help\` = ${fmt(median(help.values))} (aim ≤ 250 ms)`);
+  const sw = get('switchover with VIP move: writes blocked (mmmf\'s measure)');
+  if (sw?.values.length) aims.push(`switchover write-unavailability = ${fmt(median(sw.values))} (aim < 1 s including the VIP move)`);
   return L.join('\n') + (aims.length ? `\n\nAims: ${aims.join('; ')}. Equalization aim: ratio to floor ≤ 1.2.` : '');
 }
 
 async function main() {
   const started = new Date();
   process.stderr.write(`bench: ${RUNS} run(s) per figure${QUICK ? ' (quick)' : ''}\n`);
-  await startup();
-  await byReplicas();
-  await byBacklog();
+  // --only GROUP[,GROUP]: measure those groups and replace them in the last results, keeping the others.
+  const onlyArg = process.argv.indexOf('--only');
+  const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : undefined;
+  const groups: Record<string, () => Promise<void>> = { startup, replicas: byReplicas, backlog: byBacklog, switchover: bySwitchover };
+  if (only) {
+    const previous = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as { rows: Row[] };
+    for (const g of Object.keys(groups)) {
+      if (only.includes(g)) await groups[g]!();
+      else rows.push(...previous.rows.filter((r) => r.group === g));
+    }
+  } else {
+    for (const fn of Object.values(groups)) await fn();
+  }
   const md = `# mmmf benchmark\n\n${started.toISOString()} · ${(await execa('mariadbd', ['--version'])).stdout.trim()} · node ${process.version} · ` +
     `${(await import('node:os')).cpus().length} cores\n\n${table()}\n\nWall time of the whole \`mmmf\` process (node start-up, probe, plan, execution, final probe). ` +
     'Equalization = the target\'s "catch up from the best replica" step; floor = the same replica applying the same backlog ' +

@@ -149,13 +149,6 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   add('promote', target.name, 'Promote to master', { kind: 'promote' },
     [td.stopReplication(), td.resetReplicationAll(), ...td.setReadOnly(false)],
     'it forgets the old master and accepts writes', 'stop-run');
-  const others = a.replicas.filter((r) => r !== target);
-  for (const r of others) {
-    const rd = d(r);
-    add('repoint', r.name, `Replicate from ${target.name}`, { kind: 'repoint', source: target.name },
-      [rd.stopReplication(), rd.changeSourceGtid(sourceOf(target.name), true, isFormerMaster(r)), ...rd.setReadOnly(true), rd.startReplication()],
-      `continues from its GTID position, which ${target.name}'s binlog holds`, 'drop-host');
-  }
   if (config.vip) {
     const t2 = hostCfg(target.name);
     addCmd('vip', target.name, `Add the writer VIP on ${target.name} and announce it (gratuitous ARP)`, { kind: 'vip-add' },
@@ -163,6 +156,13 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
       'applications reach the writer through the VIP', 'continue');
   }
 
+  const others = a.replicas.filter((r) => r !== target);
+  for (const r of others) {
+    const rd = d(r);
+    add('repoint', r.name, `Replicate from ${target.name}`, { kind: 'repoint', source: target.name },
+      [rd.stopReplication(), rd.changeSourceGtid(sourceOf(target.name), true, isFormerMaster(r)), ...rd.setReadOnly(true), rd.startReplication()],
+      `continues from its GTID position, which ${target.name}'s binlog holds`, 'drop-host');
+  }
   // A switchover keeps the old master: it follows the new one (from gtid_current_pos: its own writes are in
   // its binlog, not in gtid_slave_pos) and stays read-only.
   const verified = [...others];

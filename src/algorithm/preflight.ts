@@ -17,17 +17,27 @@ export interface Finding {
 const MARIADB_PRIVILEGES = ['REPLICATION SLAVE ADMIN', 'READ_ONLY ADMIN', 'CONNECTION ADMIN', 'BINLOG MONITOR', 'SLAVE MONITOR', 'PROCESS'];
 const LAG_WARNING_SECONDS = 60;
 
+/** What an SSH probe of a host found, when a VIP is configured: reachable, and has `ip` and `arping`. */
+export interface SshFacts {
+  ok: boolean;
+  detail: string;
+}
+
 export interface PreflightInput {
   config: ResolvedConfig;
   states: HostState[];
   accounts: Map<string, AccountFacts>;
+  ssh?: Map<string, SshFacts>;
   /** Check only this candidate (--failover-to), else every replica. */
   target?: string;
 }
 
 /** Pure: everything that would make a failover to some candidate fail or be refused right now. */
-export function preflight({ config, states, accounts, target }: PreflightInput): { findings: Finding[]; candidates: string[] } {
+export function preflight({ config, states, accounts, target, ssh }: PreflightInput): { findings: Finding[]; candidates: string[] } {
   const f: Finding[] = [];
+  for (const [name, s] of ssh ?? []) {
+    if (!s.ok) f.push({ level: 'error', host: name, message: `the writer VIP cannot be moved here: ${s.detail}`, fix: 'make the host reachable over SSH (see the ssh settings) with `ip` and `arping` installed' });
+  }
   const replicas = states.filter((s) => s.reachable && s.replica);
   for (const s of states) {
     if (!s.reachable) f.push({ level: 'error', host: s.name, message: `unreachable: ${s.error}`, fix: 'fix connectivity or credentials (a failover would leave this host alone)' });

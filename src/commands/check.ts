@@ -1,4 +1,5 @@
-import { preflight, type Finding } from '../algorithm/preflight.js';
+import { preflight, type Finding, type SshFacts } from '../algorithm/preflight.js';
+import type { ResolvedConfig } from '../topology/config-types.js';
 import { ConfigError } from '../errors.js';
 import { colorsFor } from '../output/style.js';
 import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
@@ -26,7 +27,8 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
       const d = dialects.get(name);
       if (d) accounts.set(name, await probeAccounts(conn, d, config.replication.user));
     }));
-    return preflight({ config, states, accounts, ...(opts.target ? { target: opts.target } : {}) });
+    const ssh = config.vip ? await probeSsh(config) : undefined;
+    return preflight({ config, states, accounts, ...(ssh ? { ssh } : {}), ...(opts.target ? { target: opts.target } : {}) });
   });
   const errors = findings.filter((x) => x.level === 'error').length;
   if (opts.json) {
@@ -35,6 +37,18 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
     process.stdout.write(renderFindings(findings, candidates, errors) + '\n');
   }
   return errors ? 3 : 0;
+}
+
+/** With a VIP configured, every host must answer over SSH and have `ip` and `arping`. */
+async function probeSsh(config: ResolvedConfig): Promise<Map<string, SshFacts>> {
+  const { runRemote } = await import('../vip/remote.js');
+  const argv = ['sh', '-c', 'for c in ip arping; do command -v "$c" >/dev/null || { echo "missing $c"; exit 3; }; done; echo ok'];
+  const out = new Map<string, SshFacts>();
+  await Promise.all(config.hosts.map(async (h) => {
+    const r = await runRemote(h, argv, config.timeouts.connect);
+    out.set(h.name, r.ok ? { ok: true, detail: 'ok' } : { ok: false, detail: r.code === 3 ? r.out : `ssh ${h.ssh.user}@${h.ssh.host} failed: ${r.out || `exit ${r.code}`}` });
+  }));
+  return out;
 }
 
 function renderFindings(findings: Finding[], candidates: string[], errors: number): string {

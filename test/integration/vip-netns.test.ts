@@ -27,6 +27,8 @@ describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
     const c = cluster();
     const vip = (await vipHost(c)).trim();
     expect(await vipHolders(c)).toEqual(['test1']);
+    const check = await mmmfOnClient(c, ['check', '--cfg', c.cfg]);
+    expect(check.exitCode, check.stdout).toBe(0); // SSH, ip and arping on every host included
     const writer = execa('bash', [join(ROOT, 'scripts/sandbox.sh'), '--dir', c.dir, 'client', 'node', join(ROOT, 'dist/harness/vip-writer.js'), vip, 'app', 'app-secret', '12', '7']);
     await new Promise((r) => setTimeout(r, 2000));
     const started = Date.now();
@@ -64,6 +66,8 @@ describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
     const c = cluster();
     await c.sandbox('sshstop', 'test2'); // the master's host refuses SSH...
     await c.sandbox('kill', 'test2'); // ...and its database crashed
+    const check = await mmmfOnClient(c, ['check', '--cfg', c.cfg]);
+    expect(check.stdout).toMatch(/✖ test2: the writer VIP cannot be moved here: ssh root@[\d.]+ failed/);
     const r = await mmmfOnClient(c, ['--cfg', c.cfg, '--failover-to', 'test4', '--force']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/could not remove the VIP .* from test2 over SSH/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildFailoverPlan } from '../../src/algorithm/build-failover-plan.js';
+import { PHASES } from '../../src/algorithm/plan-types.js';
 import { UnsafeError } from '../../src/errors.js';
 import type { ResolvedConfig } from '../../src/topology/config-types.js';
 import type { HostState, ReplicaStatus } from '../../src/topology/server-state.js';
@@ -142,6 +143,30 @@ describe('failover planning (pure)', () => {
     const plan = buildFailoverPlan(config, [dead(1), other, replica(3, 50, { state: { gtidBinlogState: '0-4-20,0-1-50' } }), former], { target: 'db3' });
     expect(plan.steps.find((s) => s.phase === 'repoint' && s.host === 'db4')!.sql[1]).toMatch(/MASTER_USE_GTID = current_pos/);
     expect(plan.steps.find((s) => s.phase === 'repoint' && s.host === 'db2')!.sql[1]).toMatch(/MASTER_USE_GTID = slave_pos/);
+  });
+
+  it('with a VIP: fence hook and VIP removal on the dead old master (warnings only), VIP added after promotion, verified last', () => {
+    const withVip: ResolvedConfig = { ...config, vip: { address: '10.0.0.100/24', interface: 'eth0' }, hooks: { fence: '/usr/local/bin/stonith "$MMMF_OLD_MASTER"' } };
+    const plan = buildFailoverPlan(withVip, [dead(1), replica(2, 60), replica(3, 50), replica(4, 10)], { target: 'db3' });
+    const kinds = plan.steps.map((x) => `${x.phase}:${x.action.kind}:${x.host}`);
+    expect(kinds.slice(0, 2)).toEqual(['fence:fence-hook:db1', 'fence:vip-remove:db1']);
+    expect(plan.steps.slice(0, 2).map((x) => x.onFailure)).toEqual(['warn', 'warn']);
+    expect(kinds.indexOf('vip:vip-add:db3')).toBe(kinds.indexOf('promote:promote:db3') + 1);
+    expect(kinds.at(-1)).toBe('verify:vip-verify:db3');
+    expect(plan.steps[1]!.command![0]).toBe(`ssh root@10.0.0.1 sh -c 'if ip -o addr show dev "$1" | grep -qF " $2 "; then ip addr del "$2" dev "$1"; fi' mmmf-vip eth0 10.0.0.100/24`);
+  });
+
+  it('numbers steps in the order they run (phase by phase), so the printed runbook reads top to bottom', () => {
+    const withVip: ResolvedConfig = { ...config, vip: { address: '10.0.0.100/24', interface: 'eth0' } };
+    const live = { ioRunning: 'Yes', lastIoError: '', secondsBehind: 0 };
+    const plans = [
+      buildFailoverPlan(withVip, [dead(1), replica(2, 60, { sqlRunning: false }), replica(3, 50), replica(4, 10)], { target: 'db4' }),
+      buildFailoverPlan(withVip, [master(1), replica(2, 60, live), replica(3, 60, live), replica(4, 60, live)], { target: 'db2', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } }),
+    ];
+    for (const plan of plans) {
+      const order = plan.steps.map((x) => PHASES.findIndex((p) => p.id === x.phase));
+      expect(order).toEqual([...order].sort((x, y) => x - y));
+    }
   });
 
   it('refuses when the old master looks alive to a replica but not to mmmf', () => {

@@ -32,4 +32,10 @@ describe('preflight (pure)', () => {
     expect(msgs).toContain('warning 600 s behind its master');
     expect(msgs).toContain('warning read_only is OFF on a replica');
   });
+
+  it('reports every host the VIP could not be moved to or from', () => {
+    const ssh = new Map([['db1', { ok: true, detail: 'ok' }], ['db2', { ok: false, detail: 'missing arping' }]]);
+    const { findings } = preflight({ config, states: [master, replica], accounts: facts(['GRANT SUPER ON *.* TO x']), ssh });
+    expect(findings.map((f) => `${f.host}: ${f.message}`)).toEqual(['db2: the writer VIP cannot be moved here: missing arping']);
+  });
 });
