@@ -46,6 +46,7 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   try {
     // Anti-flap guards against automation looping on failovers; a switchover is a deliberate, planned act.
     if (!opts.dryRun && !opts.abort && !opts.switchover) checkAntiFlap(config, new Date(), !!opts.force);
+    if (!opts.dryRun && !opts.abort) startSshWarmUp(config);
     const log = openRunLog(config, !!opts.debug);
     log?.line('mmmf', '#', `mmmf --failover-to ${opts.target}${opts.dryRun ? ' --dry-run' : ''} (pid ${process.pid}, config ${config.source})`);
     const connector = loggingConnector(opts.connector ?? connectMysql, log);
@@ -54,6 +55,7 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
       return failover(config, conns, opts, started, log);
     });
   } finally {
+    await closeSsh(config);
     releaseLocal();
   }
 }
@@ -77,6 +79,7 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
     throw new UnsafeError('the preFailover hook failed: refusing, nothing was changed', [`hook ${pre.detail}`, 'fix the hook (or what it checks) and run again']);
   }
   log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
+  await sshWarmedUp();
   journal.start(plan);
   const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal });
   return execute(config, conns, opts, started, log, journal, run, dialects);
@@ -110,6 +113,7 @@ async function resume(config: ResolvedConfig, conns: ConnectionSet, opts: Failov
   log?.line('mmmf', '#', `resuming ${said}`);
   const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal });
   run.restore(unfinished.results, unfinished.outputs);
+  await sshWarmedUp();
   return execute(config, conns, opts, started, log, journal, run, dialects);
 }
 
@@ -259,4 +263,23 @@ function writesBlockedMs(plan: Plan, results: StepResult[], rollback?: { steps: 
   const ends = rollback ? at(rollback.steps, rollback.results, ['promote', 'vip-add']) : at(plan.steps, results, ['promote', 'vip-add']);
   if (!starts.length || !ends.length || !results.some((r) => plan.steps.find((s) => s.n === r.n)?.action.kind === 'fence-read-only' && r.status === 'done')) return undefined;
   return Math.max(...ends.map((r) => r.at + r.ms)) - Math.min(...starts.map((r) => r.at));
+}
+
+/**
+ * With a VIP, the SSH connections the VIP steps use are opened while mmmf probes (see vip/remote.ts), so the
+ * handshakes are not paid while writes are blocked. A host that does not answer delays the run by at most
+ * a second here; its VIP step reports it.
+ */
+let sshWarm: Promise<void> | undefined;
+function startSshWarmUp(config: ResolvedConfig): void {
+  if (config.vip) sshWarm = import('../vip/remote.js').then((m) => m.warmUp(config.hosts, config.timeouts.connect));
+}
+async function sshWarmedUp(): Promise<void> {
+  if (sshWarm) await Promise.race([sshWarm, new Promise((r) => setTimeout(r, 1000))]);
+}
+async function closeSsh(config: ResolvedConfig): Promise<void> {
+  if (!sshWarm) return;
+  await sshWarm;
+  sshWarm = undefined;
+  await (await import('../vip/remote.js')).closeShared(config.hosts);
 }

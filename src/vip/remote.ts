@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ResolvedHost } from '../topology/config-types.js';
 
 /**
@@ -8,12 +10,19 @@ export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * One shared SSH connection per host for the whole run (OpenSSH multiplexing): the handshake is paid while
+ * probing, before anything changes, so moving the VIP while writes are blocked costs a round trip, not a login.
+ */
+const CONTROL = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(tmpdir(), 'mmmf-ssh-%C')}`, '-o', 'ControlPersist=60'];
+
 /** The ssh argv for running `argv` on `host`: batch mode (never a password prompt), bounded connect time. */
 export function sshArgs(host: ResolvedHost, argv: string[], connectTimeoutSec: number): string[] {
   const s = host.ssh;
   return [
     '-o', 'BatchMode=yes',
     '-o', `ConnectTimeout=${Math.max(1, Math.round(connectTimeoutSec))}`,
+    ...CONTROL,
     ...s.options.flatMap((o) => ['-o', o]),
     ...(s.identityFile ? ['-i', s.identityFile] : []),
     '-p', String(s.port),
@@ -32,6 +41,19 @@ export interface RemoteResult {
   ok: boolean;
   code: number | undefined;
   out: string;
+}
+
+/** Opens the shared connections ahead of time (failures are left for the real steps to report). */
+export async function warmUp(hosts: ResolvedHost[], connectTimeoutSec: number): Promise<void> {
+  await Promise.all(hosts.map((h) => runRemote(h, ['true'], connectTimeoutSec)));
+}
+
+/** Closes the shared connections, so no ssh process outlives the run. */
+export async function closeShared(hosts: ResolvedHost[]): Promise<void> {
+  const { execa } = await import('execa');
+  await Promise.all(hosts.map((h) =>
+    execa('ssh', [...CONTROL, ...h.ssh.options.flatMap((o) => ['-o', o]), '-p', String(h.ssh.port), '-l', h.ssh.user, '-O', 'exit', '--', h.ssh.host],
+      { reject: false, timeout: 5000, stdin: 'ignore' })));
 }
 
 export async function runRemote(host: ResolvedHost, argv: string[], connectTimeoutSec: number): Promise<RemoteResult> {
