@@ -41,13 +41,14 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
 
 /** With a VIP configured, every host must answer over SSH and have `ip` and `arping`. */
 async function probeSsh(config: ResolvedConfig): Promise<Map<string, SshFacts>> {
-  const { runRemote } = await import('../vip/remote.js');
+  const { runRemote, closeShared } = await import('../vip/remote.js');
   const argv = ['sh', '-c', 'for c in ip arping; do command -v "$c" >/dev/null || { echo "missing $c"; exit 3; }; done; echo ok'];
   const out = new Map<string, SshFacts>();
   await Promise.all(config.hosts.map(async (h) => {
     const r = await runRemote(h, argv, config.timeouts.connect);
     out.set(h.name, r.ok ? { ok: true, detail: 'ok' } : { ok: false, detail: r.code === 3 ? r.out : `ssh ${h.ssh.user}@${h.ssh.host} failed: ${r.out || `exit ${r.code}`}` });
   }));
+  await closeShared(config.hosts); // no ssh process outlives a check
   return out;
 }
 

@@ -234,6 +234,9 @@ async function runRemoteAction(step: Step, ctx: ActionContext): Promise<ActionOu
       const h = host(step.host)!;
       const r = await runRemote(h, vipAddArgv(vip!.address, iface(h.name)), timeout);
       if (!r.ok) throw new Error(`could not add the VIP ${vip!.address} on ${h.name} over SSH (${r.out || `exit ${r.code}`}): applications cannot reach the new master through it`);
+      // Read it back: an exit code of 0 is not proof enough that the address is there.
+      const check = await runRemote(h, vipCheckArgv(vip!.address, iface(h.name)), timeout);
+      if (check.out.split('\n').pop() !== 'yes') throw new Error(`added the VIP ${vip!.address} on ${h.name}, but reading it back says '${check.out}'`);
       return { detail: `${vip!.address} on ${h.name}, gratuitous ARP sent` };
     }
     case 'vip-verify': {
