@@ -204,7 +204,9 @@ cmd_up() {
   local tpl n master=test1 started=()
   tpl=$(template)
   printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" >"$DIR/.settings"
-  if [ "$NETNS" = 1 ] && ! ip netns list | grep -q "^$(TAG_OF)-net"; then net_up; fi
+  if [ "$NETNS" = 1 ]; then
+    case " $(ip netns list | awk '{print $1}' | tr '\n' ' ')" in *" $(TAG_OF)-net "*) ;; *) net_up ;; esac
+  fi
   for n in $(nodes); do
     if [ -d "$(node_dir "$n")/data" ]; then
       start_node "$n"; started+=("$n"); continue
@@ -237,7 +239,7 @@ cmd_up() {
     pos=$(sql "$master" "SELECT @@gtid_binlog_pos")
     for n in $(nodes); do
       [ "$n" = "$master" ] && continue
-      sql "$n" "SELECT MASTER_GTID_WAIT('$pos', 30)" | grep -qx 0 || die "$n did not catch up with $master"
+      [ "$(sql "$n" "SELECT MASTER_GTID_WAIT('$pos', 30)")" = 0 ] || die "$n did not catch up with $master"
     done
     touch "$DIR/.initialized"
   fi

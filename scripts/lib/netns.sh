@@ -97,10 +97,12 @@ net_down() {
 }
 
 vip_holders() {
-  local n vip
+  local n vip out
   vip=$(vip_address)
   for n in $(nodes); do
-    ip -n "$(ns_of "$n")" -o addr show dev eth0 2>/dev/null | grep -q " ${vip%/*}/" && echo "$n"
+    # Not `ip ... | grep -q`: under pipefail, grep quitting early can SIGPIPE ip and fail the pipeline.
+    out=$(ip -n "$(ns_of "$n")" -o addr show dev eth0 2>/dev/null || true)
+    case "$out" in *" ${vip%/*}/"*) echo "$n" ;; esac
   done
   return 0
 }
