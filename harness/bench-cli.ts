@@ -7,15 +7,13 @@
 //   - a planned switchover on network-namespace hosts: how long writes through the VIP were blocked (root)
 // `--only switchover` (or startup, replicas, backlog) re-measures those rows and keeps the others.
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
+import { startCluster, type Cluster } from './cluster.js';
 import { repoRoot } from './paths.js';
 
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'dist/bin/mmmf.js');
-const SANDBOX = join(ROOT, 'scripts/sandbox.sh');
 const BASE_PORT = 33201;
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const num = (name: string, fallback: number) => {
@@ -39,40 +37,17 @@ const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
-class Sandbox {
-  readonly dir = mkdtempSync(join(tmpdir(), 'mmmf-bench-'));
-  constructor(readonly replicas: number, readonly netns = false) {}
-  run(...a: string[]) {
-    return execa('bash', [SANDBOX, '--dir', this.dir, '--base-port', String(BASE_PORT), '--replicas', String(this.replicas), ...(this.netns ? ['--netns'] : []), ...a]);
-  }
-  get cfg() {
-    return join(this.dir, 'mmmf.config.ts');
-  }
-  async sql(name: string, q: string) {
-    const c = await mysql.createConnection({ socketPath: join(this.dir, name, 'mariadbd.sock'), user: 'root' });
-    try {
-      return ((await c.query(q))[0] as Record<string, unknown>[]);
-    } finally {
-      await c.end();
-    }
-  }
-  async down() {
-    await this.run('down').catch(() => undefined);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-async function withSandbox<T>(replicas: number, fn: (s: Sandbox) => Promise<T>, netns = false): Promise<T> {
-  const s = new Sandbox(replicas, netns);
+/** The bench's clusters are the test suite's (harness/cluster.ts), on a port range of their own. */
+async function withSandbox<T>(replicas: number, fn: (c: Cluster) => Promise<T>, netns = false): Promise<T> {
+  const c = await startCluster({ basePort: BASE_PORT, replicas, netns });
   try {
-    await s.run('up');
-    return await fn(s);
+    return await fn(c);
   } finally {
-    await s.down();
+    await c.down();
   }
 }
 
-async function failover(s: Sandbox, target: string): Promise<{ ms: number; equalizeMs: number }> {
+async function failover(s: Cluster, target: string): Promise<{ ms: number; equalizeMs: number }> {
   const t = process.hrtime.bigint();
   const r = await execa('node', [CLI, '--cfg', s.cfg, '--failover-to', target, '--json'], { reject: false });
   const ms = since(t);
@@ -87,10 +62,10 @@ async function byReplicas() {
     const xs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       xs.push(await withSandbox(n, async (s) => {
-        await s.run('load', '200');
-        const [m] = await s.sql('test1', 'SELECT @@gtid_binlog_pos AS g');
-        for (let k = 2; k <= n + 1; k++) await s.sql(`test${k}`, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
-        await s.run('kill', 'test1');
+        await s.sandbox('load', '200');
+        const [m] = await s.query('test1', 'SELECT @@gtid_binlog_pos AS g');
+        for (let k = 2; k <= n + 1; k++) await s.query(`test${k}`, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
+        await s.sandbox('kill', 'test1');
         return (await failover(s, 'test2')).ms;
       }));
       progress(`1+${n} in sync: run ${i + 1}/${RUNS} ${fmt(xs[i]!)}`);
@@ -106,22 +81,22 @@ async function byBacklog() {
     const floors: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       await withSandbox(3, async (s) => {
-        await s.run('load', '200');
+        await s.sandbox('load', '200');
         if (backlog > 0) {
           // Floor: the same replica applying the same backlog through ordinary replication catch-up.
-          await s.run('lag', 'test4');
-          await s.run('load', String(backlog));
-          const [m] = await s.sql('test1', 'SELECT @@gtid_binlog_pos AS g');
+          await s.sandbox('lag', 'test4');
+          await s.sandbox('load', String(backlog));
+          const [m] = await s.query('test1', 'SELECT @@gtid_binlog_pos AS g');
           const t = process.hrtime.bigint();
-          await s.sql('test4', 'START SLAVE IO_THREAD');
-          await s.sql('test4', `SELECT MASTER_GTID_WAIT('${m!.g}', 900)`);
+          await s.query('test4', 'START SLAVE IO_THREAD');
+          await s.query('test4', `SELECT MASTER_GTID_WAIT('${m!.g}', 900)`);
           floors.push(since(t));
-          await s.run('lag', 'test4');
-          await s.run('load', String(backlog));
+          await s.sandbox('lag', 'test4');
+          await s.sandbox('load', String(backlog));
         }
-        const [m] = await s.sql('test1', 'SELECT @@gtid_binlog_pos AS g');
-        for (const k of ['test2', 'test3']) await s.sql(k, `SELECT MASTER_GTID_WAIT('${m!.g}', 300)`);
-        await s.run('kill', 'test1');
+        const [m] = await s.query('test1', 'SELECT @@gtid_binlog_pos AS g');
+        for (const k of ['test2', 'test3']) await s.query(k, `SELECT MASTER_GTID_WAIT('${m!.g}', 300)`);
+        await s.sandbox('kill', 'test1');
         const r = await failover(s, 'test4');
         xs.push(r.ms);
         eqs.push(r.equalizeMs);
@@ -149,16 +124,16 @@ async function bySwitchover() {
   const measured: number[] = [];
   const seen: number[] = [];
   await withSandbox(3, async (s) => {
-    await s.sql('test1', 'CREATE TABLE sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq))');
-    const vip = /address: '([\d.]+)\//.exec((await execa('cat', [s.cfg])).stdout)![1]!;
+    await s.query('test1', 'CREATE TABLE sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq))');
+    const vip = /address: '([\d.]+)\//.exec(readFileSync(s.cfg, 'utf8'))![1]!;
     const targets = ['test2', 'test3', 'test1', 'test4', 'test2'];
     for (let i = 0; i < Math.max(RUNS, 3); i++) {
-      const writer = s.run('client', 'node', join(ROOT, 'dist/harness/vip-writer.js'), vip, 'app', 'app-secret', '8', String(100 + i));
+      const writer = s.sandbox('client', 'node', join(ROOT, 'dist/harness/vip-writer.js'), vip, 'app', 'app-secret', '8', String(100 + i));
       await new Promise((r) => setTimeout(r, 2500));
-      const r = await s.run('client', 'node', CLI, '--cfg', s.cfg, '--switchover-to', targets[i % targets.length]!, '--json');
-      const out = JSON.parse(r.stdout) as { ok: boolean; writesBlockedMs?: number };
-      if (!out.ok || out.writesBlockedMs === undefined) throw new Error(`switchover failed: ${r.stdout.slice(0, 2000)}`);
-      const acks = (await writer).stdout.split('\n').filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[2]));
+      const r = await s.sandbox('client', 'node', CLI, '--cfg', s.cfg, '--switchover-to', targets[i % targets.length]!, '--json');
+      const out = JSON.parse(r) as { ok: boolean; writesBlockedMs?: number };
+      if (!out.ok || out.writesBlockedMs === undefined) throw new Error(`switchover failed: ${r.slice(0, 2000)}`);
+      const acks = (await writer).split('\n').filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[2]));
       let gap = 0;
       for (let k = 1; k < acks.length; k++) gap = Math.max(gap, acks[k]! - acks[k - 1]!);
       measured.push(out.writesBlockedMs);
@@ -186,8 +161,8 @@ async function startup() {
   }
   rows.push({ group: 'startup', label: '  (`node -e 0` on this machine, for scale)', unit: 'ms', values: node });
   await withSandbox(3, async (s) => {
-    await s.run('load', '100');
-    await s.run('kill', 'test1');
+    await s.sandbox('load', '100');
+    await s.sandbox('kill', 'test1');
     const dry: number[] = [];
     for (let i = 0; i < 10; i++) {
       const t = process.hrtime.bigint();

@@ -18,6 +18,12 @@ export class UnsafeError extends MmmfError {}
 /** Something failed while changing servers; the summary says what state each host was left in. Exit 1. */
 export class ExecutionError extends MmmfError {}
 
+/** The first line of an error's message: what a step result or a summary line shows. */
+export function errorText(err: unknown): string {
+  const e = err as { message?: string };
+  return (e?.message ?? String(err)).split('\n')[0] ?? String(err);
+}
+
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
 
 export function exitCodeFor(err: unknown): number {

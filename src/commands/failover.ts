@@ -257,12 +257,13 @@ function rollbackOutcomes(plan: Plan, states: HostState[]): HostOutcome[] {
  * came first, to the new master (or, after a rollback, the old one again) being writable and holding the VIP.
  */
 function writesBlockedMs(plan: Plan, results: StepResult[], rollback?: { steps: Step[]; results: StepResult[] }): number | undefined {
-  const at = (steps: Step[], rs: StepResult[], kinds: string[]) =>
+  const done = (steps: Step[], rs: StepResult[], kinds: string[]) =>
     rs.filter((r) => r.status === 'done' && kinds.includes(steps.find((s) => s.n === r.n)?.action.kind ?? ''));
-  const starts = at(plan.steps, results, ['fence-read-only', 'vip-remove']);
-  const ends = rollback ? at(rollback.steps, rollback.results, ['promote', 'vip-add']) : at(plan.steps, results, ['promote', 'vip-add']);
-  if (!starts.length || !ends.length || !results.some((r) => plan.steps.find((s) => s.n === r.n)?.action.kind === 'fence-read-only' && r.status === 'done')) return undefined;
-  return Math.max(...ends.map((r) => r.at + r.ms)) - Math.min(...starts.map((r) => r.at));
+  const starts = done(plan.steps, results, ['fence-read-only', 'vip-remove']);
+  const ends = rollback ? done(rollback.steps, rollback.results, ['promote', 'vip-add']) : done(plan.steps, results, ['promote', 'vip-add']);
+  // Only a master that was alive and made read-only had writes to block (a dead one had none).
+  const fenced = done(plan.steps, results, ['fence-read-only']).length > 0;
+  return fenced && ends.length ? Math.max(...ends.map((r) => r.at + r.ms)) - Math.min(...starts.map((r) => r.at)) : undefined;
 }
 
 /**

@@ -3,7 +3,8 @@ import type { Journal, StepOutput } from './journal.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
-import { runAction, type ActionContext } from './step-actions.js';
+import { errorText } from '../errors.js';
+import { REMOTE_ACTIONS, runAction, type ActionContext } from './step-actions.js';
 
 /**
  * - done: the step did what it says;  - skipped: it found its work already done (idempotent);
@@ -104,8 +105,7 @@ export class PlanRun {
     const droppedWhy = this.dropped.get(step.host);
     if (droppedWhy) return finish('not-run', `not run: ${step.host} was left as it was after ${droppedWhy}`);
     // VIP and fence-hook steps work over SSH or locally: the host's database may well be down.
-    const overSql = !['vip-remove', 'vip-add', 'vip-verify', 'fence-hook'].includes(step.action.kind);
-    if (overSql && !this.deps.conns.get(step.host)) return this.fail(step, finish, `no connection to ${step.host}`);
+    if (!REMOTE_ACTIONS.has(step.action.kind) && !this.deps.conns.get(step.host)) return this.fail(step, finish, `no connection to ${step.host}`);
     // Test-only: slow every step down so tests can race a second run or kill this one mid-plan.
     const delay = Number(process.env.MMMF_TEST_STEP_DELAY_MS ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
@@ -153,9 +153,4 @@ export class PlanRun {
       isLive: (h) => !this.dropped.has(h),
     };
   }
-}
-
-export function errorText(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  return (e.message ?? String(err)).split('\n')[0] ?? String(err);
 }

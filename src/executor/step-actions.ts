@@ -1,7 +1,8 @@
 import { compareCoordinates, formatCoordinates, type Coordinates } from '../binlog/coordinates.js';
 import { compareGtidPos, countAhead, describeMissing, parseGtidPos } from '../binlog/mariadb-gtid.js';
 import { quote, REDACTED, type Dialect } from '../dialect/dialect.js';
-import type { Step, StepRef } from '../algorithm/plan-types.js';
+import type { Step, StepAction, StepRef } from '../algorithm/plan-types.js';
+import { errorText } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
 import type { ReplicaStatus } from '../topology/server-state.js';
@@ -61,7 +62,6 @@ async function replicaStatus(conn: SqlConnection, d: Dialect): Promise<ReplicaSt
   return row ? d.parseReplicaStatus(row) : undefined;
 }
 
-const errorMessage = (err: unknown) => (err as Error)?.message ?? String(err);
 const threadErrors = (s: ReplicaStatus | undefined) =>
   [s?.lastIoError && `IO thread: ${s.lastIoError}`, s?.lastSqlError && `SQL thread: ${s.lastSqlError}`].filter(Boolean).join('; ');
 
@@ -178,7 +178,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
         await waitForGtid(conn, d, until, t.equalize);
       } catch (err) {
         await conn.query(stop!, 30_000);
-        throw new Error(`${errorMessage(err)}; left stopped`);
+        throw new Error(`${errorText(err)}; left stopped`);
       }
       await conn.query(stop!, 30_000);
       return { detail: `applied ${missing} transaction${missing === 1 ? '' : 's'} from ${a.source}, now at ${until}` };
@@ -216,6 +216,9 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
       throw new Error(`no SQL action for ${a.kind}`);
   }
 }
+
+/** Actions that work over SSH or locally, never over SQL: the host's database may be down. */
+export const REMOTE_ACTIONS: ReadonlySet<StepAction['kind']> = new Set(['vip-remove', 'vip-add', 'vip-verify', 'fence-hook']);
 
 async function runRemoteAction(step: Step, ctx: ActionContext): Promise<ActionOutcome | undefined> {
   const a = step.action;

@@ -1,4 +1,5 @@
 import type { Row } from '../dialect/dialect.js';
+import { errorText } from '../errors.js';
 import type { ResolvedHost } from './config-types.js';
 
 /**
@@ -97,7 +98,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
 }
 
 export function describeConnectError(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  const msg = (e.message ?? String(err)).split('\n')[0] ?? '';
+  const e = err as { code?: string };
+  const msg = errorText(err);
   return e.code && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
 }
