@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
           .conflicts('failover-to', 'switchover-to')
           .option('dry-run', { type: 'boolean', describe: 'print the plan, change nothing' })
           .option('abort', { type: 'boolean', describe: 'undo an unfinished (killed) failover, if it has not promoted anyone yet' })
+          .option('positioning', { choices: ['gtid', 'file', 'auto'] as const, describe: "how replicas are positioned on their new source (overrides the config's positioning)" })
           .option('force', { type: 'boolean', describe: 'fail over even if the last failover was less than antiFlapMinutes ago (safety checks still apply)' })
           .example('$0 --cfg mmmf.config.ts --failover-to test2 --dry-run', 'show what a failover to test2 would do')
           .example('$0 --cfg mmmf.config.ts --failover-to test2', 'do it'),
@@ -69,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
         }
         if (a.switchoverTo && a.cfg) {
           await run(async () =>
-            (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.switchoverTo!, switchover: true, dryRun: !!a.dryRun, json: !!a.json, debug: !!a.debug }),
+            (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.switchoverTo!, switchover: true, ...(a.positioning ? { positioning: a.positioning } : {}), dryRun: !!a.dryRun, json: !!a.json, debug: !!a.debug }),
           );
           return;
         }
@@ -79,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
           return;
         }
         await run(async () =>
-          (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo!, dryRun: !!a.dryRun, json: !!a.json, force: !!a.force, debug: !!a.debug }),
+          (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo!, ...(a.positioning ? { positioning: a.positioning } : {}), dryRun: !!a.dryRun, json: !!a.json, force: !!a.force, debug: !!a.debug }),
         );
       },
     )

@@ -23,11 +23,11 @@ export interface Cluster {
   down(): Promise<void>;
 }
 
-export async function startCluster(opts: { basePort: number; replicas?: number; format?: string; netns?: boolean }): Promise<Cluster> {
+export async function startCluster(opts: { basePort: number; replicas?: number; format?: string; netns?: boolean; positioning?: 'gtid' | 'file' }): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'mmmf-test-'));
   const replicas = opts.replicas ?? 3;
   const base = ['--dir', dir, '--base-port', String(opts.basePort), '--replicas', String(replicas), '--binlog-format', opts.format ?? 'ROW',
-    ...(opts.netns ? ['--netns'] : [])];
+    ...(opts.netns ? ['--netns'] : []), ...(opts.positioning ? ['--positioning', opts.positioning] : [])];
   const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
   const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);
   const port = (name: string) => opts.basePort + Number(name.replace('test', '')) - 1;

@@ -32,11 +32,12 @@ export function rng(seed: number) {
   };
 }
 
-export async function startLoad(c: Cluster, master: string, writers = 4, seed = 1): Promise<Load> {
+/** `firstWriter`: writer ids must differ from an earlier load's on the same tables (their rows are unique per writer and seq). */
+export async function startLoad(c: Cluster, master: string, writers = 4, seed = 1, firstWriter = 1): Promise<Load> {
   const acked = new Set<string>();
   let running = true;
   const loops: Promise<void>[] = [];
-  for (let w = 1; w <= writers; w++) {
+  for (let w = firstWriter; w < firstWriter + writers; w++) {
     const conn = await c.connect(master, 'app', 'app-secret');
     conn.on('error', () => {});
     const rand = rng(seed * 100 + w);

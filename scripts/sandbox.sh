@@ -21,6 +21,8 @@
 #   --base-port P        MMMF_SANDBOX_PORT    default: 33001 (test1 = P, test2 = P+1, ...)
 #   --replicas N         MMMF_SANDBOX_REPLICAS default: 3
 #   --binlog-format F    MMMF_BINLOG_FORMAT   ROW (default), STATEMENT or MIXED
+#   --positioning P      MMMF_SANDBOX_POSITIONING gtid (default: MASTER_USE_GTID=slave_pos) or file
+#                                             (MASTER_USE_GTID=no; relay logs kept: relay_log_purge=OFF)
 #   --netns              MMMF_SANDBOX_NETNS=1 hosts in network namespaces (root; installs iproute2,
 #                                             openssh-server, iputils-arping when missing)
 #
@@ -34,6 +36,7 @@ BASE_PORT=${MMMF_SANDBOX_PORT:-33001}
 REPLICAS=${MMMF_SANDBOX_REPLICAS:-3}
 FORMAT=${MMMF_BINLOG_FORMAT:-ROW}
 NETNS=${MMMF_SANDBOX_NETNS:-0}
+POSITIONING=${MMMF_SANDBOX_POSITIONING:-gtid}
 REPL_USER=repl
 REPL_PASSWORD=repl-secret
 ADMIN_USER=mmmf
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
     --replicas) REPLICAS=$2; shift 2 ;;
     --binlog-format) FORMAT=$2; shift 2 ;;
     --netns) NETNS=1; shift ;;
+    --positioning) POSITIONING=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -59,6 +63,7 @@ set -- "${args[@]+"${args[@]}"}"
 [ $# -ge 1 ] || die "missing command (up|down|status|reset|load|lag|unlag|kill|start|sql); see --help"
 FORMAT=$(echo "$FORMAT" | tr '[:lower:]' '[:upper:]')
 case "$FORMAT" in ROW|STATEMENT|MIXED) ;; *) die "--binlog-format must be ROW, STATEMENT or MIXED (got $FORMAT)" ;; esac
+case "$POSITIONING" in gtid|file) ;; *) die "--positioning must be gtid or file (got $POSITIONING)" ;; esac
 case "$REPLICAS" in ''|*[!0-9]*) die "--replicas must be a number" ;; esac
 
 nodes() { local i; for ((i = 1; i <= REPLICAS + 1; i++)); do echo "test$i"; done; }
@@ -137,6 +142,8 @@ sync_binlog=0
 performance_schema=OFF
 max_connections=200
 EOF
+  # File positioning maps coordinates through the best replica's relay log: keep it.
+  if [ "$POSITIONING" = file ]; then echo "relay_log_purge=OFF" >>"$d/my.cnf"; fi
   # Replicas stay read-only across restarts (MMM style: only the writer is writable).
   if [ "$idx" -gt 1 ]; then echo "read_only=ON" >>"$d/my.cnf"; fi
 }
@@ -203,7 +210,7 @@ cmd_up() {
   ensure_mariadb
   local tpl n master=test1 started=()
   tpl=$(template)
-  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" >"$DIR/.settings"
+  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\nPOSITIONING=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" "$POSITIONING" >"$DIR/.settings"
   if [ "$NETNS" = 1 ]; then
     case " $(ip netns list | awk '{print $1}' | tr '\n' ' ')" in *" $(TAG_OF)-net "*) ;; *) net_up ;; esac
   fi
@@ -222,7 +229,7 @@ cmd_up() {
       [ "$n" = "$master" ] && continue
       sql "$n" "SET GLOBAL read_only=ON;
         CHANGE MASTER TO MASTER_HOST='$(node_host $master)', MASTER_PORT=$(node_port $master),
-          MASTER_USER='$REPL_USER', MASTER_PASSWORD='$REPL_PASSWORD', MASTER_USE_GTID=slave_pos,
+          MASTER_USER='$REPL_USER', MASTER_PASSWORD='$REPL_PASSWORD', MASTER_USE_GTID=$(if [ "$POSITIONING" = file ]; then echo no; else echo slave_pos; fi),
           MASTER_CONNECT_RETRY=1;
         START SLAVE;"
     done
@@ -244,7 +251,7 @@ cmd_up() {
     touch "$DIR/.initialized"
   fi
   write_config
-  echo "sandbox: up in $DIR: $(nodes | tr '\n' ' ')(ports $BASE_PORT..$((BASE_PORT + REPLICAS)), binlog_format=$FORMAT)"
+  echo "sandbox: up in $DIR: $(nodes | tr '\n' ' ')(ports $BASE_PORT..$((BASE_PORT + REPLICAS)), binlog_format=$FORMAT, positioning=$POSITIONING)"
   echo "sandbox: config: $DIR/mmmf.config.ts"
 }
 

@@ -1,6 +1,6 @@
 import { compareCoordinates, formatCoordinates } from '../binlog/coordinates.js';
 import { compareGtidPos, countAhead, parseGtidList, parseGtidPos } from '../binlog/mariadb-gtid.js';
-import type { ResolvedConfig } from '../topology/config-types.js';
+import type { Positioning, ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
 import type { HostPlan } from './plan-types.js';
 
@@ -15,6 +15,8 @@ export interface Analysis {
   warnings: string[];
   refusals: string[];
   nothingToDo?: string;
+  /** How replicas will be positioned, and why (shown in the plan). */
+  positioning: { mode: 'gtid' | 'file'; why: string };
 }
 
 export interface AnalyzeOptions {
@@ -55,13 +57,25 @@ function receivedGtid(s: HostState) {
  * (file number, then position), which also break a tie in favour of a half-received last transaction.
  * CHANGE MASTER clears the coordinates, so either may be unknown.
  */
-export function compareReceived(a: HostState, b: HostState): number {
-  const rel = compareGtidPos(receivedGtid(a), receivedGtid(b));
+export function compareReceived(a: HostState, b: HostState, mode: 'gtid' | 'file' = 'gtid'): number {
+  // By file and position, GTIDs are not trusted: only the old master's coordinates count.
+  const rel = mode === 'gtid' ? compareGtidPos(receivedGtid(a), receivedGtid(b)) : 'equal';
   if (rel === 'ahead') return 1;
   if (rel === 'behind') return -1;
   const ra = a.replica!.received;
   const rb = b.replica!.received;
   return ra.file && rb.file ? compareCoordinates(ra, rb) : 0;
+}
+
+/**
+ * 'auto' trusts what the cluster already does: GTID when every replica replicates with it, else file and
+ * position (a replica set up by file may have a gtid_slave_pos that does not describe its data).
+ */
+export function choosePositioning(wanted: Positioning, replicas: HostState[]): Analysis['positioning'] {
+  if (wanted !== 'auto') return { mode: wanted, why: `positioning '${wanted}' was asked for` };
+  const byFile = replicas.filter((r) => r.replica!.gtidMode === 'No');
+  if (!byFile.length) return { mode: 'gtid', why: 'auto: every replica already replicates with GTIDs' };
+  return { mode: 'file', why: `auto: ${byFile.map((r) => r.name).join(', ')} ${byFile.length === 1 ? 'replicates' : 'replicate'} by file and position (Using_Gtid: No), so GTID positions are not trusted` };
 }
 
 const versionKey = (s: HostState) => (s.version ? s.version.major * 1e6 + s.version.minor * 1e3 + s.version.patch : 0);
@@ -88,7 +102,7 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
       return {
         oldMaster: { address: target.address, name: target.name, state: target },
         replicas: replicasAll, target, hosts: describeHosts(states, target.name, target.address, new Map()),
-        warnings, refusals,
+        warnings, refusals, positioning: choosePositioning(config.positioning, replicasAll),
         nothingToDo: `${target.name} already is the master of every reachable replica (${replicasAll.map((r) => r.name).join(', ')}); nothing to do.`,
       };
     }
@@ -100,12 +114,12 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
 
   if (replicasAll.length === 0) {
     refusals.push('no reachable server replicates from anything: there is no replica to promote. Run `mmmf status` to see what answers.');
-    return { oldMaster: { address: '?' }, replicas: [], hosts: describeHosts(states, opts.target, '?', new Map()), warnings, refusals };
+    return { oldMaster: { address: '?' }, replicas: [], hosts: describeHosts(states, opts.target, '?', new Map()), warnings, refusals, positioning: choosePositioning(config.positioning, []) };
   }
   if (sources.size > 1) {
     const detail = [...sources].map(([a, names]) => `${names.join(', ')} → ${a}`).join('; ');
     refusals.push(`replicas disagree about their master (${detail}). mmmf will not guess which one is the old master: repoint the odd ones or remove them from the config, then re-run.`);
-    return { oldMaster: { address: '?' }, replicas: [], hosts: describeHosts(states, opts.target, '?', new Map()), warnings, refusals };
+    return { oldMaster: { address: '?' }, replicas: [], hosts: describeHosts(states, opts.target, '?', new Map()), warnings, refusals, positioning: choosePositioning(config.positioning, replicasAll) };
   }
 
   const oldAddress = [...sources.keys()][0]!;
@@ -144,9 +158,23 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     }
     candidates.push(r);
   }
+  const positioning = choosePositioning(config.positioning, candidates);
+  const byFile = positioning.mode === 'file';
+  for (const r of [...candidates]) {
+    const rs = r.replica!;
+    let why: string | undefined;
+    if (byFile && !rs.executed.file) why = 'it reports no old-master coordinates (Relay_Master_Log_File is empty), so its position cannot be mapped by file.';
+    else if (!byFile && rs.gtidMode === 'No' && !r.gtidApplied && rs.executed.file) {
+      why = 'it replicates by file and its gtid_slave_pos is empty: positioned by GTID it would apply everything again. Use --positioning file.';
+    }
+    if (why) {
+      excluded.set(r.name, why);
+      candidates.splice(candidates.indexOf(r), 1);
+    }
+  }
 
   // Best = received the most from the old master. Ties go to the target, so it needs no equalization.
-  const rank = (a: HostState, b: HostState) => compareReceived(a, b);
+  const rank = (a: HostState, b: HostState) => compareReceived(a, b, positioning.mode);
   let best: HostState | undefined;
   for (const r of candidates) {
     if (!best || rank(r, best) > 0 || (rank(r, best) === 0 && r.name === opts.target)) best = r;
@@ -157,7 +185,7 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   }
   if (best) {
     const bestGtid = receivedGtid(best);
-    for (const r of candidates) {
+    for (const r of byFile ? [] : candidates) {
       if (r === best) continue;
       const rel = compareGtidPos(bestGtid, receivedGtid(r));
       if (rel === 'diverged' || rel === 'behind') {
@@ -166,6 +194,9 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     }
     if (best !== target && !(best.logBin && best.logReplicaUpdates)) {
       refusals.push(`${best.name} received the most but cannot pass it on (log_bin=${onOff(best.logBin)}, log_slave_updates=${onOff(best.logReplicaUpdates)}). Fail over to ${best.name} instead, or enable both there.`);
+    }
+    if (byFile && best.relayLogPurge && candidates.length > 1) {
+      warnings.push(`${best.name} has relay_log_purge=ON: relay logs it has applied are deleted, so a replica further behind than its current relay log cannot be mapped by file and will be left stopped. Set relay_log_purge=OFF on replicas that may become the best one.`);
     }
   } else if (replicasAll.length) {
     refusals.push('no replica can take part in the failover: ' + [...excluded].map(([n, why]) => `${n}: ${why}`).join(' '));
@@ -195,12 +226,17 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     hosts: describeHosts(states, opts.target, oldAddress, excluded).map((h) => {
       const s = candidates.find((r) => r.name === h.name);
       if (!s || !best) return h;
+      if (byFile) {
+        const at = `received ${formatCoordinates(s.replica!.received)}, executed ${formatCoordinates(s.replica!.executed)}`;
+        return { ...h, note: `${h.note}; ${at}${s === best ? ', the most' : rank(s, best) < 0 ? `, behind ${best.name}` : `, as much as ${best.name}`}` };
+      }
       const behind = countAhead(receivedGtid(best), receivedGtid(s));
       const at = `received ${s.replica!.gtidReceived || s.gtidApplied || '-'} (${formatCoordinates(s.replica!.received)})`;
       return { ...h, note: `${h.note}; ${at}, ${s === best ? 'the most' : behind ? `${behind} behind ${best.name}` : `as much as ${best.name}`}` };
     }),
     warnings,
     refusals,
+    positioning,
   };
 }
 

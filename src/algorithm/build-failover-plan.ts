@@ -5,6 +5,7 @@ import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
 import { showRemote } from '../vip/remote.js';
 import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../vip/vip-commands.js';
+import { PAGE_ROWS } from '../binlog/log-reader.js';
 import { analyzeTopology, isFormerMaster } from './analyze-topology.js';
 import type { OnFailure, Phase, Plan, Step, StepAction, StepRef } from './plan-types.js';
 
@@ -26,7 +27,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   if (a.nothingToDo) {
     return {
       kind: 'failover', target: opts.target, oldMaster: { address: a.oldMaster.address, name: opts.target, reachable: true },
-      best: opts.target, positioning: 'gtid', hosts: a.hosts, warnings: a.warnings, steps: [], nothingToDo: a.nothingToDo,
+      best: opts.target, positioning: a.positioning.mode, positioningWhy: a.positioning.why, hosts: a.hosts, warnings: a.warnings, steps: [], nothingToDo: a.nothingToDo,
     };
   }
   if (opts.switchover) a.refusals.push(...switchoverRefusals(a.oldMaster.state, a.replicas, states, opts.switchover));
@@ -125,16 +126,47 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   }
 
   // 3. Confirm on the drained state that the planned best replica really holds everything.
-  const confirm = add('confirm', best.name, `Confirm ${best.name} holds every transaction any replica has`,
-    { kind: 'confirm-best', candidates: a.replicas.map((r) => r.name), ...(masterEnd ? { masterEnd } : {}) },
-    [`${d(best).currentGtidSql()} -- on every replica`],
-    `${best.name} received the most (${a.replicas.length > 1 ? 'compared by old-master coordinates' : 'only replica'}); this re-checks it after draining, before anything is repointed`, 'stop-run');
-  const bestEnd: StepRef = { step: confirm.n, key: 'gtid' };
+  const byFile = a.positioning.mode === 'file';
+  const candidates = a.replicas.map((r) => r.name);
+  const confirm = byFile
+    ? add('confirm', best.name, `Confirm ${best.name} executed the most and record its binlog end`,
+      { kind: 'confirm-best', candidates, ...(masterEnd ? { masterEnd } : {}), byFile },
+      [`${d(best).replicaStatusSql()} -- on every replica: executed old-master coordinates`, d(best).binlogStatusSql()],
+      `${best.name} received the most (${a.replicas.length > 1 ? 'compared by old-master coordinates' : 'only replica'}); this re-checks it after draining and records where lagging replicas must stop`, 'stop-run')
+    : add('confirm', best.name, `Confirm ${best.name} holds every transaction any replica has`,
+      { kind: 'confirm-best', candidates, ...(masterEnd ? { masterEnd } : {}) },
+      [`${d(best).currentGtidSql()} -- on every replica`],
+      `${best.name} received the most (${a.replicas.length > 1 ? 'compared by old-master coordinates' : 'only replica'}); this re-checks it after draining, before anything is repointed`, 'stop-run');
+  const bestEnd: StepRef = { step: confirm.n, key: byFile ? 'file' : 'gtid' };
+  const coordinatesOf = (step: number) => ({ file: showRef({ step, key: 'file' }), position: showRef({ step, key: 'pos' }) });
 
   // 4. Equalize: every replica behind the best one (the target first, it matters most) replicates from it
   //    up to exactly its end, then stops.
   const lagging = [target, ...a.replicas.filter((r) => r !== target)].filter((r) => r !== best);
-  for (const r of lagging) {
+  const bd = d(best);
+  const mapped = new Map<string, number>();
+  for (const r of byFile ? lagging : []) {
+    const rd = d(r);
+    const step = add('map', r.name, `Map its position into ${best.name}'s binlog`, { kind: 'map-position', best: best.name, bestEnd },
+      [`${rd.replicaStatusSql()} -- its executed old-master coordinates`,
+        `${rd.binaryLogsSql()}; ${rd.logEventsSql('binlog', '<newest binlog>', 4, 0, PAGE_ROWS)} -- its own last transaction`,
+        `${bd.logEventsSql('relay', '<relay log file>', 4, 0, PAGE_ROWS)} -- on ${best.name}: newest relay log first, back to that position`,
+        `${bd.binaryLogsSql()}; ${bd.logEventsSql('binlog', '<binlog file>', 4, 0, PAGE_ROWS)} -- on ${best.name}: as many transactions back from its end`],
+      `old-master coordinates mean nothing in ${best.name}'s binlog. ${best.name}'s relay log keeps them: count its transactions after ${r.name}'s position there, take as many from the end of its binlog, and accept the cut only if they match one by one and the one before it is ${r.name}'s own last transaction`,
+      r === target ? 'stop-run' : 'drop-host');
+    mapped.set(r.name, step.n);
+  }
+  for (const r of byFile ? lagging : []) {
+    const rd = d(r);
+    const m = mapped.get(r.name)!;
+    add('equalize', r.name, `Catch up from ${best.name}`, { kind: 'equalize', source: best.name, until: bestEnd, from: { step: m, key: 'file' } },
+      [rd.changeSourceFile(sourceOf(best.name), coordinatesOf(m), true), rd.startReplicationUntilPosition(coordinatesOf(confirm.n)),
+        `${rd.waitForPositionSql(coordinatesOf(confirm.n), 1)} -- repeated until >= 0, at most ${t.equalize} s; stops early on a replication error`,
+        rd.stopReplication()],
+      `${r.name} must hold everything ${best.name} has before it ${r === target ? 'is promoted' : 'follows the new master'} (skipped at run time when it already does)`,
+      r === target ? 'stop-run' : 'drop-host');
+  }
+  for (const r of byFile ? [] : lagging) {
     const rd = d(r);
     add('equalize', r.name, `Catch up from ${best.name}`, { kind: 'equalize', source: best.name, until: bestEnd },
       [rd.changeSourceGtid(sourceOf(best.name), true, isFormerMaster(r)), rd.startReplicationUntilGtid(showRef(bestEnd)),
@@ -146,9 +178,14 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
 
   // 5. Promote, then repoint and verify everyone else.
   const td = d(target);
-  add('promote', target.name, 'Promote to master', { kind: 'promote' },
-    [td.stopReplication(), td.resetReplicationAll(), ...td.setReadOnly(false)],
+  const promote = add('promote', target.name, 'Promote to master', byFile ? { kind: 'promote', recordEnd: true } : { kind: 'promote' },
+    [td.stopReplication(), td.resetReplicationAll(), ...(byFile ? [`${td.binlogStatusSql()} -- recorded before writes open: replicas start here`] : []), ...td.setReadOnly(false)],
     'it forgets the old master and accepts writes', 'stop-run');
+  const newMasterEnd = coordinatesOf(promote.n);
+  const repointSql = (r: HostState, formerMaster: boolean) => byFile
+    ? d(r).changeSourceFile(sourceOf(target.name), newMasterEnd, true)
+    : d(r).changeSourceGtid(sourceOf(target.name), true, formerMaster);
+  const at: StepRef | undefined = byFile ? { step: promote.n, key: 'file' } : undefined;
   if (config.vip) {
     const t2 = hostCfg(target.name);
     addCmd('vip', target.name, `Add the writer VIP on ${target.name} and announce it (gratuitous ARP)`, { kind: 'vip-add' },
@@ -159,17 +196,17 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   const others = a.replicas.filter((r) => r !== target);
   for (const r of others) {
     const rd = d(r);
-    add('repoint', r.name, `Replicate from ${target.name}`, { kind: 'repoint', source: target.name },
-      [rd.stopReplication(), rd.changeSourceGtid(sourceOf(target.name), true, isFormerMaster(r)), ...rd.setReadOnly(true), rd.startReplication()],
-      `continues from its GTID position, which ${target.name}'s binlog holds`, 'drop-host');
+    add('repoint', r.name, `Replicate from ${target.name}`, { kind: 'repoint', source: target.name, ...(at ? { at } : {}) },
+      [rd.stopReplication(), repointSql(r, isFormerMaster(r)), ...rd.setReadOnly(true), rd.startReplication()],
+      byFile ? `it holds exactly what ${target.name} held before writes opened, so it starts at that binlog position` : `continues from its GTID position, which ${target.name}'s binlog holds`, 'drop-host');
   }
   // A switchover keeps the old master: it follows the new one (from gtid_current_pos: its own writes are in
   // its binlog, not in gtid_slave_pos) and stays read-only.
   const verified = [...others];
   if (opts.switchover && old?.reachable) {
     const od = d(old);
-    add('demote', old.name, `Replicate from ${target.name}`, { kind: 'repoint', source: target.name, formerMaster: true },
-      [od.stopReplication(), od.changeSourceGtid(sourceOf(target.name), true, true), ...od.setReadOnly(true), od.startReplication()],
+    add('demote', old.name, `Replicate from ${target.name}`, { kind: 'repoint', source: target.name, formerMaster: true, ...(at ? { at } : {}) },
+      [od.stopReplication(), repointSql(old, true), ...od.setReadOnly(true), od.startReplication()],
       'the old master becomes a replica of the new one, continuing from everything it wrote', 'drop-host');
     verified.push(old);
   }
@@ -178,10 +215,12 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     const formerMaster = r === old || isFormerMaster(r);
     // A former master already has the old transactions, so its gtid_slave_pos never moves past them:
     // it is caught up when its gtid_current_pos holds the new master's binlog position.
-    const caughtUp = formerMaster
+    const caughtUp = byFile
+      ? `${rd.waitForPositionSql({ file: `<binlog file of ${target.name}>`, position: `<binlog pos of ${target.name}>` }, 1)} -- repeated until >= 0, at most ${t.verify} s`
+      : formerMaster
       ? `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${target.name}>, at most ${t.verify} s`
       : `${rd.waitForGtidSql(`<binlog GTID position of ${target.name}>`, 1)} -- repeated until 0, at most ${t.verify} s`;
-    add('verify', r.name, `Verify it replicates from ${target.name}`, { kind: 'verify-replica', source: target.name, ...(formerMaster ? { formerMaster } : {}) },
+    add('verify', r.name, `Verify it replicates from ${target.name}`, { kind: 'verify-replica', source: target.name, ...(formerMaster ? { formerMaster } : {}), ...(byFile ? { byFile } : {}) },
       [`${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${t.verify} s`, caughtUp],
       `a ${opts.switchover ? 'switchover' : 'failover'} is done only when every replica runs and has caught up`, 'continue');
   }
@@ -197,7 +236,8 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     target: target.name,
     oldMaster: { address: a.oldMaster.address, ...(a.oldMaster.name ? { name: a.oldMaster.name } : {}), reachable: !!old?.reachable },
     best: best.name,
-    positioning: 'gtid',
+    positioning: a.positioning.mode,
+    positioningWhy: a.positioning.why,
     hosts: a.hosts,
     warnings: a.warnings,
     steps,

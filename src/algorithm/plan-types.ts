@@ -12,6 +12,7 @@ export const PHASES = [
   { id: 'drain', label: 'Apply every received transaction', parallel: true },
   { id: 'stop', label: 'Stop replication', parallel: true },
   { id: 'confirm', label: 'Confirm the best replica', parallel: false },
+  { id: 'map', label: 'Map lagging replicas\' positions into the best replica\'s binlog', parallel: true },
   { id: 'equalize', label: 'Bring lagging replicas up to the best one', parallel: true },
   { id: 'promote', label: 'Promote the new master', parallel: false },
   { id: 'vip', label: 'Move the writer VIP to the new master', parallel: false },
@@ -22,10 +23,13 @@ export const PHASES = [
 
 export type Phase = (typeof PHASES)[number]['id'];
 
-/** A value a step produces at run time and a later step consumes, e.g. the best replica's final GTID position. */
+/**
+ * A value a step produces at run time and a later step consumes: the best replica's final GTID position, or
+ * binlog coordinates (file and pos) such as a mapped position or the new master's binlog end.
+ */
 export interface StepRef {
   step: number;
-  key: 'gtid';
+  key: 'gtid' | 'file' | 'pos';
 }
 
 export type StepAction =
@@ -37,11 +41,12 @@ export type StepAction =
   | { kind: 'stop-io-thread' }
   | { kind: 'drain-relay-log'; trustCoordinates: boolean }
   | { kind: 'stop-replication' }
-  | { kind: 'confirm-best'; candidates: string[]; masterEnd?: StepRef }
-  | { kind: 'equalize'; source: string; until: StepRef }
-  | { kind: 'promote' }
-  | { kind: 'repoint'; source: string; formerMaster?: boolean }
-  | { kind: 'verify-replica'; source: string; formerMaster?: boolean }
+  | { kind: 'confirm-best'; candidates: string[]; masterEnd?: StepRef; byFile?: boolean }
+  | { kind: 'map-position'; best: string; bestEnd: StepRef }
+  | { kind: 'equalize'; source: string; until: StepRef; from?: StepRef }
+  | { kind: 'promote'; recordEnd?: boolean }
+  | { kind: 'repoint'; source: string; formerMaster?: boolean; at?: StepRef }
+  | { kind: 'verify-replica'; source: string; formerMaster?: boolean; byFile?: boolean }
   | { kind: 'vip-remove' }
   | { kind: 'vip-add' }
   | { kind: 'vip-verify'; holder: string }
@@ -94,7 +99,10 @@ export interface Plan {
   oldMaster: { address: string; name?: string; reachable: boolean };
   /** The replica that received the most from the old master; every other one is brought up to it. */
   best: string;
-  positioning: 'gtid';
+  /** GTID positions, or binlog file and position mapped through the best replica's relay log. */
+  positioning: 'gtid' | 'file';
+  /** Why that positioning was chosen (config, --positioning, or what 'auto' found). */
+  positioningWhy: string;
   hosts: HostPlan[];
   warnings: string[];
   steps: Step[];

@@ -3,7 +3,7 @@ import { dialectFor } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { AccountFacts } from '../topology/probe-accounts.js';
 import type { HostState } from '../topology/server-state.js';
-import { analyzeTopology, errantTransactions } from './analyze-topology.js';
+import { analyzeTopology, choosePositioning, errantTransactions } from './analyze-topology.js';
 
 /** One thing `mmmf check` found. Errors make a failover fail or be refused; warnings deserve a look. */
 export interface Finding {
@@ -55,8 +55,13 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
     f.push({ level: 'warning', message: 'replication filters are in force on some replicas; mmmf leaves filtered replicas out', fix: 'remove Replicate_* filters, or accept that those replicas are not failed over' });
   }
 
+  const byFile = choosePositioning(config.positioning, replicas).mode === 'file';
   for (const s of replicas) {
     const r = s.replica!;
+    if (byFile && s.relayLogPurge) {
+      f.push({ level: 'warning', host: s.name, message: 'relay_log_purge=ON, and this cluster fails over by file and position: when this replica is the best one, its deleted relay logs cannot map the positions of replicas further behind, and those are left stopped',
+        fix: 'SET GLOBAL relay_log_purge = OFF (and in my.cnf); applied relay logs then stay until the replica is repointed or reset, so watch their disk use' });
+    }
     if (r.ioRunning !== 'Yes' || !r.sqlRunning) {
       f.push({ level: 'error', host: s.name, message: `replication not running (IO ${r.ioRunning}, SQL ${r.sqlRunning ? 'Yes' : 'No'})${r.lastIoError ? `; IO error: ${r.lastIoError}` : ''}${r.lastSqlError ? `; SQL error: ${r.lastSqlError}` : ''}`, fix: `fix the error and ${dialectFor(s.version!).startReplication()}; a stopped replica falls behind and may be left out` });
     } else if ((r.secondsBehind ?? 0) > LAG_WARNING_SECONDS) {

@@ -13,7 +13,7 @@ import { renderPlan } from '../output/render-plan.js';
 import { colorsFor } from '../output/style.js';
 import { checkAntiFlap, recordFailover } from '../safety/anti-flap.js';
 import { acquireLocalLock, acquireServerLocks } from '../safety/run-lock.js';
-import type { ResolvedConfig } from '../topology/config-types.js';
+import type { Positioning, ResolvedConfig } from '../topology/config-types.js';
 import { connectMysql, withConnections, type ConnectionSet, type Connector } from '../topology/connection.js';
 import { loadConfig } from '../topology/load-config.js';
 import { probeCluster } from '../topology/probe.js';
@@ -31,12 +31,15 @@ export interface FailoverCommandOptions {
   abort?: boolean;
   /** A planned switchover: the master is alive, becomes a replica of the target; a failure before promotion rolls back. */
   switchover?: boolean;
+  /** Overrides the config's `positioning` for this run. */
+  positioning?: Positioning;
   connector?: Connector;
 }
 
 /** `mmmf --failover-to NAME`: probe, plan (pure), print, and unless --dry-run execute. Returns the exit code. */
 export async function failoverCommand(opts: FailoverCommandOptions): Promise<number> {
   const config = await loadConfig(opts.cfg);
+  if (opts.positioning) config.positioning = opts.positioning;
   if (!opts.abort && !config.hosts.some((h) => h.name === opts.target)) {
     throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [`configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`]);
   }

@@ -61,7 +61,7 @@ export class Dialect {
 
   /** Server variables the probe needs, as one row with fixed aliases. */
   variablesSql(): string {
-    const common = '@@server_id AS server_id, @@read_only AS read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format';
+    const common = '@@server_id AS server_id, @@read_only AS read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@relay_log_purge AS relay_log_purge';
     if (this.isMariadb) {
       return `SELECT ${common}, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied, @@gtid_binlog_state AS gtid_binlog_state, @@gtid_current_pos AS gtid_current`;
     }
@@ -92,7 +92,20 @@ export class Dialect {
     return !this.isMariadb && atLeast(this.version, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
   }
 
-  /** Client connections: everything but replication threads, daemons and mmmf's own connection. */
+  /** This server's binlog files, oldest first (column Log_name). */
+  binaryLogsSql(): string {
+    return 'SHOW BINARY LOGS';
+  }
+
+  /**
+   * One page of a binlog or relay log file. `from` must be an event's start; `skip` events are skipped from
+   * there, so a reader pages on with the last event's position and skip 1 (a relay log's End_log_pos is the
+   * old master's, so it cannot say where the next event starts).
+   */
+  logEventsSql(kind: 'binlog' | 'relay', file: string, from: number, skip: number, limit: number): string {
+    return `SHOW ${kind === 'binlog' ? 'BINLOG' : 'RELAYLOG'} EVENTS IN ${quote(file)} FROM ${Math.trunc(from)} LIMIT ${Math.trunc(skip)}, ${Math.trunc(limit)}`;
+  }
+
   /** Age in seconds of the oldest open transaction that has modified rows (column `s`, 0 when none). */
   oldestWriteTransactionSql(): string {
     return 'SELECT COALESCE(MAX(TIMESTAMPDIFF(SECOND, trx_started, NOW())), 0) AS s FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0';
@@ -201,6 +214,39 @@ export class Dialect {
     }
     return `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
       `MASTER_PASSWORD = ${pw}, MASTER_AUTO_POSITION = 1, MASTER_CONNECT_RETRY = 1`;
+  }
+
+  /**
+   * Point this server at a new source by file and position. `at` may hold the printed plan's run-time
+   * placeholders ('<file from step N>', <pos from step N>), filled in only when the statement is sent.
+   */
+  changeSourceFile(src: SourceSpec, at: { file: string; position: number | string }, redact: boolean): string {
+    const pw = quote(redact ? REDACTED : src.password);
+    const pos = typeof at.position === 'number' ? String(Math.trunc(at.position)) : at.position;
+    if (this.isMariadb) {
+      return `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
+        `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1`;
+    }
+    const [change, w] = atLeast(this.version, 8, 0, 23) ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE'] : ['CHANGE MASTER TO', 'MASTER'];
+    return `${change} ${w}_HOST = ${quote(src.host)}, ${w}_PORT = ${src.port}, ${w}_USER = ${quote(src.user)}, ${w}_PASSWORD = ${pw}, ` +
+      `${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}, ${w}_AUTO_POSITION = 0, ${w}_CONNECT_RETRY = 1`;
+  }
+
+  /** Replicate up to exactly this position of the source's binlog, then stop by itself. */
+  startReplicationUntilPosition(at: { file: string; position: number | string }): string {
+    const w = this.replicaWords && atLeast(this.version, 8, 0, 23) ? 'SOURCE' : 'MASTER';
+    const pos = typeof at.position === 'number' ? String(Math.trunc(at.position)) : at.position;
+    return `${this.startReplication()} UNTIL ${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}`;
+  }
+
+  /**
+   * Blocks until the SQL thread has executed up to this position of its source's binlog, or `seconds` pass.
+   * Column `r`: events waited for (>= 0) = reached, -1 = timeout, NULL = the SQL thread is not running.
+   */
+  waitForPositionSql(at: { file: string; position: number | string }, seconds: number): string {
+    const fn = !this.isMariadb && atLeast(this.version, 8, 0, 26) ? 'SOURCE_POS_WAIT' : 'MASTER_POS_WAIT';
+    const pos = typeof at.position === 'number' ? String(Math.trunc(at.position)) : at.position;
+    return `SELECT ${fn}(${quote(at.file)}, ${pos}, ${seconds}) AS r`;
   }
 
   /** Blocks until this server has applied `gtid` or `seconds` pass. Answers one column `r`: 0 = reached. */

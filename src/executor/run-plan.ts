@@ -4,6 +4,7 @@ import type { Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
 import { errorText } from '../errors.js';
+import { ServerLogs } from '../binlog/log-reader.js';
 import { REMOTE_ACTIONS, runAction, type ActionContext } from './step-actions.js';
 
 /**
@@ -42,6 +43,8 @@ export class PlanRun {
   private readonly previous = new Map<number, StepResult>();
   private readonly dropped = new Map<string, string>();
   private stoppedBy?: string;
+  /** Binlog and relay-log reads, shared by the steps that map positions through the same server. */
+  private readonly logs = new Map<string, ServerLogs>();
 
   constructor(readonly plan: Plan, private readonly deps: RunDeps) {}
 
@@ -145,12 +148,18 @@ export class PlanRun {
       },
       dialect: (h) => dialects.get(h)!,
       output: (ref: StepRef) => {
-        const v = this.outputs.get(ref.step)?.[ref.key];
+        const o = this.outputs.get(ref.step);
+        const v = ref.key === 'gtid' ? o?.gtid : ref.key === 'file' ? o?.coordinates?.file : o?.coordinates?.position?.toString();
         if (v === undefined) throw new Error(`step ${ref.step} produced no ${ref.key}`);
         return v;
       },
       outputCoordinates: (n) => this.outputs.get(n)?.coordinates,
       isLive: (h) => !this.dropped.has(h),
+      logs: (h) => {
+        let l = this.logs.get(h);
+        if (!l) this.logs.set(h, (l = new ServerLogs(this.context().conn(h), dialects.get(h)!)));
+        return l;
+      },
     };
   }
 }

@@ -9,6 +9,9 @@ import type { ReplicaStatus } from '../topology/server-state.js';
 import { runFenceHook } from '../safety/hooks.js';
 import { runRemote } from '../vip/remote.js';
 import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../vip/vip-commands.js';
+import type { ServerLogs } from '../binlog/log-reader.js';
+import { IO_ERROR_GRACE_MS, one, POLL_MS, replicaStatus, sleep, threadErrors } from './sql-helpers.js';
+import { confirmBestByFile, equalizeByFile, mapPositionStep, waitForPosition } from './file-positioning.js';
 
 /** What a step produced for later steps (e.g. a GTID position) and a one-line account for the operator. */
 export interface ActionOutcome {
@@ -26,11 +29,10 @@ export interface ActionContext {
   outputCoordinates(step: number): Coordinates | undefined;
   /** Hosts still taking part (not dropped after a failure). */
   isLive(host: string): boolean;
+  /** One server's binlog and relay log, read lazily and shared by every step of the run. */
+  logs(host: string): ServerLogs;
 }
 
-const POLL_MS = 50;
-const IO_ERROR_GRACE_MS = 10_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Waits (1 s at a time, so a broken replica fails fast instead of after the whole timeout) until this
@@ -52,30 +54,21 @@ async function waitForGtid(conn: SqlConnection, d: Dialect, gtid: string, second
   }
 }
 
-async function one(conn: SqlConnection, sql: string, timeoutMs?: number) {
-  const rows = await conn.query(sql, timeoutMs);
-  return rows[0] ?? {};
-}
-
-async function replicaStatus(conn: SqlConnection, d: Dialect): Promise<ReplicaStatus | undefined> {
-  const [row] = await conn.query(d.replicaStatusSql(), 10_000);
-  return row ? d.parseReplicaStatus(row) : undefined;
-}
-
-const threadErrors = (s: ReplicaStatus | undefined) =>
-  [s?.lastIoError && `IO thread: ${s.lastIoError}`, s?.lastSqlError && `SQL thread: ${s.lastSqlError}`].filter(Boolean).join('; ');
 
 /**
  * The printed statement made executable: the redacted replication password and the run-time values named
  * `<gtid from step N>` are filled in. Everything else is sent exactly as printed.
  */
 export function materialize(sql: string, ctx: ActionContext): string {
+  const valid = { gtid: /^[0-9A-Fa-f:,-]*$/, file: /^[\w.-]+$/, pos: /^\d+$/ };
   return sql
     .replaceAll(quote(REDACTED), quote(ctx.config.replication.password))
-    .replace(/<(gtid) from step (\d+)>/g, (_, key: 'gtid', n: string) => {
-      const v = ctx.output({ step: Number(n), key });
-      if (!/^[0-9A-Fa-f:,-]*$/.test(v)) throw new Error(`unexpected ${key} value from step ${n}: ${v}`);
-      return v;
+    .replace(/'<(file) from step (\d+)>'|<(gtid|pos) from step (\d+)>/g, (_, fk: 'file' | undefined, fn: string, k: 'gtid' | 'pos', n: string) => {
+      const key = fk ?? k;
+      const step = Number(fk ? fn : n);
+      const v = ctx.output({ step, key });
+      if (!valid[key].test(v)) throw new Error(`unexpected ${key} value from step ${step}: ${v}`);
+      return key === 'file' ? quote(v) : v;
     });
 }
 
@@ -89,8 +82,17 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
   const t = ctx.config.timeouts;
   const a = step.action;
   switch (a.kind) {
+    case 'promote': {
+      let coordinates: Coordinates | undefined;
+      for (const sql of step.sql) {
+        const rows = await conn.query(materialize(sql, ctx), 30_000);
+        // Recorded before writes open: every replica starts replicating from exactly here.
+        if (a.recordEnd && sql.startsWith(d.binlogStatusSql())) coordinates = d.parseBinlogStatus(rows[0]);
+      }
+      if (a.recordEnd && !coordinates) throw new Error('the new master has no binary log position (log_bin OFF?)');
+      return coordinates ? { detail: `writable; binlog at ${formatCoordinates(coordinates)} when writes opened`, output: { coordinates } } : { detail: 'ok' };
+    }
     case 'fence-read-only':
-    case 'promote':
     case 'stop-io-thread':
     case 'stop-replication': {
       for (const sql of step.sql) await conn.query(materialize(sql, ctx), 30_000);
@@ -145,6 +147,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
     case 'drain-relay-log':
       return drain(conn, d, t.drain, a.trustCoordinates);
     case 'confirm-best': {
+      if (a.byFile) return confirmBestByFile(step, a, ctx);
       // gtid_current_pos, not gtid_slave_pos: a former master holds its own writes only in its binlog.
       const best = parseGtidPos(String((await one(conn, d.currentGtidSql(), 10_000)).gtid ?? ''));
       const problems: string[] = [];
@@ -165,7 +168,10 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
       const gtid = [...best.values()].map((g) => `${g.domain}-${g.server}-${g.seq}`).join(',');
       return { detail: `holds everything (${gtid})`, output: { gtid } };
     }
+    case 'map-position':
+      return mapPositionStep(step, a, ctx);
     case 'equalize': {
+      if (a.from) return equalizeByFile(step, a, ctx, (sql) => materialize(sql, ctx));
       const until = ctx.output(a.until);
       const mine = parseGtidPos(String((await one(conn, d.currentGtidSql(), 10_000)).gtid ?? ''));
       const missing = countAhead(parseGtidPos(until), mine);
@@ -184,8 +190,18 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
       return { detail: `applied ${missing} transaction${missing === 1 ? '' : 's'} from ${a.source}, now at ${until}` };
     }
     case 'repoint': {
+      if (a.at) {
+        // By file, a second CHANGE MASTER would go back to the recorded position and apply transactions twice:
+        // a replica already pointed at the new master (a resumed run) is only started.
+        const src = ctx.config.hosts.find((h) => h.name === a.source)!;
+        const s = await replicaStatus(conn, d);
+        if (s && s.sourceHost === src.host && s.sourcePort === src.port) {
+          for (const sql of [...d.setReadOnly(true), d.startReplication()]) await conn.query(sql, 30_000);
+          return { detail: `already pointed at ${a.source} (at ${formatCoordinates(s.executed)}); started`, alreadyDone: true };
+        }
+      }
       for (const sql of step.sql) await conn.query(materialize(sql, ctx), 30_000);
-      return { detail: `replicating from ${a.source}` };
+      return { detail: `replicating from ${a.source}${a.at ? ` from ${formatCoordinates(ctx.outputCoordinates(a.at.step))}` : ''}` };
     }
     case 'verify-replica': {
       const deadline = Date.now() + t.verify * 1000;
@@ -198,6 +214,13 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
         }
         if (Date.now() > deadline) throw new Error(`replication threads not running after ${t.verify} s (IO ${s?.ioRunning ?? '-'}, SQL ${s?.sqlRunning ? 'Yes' : 'No'})`);
         await sleep(POLL_MS);
+      }
+      if (a.byFile) {
+        const sd = ctx.dialect(a.source);
+        const end = sd.parseBinlogStatus((await ctx.conn(a.source).query(sd.binlogStatusSql(), 10_000))[0]);
+        if (!end) throw new Error(`${a.source} has no binary log position`);
+        await waitForPosition(conn, d, end, t.verify);
+        return { detail: `IO and SQL threads running, caught up with ${a.source} at ${formatCoordinates(end)}` };
       }
       const srcGtid = String((await one(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql(), 10_000)).gtid ?? '');
       if (a.formerMaster) {

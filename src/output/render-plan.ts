@@ -17,7 +17,7 @@ export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean
     return L.join('\n');
   }
   L.push(`  best        ${plan.best} ${c.dim('(received the most from the old master)')}`);
-  L.push(`  positioning GTID`);
+  L.push(`  positioning ${plan.positioning === 'gtid' ? 'GTID' : 'file and position'} ${c.dim(`(${plan.positioningWhy})`)}`);
   L.push('', c.bold('Hosts'));
   const w = Math.max(...plan.hosts.map((h) => h.name.length));
   for (const h of plan.hosts) {

@@ -1,4 +1,6 @@
 /** Connection settings of one server. Example: `{ host: '10.0.0.2', port: 3306, user: 'mmmf', password: 's3cret' }` */
+export type Positioning = 'gtid' | 'file' | 'auto';
+
 export interface HostConfig {
   /** Address replicas use to reach this server, and mmmf too unless `socket` is set. */
   host: string;
@@ -55,8 +57,12 @@ export interface MmmfConfig {
   defaults?: Partial<Omit<HostConfig, 'host' | 'socket'>>;
   hosts: Record<string, HostConfig>;
   timeouts?: Timeouts;
-  /** How replicas are positioned on their new source. Only 'gtid' is implemented so far; 'auto' means gtid. */
-  positioning?: 'gtid' | 'auto';
+  /**
+   * How replicas are positioned on their new source (default 'auto'): 'gtid' by GTID; 'file' by binlog file
+   * and position, mapped exactly through the best replica's relay log; 'auto' uses GTID when every replica
+   * already replicates with it, else file. Overridden per run with --positioning.
+   */
+  positioning?: Positioning;
   /** Where mmmf keeps its lock file and the record of the last failover (relative to the config file). */
   stateDir?: string;
   /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). Default 60. */
@@ -101,7 +107,7 @@ export interface ResolvedConfig {
   replication: { user: string; password: string };
   hosts: ResolvedHost[];
   timeouts: Required<Timeouts>;
-  positioning: 'gtid';
+  positioning: Positioning;
   stateDir: string;
   antiFlapMinutes: number;
   hooks: Hooks;

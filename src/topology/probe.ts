@@ -27,6 +27,7 @@ export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promis
     readOnly: Number(vars.read_only) === 1,
     logBin: Number(vars.log_bin) === 1,
     logReplicaUpdates: Number(vars.log_replica_updates) === 1,
+    relayLogPurge: Number(vars.relay_log_purge) === 1,
     binlogFormat: String(vars.binlog_format ?? ''),
     gtidBinlog: String(vars.gtid_binlog ?? '').replace(/\s+/g, ''),
     gtidApplied: String(vars.gtid_applied ?? '').replace(/\s+/g, ''),

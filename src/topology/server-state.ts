@@ -49,6 +49,8 @@ export interface HostState {
   readOnly?: boolean;
   logBin?: boolean;
   logReplicaUpdates?: boolean;
+  /** relay_log_purge: applied relay logs are deleted, so file positioning may lack the evidence it needs. */
+  relayLogPurge?: boolean;
   binlogFormat?: string;
   /** MariaDB gtid_binlog_pos: the last GTID per domain in this server's own binlog. */
   gtidBinlog?: string;

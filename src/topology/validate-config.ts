@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import type { ResolvedConfig, ResolvedHost } from './config-types.js';
+import type { Positioning, ResolvedConfig, ResolvedHost } from './config-types.js';
 
 /** $MMMF_STATE_DIR, else $XDG_STATE_HOME/mmmf, else ~/.local/state/mmmf. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -9,6 +9,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning', 'stateDir', 'antiFlapMinutes', 'hooks', 'logFile', 'switchover', 'vip', 'ssh'];
+export const POSITIONINGS: readonly Positioning[] = ['gtid', 'file', 'auto'];
 const SWITCHOVER_KEYS = ['maxLagSeconds', 'maxTransactionSeconds'];
 const HOOK_KEYS = ['preFailover', 'postFailover', 'onFailure', 'fence'];
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -76,8 +77,8 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
     }
   }
 
-  if (raw.positioning !== undefined && raw.positioning !== 'gtid' && raw.positioning !== 'auto')
-    p(`positioning: must be 'gtid' or 'auto' (file positioning is not implemented yet), got ${JSON.stringify(raw.positioning)}`);
+  if (raw.positioning !== undefined && !POSITIONINGS.includes(raw.positioning as Positioning))
+    p(`positioning: must be 'gtid', 'file' or 'auto', got ${JSON.stringify(raw.positioning)}`);
 
   if (raw.stateDir !== undefined && (typeof raw.stateDir !== 'string' || raw.stateDir === ''))
     p(`stateDir: must be a folder path, got ${JSON.stringify(raw.stateDir)}`);
@@ -175,7 +176,7 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       replication: { user: r.user, password: r.password },
       hosts,
       timeouts: { ...DEFAULT_TIMEOUTS, ...(timeouts as object) },
-      positioning: 'gtid',
+      positioning: (raw.positioning as Positioning | undefined) ?? 'auto',
       stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
       antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
       hooks: hooks as ResolvedConfig['hooks'],

@@ -228,3 +228,51 @@ describe('failover planning (pure)', () => {
     expect(plan.nothingToDo).toMatch(/already is the master/);
   });
 });
+
+describe('file positioning (pure)', () => {
+  const byFile = (i: number, seq: number, file = 'mysql-bin.000003', o: Partial<ReplicaStatus> = {}) =>
+    replica(i, seq, { gtidMode: 'No', gtidReceived: '', file, ...o });
+
+  it("'auto' uses GTIDs only when every replica already does, and the plan says why", () => {
+    const g = buildFailoverPlan({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), replica(3, 40)], { target: 'db3' });
+    expect([g.positioning, g.positioningWhy]).toEqual(['gtid', 'auto: every replica already replicates with GTIDs']);
+    const f = buildFailoverPlan({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), byFile(3, 40)], { target: 'db3' });
+    expect([f.positioning, f.positioningWhy]).toEqual(['file', 'auto: db3 replicates by file and position (Using_Gtid: No), so GTID positions are not trusted']);
+  });
+
+  it('picks the best by old-master coordinates across a rotation (file number, not string or GTID)', () => {
+    // db3 is in a later master file at a smaller offset; its GTID says less (file mode does not trust it).
+    const plan = buildFailoverPlan({ ...config, positioning: 'file' },
+      [dead(1), byFile(2, 900, 'mysql-bin.000009'), byFile(3, 5, 'mysql-bin.000010'), byFile(4, 100, 'mysql-bin.000009')], { target: 'db4' });
+    expect(plan.best).toBe('db3');
+  });
+
+  it('maps, equalizes, promotes and repoints with the exact statements', () => {
+    const plan = buildFailoverPlan({ ...config, positioning: 'file' }, [dead(1), byFile(2, 500), byFile(3, 400), byFile(4, 100)], { target: 'db4' });
+    expect(plan.steps.map((s) => `${s.n} ${s.phase} ${s.host}`).slice(9)).toEqual([
+      '10 confirm db2', '11 map db4', '12 map db3', '13 equalize db4', '14 equalize db3', '15 promote db4',
+      '16 repoint db2', '17 repoint db3', '18 verify db2', '19 verify db3',
+    ]);
+    const step = (n: number) => plan.steps.find((s) => s.n === n)!;
+    expect(step(10).sql).toEqual(['SHOW SLAVE STATUS -- on every replica: executed old-master coordinates', 'SHOW MASTER STATUS']);
+    expect(step(11).onFailure).toBe('stop-run'); // the target: nothing may be promoted on a guess
+    expect(step(12).onFailure).toBe('drop-host'); // another replica: left stopped, the others carry on
+    expect(step(13).sql).toEqual([
+      "CHANGE MASTER TO MASTER_HOST = '10.0.0.2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 11>', MASTER_LOG_POS = <pos from step 11>, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1",
+      "START SLAVE UNTIL MASTER_LOG_FILE = '<file from step 10>', MASTER_LOG_POS = <pos from step 10>",
+      "SELECT MASTER_POS_WAIT('<file from step 10>', <pos from step 10>, 1) AS r -- repeated until >= 0, at most 600 s; stops early on a replication error",
+      'STOP SLAVE',
+    ]);
+    // The new master's position is read before writes open, so no write can fall between it and the replicas.
+    expect(step(15).sql).toEqual(['STOP SLAVE', 'RESET SLAVE ALL', 'SHOW MASTER STATUS -- recorded before writes open: replicas start here', 'SET GLOBAL read_only = OFF']);
+    expect(step(16).sql[1]).toBe("CHANGE MASTER TO MASTER_HOST = '10.0.0.4', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 15>', MASTER_LOG_POS = <pos from step 15>, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1");
+    expect(JSON.stringify(plan)).not.toContain('TopSecret');
+  });
+
+  it('leaves out a replica without old-master coordinates, and warns when the best one purges its relay logs', () => {
+    const plan = buildFailoverPlan({ ...config, positioning: 'file' },
+      [dead(1), byFile(2, 500, 'mysql-bin.000003', {}), byFile(3, 400, '', {}), byFile(4, 100)].map((s) => (s.name === 'db2' ? { ...s, relayLogPurge: true } : s)), { target: 'db4' });
+    expect(plan.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'excluded', note: expect.stringContaining('no old-master coordinates') });
+    expect(plan.warnings.join('\n')).toContain('db2 has relay_log_purge=ON');
+  });
+});

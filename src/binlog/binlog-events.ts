@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import type { Coordinates } from './coordinates.js';
+
+/**
+ * One row of SHOW BINLOG EVENTS / SHOW RELAYLOG EVENTS. In a relay log `pos` is the relay log's own position
+ * and `endPos` the OLD MASTER's binlog position after the event (0 for events the replica wrote itself).
+ * Example: `{ file: 'relay-bin.000006', pos: 684, type: 'Gtid', serverId: 1, endPos: 427, info: 'BEGIN GTID 0-1-9' }`
+ */
+export interface LogEvent {
+  file: string;
+  pos: number;
+  type: string;
+  serverId: number;
+  endPos: number;
+  info: string;
+}
+
+/** A whole transaction as read from one log, with a signature that is equal for the same transaction in any log. */
+export interface Transaction {
+  /** Where its first event starts in the log it was read from. */
+  start: Coordinates;
+  /** Own binlog: where it ends. Relay log: the old master's coordinates after it. */
+  end: Coordinates;
+  /** MariaDB `0-1-9`, MySQL `uuid:9` or `anonymous`; '' when the log has no GTID events. */
+  gtid: string;
+  /** Hash of what the transaction does (statements, annotations, tables, row-event kinds), not where it sits. */
+  signature: string;
+  /** First statement or annotation, shortened: for messages. */
+  summary: string;
+  events: number;
+}
+
+/** What a relay log holds, in the old master's coordinates. */
+export interface RelayStream {
+  /** The earliest old-master position the relay log read still describes; undefined when it names none. */
+  from?: Coordinates;
+  /** Every old-master position where the SQL thread can stand: between transactions and after meta events. */
+  boundaries: Coordinates[];
+  transactions: Transaction[];
+  /** A last transaction the old master never finished sending (it died mid-send): never applied anywhere. */
+  partial?: Transaction;
+}
+
+/** Events that describe the log itself, never part of a transaction. */
+const META = new Set(['Format_desc', 'Rotate', 'Gtid_list', 'Previous_gtids', 'Binlog_checkpoint', 'Stop', 'Start_encryption',
+  'Heartbeat', 'Heartbeat_log', 'Incident', 'Ignorable', 'Transaction_payload']);
+const ROWS = /^(Write|Update|Delete|Partial_update)_rows/;
+
+export function parseEventRow(row: Record<string, unknown>): LogEvent {
+  return {
+    file: String(row.Log_name ?? ''),
+    pos: Number(row.Pos ?? 0),
+    type: String(row.Event_type ?? ''),
+    serverId: Number(row.Server_id ?? 0),
+    endPos: Number(row.End_log_pos ?? 0),
+    info: row.Info === null || row.Info === undefined ? '' : Buffer.isBuffer(row.Info) ? row.Info.toString('latin1') : String(row.Info),
+  };
+}
+
+/** The GTID an event names, or undefined when it is not a GTID event. */
+function gtidOf(e: LogEvent): string | undefined {
+  if (e.type === 'Anonymous_Gtid') return 'anonymous';
+  if (e.type !== 'Gtid') return undefined;
+  const maria = /GTID (\d+-\d+-\d+)/.exec(e.info);
+  if (maria) return maria[1];
+  const mysql = /GTID_NEXT\s*=\s*'([^']+)'/i.exec(e.info);
+  return mysql ? (mysql[1]!.toUpperCase() === 'ANONYMOUS' ? 'anonymous' : mysql[1]!.toLowerCase()) : '';
+}
+
+/**
+ * What an event contributes to a transaction's signature. Positions, table ids, xids and group-commit ids differ
+ * between servers for the same transaction and are left out; statements, annotations and tables are kept.
+ */
+function token(e: LogEvent): string | undefined {
+  if (e.type === 'Gtid' || e.type === 'Anonymous_Gtid') return `GTID ${gtidOf(e)}${/^BEGIN\b/.test(e.info) ? ' BEGIN' : ''}`;
+  if (e.type === 'Xid' || e.type === 'XA_prepare') return e.type === 'Xid' ? 'COMMIT' : `XA_PREPARE`;
+  if (e.type === 'Query') {
+    const q = e.info.trim();
+    return q === 'COMMIT' || /^COMMIT \/\*/.test(q) ? 'COMMIT' : `Q ${q}`;
+  }
+  if (e.type === 'Annotate_rows' || e.type === 'Rows_query') return `S ${e.info}`;
+  if (e.type === 'Table_map') return `T ${/\(([^)]*)\)\s*$/.exec(e.info)?.[1] ?? e.info}`;
+  const rows = ROWS.exec(e.type);
+  if (rows) return `R ${rows[1]}`;
+  if (e.type === 'Intvar' || e.type === 'User_var' || e.type === 'Rand') return `V ${e.info}`;
+  return undefined;
+}
+
+// 'ROLLBACK TO SAVEPOINT' stays inside its transaction; a statement merely containing the word is no end either.
+const ends = (e: LogEvent) =>
+  e.type === 'Xid' || e.type === 'XA_prepare' || (e.type === 'Query' && /^(COMMIT|ROLLBACK)(\s*\/\*.*\*\/)?$/s.test(e.info.trim()));
+
+/**
+ * Groups a stream of events into whole transactions. A transaction opens at a GTID event, a `BEGIN`, or any
+ * event that belongs to one; it closes at Xid/COMMIT/ROLLBACK, or after its only statement when it never began
+ * (DDL, or a MariaDB `GTID x-y-z` without BEGIN). Works the same for MariaDB and MySQL logs.
+ */
+export class TransactionGrouper {
+  private open?: { start: Coordinates; gtid: string; hash: ReturnType<typeof createHash>; summary: string; events: number; multi: boolean; last: string; end: Coordinates };
+
+  constructor(private readonly emit: (t: Transaction) => void) {}
+
+  /** `end` is where this event ends in the coordinates the caller wants transactions to carry. */
+  feed(e: LogEvent, end: Coordinates): void {
+    if (META.has(e.type)) return;
+    const tok = token(e);
+    const isGtid = e.type === 'Gtid' || e.type === 'Anonymous_Gtid';
+    if (isGtid && this.open) this.reset(); // a GTID event always opens a new transaction
+    if (!this.open) {
+      this.open = { start: { file: e.file, position: e.pos }, gtid: gtidOf(e) ?? '', hash: createHash('sha1'), summary: '', events: 0,
+        multi: isGtid ? /^BEGIN\b/.test(e.info) : false, last: '', end };
+    }
+    const t = this.open;
+    t.events++;
+    t.end = end;
+    if (tok && tok !== t.last) t.hash.update(tok).update('\n'); // consecutive row events of one statement count once
+    if (tok) t.last = tok;
+    if (!t.summary && (e.type === 'Annotate_rows' || e.type === 'Rows_query' || (e.type === 'Query' && !/^BEGIN$/.test(e.info.trim())))) {
+      t.summary = e.info.replace(/\s+/g, ' ').slice(0, 100);
+    }
+    if (e.type === 'Query' && e.info.trim() === 'BEGIN') {
+      t.multi = true;
+      return;
+    }
+    if (isGtid || e.type === 'Intvar' || e.type === 'User_var' || e.type === 'Rand' || e.type === 'Table_map' || e.type === 'Annotate_rows' || e.type === 'Rows_query') return;
+    if (ends(e) || (!t.multi && e.type === 'Query') || (!t.multi && ROWS.test(e.type) && /STMT_END_F/.test(e.info))) this.close();
+  }
+
+  /** The transaction still open at the end of the stream, if any. */
+  pending(): Transaction | undefined {
+    return this.open ? this.snapshot(this.open) : undefined;
+  }
+
+  private close(): void {
+    this.emit(this.snapshot(this.open!));
+    this.open = undefined;
+  }
+
+  /** Forgets a transaction that will never be completed (its sender died, the stream moved on). */
+  reset(): void {
+    this.open = undefined;
+  }
+
+  private snapshot(t: NonNullable<TransactionGrouper['open']>): Transaction {
+    return { start: t.start, end: t.end, gtid: t.gtid, signature: t.hash.copy().digest('hex'), summary: t.summary, events: t.events };
+  }
+}
+
+/** Whole transactions of a server's own binlog, in order (events of one or more files, in order). */
+export function binlogTransactions(events: Iterable<LogEvent>): { transactions: Transaction[]; partial?: Transaction } {
+  const transactions: Transaction[] = [];
+  const g = new TransactionGrouper((t) => transactions.push(t));
+  for (const e of events) g.feed(e, { file: e.file, position: e.endPos });
+  const partial = g.pending();
+  return { transactions, ...(partial ? { partial } : {}) };
+}
+
+/** The file named by a Rotate event's Info ('mysql-bin.000003;pos=4'). */
+function rotateTarget(info: string): Coordinates {
+  const [file, pos] = info.split(';pos=');
+  return { file: file!.trim(), position: Number(pos ?? 4) };
+}
+
+const baseName = (file: string) => file.replace(/\.\d+$/, '');
+
+/**
+ * Reads relay-log events (one or more files, in order) into old-master terms. The relay log's own Rotate
+ * (to its next file) is told apart from the old master's by the file it names. Events before the first
+ * master Rotate cannot be placed in the old master's binlog and are ignored.
+ */
+export function relayStream(events: Iterable<LogEvent>): RelayStream {
+  const out: RelayStream = { boundaries: [], transactions: [] };
+  let masterFile: string | undefined;
+  const g = new TransactionGrouper((t) => {
+    out.transactions.push(t);
+    out.boundaries.push(t.end);
+  });
+  for (const e of events) {
+    if (e.type === 'Rotate') {
+      const to = rotateTarget(e.info);
+      if (baseName(to.file) === baseName(e.file)) continue; // the relay log moving to its next file
+      // A real rotate ends the old file there; a fake one (sent on connect) has no end position.
+      if (masterFile && e.endPos > 0 && !g.pending()) out.boundaries.push({ file: masterFile, position: e.endPos });
+      // A reconnect that resumes in the middle of a transaction continues it; anything else means what was
+      // half-received before will never be completed.
+      const open = g.pending();
+      const resumes = open && e.endPos === 0 && open.end.file === to.file && open.end.position === to.position;
+      if (!resumes) g.reset();
+      masterFile = to.file;
+      out.from ??= to;
+      if (!resumes) out.boundaries.push(to);
+      continue;
+    }
+    if (!masterFile) continue;
+    if (e.endPos === 0) continue; // written by the replica itself (e.g. the master's format event copied at a relay rotation)
+    const end = { file: masterFile, position: e.endPos };
+    const before = out.transactions.length;
+    g.feed(e, end);
+    const closed = out.transactions.length > before;
+    if (!closed && !g.pending()) out.boundaries.push(end); // a meta event between transactions: the SQL thread can stand here
+  }
+  const partial = g.pending();
+  if (partial) out.partial = partial;
+  return out;
+}

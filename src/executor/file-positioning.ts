@@ -1,0 +1,107 @@
+import { compareCoordinates, formatCoordinates, type Coordinates } from '../binlog/coordinates.js';
+import { mapPosition } from '../binlog/position-mapping.js';
+import type { Dialect } from '../dialect/dialect.js';
+import type { Step, StepAction } from '../algorithm/plan-types.js';
+import { errorText } from '../errors.js';
+import type { SqlConnection } from '../topology/connection.js';
+import type { ActionContext, ActionOutcome } from './step-actions.js';
+import { IO_ERROR_GRACE_MS, one, POLL_MS, replicaStatus, sleep, threadErrors } from './sql-helpers.js';
+
+type Of<K extends StepAction['kind']> = Extract<StepAction, { kind: K }>;
+
+/**
+ * Waits (1 s at a time, so a broken replica fails fast) until the SQL thread has executed up to `at` in its
+ * source's binlog. A thread that stopped by itself at an UNTIL position counts as arrived when it got there.
+ */
+export async function waitForPosition(conn: SqlConnection, d: Dialect, at: Coordinates, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  let ioErrorSince = 0;
+  for (;;) {
+    const r = (await one(conn, d.waitForPositionSql(at, 1), 60_000)).r;
+    if (r !== null && r !== undefined && Number(r) >= 0) return;
+    const s = await replicaStatus(conn, d);
+    if (s?.executed.file && compareCoordinates(s.executed, at) >= 0) return;
+    if (s?.lastSqlError || (s?.lastIoError && s.ioRunning === 'No')) throw new Error(`${threadErrors(s)}; stopped waiting for ${formatCoordinates(at)}`);
+    if (s && !s.sqlRunning) throw new Error(`the SQL thread stopped at ${formatCoordinates(s.executed)}, before ${formatCoordinates(at)}`);
+    ioErrorSince = s?.lastIoError && s.ioRunning !== 'Yes' ? ioErrorSince || Date.now() : 0;
+    if (ioErrorSince && Date.now() - ioErrorSince > IO_ERROR_GRACE_MS) throw new Error(`${threadErrors(s)} (for ${IO_ERROR_GRACE_MS / 1000} s); stopped waiting for ${formatCoordinates(at)}`);
+    if (Date.now() > deadline) throw new Error(`did not reach ${formatCoordinates(at)} within ${seconds} s (at ${formatCoordinates(s?.executed)}${threadErrors(s) ? `; ${threadErrors(s)}` : ''})`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** By file, the best replica is the one that executed furthest in the old master's binlog. Records its own binlog end. */
+export async function confirmBestByFile(step: Step, a: Of<'confirm-best'>, ctx: ActionContext): Promise<ActionOutcome> {
+  const conn = ctx.conn(step.host);
+  const d = ctx.dialect(step.host);
+  const mine = (await replicaStatus(conn, d))?.executed;
+  if (!mine?.file) throw new Error(`${step.host} reports no executed old-master coordinates`);
+  const problems: string[] = [];
+  for (const name of a.candidates) {
+    if (name === step.host || !ctx.isLive(name)) continue;
+    const other = (await replicaStatus(ctx.conn(name), ctx.dialect(name)))?.executed;
+    if (other?.file && compareCoordinates(other, mine) > 0) problems.push(`${name} executed up to ${formatCoordinates(other)}, beyond ${step.host}'s ${formatCoordinates(mine)}`);
+  }
+  const masterEnd = a.masterEnd ? ctx.outputCoordinates(a.masterEnd.step) : undefined;
+  if (masterEnd && compareCoordinates(mine, masterEnd) < 0) problems.push(`the old master wrote up to ${formatCoordinates(masterEnd)}, but ${step.host} executed only up to ${formatCoordinates(mine)}`);
+  if (problems.length) throw new Error(`${problems.join('; ')}. Nothing was repointed; replication is stopped. Re-run mmmf: it re-probes and chooses again.`);
+  const end = d.parseBinlogStatus((await conn.query(d.binlogStatusSql(), 10_000))[0]);
+  if (!end) throw new Error(`${step.host} has no binary log (log_bin OFF?)`);
+  return { detail: `executed the most (old master ${formatCoordinates(mine)}); its own binlog ends at ${formatCoordinates(end)}`, output: { coordinates: end } };
+}
+
+/** Where in the best replica's binlog this replica must start; refused (with the reason) when the evidence does not agree. */
+export async function mapPositionStep(step: Step, a: Of<'map-position'>, ctx: ActionContext): Promise<ActionOutcome> {
+  const s = await replicaStatus(ctx.conn(step.host), ctx.dialect(step.host));
+  if (!s) throw new Error('not a replica any more');
+  if (s.sqlRunning || s.ioRunning === 'Yes') throw new Error('replication is running again: its position is not fixed; left as it is');
+  const x = s.executed;
+  const bestEnd = ctx.outputCoordinates(a.bestEnd.step);
+  if (!bestEnd) throw new Error(`no binlog end of ${a.best} from step ${a.bestEnd.step}`);
+  const bs = await replicaStatus(ctx.conn(a.best), ctx.dialect(a.best));
+  if (!bs?.relayLog.file) throw new Error(`${a.best} reports no relay log`);
+  const logs = ctx.logs(a.best);
+  const relay = await logs.relayCovering(bs.relayLog.file, x);
+  const after = x.file ? relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length : 0;
+  const binlog = await logs.binlogTail(after + 1);
+  const own = await ctx.logs(step.host).binlogTail(1);
+  const m = mapPosition({
+    replica: step.host, best: a.best, executed: x, relay, binlog: binlog.transactions, binlogComplete: binlog.complete,
+    binlogEnd: bestEnd, ...(own.transactions.length ? { lastExecuted: own.transactions.at(-1)! } : {}),
+  });
+  if (!m.ok) throw new Error(`${m.reason}. ${step.host} is left stopped`);
+  return {
+    detail: `old master ${formatCoordinates(x)} = ${a.best} ${formatCoordinates(m.coordinates)}, ${m.behind} transaction${m.behind === 1 ? '' : 's'} behind. Evidence: ${m.evidence.join('; ')}`,
+    output: { coordinates: m.coordinates },
+  };
+}
+
+/**
+ * Replicates from the best replica, from the mapped position up to exactly its end. A run killed in the middle
+ * left this replica replicating from the best one: it continues from where it stopped, never from the mapped
+ * position again (that would apply transactions twice).
+ */
+export async function equalizeByFile(step: Step, a: Of<'equalize'>, ctx: ActionContext, materialize: (sql: string) => string): Promise<ActionOutcome> {
+  const conn = ctx.conn(step.host);
+  const d = ctx.dialect(step.host);
+  const until = ctx.outputCoordinates(a.until.step);
+  const from = ctx.outputCoordinates(a.from!.step);
+  if (!until || !from) throw new Error(`no coordinates from steps ${a.until.step} and ${a.from!.step}`);
+  const src = ctx.config.hosts.find((h) => h.name === a.source)!;
+  const s = await replicaStatus(conn, d);
+  const resumed = !!s && s.sourceHost === src.host && s.sourcePort === src.port && !!s.executed.file && compareCoordinates(s.executed, from) >= 0;
+  const start = resumed ? s!.executed : from;
+  if (compareCoordinates(start, until) >= 0) return { detail: `already at ${a.source}'s end ${formatCoordinates(until)}`, alreadyDone: true };
+  const [change, startUntil, , stop] = step.sql.map(materialize);
+  await conn.query(d.stopReplication(), 30_000);
+  await conn.query(resumed ? materialize(d.changeSourceFile({ host: src.host, port: src.port, user: ctx.config.replication.user, password: '' }, start, true)) : change!, 30_000);
+  await conn.query(startUntil!, 30_000);
+  try {
+    await waitForPosition(conn, d, until, ctx.config.timeouts.equalize);
+  } catch (err) {
+    await conn.query(stop!, 30_000);
+    throw new Error(`${errorText(err)}; left stopped`);
+  }
+  await conn.query(stop!, 30_000);
+  return { detail: `replicated ${a.source} ${formatCoordinates(start)}..${formatCoordinates(until)}${resumed ? ' (continuing an interrupted run)' : ''}` };
+}
