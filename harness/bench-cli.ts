@@ -3,9 +3,10 @@
 //   - failover wall time vs number of replicas (in sync, master killed)
 //   - vs backlog on the most lagging replica (the target), beside the floor: the time that replica needs to
 //     apply the same backlog through ordinary replication catch-up from the old master
+//   - GTID vs file positioning for the same backlog (file adds mapping the target's position)
 //   - start-up: `mmmf --help` and `mmmf --dry-run`
 //   - a planned switchover on network-namespace hosts: how long writes through the VIP were blocked (root)
-// `--only switchover` (or startup, replicas, backlog) re-measures those rows and keeps the others.
+// `--only switchover` (or startup, replicas, backlog, positioning) re-measures those rows and keeps the others.
 import { execa } from 'execa';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,8 +39,8 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 /** The bench's clusters are the test suite's (harness/cluster.ts), on a port range of their own. */
-async function withSandbox<T>(replicas: number, fn: (c: Cluster) => Promise<T>, netns = false): Promise<T> {
-  const c = await startCluster({ basePort: BASE_PORT, replicas, netns });
+async function withSandbox<T>(replicas: number, fn: (c: Cluster) => Promise<T>, netns = false, positioning: 'gtid' | 'file' = 'gtid'): Promise<T> {
+  const c = await startCluster({ basePort: BASE_PORT, replicas, netns, positioning });
   try {
     return await fn(c);
   } finally {
@@ -47,14 +48,17 @@ async function withSandbox<T>(replicas: number, fn: (c: Cluster) => Promise<T>, 
   }
 }
 
-async function failover(s: Cluster, target: string): Promise<{ ms: number; equalizeMs: number }> {
+async function failover(s: Cluster, target: string): Promise<{ ms: number; equalizeMs: number; mapMs: number }> {
   const t = process.hrtime.bigint();
   const r = await execa('node', [CLI, '--cfg', s.cfg, '--failover-to', target, '--json'], { reject: false });
   const ms = since(t);
   if (r.exitCode !== 0) throw new Error(`failover failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout.slice(0, 2000)}`);
   const out = JSON.parse(r.stdout) as { results: { host: string; n: number; ms: number }[]; plan: { steps: { n: number; phase: string; host: string }[] } };
-  const eq = out.plan.steps.find((x) => x.phase === 'equalize' && x.host === target);
-  return { ms, equalizeMs: eq ? out.results.find((x) => x.n === eq.n)!.ms : 0 };
+  const stepMs = (phase: string) => {
+    const st = out.plan.steps.find((x) => x.phase === phase && x.host === target);
+    return st ? out.results.find((x) => x.n === st.n)!.ms : 0;
+  };
+  return { ms, equalizeMs: stepMs('equalize'), mapMs: stepMs('map') };
 }
 
 async function byReplicas() {
@@ -108,7 +112,35 @@ async function byBacklog() {
       rows.push({ group: 'backlog', label: `  equalization of those ${backlog.toLocaleString('en-US')} (GTID)`, unit: 'ms', values: eqs, floor: floors });
     }
   }
-  rows.push({ group: 'backlog', label: 'file positioning', unit: 'ms', values: [], note: 'not implemented yet' });
+}
+
+/** The same backlog failed over by GTID and by file: what mapping positions through the relay log costs. */
+async function byPositioning() {
+  const backlog = QUICK ? 1000 : 10_000;
+  for (const mode of ['gtid', 'file'] as const) {
+    const xs: number[] = [];
+    const eqs: number[] = [];
+    const maps: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await withSandbox(3, async (s) => {
+        await s.sandbox('load', '200');
+        await s.sandbox('lag', 'test4');
+        await s.sandbox('load', String(backlog));
+        const end = await s.query<{ File: string; Position: string }>('test1', 'SHOW MASTER STATUS');
+        for (const k of ['test2', 'test3']) await s.query(k, `SELECT MASTER_POS_WAIT('${end[0]!.File}', ${end[0]!.Position}, 300)`);
+        await s.sandbox('kill', 'test1');
+        const r = await failover(s, 'test4');
+        xs.push(r.ms);
+        eqs.push(r.equalizeMs);
+        maps.push(r.mapMs);
+      }, false, mode);
+      progress(`${mode} positioning, ${backlog} behind: run ${i + 1}/${RUNS} failover ${fmt(xs[i]!)}, map ${fmt(maps[i]!)}, equalize ${fmt(eqs[i]!)}`);
+    }
+    const n = backlog.toLocaleString('en-US');
+    rows.push({ group: 'positioning', label: `1 + 3, target ${n} behind, ${mode === 'gtid' ? 'GTID' : 'file and position'}`, unit: 'ms', values: xs });
+    if (mode === 'file') rows.push({ group: 'positioning', label: `  mapping the target's position (relay log + binlog reads)`, unit: 'ms', values: maps });
+    rows.push({ group: 'positioning', label: `  equalization of those ${n}`, unit: 'ms', values: eqs });
+  }
 }
 
 /**
@@ -188,6 +220,8 @@ function table(): string {
   const twenty = get('1 + 20 replicas, in sync');
   const aims: string[] = [];
   if (two && twenty) aims.push(`time(20 replicas) / time(2 replicas) = ${(median(twenty.values) / median(two.values)).toFixed(2)} (aim ≤ 1.5)`);
+  const byPos = rows.filter((r) => r.group === 'positioning' && r.label.startsWith('1 + 3'));
+  if (byPos.length === 2) aims.push(`file / GTID positioning for the same backlog = ${(median(byPos[1]!.values) / median(byPos[0]!.values)).toFixed(2)}`);
   const help = get('`mmmf --help`');
   if (help) aims.push(`\`mmmf --help\` = ${fmt(median(help.values))} (aim ≤ 250 ms)`);
   const sw = get('switchover with VIP move: writes blocked (mmmf\'s measure)');
@@ -201,7 +235,7 @@ async function main() {
   // --only GROUP[,GROUP]: measure those groups and replace them in the last results, keeping the others.
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : undefined;
-  const groups: Record<string, () => Promise<void>> = { startup, replicas: byReplicas, backlog: byBacklog, switchover: bySwitchover };
+  const groups: Record<string, () => Promise<void>> = { startup, replicas: byReplicas, backlog: byBacklog, positioning: byPositioning, switchover: bySwitchover };
   if (only) {
     const previous = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as { rows: Row[] };
     for (const g of Object.keys(groups)) {
