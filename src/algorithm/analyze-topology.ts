@@ -1,5 +1,7 @@
 import { compareCoordinates, formatCoordinates } from '../binlog/coordinates.js';
-import { compareGtidPos, countAhead, parseGtidList, parseGtidPos } from '../binlog/mariadb-gtid.js';
+import { gtidAhead, gtidRelation, gtidUnion } from '../binlog/gtid.js';
+import { compareGtidPos, parseGtidList, parseGtidPos } from '../binlog/mariadb-gtid.js';
+import { formatGtidSet, parseGtidSet, subtract } from '../binlog/mysql-gtid-set.js';
 import type { Positioning, ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
 import type { HostPlan } from './plan-types.js';
@@ -28,7 +30,17 @@ export interface AnalyzeOptions {
  * server. A former master's own writes are not errant: the servers that replicated them hold them too.
  */
 export function errantTransactions(s: HostState, all: HostState[]): string[] {
-  if (s.version?.flavor !== 'mariadb' || !s.replica) return [];
+  if (!s.replica) return [];
+  if (s.version?.flavor === 'mysql') {
+    // MySQL: GTIDs named by this server's own server_uuid that no other server holds.
+    if (!s.serverUuid) return [];
+    const own = new Map([...parseGtidSet(s.gtidApplied)].filter(([k]) => k.split(':')[0] === s.serverUuid!.toLowerCase()));
+    const elsewhere = all.filter((o) => o !== s && o.reachable && o.version?.flavor === 'mysql')
+      .reduce((acc, o) => gtidUnion('mysql', acc, gtidUnion('mysql', o.gtidApplied ?? '', o.replica?.gtidReceived ?? '')), '');
+    const errant = formatGtidSet(subtract(own, parseGtidSet(elsewhere)));
+    return errant ? errant.split(',') : [];
+  }
+  if (s.version?.flavor !== 'mariadb') return [];
   const own = parseGtidList(s.gtidBinlogState ?? s.gtidBinlog).filter((g) => g.server === s.serverId);
   const elsewhere = all.filter((o) => o !== s && o.reachable).flatMap((o) =>
     [...parseGtidList(o.gtidBinlogState ?? o.gtidBinlog), ...parseGtidList(o.gtidApplied), ...parseGtidList(o.replica?.gtidReceived)]);
@@ -47,10 +59,15 @@ export function isFormerMaster(s: HostState): boolean {
   return s.version?.flavor === 'mariadb' && compareGtidPos(parseGtidPos(s.gtidCurrent ?? s.gtidApplied), parseGtidPos(s.gtidApplied)) === 'ahead';
 }
 
-/** GTIDs a replica has received from the old master (applied or still in its relay log). */
-function receivedGtid(s: HostState) {
-  return parseGtidPos(s.replica?.gtidReceived || s.gtidApplied);
+/**
+ * GTIDs a replica has received from the old master (applied or still in its relay log). MariaDB's Gtid_IO_Pos
+ * already includes what was applied; MySQL's Retrieved_Gtid_Set covers only this channel's relay log.
+ */
+function receivedGtid(s: HostState): string {
+  if (s.version?.flavor === 'mysql') return gtidUnion('mysql', s.gtidApplied ?? '', s.replica?.gtidReceived ?? '');
+  return s.replica?.gtidReceived || s.gtidApplied || '';
 }
+const flavorOf = (s: HostState) => s.version?.flavor ?? 'mariadb';
 
 /**
  * Who received more: by received GTIDs when they tell (ahead/behind), else by old-master binlog coordinates
@@ -59,7 +76,7 @@ function receivedGtid(s: HostState) {
  */
 export function compareReceived(a: HostState, b: HostState, mode: 'gtid' | 'file' = 'gtid'): number {
   // By file and position, GTIDs are not trusted: only the old master's coordinates count.
-  const rel = mode === 'gtid' ? compareGtidPos(receivedGtid(a), receivedGtid(b)) : 'equal';
+  const rel = mode === 'gtid' && flavorOf(a) === flavorOf(b) ? gtidRelation(flavorOf(a), receivedGtid(a), receivedGtid(b)) : 'equal';
   if (rel === 'ahead') return 1;
   if (rel === 'behind') return -1;
   const ra = a.replica!.received;
@@ -139,10 +156,6 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   const excluded = new Map<string, string>();
   const candidates: HostState[] = [];
   for (const r of replicasAll) {
-    if (r.version?.flavor !== 'mariadb') {
-      excluded.set(r.name, `${r.version?.flavor ?? 'unknown'} ${r.version?.text ?? ''}: only MariaDB failover is supported by this mmmf version`);
-      continue;
-    }
     const errant = errantTransactions(r, states);
     if (errant.length) {
       excluded.set(r.name, `errant transactions ${errant.join(', ')} written on this replica itself (in its binlog, never replicated): it would break or spread them when repointed. Remove them or rebuild it.`);
@@ -158,13 +171,19 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     }
     candidates.push(r);
   }
+  const flavors = new Set(candidates.map(flavorOf));
+  if (flavors.size > 1) {
+    refusals.push(`the replicas mix MariaDB and MySQL (${candidates.map((r) => `${r.name}: ${r.version?.text}`).join(', ')}): their GTIDs and statements differ, and mmmf does not fail over such a cluster. Leave one flavor out of the config.`);
+  }
   const positioning = choosePositioning(config.positioning, candidates);
   const byFile = positioning.mode === 'file';
   for (const r of [...candidates]) {
     const rs = r.replica!;
     let why: string | undefined;
     if (byFile && !rs.executed.file) why = 'it reports no old-master coordinates (Relay_Master_Log_File is empty), so its position cannot be mapped by file.';
-    else if (!byFile && rs.gtidMode === 'No' && !r.gtidApplied && rs.executed.file) {
+    else if (!byFile && r.version?.flavor === 'mysql' && !r.gtidEnabled) {
+      why = 'gtid_mode is not ON (with enforce_gtid_consistency) here, so it cannot be positioned by GTID. Use --positioning file.';
+    } else if (!byFile && rs.gtidMode === 'No' && !r.gtidApplied && rs.executed.file) {
       why = 'it replicates by file and its gtid_slave_pos is empty: positioned by GTID it would apply everything again. Use --positioning file.';
     }
     if (why) {
@@ -187,7 +206,7 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     const bestGtid = receivedGtid(best);
     for (const r of byFile ? [] : candidates) {
       if (r === best) continue;
-      const rel = compareGtidPos(bestGtid, receivedGtid(r));
+      const rel = gtidRelation(flavorOf(best), bestGtid, receivedGtid(r));
       if (rel === 'diverged' || rel === 'behind') {
         refusals.push(`split brain: ${best.name} (${best.replica!.gtidReceived || best.gtidApplied}) and ${r.name} (${r.replica!.gtidReceived || r.gtidApplied}) hold different transactions, so no replica has everything. Reconcile them by hand; mmmf will not pick a side.`);
       }
@@ -230,7 +249,7 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
         const at = `received ${formatCoordinates(s.replica!.received)}, executed ${formatCoordinates(s.replica!.executed)}`;
         return { ...h, note: `${h.note}; ${at}${s === best ? ', the most' : rank(s, best) < 0 ? `, behind ${best.name}` : `, as much as ${best.name}`}` };
       }
-      const behind = countAhead(receivedGtid(best), receivedGtid(s));
+      const behind = gtidAhead(flavorOf(best), receivedGtid(best), receivedGtid(s));
       const at = `received ${s.replica!.gtidReceived || s.gtidApplied || '-'} (${formatCoordinates(s.replica!.received)})`;
       return { ...h, note: `${h.note}; ${at}, ${s === best ? 'the most' : behind ? `${behind} behind ${best.name}` : `as much as ${best.name}`}` };
     }),

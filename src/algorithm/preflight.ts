@@ -1,4 +1,4 @@
-import { countAhead, parseGtidPos } from '../binlog/mariadb-gtid.js';
+import { gtidAhead } from '../binlog/gtid.js';
 import { dialectFor } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { AccountFacts } from '../topology/probe-accounts.js';
@@ -101,7 +101,8 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
     const best = a.best;
     const t = states.find((s) => s.name === name);
     if (best && t && best !== t && t.replica) {
-      const n = countAhead(parseGtidPos(best.replica!.gtidReceived || best.gtidApplied), parseGtidPos(t.replica.gtidReceived || t.gtidApplied));
+      const n = a.positioning.mode === 'gtid' && best.version?.flavor === 'mariadb'
+        ? gtidAhead('mariadb', best.replica!.gtidReceived || best.gtidApplied || '', t.replica.gtidReceived || t.gtidApplied || '') : 0;
       if (n > 0) f.push({ level: 'warning', host: name, message: `${n} transactions behind ${best.name}: a failover to it would equalize those first`, fix: 'nothing to do; expect a longer failover' });
     }
   }

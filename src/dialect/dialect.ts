@@ -66,7 +66,8 @@ export class Dialect {
       return `SELECT ${common}, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied, @@gtid_binlog_state AS gtid_binlog_state, @@gtid_current_pos AS gtid_current`;
     }
     const updates = atLeast(this.version, 8, 0, 26) ? '@@log_replica_updates' : '@@log_slave_updates';
-    return `SELECT ${common}, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied`;
+    return `SELECT ${common}, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied, ` +
+      '@@server_uuid AS server_uuid, @@global.gtid_mode AS gtid_mode, @@global.enforce_gtid_consistency AS enforce_gtid_consistency';
   }
 
   /** The GTIDs in this server's own binlog, as column `gtid`. */

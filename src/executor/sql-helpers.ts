@@ -19,5 +19,10 @@ export async function replicaStatus(conn: SqlConnection, d: Dialect): Promise<Re
   return row ? d.parseReplicaStatus(row) : undefined;
 }
 
+/** A GTID position read as column `gtid`, without the line breaks MySQL puts in long sets. */
+export async function gtidOf(conn: SqlConnection, sql: string): Promise<string> {
+  return String((await one(conn, sql, 10_000)).gtid ?? '').replace(/\s+/g, '');
+}
+
 export const threadErrors = (s: ReplicaStatus | undefined) =>
   [s?.lastIoError && `IO thread: ${s.lastIoError}`, s?.lastSqlError && `SQL thread: ${s.lastSqlError}`].filter(Boolean).join('; ');

@@ -1,5 +1,5 @@
 import { compareCoordinates, formatCoordinates, type Coordinates } from '../binlog/coordinates.js';
-import { compareGtidPos, countAhead, describeMissing, parseGtidPos } from '../binlog/mariadb-gtid.js';
+import { gtidAhead, gtidMissing, gtidRelation, gtidUnion } from '../binlog/gtid.js';
 import { quote, REDACTED, type Dialect } from '../dialect/dialect.js';
 import type { Step, StepAction, StepRef } from '../algorithm/plan-types.js';
 import { errorText } from '../errors.js';
@@ -10,7 +10,7 @@ import { runFenceHook } from '../safety/hooks.js';
 import { runRemote } from '../vip/remote.js';
 import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../vip/vip-commands.js';
 import type { ServerLogs } from '../binlog/log-reader.js';
-import { IO_ERROR_GRACE_MS, one, POLL_MS, replicaStatus, sleep, threadErrors } from './sql-helpers.js';
+import { gtidOf, IO_ERROR_GRACE_MS, one, POLL_MS, replicaStatus, sleep, threadErrors } from './sql-helpers.js';
 import { confirmBestByFile, equalizeByFile, mapPositionStep, waitForPosition } from './file-positioning.js';
 
 /** What a step produced for later steps (e.g. a GTID position) and a one-line account for the operator. */
@@ -60,7 +60,7 @@ async function waitForGtid(conn: SqlConnection, d: Dialect, gtid: string, second
  * `<gtid from step N>` are filled in. Everything else is sent exactly as printed.
  */
 export function materialize(sql: string, ctx: ActionContext): string {
-  const valid = { gtid: /^[0-9A-Fa-f:,-]*$/, file: /^[\w.-]+$/, pos: /^\d+$/ };
+  const valid = { gtid: /^[\w:,-]*$/, file: /^[\w.-]+$/, pos: /^\d+$/ };
   return sql
     .replaceAll(quote(REDACTED), quote(ctx.config.replication.password))
     .replace(/'<(file) from step (\d+)>'|<(gtid|pos) from step (\d+)>/g, (_, fk: 'file' | undefined, fn: string, k: 'gtid' | 'pos', n: string) => {
@@ -114,7 +114,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
     }
     case 'record-master-end': {
       const row = await one(conn, d.binlogStatusSql(), 10_000);
-      const gtid = String((await one(conn, d.binlogGtidSql(), 10_000)).gtid ?? '');
+      const gtid = await gtidOf(conn, d.binlogGtidSql());
       const coordinates = d.parseBinlogStatus(row);
       if (!coordinates) throw new Error('the old master has no binary log position (log_bin OFF?)');
       return { detail: `${formatCoordinates(coordinates)}, GTID ${gtid || '(none)'}`, output: { gtid, coordinates } };
@@ -149,32 +149,31 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
     case 'confirm-best': {
       if (a.byFile) return confirmBestByFile(step, a, ctx);
       // gtid_current_pos, not gtid_slave_pos: a former master holds its own writes only in its binlog.
-      const best = parseGtidPos(String((await one(conn, d.currentGtidSql(), 10_000)).gtid ?? ''));
+      const f = d.version.flavor;
+      const best = gtidUnion(f, '', await gtidOf(conn, d.currentGtidSql()));
       const problems: string[] = [];
       for (const name of a.candidates) {
         if (name === step.host || !ctx.isLive(name)) continue;
-        const other = parseGtidPos(String((await one(ctx.conn(name), ctx.dialect(name).currentGtidSql(), 10_000)).gtid ?? ''));
-        const rel = compareGtidPos(best, other);
-        if (rel === 'behind' || rel === 'diverged') problems.push(`${name} has ${describeMissing(other, best).join(', ')} which ${step.host} lacks`);
+        const other = await gtidOf(ctx.conn(name), ctx.dialect(name).currentGtidSql());
+        const rel = gtidRelation(f, best, other);
+        if (rel === 'behind' || rel === 'diverged') problems.push(`${name} has ${gtidMissing(f, other, best).join(', ')} which ${step.host} lacks`);
       }
       if (a.masterEnd) {
-        const end = parseGtidPos(ctx.output(a.masterEnd));
-        const rel = compareGtidPos(best, end);
-        if (rel === 'behind' || rel === 'diverged') problems.push(`the old master has ${describeMissing(end, best).join(', ')} which ${step.host} never received`);
+        const end = ctx.output(a.masterEnd);
+        const rel = gtidRelation(f, best, end);
+        if (rel === 'behind' || rel === 'diverged') problems.push(`the old master has ${gtidMissing(f, end, best).join(', ')} which ${step.host} never received`);
       }
       if (problems.length) {
         throw new Error(`${problems.join('; ')}. Nothing was repointed; replication is stopped. Re-run mmmf: it re-probes and chooses again.`);
       }
-      const gtid = [...best.values()].map((g) => `${g.domain}-${g.server}-${g.seq}`).join(',');
-      return { detail: `holds everything (${gtid})`, output: { gtid } };
+      return { detail: `holds everything (${best})`, output: { gtid: best } };
     }
     case 'map-position':
       return mapPositionStep(step, a, ctx);
     case 'equalize': {
       if (a.from) return equalizeByFile(step, a, ctx, (sql) => materialize(sql, ctx));
       const until = ctx.output(a.until);
-      const mine = parseGtidPos(String((await one(conn, d.currentGtidSql(), 10_000)).gtid ?? ''));
-      const missing = countAhead(parseGtidPos(until), mine);
+      const missing = gtidAhead(d.version.flavor, until, await gtidOf(conn, d.currentGtidSql()));
       if (missing === 0) return { detail: `already holds ${until}`, alreadyDone: true };
       const [change, startUntil, , stop] = step.sql.map((sql) => materialize(sql, ctx));
       await conn.query(d.stopReplication(), 30_000);
@@ -222,12 +221,10 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
         await waitForPosition(conn, d, end, t.verify);
         return { detail: `IO and SQL threads running, caught up with ${a.source} at ${formatCoordinates(end)}` };
       }
-      const srcGtid = String((await one(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql(), 10_000)).gtid ?? '');
+      const srcGtid = await gtidOf(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql());
       if (a.formerMaster) {
-        const want = parseGtidPos(srcGtid);
         for (;;) {
-          const have = parseGtidPos(String((await one(conn, d.currentGtidSql(), 10_000)).gtid ?? ''));
-          const rel = compareGtidPos(have, want);
+          const rel = gtidRelation(d.version.flavor, await gtidOf(conn, d.currentGtidSql()), srcGtid);
           if (rel === 'equal' || rel === 'ahead') break;
           if (Date.now() > deadline) throw new Error(`running but not caught up with ${a.source} (${srcGtid}) after ${t.verify} s`);
           await sleep(POLL_MS);

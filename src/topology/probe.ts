@@ -24,6 +24,9 @@ export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promis
     reachable: true,
     version,
     serverId: Number(vars.server_id),
+    ...(vars.server_uuid ? { serverUuid: String(vars.server_uuid) } : {}),
+    // MariaDB always has GTIDs; MySQL only with gtid_mode=ON and enforce_gtid_consistency=ON.
+    gtidEnabled: version.flavor === 'mariadb' || (String(vars.gtid_mode).toUpperCase() === 'ON' && ['ON', '1'].includes(String(vars.enforce_gtid_consistency).toUpperCase())),
     readOnly: Number(vars.read_only) === 1,
     logBin: Number(vars.log_bin) === 1,
     logReplicaUpdates: Number(vars.log_replica_updates) === 1,

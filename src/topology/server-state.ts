@@ -46,6 +46,10 @@ export interface HostState {
   error?: string;
   version?: ServerVersion;
   serverId?: number;
+  /** MySQL @@server_uuid: names the GTIDs written on this server. */
+  serverUuid?: string;
+  /** Can be positioned by GTID: always on MariaDB; MySQL needs gtid_mode=ON and enforce_gtid_consistency=ON. */
+  gtidEnabled?: boolean;
   readOnly?: boolean;
   logBin?: boolean;
   logReplicaUpdates?: boolean;

@@ -1,30 +1,49 @@
-// kill -9 of mmmf at every step boundary of a failover, then the same command again: the journal makes
-// the second run finish exactly the printed plan, and the cluster converges with nothing lost.
+// kill -9 of mmmf at every step boundary of a failover, and once in the middle of a long equalization, then
+// the same command again: the journal makes the second run finish exactly the printed plan, and the cluster
+// converges with nothing lost — by GTID and by file and position (where re-running a step from the recorded
+// position would apply transactions twice).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from '../../harness/cluster.js';
-import { gtidSeq } from '../../harness/load.js';
+import { dataFingerprint, mmmf, ROOT, startCluster, type Cluster } from '../../harness/cluster.js';
+import { gtidSeq, until } from '../../harness/load.js';
 
-async function crashedCluster(): Promise<Cluster> {
-  const c = await startCluster({ basePort: 33191, replicas: 2 });
+/** Master killed; the target test3 lags `backlog` transactions, test2 holds the last 50 only in its relay log. */
+async function crashedCluster(positioning: 'gtid' | 'file', backlog = 400): Promise<{ c: Cluster; masterSeq: number }> {
+  const c = await startCluster({ basePort: positioning === 'gtid' ? 33191 : 33271, replicas: 2, positioning });
   try {
     await c.sandbox('load', '100');
-    await c.sandbox('lag', 'test3'); // the target falls 400 behind test2
-    await c.sandbox('load', '400');
-    await c.query('test2', 'STOP SLAVE SQL_THREAD'); // and test2 holds 50 only in its relay log
+    await c.sandbox('lag', 'test3');
+    await c.sandbox('load', String(backlog));
+    await c.query('test2', 'STOP SLAVE SQL_THREAD');
     await c.sandbox('load', '50');
+    const [m] = await c.query<{ File: string; Position: string }>('test1', 'SHOW MASTER STATUS');
+    await until(async () => {
+      const [s] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
+      return s!.Master_Log_File === m!.File && Number(s!.Read_Master_Log_Pos) === Number(m!.Position);
+    }, 30_000, 'test2 to receive everything');
+    const masterSeq = await gtidSeq(c, 'test1');
     await c.sandbox('kill', 'test1');
-    return c;
+    return { c, masterSeq };
   } catch (err) {
     await c.down();
     throw err;
   }
 }
 
-describe('kill -9 mid-failover, then resume', () => {
+async function expectConverged(c: Cluster, masterSeq: number, label: string) {
+  expect(await dataFingerprint(c, 'test2'), label).toBe(await dataFingerprint(c, 'test3'));
+  expect(await gtidSeq(c, 'test3'), label).toBe(masterSeq);
+  const [r2] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
+  expect([String(r2?.Master_Port), r2?.Slave_IO_Running, r2?.Slave_SQL_Running, r2?.Last_Error], label).toEqual([String(c.port('test3')), 'Yes', 'Yes', '']);
+}
+
+describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s positioning)', (positioning) => {
   it('converges with nothing lost whichever step the first run died before', async () => {
     let steps = 0;
     {
-      const c = await crashedCluster();
+      const { c } = await crashedCluster(positioning);
       try {
         steps = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan.steps.length;
       } finally {
@@ -33,14 +52,12 @@ describe('kill -9 mid-failover, then resume', () => {
     }
     expect(steps).toBeGreaterThan(8);
     for (let k = 1; k <= steps; k++) {
-      const c = await crashedCluster();
+      const { c, masterSeq } = await crashedCluster(positioning);
       try {
-        const [s] = await c.query<{ Gtid_IO_Pos: string }>('test2', 'SHOW SLAVE STATUS');
-        const received = Number(/0-1-(\d+)/.exec(s!.Gtid_IO_Pos)![1]);
         const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AT_STEP: String(k) });
         expect(first.exitCode, `k=${k}: ${first.stdout}${first.stderr}`).toBe(-1); // killed by SIGKILL
 
-        if (k === Math.ceil(steps / 2)) {
+        if (k === Math.ceil(steps / 2) && positioning === 'gtid') {
           const other = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
           expect(other.exitCode).toBe(3);
           expect(other.stderr).toMatch(/found an unfinished failover to test3 .*refusing to start another one to test2/);
@@ -51,15 +68,36 @@ describe('kill -9 mid-failover, then resume', () => {
         const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
         expect(again.exitCode, `k=${k}: ${again.stdout}${again.stderr}`).toBe(0);
         expect(again.stdout).toMatch(/Resuming an unfinished failover to test3/);
-        expect(await dataFingerprint(c, 'test2')).toBe(await dataFingerprint(c, 'test3'));
-        expect(await gtidSeq(c, 'test3', 'gtid_slave_pos')).toBe(received);
-        const [r2] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
-        expect([String(r2?.Master_Port), r2?.Slave_IO_Running, r2?.Slave_SQL_Running], `k=${k}`).toEqual([String(c.port('test3')), 'Yes', 'Yes']);
+        await expectConverged(c, masterSeq, `k=${k}`);
         const done = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--force']);
         expect(done.stdout, `k=${k}`).toMatch(/already is the master/); // the journal is closed
       } finally {
         await c.down();
       }
     }
-  }, 600_000);
+  }, 900_000);
+
+  it('converges when killed in the middle of the target\'s equalization', async () => {
+    const { c, masterSeq } = await crashedCluster(positioning, 8000);
+    try {
+      const plan = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan;
+      const eq = plan.steps.find((s: { phase: string; host: string }) => s.phase === 'equalize' && s.host === 'test3').n as number;
+      const run = execa('node', [join(ROOT, 'dist/bin/mmmf.js'), '--cfg', c.cfg, '--failover-to', 'test3'], { reject: false, env: { NO_COLOR: '1' } });
+      const stateDir = join(c.dir, 'state');
+      const begin = new RegExp(`"type":"begin","at":"[^"]+","n":${eq}}`);
+      const began = () => existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.journal.jsonl') && begin.test(readFileSync(join(stateDir, f), 'utf8')));
+      const lagging = await gtidSeq(c, 'test3', 'gtid_slave_pos');
+      await until(async () => began() && (await gtidSeq(c, 'test3', 'gtid_slave_pos')) > lagging, 60_000, `step ${eq} to be under way`);
+      run.kill('SIGKILL');
+      const atKill = await gtidSeq(c, 'test3', 'gtid_slave_pos');
+      await run;
+      expect(atKill).toBeLessThan(masterSeq); // killed half-way (the server itself may go on replicating up to the UNTIL position)
+      const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
+      expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/Resuming an unfinished failover to test3/);
+      await expectConverged(c, masterSeq, 'killed mid-equalization');
+    } finally {
+      await c.down();
+    }
+  }, 300_000);
 });
