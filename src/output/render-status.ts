@@ -86,7 +86,8 @@ function describe(n: Node, c: ChalkInstance): string[] {
   } else {
     out.push(head.join('  '));
   }
-  const bl = s.logBin ? `binlog ${formatCoordinates(s.binlog)}  gtid_binlog_pos ${s.gtidBinlog || '-'}  ${s.binlogFormat}` : 'binlog OFF';
+  const gtidLabel = s.version?.flavor === 'mysql' ? (s.gtidEnabled ? 'gtid_executed' : 'gtid_mode OFF') : 'gtid_binlog_pos';
+  const bl = s.logBin ? `binlog ${formatCoordinates(s.binlog)}  ${gtidLabel} ${s.gtidEnabled === false ? '' : s.gtidBinlog || '-'}  ${s.binlogFormat}` : 'binlog OFF';
   out.push(c.dim(`${bl}  server_id ${s.serverId}  ${s.clientConnections ?? 0} client conn`));
   return out;
 }

@@ -63,7 +63,8 @@ export async function probeCluster(config: ResolvedConfig, conns: ConnectionSet)
         dialects.set(h.name, dialect);
         return state;
       } catch (err) {
-        return down(describeConnectError(err));
+        // Connected, but a status statement failed: say so, it is not a network problem.
+        return down(`connected, but reading its replication state failed: ${describeConnectError(err)}`);
       }
     }),
   );

@@ -11,6 +11,7 @@ import { mmmf } from '../../harness/cluster.js';
 import { binlogEnd, FakeCluster, type FakeReplica, type FakeServer, type FakeState } from './fake-server.js';
 import { clusterLogs, gtidAfter } from './log-fixtures.js';
 import { VERSIONS, type VersionProfile } from './versions.js';
+import type { HostState } from '../../src/topology/server-state.js';
 
 interface At { file: string; position: number }
 
@@ -57,7 +58,7 @@ afterEach(async () => {
 });
 
 async function run(servers: { test1: number; test2: number; test3: number }, args: string[]) {
-  dir = mkdtempSync(join(tmpdir(), 'mmmf-wire-'));
+  dir ??= mkdtempSync(join(tmpdir(), 'mmmf-wire-'));
   const cfg = join(dir, 'mmmf.config.json');
   writeFileSync(cfg, JSON.stringify({
     replication: { user: 'repl', password: 'repl-pw' }, defaults: { user: 'admin', password: 'admin-pw' }, stateDir: 'state', antiFlapMinutes: 0,
@@ -91,6 +92,17 @@ describe.each(VERSIONS)('$label', (p) => {
     });
     const best = await cluster.start(p, state(2, 20, [logs.bestBinlog], [logs.bestRelay]));
     const target = await cluster.start(p, state(3, 12, [logs.laggingBinlog], []));
+
+    // `status` reads this version's columns into one shape.
+    const st = await run({ test1: dead, test2: best.port, test3: target.port }, ['status', '--json']);
+    const t3 = (JSON.parse(st.stdout) as { hosts: HostState[] }).hosts.find((h) => h.name === 'test3')!;
+    expect(t3.version).toMatchObject({ flavor: p.flavor, text: p.version });
+    expect(t3.replica).toMatchObject({
+      sourcePort: dead, ioRunning: 'Connecting', sqlRunning: true, received: logs.masterAfter(12), executed: logs.masterAfter(12),
+      gtidMode: byGtid ? (p.flavor === 'mysql' ? 'auto' : 'Slave_Pos') : 'No', lastIoError: expect.stringContaining('error reconnecting'),
+    });
+    expect(t3.gtidEnabled).toBe(p.flavor === 'mariadb' || byGtid);
+    expect(best.statements.filter((x) => /^SHOW (SLAVE|REPLICA) STATUS$/.test(x))).toEqual([sp.status]);
 
     const r = await run({ test1: dead, test2: best.port, test3: target.port }, ['--failover-to', 'test3']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
