@@ -67,7 +67,8 @@ export class Dialect {
     }
     const updates = atLeast(this.version, 8, 0, 26) ? '@@log_replica_updates' : '@@log_slave_updates';
     return `SELECT ${common}, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied, ` +
-      '@@server_uuid AS server_uuid, @@global.gtid_mode AS gtid_mode, @@global.enforce_gtid_consistency AS enforce_gtid_consistency';
+      '@@server_uuid AS server_uuid, @@global.gtid_mode AS gtid_mode, @@global.enforce_gtid_consistency AS enforce_gtid_consistency' +
+      (this.hasSuperReadOnly ? ', @@super_read_only AS super_read_only' : '');
   }
 
   /** The GTIDs in this server's own binlog, as column `gtid`. */

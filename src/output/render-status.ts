@@ -70,7 +70,7 @@ function describe(n: Node, c: ChalkInstance): string[] {
   if (!s.reachable) return [`${c.red('✖')} ${c.bold(s.name)} ${c.dim(s.address)} ${c.red('unreachable')}: ${s.error}`];
   const v = s.version ? `${s.version.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${s.version.major}.${s.version.minor}.${s.version.patch}` : '';
   const role = s.replica ? 'replica' : 'master';
-  const rw = s.readOnly ? c.dim('read_only') : c.yellow('writable');
+  const rw = s.readOnly ? c.dim(s.superReadOnly ? 'super_read_only' : 'read_only') : c.yellow('writable');
   const head = [`${c.green('●')} ${c.bold(s.name)}`, c.dim(s.address), v, role, rw];
   const out: string[] = [];
   if (s.replica) {

@@ -28,6 +28,7 @@ export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promis
     // MariaDB always has GTIDs; MySQL only with gtid_mode=ON and enforce_gtid_consistency=ON.
     gtidEnabled: version.flavor === 'mariadb' || (String(vars.gtid_mode).toUpperCase() === 'ON' && ['ON', '1'].includes(String(vars.enforce_gtid_consistency).toUpperCase())),
     readOnly: Number(vars.read_only) === 1,
+    ...(vars.super_read_only !== undefined ? { superReadOnly: Number(vars.super_read_only) === 1 } : {}),
     logBin: Number(vars.log_bin) === 1,
     logReplicaUpdates: Number(vars.log_replica_updates) === 1,
     relayLogPurge: Number(vars.relay_log_purge) === 1,

@@ -51,6 +51,8 @@ export interface HostState {
   /** Can be positioned by GTID: always on MariaDB; MySQL needs gtid_mode=ON and enforce_gtid_consistency=ON. */
   gtidEnabled?: boolean;
   readOnly?: boolean;
+  /** MySQL super_read_only (also stops privileged users); undefined where the server has none (MariaDB). */
+  superReadOnly?: boolean;
   logBin?: boolean;
   logReplicaUpdates?: boolean;
   /** relay_log_purge: applied relay logs are deleted, so file positioning may lack the evidence it needs. */

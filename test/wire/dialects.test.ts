@@ -102,6 +102,7 @@ describe.each(VERSIONS)('$label', (p) => {
       gtidMode: byGtid ? (p.flavor === 'mysql' ? 'auto' : 'Slave_Pos') : 'No', lastIoError: expect.stringContaining('error reconnecting'),
     });
     expect(t3.gtidEnabled).toBe(p.flavor === 'mariadb' || byGtid);
+    expect(t3.superReadOnly).toBe(p.flavor === 'mysql' ? true : undefined); // fencing can stop privileged users only on MySQL
     expect(best.statements.filter((x) => /^SHOW (SLAVE|REPLICA) STATUS$/.test(x))).toEqual([sp.status]);
 
     const r = await run({ test1: dead, test2: best.port, test3: target.port }, ['--failover-to', 'test3']);
@@ -133,23 +134,27 @@ describe.each(VERSIONS)('$label', (p) => {
     expect([best.state.replica?.sourcePort, best.state.replica?.io, best.state.replica?.sql, best.state.readOnly]).toEqual([target.port, 'Yes', true, true]);
   });
 
-  it('switches over from a live master by GTID: fences it, collects its last writes and makes it a replica', async () => {
-    const logs = clusterLogs(p.flavor, 20, 20, true);
+  it.each([['gtid'], ['file']] as const)('switches over from a live master by %s: fences it, collects its last writes and makes it a replica', async (mode) => {
+    const byGtid = mode === 'gtid';
+    const logs = clusterLogs(p.flavor, 20, 20, byGtid || p.flavor === 'mariadb');
     cluster = new FakeCluster();
-    const g = gtidAfter(p.flavor, 20);
-    const base = { readOnly: true, superReadOnly: p.flavor === 'mysql', gtidMode: true, gtid: g, relay: [], clients: [] };
-    const old = await cluster.start(p, { ...base, serverId: 1, serverUuid: uuid(1), readOnly: false, superReadOnly: false, binlog: [logs.master],
+    const g = byGtid || p.flavor === 'mariadb' ? gtidAfter(p.flavor, 20) : '';
+    const base = { readOnly: true, superReadOnly: p.flavor === 'mysql', gtidMode: byGtid, gtid: g, clients: [] };
+    const old = await cluster.start(p, { ...base, serverId: 1, serverUuid: uuid(1), readOnly: false, superReadOnly: false, binlog: [logs.master], relay: [],
       clients: [{ id: 7, user: 'app', host: '10.0.0.9:40001' }] });
-    const live = (id: number): FakeState => ({ ...base, serverId: id, serverUuid: uuid(id), binlog: [id === 2 ? logs.bestBinlog : logs.laggingBinlog],
-      replica: replicaOf(old.port, logs.masterAfter(20), g, true, p.flavor, true) });
+    // The target holds the "best" logs: by file, the other replica's position is mapped through them.
+    const live = (id: number): FakeState => ({ ...base, serverId: id, serverUuid: uuid(id), binlog: [id === 3 ? logs.bestBinlog : logs.laggingBinlog],
+      relay: id === 3 ? [logs.bestRelay] : [], replica: replicaOf(old.port, logs.masterAfter(20), g, byGtid, p.flavor, true) });
     const b = await cluster.start(p, live(2));
     const t = await cluster.start(p, live(3));
 
     const r = await run({ test1: old.port, test2: b.port, test3: t.port }, ['--switchover-to', 'test3']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    expect(changes(old)).toEqual([...sp.readOnlyOn, 'KILL CONNECTION 7', sp.stop, sp.changeGtid(t.port, true), ...sp.readOnlyOn, sp.start]);
+    const to = (formerMaster = false) => (byGtid ? sp.changeGtid(t.port, formerMaster) : sp.changeFile(t.port, binlogEnd(t.state)));
+    expect(changes(old)).toEqual([...sp.readOnlyOn, 'KILL CONNECTION 7', sp.stop, to(true), ...sp.readOnlyOn, sp.start]);
     expect(changes(t)).toEqual([sp.startIo, sp.stopIo, sp.stop, sp.stop, sp.reset, ...sp.readOnlyOff]);
-    expect(changes(b)).toEqual([sp.startIo, sp.stopIo, sp.stop, sp.stop, sp.changeGtid(t.port), ...sp.readOnlyOn, sp.start]);
+    expect(changes(b)).toEqual([sp.startIo, sp.stopIo, sp.stop, sp.stop, to(), ...sp.readOnlyOn, sp.start]);
+    if (!byGtid) expect(r.stdout).toMatch(/test2: Map its position into test3's binlog — old master master-bin\.000003:\d+ = test3 b-bin\.000007:\d+, 0 transactions behind/);
     expect(old.statements).toContain(sp.binlogStatus);
     expect([old.state.replica?.sourcePort, old.state.readOnly, t.state.readOnly]).toEqual([t.port, true, false]);
   });
