@@ -26,7 +26,7 @@ export async function waitForPosition(conn: SqlConnection, d: Dialect, at: Coord
     ioErrorSince = s?.lastIoError && s.ioRunning !== 'Yes' ? ioErrorSince || Date.now() : 0;
     if (ioErrorSince && Date.now() - ioErrorSince > IO_ERROR_GRACE_MS) throw new Error(`${threadErrors(s)} (for ${IO_ERROR_GRACE_MS / 1000} s); stopped waiting for ${formatCoordinates(at)}`);
     if (Date.now() > deadline) throw new Error(`did not reach ${formatCoordinates(at)} within ${seconds} s (at ${formatCoordinates(s?.executed)}${threadErrors(s) ? `; ${threadErrors(s)}` : ''})`);
-    await sleep(POLL_MS);
+    if (r === null || r === undefined) await sleep(POLL_MS); // -1 already waited its second; NULL answers at once
   }
 }
 
