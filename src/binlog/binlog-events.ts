@@ -126,6 +126,11 @@ export class TransactionGrouper {
     if (ends(e) || (!t.multi && e.type === 'Query') || (!t.multi && ROWS.test(e.type) && /STMT_END_F/.test(e.info))) this.close();
   }
 
+  /** A transaction has begun and not ended (cheap: no hashing). */
+  get isOpen(): boolean {
+    return this.open !== undefined;
+  }
+
   /** The transaction still open at the end of the stream, if any. */
   pending(): Transaction | undefined {
     return this.open ? this.snapshot(this.open) : undefined;
@@ -180,10 +185,10 @@ export function relayStream(events: Iterable<LogEvent>): RelayStream {
       const to = rotateTarget(e.info);
       if (baseName(to.file) === baseName(e.file)) continue; // the relay log moving to its next file
       // A real rotate ends the old file there; a fake one (sent on connect) has no end position.
-      if (masterFile && e.endPos > 0 && !g.pending()) out.boundaries.push({ file: masterFile, position: e.endPos });
+      if (masterFile && e.endPos > 0 && !g.isOpen) out.boundaries.push({ file: masterFile, position: e.endPos });
       // A reconnect that resumes in the middle of a transaction continues it; anything else means what was
       // half-received before will never be completed.
-      const open = g.pending();
+      const open = g.isOpen ? g.pending() : undefined;
       const resumes = open && e.endPos === 0 && open.end.file === to.file && open.end.position === to.position;
       if (!resumes) g.reset();
       masterFile = to.file;
@@ -197,7 +202,7 @@ export function relayStream(events: Iterable<LogEvent>): RelayStream {
     const before = out.transactions.length;
     g.feed(e, end);
     const closed = out.transactions.length > before;
-    if (!closed && !g.pending()) out.boundaries.push(end); // a meta event between transactions: the SQL thread can stand here
+    if (!closed && !g.isOpen) out.boundaries.push(end); // a meta event between transactions: the SQL thread can stand here
   }
   const partial = g.pending();
   if (partial) out.partial = partial;
