@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const parser = yargs(argv)
     .scriptName('mmmf')
-    .usage('$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force]\n$0 --cfg FILE --switchover-to NAME [--dry-run] [--json]\n$0 --cfg FILE --abort\n$0 status --cfg FILE [--json]\n$0 check --cfg FILE [--failover-to NAME] [--json]')
+    .usage('$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force] [--positioning gtid|file|auto]\n$0 --cfg FILE --switchover-to NAME [--dry-run] [--json] [--positioning gtid|file|auto]\n$0 --cfg FILE --abort\n$0 status --cfg FILE [--json]\n$0 check --cfg FILE [--failover-to NAME] [--json]')
     .option('cfg', { type: 'string', describe: 'topology config (mmmf.config.ts, .js, .mjs or .json)', global: true })
     .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
     .option('debug', { type: 'boolean', describe: 'stream every statement sent and every answer to stderr (secrets redacted)', global: true })

@@ -16,6 +16,7 @@ import { acquireLocalLock, acquireServerLocks } from '../safety/run-lock.js';
 import type { Positioning, ResolvedConfig } from '../topology/config-types.js';
 import { connectMysql, withConnections, type ConnectionSet, type Connector } from '../topology/connection.js';
 import { loadConfig } from '../topology/load-config.js';
+import { targetMappingRefusal } from '../executor/file-positioning.js';
 import { probeCluster } from '../topology/probe.js';
 
 export interface FailoverCommandOptions {
@@ -72,6 +73,8 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
   if (opts.abort) return abort(config, conns, opts, journal, unfinished, states, dialects);
   if (unfinished) return resume(config, conns, opts, started, log, journal, unfinished, dialects);
   const plan = buildFailoverPlan(config, states, { target: opts.target, ...(opts.switchover ? { switchover: config.switchover } : {}) });
+  const unmappable = await targetMappingRefusal(plan, states, conns.open, dialects);
+  if (unmappable) throw new UnsafeError(`refusing to ${opts.switchover ? 'switch over' : 'fail over'} to ${opts.target}: nothing was changed`, [unmappable]);
   if (opts.dryRun || plan.nothingToDo) {
     out.write(opts.json ? JSON.stringify({ dryRun: !!opts.dryRun, plan }, null, 2) + '\n' : renderPlan(plan, c, { dryRun: !!opts.dryRun }) + '\n');
     return 0;

@@ -5,7 +5,7 @@
 // 100,000-row transaction is still being applied when mmmf starts.
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
-import { dataFingerprint, mmmf, type Cluster } from '../../harness/cluster.js';
+import { dataFingerprint, mmmf, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
 import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, startLoad, until } from '../../harness/load.js';
 
 type Status = Record<string, string>;
@@ -130,6 +130,16 @@ describe.each(FORMATS)('file positioning, binlog_format=$format', ({ format, bas
     await c.sandbox('kill', 'test2');
     await load3.stop();
     await noticed(c, ['test3', 'test4']);
+    // The lagging one as the target is refused before any change: it could only be stopped half-way.
+    await until(async () => {
+      const s3 = await status(c, 'test3');
+      return s3!.Relay_Master_Log_File === s3!.Master_Log_File && s3!.Exec_Master_Log_Pos === s3!.Read_Master_Log_Pos;
+    }, 60_000, 'test3 to apply its relay log'); // so that only mmmf could change the snapshot
+    const snap = await replicationSnapshot(c, ['test3', 'test4']);
+    const refused = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--force']);
+    expect(refused.exitCode, refused.stdout + refused.stderr).toBe(3);
+    expect(refused.stderr).toMatch(/test4 cannot be brought up to test3 by file: test3's relay log .*purged.*Fail over to test3 instead/);
+    expect(await replicationSnapshot(c, ['test3', 'test4'])).toEqual(snap);
     const p = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--force']); // --force: the first failover was minutes ago (anti-flap)
     expect(p.exitCode, p.stdout).toBe(1);
     expect(p.stdout).toContain('relay_log_purge=ON');
