@@ -19,6 +19,8 @@ import { loadConfig } from '../topology/load-config.js';
 import { targetMappingRefusal } from '../executor/file-positioning.js';
 import { probeCluster } from '../topology/probe.js';
 
+const DEAD_RUN_LOCK_WAIT_S = 5;
+
 export interface FailoverCommandOptions {
   cfg: string;
   target: string;
@@ -46,7 +48,7 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   }
   const started = Date.now();
   // A dry run changes nothing, so it neither takes nor waits for the locks.
-  const releaseLocal = opts.dryRun ? () => {} : acquireLocalLock(config, `mmmf --failover-to ${opts.target}`);
+  const local = opts.dryRun ? { release: () => {}, tookOverFromDeadRun: false } : acquireLocalLock(config, `mmmf --failover-to ${opts.target}`);
   try {
     // Anti-flap guards against automation looping on failovers; a switchover is a deliberate, planned act.
     if (!opts.dryRun && !opts.abort && !opts.switchover) checkAntiFlap(config, new Date(), !!opts.force);
@@ -55,12 +57,14 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     log?.line('mmmf', '#', `mmmf --failover-to ${opts.target}${opts.dryRun ? ' --dry-run' : ''} (pid ${process.pid}, config ${config.source})`);
     const connector = loggingConnector(opts.connector ?? connectMysql, log);
     return await withConnections(config.hosts, config.timeouts.connect, connector, async (conns) => {
-      if (!opts.dryRun) await acquireServerLocks(config, conns.open);
+      // A run killed on this machine a moment ago still holds server locks until the servers notice its
+      // connections are gone: wait a few seconds for them rather than refuse.
+      if (!opts.dryRun) await acquireServerLocks(config, conns.open, local.tookOverFromDeadRun ? DEAD_RUN_LOCK_WAIT_S : 0);
       return failover(config, conns, opts, started, log);
     });
   } finally {
     await closeSsh(config);
-    releaseLocal();
+    local.release();
   }
 }
 

@@ -263,7 +263,7 @@ export class Dialect {
  * knows the version). Column `r`: 1 = got it, 0 = another connection holds it.
  */
 export const runLockSql = {
-  acquire: (name: string) => `SELECT GET_LOCK(${quote(name)}, 0) AS r`,
+  acquire: (name: string, waitSeconds = 0) => `SELECT GET_LOCK(${quote(name)}, ${Math.trunc(waitSeconds)}) AS r`,
   /** Column `holder`: the connection id holding it, or NULL. */
   holder: (name: string) => `SELECT IS_USED_LOCK(${quote(name)}) AS holder`,
   connectionInfo: (id: number) => `SELECT USER AS user, HOST AS host, TIME AS seconds FROM information_schema.PROCESSLIST WHERE ID = ${Math.trunc(id)}`,

@@ -90,12 +90,15 @@ export async function equalizeByFile(step: Step, a: Of<'equalize'>, ctx: ActionC
   const from = ctx.outputCoordinates(a.from!.step);
   if (!until || !from) throw new Error(`no coordinates from steps ${a.until.step} and ${a.from!.step}`);
   const src = ctx.config.hosts.find((h) => h.name === a.source)!;
+  if (compareCoordinates(from, until) >= 0) return { detail: `nothing to do: already at ${a.source}'s end ${formatCoordinates(until)}`, alreadyDone: true };
+  // Stop first: a replica left replicating by a killed run keeps applying, and its position must not move
+  // between reading it and starting again from it (that would apply transactions twice).
+  await conn.query(d.stopReplication(), 30_000);
   const s = await replicaStatus(conn, d);
   const resumed = !!s && s.sourceHost === src.host && s.sourcePort === src.port && !!s.executed.file && compareCoordinates(s.executed, from) >= 0;
   const start = resumed ? s!.executed : from;
   if (compareCoordinates(start, until) >= 0) return { detail: `already at ${a.source}'s end ${formatCoordinates(until)}`, alreadyDone: true };
   const [change, startUntil, , stop] = step.sql.map(materialize);
-  await conn.query(d.stopReplication(), 30_000);
   await conn.query(resumed ? materialize(d.changeSourceFile({ host: src.host, port: src.port, user: ctx.config.replication.user, password: '' }, start, true)) : change!, 30_000);
   await conn.query(startUntil!, 30_000);
   try {

@@ -36,27 +36,33 @@ function pidAlive(pid: number): boolean {
  * by a live process (or by another machine, which we cannot check) makes the run refuse, naming the holder.
  * Returns the release function.
  */
-export function acquireLocalLock(config: ResolvedConfig, command: string): () => void {
+export function acquireLocalLock(config: ResolvedConfig, command: string): { release: () => void; tookOverFromDeadRun: boolean } {
   mkdirSync(config.stateDir, { recursive: true });
   const file = join(config.stateDir, `${clusterId(config)}.lock`);
   const me: LocalHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
+  let tookOverFromDeadRun = false;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
-      return () => {
+      const release = () => {
         try {
           unlinkSync(file);
         } catch {
           // already gone: nothing to release
         }
       };
+      return { release, tookOverFromDeadRun };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       let holder: LocalHolder | undefined;
-      try {
-        holder = JSON.parse(readFileSync(file, 'utf8')) as LocalHolder;
-      } catch {
-        holder = undefined;
+      // A run starting this very moment has created the file but maybe not written it yet: look again shortly.
+      for (let look = 0; look < 5 && !holder; look++) {
+        try {
+          holder = JSON.parse(readFileSync(file, 'utf8')) as LocalHolder;
+        } catch {
+          holder = undefined;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+        }
       }
       const stale = holder && holder.host === hostname() && !pidAlive(holder.pid);
       if (!stale) {
@@ -66,6 +72,7 @@ export function acquireLocalLock(config: ResolvedConfig, command: string): () =>
         ]);
       }
       unlinkSync(file);
+      tookOverFromDeadRun = true;
     }
   }
   throw new UnsafeError(`could not take the lock file ${file}`, ['another mmmf run is starting at the same moment; try again']);
@@ -76,11 +83,11 @@ export function acquireLocalLock(config: ResolvedConfig, command: string): () =>
  * machine sees it too and it vanishes if this process dies. Refuses (naming the holder) when any server says
  * another connection holds it.
  */
-export async function acquireServerLocks(config: ResolvedConfig, conns: Map<string, SqlConnection>): Promise<void> {
+export async function acquireServerLocks(config: ResolvedConfig, conns: Map<string, SqlConnection>, waitSeconds = 0): Promise<void> {
   const name = runLockName(config);
   const held: string[] = [];
   await Promise.all([...conns].map(async ([host, conn]) => {
-    const [row] = await conn.query(runLockSql.acquire(name), 10_000);
+    const [row] = await conn.query(runLockSql.acquire(name, waitSeconds), 10_000 + waitSeconds * 1000);
     if (Number(row?.r) === 1) return;
     const [h] = await conn.query(runLockSql.holder(name), 10_000);
     const id = Number(h?.holder);

@@ -2,7 +2,8 @@
 // the holder. A failover right after another is refused (anti-flap) unless --force.
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
-import { mmmf, } from '../../harness/cluster.js';
+import { mmmf } from '../../harness/cluster.js';
+import { until } from '../../harness/load.js';
 import { clusterId } from '../../src/safety/run-lock.js';
 import { loadConfig } from '../../src/topology/load-config.js';
 
@@ -26,6 +27,8 @@ describe('single-run lock and anti-flap', () => {
     } finally {
       await holder.end();
     }
+    // The server releases the lock once it has processed the disconnect: the next test needs it free.
+    await until(async () => Number((await c.query<{ f: number }>('test3', `SELECT IS_FREE_LOCK('mmmf:${id}') AS f`))[0]?.f) === 1, 10_000, 'the lock to be released');
     const [s] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
     expect(String(s?.Master_Port)).toBe(String(c.port('test1'))); // nothing changed
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '../..');
 const REPLICATION_SQL = [
-  /\b(START|STOP|RESET|SHOW|CHANGE)\s+(ALL\s+)?(SLAVES?|MASTER|REPLICAS?|REPLICATION|BINARY\s+LOGS?|BINLOG)\b/,
+  /\b(START|STOP|RESET|SHOW|CHANGE)\s+(ALL\s+)?(SLAVES?|MASTER|REPLICAS?|REPLICATION|BINARY\s+LOGS?|BINLOG|RELAYLOG)\b/,
   /\b(MASTER|SOURCE)_(POS_WAIT|GTID_WAIT|HOST|PORT|USER|PASSWORD|AUTO_POSITION|USE_GTID|LOG_FILE|LOG_POS)\b/,
   /\bWAIT_FOR_EXECUTED_GTID_SET\b|\bSQL_AFTER_GTIDS\b|\b(super_)?read_only\s*=/i,
   /@@(global\.)?(gtid_\w+|log_slave_updates|log_replica_updates)/,
@@ -34,6 +34,7 @@ describe('dialect boundary', () => {
 
   it('the check itself catches a statement written outside the dialect', () => {
     expect(REPLICATION_SQL.some((re) => re.test("await conn.query('STOP SLAVE IO_THREAD')"))).toBe(true);
+    expect(REPLICATION_SQL.some((re) => re.test('`SHOW RELAYLOG EVENTS IN ${f}`'))).toBe(true);
     expect(REPLICATION_SQL.some((re) => re.test('`SELECT MASTER_GTID_WAIT(${x}, 5)`'))).toBe(true);
     expect(REPLICATION_SQL.some((re) => re.test("const sql = 'SET GLOBAL read_only = 1'"))).toBe(true);
   });

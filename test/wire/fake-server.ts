@@ -151,7 +151,7 @@ export class FakeServer {
     let m: RegExpExecArray | null;
 
     if (/^SELECT VERSION\(\) AS version, @@version_comment AS comment$/.test(sql)) return one({ version: p.version, comment: p.comment });
-    if ((m = /^SELECT GET_LOCK\('([^']+)', 0\) AS r$/.exec(sql))) return one({ r: 1 });
+    if (/^SELECT GET_LOCK\('[^']+', \d+\) AS r$/.test(sql)) return one({ r: 1 });
     if (/^SELECT IS_USED_LOCK\(/.test(sql)) return one({ holder: null });
     if (/^SELECT RELEASE_LOCK\(/.test(sql)) return one({ r: 1 });
     if (/FROM information_schema\.PROCESSLIST WHERE ID <> CONNECTION_ID\(\)/.test(sql)) {
