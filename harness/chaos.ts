@@ -41,7 +41,7 @@ async function masterTransactionEnds(dataDir: string): Promise<{ file: number; e
   for (const f of files) {
     const text = (await execa('mariadb-binlog', [join(dataDir, f)], { reject: false })).stdout;
     let current: { seq: number; end: number } | undefined;
-    for (const m of text.matchAll(/end_log_pos (\d+) CRC32 \S+\s+(GTID 0-\d+-(\d+)|Rotate|Stop|Gtid list|Binlog checkpoint|Start:|.*)/g)) {
+    for (const m of text.matchAll(/end_log_pos (\d+) CRC32 \S+\s+(GTID 0-\d+-(\d+)|.*)/g)) {
       const end = Number(m[1]);
       if (m[3]) {
         if (current) out.push({ file: Number(f.split('.')[1]), ...current });

@@ -131,6 +131,11 @@ export class TransactionGrouper {
     return this.open !== undefined;
   }
 
+  /** Where the open transaction's last event so far ends. */
+  get openEnd(): Coordinates | undefined {
+    return this.open?.end;
+  }
+
   /** The transaction still open at the end of the stream, if any. */
   pending(): Transaction | undefined {
     return this.open ? this.snapshot(this.open) : undefined;
@@ -160,13 +165,19 @@ export function binlogTransactions(events: Iterable<LogEvent>): { transactions: 
   return { transactions, ...(partial ? { partial } : {}) };
 }
 
-/** The file named by a Rotate event's Info ('mysql-bin.000003;pos=4'). */
-function rotateTarget(info: string): Coordinates {
-  const [file, pos] = info.split(';pos=');
-  return { file: file!.trim(), position: Number(pos ?? 4) };
-}
-
 const baseName = (file: string) => file.replace(/\.\d+$/, '');
+
+/**
+ * Where a Rotate event in a relay log points in the OLD MASTER's binlog ('mysql-bin.000003;pos=4'), or
+ * undefined for anything else, including the relay log's own Rotate to its next file (told apart by the
+ * file it names).
+ */
+export function masterRotate(e: LogEvent): Coordinates | undefined {
+  if (e.type !== 'Rotate') return undefined;
+  const [file, pos] = e.info.split(';pos=');
+  const to = { file: file!.trim(), position: Number(pos ?? 4) };
+  return baseName(to.file) === baseName(e.file) ? undefined : to;
+}
 
 /**
  * Reads relay-log events (one or more files, in order) into old-master terms. The relay log's own Rotate
@@ -182,14 +193,14 @@ export function relayStream(events: Iterable<LogEvent>): RelayStream {
   });
   for (const e of events) {
     if (e.type === 'Rotate') {
-      const to = rotateTarget(e.info);
-      if (baseName(to.file) === baseName(e.file)) continue; // the relay log moving to its next file
+      const to = masterRotate(e);
+      if (!to) continue; // the relay log moving to its next file
       // A real rotate ends the old file there; a fake one (sent on connect) has no end position.
       if (masterFile && e.endPos > 0 && !g.isOpen) out.boundaries.push({ file: masterFile, position: e.endPos });
       // A reconnect that resumes in the middle of a transaction continues it; anything else means what was
       // half-received before will never be completed.
-      const open = g.isOpen ? g.pending() : undefined;
-      const resumes = open && e.endPos === 0 && open.end.file === to.file && open.end.position === to.position;
+      const open = g.openEnd;
+      const resumes = open && e.endPos === 0 && open.file === to.file && open.position === to.position;
       if (!resumes) g.reset();
       masterFile = to.file;
       out.from ??= to;

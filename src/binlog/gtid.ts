@@ -1,5 +1,5 @@
 import type { Flavor } from '../topology/server-state.js';
-import { compareGtidPos, countAhead, describeMissing, parseGtidPos, type GtidRelation } from './mariadb-gtid.js';
+import { compareGtidPos, countAhead, describeMissing, formatGtidPos, parseGtidPos, type GtidRelation } from './mariadb-gtid.js';
 import { contains, count, formatGtidSet, parseGtidSet, subtract, union } from './mysql-gtid-set.js';
 
 /**
@@ -32,5 +32,5 @@ export function gtidUnion(flavor: Flavor, a: string, b: string): string {
   if (flavor === 'mysql') return formatGtidSet(union(parseGtidSet(a), parseGtidSet(b)));
   const pa = parseGtidPos(a);
   for (const [d, g] of parseGtidPos(b)) if ((pa.get(d)?.seq ?? -1) < g.seq) pa.set(d, g);
-  return [...pa.values()].sort((x, y) => x.domain - y.domain).map((g) => `${g.domain}-${g.server}-${g.seq}`).join(',');
+  return formatGtidPos(pa);
 }

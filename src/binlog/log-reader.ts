@@ -1,6 +1,6 @@
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
-import { binlogTransactions, parseEventRow, relayStream, type LogEvent, type RelayStream, type Transaction } from './binlog-events.js';
+import { binlogTransactions, masterRotate, parseEventRow, relayStream, type LogEvent, type RelayStream, type Transaction } from './binlog-events.js';
 import { compareCoordinates, fileIndex, type Coordinates } from './coordinates.js';
 
 /** Rows per SHOW ... EVENTS page: large enough to keep round trips few, small enough to keep memory flat. */
@@ -34,15 +34,6 @@ const siblingFile = (file: string, index: number) => {
   return `${m[1]}${String(index).padStart(m[2]!.length, '0')}`;
 };
 
-const firstMasterRotate = (events: LogEvent[]): Coordinates | undefined => {
-  for (const e of events) {
-    if (e.type !== 'Rotate') continue;
-    const [f, pos] = e.info.split(';pos=');
-    if (f!.replace(/\.\d+$/, '') === e.file.replace(/\.\d+$/, '')) continue;
-    return { file: f!.trim(), position: Number(pos ?? 4) };
-  }
-  return undefined;
-};
 
 /**
  * The binlog and relay log of one server, read lazily from the newest file backwards and only as far back as
@@ -78,7 +69,7 @@ export class ServerLogs {
       }
       const covers = () => {
         for (const events of this.relayFiles) {
-          const r = firstMasterRotate(events);
+          const r = events.map(masterRotate).find((c) => c !== undefined);
           if (r) return compareCoordinates(r, x) <= 0;
         }
         return false;

@@ -139,13 +139,14 @@ export class PlanRun {
 
   private context(): ActionContext {
     const { config, conns, dialects } = this.deps;
+    const conn = (h: string) => {
+      const c = conns.get(h);
+      if (!c) throw new Error(`no connection to ${h}`);
+      return c;
+    };
     return {
       config,
-      conn: (h) => {
-        const c = conns.get(h);
-        if (!c) throw new Error(`no connection to ${h}`);
-        return c;
-      },
+      conn,
       dialect: (h) => dialects.get(h)!,
       output: (ref: StepRef) => {
         const o = this.outputs.get(ref.step);
@@ -157,7 +158,7 @@ export class PlanRun {
       isLive: (h) => !this.dropped.has(h),
       logs: (h) => {
         let l = this.logs.get(h);
-        if (!l) this.logs.set(h, (l = new ServerLogs(this.context().conn(h), dialects.get(h)!)));
+        if (!l) this.logs.set(h, (l = new ServerLogs(conn(h), dialects.get(h)!)));
         return l;
       },
     };

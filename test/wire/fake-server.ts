@@ -4,7 +4,7 @@
 // a failover to run through it: threads, coordinates, GTID positions, binlog and relay-log events.
 import mysql from 'mysql2';
 import type { AddressInfo } from 'node:net';
-import { gtidUnion } from '../../src/binlog/gtid.js';
+import { gtidAhead, gtidUnion } from '../../src/binlog/gtid.js';
 import { compareCoordinates } from '../../src/binlog/coordinates.js';
 import type { VersionProfile } from './versions.js';
 
@@ -299,7 +299,7 @@ export class FakeServer {
     const gtidUntil = until && /^(?:SQL_AFTER_GTIDS|master_gtid_pos) = '([^']*)'$/.exec(until);
     const posUntil = until && /^(?:MASTER|SOURCE)_LOG_FILE = '([^']+)', (?:MASTER|SOURCE)_LOG_POS = (\d+)$/.exec(until);
     if (gtidUntil) {
-      this.state.gtid = this.profile.flavor === 'mariadb' ? gtidUnion('mariadb', this.state.gtid, gtidUntil[1]!) : gtidUnion('mysql', this.state.gtid, gtidUntil[1]!);
+      this.state.gtid = gtidUnion(this.profile.flavor, this.state.gtid, gtidUntil[1]!);
       r.executed = { ...r.received };
       r.sql = false;
     } else if (posUntil) {
@@ -363,7 +363,7 @@ export class FakeServer {
     if ((fn === 'MASTER_POS_WAIT' && !p.masterPosWait) || (fn === 'SOURCE_POS_WAIT' && !p.sourcePosWait)) throw new SqlError(1305, `FUNCTION ${fn} does not exist`);
     if ((fn === 'MASTER_GTID_WAIT' && p.flavor !== 'mariadb') || (fn === 'WAIT_FOR_EXECUTED_GTID_SET' && p.flavor !== 'mysql')) throw new SqlError(1305, `FUNCTION ${fn} does not exist`);
     if (fn === 'MASTER_GTID_WAIT' || fn === 'WAIT_FOR_EXECUTED_GTID_SET') {
-      return gtidUnion(p.flavor, s.gtid, a[1]!) === gtidUnion(p.flavor, s.gtid, '') ? 0 : fn === 'MASTER_GTID_WAIT' ? -1 : 1;
+      return gtidAhead(p.flavor, a[1]!, s.gtid) === 0 ? 0 : fn === 'MASTER_GTID_WAIT' ? -1 : 1;
     }
     const r = s.replica;
     if (!r) return null;

@@ -32,13 +32,15 @@ export interface VersionProfile {
   events: 'mysql' | 'mariadb';
 }
 
-const MYSQL_SLAVE_COLUMNS_57 = ['Slave_IO_State', 'Master_Host', 'Master_User', 'Master_Port', 'Connect_Retry', 'Master_Log_File',
+/** SHOW SLAVE STATUS up to Master_Server_Id: the same names in the same order in MySQL 5.7–8.x and MariaDB. */
+const SLAVE_STATUS_COMMON = ['Slave_IO_State', 'Master_Host', 'Master_User', 'Master_Port', 'Connect_Retry', 'Master_Log_File',
   'Read_Master_Log_Pos', 'Relay_Log_File', 'Relay_Log_Pos', 'Relay_Master_Log_File', 'Slave_IO_Running', 'Slave_SQL_Running',
   'Replicate_Do_DB', 'Replicate_Ignore_DB', 'Replicate_Do_Table', 'Replicate_Ignore_Table', 'Replicate_Wild_Do_Table',
   'Replicate_Wild_Ignore_Table', 'Last_Errno', 'Last_Error', 'Skip_Counter', 'Exec_Master_Log_Pos', 'Relay_Log_Space',
   'Until_Condition', 'Until_Log_File', 'Until_Log_Pos', 'Master_SSL_Allowed', 'Master_SSL_CA_File', 'Master_SSL_CA_Path',
   'Master_SSL_Cert', 'Master_SSL_Cipher', 'Master_SSL_Key', 'Seconds_Behind_Master', 'Master_SSL_Verify_Server_Cert',
-  'Last_IO_Errno', 'Last_IO_Error', 'Last_SQL_Errno', 'Last_SQL_Error', 'Replicate_Ignore_Server_Ids', 'Master_Server_Id',
+  'Last_IO_Errno', 'Last_IO_Error', 'Last_SQL_Errno', 'Last_SQL_Error', 'Replicate_Ignore_Server_Ids', 'Master_Server_Id'];
+const MYSQL_SLAVE_COLUMNS_57 = [...SLAVE_STATUS_COMMON,
   'Master_UUID', 'Master_Info_File', 'SQL_Delay', 'SQL_Remaining_Delay', 'Slave_SQL_Running_State', 'Master_Retry_Count',
   'Master_Bind', 'Last_IO_Error_Timestamp', 'Last_SQL_Error_Timestamp', 'Master_SSL_Crl', 'Master_SSL_Crlpath',
   'Retrieved_Gtid_Set', 'Executed_Gtid_Set', 'Auto_Position', 'Replicate_Rewrite_DB', 'Channel_Name', 'Master_TLS_Version'];
@@ -53,13 +55,7 @@ const MYSQL_REPLICA_COLUMNS = MYSQL_SLAVE_COLUMNS_80.map((c) => c
   .replace(/^Master_/, 'Source_'));
 
 /** Recorded from MariaDB 10.11.19 here (SHOW SLAVE STATUS \G); 10.4 lacks the last column. MariaDB keeps these names under SHOW REPLICA STATUS. */
-const MARIADB_COLUMNS_1011 = ['Slave_IO_State', 'Master_Host', 'Master_User', 'Master_Port', 'Connect_Retry', 'Master_Log_File',
-  'Read_Master_Log_Pos', 'Relay_Log_File', 'Relay_Log_Pos', 'Relay_Master_Log_File', 'Slave_IO_Running', 'Slave_SQL_Running',
-  'Replicate_Do_DB', 'Replicate_Ignore_DB', 'Replicate_Do_Table', 'Replicate_Ignore_Table', 'Replicate_Wild_Do_Table',
-  'Replicate_Wild_Ignore_Table', 'Last_Errno', 'Last_Error', 'Skip_Counter', 'Exec_Master_Log_Pos', 'Relay_Log_Space',
-  'Until_Condition', 'Until_Log_File', 'Until_Log_Pos', 'Master_SSL_Allowed', 'Master_SSL_CA_File', 'Master_SSL_CA_Path',
-  'Master_SSL_Cert', 'Master_SSL_Cipher', 'Master_SSL_Key', 'Seconds_Behind_Master', 'Master_SSL_Verify_Server_Cert',
-  'Last_IO_Errno', 'Last_IO_Error', 'Last_SQL_Errno', 'Last_SQL_Error', 'Replicate_Ignore_Server_Ids', 'Master_Server_Id',
+const MARIADB_COLUMNS_1011 = [...SLAVE_STATUS_COMMON,
   'Master_SSL_Crl', 'Master_SSL_Crlpath', 'Using_Gtid', 'Gtid_IO_Pos', 'Replicate_Do_Domain_Ids', 'Replicate_Ignore_Domain_Ids',
   'Parallel_Mode', 'SQL_Delay', 'SQL_Remaining_Delay', 'Slave_SQL_Running_State', 'Slave_DDL_Groups',
   'Slave_Non_Transactional_Groups', 'Slave_Transactional_Groups', 'Replicate_Rewrite_DB'];
