@@ -15,6 +15,8 @@ export type JournalRecord =
   | { type: 'start'; at: string; pid: number; host: string; target: string; plan: Plan }
   | { type: 'begin'; at: string; n: number }
   | { type: 'result'; at: string; result: StepResult; output?: StepOutput }
+  /** What a step found half-way, written before it goes on (see `checkpoint`). */
+  | { type: 'checkpoint'; at: string; n: number; output: StepOutput }
   | { type: 'end'; at: string; ok: boolean };
 
 /** An unfinished run read back from its journal. */
@@ -47,6 +49,13 @@ export class Journal {
   begin(n: number): void {
     this.write({ type: 'begin', at: new Date().toISOString(), n });
   }
+  /**
+   * A value a step must not lose if the run dies inside it: the new master's binlog position recorded before
+   * writes open. A resumed step that re-read it after writes had opened would start every replica after them.
+   */
+  checkpoint(n: number, output: StepOutput): void {
+    this.write({ type: 'checkpoint', at: new Date().toISOString(), n, output });
+  }
   result(result: StepResult, output?: StepOutput): void {
     this.write({ type: 'result', at: new Date().toISOString(), result, ...(output ? { output } : {}) });
   }
@@ -77,6 +86,7 @@ export class Journal {
     const begun = new Set<number>();
     for (const r of records) {
       if (r.type === 'begin') begun.add(r.n);
+      if (r.type === 'checkpoint') outputs.set(r.n, r.output);
       if (r.type === 'result') {
         results.set(r.result.n, r.result);
         if (r.output) outputs.set(r.result.n, r.output);

@@ -120,7 +120,7 @@ export class PlanRun {
     try {
       // Test-only: make step K fail, to prove what a failure at that point leaves behind.
       if (Number(process.env.MMMF_TEST_FAIL_AT_STEP) === step.n) throw new Error('injected failure (MMMF_TEST_FAIL_AT_STEP)');
-      const outcome = await runAction(step, this.context());
+      const outcome = await runAction(step, this.context(step));
       output = outcome.output;
       if (output) this.outputs.set(step.n, output);
       r = finish(outcome.alreadyDone ? 'skipped' : 'done', outcome.detail);
@@ -137,8 +137,8 @@ export class PlanRun {
     return finish('failed', detail);
   }
 
-  private context(): ActionContext {
-    const { config, conns, dialects } = this.deps;
+  private context(step: Step): ActionContext {
+    const { config, conns, dialects, journal } = this.deps;
     const conn = (h: string) => {
       const c = conns.get(h);
       if (!c) throw new Error(`no connection to ${h}`);
@@ -155,6 +155,13 @@ export class PlanRun {
         return v;
       },
       outputCoordinates: (n) => this.outputs.get(n)?.coordinates,
+      checkpointed: () => this.outputs.get(step.n),
+      checkpoint: (output) => {
+        this.outputs.set(step.n, output);
+        journal?.checkpoint(step.n, output);
+        // Test-only: die (like kill -9) inside step K, right after its checkpoint.
+        if (Number(process.env.MMMF_TEST_KILL_AFTER_CHECKPOINT) === step.n) process.kill(process.pid, 'SIGKILL');
+      },
       isLive: (h) => !this.dropped.has(h),
       logs: (h) => {
         let l = this.logs.get(h);

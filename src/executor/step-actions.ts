@@ -29,6 +29,10 @@ export interface ActionContext {
   outputCoordinates(step: number): Coordinates | undefined;
   /** Hosts still taking part (not dropped after a failure). */
   isLive(host: string): boolean;
+  /** What this step recorded before a killed run died inside it (a resumed run must keep it). */
+  checkpointed(): { gtid?: string; coordinates?: Coordinates } | undefined;
+  /** Records a value in the journal before the step goes on, so a run killed inside the step keeps it. */
+  checkpoint(output: { gtid?: string; coordinates?: Coordinates }): void;
   /** One server's binlog and relay log, read lazily and shared by every step of the run. */
   logs(host: string): ServerLogs;
 }
@@ -83,14 +87,21 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
   const a = step.action;
   switch (a.kind) {
     case 'promote': {
-      let coordinates: Coordinates | undefined;
+      // A run killed inside this step may already have opened writes: the position it recorded before that
+      // stays the one replicas start from (reading it again now could skip writes made since).
+      const earlier = a.recordEnd ? ctx.checkpointed()?.coordinates : undefined;
+      let coordinates = earlier;
       for (const sql of step.sql) {
         const rows = await conn.query(materialize(sql, ctx), 30_000);
+        if (!a.recordEnd || coordinates || !sql.startsWith(d.binlogStatusSql())) continue;
         // Recorded before writes open: every replica starts replicating from exactly here.
-        if (a.recordEnd && sql.startsWith(d.binlogStatusSql())) coordinates = d.parseBinlogStatus(rows[0]);
+        coordinates = d.parseBinlogStatus(rows[0]);
+        if (!coordinates) throw new Error('the new master has no binary log position (log_bin OFF?)');
+        ctx.checkpoint({ coordinates });
       }
       if (a.recordEnd && !coordinates) throw new Error('the new master has no binary log position (log_bin OFF?)');
-      return coordinates ? { detail: `writable; binlog at ${formatCoordinates(coordinates)} when writes opened`, output: { coordinates } } : { detail: 'ok' };
+      const when = earlier ? 'recorded before the interrupted run opened writes' : 'when writes opened';
+      return coordinates ? { detail: `writable; binlog at ${formatCoordinates(coordinates)} ${when}`, output: { coordinates } } : { detail: 'ok' };
     }
     case 'fence-read-only':
     case 'stop-io-thread':

@@ -105,4 +105,28 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
       await c.down();
     }
   }, 300_000);
+
+  // By file only: a GTID replica asks for what it misses, a file one starts where it is told to.
+  it.runIf(positioning === 'file')('keeps the recorded position when killed inside the promotion, after writes opened', async () => {
+    const { c } = await crashedCluster(positioning);
+    try {
+      const plan = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan;
+      const promote = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n as number;
+      const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AFTER_CHECKPOINT: String(promote) });
+      expect(first.exitCode, first.stdout + first.stderr).toBe(-1);
+      // What the killed run was about to do, and what a proxy that sends writes to whichever server is writable
+      // (ProxySQL watching read_only) then does: an application write lands on test3 before the run is resumed.
+      await c.query('test3', 'SET GLOBAL read_only = OFF');
+      await c.query('test3', "INSERT INTO sbtest.t (k, pad) VALUES (424242, 'written between the kill and the resume')");
+      const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
+      expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/Promote to master — writable; binlog at \S+ recorded before the interrupted run opened writes/);
+      await until(async () => (await c.query('test2', 'SELECT 1 FROM sbtest.t WHERE k = 424242')).length === 1, 20_000, 'the write on test2');
+      expect(await dataFingerprint(c, 'test2')).toBe(await dataFingerprint(c, 'test3'));
+      const [r2] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
+      expect([String(r2?.Master_Port), r2?.Slave_IO_Running, r2?.Slave_SQL_Running, r2?.Last_Error]).toEqual([String(c.port('test3')), 'Yes', 'Yes', '']);
+    } finally {
+      await c.down();
+    }
+  }, 300_000);
 });
