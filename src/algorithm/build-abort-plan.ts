@@ -18,6 +18,17 @@ export function buildAbortPlan(config: ResolvedConfig, plan: Plan, begun: Set<nu
       `finish it instead: mmmf --cfg ${config.source} --failover-to ${plan.target}`,
     ]);
   }
+  if (plan.positioning === 'file') {
+    // By file, an equalized replica runs at the best replica's binlog coordinates. Its place in the old
+    // master's binlog would have to be mapped back through the logs; mmmf does not guess it.
+    const moved = plan.steps.filter((s) => s.phase === 'equalize' && begun.has(s.n)).map((s) => s.host);
+    if (moved.length > 0) {
+      const names = moved.join(', ');
+      throw new UnsafeError(`the unfinished failover to ${plan.target} already moved ${names} to ${plan.best} by file and position, so ${moved.length === 1 ? 'it holds' : 'they hold'} no position in ${plan.oldMaster.name ?? plan.oldMaster.address}'s binlog that mmmf could go back to without guessing`, [
+        `finish it instead: mmmf --cfg ${config.source} --failover-to ${plan.target}`,
+      ]);
+    }
+  }
   const [oldHost, oldPort] = [plan.oldMaster.address.slice(0, plan.oldMaster.address.lastIndexOf(':')), Number(plan.oldMaster.address.split(':').pop())];
   const steps: Step[] = [];
   const add = (host: string, title: string, sql: string[], why: string) =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildAbortPlan } from '../../src/algorithm/build-abort-plan.js';
 import { buildFailoverPlan } from '../../src/algorithm/build-failover-plan.js';
 import { PHASES } from '../../src/algorithm/plan-types.js';
 import { UnsafeError } from '../../src/errors.js';
@@ -274,5 +275,15 @@ describe('file positioning (pure)', () => {
       [dead(1), byFile(2, 500, 'mysql-bin.000003', {}), byFile(3, 400, '', {}), byFile(4, 100)].map((s) => (s.name === 'db2' ? { ...s, relayLogPurge: true } : s)), { target: 'db4' });
     expect(plan.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'excluded', note: expect.stringContaining('no old-master coordinates') });
     expect(plan.warnings.join('\n')).toContain('db2 has relay_log_purge=ON');
+  });
+
+  it('aborts by restarting replicas that were only stopped, and refuses once one was equalized by file', () => {
+    const states = [dead(1), byFile(2, 500), byFile(3, 400), byFile(4, 100)];
+    const plan = buildFailoverPlan({ ...config, positioning: 'file' }, states, { target: 'db4' });
+    const upTo = (phase: string) => new Set(plan.steps.filter((s) => s.n <= plan.steps.find((x) => x.phase === phase)!.n).map((s) => s.n));
+    const undo = buildAbortPlan(config, plan, upTo('map'), states);
+    expect(undo.map((s) => `${s.host}: ${s.title}: ${s.sql.join('; ')}`)).toEqual(['db2', 'db3', 'db4'].map((h) => `${h}: Restart replication from db1: START SLAVE`));
+    expect(() => buildAbortPlan(config, plan, upTo('equalize'), states)).toThrow(/already moved db4 to db2 by file and position/);
+    expect(refusalOf(() => buildAbortPlan(config, plan, upTo('equalize'), states))).toBe('finish it instead: mmmf --cfg fixture --failover-to db4');
   });
 });
