@@ -6,9 +6,10 @@
 //   - GTID vs file positioning for the same backlog (file adds mapping the target's position)
 //   - start-up: `mmmf --help` and `mmmf --dry-run`
 //   - a planned switchover on network-namespace hosts: how long writes through the VIP were blocked (root)
-// `--only switchover` (or startup, replicas, backlog, positioning) re-measures those rows and keeps the others.
+//   - peak memory of a failover by file against the size of the best replica's logs
+// `--only switchover` (or startup, replicas, backlog, positioning, memory) re-measures those rows and keeps the others.
 import { execa } from 'execa';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from './cluster.js';
 import { repoRoot } from './paths.js';
@@ -16,6 +17,7 @@ import { repoRoot } from './paths.js';
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'dist/bin/mmmf.js');
 const BASE_PORT = 33201;
+const GNU_TIME = '/usr/bin/time';
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const num = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +28,7 @@ const RUNS = num('runs', QUICK ? 1 : 3);
 const REPLICA_COUNTS = QUICK ? [2, 5] : [2, 5, 10, 20];
 const BACKLOGS = QUICK ? [0, 1000] : [0, 1000, 10_000, 100_000];
 
-interface Row { group: string; label: string; unit: 'ms'; values: number[]; floor?: number[]; note?: string }
+interface Row { group: string; label: string; unit: 'ms' | 'MiB'; values: number[]; floor?: number[]; note?: string }
 const rows: Row[] = [];
 
 const median = (xs: number[]) => {
@@ -35,6 +37,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const fmtIn = (unit: Row['unit'], v: number) => (unit === 'MiB' ? `${v.toFixed(0)} MiB` : fmt(v));
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
@@ -48,17 +51,20 @@ async function withSandbox<T>(replicas: number, fn: (c: Cluster) => Promise<T>, 
   }
 }
 
-async function failover(s: Cluster, target: string): Promise<{ ms: number; equalizeMs: number; mapMs: number }> {
+async function failover(s: Cluster, target: string): Promise<{ ms: number; equalizeMs: number; mapMs: number; peakMiB: number }> {
   const t = process.hrtime.bigint();
-  const r = await execa('node', [CLI, '--cfg', s.cfg, '--failover-to', target, '--json'], { reject: false });
+  // GNU time reports the process's peak resident memory; its start-up cost is far below the figures' noise.
+  const argv = ['node', CLI, '--cfg', s.cfg, '--failover-to', target, '--json'];
+  const r = existsSync(GNU_TIME) ? await execa(GNU_TIME, ['-f', 'mmmf-peak-rss-kb %M', ...argv], { reject: false }) : await execa(argv[0]!, argv.slice(1), { reject: false });
   const ms = since(t);
+  const peakMiB = Number(/mmmf-peak-rss-kb (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
   if (r.exitCode !== 0) throw new Error(`failover failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout.slice(0, 2000)}`);
   const out = JSON.parse(r.stdout) as { results: { host: string; n: number; ms: number }[]; plan: { steps: { n: number; phase: string; host: string }[] } };
   const stepMs = (phase: string) => {
     const st = out.plan.steps.find((x) => x.phase === phase && x.host === target);
     return st ? out.results.find((x) => x.n === st.n)!.ms : 0;
   };
-  return { ms, equalizeMs: stepMs('equalize'), mapMs: stepMs('map') };
+  return { ms, equalizeMs: stepMs('equalize'), mapMs: stepMs('map'), peakMiB };
 }
 
 /** test2 and test3 hold everything the master wrote, the master dies, and mmmf fails over to test4. */
@@ -146,6 +152,31 @@ async function byPositioning() {
 }
 
 /**
+ * Peak memory of a failover by file while the target is only 1,000 transactions behind but the best replica's
+ * current relay log and binlog hold many more: what reading those logs costs in memory.
+ */
+async function byMemory() {
+  for (const held of QUICK ? [10_000] : [10_000, 100_000]) {
+    const peaks: number[] = [];
+    const maps: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await withSandbox(3, async (s) => {
+        await s.sandbox('load', String(held));
+        await s.sandbox('lag', 'test4');
+        await s.sandbox('load', '1000');
+        const r = await crashAndFailOverToTest4(s);
+        peaks.push(r.peakMiB);
+        maps.push(r.mapMs);
+      }, false, 'file');
+      progress(`memory, ${held} in the logs: run ${i + 1}/${RUNS} peak ${peaks[i]!.toFixed(0)} MiB, map ${fmt(maps[i]!)}`);
+    }
+    const n = held.toLocaleString('en-US');
+    rows.push({ group: 'memory', label: `peak memory, by file, 1,000 behind, ${n} more transactions in the best replica's logs`, unit: 'MiB', values: peaks });
+    rows.push({ group: 'memory', label: `  mapping the target's position`, unit: 'ms', values: maps });
+  }
+}
+
+/**
  * Planned switchover on network-namespace hosts with the writer VIP: how long writes were blocked, by mmmf's
  * own measure (VIP leaves or read_only, to VIP arrives and the new master is writable) and as seen by a
  * writer on the client host that writes only through the VIP.
@@ -215,7 +246,8 @@ function table(): string {
       continue;
     }
     const f = r.floor?.length ? median(r.floor) : undefined;
-    L.push(`| ${r.label} | ${fmt(median(r.values))} | ${fmt(Math.min(...r.values))} | ${fmt(Math.max(...r.values))} | ${r.values.length} | ${f ? fmt(f) : ''} | ${f ? (median(r.values) / f).toFixed(2) : ''} |`);
+    const v = (x: number) => fmtIn(r.unit, x);
+    L.push(`| ${r.label} | ${v(median(r.values))} | ${v(Math.min(...r.values))} | ${v(Math.max(...r.values))} | ${r.values.length} | ${f ? v(f) : ''} | ${f ? (median(r.values) / f).toFixed(2) : ''} |`);
   }
   const get = (label: string) => rows.find((r) => r.label === label);
   const two = get('1 + 2 replicas, in sync');
@@ -237,7 +269,7 @@ async function main() {
   // --only GROUP[,GROUP]: measure those groups and replace them in the last results, keeping the others.
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : undefined;
-  const groups: Record<string, () => Promise<void>> = { startup, replicas: byReplicas, backlog: byBacklog, positioning: byPositioning, switchover: bySwitchover };
+  const groups: Record<string, () => Promise<void>> = { startup, replicas: byReplicas, backlog: byBacklog, positioning: byPositioning, memory: byMemory, switchover: bySwitchover };
   if (only) {
     const previous = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as { rows: Row[] };
     for (const g of Object.keys(groups)) {
@@ -248,7 +280,8 @@ async function main() {
     for (const fn of Object.values(groups)) await fn();
   }
   const md = `# mmmf benchmark\n\n${started.toISOString()} · ${(await execa('mariadbd', ['--version'])).stdout.trim()} · node ${process.version} · ` +
-    `${(await import('node:os')).cpus().length} cores\n\n${table()}\n\nWall time of the whole \`mmmf\` process (node start-up, probe, plan, execution, final probe). ` +
+    `${(await import('node:os')).cpus().length} cores\n\n${table()}\n\nWall time of the whole \`mmmf\` process (node start-up, probe, plan, execution, final probe); ` +
+    'memory = its peak resident set (GNU time). ' +
     'Equalization = the target\'s "catch up from the best replica" step; floor = the same replica applying the same backlog ' +
     'through ordinary replication from the old master before it died.\n';
   console.log('\n' + md);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Coordinates } from './coordinates.js';
+import { compareCoordinates, type Coordinates } from './coordinates.js';
 
 /**
  * One row of SHOW BINLOG EVENTS / SHOW RELAYLOG EVENTS. In a relay log `pos` is the relay log's own position
@@ -180,42 +180,68 @@ export function masterRotate(e: LogEvent): Coordinates | undefined {
 }
 
 /**
- * Reads relay-log events (one or more files, in order) into old-master terms. The relay log's own Rotate
- * (to its next file) is told apart from the old master's by the file it names. Events before the first
- * master Rotate cannot be placed in the old master's binlog and are ignored.
+ * Follows relay-log events (one or more files, in order, fed one at a time) in old-master terms. The relay
+ * log's own Rotate (to its next file) is told apart from the old master's by the file it names. Events before
+ * the first master Rotate cannot be placed in the old master's binlog and are ignored.
+ *
+ * `keepAfter` bounds memory on big relay logs: only what a mapping from that position on can use is kept
+ * (boundaries from it, transactions ending after it, and the one transaction ending at or before it).
  */
-export function relayStream(events: Iterable<LogEvent>): RelayStream {
-  const out: RelayStream = { boundaries: [], transactions: [] };
-  let masterFile: string | undefined;
-  const g = new TransactionGrouper((t) => {
-    out.transactions.push(t);
-    out.boundaries.push(t.end);
-  });
-  for (const e of events) {
+export class RelayFollower {
+  private readonly out: RelayStream = { boundaries: [], transactions: [] };
+  private masterFile?: string;
+  private readonly g: TransactionGrouper;
+
+  constructor(private readonly keepAfter?: Coordinates) {
+    this.g = new TransactionGrouper((t) => {
+      const txs = this.out.transactions;
+      // Only the newest transaction at or before keepAfter is kept: it is the one just before the cut.
+      if (this.keepAfter && compareCoordinates(t.end, this.keepAfter) <= 0 && txs.length) txs.pop();
+      txs.push(t);
+      this.boundary(t.end);
+    });
+  }
+
+  private boundary(c: Coordinates): void {
+    if (!this.keepAfter || compareCoordinates(c, this.keepAfter) >= 0) this.out.boundaries.push(c);
+  }
+
+  feed(e: LogEvent): void {
+    const g = this.g;
     if (e.type === 'Rotate') {
       const to = masterRotate(e);
-      if (!to) continue; // the relay log moving to its next file
+      if (!to) return; // the relay log moving to its next file
       // A real rotate ends the old file there; a fake one (sent on connect) has no end position.
-      if (masterFile && e.endPos > 0 && !g.isOpen) out.boundaries.push({ file: masterFile, position: e.endPos });
+      if (this.masterFile && e.endPos > 0 && !g.isOpen) this.boundary({ file: this.masterFile, position: e.endPos });
       // A reconnect that resumes in the middle of a transaction continues it; anything else means what was
       // half-received before will never be completed.
       const open = g.openEnd;
       const resumes = open && e.endPos === 0 && open.file === to.file && open.position === to.position;
       if (!resumes) g.reset();
-      masterFile = to.file;
-      out.from ??= to;
-      if (!resumes) out.boundaries.push(to);
-      continue;
+      this.masterFile = to.file;
+      this.out.from ??= to;
+      if (!resumes) this.boundary(to);
+      return;
     }
-    if (!masterFile) continue;
-    if (e.endPos === 0) continue; // written by the replica itself (e.g. the master's format event copied at a relay rotation)
-    const end = { file: masterFile, position: e.endPos };
-    const before = out.transactions.length;
+    if (!this.masterFile) return;
+    if (e.endPos === 0) return; // written by the replica itself (e.g. the master's format event copied at a relay rotation)
+    const end = { file: this.masterFile, position: e.endPos };
+    const before = this.out.transactions.at(-1);
     g.feed(e, end);
-    const closed = out.transactions.length > before;
-    if (!closed && !g.isOpen) out.boundaries.push(end); // a meta event between transactions: the SQL thread can stand here
+    const closed = this.out.transactions.at(-1) !== before;
+    if (!closed && !g.isOpen) this.boundary(end); // a meta event between transactions: the SQL thread can stand here
   }
-  const partial = g.pending();
-  if (partial) out.partial = partial;
-  return out;
+
+  /** What was followed so far, with the transaction still open (if any) as `partial`. */
+  result(): RelayStream {
+    const partial = this.g.pending();
+    return { ...this.out, boundaries: [...this.out.boundaries], transactions: [...this.out.transactions], ...(partial ? { partial } : {}) };
+  }
+}
+
+/** Reads relay-log events (one or more files, in order) into old-master terms: see RelayFollower. */
+export function relayStream(events: Iterable<LogEvent>, keepAfter?: Coordinates): RelayStream {
+  const f = new RelayFollower(keepAfter);
+  for (const e of events) f.feed(e);
+  return f.result();
 }

@@ -1,6 +1,6 @@
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
-import { binlogTransactions, masterRotate, parseEventRow, relayStream, type LogEvent, type RelayStream, type Transaction } from './binlog-events.js';
+import { masterRotate, parseEventRow, RelayFollower, TransactionGrouper, type LogEvent, type RelayStream, type Transaction } from './binlog-events.js';
 import { compareCoordinates, fileIndex, type Coordinates } from './coordinates.js';
 
 /** Rows per SHOW ... EVENTS page: large enough to keep round trips few, small enough to keep memory flat. */
@@ -9,22 +9,33 @@ const QUERY_MS = 60_000;
 /** ER_ERROR_WHEN_EXECUTING_COMMAND: "Could not find target log" (purged) or "Wrong offset". */
 const NO_SUCH_LOG = 1220;
 
-/** Every event of one log file, read page by page with LIMIT; undefined when the file does not exist (any more). */
-export async function readLogFile(conn: SqlConnection, d: Dialect, kind: 'binlog' | 'relay', file: string): Promise<LogEvent[] | undefined> {
-  const events: LogEvent[] = [];
+/**
+ * Hands every event of one log file to `onEvent`, page by page with LIMIT (each page starts at the last
+ * event's position, so a page costs the server no rescan from the file's start). `onEvent` returns true to
+ * stop early; a small first page suits a caller that expects to stop early. False when the file does not exist (any more).
+ */
+export async function scanLogFile(conn: SqlConnection, d: Dialect, kind: 'binlog' | 'relay', file: string,
+  onEvent: (e: LogEvent) => boolean | void, firstPageRows = PAGE_ROWS): Promise<boolean> {
   let from = 4;
   let skip = 0;
-  for (;;) {
+  let any = false;
+  let pageRows = firstPageRows;
+  for (;; pageRows = PAGE_ROWS) {
     let rows;
     try {
-      rows = await conn.query(d.logEventsSql(kind, file, from, skip, PAGE_ROWS), QUERY_MS);
+      rows = await conn.query(d.logEventsSql(kind, file, from, skip, pageRows), QUERY_MS);
     } catch (err) {
-      if ((err as { errno?: number }).errno === NO_SUCH_LOG && events.length === 0) return undefined;
+      if ((err as { errno?: number }).errno === NO_SUCH_LOG && !any) return false;
       throw err;
     }
-    for (const r of rows) events.push(parseEventRow(r));
-    if (rows.length < PAGE_ROWS) return events;
-    from = events.at(-1)!.pos;
+    let last: LogEvent | undefined;
+    for (const r of rows) {
+      last = parseEventRow(r);
+      any = true;
+      if (onEvent(last)) return true;
+    }
+    if (rows.length < pageRows || !last) return true;
+    from = last.pos;
     skip = 1;
   }
 }
@@ -34,17 +45,32 @@ const siblingFile = (file: string, index: number) => {
   return `${m[1]}${String(index).padStart(m[2]!.length, '0')}`;
 };
 
+/** A relay file started by a (re)connect names the old master's position among its first few events. */
+const HEAD_ROWS = 20;
+
+/** Keeps only the last `n` items pushed (n = Infinity keeps all). */
+function lastOf<T>(n: number): { push(x: T): void; items(): T[] } {
+  const xs: T[] = [];
+  return {
+    push(x) {
+      xs.push(x);
+      if (xs.length > 2 * n + 1000) xs.splice(0, xs.length - n); // amortized: no shift per item
+    },
+    items: () => xs.slice(Math.max(0, xs.length - n)),
+  };
+}
 
 /**
- * The binlog and relay log of one server, read lazily from the newest file backwards and only as far back as
- * asked. Calls are serialized, so replicas mapped in parallel share one read of the best replica's logs.
+ * The binlog and relay log of one server, read lazily and only as far back as asked, keeping in memory only
+ * what a mapping can use (not every event: relay logs and binlogs reach gigabytes). Calls are serialized, so
+ * replicas mapped in parallel share the reads of the best replica's logs.
  */
 export class ServerLogs {
-  private relayFiles: LogEvent[][] = [];
-  private relayOldest?: number;
-  private relayGone = false;
+  /** Relay file index -> the old-master position its head names (null: its head names none). */
+  private readonly heads = new Map<number, Coordinates | null>();
+  private relay?: { keepAfter: Coordinates; stream: RelayStream };
   private binlogFiles?: string[];
-  private binlogTrx: Transaction[][] = [];
+  private binlog?: { n: number; transactions: Transaction[]; complete: boolean };
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly conn: SqlConnection, private readonly d: Dialect) {}
@@ -56,48 +82,88 @@ export class ServerLogs {
   }
 
   /**
-   * The relay log in old-master terms, read back until it covers `x` (a file whose first master Rotate is at
-   * or before x) or until older relay files no longer exist. `currentFile` is Relay_Log_File.
+   * The first old-master position relay file `index` names (a master Rotate: at its head after a reconnect,
+   * further in after a master rotation; null when it names none); undefined when the file is gone. Reads the
+   * file only up to that event, keeping nothing.
+   */
+  private async firstMasterRotate(currentFile: string, index: number): Promise<Coordinates | null | undefined> {
+    if (!this.heads.has(index)) {
+      let found: Coordinates | null = null;
+      const exists = await scanLogFile(this.conn, this.d, 'relay', siblingFile(currentFile, index), (e) => {
+        found = masterRotate(e) ?? null;
+        return found !== null;
+      }, HEAD_ROWS);
+      if (!exists) return undefined;
+      this.heads.set(index, found);
+    }
+    return this.heads.get(index);
+  }
+
+  /**
+   * The relay files to read for `x`, oldest first: back from the current one to the first that names an
+   * old-master position at or before x, else back to the oldest that still exists (the mapping then says
+   * how far back the relay log reaches), with the first old-master position they name.
+   */
+  private async filesFor(currentFile: string, x: Coordinates): Promise<{ first: number; from?: Coordinates }> {
+    const current = fileIndex(currentFile);
+    let first = current + 1;
+    let from: Coordinates | undefined;
+    for (let i = current; i >= 1; i--) {
+      const r = await this.firstMasterRotate(currentFile, i);
+      if (r === undefined) break;
+      first = i;
+      if (r) from = r;
+      if (r && compareCoordinates(r, x) <= 0) break;
+    }
+    return { first, ...(from ? { from } : {}) };
+  }
+
+  /**
+   * The relay log in old-master terms, from far enough back to cover `x` (or as far as it still exists), up
+   * to its end; only what a mapping from x on can use is kept. `currentFile` is Relay_Log_File.
    */
   relayCovering(currentFile: string, x: Coordinates): Promise<RelayStream> {
     return this.serial(async () => {
-      if (this.relayOldest === undefined) {
-        const events = await readLogFile(this.conn, this.d, 'relay', currentFile);
-        this.relayFiles = events ? [events] : [];
-        this.relayOldest = fileIndex(currentFile);
-        this.relayGone = !events;
-      }
-      const covers = () => {
-        for (const events of this.relayFiles) {
-          const r = events.map(masterRotate).find((c) => c !== undefined);
-          if (r) return compareCoordinates(r, x) <= 0;
+      // A stream kept for an earlier position also serves any later one.
+      if (this.relay && compareCoordinates(this.relay.keepAfter, x) <= 0) return this.relay.stream;
+      const follower = new RelayFollower(x);
+      const { first } = await this.filesFor(currentFile, x);
+      for (let i = first; i <= fileIndex(currentFile); i++) {
+        if (!(await scanLogFile(this.conn, this.d, 'relay', siblingFile(currentFile, i), (e) => void follower.feed(e)))) {
+          throw new Error(`relay log file ${siblingFile(currentFile, i)} disappeared while being read (relay_log_purge?)`);
         }
-        return false;
-      };
-      while (!covers() && !this.relayGone && this.relayOldest > 1) {
-        const events = await readLogFile(this.conn, this.d, 'relay', siblingFile(currentFile, this.relayOldest - 1));
-        if (!events) {
-          this.relayGone = true;
-          break;
-        }
-        this.relayOldest--;
-        this.relayFiles.unshift(events);
       }
-      return relayStream(this.relayFiles.flat());
+      this.relay = { keepAfter: x, stream: follower.result() };
+      return this.relay.stream;
     });
+  }
+
+  /**
+   * The earliest old-master position the relay log still names when read back for `x` (undefined: none).
+   * Reads only up to each file's first master Rotate: a cheap check before anything changes.
+   */
+  relayReaches(currentFile: string, x: Coordinates): Promise<Coordinates | undefined> {
+    return this.serial(async () => (await this.filesFor(currentFile, x)).from);
   }
 
   /** At least `n` of the last whole transactions of this server's binlog, oldest first (fewer when there are no more). */
   binlogTail(n: number): Promise<{ transactions: Transaction[]; complete: boolean }> {
     return this.serial(async () => {
+      if (this.binlog && this.binlog.n >= n) return this.binlog;
       this.binlogFiles ??= (await this.conn.query(this.d.binaryLogsSql(), QUERY_MS)).map((r) => String(r.Log_name));
-      const have = () => this.binlogTrx.reduce((s, t) => s + t.length, 0);
-      while (have() < n && this.binlogTrx.length < this.binlogFiles.length) {
-        const file = this.binlogFiles[this.binlogFiles.length - 1 - this.binlogTrx.length]!;
-        const events = (await readLogFile(this.conn, this.d, 'binlog', file)) ?? [];
-        this.binlogTrx.unshift(binlogTransactions(events).transactions);
+      const files = this.binlogFiles;
+      let transactions: Transaction[] = [];
+      let read = 0;
+      // Newest file first; of each, only the last transactions still wanted are kept.
+      while (transactions.length < n && read < files.length) {
+        const kept = lastOf<Transaction>(n - transactions.length);
+        const g = new TransactionGrouper((t) => kept.push(t));
+        await scanLogFile(this.conn, this.d, 'binlog', files[files.length - 1 - read]!, (e) => void g.feed(e, { file: e.file, position: e.endPos }));
+        transactions = [...kept.items(), ...transactions];
+        read++;
       }
-      return { transactions: this.binlogTrx.flat(), complete: this.binlogTrx.length === this.binlogFiles.length };
+      this.binlog = { n, transactions, complete: read === files.length };
+      return this.binlog;
     });
   }
 }

@@ -123,8 +123,8 @@ export async function targetMappingRefusal(plan: Plan, states: HostState[], conn
   const conn = conns.get(plan.best);
   const x = target?.replica?.executed;
   if (!best?.replica?.relayLog.file || !conn || !x?.file) return undefined;
-  const relay = await new ServerLogs(conn, dialects.get(plan.best)!).relayCovering(best.replica.relayLog.file, x);
-  if (relay.from && compareCoordinates(relay.from, x) <= 0) return undefined;
-  return `${plan.target} cannot be brought up to ${plan.best} by file: ${plan.best}'s relay log ${relay.from ? `only goes back to ${formatCoordinates(relay.from)}` : 'no longer names the old master\'s binlog file'}, ` +
+  const from = await new ServerLogs(conn, dialects.get(plan.best)!).relayReaches(best.replica.relayLog.file, x);
+  if (from && compareCoordinates(from, x) <= 0) return undefined;
+  return `${plan.target} cannot be brought up to ${plan.best} by file: ${plan.best}'s relay log ${from ? `only goes back to ${formatCoordinates(from)}` : 'no longer names the old master\'s binlog file'}, ` +
     `after ${plan.target}'s position ${formatCoordinates(x)} (older relay logs were purged: relay_log_purge=ON?). Fail over to ${plan.best} instead (--failover-to ${plan.best}), then re-clone or repoint ${plan.target}.`;
 }

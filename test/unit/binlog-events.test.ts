@@ -2,6 +2,7 @@
 // (relay logs rotated at max_relay_log_size=4096, so a transaction spans two relay files), plus MySQL-style rows.
 import { describe, expect, it } from 'vitest';
 import { binlogTransactions, parseEventRow, relayStream, type LogEvent } from '../../src/binlog/binlog-events.js';
+import { compareCoordinates, formatCoordinates } from '../../src/binlog/coordinates.js';
 import { mapPosition, type MappingInput } from '../../src/binlog/position-mapping.js';
 
 /** `file pos type server end info` lines, as the mariadb client prints SHOW ... EVENTS. */
@@ -139,6 +140,19 @@ describe('position mapping', () => {
     expect(mapPosition({ ...base, executed: { file: 'mysql-bin.000001', position: 1770 }, lastExecuted: binlog[0]! })).toMatchObject({ ok: true, coordinates: { position: 641 }, behind: 3 });
     // Up to date: its place is the best replica's end.
     expect(mapPosition({ ...base, executed: { file: 'mysql-bin.000002', position: 1381 }, lastExecuted: binlog[3]! })).toMatchObject({ ok: true, coordinates: { position: 1637 }, behind: 0 });
+  });
+
+  it('maps the same from a relay log followed only from the position on (bounded memory) as from all of it', () => {
+    const places = [...relay.boundaries, { file: 'mysql-bin.000002', position: 882 }, { file: 'mysql-bin.000001', position: 100 }];
+    expect(places.length).toBeGreaterThan(6);
+    for (const x of places) {
+      for (const lastExecuted of binlog) {
+        const input = { ...base, executed: x, lastExecuted };
+        const bounded = relayStream(RELAY, x);
+        expect(bounded.transactions.length).toBeLessThanOrEqual(relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length + 1);
+        expect(mapPosition({ ...input, relay: bounded }), `${formatCoordinates(x)}`).toEqual(mapPosition(input));
+      }
+    }
   });
 
   it.each([
