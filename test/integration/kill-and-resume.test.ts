@@ -1,7 +1,7 @@
 // kill -9 of mmmf at every step boundary of a failover, and once in the middle of a long equalization, then
 // the same command again: the journal makes the second run finish exactly the printed plan, and the cluster
 // converges with nothing lost — by GTID and by file and position (where re-running a step from the recorded
-// position would apply transactions twice).
+// position would apply transactions twice). By file, also killed inside the promotion once writes were open.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -105,10 +105,12 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
       await c.down();
     }
   }, 300_000);
+});
 
-  // By file only: a GTID replica asks for what it misses, a file one starts where it is told to.
-  it.runIf(positioning === 'file')('keeps the recorded position when killed inside the promotion, after writes opened', async () => {
-    const { c } = await crashedCluster(positioning);
+// By file only: a GTID replica asks for what it misses, a file one starts where it is told to.
+describe('kill -9 inside the promotion (file positioning)', () => {
+  it('keeps the recorded position when killed inside the promotion, after writes opened', async () => {
+    const { c } = await crashedCluster('file');
     try {
       const plan = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan;
       const promote = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n as number;
