@@ -58,13 +58,14 @@ export async function mapPositionStep(step: Step, a: Of<'map-position'>, ctx: Ac
   if (!s) throw new Error('not a replica any more');
   if (s.sqlRunning || s.ioRunning === 'Yes') throw new Error('replication is running again: its position is not fixed; left as it is');
   const x = s.executed;
+  if (!x.file) throw new Error(`${step.host} reports no executed old-master coordinates; left stopped`);
   const bestEnd = ctx.outputCoordinates(a.bestEnd.step);
   if (!bestEnd) throw new Error(`no binlog end of ${a.best} from step ${a.bestEnd.step}`);
   const bs = await replicaStatus(ctx.conn(a.best), ctx.dialect(a.best));
   if (!bs?.relayLog.file) throw new Error(`${a.best} reports no relay log`);
   const logs = ctx.logs(a.best);
   const relay = await logs.relayCovering(bs.relayLog.file, x);
-  const after = x.file ? relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length : 0;
+  const after = relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length;
   const binlog = await logs.binlogTail(after + 1);
   const own = await ctx.logs(step.host).binlogTail(1);
   const m = mapPosition({
