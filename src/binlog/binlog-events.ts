@@ -116,7 +116,7 @@ export class TransactionGrouper {
     if (tok && tok !== t.last) t.hash.update(tok).update('\n'); // consecutive row events of one statement count once
     if (tok) t.last = tok;
     if (!t.summary && (e.type === 'Annotate_rows' || e.type === 'Rows_query' || (e.type === 'Query' && !/^BEGIN$/.test(e.info.trim())))) {
-      t.summary = e.info.replace(/\s+/g, ' ').slice(0, 100);
+      t.summary = e.info.slice(0, 400).replace(/\s+/g, ' ').slice(0, 100); // not the whole of a megabyte statement
     }
     if (e.type === 'Query' && e.info.trim() === 'BEGIN') {
       t.multi = true;

@@ -91,7 +91,7 @@ export async function equalizeByFile(step: Step, a: Of<'equalize'>, ctx: ActionC
   const from = ctx.outputCoordinates(a.from!.step);
   if (!until || !from) throw new Error(`no coordinates from steps ${a.until.step} and ${a.from!.step}`);
   const src = ctx.config.hosts.find((h) => h.name === a.source)!;
-  if (compareCoordinates(from, until) >= 0) return { detail: `nothing to do: already at ${a.source}'s end ${formatCoordinates(until)}`, alreadyDone: true };
+  if (compareCoordinates(from, until) >= 0) return { detail: `already at ${a.source}'s end ${formatCoordinates(until)}`, alreadyDone: true };
   // Stop first: a replica left replicating by a killed run keeps applying, and its position must not move
   // between reading it and starting again from it (that would apply transactions twice).
   await conn.query(d.stopReplication(), 30_000);

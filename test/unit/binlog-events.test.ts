@@ -124,6 +124,23 @@ binlog.000001	1080	Rotate	1	1124	binlog.000002;pos=4
   });
 });
 
+describe('signatures of big transactions', () => {
+  // A thousand statements in one transaction: every one of them counts, wherever it sits.
+  const big = (changedAt: number, file: string) => {
+    const ev: LogEvent[] = [{ file, pos: 4, type: 'Gtid', serverId: 1, endPos: 50, info: 'BEGIN GTID 0-1-7' }];
+    for (let i = 0; i < 1000; i++) ev.push({ file, pos: 50 + i, type: 'Query', serverId: 1, endPos: 51 + i, info: `INSERT INTO t VALUES (${i === changedAt ? -1 : i})` });
+    ev.push({ file, pos: 2000, type: 'Xid', serverId: 1, endPos: 2031, info: 'COMMIT /* xid=1 */' });
+    const [t] = binlogTransactions(ev).transactions;
+    expect(t?.events).toBe(1002);
+    return t!.signature;
+  };
+
+  it('are equal for the same statements in any log, and differ when any one statement differs', () => {
+    expect(big(-1, 'mysql-bin.000001')).toBe(big(-1, 'other-bin.000009'));
+    for (const at of [0, 255, 256, 700, 999]) expect(big(at, 'mysql-bin.000001'), `statement ${at}`).not.toBe(big(-1, 'mysql-bin.000001'));
+  });
+});
+
 describe('position mapping', () => {
   const relay = relayStream(RELAY);
   const binlog = binlogTransactions(BINLOG).transactions;
