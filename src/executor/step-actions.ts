@@ -207,7 +207,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
         const s = await replicaStatus(conn, d);
         if (s && s.sourceHost === src.host && s.sourcePort === src.port) {
           for (const sql of [...d.setReadOnly(true), d.startReplication()]) await conn.query(sql, 30_000);
-          return { detail: `already pointed at ${a.source} (at ${formatCoordinates(s.executed)}); started`, alreadyDone: true };
+          return { detail: `was already pointed at ${a.source} (at ${formatCoordinates(s.executed)}): only started it` };
         }
       }
       for (const sql of step.sql) await conn.query(materialize(sql, ctx), 30_000);
