@@ -45,7 +45,7 @@ const siblingFile = (file: string, index: number) => {
   return `${m[1]}${String(index).padStart(m[2]!.length, '0')}`;
 };
 
-/** A relay file started by a (re)connect names the old master's position among its first few events. */
+/** A relay file started by a (re)connect names the old master's position among its first few events: a small first page. */
 const HEAD_ROWS = 20;
 
 /** Keeps only the last `n` items pushed (n = Infinity keeps all). */
@@ -66,8 +66,8 @@ function lastOf<T>(n: number): { push(x: T): void; items(): T[] } {
  * replicas mapped in parallel share the reads of the best replica's logs.
  */
 export class ServerLogs {
-  /** Relay file index -> the old-master position its head names (null: its head names none). */
-  private readonly heads = new Map<number, Coordinates | null>();
+  /** Relay file index -> the first old-master position it names (null: it names none). */
+  private readonly firstRotates = new Map<number, Coordinates | null>();
   private relay?: { keepAfter: Coordinates; stream: RelayStream };
   private binlogFiles?: string[];
   private binlog?: { n: number; transactions: Transaction[]; complete: boolean };
@@ -87,16 +87,16 @@ export class ServerLogs {
    * file only up to that event, keeping nothing.
    */
   private async firstMasterRotate(currentFile: string, index: number): Promise<Coordinates | null | undefined> {
-    if (!this.heads.has(index)) {
+    if (!this.firstRotates.has(index)) {
       let found: Coordinates | null = null;
       const exists = await scanLogFile(this.conn, this.d, 'relay', siblingFile(currentFile, index), (e) => {
         found = masterRotate(e) ?? null;
         return found !== null;
       }, HEAD_ROWS);
       if (!exists) return undefined;
-      this.heads.set(index, found);
+      this.firstRotates.set(index, found);
     }
-    return this.heads.get(index);
+    return this.firstRotates.get(index);
   }
 
   /**
