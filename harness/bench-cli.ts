@@ -67,6 +67,13 @@ async function failover(s: Cluster, target: string): Promise<{ ms: number; equal
   return { ms, equalizeMs: stepMs('equalize'), mapMs: stepMs('map'), peakMiB };
 }
 
+/** `shared` transactions every replica receives, then `behind` more that test4 (IO thread stopped) lacks. */
+async function test4Behind(s: Cluster, shared: number, behind: number): Promise<void> {
+  if (shared > 0) await s.sandbox('load', String(shared));
+  await s.sandbox('lag', 'test4');
+  await s.sandbox('load', String(behind));
+}
+
 /** test2 and test3 hold everything the master wrote, the master dies, and mmmf fails over to test4. */
 async function crashAndFailOverToTest4(s: Cluster) {
   const [end] = await s.query<{ File: string; Position: string }>('test1', 'SHOW MASTER STATUS');
@@ -102,8 +109,7 @@ async function byBacklog() {
         await s.sandbox('load', '200');
         if (backlog > 0) {
           // Floor: the same replica applying the same backlog through ordinary replication catch-up.
-          await s.sandbox('lag', 'test4');
-          await s.sandbox('load', String(backlog));
+          await test4Behind(s, 0, backlog);
           const [m] = await s.query('test1', 'SELECT @@gtid_binlog_pos AS g');
           const t = process.hrtime.bigint();
           await s.query('test4', 'START SLAVE IO_THREAD');
@@ -134,9 +140,7 @@ async function byPositioning() {
     const maps: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       await withSandbox(3, async (s) => {
-        await s.sandbox('load', '200');
-        await s.sandbox('lag', 'test4');
-        await s.sandbox('load', String(backlog));
+        await test4Behind(s, 200, backlog);
         const r = await crashAndFailOverToTest4(s);
         xs.push(r.ms);
         eqs.push(r.equalizeMs);
@@ -161,9 +165,7 @@ async function byMemory() {
     const maps: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       await withSandbox(3, async (s) => {
-        await s.sandbox('load', String(held));
-        await s.sandbox('lag', 'test4');
-        await s.sandbox('load', '1000');
+        await test4Behind(s, held, 1000);
         const r = await crashAndFailOverToTest4(s);
         peaks.push(r.peakMiB);
         maps.push(r.mapMs);

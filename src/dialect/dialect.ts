@@ -37,6 +37,9 @@ function atLeast(v: ServerVersion, major: number, minor: number, patch = 0): boo
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 const num = (v: unknown) => (v === null || v === undefined || v === '' ? 0 : Number(v));
+/** A binlog position as SQL: a number, or a printed plan's run-time placeholder (<pos from step N>). */
+const positionText = (p: number | string) => (typeof p === 'number' ? String(Math.trunc(p)) : p);
+
 /** First column present of several spellings (MySQL 8.0.22 renamed Master_* to Source_*, Slave_* to Replica_*). */
 function col(row: Row, ...names: string[]): unknown {
   for (const n of names) if (n in row) return row[n];
@@ -224,7 +227,7 @@ export class Dialect {
    */
   changeSourceFile(src: SourceSpec, at: { file: string; position: number | string }, redact: boolean): string {
     const pw = quote(redact ? REDACTED : src.password);
-    const pos = typeof at.position === 'number' ? String(Math.trunc(at.position)) : at.position;
+    const pos = positionText(at.position);
     if (this.isMariadb) {
       return `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
         `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1`;
@@ -237,7 +240,7 @@ export class Dialect {
   /** Replicate up to exactly this position of the source's binlog, then stop by itself. */
   startReplicationUntilPosition(at: { file: string; position: number | string }): string {
     const w = this.replicaWords && atLeast(this.version, 8, 0, 23) ? 'SOURCE' : 'MASTER';
-    const pos = typeof at.position === 'number' ? String(Math.trunc(at.position)) : at.position;
+    const pos = positionText(at.position);
     return `${this.startReplication()} UNTIL ${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}`;
   }
 
@@ -247,7 +250,7 @@ export class Dialect {
    */
   waitForPositionSql(at: { file: string; position: number | string }, seconds: number): string {
     const fn = !this.isMariadb && atLeast(this.version, 8, 0, 26) ? 'SOURCE_POS_WAIT' : 'MASTER_POS_WAIT';
-    const pos = typeof at.position === 'number' ? String(Math.trunc(at.position)) : at.position;
+    const pos = positionText(at.position);
     return `SELECT ${fn}(${quote(at.file)}, ${pos}, ${seconds}) AS r`;
   }
 

@@ -7,26 +7,24 @@ import type { HostState } from '../topology/server-state.js';
 import { errorText } from '../errors.js';
 import type { SqlConnection } from '../topology/connection.js';
 import type { ActionContext, ActionOutcome } from './step-actions.js';
-import { IO_ERROR_GRACE_MS, one, POLL_MS, replicaStatus, sleep, threadErrors } from './sql-helpers.js';
+import { binlogEnd, one, POLL_MS, replicaStatus, replicatesFrom, sleep, stopIfBroken, threadErrors } from './sql-helpers.js';
 
 type Of<K extends StepAction['kind']> = Extract<StepAction, { kind: K }>;
 
 /**
- * Waits (1 s at a time, so a broken replica fails fast) until the SQL thread has executed up to `at` in its
- * source's binlog. A thread that stopped by itself at an UNTIL position counts as arrived when it got there.
+ * Waits until the SQL thread has executed up to `at` in its source's binlog (see stopIfBroken: a broken
+ * replica ends the wait early). A thread that stopped by itself at an UNTIL position counts as arrived there.
  */
 export async function waitForPosition(conn: SqlConnection, d: Dialect, at: Coordinates, seconds: number): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
-  let ioErrorSince = 0;
+  const check = stopIfBroken(formatCoordinates(at));
   for (;;) {
     const r = (await one(conn, d.waitForPositionSql(at, 1), 60_000)).r;
     if (r !== null && r !== undefined && Number(r) >= 0) return;
     const s = await replicaStatus(conn, d);
     if (s?.executed.file && compareCoordinates(s.executed, at) >= 0) return;
-    if (s?.lastSqlError || (s?.lastIoError && s.ioRunning === 'No')) throw new Error(`${threadErrors(s)}; stopped waiting for ${formatCoordinates(at)}`);
+    check(s);
     if (s && !s.sqlRunning) throw new Error(`the SQL thread stopped at ${formatCoordinates(s.executed)}, before ${formatCoordinates(at)}`);
-    ioErrorSince = s?.lastIoError && s.ioRunning !== 'Yes' ? ioErrorSince || Date.now() : 0;
-    if (ioErrorSince && Date.now() - ioErrorSince > IO_ERROR_GRACE_MS) throw new Error(`${threadErrors(s)} (for ${IO_ERROR_GRACE_MS / 1000} s); stopped waiting for ${formatCoordinates(at)}`);
     if (Date.now() > deadline) throw new Error(`did not reach ${formatCoordinates(at)} within ${seconds} s (at ${formatCoordinates(s?.executed)}${threadErrors(s) ? `; ${threadErrors(s)}` : ''})`);
     if (r === null || r === undefined) await sleep(POLL_MS); // -1 already waited its second; NULL answers at once
   }
@@ -47,7 +45,7 @@ export async function confirmBestByFile(step: Step, a: Of<'confirm-best'>, ctx: 
   const masterEnd = a.masterEnd ? ctx.outputCoordinates(a.masterEnd.step) : undefined;
   if (masterEnd && compareCoordinates(mine, masterEnd) < 0) problems.push(`the old master wrote up to ${formatCoordinates(masterEnd)}, but ${step.host} executed only up to ${formatCoordinates(mine)}`);
   if (problems.length) throw new Error(`${problems.join('; ')}. Nothing was repointed; replication is stopped. Re-run mmmf: it re-probes and chooses again.`);
-  const end = d.parseBinlogStatus((await conn.query(d.binlogStatusSql(), 10_000))[0]);
+  const end = await binlogEnd(conn, d);
   if (!end) throw new Error(`${step.host} has no binary log (log_bin OFF?)`);
   return { detail: `executed the most (old master ${formatCoordinates(mine)}); its own binlog ends at ${formatCoordinates(end)}`, output: { coordinates: end } };
 }
@@ -96,7 +94,7 @@ export async function equalizeByFile(step: Step, a: Of<'equalize'>, ctx: ActionC
   // between reading it and starting again from it (that would apply transactions twice).
   await conn.query(d.stopReplication(), 30_000);
   const s = await replicaStatus(conn, d);
-  const resumed = !!s && s.sourceHost === src.host && s.sourcePort === src.port && !!s.executed.file && compareCoordinates(s.executed, from) >= 0;
+  const resumed = replicatesFrom(s, src) && !!s.executed.file && compareCoordinates(s.executed, from) >= 0;
   const start = resumed ? s!.executed : from;
   if (compareCoordinates(start, until) >= 0) return { detail: `already at ${a.source}'s end ${formatCoordinates(until)}`, alreadyDone: true };
   const [change, startUntil, , stop] = step.sql.map(materialize);

@@ -1,4 +1,6 @@
+import type { Coordinates } from '../binlog/coordinates.js';
 import type { Dialect } from '../dialect/dialect.js';
+import type { ResolvedHost } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
 import type { ReplicaStatus } from '../topology/server-state.js';
 
@@ -26,3 +28,28 @@ export async function gtidOf(conn: SqlConnection, sql: string): Promise<string> 
 
 export const threadErrors = (s: ReplicaStatus | undefined) =>
   [s?.lastIoError && `IO thread: ${s.lastIoError}`, s?.lastSqlError && `SQL thread: ${s.lastSqlError}`].filter(Boolean).join('; ');
+
+/** Where this server's own binlog ends (SHOW MASTER STATUS or its successor); undefined without log_bin. */
+export async function binlogEnd(conn: SqlConnection, d: Dialect): Promise<Coordinates | undefined> {
+  return d.parseBinlogStatus((await conn.query(d.binlogStatusSql(), 10_000))[0]);
+}
+
+/** The replica is pointed at this configured host. */
+export function replicatesFrom(s: ReplicaStatus | undefined, h: ResolvedHost): s is ReplicaStatus {
+  return !!s && s.sourceHost === h.host && s.sourcePort === h.port;
+}
+
+/**
+ * For a wait on a replica (1 s at a time, so a broken replica fails fast instead of after the whole timeout):
+ * throws when it broke while waiting for `what`. SQL errors and an IO thread that gave up end the wait at once;
+ * an IO thread that keeps failing to connect (wrong password, missing user, firewall) would retry for a day,
+ * so it ends the wait after IO_ERROR_GRACE_MS. Call it with every status read during one wait.
+ */
+export function stopIfBroken(what: string): (s: ReplicaStatus | undefined) => void {
+  let ioErrorSince = 0;
+  return (s) => {
+    if (s?.lastSqlError || (s?.lastIoError && s.ioRunning === 'No')) throw new Error(`${threadErrors(s)}; stopped waiting for ${what}`);
+    ioErrorSince = s?.lastIoError && s.ioRunning !== 'Yes' ? ioErrorSince || Date.now() : 0;
+    if (ioErrorSince && Date.now() - ioErrorSince > IO_ERROR_GRACE_MS) throw new Error(`${threadErrors(s)} (for ${IO_ERROR_GRACE_MS / 1000} s); stopped waiting for ${what}`);
+  };
+}

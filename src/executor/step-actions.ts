@@ -10,7 +10,7 @@ import { runFenceHook } from '../safety/hooks.js';
 import { runRemote } from '../vip/remote.js';
 import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../vip/vip-commands.js';
 import type { ServerLogs } from '../binlog/log-reader.js';
-import { gtidOf, IO_ERROR_GRACE_MS, one, POLL_MS, replicaStatus, sleep, threadErrors } from './sql-helpers.js';
+import { binlogEnd, gtidOf, one, POLL_MS, replicaStatus, replicatesFrom, sleep, stopIfBroken, threadErrors } from './sql-helpers.js';
 import { confirmBestByFile, equalizeByFile, mapPositionStep, waitForPosition } from './file-positioning.js';
 
 /** What a step produced for later steps (e.g. a GTID position) and a one-line account for the operator. */
@@ -38,22 +38,15 @@ export interface ActionContext {
 }
 
 
-/**
- * Waits (1 s at a time, so a broken replica fails fast instead of after the whole timeout) until this
- * server has applied `gtid`. Transient connect errors are waited out; SQL errors and an IO thread that gave
- * up are not.
- */
+/** Waits until this server has applied `gtid` (see stopIfBroken: a broken replica ends the wait early). */
 async function waitForGtid(conn: SqlConnection, d: Dialect, gtid: string, seconds: number): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
-  let ioErrorSince = 0;
+  const check = stopIfBroken(gtid);
   for (;;) {
     const r = await one(conn, d.waitForGtidSql(gtid, 1), 60_000);
     if (Number(r.r) === 0) return;
     const s = await replicaStatus(conn, d);
-    if (s?.lastSqlError || (s?.lastIoError && s.ioRunning === 'No')) throw new Error(`${threadErrors(s)}; stopped waiting for ${gtid}`);
-    // An IO thread that keeps failing to connect (wrong password, missing user, firewall) would retry for a day.
-    ioErrorSince = s?.lastIoError && s.ioRunning !== 'Yes' ? ioErrorSince || Date.now() : 0;
-    if (ioErrorSince && Date.now() - ioErrorSince > IO_ERROR_GRACE_MS) throw new Error(`${threadErrors(s)} (for ${IO_ERROR_GRACE_MS / 1000} s); stopped waiting for ${gtid}`);
+    check(s);
     if (Date.now() > deadline) throw new Error(`did not reach ${gtid} within ${seconds} s${threadErrors(s) ? `: ${threadErrors(s)}` : ''}`);
   }
 }
@@ -96,7 +89,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
         if (!a.recordEnd || coordinates || !sql.startsWith(d.binlogStatusSql())) continue;
         // Recorded before writes open: every replica starts replicating from exactly here.
         coordinates = d.parseBinlogStatus(rows[0]);
-        if (!coordinates) throw new Error('the new master has no binary log position (log_bin OFF?)');
+        if (!coordinates) break; // never open writes without the position replicas must start from
         ctx.checkpoint({ coordinates });
       }
       if (a.recordEnd && !coordinates) throw new Error('the new master has no binary log position (log_bin OFF?)');
@@ -124,9 +117,8 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
       return { detail: `killed ${killed} client connection${killed === 1 ? '' : 's'}` };
     }
     case 'record-master-end': {
-      const row = await one(conn, d.binlogStatusSql(), 10_000);
+      const coordinates = await binlogEnd(conn, d);
       const gtid = await gtidOf(conn, d.binlogGtidSql());
-      const coordinates = d.parseBinlogStatus(row);
       if (!coordinates) throw new Error('the old master has no binary log position (log_bin OFF?)');
       return { detail: `${formatCoordinates(coordinates)}, GTID ${gtid || '(none)'}`, output: { gtid, coordinates } };
     }
@@ -203,9 +195,8 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
       if (a.at) {
         // By file, a second CHANGE MASTER would go back to the recorded position and apply transactions twice:
         // a replica already pointed at the new master (a resumed run) is only started.
-        const src = ctx.config.hosts.find((h) => h.name === a.source)!;
         const s = await replicaStatus(conn, d);
-        if (s && s.sourceHost === src.host && s.sourcePort === src.port) {
+        if (replicatesFrom(s, ctx.config.hosts.find((h) => h.name === a.source)!)) {
           for (const sql of [...d.setReadOnly(true), d.startReplication()]) await conn.query(sql, 30_000);
           return { detail: `was already pointed at ${a.source} (at ${formatCoordinates(s.executed)}): only started it` };
         }
@@ -226,8 +217,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionO
         await sleep(POLL_MS);
       }
       if (a.byFile) {
-        const sd = ctx.dialect(a.source);
-        const end = sd.parseBinlogStatus((await ctx.conn(a.source).query(sd.binlogStatusSql(), 10_000))[0]);
+        const end = await binlogEnd(ctx.conn(a.source), ctx.dialect(a.source));
         if (!end) throw new Error(`${a.source} has no binary log position`);
         await waitForPosition(conn, d, end, t.verify);
         return { detail: `IO and SQL threads running, caught up with ${a.source} at ${formatCoordinates(end)}` };

@@ -15,6 +15,7 @@ export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promis
   const [vars = {}] = await conn.query(dialect.variablesSql(), PROBE_QUERY_MS);
   const replicaRows = await conn.query(dialect.replicaStatusSql(), PROBE_QUERY_MS);
   const binlogRows = Number(vars.log_bin) === 1 ? await conn.query(dialect.binlogStatusSql(), PROBE_QUERY_MS) : [];
+  const binlog = dialect.parseBinlogStatus(binlogRows[0]);
   const clients = await conn.query(dialect.clientConnectionsSql(), PROBE_QUERY_MS);
   const replica = replicaRows[0] ? dialect.parseReplicaStatus(replicaRows[0]) : undefined;
   const [trx] = replica ? [] : await conn.query(dialect.oldestWriteTransactionSql(), PROBE_QUERY_MS);
@@ -37,7 +38,7 @@ export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promis
     gtidApplied: String(vars.gtid_applied ?? '').replace(/\s+/g, ''),
     ...(vars.gtid_current !== undefined ? { gtidCurrent: String(vars.gtid_current ?? '').replace(/\s+/g, '') } : {}),
     ...(vars.gtid_binlog_state !== undefined ? { gtidBinlogState: String(vars.gtid_binlog_state ?? '').replace(/\s+/g, '') } : {}),
-    ...(dialect.parseBinlogStatus(binlogRows[0]) ? { binlog: dialect.parseBinlogStatus(binlogRows[0])! } : {}),
+    ...(binlog ? { binlog } : {}),
     ...(replica ? { replica } : {}),
     clientConnections: clients.length,
     ...(trx ? { oldestWriteTrxSeconds: Number(trx.s) } : {}),

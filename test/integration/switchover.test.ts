@@ -2,9 +2,10 @@
 // application behind a VIP would); no acknowledged write is lost, the old master becomes a replica of the
 // new one, and the write-unavailability window is measured. A failure before promotion rolls back.
 import { describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, type Cluster } from '../../harness/cluster.js';
+import { mmmf, type Cluster } from '../../harness/cluster.js';
 import { LEDGER_DDL, LEDGER_KEYS, until } from '../../harness/load.js';
 import { useCluster } from '../cluster-fixture.js';
+import { expectIdenticalData } from '../expect-data.js';
 
 /** Writes one ledger row per transaction to whichever server is writable; records acks and the longest gap. */
 function followingWriter(c: Cluster) {
@@ -67,8 +68,7 @@ describe('switchover', () => {
       const keys = new Set((await c.query<{ k: string }>(n, LEDGER_KEYS)).map((x) => x.k));
       expect([...w.acked].filter((k) => !keys.has(k)), `acknowledged writes missing on ${n}`).toEqual([]);
     }
-    const prints = await Promise.all(c.names.map((n) => dataFingerprint(c, n)));
-    expect(new Set(prints).size).toBe(1);
+    await expectIdenticalData(c, c.names);
   });
 
   it('rolls back a switchover that fails before promotion: the old master takes writes again', async () => {
