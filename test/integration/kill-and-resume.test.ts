@@ -1,12 +1,13 @@
 // kill -9 of mmmf at every step boundary of a failover, and once in the middle of a long equalization, then
 // the same command again: the journal makes the second run finish exactly the printed plan, and the cluster
 // converges with nothing lost — by GTID and by file and position (where re-running a step from the recorded
-// position would apply transactions twice). By file, also killed inside the promotion once writes were open.
+// position would apply transactions twice). By file, also killed inside the promotion once writes were open,
+// and --abort refused once the target was equalized from the best replica.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, ROOT, startCluster, type Cluster } from '../../harness/cluster.js';
+import { dataFingerprint, mmmf, replicationSnapshot, ROOT, startCluster, type Cluster } from '../../harness/cluster.js';
 import { gtidSeq, until } from '../../harness/load.js';
 
 /** Master killed; the target test3 lags `backlog` transactions, test2 holds the last 50 only in its relay log. */
@@ -108,7 +109,7 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
 });
 
 // By file only: a GTID replica asks for what it misses, a file one starts where it is told to.
-describe('kill -9 inside the promotion (file positioning)', () => {
+describe('kill -9 before or inside the promotion (file positioning)', () => {
   it('keeps the recorded position when killed inside the promotion, after writes opened', async () => {
     const { c } = await crashedCluster('file');
     try {
@@ -127,6 +128,27 @@ describe('kill -9 inside the promotion (file positioning)', () => {
       expect(await dataFingerprint(c, 'test2')).toBe(await dataFingerprint(c, 'test3'));
       const [r2] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
       expect([String(r2?.Master_Port), r2?.Slave_IO_Running, r2?.Slave_SQL_Running, r2?.Last_Error]).toEqual([String(c.port('test3')), 'Yes', 'Yes', '']);
+    } finally {
+      await c.down();
+    }
+  }, 300_000);
+
+  it('refuses --abort once the target was equalized by file (exit 3, nothing changed), and the same command finishes', async () => {
+    const { c, masterSeq } = await crashedCluster('file');
+    try {
+      const plan = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan;
+      const promote = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n as number;
+      const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AT_STEP: String(promote) });
+      expect(first.exitCode, first.stdout + first.stderr).toBe(-1);
+      const snap = await replicationSnapshot(c, ['test2', 'test3']);
+      const abort = await mmmf(['--cfg', c.cfg, '--abort']);
+      expect(abort.exitCode, abort.stdout + abort.stderr).toBe(3);
+      expect(abort.stderr).toMatch(/already moved test3 to test2 by file and position/);
+      expect(abort.stderr).toMatch(/finish it instead: mmmf --cfg .* --failover-to test3/);
+      expect(await replicationSnapshot(c, ['test2', 'test3'])).toEqual(snap);
+      const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
+      expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+      await expectConverged(c, masterSeq, 'finished after a refused abort');
     } finally {
       await c.down();
     }
