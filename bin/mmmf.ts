@@ -30,22 +30,35 @@ async function main(argv: string[]): Promise<number> {
   };
   const parser = yargs(argv)
     .scriptName('mmmf')
-    .usage('$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force] [--positioning gtid|file|auto]\n$0 --cfg FILE --switchover-to NAME [--dry-run] [--json] [--positioning gtid|file|auto]\n$0 --cfg FILE --abort\n$0 status --cfg FILE [--json]\n$0 check --cfg FILE [--failover-to NAME] [--json]')
+    .usage(
+      '$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force] [--positioning gtid|file|auto]\n$0 --cfg FILE --switchover-to NAME [--dry-run] [--json] [--positioning gtid|file|auto]\n$0 --cfg FILE --abort\n$0 status --cfg FILE [--json]\n$0 check --cfg FILE [--failover-to NAME] [--json]',
+    )
     .option('cfg', { type: 'string', describe: 'topology config (mmmf.config.ts, .js, .mjs or .json)', global: true })
     .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
-    .option('debug', { type: 'boolean', describe: 'stream every statement sent and every answer to stderr (secrets redacted)', global: true })
+    .option('debug', {
+      type: 'boolean',
+      describe: 'stream every statement sent and every answer to stderr (secrets redacted)',
+      global: true,
+    })
     .command(
       'status',
       'show every host: role, source, threads, positions, lag, read_only, errors (changes nothing)',
       (y) => y.demandOption('cfg'),
-      async (a) => run(async () => (await import('../src/commands/status.js')).statusCommand({ cfg: a.cfg!, json: !!a.json })),
+      async (a) =>
+        run(async () => (await import('../src/commands/status.js')).statusCommand({ cfg: a.cfg, json: !!a.json })),
     )
     .command(
       'check',
       'preflight: would a failover to each candidate work right now? exit 0 yes, 3 no (changes nothing)',
       (y) => y.demandOption('cfg').option('failover-to', { type: 'string', describe: 'check only this candidate' }),
       async (a) =>
-        run(async () => (await import('../src/commands/check.js')).checkCommand({ cfg: a.cfg!, json: !!a.json, ...(a.failoverTo ? { target: a.failoverTo } : {}) })),
+        run(async () =>
+          (await import('../src/commands/check.js')).checkCommand({
+            cfg: a.cfg,
+            json: !!a.json,
+            ...(a.failoverTo ? { target: a.failoverTo } : {}),
+          }),
+        ),
     )
     .command(
       '$0',
@@ -53,34 +66,72 @@ async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .option('failover-to', { type: 'string', describe: 'host (from the config) to promote' })
-          .option('switchover-to', { type: 'string', describe: 'planned switchover: the master is alive and becomes a replica of this host' })
+          .option('switchover-to', {
+            type: 'string',
+            describe: 'planned switchover: the master is alive and becomes a replica of this host',
+          })
           .conflicts('failover-to', 'switchover-to')
           .option('dry-run', { type: 'boolean', describe: 'print the plan, change nothing' })
-          .option('abort', { type: 'boolean', describe: 'undo an unfinished (killed) failover, if it has not promoted anyone yet' })
-          .option('positioning', { choices: ['gtid', 'file', 'auto'] as const, describe: "how replicas are positioned on their new source (overrides the config's positioning)" })
-          .option('force', { type: 'boolean', describe: 'fail over even if the last failover was less than antiFlapMinutes ago (safety checks still apply)' })
+          .option('abort', {
+            type: 'boolean',
+            describe: 'undo an unfinished (killed) failover, if it has not promoted anyone yet',
+          })
+          .option('positioning', {
+            choices: ['gtid', 'file', 'auto'] as const,
+            describe: "how replicas are positioned on their new source (overrides the config's positioning)",
+          })
+          .option('force', {
+            type: 'boolean',
+            describe:
+              'fail over even if the last failover was less than antiFlapMinutes ago (safety checks still apply)',
+          })
           .example('$0 --cfg mmmf.config.ts --failover-to test2 --dry-run', 'show what a failover to test2 would do')
           .example('$0 --cfg mmmf.config.ts --failover-to test2', 'do it'),
       async (a) => {
         if (a.abort && a.cfg) {
           await run(async () =>
-            (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo ?? '', abort: true, dryRun: !!a.dryRun, json: !!a.json, debug: !!a.debug }),
+            (await import('../src/commands/failover.js')).failoverCommand({
+              cfg: a.cfg!,
+              target: a.failoverTo ?? '',
+              abort: true,
+              dryRun: !!a.dryRun,
+              json: !!a.json,
+              debug: !!a.debug,
+            }),
           );
           return;
         }
         if (a.switchoverTo && a.cfg) {
           await run(async () =>
-            (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.switchoverTo!, switchover: true, ...(a.positioning ? { positioning: a.positioning } : {}), dryRun: !!a.dryRun, json: !!a.json, debug: !!a.debug }),
+            (await import('../src/commands/failover.js')).failoverCommand({
+              cfg: a.cfg!,
+              target: a.switchoverTo!,
+              switchover: true,
+              ...(a.positioning ? { positioning: a.positioning } : {}),
+              dryRun: !!a.dryRun,
+              json: !!a.json,
+              debug: !!a.debug,
+            }),
           );
           return;
         }
         if (!a.failoverTo || !a.cfg) {
-          process.stderr.write('mmmf: nothing to do: pass --cfg FILE --failover-to NAME, or a command (see mmmf --help)\n');
+          process.stderr.write(
+            'mmmf: nothing to do: pass --cfg FILE --failover-to NAME, or a command (see mmmf --help)\n',
+          );
           code = EXIT.usage;
           return;
         }
         await run(async () =>
-          (await import('../src/commands/failover.js')).failoverCommand({ cfg: a.cfg!, target: a.failoverTo!, ...(a.positioning ? { positioning: a.positioning } : {}), dryRun: !!a.dryRun, json: !!a.json, force: !!a.force, debug: !!a.debug }),
+          (await import('../src/commands/failover.js')).failoverCommand({
+            cfg: a.cfg!,
+            target: a.failoverTo!,
+            ...(a.positioning ? { positioning: a.positioning } : {}),
+            dryRun: !!a.dryRun,
+            json: !!a.json,
+            force: !!a.force,
+            debug: !!a.debug,
+          }),
         );
       },
     )

@@ -28,7 +28,14 @@ const RUNS = num('runs', QUICK ? 1 : 3);
 const REPLICA_COUNTS = QUICK ? [2, 5] : [2, 5, 10, 20];
 const BACKLOGS = QUICK ? [0, 1000] : [0, 1000, 10_000, 100_000];
 
-interface Row { group: string; label: string; unit: 'ms' | 'MiB'; values: number[]; floor?: number[]; note?: string }
+interface Row {
+  group: string;
+  label: string;
+  unit: 'ms' | 'MiB';
+  values: number[];
+  floor?: number[];
+  note?: string;
+}
 const rows: Row[] = [];
 
 const median = (xs: number[]) => {
@@ -42,7 +49,12 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 /** The bench's clusters are the test suite's (harness/cluster.ts), on a port range of their own. */
-async function withSandbox<T>(replicas: number, fn: (c: Cluster) => Promise<T>, netns = false, positioning: 'gtid' | 'file' = 'gtid'): Promise<T> {
+async function withSandbox<T>(
+  replicas: number,
+  fn: (c: Cluster) => Promise<T>,
+  netns = false,
+  positioning: 'gtid' | 'file' = 'gtid',
+): Promise<T> {
   const c = await startCluster({ basePort: BASE_PORT, replicas, netns, positioning });
   try {
     return await fn(c);
@@ -51,15 +63,24 @@ async function withSandbox<T>(replicas: number, fn: (c: Cluster) => Promise<T>, 
   }
 }
 
-async function failover(s: Cluster, target: string): Promise<{ ms: number; equalizeMs: number; mapMs: number; peakMiB: number }> {
+async function failover(
+  s: Cluster,
+  target: string,
+): Promise<{ ms: number; equalizeMs: number; mapMs: number; peakMiB: number }> {
   const t = process.hrtime.bigint();
   // GNU time reports the process's peak resident memory; its start-up cost is far below the figures' noise.
   const argv = ['node', CLI, '--cfg', s.cfg, '--failover-to', target, '--json'];
-  const r = existsSync(GNU_TIME) ? await execa(GNU_TIME, ['-f', 'mmmf-peak-rss-kb %M', ...argv], { reject: false }) : await execa(argv[0]!, argv.slice(1), { reject: false });
+  const r = existsSync(GNU_TIME)
+    ? await execa(GNU_TIME, ['-f', 'mmmf-peak-rss-kb %M', ...argv], { reject: false })
+    : await execa(argv[0]!, argv.slice(1), { reject: false });
   const ms = since(t);
   const peakMiB = Number(/mmmf-peak-rss-kb (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
-  if (r.exitCode !== 0) throw new Error(`failover failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout.slice(0, 2000)}`);
-  const out = JSON.parse(r.stdout) as { results: { host: string; n: number; ms: number }[]; plan: { steps: { n: number; phase: string; host: string }[] } };
+  if (r.exitCode !== 0)
+    throw new Error(`failover failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout.slice(0, 2000)}`);
+  const out = JSON.parse(r.stdout) as {
+    results: { host: string; n: number; ms: number }[];
+    plan: { steps: { n: number; phase: string; host: string }[] };
+  };
   const stepMs = (phase: string) => {
     const st = out.plan.steps.find((x) => x.phase === phase && x.host === target);
     return st ? out.results.find((x) => x.n === st.n)!.ms : 0;
@@ -86,13 +107,15 @@ async function byReplicas() {
   for (const n of REPLICA_COUNTS) {
     const xs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      xs.push(await withSandbox(n, async (s) => {
-        await s.sandbox('load', '200');
-        const [m] = await s.query('test1', 'SELECT @@gtid_binlog_pos AS g');
-        for (let k = 2; k <= n + 1; k++) await s.query(`test${k}`, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
-        await s.sandbox('kill', 'test1');
-        return (await failover(s, 'test2')).ms;
-      }));
+      xs.push(
+        await withSandbox(n, async (s) => {
+          await s.sandbox('load', '200');
+          const [m] = await s.query('test1', 'SELECT @@gtid_binlog_pos AS g');
+          for (let k = 2; k <= n + 1; k++) await s.query(`test${k}`, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
+          await s.sandbox('kill', 'test1');
+          return (await failover(s, 'test2')).ms;
+        }),
+      );
       progress(`1+${n} in sync: run ${i + 1}/${RUNS} ${fmt(xs[i]!)}`);
     }
     rows.push({ group: 'replicas', label: `1 + ${n} replicas, in sync`, unit: 'ms', values: xs });
@@ -122,11 +145,24 @@ async function byBacklog() {
         xs.push(r.ms);
         eqs.push(r.equalizeMs);
       });
-      progress(`backlog ${backlog}: run ${i + 1}/${RUNS} failover ${fmt(xs[i]!)}, equalize ${fmt(eqs[i]!)}${floors[i] ? `, floor ${fmt(floors[i]!)}` : ''}`);
+      progress(
+        `backlog ${backlog}: run ${i + 1}/${RUNS} failover ${fmt(xs[i]!)}, equalize ${fmt(eqs[i]!)}${floors[i] ? `, floor ${fmt(floors[i]!)}` : ''}`,
+      );
     }
-    rows.push({ group: 'backlog', label: `1 + 3, target ${backlog.toLocaleString('en-US')} transactions behind (GTID)`, unit: 'ms', values: xs });
+    rows.push({
+      group: 'backlog',
+      label: `1 + 3, target ${backlog.toLocaleString('en-US')} transactions behind (GTID)`,
+      unit: 'ms',
+      values: xs,
+    });
     if (backlog > 0) {
-      rows.push({ group: 'backlog', label: `  equalization of those ${backlog.toLocaleString('en-US')} (GTID)`, unit: 'ms', values: eqs, floor: floors });
+      rows.push({
+        group: 'backlog',
+        label: `  equalization of those ${backlog.toLocaleString('en-US')} (GTID)`,
+        unit: 'ms',
+        values: eqs,
+        floor: floors,
+      });
     }
   }
 }
@@ -139,18 +175,36 @@ async function byPositioning() {
     const eqs: number[] = [];
     const maps: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      await withSandbox(3, async (s) => {
-        await test4Behind(s, 200, backlog);
-        const r = await crashAndFailOverToTest4(s);
-        xs.push(r.ms);
-        eqs.push(r.equalizeMs);
-        maps.push(r.mapMs);
-      }, false, mode);
-      progress(`${mode} positioning, ${backlog} behind: run ${i + 1}/${RUNS} failover ${fmt(xs[i]!)}, map ${fmt(maps[i]!)}, equalize ${fmt(eqs[i]!)}`);
+      await withSandbox(
+        3,
+        async (s) => {
+          await test4Behind(s, 200, backlog);
+          const r = await crashAndFailOverToTest4(s);
+          xs.push(r.ms);
+          eqs.push(r.equalizeMs);
+          maps.push(r.mapMs);
+        },
+        false,
+        mode,
+      );
+      progress(
+        `${mode} positioning, ${backlog} behind: run ${i + 1}/${RUNS} failover ${fmt(xs[i]!)}, map ${fmt(maps[i]!)}, equalize ${fmt(eqs[i]!)}`,
+      );
     }
     const n = backlog.toLocaleString('en-US');
-    rows.push({ group: 'positioning', label: `1 + 3, target ${n} behind, ${mode === 'gtid' ? 'GTID' : 'file and position'}`, unit: 'ms', values: xs });
-    if (mode === 'file') rows.push({ group: 'positioning', label: `  mapping the target's position (relay log + binlog reads)`, unit: 'ms', values: maps });
+    rows.push({
+      group: 'positioning',
+      label: `1 + 3, target ${n} behind, ${mode === 'gtid' ? 'GTID' : 'file and position'}`,
+      unit: 'ms',
+      values: xs,
+    });
+    if (mode === 'file')
+      rows.push({
+        group: 'positioning',
+        label: `  mapping the target's position (relay log + binlog reads)`,
+        unit: 'ms',
+        values: maps,
+      });
     rows.push({ group: 'positioning', label: `  equalization of those ${n}`, unit: 'ms', values: eqs });
   }
 }
@@ -164,16 +218,28 @@ async function byMemory() {
     const peaks: number[] = [];
     const maps: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      await withSandbox(3, async (s) => {
-        await test4Behind(s, held, 1000);
-        const r = await crashAndFailOverToTest4(s);
-        peaks.push(r.peakMiB);
-        maps.push(r.mapMs);
-      }, false, 'file');
-      progress(`memory, ${held} in the logs: run ${i + 1}/${RUNS} peak ${peaks[i]!.toFixed(0)} MiB, map ${fmt(maps[i]!)}`);
+      await withSandbox(
+        3,
+        async (s) => {
+          await test4Behind(s, held, 1000);
+          const r = await crashAndFailOverToTest4(s);
+          peaks.push(r.peakMiB);
+          maps.push(r.mapMs);
+        },
+        false,
+        'file',
+      );
+      progress(
+        `memory, ${held} in the logs: run ${i + 1}/${RUNS} peak ${peaks[i]!.toFixed(0)} MiB, map ${fmt(maps[i]!)}`,
+      );
     }
     const n = held.toLocaleString('en-US');
-    rows.push({ group: 'memory', label: `peak memory, by file, 1,000 behind, ${n} more transactions in the best replica's logs`, unit: 'MiB', values: peaks });
+    rows.push({
+      group: 'memory',
+      label: `peak memory, by file, 1,000 behind, ${n} more transactions in the best replica's logs`,
+      unit: 'MiB',
+      values: peaks,
+    });
     rows.push({ group: 'memory', label: `  mapping the target's position`, unit: 'ms', values: maps });
   }
 }
@@ -185,30 +251,69 @@ async function byMemory() {
  */
 async function bySwitchover() {
   if (process.getuid?.() !== 0) {
-    rows.push({ group: 'switchover', label: 'switchover with VIP move', unit: 'ms', values: [], note: 'needs root (network namespaces)' });
+    rows.push({
+      group: 'switchover',
+      label: 'switchover with VIP move',
+      unit: 'ms',
+      values: [],
+      note: 'needs root (network namespaces)',
+    });
     return;
   }
   const measured: number[] = [];
   const seen: number[] = [];
-  await withSandbox(3, async (s) => {
-    await s.query('test1', 'CREATE TABLE sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq))');
-    const vip = /address: '([\d.]+)\//.exec(readFileSync(s.cfg, 'utf8'))![1]!;
-    const targets = ['test2', 'test3', 'test1', 'test4', 'test2'];
-    for (let i = 0; i < Math.max(RUNS, 3); i++) {
-      const writer = s.sandbox('client', 'node', join(ROOT, 'dist/harness/vip-writer.js'), vip, 'app', 'app-secret', '8', String(100 + i));
-      await new Promise((r) => setTimeout(r, 2500));
-      const r = await s.sandbox('client', 'node', CLI, '--cfg', s.cfg, '--switchover-to', targets[i % targets.length]!, '--json');
-      const out = JSON.parse(r) as { ok: boolean; writesBlockedMs?: number };
-      if (!out.ok || out.writesBlockedMs === undefined) throw new Error(`switchover failed: ${r.slice(0, 2000)}`);
-      const acks = (await writer).split('\n').filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[2]));
-      let gap = 0;
-      for (let k = 1; k < acks.length; k++) gap = Math.max(gap, acks[k]! - acks[k - 1]!);
-      measured.push(out.writesBlockedMs);
-      seen.push(gap);
-      progress(`switchover ${i + 1}: mmmf measured ${fmt(out.writesBlockedMs)}, writer saw a gap of ${fmt(gap)}`);
-    }
-  }, true);
-  rows.push({ group: 'switchover', label: 'switchover with VIP move: writes blocked (mmmf\'s measure)', unit: 'ms', values: measured });
+  await withSandbox(
+    3,
+    async (s) => {
+      await s.query(
+        'test1',
+        'CREATE TABLE sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq))',
+      );
+      const vip = /address: '([\d.]+)\//.exec(readFileSync(s.cfg, 'utf8'))![1]!;
+      const targets = ['test2', 'test3', 'test1', 'test4', 'test2'];
+      for (let i = 0; i < Math.max(RUNS, 3); i++) {
+        const writer = s.sandbox(
+          'client',
+          'node',
+          join(ROOT, 'dist/harness/vip-writer.js'),
+          vip,
+          'app',
+          'app-secret',
+          '8',
+          String(100 + i),
+        );
+        await new Promise((r) => setTimeout(r, 2500));
+        const r = await s.sandbox(
+          'client',
+          'node',
+          CLI,
+          '--cfg',
+          s.cfg,
+          '--switchover-to',
+          targets[i % targets.length]!,
+          '--json',
+        );
+        const out = JSON.parse(r) as { ok: boolean; writesBlockedMs?: number };
+        if (!out.ok || out.writesBlockedMs === undefined) throw new Error(`switchover failed: ${r.slice(0, 2000)}`);
+        const acks = (await writer)
+          .split('\n')
+          .filter((l) => l.startsWith('ack '))
+          .map((l) => Number(l.split(' ')[2]));
+        let gap = 0;
+        for (let k = 1; k < acks.length; k++) gap = Math.max(gap, acks[k]! - acks[k - 1]!);
+        measured.push(out.writesBlockedMs);
+        seen.push(gap);
+        progress(`switchover ${i + 1}: mmmf measured ${fmt(out.writesBlockedMs)}, writer saw a gap of ${fmt(gap)}`);
+      }
+    },
+    true,
+  );
+  rows.push({
+    group: 'switchover',
+    label: "switchover with VIP move: writes blocked (mmmf's measure)",
+    unit: 'ms',
+    values: measured,
+  });
   rows.push({ group: 'switchover', label: '  longest gap seen by a writer through the VIP', unit: 'ms', values: seen });
 }
 
@@ -241,7 +346,10 @@ async function startup() {
 }
 
 function table(): string {
-  const L = ['| measurement | median | min | max | runs | floor (median) | ratio to floor |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  const L = [
+    '| measurement | median | min | max | runs | floor (median) | ratio to floor |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const r of rows) {
     if (!r.values.length) {
       L.push(`| ${r.label} | ${r.note ?? '-'} | | | | | |`);
@@ -249,19 +357,28 @@ function table(): string {
     }
     const f = r.floor?.length ? median(r.floor) : undefined;
     const v = (x: number) => fmtIn(r.unit, x);
-    L.push(`| ${r.label} | ${v(median(r.values))} | ${v(Math.min(...r.values))} | ${v(Math.max(...r.values))} | ${r.values.length} | ${f ? v(f) : ''} | ${f ? (median(r.values) / f).toFixed(2) : ''} |`);
+    L.push(
+      `| ${r.label} | ${v(median(r.values))} | ${v(Math.min(...r.values))} | ${v(Math.max(...r.values))} | ${r.values.length} | ${f ? v(f) : ''} | ${f ? (median(r.values) / f).toFixed(2) : ''} |`,
+    );
   }
   const get = (label: string) => rows.find((r) => r.label === label);
   const two = get('1 + 2 replicas, in sync');
   const twenty = get('1 + 20 replicas, in sync');
   const aims: string[] = [];
-  if (two && twenty) aims.push(`time(20 replicas) / time(2 replicas) = ${(median(twenty.values) / median(two.values)).toFixed(2)} (aim ≤ 1.5)`);
+  if (two && twenty)
+    aims.push(
+      `time(20 replicas) / time(2 replicas) = ${(median(twenty.values) / median(two.values)).toFixed(2)} (aim ≤ 1.5)`,
+    );
   const byPos = rows.filter((r) => r.group === 'positioning' && r.label.startsWith('1 + 3'));
-  if (byPos.length === 2) aims.push(`file / GTID positioning for the same backlog = ${(median(byPos[1]!.values) / median(byPos[0]!.values)).toFixed(2)}`);
+  if (byPos.length === 2)
+    aims.push(
+      `file / GTID positioning for the same backlog = ${(median(byPos[1]!.values) / median(byPos[0]!.values)).toFixed(2)}`,
+    );
   const help = get('`mmmf --help`');
   if (help) aims.push(`\`mmmf --help\` = ${fmt(median(help.values))} (aim ≤ 250 ms)`);
-  const sw = get('switchover with VIP move: writes blocked (mmmf\'s measure)');
-  if (sw?.values.length) aims.push(`switchover write-unavailability = ${fmt(median(sw.values))} (aim < 1 s including the VIP move)`);
+  const sw = get("switchover with VIP move: writes blocked (mmmf's measure)");
+  if (sw?.values.length)
+    aims.push(`switchover write-unavailability = ${fmt(median(sw.values))} (aim < 1 s including the VIP move)`);
   return L.join('\n') + (aims.length ? `\n\nAims: ${aims.join('; ')}. Equalization aim: ratio to floor ≤ 1.2.` : '');
 }
 
@@ -271,7 +388,14 @@ async function main() {
   // --only GROUP[,GROUP]: measure those groups and replace them in the last results, keeping the others.
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : undefined;
-  const groups: Record<string, () => Promise<void>> = { startup, replicas: byReplicas, backlog: byBacklog, positioning: byPositioning, memory: byMemory, switchover: bySwitchover };
+  const groups: Record<string, () => Promise<void>> = {
+    startup,
+    replicas: byReplicas,
+    backlog: byBacklog,
+    positioning: byPositioning,
+    memory: byMemory,
+    switchover: bySwitchover,
+  };
   if (only) {
     const previous = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as { rows: Row[] };
     for (const g of Object.keys(groups)) {
@@ -281,7 +405,8 @@ async function main() {
   } else {
     for (const fn of Object.values(groups)) await fn();
   }
-  const md = `# mmmf benchmark\n\n${started.toISOString()} · ${(await execa('mariadbd', ['--version'])).stdout.trim()} · node ${process.version} · ` +
+  const md =
+    `# mmmf benchmark\n\n${started.toISOString()} · ${(await execa('mariadbd', ['--version'])).stdout.trim()} · node ${process.version} · ` +
     `${(await import('node:os')).cpus().length} cores\n\n${table()}\n\nWall time of the whole \`mmmf\` process (node start-up, probe, plan, execution, final probe); ` +
     'memory = its peak resident set (GNU time). ' +
     'Equalization = the target\'s "catch up from the best replica" step; floor = the same replica applying the same backlog ' +
@@ -289,7 +414,10 @@ async function main() {
   console.log('\n' + md);
   mkdirSync(join(ROOT, 'bench'), { recursive: true });
   writeFileSync(join(ROOT, 'bench/results.md'), md);
-  writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify({ started, runs: RUNS, quick: QUICK, rows }, null, 2) + '\n');
+  writeFileSync(
+    join(ROOT, 'bench/results.json'),
+    JSON.stringify({ started, runs: RUNS, quick: QUICK, rows }, null, 2) + '\n',
+  );
   process.stderr.write('bench: written to bench/results.md and bench/results.json\n');
 }
 

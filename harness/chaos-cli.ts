@@ -17,7 +17,9 @@ const iterations = arg('iterations', 10);
 const seed = arg('seed', Math.floor(Date.now() / 1000) % 100000);
 const replicas = arg('replicas', 3);
 const basePort = arg('base-port', 33301);
-console.log(`chaos: ${iterations} iterations, seed ${seed}, 1 master + ${replicas} replicas on ports ${basePort}..${basePort + replicas}`);
+console.log(
+  `chaos: ${iterations} iterations, seed ${seed}, 1 master + ${replicas} replicas on ports ${basePort}..${basePort + replicas}`,
+);
 const started = Date.now();
 const { passed, failed } = await runChaos({ iterations, seed, replicas, basePort, log: (l) => console.log(l) });
 console.log(`chaos: ${((Date.now() - started) / 1000).toFixed(0)} s`);

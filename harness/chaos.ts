@@ -17,7 +17,12 @@ export interface ChaosOptions {
 }
 
 type LagMode = 'sync' | 'io-stop' | 'sql-pause' | 'both-stop';
-interface LagPlan { name: string; mode: LagMode; at: number; ioAt?: number }
+interface LagPlan {
+  name: string;
+  mode: LagMode;
+  at: number;
+  ioAt?: number;
+}
 
 export interface IterationResult {
   seed: number;
@@ -37,7 +42,9 @@ const FORMATS = ['ROW', 'STATEMENT', 'MIXED'] as const;
  */
 async function masterTransactionEnds(dataDir: string): Promise<{ file: number; end: number; seq: number }[]> {
   const out: { file: number; end: number; seq: number }[] = [];
-  const files = readdirSync(dataDir).filter((f) => /^mysql-bin\.\d+$/.test(f)).sort();
+  const files = readdirSync(dataDir)
+    .filter((f) => /^mysql-bin\.\d+$/.test(f))
+    .sort();
   for (const f of files) {
     const text = (await execa('mariadb-binlog', [join(dataDir, f)], { reject: false })).stdout;
     let current: { seq: number; end: number } | undefined;
@@ -59,7 +66,9 @@ async function masterTransactionEnds(dataDir: string): Promise<{ file: number; e
 }
 const MODES: LagMode[] = ['sync', 'io-stop', 'sql-pause', 'both-stop'];
 
-export async function runChaos(o: ChaosOptions): Promise<{ passed: number; failed: number; results: IterationResult[] }> {
+export async function runChaos(
+  o: ChaosOptions,
+): Promise<{ passed: number; failed: number; results: IterationResult[] }> {
   const results: IterationResult[] = [];
   for (let i = 0; i < o.iterations; i++) {
     const r = await iteration(o.seed + i, o);
@@ -68,7 +77,10 @@ export async function runChaos(o: ChaosOptions): Promise<{ passed: number; faile
     if (!r.ok) {
       for (const v of r.violations) o.log(`     ✖ ${v}`);
       o.log(`     replay: npm run chaos -- --seed ${r.seed} --iterations 1 --replicas ${o.replicas}`);
-      if (r.keptAt) o.log(`     cluster kept for inspection in ${r.keptAt} (stop it: bash scripts/sandbox.sh --dir ${r.keptAt} down)`);
+      if (r.keptAt)
+        o.log(
+          `     cluster kept for inspection in ${r.keptAt} (stop it: bash scripts/sandbox.sh --dir ${r.keptAt} down)`,
+        );
       break; // its ports stay taken by the kept cluster
     }
   }
@@ -104,9 +116,20 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     const base = await gtidSeq(cl, 'test1');
     const load = await startLoad(cl, 'test1', writers, seed);
     // Fire each lag action when the master has committed that many transactions, then the kill.
-    const actions = lag.flatMap((l) => l.mode === 'sync' ? [] : l.mode === 'io-stop' ? [{ at: l.at, n: l.name, sql: 'STOP SLAVE IO_THREAD' }]
-      : l.mode === 'sql-pause' ? [{ at: l.at, n: l.name, sql: 'STOP SLAVE SQL_THREAD' }]
-      : [{ at: l.at, n: l.name, sql: 'STOP SLAVE SQL_THREAD' }, { at: l.ioAt!, n: l.name, sql: 'STOP SLAVE IO_THREAD' }]).sort((a, b) => a.at - b.at);
+    const actions = lag
+      .flatMap((l) =>
+        l.mode === 'sync'
+          ? []
+          : l.mode === 'io-stop'
+            ? [{ at: l.at, n: l.name, sql: 'STOP SLAVE IO_THREAD' }]
+            : l.mode === 'sql-pause'
+              ? [{ at: l.at, n: l.name, sql: 'STOP SLAVE SQL_THREAD' }]
+              : [
+                  { at: l.at, n: l.name, sql: 'STOP SLAVE SQL_THREAD' },
+                  { at: l.ioAt!, n: l.name, sql: 'STOP SLAVE IO_THREAD' },
+                ],
+      )
+      .sort((a, b) => a.at - b.at);
     for (const a of actions) {
       await until(async () => (await gtidSeq(cl, 'test1')) - base >= a.at, 120_000, `master transaction ${a.at}`);
       await cl.query(a.n, a.sql);
@@ -123,12 +146,18 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     for (const n of names) {
       applied[n] = await gtidSeq(cl, n, 'gtid_slave_pos');
       for (const r of await cl.query<{ k: string }>(n, LEDGER_KEYS)) before.add(r.k);
-      const [s] = await cl.query<{ Gtid_IO_Pos: string; Master_Log_File: string; Read_Master_Log_Pos: string }>(n, 'SHOW SLAVE STATUS');
+      const [s] = await cl.query<{ Gtid_IO_Pos: string; Master_Log_File: string; Read_Master_Log_Pos: string }>(
+        n,
+        'SHOW SLAVE STATUS',
+      );
       // Received = applied, or in the relay log: by GTID (GTID mode only) and by old-master coordinates.
       const file = Number(s?.Master_Log_File.split('.')[1] ?? 0);
       const read = Number(s?.Read_Master_Log_Pos ?? 0);
-      const byCoordinates = Math.max(0, ...ends.filter((e) => e.file < file || (e.file === file && e.end <= read)).map((e) => e.seq));
-      received[n] = Math.max(Number(/0-1-(\d+)/.exec(s?.Gtid_IO_Pos ?? '')?.[1] ?? 0), applied[n]!, byCoordinates);
+      const byCoordinates = Math.max(
+        0,
+        ...ends.filter((e) => e.file < file || (e.file === file && e.end <= read)).map((e) => e.seq),
+      );
+      received[n] = Math.max(Number(/0-1-(\d+)/.exec(s?.Gtid_IO_Pos ?? '')?.[1] ?? 0), applied[n], byCoordinates);
     }
     const maxReceived = Math.max(...Object.values(received));
     const laggard = names.reduce((a, b) => (received[b]! < received[a]! ? b : a));
@@ -145,19 +174,32 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       violations.push(`mmmf printed no JSON (exit ${r.exitCode}): ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`);
     }
     if (r.exitCode !== 0) {
-      violations.push(`mmmf exited ${r.exitCode}: ${r.stderr.trim() || (out.results ?? []).filter((s) => s.status !== 'done' && s.status !== 'skipped').map((s) => `step ${s.n} ${s.host} ${s.status}: ${s.detail}`).join('; ')}`);
+      violations.push(
+        `mmmf exited ${r.exitCode}: ${
+          r.stderr.trim() ||
+          (out.results ?? [])
+            .filter((s) => s.status !== 'done' && s.status !== 'skipped')
+            .map((s) => `step ${s.n} ${s.host} ${s.status}: ${s.detail}`)
+            .join('; ')
+        }`,
+      );
     }
     // A relay log may end in half a transaction the dead master never finished sending: it cannot count.
     const partial = (out.results ?? []).some((s) => /incomplete one/.test(s.detail));
     for (const n of names) {
       const keys = new Set((await cl.query<{ k: string }>(n, LEDGER_KEYS)).map((x) => x.k));
       const lost = [...before].filter((k) => !keys.has(k));
-      if (lost.length) violations.push(`${n} lacks ${lost.length} transactions another replica had, e.g. ${lost.slice(0, 5).join(' ')}`);
+      if (lost.length)
+        violations.push(
+          `${n} lacks ${lost.length} transactions another replica had, e.g. ${lost.slice(0, 5).join(' ')}`,
+        );
       const seq = await gtidSeq(cl, n, 'gtid_slave_pos');
-      if (seq < maxReceived - (partial ? 1 : 0)) violations.push(`${n} is at GTID seq ${seq}, but ${maxReceived} had been received`);
+      if (seq < maxReceived - (partial ? 1 : 0))
+        violations.push(`${n} is at GTID seq ${seq}, but ${maxReceived} had been received`);
     }
     const prints = await Promise.all(names.map(async (n) => [n, await dataFingerprint(cl, n)] as const));
-    if (new Set(prints.map((p) => p[1])).size !== 1) violations.push(`data differs: ${prints.map(([n, f]) => `${n}: ${f}`).join(' | ')}`);
+    if (new Set(prints.map((p) => p[1])).size !== 1)
+      violations.push(`data differs: ${prints.map(([n, f]) => `${n}: ${f}`).join(' | ')}`);
     const writable = [];
     for (const n of names) {
       const [v] = await cl.query<{ ro: number }>(n, 'SELECT @@read_only AS ro');
@@ -165,13 +207,20 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       if (n === target) continue;
       const [s] = await cl.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
       const state = [String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running].join(' ');
-      if (state !== `${cl.port(target)} Yes Yes` || s?.Last_Error) violations.push(`${n} replication: port/IO/SQL = ${state}, error '${s?.Last_Error ?? ''}'`);
+      if (state !== `${cl.port(target)} Yes Yes` || s?.Last_Error)
+        violations.push(`${n} replication: port/IO/SQL = ${state}, error '${s?.Last_Error ?? ''}'`);
     }
-    if (writable.join() !== target) violations.push(`writable servers: [${writable.join(', ')}], expected only ${target}`);
+    if (writable.join() !== target)
+      violations.push(`writable servers: [${writable.join(', ')}], expected only ${target}`);
     await cl.query(target, `INSERT INTO sbtest.ledger (writer, seq) VALUES (0, ${seed})`);
     for (const n of names) {
       try {
-        await until(async () => (await cl.query(n, `SELECT 1 FROM sbtest.ledger WHERE writer = 0 AND seq = ${seed}`)).length === 1, 10_000, `fresh write on ${n}`);
+        await until(
+          async () =>
+            (await cl.query(n, `SELECT 1 FROM sbtest.ledger WHERE writer = 0 AND seq = ${seed}`)).length === 1,
+          10_000,
+          `fresh write on ${n}`,
+        );
       } catch {
         violations.push(`a fresh write on ${target} did not reach ${n} within 10 s`);
       }

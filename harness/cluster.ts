@@ -23,11 +23,27 @@ export interface Cluster {
   down(): Promise<void>;
 }
 
-export async function startCluster(opts: { basePort: number; replicas?: number; format?: string; netns?: boolean; positioning?: 'gtid' | 'file' }): Promise<Cluster> {
+export async function startCluster(opts: {
+  basePort: number;
+  replicas?: number;
+  format?: string;
+  netns?: boolean;
+  positioning?: 'gtid' | 'file';
+}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'mmmf-test-'));
   const replicas = opts.replicas ?? 3;
-  const base = ['--dir', dir, '--base-port', String(opts.basePort), '--replicas', String(replicas), '--binlog-format', opts.format ?? 'ROW',
-    ...(opts.netns ? ['--netns'] : []), ...(opts.positioning ? ['--positioning', opts.positioning] : [])];
+  const base = [
+    '--dir',
+    dir,
+    '--base-port',
+    String(opts.basePort),
+    '--replicas',
+    String(replicas),
+    '--binlog-format',
+    opts.format ?? 'ROW',
+    ...(opts.netns ? ['--netns'] : []),
+    ...(opts.positioning ? ['--positioning', opts.positioning] : []),
+  ];
   const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
   const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);
   const port = (name: string) => opts.basePort + Number(name.replace('test', '')) - 1;
@@ -41,8 +57,16 @@ export async function startCluster(opts: { basePort: number; replicas?: number; 
     // Root over the node's socket (works whether the node listens on loopback or in a network namespace);
     // other accounts over TCP on loopback, as an application would.
     connect: (name, user = 'root', password = '') =>
-      mysql.createConnection({ ...(user === 'root' ? { socketPath: join(dir, name, 'mariadbd.sock') } : { host: '127.0.0.1', port: port(name) }),
-        user, password, connectTimeout: 3000, supportBigNumbers: true, bigNumberStrings: true }),
+      mysql.createConnection({
+        ...(user === 'root'
+          ? { socketPath: join(dir, name, 'mariadbd.sock') }
+          : { host: '127.0.0.1', port: port(name) }),
+        user,
+        password,
+        connectTimeout: 3000,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+      }),
     async query<T>(name: string, sql: string) {
       const c = await cluster.connect(name);
       try {
@@ -99,8 +123,10 @@ export async function replicationSnapshot(c: Cluster, names: string[]): Promise<
 
 /** CHECKSUM of every user table plus row counts, to prove servers hold identical data. */
 export async function dataFingerprint(c: Cluster, name: string): Promise<string> {
-  const tables = await c.query<{ t: string }>(name,
-    "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('mysql', 'sys', 'performance_schema', 'information_schema') ORDER BY 1");
+  const tables = await c.query<{ t: string }>(
+    name,
+    "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('mysql', 'sys', 'performance_schema', 'information_schema') ORDER BY 1",
+  );
   const parts: string[] = [];
   for (const { t } of tables) {
     const [row] = await c.query<{ Checksum: string }>(name, `CHECKSUM TABLE ${t} EXTENDED`);

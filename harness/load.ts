@@ -41,41 +41,74 @@ export async function startLoad(c: Cluster, master: string, writers = 4, seed = 
     const conn = await c.connect(master, 'app', 'app-secret');
     conn.on('error', () => {});
     const rand = rng(seed * 100 + w);
-    loops.push((async () => {
-      let seq = 0;
-      try {
-        while (running) {
-          seq++;
-          const r = rand();
-          const text = `w${w} s${seq} it's "quoted" \\ back\nslash ROLLBACK ${'x'.repeat(Math.floor(r * 300))}`;
-          const bin = Buffer.from([0, 255, 39, 92, 10, Math.floor(r * 256)]);
-          await conn.query('BEGIN');
-          if (r < 0.4) {
-            await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload, bin) VALUES (?, ?, ?, ?, ?)', [w, seq, 'single', text, bin]);
-          } else if (r < 0.7) {
-            await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload, bin) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)',
-              [w, seq, 'multi', text, bin, w, -seq, 'multi2', text.toUpperCase(), bin]);
-          } else if (r < 0.72) {
-            // A large value (~256 KB of text, binary bytes) in a multi-statement transaction.
-            await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload, bin) VALUES (?, ?, ?, ?, ?)', [w, seq, 'large', text.repeat(800), bin]);
-            await conn.query('UPDATE sbtest.events SET bin = ? WHERE writer = ? AND seq = ?', [Buffer.from([0, 1, 2, 0, 255]), w, seq]);
-          } else if (r < 0.85) {
-            await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload) VALUES (?, ?, ?, ?)', [w, seq, 'upd', text]);
-            await conn.query('UPDATE sbtest.events SET payload = CONCAT(payload, ?) WHERE writer = ? AND seq > ? AND seq < ?', ['+', w, seq - 10, seq]);
-          } else {
-            await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload) VALUES (?, ?, ?, ?)', [w, seq, 'del', text]);
-            await conn.query('DELETE FROM sbtest.events WHERE writer = ? AND seq = ?', [w, -(seq - 5)]);
+    loops.push(
+      (async () => {
+        let seq = 0;
+        try {
+          while (running) {
+            seq++;
+            const r = rand();
+            const text = `w${w} s${seq} it's "quoted" \\ back\nslash ROLLBACK ${'x'.repeat(Math.floor(r * 300))}`;
+            const bin = Buffer.from([0, 255, 39, 92, 10, Math.floor(r * 256)]);
+            await conn.query('BEGIN');
+            if (r < 0.4) {
+              await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload, bin) VALUES (?, ?, ?, ?, ?)', [
+                w,
+                seq,
+                'single',
+                text,
+                bin,
+              ]);
+            } else if (r < 0.7) {
+              await conn.query(
+                'INSERT INTO sbtest.events (writer, seq, kind, payload, bin) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)',
+                [w, seq, 'multi', text, bin, w, -seq, 'multi2', text.toUpperCase(), bin],
+              );
+            } else if (r < 0.72) {
+              // A large value (~256 KB of text, binary bytes) in a multi-statement transaction.
+              await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload, bin) VALUES (?, ?, ?, ?, ?)', [
+                w,
+                seq,
+                'large',
+                text.repeat(800),
+                bin,
+              ]);
+              await conn.query('UPDATE sbtest.events SET bin = ? WHERE writer = ? AND seq = ?', [
+                Buffer.from([0, 1, 2, 0, 255]),
+                w,
+                seq,
+              ]);
+            } else if (r < 0.85) {
+              await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload) VALUES (?, ?, ?, ?)', [
+                w,
+                seq,
+                'upd',
+                text,
+              ]);
+              await conn.query(
+                'UPDATE sbtest.events SET payload = CONCAT(payload, ?) WHERE writer = ? AND seq > ? AND seq < ?',
+                ['+', w, seq - 10, seq],
+              );
+            } else {
+              await conn.query('INSERT INTO sbtest.events (writer, seq, kind, payload) VALUES (?, ?, ?, ?)', [
+                w,
+                seq,
+                'del',
+                text,
+              ]);
+              await conn.query('DELETE FROM sbtest.events WHERE writer = ? AND seq = ?', [w, -(seq - 5)]);
+            }
+            await conn.query('INSERT INTO sbtest.ledger (writer, seq) VALUES (?, ?)', [w, seq]);
+            await conn.query('COMMIT');
+            acked.add(`${w}:${seq}`);
           }
-          await conn.query('INSERT INTO sbtest.ledger (writer, seq) VALUES (?, ?)', [w, seq]);
-          await conn.query('COMMIT');
-          acked.add(`${w}:${seq}`);
+        } catch {
+          // The master died or fenced us: this writer is done; unacknowledged work is not counted.
+        } finally {
+          conn.destroy();
         }
-      } catch {
-        // The master died or fenced us: this writer is done; unacknowledged work is not counted.
-      } finally {
-        conn.destroy();
-      }
-    })());
+      })(),
+    );
   }
   return {
     acked,

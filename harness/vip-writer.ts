@@ -10,7 +10,13 @@ let seq = 0;
 while (Date.now() < until && seq < 1_000_000) {
   let conn: mysql.Connection | undefined;
   try {
-    conn = await mysql.createConnection({ host: host!, port: 3306, user: user!, password: password!, connectTimeout: 1000 });
+    conn = await mysql.createConnection({
+      host: host!,
+      port: 3306,
+      user: user!,
+      password: password!,
+      connectTimeout: 1000,
+    });
     conn.on('error', () => {});
     while (Date.now() < until) {
       seq++;

@@ -3,7 +3,10 @@
  * Messages are written for an operator under stress: what is wrong, then what to do next.
  */
 export class MmmfError extends Error {
-  constructor(message: string, readonly problems: string[] = []) {
+  constructor(
+    message: string,
+    readonly problems: string[] = [],
+  ) {
     super(message);
     this.name = new.target.name;
   }

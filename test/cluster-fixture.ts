@@ -3,7 +3,10 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 
-export function useCluster(opts: Parameters<typeof startCluster>[0], prepare?: (c: Cluster) => Promise<void>): () => Cluster {
+export function useCluster(
+  opts: Parameters<typeof startCluster>[0],
+  prepare?: (c: Cluster) => Promise<void>,
+): () => Cluster {
   let c: Cluster | undefined;
   beforeAll(async () => {
     c = await startCluster(opts);

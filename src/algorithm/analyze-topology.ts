@@ -34,18 +34,32 @@ export function errantTransactions(s: HostState, all: HostState[]): string[] {
   if (s.version?.flavor === 'mysql') {
     // MySQL: GTIDs named by this server's own server_uuid that no other server holds.
     if (!s.serverUuid) return [];
-    const own = new Map([...parseGtidSet(s.gtidApplied)].filter(([k]) => k.split(':')[0] === s.serverUuid!.toLowerCase()));
-    const elsewhere = all.filter((o) => o !== s && o.reachable && o.version?.flavor === 'mysql')
-      .reduce((acc, o) => gtidUnion('mysql', acc, gtidUnion('mysql', o.gtidApplied ?? '', o.replica?.gtidReceived ?? '')), '');
+    const own = new Map(
+      [...parseGtidSet(s.gtidApplied)].filter(([k]) => k.split(':')[0] === s.serverUuid!.toLowerCase()),
+    );
+    const elsewhere = all
+      .filter((o) => o !== s && o.reachable && o.version?.flavor === 'mysql')
+      .reduce(
+        (acc, o) => gtidUnion('mysql', acc, gtidUnion('mysql', o.gtidApplied ?? '', o.replica?.gtidReceived ?? '')),
+        '',
+      );
     const errant = formatGtidSet(subtract(own, parseGtidSet(elsewhere)));
     return errant ? errant.split(',') : [];
   }
   if (s.version?.flavor !== 'mariadb') return [];
   const own = parseGtidList(s.gtidBinlogState ?? s.gtidBinlog).filter((g) => g.server === s.serverId);
-  const elsewhere = all.filter((o) => o !== s && o.reachable).flatMap((o) =>
-    [...parseGtidList(o.gtidBinlogState ?? o.gtidBinlog), ...parseGtidList(o.gtidApplied), ...parseGtidList(o.replica?.gtidReceived)]);
+  const elsewhere = all
+    .filter((o) => o !== s && o.reachable)
+    .flatMap((o) => [
+      ...parseGtidList(o.gtidBinlogState ?? o.gtidBinlog),
+      ...parseGtidList(o.gtidApplied),
+      ...parseGtidList(o.replica?.gtidReceived),
+    ]);
   return own.flatMap((g) => {
-    const known = Math.max(0, ...elsewhere.filter((e) => e.domain === g.domain && e.server === g.server).map((e) => e.seq));
+    const known = Math.max(
+      0,
+      ...elsewhere.filter((e) => e.domain === g.domain && e.server === g.server).map((e) => e.seq),
+    );
     // Sequence numbers count the whole domain, so only the last errant GTID is known, not how many there are.
     return known >= g.seq ? [] : [`${g.domain}-${g.server}-${g.seq}`];
   });
@@ -56,7 +70,10 @@ export function errantTransactions(s: HostState, all: HostState[]): string[] {
  * positioned from gtid_current_pos, or it would ask for (and apply again) what it already has.
  */
 export function isFormerMaster(s: HostState): boolean {
-  return s.version?.flavor === 'mariadb' && compareGtidPos(parseGtidPos(s.gtidCurrent ?? s.gtidApplied), parseGtidPos(s.gtidApplied)) === 'ahead';
+  return (
+    s.version?.flavor === 'mariadb' &&
+    compareGtidPos(parseGtidPos(s.gtidCurrent ?? s.gtidApplied), parseGtidPos(s.gtidApplied)) === 'ahead'
+  );
 }
 
 /**
@@ -76,7 +93,10 @@ const flavorOf = (s: HostState) => s.version?.flavor ?? 'mariadb';
  */
 export function compareReceived(a: HostState, b: HostState, mode: 'gtid' | 'file' = 'gtid'): number {
   // By file and position, GTIDs are not trusted: only the old master's coordinates count.
-  const rel = mode === 'gtid' && flavorOf(a) === flavorOf(b) ? gtidRelation(flavorOf(a), receivedGtid(a), receivedGtid(b)) : 'equal';
+  const rel =
+    mode === 'gtid' && flavorOf(a) === flavorOf(b)
+      ? gtidRelation(flavorOf(a), receivedGtid(a), receivedGtid(b))
+      : 'equal';
   if (rel === 'ahead') return 1;
   if (rel === 'behind') return -1;
   const ra = a.replica!.received;
@@ -92,7 +112,10 @@ export function choosePositioning(wanted: Positioning, replicas: HostState[]): A
   if (wanted !== 'auto') return { mode: wanted, why: `positioning '${wanted}' was asked for` };
   const byFile = replicas.filter((r) => r.replica!.gtidMode === 'No');
   if (!byFile.length) return { mode: 'gtid', why: 'auto: every replica already replicates with GTIDs' };
-  return { mode: 'file', why: `auto: ${byFile.map((r) => r.name).join(', ')} ${byFile.length === 1 ? 'replicates' : 'replicate'} by file and position (Using_Gtid: No), so GTID positions are not trusted` };
+  return {
+    mode: 'file',
+    why: `auto: ${byFile.map((r) => r.name).join(', ')} ${byFile.length === 1 ? 'replicates' : 'replicate'} by file and position (Using_Gtid: No), so GTID positions are not trusted`,
+  };
 }
 
 const versionKey = (s: HostState) => (s.version ? s.version.major * 1e6 + s.version.minor * 1e3 + s.version.patch : 0);
@@ -118,38 +141,74 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     if (only === target.address) {
       return {
         oldMaster: { address: target.address, name: target.name, state: target },
-        replicas: replicasAll, target, hosts: describeHosts(states, target.name, target.address, new Map()),
-        warnings, refusals, positioning: choosePositioning(config.positioning, replicasAll),
+        replicas: replicasAll,
+        target,
+        hosts: describeHosts(states, target.name, target.address, new Map()),
+        warnings,
+        refusals,
+        positioning: choosePositioning(config.positioning, replicasAll),
         nothingToDo: `${target.name} already is the master of every reachable replica (${replicasAll.map((r) => r.name).join(', ')}); nothing to do.`,
       };
     }
   }
 
   if (!target) refusals.push(`--failover-to ${opts.target}: no such host in the config`);
-  else if (!target.reachable) refusals.push(`target ${target.name} (${target.address}) is unreachable: ${target.error}. Fix connectivity or choose another target.`);
-  else if (!target.replica) refusals.push(`target ${target.name} does not replicate from anything, so it is not a replica of the old master. Choose one of: ${replicasAll.map((r) => r.name).join(', ') || '(no reachable replica)'}.`);
+  else if (!target.reachable)
+    refusals.push(
+      `target ${target.name} (${target.address}) is unreachable: ${target.error}. Fix connectivity or choose another target.`,
+    );
+  else if (!target.replica)
+    refusals.push(
+      `target ${target.name} does not replicate from anything, so it is not a replica of the old master. Choose one of: ${replicasAll.map((r) => r.name).join(', ') || '(no reachable replica)'}.`,
+    );
 
   if (replicasAll.length === 0) {
-    refusals.push('no reachable server replicates from anything: there is no replica to promote. Run `mmmf status` to see what answers.');
-    return { oldMaster: { address: '?' }, replicas: [], hosts: describeHosts(states, opts.target, '?', new Map()), warnings, refusals, positioning: choosePositioning(config.positioning, []) };
+    refusals.push(
+      'no reachable server replicates from anything: there is no replica to promote. Run `mmmf status` to see what answers.',
+    );
+    return {
+      oldMaster: { address: '?' },
+      replicas: [],
+      hosts: describeHosts(states, opts.target, '?', new Map()),
+      warnings,
+      refusals,
+      positioning: choosePositioning(config.positioning, []),
+    };
   }
   if (sources.size > 1) {
     const detail = [...sources].map(([a, names]) => `${names.join(', ')} → ${a}`).join('; ');
-    refusals.push(`replicas disagree about their master (${detail}). mmmf will not guess which one is the old master: repoint the odd ones or remove them from the config, then re-run.`);
-    return { oldMaster: { address: '?' }, replicas: [], hosts: describeHosts(states, opts.target, '?', new Map()), warnings, refusals, positioning: choosePositioning(config.positioning, replicasAll) };
+    refusals.push(
+      `replicas disagree about their master (${detail}). mmmf will not guess which one is the old master: repoint the odd ones or remove them from the config, then re-run.`,
+    );
+    return {
+      oldMaster: { address: '?' },
+      replicas: [],
+      hosts: describeHosts(states, opts.target, '?', new Map()),
+      warnings,
+      refusals,
+      positioning: choosePositioning(config.positioning, replicasAll),
+    };
   }
 
   const oldAddress = [...sources.keys()][0]!;
   const oldName = configByAddress.get(oldAddress);
   const oldState = oldName ? byName.get(oldName) : undefined;
-  if (!oldName) warnings.push(`the old master ${oldAddress} is not in the config: it cannot be fenced or checked by mmmf.`);
+  if (!oldName)
+    warnings.push(`the old master ${oldAddress} is not in the config: it cannot be fenced or checked by mmmf.`);
   if (oldState?.reachable) {
-    warnings.push(`the old master ${oldName} (${oldAddress}) still answers: it will be fenced (read-only, client connections killed) and its last transactions collected before anything else.`);
-    if (oldState.replica) warnings.push(`the old master ${oldName} itself replicates from ${oldState.replica.sourceHost}:${oldState.replica.sourcePort} (master-master); that link is left as it is.`);
+    warnings.push(
+      `the old master ${oldName} (${oldAddress}) still answers: it will be fenced (read-only, client connections killed) and its last transactions collected before anything else.`,
+    );
+    if (oldState.replica)
+      warnings.push(
+        `the old master ${oldName} itself replicates from ${oldState.replica.sourceHost}:${oldState.replica.sourcePort} (master-master); that link is left as it is.`,
+      );
   } else if (oldName) {
     const live = replicasAll.filter((r) => r.replica!.ioRunning === 'Yes');
     if (live.length) {
-      refusals.push(`the old master ${oldName} (${oldAddress}) is unreachable from here, but ${live.map((r) => r.name).join(', ')} still ${live.length > 1 ? 'have' : 'has'} a running IO thread connected to it: it is probably alive and taking writes. Fence it (stop it or cut its network) and re-run, so no write is lost to a split brain.`);
+      refusals.push(
+        `the old master ${oldName} (${oldAddress}) is unreachable from here, but ${live.map((r) => r.name).join(', ')} still ${live.length > 1 ? 'have' : 'has'} a running IO thread connected to it: it is probably alive and taking writes. Fence it (stop it or cut its network) and re-run, so no write is lost to a split brain.`,
+      );
     }
   }
 
@@ -158,33 +217,48 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   for (const r of replicasAll) {
     const errant = errantTransactions(r, states);
     if (errant.length) {
-      excluded.set(r.name, `errant transactions ${errant.join(', ')} written on this replica itself (in its binlog, never replicated): it would break or spread them when repointed. Remove them or rebuild it.`);
+      excluded.set(
+        r.name,
+        `errant transactions ${errant.join(', ')} written on this replica itself (in its binlog, never replicated): it would break or spread them when repointed. Remove them or rebuild it.`,
+      );
       continue;
     }
     if (r.replica!.lastSqlError && !r.replica!.sqlRunning) {
-      excluded.set(r.name, `its SQL thread stopped with an error (${r.replica!.lastSqlError}), so its relay log cannot be applied. Fix the error and re-run to include it.`);
+      excluded.set(
+        r.name,
+        `its SQL thread stopped with an error (${r.replica!.lastSqlError}), so its relay log cannot be applied. Fix the error and re-run to include it.`,
+      );
       continue;
     }
     if (r.replica!.filters.length) {
-      excluded.set(r.name, `replication filters (${r.replica!.filters.join('; ')}) mean it does not hold every transaction.`);
+      excluded.set(
+        r.name,
+        `replication filters (${r.replica!.filters.join('; ')}) mean it does not hold every transaction.`,
+      );
       continue;
     }
     candidates.push(r);
   }
   const flavors = new Set(candidates.map(flavorOf));
   if (flavors.size > 1) {
-    refusals.push(`the replicas mix MariaDB and MySQL (${candidates.map((r) => `${r.name}: ${r.version?.text}`).join(', ')}): their GTIDs and statements differ, and mmmf does not fail over such a cluster. Leave one flavor out of the config.`);
+    refusals.push(
+      `the replicas mix MariaDB and MySQL (${candidates.map((r) => `${r.name}: ${r.version?.text}`).join(', ')}): their GTIDs and statements differ, and mmmf does not fail over such a cluster. Leave one flavor out of the config.`,
+    );
   }
   const positioning = choosePositioning(config.positioning, candidates);
   const byFile = positioning.mode === 'file';
-  for (const r of [...candidates]) {
+  for (const r of candidates.slice()) {
     const rs = r.replica!;
     let why: string | undefined;
-    if (byFile && !rs.executed.file) why = 'it reports no old-master coordinates (Relay_Master_Log_File is empty), so its position cannot be mapped by file.';
+    if (byFile && !rs.executed.file)
+      why =
+        'it reports no old-master coordinates (Relay_Master_Log_File is empty), so its position cannot be mapped by file.';
     else if (!byFile && r.version?.flavor === 'mysql' && !r.gtidEnabled) {
-      why = 'gtid_mode is not ON (with enforce_gtid_consistency) here, so it cannot be positioned by GTID. Use --positioning file.';
+      why =
+        'gtid_mode is not ON (with enforce_gtid_consistency) here, so it cannot be positioned by GTID. Use --positioning file.';
     } else if (!byFile && rs.gtidMode === 'No' && !r.gtidApplied && rs.executed.file) {
-      why = 'it replicates by file and its gtid_slave_pos is empty: positioned by GTID it would apply everything again. Use --positioning file.';
+      why =
+        'it replicates by file and its gtid_slave_pos is empty: positioned by GTID it would apply everything again. Use --positioning file.';
     }
     if (why) {
       excluded.set(r.name, why);
@@ -200,7 +274,9 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   }
   const mostOverall = replicasAll.reduce<HostState | undefined>((m, r) => (!m || rank(r, m) > 0 ? r : m), undefined);
   if (mostOverall && best && rank(mostOverall, best) > 0) {
-    refusals.push(`${mostOverall.name} received the most from the old master (${formatCoordinates(mostOverall.replica!.received)}) but cannot be used: ${excluded.get(mostOverall.name)} Failing over without it would lose what only it received.`);
+    refusals.push(
+      `${mostOverall.name} received the most from the old master (${formatCoordinates(mostOverall.replica!.received)}) but cannot be used: ${excluded.get(mostOverall.name)} Failing over without it would lose what only it received.`,
+    );
   }
   if (best) {
     const bestGtid = receivedGtid(best);
@@ -208,17 +284,25 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
       if (r === best) continue;
       const rel = gtidRelation(flavorOf(best), bestGtid, receivedGtid(r));
       if (rel === 'diverged' || rel === 'behind') {
-        refusals.push(`split brain: ${best.name} (${best.replica!.gtidReceived || best.gtidApplied}) and ${r.name} (${r.replica!.gtidReceived || r.gtidApplied}) hold different transactions, so no replica has everything. Reconcile them by hand; mmmf will not pick a side.`);
+        refusals.push(
+          `split brain: ${best.name} (${best.replica!.gtidReceived || best.gtidApplied}) and ${r.name} (${r.replica!.gtidReceived || r.gtidApplied}) hold different transactions, so no replica has everything. Reconcile them by hand; mmmf will not pick a side.`,
+        );
       }
     }
     if (best !== target && !(best.logBin && best.logReplicaUpdates)) {
-      refusals.push(`${best.name} received the most but cannot pass it on (log_bin=${onOff(best.logBin)}, log_slave_updates=${onOff(best.logReplicaUpdates)}). Fail over to ${best.name} instead, or enable both there.`);
+      refusals.push(
+        `${best.name} received the most but cannot pass it on (log_bin=${onOff(best.logBin)}, log_slave_updates=${onOff(best.logReplicaUpdates)}). Fail over to ${best.name} instead, or enable both there.`,
+      );
     }
     if (byFile && best.relayLogPurge && candidates.length > 1) {
-      warnings.push(`${best.name} has relay_log_purge=ON: relay logs it has applied are deleted, so a replica further behind than its current relay log cannot be mapped by file and will be left stopped. Set relay_log_purge=OFF on replicas that may become the best one.`);
+      warnings.push(
+        `${best.name} has relay_log_purge=ON: relay logs it has applied are deleted, so a replica further behind than its current relay log cannot be mapped by file and will be left stopped. Set relay_log_purge=OFF on replicas that may become the best one.`,
+      );
     }
   } else if (replicasAll.length) {
-    refusals.push('no replica can take part in the failover: ' + [...excluded].map(([n, why]) => `${n}: ${why}`).join(' '));
+    refusals.push(
+      'no replica can take part in the failover: ' + [...excluded].map(([n, why]) => `${n}: ${why}`).join(' '),
+    );
   }
 
   if (target?.reachable && target.replica) {
@@ -227,16 +311,21 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     else if (target.replica && `${target.replica.sourceHost}:${target.replica.sourcePort}` !== oldAddress) {
       refusals.push(`target ${target.name} does not replicate from the old master ${oldAddress}.`);
     } else if (!(target.logBin && target.logReplicaUpdates)) {
-      refusals.push(`target ${target.name} has log_bin=${onOff(target.logBin)}, log_slave_updates=${onOff(target.logReplicaUpdates)}: replicas could not replicate from it. Enable both (they need a restart) or choose another target.`);
+      refusals.push(
+        `target ${target.name} has log_bin=${onOff(target.logBin)}, log_slave_updates=${onOff(target.logReplicaUpdates)}: replicas could not replicate from it. Enable both (they need a restart) or choose another target.`,
+      );
     }
     for (const r of candidates) {
       if (r !== target && versionKey(r) > versionKey(target)) {
-        refusals.push(`target ${target.name} runs ${target.version?.text}, older than ${r.name} (${r.version?.text}); a replica must not be newer than its source. Choose a target at least as new.`);
+        refusals.push(
+          `target ${target.name} runs ${target.version?.text}, older than ${r.name} (${r.version?.text}); a replica must not be newer than its source. Choose a target at least as new.`,
+        );
       }
     }
   }
 
-  for (const [name, why] of excluded) if (name !== target?.name) warnings.push(`${name} is left out and will not be touched: ${why}`);
+  for (const [name, why] of excluded)
+    if (name !== target?.name) warnings.push(`${name} is left out and will not be touched: ${why}`);
   return {
     oldMaster: { address: oldAddress, ...(oldName ? { name: oldName } : {}), ...(oldState ? { state: oldState } : {}) },
     replicas: candidates,
@@ -247,11 +336,17 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
       if (!s || !best) return h;
       if (byFile) {
         const at = `received ${formatCoordinates(s.replica!.received)}, executed ${formatCoordinates(s.replica!.executed)}`;
-        return { ...h, note: `${h.note}; ${at}${s === best ? ', the most' : rank(s, best) < 0 ? `, behind ${best.name}` : `, as much as ${best.name}`}` };
+        return {
+          ...h,
+          note: `${h.note}; ${at}${s === best ? ', the most' : rank(s, best) < 0 ? `, behind ${best.name}` : `, as much as ${best.name}`}`,
+        };
       }
       const behind = gtidAhead(flavorOf(best), receivedGtid(best), receivedGtid(s));
       const at = `received ${s.replica!.gtidReceived || s.gtidApplied || '-'} (${formatCoordinates(s.replica!.received)})`;
-      return { ...h, note: `${h.note}; ${at}, ${s === best ? 'the most' : behind ? `${behind} behind ${best.name}` : `as much as ${best.name}`}` };
+      return {
+        ...h,
+        note: `${h.note}; ${at}, ${s === best ? 'the most' : behind ? `${behind} behind ${best.name}` : `as much as ${best.name}`}`,
+      };
     }),
     warnings,
     refusals,
@@ -261,10 +356,16 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
 
 const onOff = (b: boolean | undefined) => (b ? 'ON' : 'OFF');
 
-function describeHosts(states: HostState[], target: string, oldAddress: string, excluded: Map<string, string>): HostPlan[] {
+function describeHosts(
+  states: HostState[],
+  target: string,
+  oldAddress: string,
+  excluded: Map<string, string>,
+): HostPlan[] {
   return states.map((s): HostPlan => {
     const base = { name: s.name, address: s.address };
-    if (s.address === oldAddress) return { ...base, role: 'old-master', note: s.reachable ? 'alive: will be fenced' : `unreachable (${s.error})` };
+    if (s.address === oldAddress)
+      return { ...base, role: 'old-master', note: s.reachable ? 'alive: will be fenced' : `unreachable (${s.error})` };
     if (!s.reachable) return { ...base, role: 'unreachable', note: `left alone: ${s.error}` };
     if (excluded.has(s.name)) return { ...base, role: 'excluded', note: excluded.get(s.name)! };
     if (!s.replica || `${s.replica.sourceHost}:${s.replica.sourcePort}` !== oldAddress) {

@@ -6,13 +6,13 @@
 /** Phases run in this order. 'each-host' phases hold at most one step per host and run those in parallel. */
 export const PHASES = [
   { id: 'fence', label: 'Fence the old master', parallel: false },
-  { id: 'catch-up', label: 'Let every replica receive the old master\'s last transactions', parallel: true },
+  { id: 'catch-up', label: "Let every replica receive the old master's last transactions", parallel: true },
   { id: 'start-sql', label: 'Resume paused SQL threads', parallel: true },
   { id: 'stop-io', label: 'Stop receiving from the old master', parallel: true },
   { id: 'drain', label: 'Apply every received transaction', parallel: true },
   { id: 'stop', label: 'Stop replication', parallel: true },
   { id: 'confirm', label: 'Confirm the best replica', parallel: false },
-  { id: 'map', label: 'Map lagging replicas\' positions into the best replica\'s binlog', parallel: true },
+  { id: 'map', label: "Map lagging replicas' positions into the best replica's binlog", parallel: true },
   { id: 'equalize', label: 'Bring lagging replicas up to the best one', parallel: true },
   { id: 'promote', label: 'Promote the new master', parallel: false },
   { id: 'vip', label: 'Move the writer VIP to the new master', parallel: false },
@@ -76,13 +76,7 @@ export interface Step {
   onFailure: OnFailure;
 }
 
-export type HostRole =
-  | 'old-master'
-  | 'target'
-  | 'replica'
-  | 'excluded'
-  | 'unreachable'
-  | 'outside';
+export type HostRole = 'old-master' | 'target' | 'replica' | 'excluded' | 'unreachable' | 'outside';
 
 /** How the planner sees each configured host, with the reason when it is left out. */
 export interface HostPlan {

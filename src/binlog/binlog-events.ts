@@ -42,8 +42,20 @@ export interface RelayStream {
 }
 
 /** Events that describe the log itself, never part of a transaction. */
-const META = new Set(['Format_desc', 'Rotate', 'Gtid_list', 'Previous_gtids', 'Binlog_checkpoint', 'Stop', 'Start_encryption',
-  'Heartbeat', 'Heartbeat_log', 'Incident', 'Ignorable', 'Transaction_payload']);
+const META = new Set([
+  'Format_desc',
+  'Rotate',
+  'Gtid_list',
+  'Previous_gtids',
+  'Binlog_checkpoint',
+  'Stop',
+  'Start_encryption',
+  'Heartbeat',
+  'Heartbeat_log',
+  'Incident',
+  'Ignorable',
+  'Transaction_payload',
+]);
 const ROWS = /^(Write|Update|Delete|Partial_update)_rows/;
 
 export function parseEventRow(row: Record<string, unknown>): LogEvent {
@@ -53,7 +65,12 @@ export function parseEventRow(row: Record<string, unknown>): LogEvent {
     type: String(row.Event_type ?? ''),
     serverId: Number(row.Server_id ?? 0),
     endPos: Number(row.End_log_pos ?? 0),
-    info: row.Info === null || row.Info === undefined ? '' : Buffer.isBuffer(row.Info) ? row.Info.toString('latin1') : String(row.Info),
+    info:
+      row.Info === null || row.Info === undefined
+        ? ''
+        : Buffer.isBuffer(row.Info)
+          ? row.Info.toString('latin1')
+          : String(row.Info),
   };
 }
 
@@ -72,11 +89,12 @@ function gtidOf(e: LogEvent): string | undefined {
  * between servers for the same transaction and are left out; statements, annotations and tables are kept.
  */
 function token(e: LogEvent): string | undefined {
-  if (e.type === 'Gtid' || e.type === 'Anonymous_Gtid') return `GTID ${gtidOf(e)}${/^BEGIN\b/.test(e.info) ? ' BEGIN' : ''}`;
+  if (e.type === 'Gtid' || e.type === 'Anonymous_Gtid')
+    return `GTID ${gtidOf(e)}${/^BEGIN\b/.test(e.info) ? ' BEGIN' : ''}`;
   if (e.type === 'Xid' || e.type === 'XA_prepare') return e.type === 'Xid' ? 'COMMIT' : `XA_PREPARE`;
   if (e.type === 'Query') {
     const q = e.info.trim();
-    return q === 'COMMIT' || /^COMMIT \/\*/.test(q) ? 'COMMIT' : `Q ${q}`;
+    return q === 'COMMIT' || q.startsWith('COMMIT /*') ? 'COMMIT' : `Q ${q}`;
   }
   if (e.type === 'Annotate_rows' || e.type === 'Rows_query') return `S ${e.info}`;
   if (e.type === 'Table_map') return `T ${/\(([^)]*)\)\s*$/.exec(e.info)?.[1] ?? e.info}`;
@@ -88,7 +106,9 @@ function token(e: LogEvent): string | undefined {
 
 // 'ROLLBACK TO SAVEPOINT' stays inside its transaction; a statement merely containing the word is no end either.
 const ends = (e: LogEvent) =>
-  e.type === 'Xid' || e.type === 'XA_prepare' || (e.type === 'Query' && /^(COMMIT|ROLLBACK)(\s*\/\*.*\*\/)?$/s.test(e.info.trim()));
+  e.type === 'Xid' ||
+  e.type === 'XA_prepare' ||
+  (e.type === 'Query' && /^(COMMIT|ROLLBACK)(\s*\/\*.*\*\/)?$/s.test(e.info.trim()));
 
 /**
  * Groups a stream of events into whole transactions. A transaction opens at a GTID event, a `BEGIN`, or any
@@ -96,7 +116,16 @@ const ends = (e: LogEvent) =>
  * (DDL, or a MariaDB `GTID x-y-z` without BEGIN). Works the same for MariaDB and MySQL logs.
  */
 export class TransactionGrouper {
-  private open?: { start: Coordinates; gtid: string; hash: ReturnType<typeof createHash>; summary: string; events: number; multi: boolean; last: string; end: Coordinates };
+  private open?: {
+    start: Coordinates;
+    gtid: string;
+    hash: ReturnType<typeof createHash>;
+    summary: string;
+    events: number;
+    multi: boolean;
+    last: string;
+    end: Coordinates;
+  };
 
   constructor(private readonly emit: (t: Transaction) => void) {}
 
@@ -107,23 +136,44 @@ export class TransactionGrouper {
     const isGtid = e.type === 'Gtid' || e.type === 'Anonymous_Gtid';
     if (isGtid && this.open) this.reset(); // a GTID event always opens a new transaction
     if (!this.open) {
-      this.open = { start: { file: e.file, position: e.pos }, gtid: gtidOf(e) ?? '', hash: createHash('sha1'), summary: '', events: 0,
-        multi: isGtid ? /^BEGIN\b/.test(e.info) : false, last: '', end };
+      this.open = {
+        start: { file: e.file, position: e.pos },
+        gtid: gtidOf(e) ?? '',
+        hash: createHash('sha1'),
+        summary: '',
+        events: 0,
+        multi: isGtid ? /^BEGIN\b/.test(e.info) : false,
+        last: '',
+        end,
+      };
     }
     const t = this.open;
     t.events++;
     t.end = end;
     if (tok && tok !== t.last) t.hash.update(tok).update('\n'); // consecutive row events of one statement count once
     if (tok) t.last = tok;
-    if (!t.summary && (e.type === 'Annotate_rows' || e.type === 'Rows_query' || (e.type === 'Query' && !/^BEGIN$/.test(e.info.trim())))) {
+    if (
+      !t.summary &&
+      (e.type === 'Annotate_rows' || e.type === 'Rows_query' || (e.type === 'Query' && !/^BEGIN$/.test(e.info.trim())))
+    ) {
       t.summary = e.info.slice(0, 400).replace(/\s+/g, ' ').slice(0, 100); // not the whole of a megabyte statement
     }
     if (e.type === 'Query' && e.info.trim() === 'BEGIN') {
       t.multi = true;
       return;
     }
-    if (isGtid || e.type === 'Intvar' || e.type === 'User_var' || e.type === 'Rand' || e.type === 'Table_map' || e.type === 'Annotate_rows' || e.type === 'Rows_query') return;
-    if (ends(e) || (!t.multi && e.type === 'Query') || (!t.multi && ROWS.test(e.type) && /STMT_END_F/.test(e.info))) this.close();
+    if (
+      isGtid ||
+      e.type === 'Intvar' ||
+      e.type === 'User_var' ||
+      e.type === 'Rand' ||
+      e.type === 'Table_map' ||
+      e.type === 'Annotate_rows' ||
+      e.type === 'Rows_query'
+    )
+      return;
+    if (ends(e) || (!t.multi && e.type === 'Query') || (!t.multi && ROWS.test(e.type) && /STMT_END_F/.test(e.info)))
+      this.close();
   }
 
   /** A transaction has begun and not ended (cheap: no hashing). */
@@ -152,7 +202,14 @@ export class TransactionGrouper {
   }
 
   private snapshot(t: NonNullable<TransactionGrouper['open']>): Transaction {
-    return { start: t.start, end: t.end, gtid: t.gtid, signature: t.hash.copy().digest('hex'), summary: t.summary, events: t.events };
+    return {
+      start: t.start,
+      end: t.end,
+      gtid: t.gtid,
+      signature: t.hash.copy().digest('hex'),
+      summary: t.summary,
+      events: t.events,
+    };
   }
 }
 
@@ -235,7 +292,12 @@ export class RelayFollower {
   /** What was followed so far, with the transaction still open (if any) as `partial`. */
   result(): RelayStream {
     const partial = this.g.pending();
-    return { ...this.out, boundaries: [...this.out.boundaries], transactions: [...this.out.transactions], ...(partial ? { partial } : {}) };
+    return {
+      ...this.out,
+      boundaries: [...this.out.boundaries],
+      transactions: [...this.out.transactions],
+      ...(partial ? { partial } : {}),
+    };
   }
 }
 

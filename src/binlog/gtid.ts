@@ -1,5 +1,12 @@
 import type { Flavor } from '../topology/server-state.js';
-import { compareGtidPos, countAhead, describeMissing, formatGtidPos, parseGtidPos, type GtidRelation } from './mariadb-gtid.js';
+import {
+  compareGtidPos,
+  countAhead,
+  describeMissing,
+  formatGtidPos,
+  parseGtidPos,
+  type GtidRelation,
+} from './mariadb-gtid.js';
 import { contains, count, formatGtidSet, parseGtidSet, subtract, union } from './mysql-gtid-set.js';
 
 /**
@@ -17,7 +24,9 @@ export function gtidRelation(flavor: Flavor, a: string, b: string): GtidRelation
 
 /** How many transactions `a` has that `b` lacks. */
 export function gtidAhead(flavor: Flavor, a: string, b: string): number {
-  return flavor === 'mariadb' ? countAhead(parseGtidPos(a), parseGtidPos(b)) : count(subtract(parseGtidSet(a), parseGtidSet(b)));
+  return flavor === 'mariadb'
+    ? countAhead(parseGtidPos(a), parseGtidPos(b))
+    : count(subtract(parseGtidSet(a), parseGtidSet(b)));
 }
 
 /** What `a` has that `b` lacks, for messages. */

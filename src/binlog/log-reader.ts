@@ -1,6 +1,14 @@
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
-import { masterRotate, parseEventRow, RelayFollower, TransactionGrouper, type LogEvent, type RelayStream, type Transaction } from './binlog-events.js';
+import {
+  masterRotate,
+  parseEventRow,
+  RelayFollower,
+  TransactionGrouper,
+  type LogEvent,
+  type RelayStream,
+  type Transaction,
+} from './binlog-events.js';
 import { compareCoordinates, fileIndex, type Coordinates } from './coordinates.js';
 
 /** Rows per SHOW ... EVENTS page: large enough to keep round trips few, small enough to keep memory flat. */
@@ -14,13 +22,19 @@ const NO_SUCH_LOG = 1220;
  * event's position, so a page costs the server no rescan from the file's start). `onEvent` returns true to
  * stop early; a small first page suits a caller that expects to stop early. False when the file does not exist (any more).
  */
-export async function scanLogFile(conn: SqlConnection, d: Dialect, kind: 'binlog' | 'relay', file: string,
-  onEvent: (e: LogEvent) => boolean | void, firstPageRows = PAGE_ROWS): Promise<boolean> {
+export async function scanLogFile(
+  conn: SqlConnection,
+  d: Dialect,
+  kind: 'binlog' | 'relay',
+  file: string,
+  onEvent: (e: LogEvent) => boolean | void,
+  firstPageRows = PAGE_ROWS,
+): Promise<boolean> {
   let from = 4;
   let skip = 0;
   let any = false;
   let pageRows = firstPageRows;
-  for (;; pageRows = PAGE_ROWS) {
+  for (; ; pageRows = PAGE_ROWS) {
     let rows;
     try {
       rows = await conn.query(d.logEventsSql(kind, file, from, skip, pageRows), QUERY_MS);
@@ -73,7 +87,10 @@ export class ServerLogs {
   private binlog?: { n: number; transactions: Transaction[]; complete: boolean };
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly conn: SqlConnection, private readonly d: Dialect) {}
+  constructor(
+    private readonly conn: SqlConnection,
+    private readonly d: Dialect,
+  ) {}
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
@@ -89,10 +106,17 @@ export class ServerLogs {
   private async firstMasterRotate(currentFile: string, index: number): Promise<Coordinates | null | undefined> {
     if (!this.firstRotates.has(index)) {
       let found: Coordinates | null = null;
-      const exists = await scanLogFile(this.conn, this.d, 'relay', siblingFile(currentFile, index), (e) => {
-        found = masterRotate(e) ?? null;
-        return found !== null;
-      }, HEAD_ROWS);
+      const exists = await scanLogFile(
+        this.conn,
+        this.d,
+        'relay',
+        siblingFile(currentFile, index),
+        (e) => {
+          found = masterRotate(e) ?? null;
+          return found !== null;
+        },
+        HEAD_ROWS,
+      );
       if (!exists) return undefined;
       this.firstRotates.set(index, found);
     }
@@ -129,8 +153,10 @@ export class ServerLogs {
       const follower = new RelayFollower(x);
       const { first } = await this.filesFor(currentFile, x);
       for (let i = first; i <= fileIndex(currentFile); i++) {
-        if (!(await scanLogFile(this.conn, this.d, 'relay', siblingFile(currentFile, i), (e) => void follower.feed(e)))) {
-          throw new Error(`relay log file ${siblingFile(currentFile, i)} disappeared while being read (relay_log_purge?)`);
+        if (!(await scanLogFile(this.conn, this.d, 'relay', siblingFile(currentFile, i), (e) => follower.feed(e)))) {
+          throw new Error(
+            `relay log file ${siblingFile(currentFile, i)} disappeared while being read (relay_log_purge?)`,
+          );
         }
       }
       this.relay = { keepAfter: x, stream: follower.result() };
@@ -158,7 +184,9 @@ export class ServerLogs {
       while (transactions.length < n && read < files.length) {
         const kept = lastOf<Transaction>(n - transactions.length);
         const g = new TransactionGrouper((t) => kept.push(t));
-        await scanLogFile(this.conn, this.d, 'binlog', files[files.length - 1 - read]!, (e) => void g.feed(e, { file: e.file, position: e.endPos }));
+        await scanLogFile(this.conn, this.d, 'binlog', files[files.length - 1 - read]!, (e) =>
+          g.feed(e, { file: e.file, position: e.endPos }),
+        );
         transactions = [...kept.items(), ...transactions];
         read++;
       }

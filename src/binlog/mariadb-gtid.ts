@@ -28,11 +28,15 @@ export function parseGtidPos(text: string | null | undefined): GtidPos {
 
 /** Every GTID of a list such as gtid_binlog_state (one per domain and server id), in order. */
 export function parseGtidList(text: string | null | undefined): Gtid[] {
-  return (text ?? '').split(',').map((t) => t.trim()).filter(Boolean).map((t) => {
-    const m = /^(\d+)-(\d+)-(\d+)$/.exec(t);
-    if (!m) throw new Error(`not a MariaDB GTID: '${t}'`);
-    return { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
-  });
+  return (text ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const m = /^(\d+)-(\d+)-(\d+)$/.exec(t);
+      if (!m) throw new Error(`not a MariaDB GTID: '${t}'`);
+      return { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
+    });
 }
 
 export function formatGtidPos(pos: GtidPos): string {
@@ -72,7 +76,8 @@ export function describeMissing(a: GtidPos, b: GtidPos): string[] {
   for (const [domain, x] of a) {
     const y = b.get(domain);
     const from = y ? y.seq + 1 : 1;
-    if (x.seq >= from) out.push(from === x.seq ? `${domain}-${x.server}-${x.seq}` : `${domain}-${x.server}-${from}..${x.seq}`);
+    if (x.seq >= from)
+      out.push(from === x.seq ? `${domain}-${x.server}-${x.seq}` : `${domain}-${x.server}-${from}..${x.seq}`);
   }
   return out;
 }

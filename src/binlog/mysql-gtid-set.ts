@@ -60,7 +60,8 @@ export function formatGtidSet(set: GtidSet): string {
 
 export function union(a: GtidSet, b: GtidSet): GtidSet {
   const out: GtidSet = new Map();
-  for (const k of new Set([...a.keys(), ...b.keys()])) out.set(k, normalize([...(a.get(k) ?? []), ...(b.get(k) ?? [])]));
+  for (const k of new Set([...a.keys(), ...b.keys()]))
+    out.set(k, normalize([...(a.get(k) ?? []), ...(b.get(k) ?? [])]));
   return out;
 }
 

@@ -20,12 +20,18 @@ export interface MappingInput {
 
 /** Example: `{ ok: true, coordinates: { file: 'mysql-bin.000004', position: 8812 }, behind: 312, evidence: [...] }` */
 export type Mapping =
-  | { ok: true; coordinates: Coordinates; behind: number; evidence: string[] }
-  | { ok: false; reason: string };
+  { ok: true; coordinates: Coordinates; behind: number; evidence: string[] } | { ok: false; reason: string };
 
 const key = (c: Coordinates) => `${c.file}:${c.position}`;
 export const describeTrx = (t: Transaction | undefined) =>
-  !t ? '(none)' : [t.gtid && `GTID ${t.gtid}`, t.summary && `"${t.summary.length > 60 ? `${t.summary.slice(0, 57)}...` : t.summary}"`].filter(Boolean).join(' ') || `${t.events} events`;
+  !t
+    ? '(none)'
+    : [
+        t.gtid && `GTID ${t.gtid}`,
+        t.summary && `"${t.summary.length > 60 ? `${t.summary.slice(0, 57)}...` : t.summary}"`,
+      ]
+        .filter(Boolean)
+        .join(' ') || `${t.events} events`;
 
 /**
  * Pure: where in B's own binlog the first transaction L lacks starts. Counts B's whole transactions after L's
@@ -36,38 +42,58 @@ export const describeTrx = (t: Transaction | undefined) =>
  */
 export function mapPosition(m: MappingInput): Mapping {
   const x = m.executed;
-  const refuse = (why: string): Mapping => ({ ok: false, reason: `cannot map ${m.replica}'s position ${formatCoordinates(x)} into ${m.best}'s binlog: ${why}` });
+  const refuse = (why: string): Mapping => ({
+    ok: false,
+    reason: `cannot map ${m.replica}'s position ${formatCoordinates(x)} into ${m.best}'s binlog: ${why}`,
+  });
   if (!x.file) return refuse(`${m.replica} reports no executed old-master coordinates`);
   const purged = `(older relay logs were purged: relay_log_purge=ON?). Re-clone ${m.replica} from the new master afterwards`;
-  if (!m.relay.from) return refuse(`${m.best}'s relay log no longer says which old-master binlog file its events come from ${purged}`);
-  if (compareCoordinates(m.relay.from, x) > 0) return refuse(`${m.best}'s relay log only goes back to ${formatCoordinates(m.relay.from)} ${purged}`);
+  if (!m.relay.from)
+    return refuse(`${m.best}'s relay log no longer says which old-master binlog file its events come from ${purged}`);
+  if (compareCoordinates(m.relay.from, x) > 0)
+    return refuse(`${m.best}'s relay log only goes back to ${formatCoordinates(m.relay.from)} ${purged}`);
   if (!m.relay.boundaries.some((b) => key(b) === key(x))) {
-    return refuse(`${formatCoordinates(x)} is not between two transactions in ${m.best}'s relay log, so the two replicas did not receive the same stream`);
+    return refuse(
+      `${formatCoordinates(x)} is not between two transactions in ${m.best}'s relay log, so the two replicas did not receive the same stream`,
+    );
   }
   const after = m.relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0);
   const before = m.relay.transactions.filter((t) => compareCoordinates(t.end, x) <= 0).at(-1);
   const n = after.length;
   if (m.binlog.length < n) {
-    return refuse(`${m.best}'s relay log has ${n} transactions after it but its binlog only ${m.binlog.length}${m.binlogComplete ? ' (binlogs purged, or log_slave_updates was off)' : ''}`);
+    return refuse(
+      `${m.best}'s relay log has ${n} transactions after it but its binlog only ${m.binlog.length}${m.binlogComplete ? ' (binlogs purged, or log_slave_updates was off)' : ''}`,
+    );
   }
   const tail = m.binlog.slice(m.binlog.length - n);
   for (let i = 0; i < n; i++) {
     if (tail[i]!.signature !== after[i]!.signature) {
-      return refuse(`transaction ${i + 1} of ${n} differs between ${m.best}'s relay log (${describeTrx(after[i])}) and its binlog (${describeTrx(tail[i])} at ${formatCoordinates(tail[i]!.start)}): local writes, replication filters or out-of-order commits on ${m.best}`);
+      return refuse(
+        `transaction ${i + 1} of ${n} differs between ${m.best}'s relay log (${describeTrx(after[i])}) and its binlog (${describeTrx(tail[i])} at ${formatCoordinates(tail[i]!.start)}): local writes, replication filters or out-of-order commits on ${m.best}`,
+      );
     }
   }
   const cut = n > 0 ? tail[0]!.start : m.binlogEnd;
   const beforeCut = m.binlog[m.binlog.length - n - 1];
   const evidence = [
     `${formatCoordinates(x)} ends ${before ? `the transaction ${describeTrx(before)}` : 'a log header'} in ${m.best}'s relay log`,
-    n ? `the ${n} transaction${n === 1 ? '' : 's'} after it in ${m.best}'s relay log match the last ${n} of its binlog one by one (first: ${describeTrx(after[0])})` : `${m.best} has nothing after it`,
+    n
+      ? `the ${n} transaction${n === 1 ? '' : 's'} after it in ${m.best}'s relay log match the last ${n} of its binlog one by one (first: ${describeTrx(after[0])})`
+      : `${m.best} has nothing after it`,
   ];
-  if (!m.lastExecuted) return refuse(`${m.replica} has no transaction in its own binlog to check the cut against (log_bin OFF, or its binlogs purged)`);
+  if (!m.lastExecuted)
+    return refuse(
+      `${m.replica} has no transaction in its own binlog to check the cut against (log_bin OFF, or its binlogs purged)`,
+    );
   if (!beforeCut || beforeCut.signature !== m.lastExecuted.signature) {
-    return refuse(`the transaction before the cut in ${m.best}'s binlog (${describeTrx(beforeCut)}) is not ${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`);
+    return refuse(
+      `the transaction before the cut in ${m.best}'s binlog (${describeTrx(beforeCut)}) is not ${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`,
+    );
   }
   if (before && before.signature !== beforeCut.signature) {
-    return refuse(`${m.best}'s relay log has ${describeTrx(before)} just before ${formatCoordinates(x)} but its binlog has ${describeTrx(beforeCut)} before the cut`);
+    return refuse(
+      `${m.best}'s relay log has ${describeTrx(before)} just before ${formatCoordinates(x)} but its binlog has ${describeTrx(beforeCut)} before the cut`,
+    );
   }
   evidence.push(`the transaction before the cut is ${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`);
   return { ok: true, coordinates: cut, behind: n, evidence };

@@ -18,18 +18,33 @@ export interface CheckOptions {
 export async function checkCommand(opts: CheckOptions): Promise<number> {
   const config = await loadConfig(opts.cfg);
   if (opts.target && !config.hosts.some((h) => h.name === opts.target)) {
-    throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [`configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`]);
+    throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [
+      `configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`,
+    ]);
   }
-  const { findings, candidates } = await withConnections(config.hosts, config.timeouts.connect, opts.connector ?? connectMysql, async (conns) => {
-    const { states, dialects } = await probeCluster(config, conns);
-    const accounts = new Map<string, AccountFacts>();
-    await Promise.all([...conns.open].map(async ([name, conn]) => {
-      const d = dialects.get(name);
-      if (d) accounts.set(name, await probeAccounts(conn, d, config.replication.user));
-    }));
-    const ssh = config.vip ? await probeSsh(config) : undefined;
-    return preflight({ config, states, accounts, ...(ssh ? { ssh } : {}), ...(opts.target ? { target: opts.target } : {}) });
-  });
+  const { findings, candidates } = await withConnections(
+    config.hosts,
+    config.timeouts.connect,
+    opts.connector ?? connectMysql,
+    async (conns) => {
+      const { states, dialects } = await probeCluster(config, conns);
+      const accounts = new Map<string, AccountFacts>();
+      await Promise.all(
+        [...conns.open].map(async ([name, conn]) => {
+          const d = dialects.get(name);
+          if (d) accounts.set(name, await probeAccounts(conn, d, config.replication.user));
+        }),
+      );
+      const ssh = config.vip ? await probeSsh(config) : undefined;
+      return preflight({
+        config,
+        states,
+        accounts,
+        ...(ssh ? { ssh } : {}),
+        ...(opts.target ? { target: opts.target } : {}),
+      });
+    },
+  );
   const errors = findings.filter((x) => x.level === 'error').length;
   if (opts.json) {
     process.stdout.write(JSON.stringify({ ok: errors === 0, candidates, findings }, null, 2) + '\n');
@@ -42,12 +57,26 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
 /** With a VIP configured, every host must answer over SSH and have `ip` and `arping`. */
 async function probeSsh(config: ResolvedConfig): Promise<Map<string, SshFacts>> {
   const { runRemote, closeShared } = await import('../vip/remote.js');
-  const argv = ['sh', '-c', 'for c in ip arping; do command -v "$c" >/dev/null || { echo "missing $c"; exit 3; }; done; echo ok'];
+  const argv = [
+    'sh',
+    '-c',
+    'for c in ip arping; do command -v "$c" >/dev/null || { echo "missing $c"; exit 3; }; done; echo ok',
+  ];
   const out = new Map<string, SshFacts>();
-  await Promise.all(config.hosts.map(async (h) => {
-    const r = await runRemote(h, argv, config.timeouts.connect);
-    out.set(h.name, r.ok ? { ok: true, detail: 'ok' } : { ok: false, detail: r.code === 3 ? r.out : `ssh ${h.ssh.user}@${h.ssh.host} failed: ${r.out || `exit ${r.code}`}` });
-  }));
+  await Promise.all(
+    config.hosts.map(async (h) => {
+      const r = await runRemote(h, argv, config.timeouts.connect);
+      out.set(
+        h.name,
+        r.ok
+          ? { ok: true, detail: 'ok' }
+          : {
+              ok: false,
+              detail: r.code === 3 ? r.out : `ssh ${h.ssh.user}@${h.ssh.host} failed: ${r.out || `exit ${r.code}`}`,
+            },
+      );
+    }),
+  );
   await closeShared(config.hosts); // no ssh process outlives a check
   return out;
 }
@@ -61,7 +90,13 @@ function renderFindings(findings: Finding[], candidates: string[], errors: numbe
     if (x.fix) L.push(`    ${c.dim(`fix: ${x.fix}`)}`);
   }
   const warnings = findings.length - errors;
-  L.push('', errors ? c.red(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: a failover would not work as things stand (exit 3)`)
-    : c.green(`0 errors, ${warnings} warning${warnings === 1 ? '' : 's'}`));
+  L.push(
+    '',
+    errors
+      ? c.red(
+          `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: a failover would not work as things stand (exit 3)`,
+        )
+      : c.green(`0 errors, ${warnings} warning${warnings === 1 ? '' : 's'}`),
+  );
   return L.join('\n');
 }

@@ -44,22 +44,31 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   const config = await loadConfig(opts.cfg);
   if (opts.positioning) config.positioning = opts.positioning;
   if (!opts.abort && !config.hosts.some((h) => h.name === opts.target)) {
-    throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [`configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`]);
+    throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [
+      `configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`,
+    ]);
   }
   const started = Date.now();
   // A dry run changes nothing, so it neither takes nor waits for the locks.
-  const local = opts.dryRun ? { release: () => {}, tookOverFromDeadRun: false } : acquireLocalLock(config, `mmmf --failover-to ${opts.target}`);
+  const local = opts.dryRun
+    ? { release: () => {}, tookOverFromDeadRun: false }
+    : acquireLocalLock(config, `mmmf --failover-to ${opts.target}`);
   try {
     // Anti-flap guards against automation looping on failovers; a switchover is a deliberate, planned act.
     if (!opts.dryRun && !opts.abort && !opts.switchover) checkAntiFlap(config, new Date(), !!opts.force);
     if (!opts.dryRun && !opts.abort) startSshWarmUp(config);
     const log = openRunLog(config, !!opts.debug);
-    log?.line('mmmf', '#', `mmmf --failover-to ${opts.target}${opts.dryRun ? ' --dry-run' : ''} (pid ${process.pid}, config ${config.source})`);
+    log?.line(
+      'mmmf',
+      '#',
+      `mmmf --failover-to ${opts.target}${opts.dryRun ? ' --dry-run' : ''} (pid ${process.pid}, config ${config.source})`,
+    );
     const connector = loggingConnector(opts.connector ?? connectMysql, log);
     return await withConnections(config.hosts, config.timeouts.connect, connector, async (conns) => {
       // A run killed on this machine a moment ago still holds server locks until the servers notice its
       // connections are gone: wait a few seconds for them rather than refuse.
-      if (!opts.dryRun) await acquireServerLocks(config, conns.open, local.tookOverFromDeadRun ? DEAD_RUN_LOCK_WAIT_S : 0);
+      if (!opts.dryRun)
+        await acquireServerLocks(config, conns.open, local.tookOverFromDeadRun ? DEAD_RUN_LOCK_WAIT_S : 0);
       return failover(config, conns, opts, started, log);
     });
   } finally {
@@ -68,7 +77,13 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   }
 }
 
-async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number, log?: RunLog): Promise<number> {
+async function failover(
+  config: ResolvedConfig,
+  conns: ConnectionSet,
+  opts: FailoverCommandOptions,
+  started: number,
+  log?: RunLog,
+): Promise<number> {
   const out = process.stdout;
   const c = colorsFor(out);
   const { states, dialects } = await probeCluster(config, conns);
@@ -76,17 +91,31 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
   const unfinished = journal.unfinished();
   if (opts.abort) return abort(config, conns, opts, journal, unfinished, states, dialects);
   if (unfinished) return resume(config, conns, opts, started, log, journal, unfinished, dialects);
-  const plan = buildFailoverPlan(config, states, { target: opts.target, ...(opts.switchover ? { switchover: config.switchover } : {}) });
+  const plan = buildFailoverPlan(config, states, {
+    target: opts.target,
+    ...(opts.switchover ? { switchover: config.switchover } : {}),
+  });
   const unmappable = await targetMappingRefusal(plan, states, conns.open, dialects);
-  if (unmappable) throw new UnsafeError(`refusing to ${opts.switchover ? 'switch over' : 'fail over'} to ${opts.target}: nothing was changed`, [unmappable]);
+  if (unmappable)
+    throw new UnsafeError(
+      `refusing to ${opts.switchover ? 'switch over' : 'fail over'} to ${opts.target}: nothing was changed`,
+      [unmappable],
+    );
   if (opts.dryRun || plan.nothingToDo) {
-    out.write(opts.json ? JSON.stringify({ dryRun: !!opts.dryRun, plan }, null, 2) + '\n' : renderPlan(plan, c, { dryRun: !!opts.dryRun }) + '\n');
+    out.write(
+      opts.json
+        ? JSON.stringify({ dryRun: !!opts.dryRun, plan }, null, 2) + '\n'
+        : renderPlan(plan, c, { dryRun: !!opts.dryRun }) + '\n',
+    );
     return 0;
   }
   if (!opts.json) out.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
   const pre = await runHook(config, 'preFailover', hookEnv(config, plan, 'preFailover'), { plan });
   if (pre && !pre.ok) {
-    throw new UnsafeError('the preFailover hook failed: refusing, nothing was changed', [`hook ${pre.detail}`, 'fix the hook (or what it checks) and run again']);
+    throw new UnsafeError('the preFailover hook failed: refusing, nothing was changed', [
+      `hook ${pre.detail}`,
+      'fix the hook (or what it checks) and run again',
+    ]);
   }
   log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
   await sshWarmedUp();
@@ -99,18 +128,30 @@ async function failover(config: ResolvedConfig, conns: ConnectionSet, opts: Fail
  * A run died (kill -9, lost network) and left its journal: finish exactly the plan it printed, skipping
  * the steps it completed. Every step is idempotent, so the one it died in runs again.
  */
-async function resume(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number, log: RunLog | undefined,
-  journal: Journal, unfinished: UnfinishedRun, dialects: Map<string, Dialect>): Promise<number> {
+async function resume(
+  config: ResolvedConfig,
+  conns: ConnectionSet,
+  opts: FailoverCommandOptions,
+  started: number,
+  log: RunLog | undefined,
+  journal: Journal,
+  unfinished: UnfinishedRun,
+  dialects: Map<string, Dialect>,
+): Promise<number> {
   const out = process.stdout;
   const c = colorsFor(out);
   const { start } = unfinished;
   const plan = start.plan;
   const done = unfinished.results.filter((r) => r.status === 'done' || r.status === 'skipped').map((r) => r.n);
-  const said = `an unfinished failover to ${start.target} (started ${start.at} by pid ${start.pid} on ${start.host}; ` +
+  const said =
+    `an unfinished failover to ${start.target} (started ${start.at} by pid ${start.pid} on ${start.host}; ` +
     `${done.length} of ${plan.steps.length} steps done${unfinished.interrupted.length ? `, died in step ${unfinished.interrupted.join(', ')}` : ''})`;
   if (opts.dryRun) {
-    out.write(opts.json ? JSON.stringify({ dryRun: true, resume: true, plan, done }, null, 2) + '\n'
-      : `${c.yellow(`Found ${said}.`)}\nA real run of --failover-to ${start.target} resumes it at the first step not done:\n\n${renderPlan(plan, c, { dryRun: true })}\n`);
+    out.write(
+      opts.json
+        ? JSON.stringify({ dryRun: true, resume: true, plan, done }, null, 2) + '\n'
+        : `${c.yellow(`Found ${said}.`)}\nA real run of --failover-to ${start.target} resumes it at the first step not done:\n\n${renderPlan(plan, c, { dryRun: true })}\n`,
+    );
     return 0;
   }
   if (start.target !== opts.target) {
@@ -128,12 +169,23 @@ async function resume(config: ResolvedConfig, conns: ConnectionSet, opts: Failov
 }
 
 /** `--abort`: put the cluster back as it was before an unfinished failover, if it is not past promotion. */
-async function abort(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, journal: Journal,
-  unfinished: UnfinishedRun | undefined, states: HostState[], dialects: Map<string, Dialect>): Promise<number> {
+async function abort(
+  config: ResolvedConfig,
+  conns: ConnectionSet,
+  opts: FailoverCommandOptions,
+  journal: Journal,
+  unfinished: UnfinishedRun | undefined,
+  states: HostState[],
+  dialects: Map<string, Dialect>,
+): Promise<number> {
   const out = process.stdout;
   const c = colorsFor(out);
   if (!unfinished) {
-    out.write(opts.json ? JSON.stringify({ aborted: false, reason: 'no unfinished failover' }) + '\n' : 'No unfinished failover on this cluster: nothing to abort.\n');
+    out.write(
+      opts.json
+        ? JSON.stringify({ aborted: false, reason: 'no unfinished failover' }) + '\n'
+        : 'No unfinished failover on this cluster: nothing to abort.\n',
+    );
     return 0;
   }
   const begun = new Set([...unfinished.results.map((r) => r.n), ...unfinished.interrupted]);
@@ -152,15 +204,29 @@ async function abort(config: ResolvedConfig, conns: ConnectionSet, opts: Failove
   journal.end(false);
   if (opts.json) out.write(JSON.stringify({ aborted: true, ok: !run.failed, steps, results }, null, 2) + '\n');
   else {
-    for (const r of results) out.write(`  ${r.status === 'done' || r.status === 'skipped' ? c.green('✔') : c.red('✖')} ${r.n}. ${r.host}: ${r.detail}\n`);
-    out.write(run.failed ? c.red('✖ Abort did not complete: see above; `mmmf status` shows where every host is.\n')
-      : c.green(`✔ Aborted: the cluster replicates from ${plan.oldMaster.name ?? plan.oldMaster.address} again.\n`));
+    for (const r of results)
+      out.write(
+        `  ${r.status === 'done' || r.status === 'skipped' ? c.green('✔') : c.red('✖')} ${r.n}. ${r.host}: ${r.detail}\n`,
+      );
+    out.write(
+      run.failed
+        ? c.red('✖ Abort did not complete: see above; `mmmf status` shows where every host is.\n')
+        : c.green(`✔ Aborted: the cluster replicates from ${plan.oldMaster.name ?? plan.oldMaster.address} again.\n`),
+    );
   }
   return run.failed ? 1 : 0;
 }
 
-async function execute(config: ResolvedConfig, conns: ConnectionSet, opts: FailoverCommandOptions, started: number, log: RunLog | undefined,
-  journal: Journal, run: PlanRun, dialects: Map<string, Dialect>): Promise<number> {
+async function execute(
+  config: ResolvedConfig,
+  conns: ConnectionSet,
+  opts: FailoverCommandOptions,
+  started: number,
+  log: RunLog | undefined,
+  journal: Journal,
+  run: PlanRun,
+  dialects: Map<string, Dialect>,
+): Promise<number> {
   const out = process.stdout;
   const c = colorsFor(out);
   const plan = run.plan;
@@ -176,17 +242,45 @@ async function execute(config: ResolvedConfig, conns: ConnectionSet, opts: Failo
   recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok });
   journal.end(ok);
   const hookName = ok ? 'postFailover' : 'onFailure';
-  const hook = await runHook(config, hookName, hookEnv(config, plan, hookName, ok ? 'done' : 'failed'), { plan, ok, results, hosts: outcomes });
+  const hook = await runHook(config, hookName, hookEnv(config, plan, hookName, ok ? 'done' : 'failed'), {
+    plan,
+    ok,
+    results,
+    hosts: outcomes,
+  });
   if (hook) log?.line('mmmf', '#', `${hook.hook} hook ${hook.ok ? 'ok' : 'FAILED'}: ${hook.detail}`);
   if (opts.json) {
-    out.write(JSON.stringify({ dryRun: false, ok, seconds, plan, results, hosts: outcomes, ...(blockedMs !== undefined ? { writesBlockedMs: blockedMs } : {}),
-      ...(rollback ? { rollback } : {}), ...(hook ? { hook } : {}) }, null, 2) + '\n');
+    out.write(
+      JSON.stringify(
+        {
+          dryRun: false,
+          ok,
+          seconds,
+          plan,
+          results,
+          hosts: outcomes,
+          ...(blockedMs !== undefined ? { writesBlockedMs: blockedMs } : {}),
+          ...(rollback ? { rollback } : {}),
+          ...(hook ? { hook } : {}),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
     out.write('\n' + renderResult(plan, results, outcomes, seconds, c, hook) + '\n');
-    if (blockedMs !== undefined) out.write(`Writes were blocked for ${blockedMs} ms (old master read-only → ${rollback ? 'rolled back' : 'new master writable'}).\n`);
+    if (blockedMs !== undefined)
+      out.write(
+        `Writes were blocked for ${blockedMs} ms (old master read-only → ${rollback ? 'rolled back' : 'new master writable'}).\n`,
+      );
     if (rollback) {
-      out.write(rollback.ok ? c.yellow(`Rolled back before promotion: ${plan.oldMaster.name} is writable again and every replica replicates from it.\n`)
-        : c.red('Rollback did not complete: see `mmmf status`.\n'));
+      out.write(
+        rollback.ok
+          ? c.yellow(
+              `Rolled back before promotion: ${plan.oldMaster.name} is writable again and every replica replicates from it.\n`,
+            )
+          : c.red('Rollback did not complete: see `mmmf status`.\n'),
+      );
     }
   }
   // A failed hook after a completed failover must not look like success to cron: exit 1, said plainly.
@@ -233,7 +327,13 @@ async function runWithProgress(run: PlanRun, plan: Plan): Promise<StepResult[]> 
  * A switchover that failed before the target was promoted is rolled back at once: the old master takes
  * writes again and the replicas follow it, as if nothing had happened. (A failover has no master to go back to.)
  */
-async function rollbackIfNeeded(config: ResolvedConfig, conns: ConnectionSet, run: PlanRun, results: StepResult[], dialects: Map<string, Dialect>) {
+async function rollbackIfNeeded(
+  config: ResolvedConfig,
+  conns: ConnectionSet,
+  run: PlanRun,
+  results: StepResult[],
+  dialects: Map<string, Dialect>,
+) {
   const plan = run.plan;
   if (plan.kind !== 'switchover' || !run.failed) return undefined;
   const promote = plan.steps.find((s) => s.phase === 'promote');
@@ -252,11 +352,23 @@ function rollbackOutcomes(plan: Plan, states: HostState[]): HostOutcome[] {
   return plan.hosts.map((h) => {
     const s = states.find((x) => x.name === h.name);
     if (!s?.reachable) return { name: h.name, ok: h.role === 'unreachable', state: 'unreachable' };
-    if (h.role === 'old-master') return { name: h.name, ok: !s.readOnly && !s.replica, state: `master again, ${s.readOnly ? 'STILL read-only' : 'writable'}` };
+    if (h.role === 'old-master')
+      return {
+        name: h.name,
+        ok: !s.readOnly && !s.replica,
+        state: `master again, ${s.readOnly ? 'STILL read-only' : 'writable'}`,
+      };
     if (h.role === 'replica' || h.role === 'target') {
       const r = s.replica;
-      const ok = !!r && `${r.sourceHost}:${r.sourcePort}` === plan.oldMaster.address && r.ioRunning === 'Yes' && r.sqlRunning;
-      return { name: h.name, ok, state: ok ? `replica of ${plan.oldMaster.name} again, IO Yes, SQL Yes` : `NOT restored: IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}` };
+      const ok =
+        !!r && `${r.sourceHost}:${r.sourcePort}` === plan.oldMaster.address && r.ioRunning === 'Yes' && r.sqlRunning;
+      return {
+        name: h.name,
+        ok,
+        state: ok
+          ? `replica of ${plan.oldMaster.name} again, IO Yes, SQL Yes`
+          : `NOT restored: IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}`,
+      };
     }
     return { name: h.name, ok: true, state: `${h.note} (untouched)` };
   });
@@ -266,14 +378,22 @@ function rollbackOutcomes(plan: Plan, states: HostState[]): HostOutcome[] {
  * How long applications could not write: from the old master losing the VIP or going read-only, whichever
  * came first, to the new master (or, after a rollback, the old one again) being writable and holding the VIP.
  */
-function writesBlockedMs(plan: Plan, results: StepResult[], rollback?: { steps: Step[]; results: StepResult[] }): number | undefined {
+function writesBlockedMs(
+  plan: Plan,
+  results: StepResult[],
+  rollback?: { steps: Step[]; results: StepResult[] },
+): number | undefined {
   const done = (steps: Step[], rs: StepResult[], kinds: string[]) =>
     rs.filter((r) => r.status === 'done' && kinds.includes(steps.find((s) => s.n === r.n)?.action.kind ?? ''));
   const starts = done(plan.steps, results, ['fence-read-only', 'vip-remove']);
-  const ends = rollback ? done(rollback.steps, rollback.results, ['promote', 'vip-add']) : done(plan.steps, results, ['promote', 'vip-add']);
+  const ends = rollback
+    ? done(rollback.steps, rollback.results, ['promote', 'vip-add'])
+    : done(plan.steps, results, ['promote', 'vip-add']);
   // Only a master that was alive and made read-only had writes to block (a dead one had none).
   const fenced = done(plan.steps, results, ['fence-read-only']).length > 0;
-  return fenced && ends.length ? Math.max(...ends.map((r) => r.at + r.ms)) - Math.min(...starts.map((r) => r.at)) : undefined;
+  return fenced && ends.length
+    ? Math.max(...ends.map((r) => r.at + r.ms)) - Math.min(...starts.map((r) => r.at))
+    : undefined;
 }
 
 /**

@@ -26,7 +26,13 @@ export function quote(s: string): string {
 export function parseVersion(versionText: string, comment = ''): ServerVersion {
   const m = /^(\d+)\.(\d+)\.(\d+)/.exec(versionText);
   const flavor: Flavor = /mariadb/i.test(versionText) || /mariadb/i.test(comment) ? 'mariadb' : 'mysql';
-  return { flavor, major: Number(m?.[1] ?? 0), minor: Number(m?.[2] ?? 0), patch: Number(m?.[3] ?? 0), text: versionText };
+  return {
+    flavor,
+    major: Number(m?.[1] ?? 0),
+    minor: Number(m?.[2] ?? 0),
+    patch: Number(m?.[3] ?? 0),
+    text: versionText,
+  };
 }
 
 function atLeast(v: ServerVersion, major: number, minor: number, patch = 0): boolean {
@@ -64,14 +70,17 @@ export class Dialect {
 
   /** Server variables the probe needs, as one row with fixed aliases. */
   variablesSql(): string {
-    const common = '@@server_id AS server_id, @@read_only AS read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@relay_log_purge AS relay_log_purge';
+    const common =
+      '@@server_id AS server_id, @@read_only AS read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@relay_log_purge AS relay_log_purge';
     if (this.isMariadb) {
       return `SELECT ${common}, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied, @@gtid_binlog_state AS gtid_binlog_state, @@gtid_current_pos AS gtid_current`;
     }
     const updates = atLeast(this.version, 8, 0, 26) ? '@@log_replica_updates' : '@@log_slave_updates';
-    return `SELECT ${common}, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied, ` +
+    return (
+      `SELECT ${common}, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied, ` +
       '@@server_uuid AS server_uuid, @@global.gtid_mode AS gtid_mode, @@global.enforce_gtid_consistency AS enforce_gtid_consistency' +
-      (this.hasSuperReadOnly ? ', @@super_read_only AS super_read_only' : '');
+      (this.hasSuperReadOnly ? ', @@super_read_only AS super_read_only' : '')
+    );
   }
 
   /** The GTIDs in this server's own binlog, as column `gtid`. */
@@ -118,15 +127,21 @@ export class Dialect {
 
   clientConnectionsSql(): string {
     return (
-      "SELECT ID AS id, USER AS user, HOST AS host FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() " +
+      'SELECT ID AS id, USER AS user, HOST AS host FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() ' +
       "AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker') " +
       "AND USER NOT IN ('system user', 'event_scheduler')"
     );
   }
 
   parseReplicaStatus(row: Row): ReplicaStatus {
-    const filters = ['Replicate_Do_DB', 'Replicate_Ignore_DB', 'Replicate_Do_Table', 'Replicate_Ignore_Table',
-      'Replicate_Wild_Do_Table', 'Replicate_Wild_Ignore_Table']
+    const filters = [
+      'Replicate_Do_DB',
+      'Replicate_Ignore_DB',
+      'Replicate_Do_Table',
+      'Replicate_Ignore_Table',
+      'Replicate_Wild_Do_Table',
+      'Replicate_Wild_Ignore_Table',
+    ]
       .filter((k) => str(row[k]) !== '')
       .map((k) => `${k}=${str(row[k])}`);
     const behind = col(row, 'Seconds_Behind_Source', 'Seconds_Behind_Master');
@@ -138,8 +153,14 @@ export class Dialect {
       sqlRunning: str(col(row, 'Replica_SQL_Running', 'Slave_SQL_Running')) === 'Yes',
       ioState: str(col(row, 'Replica_IO_State', 'Slave_IO_State')),
       sqlState: str(col(row, 'Replica_SQL_Running_State', 'Slave_SQL_Running_State')),
-      received: { file: str(col(row, 'Source_Log_File', 'Master_Log_File')), position: num(col(row, 'Read_Source_Log_Pos', 'Read_Master_Log_Pos')) },
-      executed: { file: str(col(row, 'Relay_Source_Log_File', 'Relay_Master_Log_File')), position: num(col(row, 'Exec_Source_Log_Pos', 'Exec_Master_Log_Pos')) },
+      received: {
+        file: str(col(row, 'Source_Log_File', 'Master_Log_File')),
+        position: num(col(row, 'Read_Source_Log_Pos', 'Read_Master_Log_Pos')),
+      },
+      executed: {
+        file: str(col(row, 'Relay_Source_Log_File', 'Relay_Master_Log_File')),
+        position: num(col(row, 'Exec_Source_Log_Pos', 'Exec_Master_Log_Pos')),
+      },
       relayLog: { file: str(row.Relay_Log_File), position: num(row.Relay_Log_Pos) },
       secondsBehind: behind === null || behind === undefined || behind === '' ? null : Number(behind),
       gtidMode: this.isMariadb ? str(row.Using_Gtid) || 'No' : autoPosition ? 'auto' : 'No',
@@ -159,7 +180,9 @@ export class Dialect {
 
   setReadOnly(on: boolean): string[] {
     if (on) return this.hasSuperReadOnly ? ['SET GLOBAL super_read_only = ON'] : ['SET GLOBAL read_only = ON'];
-    return this.hasSuperReadOnly ? ['SET GLOBAL super_read_only = OFF', 'SET GLOBAL read_only = OFF'] : ['SET GLOBAL read_only = OFF'];
+    return this.hasSuperReadOnly
+      ? ['SET GLOBAL super_read_only = OFF', 'SET GLOBAL read_only = OFF']
+      : ['SET GLOBAL read_only = OFF'];
   }
 
   killConnection(id: number): string {
@@ -195,7 +218,9 @@ export class Dialect {
     if (this.isMariadb) {
       return `CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
     }
-    const words = atLeast(this.version, 8, 0, 23) ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE_AUTO_POSITION'] : ['CHANGE MASTER TO', 'MASTER_AUTO_POSITION'];
+    const words = atLeast(this.version, 8, 0, 23)
+      ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE_AUTO_POSITION']
+      : ['CHANGE MASTER TO', 'MASTER_AUTO_POSITION'];
     return `${words[0]} ${words[1]} = 0, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
   }
 
@@ -210,15 +235,21 @@ export class Dialect {
   changeSourceGtid(src: SourceSpec, redact: boolean, formerMaster = false): string {
     const pw = quote(redact ? REDACTED : src.password);
     if (this.isMariadb) {
-      return `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}, MASTER_CONNECT_RETRY = 1`;
+      return (
+        `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
+        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}, MASTER_CONNECT_RETRY = 1`
+      );
     }
     if (atLeast(this.version, 8, 0, 23)) {
-      return `CHANGE REPLICATION SOURCE TO SOURCE_HOST = ${quote(src.host)}, SOURCE_PORT = ${src.port}, SOURCE_USER = ${quote(src.user)}, ` +
-        `SOURCE_PASSWORD = ${pw}, SOURCE_AUTO_POSITION = 1, SOURCE_CONNECT_RETRY = 1`;
+      return (
+        `CHANGE REPLICATION SOURCE TO SOURCE_HOST = ${quote(src.host)}, SOURCE_PORT = ${src.port}, SOURCE_USER = ${quote(src.user)}, ` +
+        `SOURCE_PASSWORD = ${pw}, SOURCE_AUTO_POSITION = 1, SOURCE_CONNECT_RETRY = 1`
+      );
     }
-    return `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-      `MASTER_PASSWORD = ${pw}, MASTER_AUTO_POSITION = 1, MASTER_CONNECT_RETRY = 1`;
+    return (
+      `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
+      `MASTER_PASSWORD = ${pw}, MASTER_AUTO_POSITION = 1, MASTER_CONNECT_RETRY = 1`
+    );
   }
 
   /**
@@ -229,12 +260,18 @@ export class Dialect {
     const pw = quote(redact ? REDACTED : src.password);
     const pos = positionText(at.position);
     if (this.isMariadb) {
-      return `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-        `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1`;
+      return (
+        `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
+        `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1`
+      );
     }
-    const [change, w] = atLeast(this.version, 8, 0, 23) ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE'] : ['CHANGE MASTER TO', 'MASTER'];
-    return `${change} ${w}_HOST = ${quote(src.host)}, ${w}_PORT = ${src.port}, ${w}_USER = ${quote(src.user)}, ${w}_PASSWORD = ${pw}, ` +
-      `${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}, ${w}_AUTO_POSITION = 0, ${w}_CONNECT_RETRY = 1`;
+    const [change, w] = atLeast(this.version, 8, 0, 23)
+      ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE']
+      : ['CHANGE MASTER TO', 'MASTER'];
+    return (
+      `${change} ${w}_HOST = ${quote(src.host)}, ${w}_PORT = ${src.port}, ${w}_USER = ${quote(src.user)}, ${w}_PASSWORD = ${pw}, ` +
+      `${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}, ${w}_AUTO_POSITION = 0, ${w}_CONNECT_RETRY = 1`
+    );
   }
 
   /** Replicate up to exactly this position of the source's binlog, then stop by itself. */
@@ -269,7 +306,8 @@ export const runLockSql = {
   acquire: (name: string, waitSeconds = 0) => `SELECT GET_LOCK(${quote(name)}, ${Math.trunc(waitSeconds)}) AS r`,
   /** Column `holder`: the connection id holding it, or NULL. */
   holder: (name: string) => `SELECT IS_USED_LOCK(${quote(name)}) AS holder`,
-  connectionInfo: (id: number) => `SELECT USER AS user, HOST AS host, TIME AS seconds FROM information_schema.PROCESSLIST WHERE ID = ${Math.trunc(id)}`,
+  connectionInfo: (id: number) =>
+    `SELECT USER AS user, HOST AS host, TIME AS seconds FROM information_schema.PROCESSLIST WHERE ID = ${Math.trunc(id)}`,
 };
 
 export function dialectFor(version: ServerVersion): Dialect {

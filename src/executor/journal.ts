@@ -44,7 +44,14 @@ export class Journal {
   }
 
   start(plan: Plan): void {
-    this.write({ type: 'start', at: new Date().toISOString(), pid: process.pid, host: hostname(), target: plan.target, plan });
+    this.write({
+      type: 'start',
+      at: new Date().toISOString(),
+      pid: process.pid,
+      host: hostname(),
+      target: plan.target,
+      plan,
+    });
   }
   begin(n: number): void {
     this.write({ type: 'begin', at: new Date().toISOString(), n });

@@ -46,7 +46,10 @@ export class PlanRun {
   /** Binlog and relay-log reads, shared by the steps that map positions through the same server. */
   private readonly logs = new Map<string, ServerLogs>();
 
-  constructor(readonly plan: Plan, private readonly deps: RunDeps) {}
+  constructor(
+    readonly plan: Plan,
+    private readonly deps: RunDeps,
+  ) {}
 
   /**
    * Takes over what a killed run of the same plan recorded: completed steps are kept (with their outputs),
@@ -68,8 +71,12 @@ export class PlanRun {
 
   /** The plan's steps grouped by phase, in execution order, with whether a phase's steps may run in parallel. */
   phases(): { phase: Phase; label: string; parallel: boolean; steps: Step[] }[] {
-    return PHASES.map((p) => ({ phase: p.id, label: p.label, parallel: p.parallel, steps: this.plan.steps.filter((s) => s.phase === p.id) }))
-      .filter((p) => p.steps.length > 0);
+    return PHASES.map((p) => ({
+      phase: p.id,
+      label: p.label,
+      parallel: p.parallel,
+      steps: this.plan.steps.filter((s) => s.phase === p.id),
+    })).filter((p) => p.steps.length > 0);
   }
 
   /** Runs every phase in order (parallel phases concurrently), without a progress display. */
@@ -87,7 +94,9 @@ export class PlanRun {
 
   get failed(): boolean {
     const warnOnly = new Set(this.plan.steps.filter((s) => s.onFailure === 'warn').map((s) => s.n));
-    return [...this.results.values()].some((r) => (r.status === 'failed' && !warnOnly.has(r.n)) || r.status === 'not-run');
+    return [...this.results.values()].some(
+      (r) => (r.status === 'failed' && !warnOnly.has(r.n)) || r.status === 'not-run',
+    );
   }
 
   async runStep(step: Step): Promise<StepResult> {
@@ -108,7 +117,8 @@ export class PlanRun {
     const droppedWhy = this.dropped.get(step.host);
     if (droppedWhy) return finish('not-run', `not run: ${step.host} was left as it was after ${droppedWhy}`);
     // VIP and fence-hook steps work over SSH or locally: the host's database may well be down.
-    if (!REMOTE_ACTIONS.has(step.action.kind) && !this.deps.conns.get(step.host)) return this.fail(step, finish, `no connection to ${step.host}`);
+    if (!REMOTE_ACTIONS.has(step.action.kind) && !this.deps.conns.get(step.host))
+      return this.fail(step, finish, `no connection to ${step.host}`);
     // Test-only: slow every step down so tests can race a second run or kill this one mid-plan.
     const delay = Number(process.env.MMMF_TEST_STEP_DELAY_MS ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
@@ -119,7 +129,8 @@ export class PlanRun {
     let output: StepOutput | undefined;
     try {
       // Test-only: make step K fail, to prove what a failure at that point leaves behind.
-      if (Number(process.env.MMMF_TEST_FAIL_AT_STEP) === step.n) throw new Error('injected failure (MMMF_TEST_FAIL_AT_STEP)');
+      if (Number(process.env.MMMF_TEST_FAIL_AT_STEP) === step.n)
+        throw new Error('injected failure (MMMF_TEST_FAIL_AT_STEP)');
       const outcome = await runAction(step, this.context(step));
       output = outcome.output;
       if (output) this.outputs.set(step.n, output);
@@ -132,7 +143,8 @@ export class PlanRun {
   }
 
   private fail(step: Step, finish: (s: StepStatus, d: string) => StepResult, detail: string): StepResult {
-    if (step.onFailure === 'stop-run' && !this.stoppedBy) this.stoppedBy = `step ${step.n} (${step.host}: ${step.title}) failed`;
+    if (step.onFailure === 'stop-run' && !this.stoppedBy)
+      this.stoppedBy = `step ${step.n} (${step.host}: ${step.title}) failed`;
     if (step.onFailure === 'drop-host') this.dropped.set(step.host, `step ${step.n} failed`);
     return finish('failed', detail);
   }
@@ -150,7 +162,12 @@ export class PlanRun {
       dialect: (h) => dialects.get(h)!,
       output: (ref: StepRef) => {
         const o = this.outputs.get(ref.step);
-        const v = ref.key === 'gtid' ? o?.gtid : ref.key === 'file' ? o?.coordinates?.file : o?.coordinates?.position?.toString();
+        const v =
+          ref.key === 'gtid'
+            ? o?.gtid
+            : ref.key === 'file'
+              ? o?.coordinates?.file
+              : o?.coordinates?.position?.toString();
         if (v === undefined) throw new Error(`step ${ref.step} produced no ${ref.key}`);
         return v;
       },

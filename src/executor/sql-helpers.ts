@@ -27,7 +27,9 @@ export async function gtidOf(conn: SqlConnection, sql: string): Promise<string> 
 }
 
 export const threadErrors = (s: ReplicaStatus | undefined) =>
-  [s?.lastIoError && `IO thread: ${s.lastIoError}`, s?.lastSqlError && `SQL thread: ${s.lastSqlError}`].filter(Boolean).join('; ');
+  [s?.lastIoError && `IO thread: ${s.lastIoError}`, s?.lastSqlError && `SQL thread: ${s.lastSqlError}`]
+    .filter(Boolean)
+    .join('; ');
 
 /** Where this server's own binlog ends (SHOW MASTER STATUS or its successor); undefined without log_bin. */
 export async function binlogEnd(conn: SqlConnection, d: Dialect): Promise<Coordinates | undefined> {
@@ -48,8 +50,10 @@ export function replicatesFrom(s: ReplicaStatus | undefined, h: ResolvedHost): s
 export function stopIfBroken(what: string): (s: ReplicaStatus | undefined) => void {
   let ioErrorSince = 0;
   return (s) => {
-    if (s?.lastSqlError || (s?.lastIoError && s.ioRunning === 'No')) throw new Error(`${threadErrors(s)}; stopped waiting for ${what}`);
+    if (s?.lastSqlError || (s?.lastIoError && s.ioRunning === 'No'))
+      throw new Error(`${threadErrors(s)}; stopped waiting for ${what}`);
     ioErrorSince = s?.lastIoError && s.ioRunning !== 'Yes' ? ioErrorSince || Date.now() : 0;
-    if (ioErrorSince && Date.now() - ioErrorSince > IO_ERROR_GRACE_MS) throw new Error(`${threadErrors(s)} (for ${IO_ERROR_GRACE_MS / 1000} s); stopped waiting for ${what}`);
+    if (ioErrorSince && Date.now() - ioErrorSince > IO_ERROR_GRACE_MS)
+      throw new Error(`${threadErrors(s)} (for ${IO_ERROR_GRACE_MS / 1000} s); stopped waiting for ${what}`);
   };
 }

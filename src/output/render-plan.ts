@@ -2,22 +2,35 @@ import type { ChalkInstance } from 'chalk';
 import { PHASES, type Plan } from '../algorithm/plan-types.js';
 
 const ROLE_LABEL: Record<string, string> = {
-  'old-master': 'old master', target: 'new master', replica: 'replica', excluded: 'left out', unreachable: 'unreachable', outside: 'not involved',
+  'old-master': 'old master',
+  target: 'new master',
+  replica: 'replica',
+  excluded: 'left out',
+  unreachable: 'unreachable',
+  outside: 'not involved',
 };
 
 /** The plan as a numbered runbook: what, where, the exact SQL, and why. */
 export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean }): string {
   const L: string[] = [];
   const old = plan.oldMaster;
-  L.push(c.bold(`${plan.kind === 'switchover' ? 'Switchover' : 'Failover'} plan${opts.dryRun ? ' (dry run: nothing will be changed)' : ''}`));
-  L.push(`  old master  ${old.name ?? '?'} ${c.dim(old.address)} ${old.reachable ? c.yellow('alive') : c.red('unreachable')}`);
+  L.push(
+    c.bold(
+      `${plan.kind === 'switchover' ? 'Switchover' : 'Failover'} plan${opts.dryRun ? ' (dry run: nothing will be changed)' : ''}`,
+    ),
+  );
+  L.push(
+    `  old master  ${old.name ?? '?'} ${c.dim(old.address)} ${old.reachable ? c.yellow('alive') : c.red('unreachable')}`,
+  );
   L.push(`  new master  ${c.bold(plan.target)}`);
   if (plan.nothingToDo) {
     L.push('', c.green(plan.nothingToDo));
     return L.join('\n');
   }
   L.push(`  best        ${plan.best} ${c.dim('(received the most from the old master)')}`);
-  L.push(`  positioning ${plan.positioning === 'gtid' ? 'GTID' : 'file and position'} ${c.dim(`(${plan.positioningWhy})`)}`);
+  L.push(
+    `  positioning ${plan.positioning === 'gtid' ? 'GTID' : 'file and position'} ${c.dim(`(${plan.positioningWhy})`)}`,
+  );
   L.push('', c.bold('Hosts'));
   const w = Math.max(...plan.hosts.map((h) => h.name.length));
   for (const h of plan.hosts) {

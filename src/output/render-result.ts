@@ -18,17 +18,43 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
     const s = finalStates.find((x) => x.name === h.name);
     const failedStep = results.find((r) => r.host === h.name && r.status === 'failed');
     const why = failedStep ? ` — step ${failedStep.n} failed: ${failedStep.detail}` : '';
-    if (!s?.reachable) return { name: h.name, ok: h.role !== 'target', state: `unreachable${s?.error ? ` (${s.error})` : ''}, untouched` };
+    if (!s?.reachable)
+      return {
+        name: h.name,
+        ok: h.role !== 'target',
+        state: `unreachable${s?.error ? ` (${s.error})` : ''}, untouched`,
+      };
     const rw = s.readOnly ? 'read-only' : 'writable';
     if (h.role === 'old-master' && plan.kind === 'switchover') {
       const r = s.replica;
-      const ok = !!r && !!target && `${r.sourceHost}:${r.sourcePort}` === target.address && r.ioRunning === 'Yes' && r.sqlRunning && !!s.readOnly;
-      return { name: h.name, ok, state: ok ? `old master, now replica of ${plan.target}, IO Yes, SQL Yes, ${rw}` : `old master NOT demoted: ${rw}, replicates from ${r ? `${r.sourceHost}:${r.sourcePort}` : 'nothing'}${why}` };
+      const ok =
+        !!r &&
+        !!target &&
+        `${r.sourceHost}:${r.sourcePort}` === target.address &&
+        r.ioRunning === 'Yes' &&
+        r.sqlRunning &&
+        !!s.readOnly;
+      return {
+        name: h.name,
+        ok,
+        state: ok
+          ? `old master, now replica of ${plan.target}, IO Yes, SQL Yes, ${rw}`
+          : `old master NOT demoted: ${rw}, replicates from ${r ? `${r.sourceHost}:${r.sourcePort}` : 'nothing'}${why}`,
+      };
     }
-    if (h.role === 'old-master') return { name: h.name, ok: true, state: `old master, fenced: ${rw}, ${s.replica ? 'replicating' : 'not replicating'}${why}` };
+    if (h.role === 'old-master')
+      return {
+        name: h.name,
+        ok: true,
+        state: `old master, fenced: ${rw}, ${s.replica ? 'replicating' : 'not replicating'}${why}`,
+      };
     if (h.role === 'target') {
       const ok = !s.replica && !s.readOnly && !failedStep;
-      return { name: h.name, ok, state: `${ok ? 'new master' : 'NOT promoted'}, ${rw}${s.replica ? `, still replicating from ${s.replica.sourceHost}:${s.replica.sourcePort}` : ''}${why}` };
+      return {
+        name: h.name,
+        ok,
+        state: `${ok ? 'new master' : 'NOT promoted'}, ${rw}${s.replica ? `, still replicating from ${s.replica.sourceHost}:${s.replica.sourcePort}` : ''}${why}`,
+      };
     }
     if (h.role === 'replica') {
       const r = s.replica;
@@ -37,32 +63,53 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
       const ok = fromTarget && running && !failedStep;
       const src = r ? `${r.sourceHost}:${r.sourcePort}` : 'nothing';
       return {
-        name: h.name, ok,
-        state: ok ? `replica of ${plan.target}, IO Yes, SQL Yes, ${rw}` : `NOT failed over: replicates from ${src}, IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}${why}`,
+        name: h.name,
+        ok,
+        state: ok
+          ? `replica of ${plan.target}, IO Yes, SQL Yes, ${rw}`
+          : `NOT failed over: replicates from ${src}, IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}${why}`,
       };
     }
     return { name: h.name, ok: true, state: `${h.note} (untouched)` };
   });
 }
 
-export function renderResult(plan: Plan, results: StepResult[], outcomes: HostOutcome[], seconds: number, c: ChalkInstance, hook?: HookOutcome): string {
+export function renderResult(
+  plan: Plan,
+  results: StepResult[],
+  outcomes: HostOutcome[],
+  seconds: number,
+  c: ChalkInstance,
+  hook?: HookOutcome,
+): string {
   const failed = results.filter((r) => r.status === 'failed');
   const allOk = !failed.length && outcomes.every((o) => o.ok) && !results.some((r) => r.status === 'not-run');
   const L: string[] = [];
   const what = plan.kind === 'switchover' ? 'Switchover' : 'Failover';
-  L.push(allOk
-    ? c.green.bold(`✔ ${what} to ${plan.target} done in ${seconds.toFixed(1)} s`)
-    : c.red.bold(`✖ ${what} to ${plan.target} did not complete (${seconds.toFixed(1)} s)`));
+  L.push(
+    allOk
+      ? c.green.bold(`✔ ${what} to ${plan.target} done in ${seconds.toFixed(1)} s`)
+      : c.red.bold(`✖ ${what} to ${plan.target} did not complete (${seconds.toFixed(1)} s)`),
+  );
   for (const f of failed) L.push(c.red(`  step ${f.n} (${f.host}) failed: ${f.detail}`));
   L.push('', c.bold('Where every host ended'));
   const w = Math.max(...outcomes.map((o) => o.name.length));
   for (const o of outcomes) L.push(`  ${o.ok ? c.green('✔') : c.red('✖')} ${o.name.padEnd(w)}  ${o.state}`);
   if (hook) {
-    L.push('', hook.ok ? `${c.green('✔')} ${hook.hook} hook: ${hook.detail}`
-      : c.red(`✖ ${hook.hook} hook FAILED: ${hook.detail}${allOk ? ' (the failover itself completed; exit 1 so this is not missed)' : ''}`));
+    L.push(
+      '',
+      hook.ok
+        ? `${c.green('✔')} ${hook.hook} hook: ${hook.detail}`
+        : c.red(
+            `✖ ${hook.hook} hook FAILED: ${hook.detail}${allOk ? ' (the failover itself completed; exit 1 so this is not missed)' : ''}`,
+          ),
+    );
   }
   if (!allOk) {
-    L.push('', `Next: fix what failed (above); \`mmmf status\` shows the topology as it is now. Hosts marked ✖ were left exactly as described.`);
+    L.push(
+      '',
+      `Next: fix what failed (above); \`mmmf status\` shows the topology as it is now. Hosts marked ✖ were left exactly as described.`,
+    );
   }
   return L.join('\n');
 }

@@ -68,7 +68,9 @@ function describe(n: Node, c: ChalkInstance): string[] {
   const s = n.state;
   if (!s) return [`${c.red('✖')} ${n.label} ${c.dim('(not in the config)')} — unreachable old master?`];
   if (!s.reachable) return [`${c.red('✖')} ${c.bold(s.name)} ${c.dim(s.address)} ${c.red('unreachable')}: ${s.error}`];
-  const v = s.version ? `${s.version.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${s.version.major}.${s.version.minor}.${s.version.patch}` : '';
+  const v = s.version
+    ? `${s.version.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${s.version.major}.${s.version.minor}.${s.version.patch}`
+    : '';
   const role = s.replica ? 'replica' : 'master';
   const rw = s.readOnly ? c.dim(s.superReadOnly ? 'super_read_only' : 'read_only') : c.yellow('writable');
   const head = [`${c.green('●')} ${c.bold(s.name)}`, c.dim(s.address), v, role, rw];
@@ -77,17 +79,25 @@ function describe(n: Node, c: ChalkInstance): string[] {
     const r = s.replica;
     const io = r.ioRunning === 'Yes' ? c.green('IO Yes') : c.red(`IO ${r.ioRunning}`);
     const sql = r.sqlRunning ? c.green('SQL Yes') : c.red('SQL No');
-    const lag = r.secondsBehind === null ? c.dim('lag -') : r.secondsBehind > 0 ? c.yellow(`lag ${r.secondsBehind}s`) : 'lag 0s';
+    const lag =
+      r.secondsBehind === null ? c.dim('lag -') : r.secondsBehind > 0 ? c.yellow(`lag ${r.secondsBehind}s`) : 'lag 0s';
     head.push(io, sql, lag);
     out.push(head.join('  '));
-    out.push(c.dim(`received ${formatCoordinates(r.received)}  executed ${formatCoordinates(r.executed)}  gtid ${s.gtidApplied || '-'}  using_gtid ${r.gtidMode}`));
+    out.push(
+      c.dim(
+        `received ${formatCoordinates(r.received)}  executed ${formatCoordinates(r.executed)}  gtid ${s.gtidApplied || '-'}  using_gtid ${r.gtidMode}`,
+      ),
+    );
     if (r.lastIoError) out.push(c.red(`IO error: ${r.lastIoError}`));
     if (r.lastSqlError) out.push(c.red(`SQL error: ${r.lastSqlError}`));
   } else {
     out.push(head.join('  '));
   }
-  const gtidLabel = s.version?.flavor === 'mysql' ? (s.gtidEnabled ? 'gtid_executed' : 'gtid_mode OFF') : 'gtid_binlog_pos';
-  const bl = s.logBin ? `binlog ${formatCoordinates(s.binlog)}  ${gtidLabel} ${s.gtidEnabled === false ? '' : s.gtidBinlog || '-'}  ${s.binlogFormat}` : 'binlog OFF';
+  const gtidLabel =
+    s.version?.flavor === 'mysql' ? (s.gtidEnabled ? 'gtid_executed' : 'gtid_mode OFF') : 'gtid_binlog_pos';
+  const bl = s.logBin
+    ? `binlog ${formatCoordinates(s.binlog)}  ${gtidLabel} ${s.gtidEnabled === false ? '' : s.gtidBinlog || '-'}  ${s.binlogFormat}`
+    : 'binlog OFF';
   out.push(c.dim(`${bl}  server_id ${s.serverId}  ${s.clientConnections ?? 0} client conn`));
   return out;
 }

@@ -71,7 +71,11 @@ export function loggingConnector(inner: Connector, log: RunLog | undefined): Con
           return rows;
         } catch (err) {
           const e = err as { errno?: number; message?: string };
-          log.line(host.name, '!', `${e.errno ? `error ${e.errno}: ` : ''}${e.message ?? String(err)} (${Date.now() - t} ms)`);
+          log.line(
+            host.name,
+            '!',
+            `${e.errno ? `error ${e.errno}: ` : ''}${e.message ?? String(err)} (${Date.now() - t} ms)`,
+          );
           throw err;
         }
       },

@@ -10,4 +10,3 @@ export function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = p
   const on = forced || (!noColor && !!stream.isTTY && env.TERM !== 'dumb');
   return new Chalk({ level: on ? 1 : 0 });
 }
-

@@ -36,9 +36,12 @@ export function checkAntiFlap(config: ResolvedConfig, now: Date, force: boolean)
   if (!last) return;
   const ago = (now.getTime() - Date.parse(last.finished)) / 60_000;
   if (ago >= 0 && ago < config.antiFlapMinutes) {
-    throw new UnsafeError(`the last failover of this cluster (to ${last.target}, ${last.ok ? 'completed' : 'did not complete'}) finished ${ago.toFixed(1)} minutes ago`, [
-      `anti-flap: failovers closer than antiFlapMinutes = ${config.antiFlapMinutes} are refused; find out why it is needed again`,
-      'to fail over anyway, add --force (or lower antiFlapMinutes in the config)',
-    ]);
+    throw new UnsafeError(
+      `the last failover of this cluster (to ${last.target}, ${last.ok ? 'completed' : 'did not complete'}) finished ${ago.toFixed(1)} minutes ago`,
+      [
+        `anti-flap: failovers closer than antiFlapMinutes = ${config.antiFlapMinutes} are refused; find out why it is needed again`,
+        'to fail over anyway, add --force (or lower antiFlapMinutes in the config)',
+      ],
+    );
   }
 }

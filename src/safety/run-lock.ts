@@ -9,7 +9,10 @@ import type { SqlConnection } from '../topology/connection.js';
 
 /** A cluster is named by its sorted host:port list, so every config describing it shares one lock. */
 export function clusterId(config: ResolvedConfig): string {
-  const key = config.hosts.map((h) => `${h.host}:${h.port}`).sort().join(',');
+  const key = config.hosts
+    .map((h) => `${h.host}:${h.port}`)
+    .sort()
+    .join(',');
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
@@ -36,7 +39,10 @@ function pidAlive(pid: number): boolean {
  * by a live process (or by another machine, which we cannot check) makes the run refuse, naming the holder.
  * Returns the release function.
  */
-export function acquireLocalLock(config: ResolvedConfig, command: string): { release: () => void; tookOverFromDeadRun: boolean } {
+export function acquireLocalLock(
+  config: ResolvedConfig,
+  command: string,
+): { release: () => void; tookOverFromDeadRun: boolean } {
   mkdirSync(config.stateDir, { recursive: true });
   const file = join(config.stateDir, `${clusterId(config)}.lock`);
   const me: LocalHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
@@ -66,8 +72,10 @@ export function acquireLocalLock(config: ResolvedConfig, command: string): { rel
       }
       const stale = holder && holder.host === hostname() && !pidAlive(holder.pid);
       if (!stale) {
-        throw new UnsafeError('another mmmf run holds this cluster\'s lock: refusing, nothing was changed', [
-          holder ? `held by pid ${holder.pid} on ${holder.host} since ${holder.started}: ${holder.command}` : `lock file ${file} (unreadable)`,
+        throw new UnsafeError("another mmmf run holds this cluster's lock: refusing, nothing was changed", [
+          holder
+            ? `held by pid ${holder.pid} on ${holder.host} since ${holder.started}: ${holder.command}`
+            : `lock file ${file} (unreadable)`,
           `wait for it to finish; if that process is gone, remove ${file}`,
         ]);
       }
@@ -75,7 +83,9 @@ export function acquireLocalLock(config: ResolvedConfig, command: string): { rel
       tookOverFromDeadRun = true;
     }
   }
-  throw new UnsafeError(`could not take the lock file ${file}`, ['another mmmf run is starting at the same moment; try again']);
+  throw new UnsafeError(`could not take the lock file ${file}`, [
+    'another mmmf run is starting at the same moment; try again',
+  ]);
 }
 
 /**
@@ -83,20 +93,29 @@ export function acquireLocalLock(config: ResolvedConfig, command: string): { rel
  * machine sees it too and it vanishes if this process dies. Refuses (naming the holder) when any server says
  * another connection holds it.
  */
-export async function acquireServerLocks(config: ResolvedConfig, conns: Map<string, SqlConnection>, waitSeconds = 0): Promise<void> {
+export async function acquireServerLocks(
+  config: ResolvedConfig,
+  conns: Map<string, SqlConnection>,
+  waitSeconds = 0,
+): Promise<void> {
   const name = runLockName(config);
   const held: string[] = [];
-  await Promise.all([...conns].map(async ([host, conn]) => {
-    const [row] = await conn.query(runLockSql.acquire(name, waitSeconds), 10_000 + waitSeconds * 1000);
-    if (Number(row?.r) === 1) return;
-    const [h] = await conn.query(runLockSql.holder(name), 10_000);
-    const id = Number(h?.holder);
-    const [info] = id ? await conn.query(runLockSql.connectionInfo(id), 10_000) : [];
-    held.push(`${host}: held by connection ${id || '?'}${info ? ` (${info.user}@${info.host}, for ${info.seconds} s)` : ''}`);
-  }));
+  await Promise.all(
+    [...conns].map(async ([host, conn]) => {
+      const [row] = await conn.query(runLockSql.acquire(name, waitSeconds), 10_000 + waitSeconds * 1000);
+      if (Number(row?.r) === 1) return;
+      const [h] = await conn.query(runLockSql.holder(name), 10_000);
+      const id = Number(h?.holder);
+      const [info] = id ? await conn.query(runLockSql.connectionInfo(id), 10_000) : [];
+      held.push(
+        `${host}: held by connection ${id || '?'}${info ? ` (${info.user}@${info.host}, for ${info.seconds} s)` : ''}`,
+      );
+    }),
+  );
   if (held.length) {
     throw new UnsafeError('another mmmf run is working on this cluster: refusing, nothing was changed', [
-      ...held, 'wait for it to finish (its lock is released when its connections close)',
+      ...held,
+      'wait for it to finish (its lock is released when its connections close)',
     ]);
   }
 }

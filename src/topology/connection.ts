@@ -68,7 +68,10 @@ export async function withConnections<T>(
   await Promise.all(
     hosts.map(async (h) => {
       try {
-        set.open.set(h.name, await withTimeout(connector(h, connectTimeoutSec), connectTimeoutSec * 1000 + 500, h.name));
+        set.open.set(
+          h.name,
+          await withTimeout(connector(h, connectTimeoutSec), connectTimeoutSec * 1000 + 500, h.name),
+        );
       } catch (err) {
         set.failed.set(h.name, describeConnectError(err));
       }
@@ -88,9 +91,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer from ${name} within ${ms} ms`)), ms);
   });
   // A connection that arrives after we gave up must still be closed.
-  p.then((c) => {
-    if (settled) (c as unknown as SqlConnection).close?.();
-  }, () => {});
+  p.then(
+    (c) => {
+      if (settled) void (c as unknown as SqlConnection).close?.();
+    },
+    () => {},
+  );
   return Promise.race([p, late]).finally(() => {
     settled = true;
     clearTimeout(timer);

@@ -15,12 +15,19 @@ const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.json'];
 export async function loadConfig(file: string): Promise<ResolvedConfig> {
   const path = resolve(file);
   const ext = extname(path);
-  if (!existsSync(path)) throw new ConfigError(`config file not found: ${path}`, [`pass an existing file with --cfg (see mmmf.config.ts.example)`]);
-  if (!EXTENSIONS.includes(ext)) throw new ConfigError(`config file ${path} has an unsupported extension '${ext}'`, [`use one of ${EXTENSIONS.join(', ')}`]);
+  if (!existsSync(path))
+    throw new ConfigError(`config file not found: ${path}`, [
+      `pass an existing file with --cfg (see mmmf.config.ts.example)`,
+    ]);
+  if (!EXTENSIONS.includes(ext))
+    throw new ConfigError(`config file ${path} has an unsupported extension '${ext}'`, [
+      `use one of ${EXTENSIONS.join(', ')}`,
+    ]);
   let raw: unknown;
   try {
     if (ext === '.json') raw = JSON.parse(readFileSync(path, 'utf8'));
-    else if (ext === '.js' || ext === '.mjs') raw = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
+    else if (ext === '.js' || ext === '.mjs')
+      raw = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
     else {
       // Transpiling costs ~200 ms on a small machine; jiti's file cache (keyed by content) makes every later
       // load of an unchanged config ~5 ms, so a failover after a cron `mmmf check` starts fast.
@@ -32,6 +39,7 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
     throw new ConfigError(`cannot load config ${path}`, [(err as Error).message.split('\n')[0] ?? String(err)]);
   }
   const { config, problems } = validateConfig(raw, path);
-  if (!config) throw new ConfigError(`config ${path} has ${problems.length} problem${problems.length > 1 ? 's' : ''}`, problems);
+  if (!config)
+    throw new ConfigError(`config ${path} has ${problems.length} problem${problems.length > 1 ? 's' : ''}`, problems);
   return config;
 }

@@ -18,8 +18,13 @@ export async function probeAccounts(conn: SqlConnection, _d: Dialect, replicatio
       return { error: (err as Error).message.split('\n')[0] ?? String(err) };
     }
   };
-  const grants = await attempt(async () => (await conn.query('SHOW GRANTS', 10_000)).map((r) => String(Object.values(r)[0])));
+  const grants = await attempt(async () =>
+    (await conn.query('SHOW GRANTS', 10_000)).map((r) => String(Object.values(r)[0])),
+  );
   const replicationUserHosts = await attempt(async () =>
-    (await conn.query(`SELECT Host AS host FROM mysql.user WHERE User = ${quote(replicationUser)}`, 10_000)).map((r) => String(r.host)));
+    (await conn.query(`SELECT Host AS host FROM mysql.user WHERE User = ${quote(replicationUser)}`, 10_000)).map((r) =>
+      String(r.host),
+    ),
+  );
   return { grants, replicationUserHosts };
 }

@@ -8,7 +8,10 @@ const PROBE_QUERY_MS = 10_000;
 export const addressOf = (h: { host: string; port: number }) => `${h.host}:${h.port}`;
 
 /** Reads everything mmmf decides on from one server. Never changes anything. */
-export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promise<{ state: HostState; dialect: Dialect }> {
+export async function probeHost(
+  host: ResolvedHost,
+  conn: SqlConnection,
+): Promise<{ state: HostState; dialect: Dialect }> {
   const [v] = await conn.query('SELECT VERSION() AS version, @@version_comment AS comment', PROBE_QUERY_MS);
   const version = parseVersion(String(v?.version ?? ''), String(v?.comment ?? ''));
   const dialect = dialectFor(version);
@@ -27,7 +30,10 @@ export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promis
     serverId: Number(vars.server_id),
     ...(vars.server_uuid ? { serverUuid: String(vars.server_uuid) } : {}),
     // MariaDB always has GTIDs; MySQL only with gtid_mode=ON and enforce_gtid_consistency=ON.
-    gtidEnabled: version.flavor === 'mariadb' || (String(vars.gtid_mode).toUpperCase() === 'ON' && ['ON', '1'].includes(String(vars.enforce_gtid_consistency).toUpperCase())),
+    gtidEnabled:
+      version.flavor === 'mariadb' ||
+      (String(vars.gtid_mode).toUpperCase() === 'ON' &&
+        ['ON', '1'].includes(String(vars.enforce_gtid_consistency).toUpperCase())),
     readOnly: Number(vars.read_only) === 1,
     ...(vars.super_read_only !== undefined ? { superReadOnly: Number(vars.super_read_only) === 1 } : {}),
     logBin: Number(vars.log_bin) === 1,
@@ -37,7 +43,9 @@ export async function probeHost(host: ResolvedHost, conn: SqlConnection): Promis
     gtidBinlog: String(vars.gtid_binlog ?? '').replace(/\s+/g, ''),
     gtidApplied: String(vars.gtid_applied ?? '').replace(/\s+/g, ''),
     ...(vars.gtid_current !== undefined ? { gtidCurrent: String(vars.gtid_current ?? '').replace(/\s+/g, '') } : {}),
-    ...(vars.gtid_binlog_state !== undefined ? { gtidBinlogState: String(vars.gtid_binlog_state ?? '').replace(/\s+/g, '') } : {}),
+    ...(vars.gtid_binlog_state !== undefined
+      ? { gtidBinlogState: String(vars.gtid_binlog_state ?? '').replace(/\s+/g, '') }
+      : {}),
     ...(binlog ? { binlog } : {}),
     ...(replica ? { replica } : {}),
     clientConnections: clients.length,

@@ -8,7 +8,20 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), '.local/state'), 'mmmf');
 }
 
-const TOP_KEYS = ['replication', 'defaults', 'hosts', 'timeouts', 'positioning', 'stateDir', 'antiFlapMinutes', 'hooks', 'logFile', 'switchover', 'vip', 'ssh'];
+const TOP_KEYS = [
+  'replication',
+  'defaults',
+  'hosts',
+  'timeouts',
+  'positioning',
+  'stateDir',
+  'antiFlapMinutes',
+  'hooks',
+  'logFile',
+  'switchover',
+  'vip',
+  'ssh',
+];
 export const POSITIONINGS: readonly Positioning[] = ['gtid', 'file', 'auto'];
 const SWITCHOVER_KEYS = ['maxLagSeconds', 'maxTransactionSeconds'];
 const HOOK_KEYS = ['preFailover', 'postFailover', 'onFailure', 'fence'];
@@ -19,9 +32,14 @@ function checkSsh(o: unknown, at: string, p: (m: string) => void): void {
   if (o === undefined) return;
   if (!isObj(o)) return p(`${at}: must be an object { user, port, identityFile, options }, got ${kind(o)}`);
   unknownKeys(o, at === 'ssh' ? SSH_KEYS.filter((k) => k !== 'host') : SSH_KEYS, `${at}.`, p);
-  for (const k of ['host', 'user', 'identityFile']) if (o[k] !== undefined && (typeof o[k] !== 'string' || o[k] === '')) p(`${at}.${k}: must be a non-empty string`);
-  if (o.port !== undefined && !(typeof o.port === 'number' && Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) p(`${at}.port: must be an integer from 1 to 65535`);
-  if (o.options !== undefined && !(Array.isArray(o.options) && o.options.every((x) => typeof x === 'string' && /^\w+=.*$/.test(x)))) {
+  for (const k of ['host', 'user', 'identityFile'])
+    if (o[k] !== undefined && (typeof o[k] !== 'string' || o[k] === '')) p(`${at}.${k}: must be a non-empty string`);
+  if (o.port !== undefined && !(typeof o.port === 'number' && Number.isInteger(o.port) && o.port > 0 && o.port < 65536))
+    p(`${at}.port: must be an integer from 1 to 65535`);
+  if (
+    o.options !== undefined &&
+    !(Array.isArray(o.options) && o.options.every((x) => typeof x === 'string' && /^\w+=.*$/.test(x)))
+  ) {
     p(`${at}.options: must be an array of 'Name=value' strings (ssh -o), got ${JSON.stringify(o.options)}`);
   }
 }
@@ -49,7 +67,8 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
   unknownKeys(raw, TOP_KEYS, '', p);
 
   const repl = raw.replication;
-  if (repl === undefined) p('replication: missing; add replication: { user: "repl", password: "..." } (the account replicas connect with)');
+  if (repl === undefined)
+    p('replication: missing; add replication: { user: "repl", password: "..." } (the account replicas connect with)');
   else if (!isObj(repl)) p(`replication: must be an object { user, password }, got ${kind(repl)}`);
   else {
     unknownKeys(repl, ['user', 'password'], 'replication.', p);
@@ -83,7 +102,9 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
   if (raw.stateDir !== undefined && (typeof raw.stateDir !== 'string' || raw.stateDir === ''))
     p(`stateDir: must be a folder path, got ${JSON.stringify(raw.stateDir)}`);
   if (raw.antiFlapMinutes !== undefined && !(typeof raw.antiFlapMinutes === 'number' && raw.antiFlapMinutes >= 0))
-    p(`antiFlapMinutes: must be a number of minutes >= 0 (0 turns the check off), got ${JSON.stringify(raw.antiFlapMinutes)}`);
+    p(
+      `antiFlapMinutes: must be a number of minutes >= 0 (0 turns the check off), got ${JSON.stringify(raw.antiFlapMinutes)}`,
+    );
 
   const hooks = raw.hooks ?? {};
   if (!isObj(hooks)) p(`hooks: must be an object { preFailover, postFailover, onFailure }, got ${kind(hooks)}`);
@@ -91,7 +112,9 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
     unknownKeys(hooks, HOOK_KEYS, 'hooks.', p);
     for (const k of HOOK_KEYS) {
       const v = hooks[k];
-      const ok = v === undefined || (typeof v === 'string' && v.trim() !== '') ||
+      const ok =
+        v === undefined ||
+        (typeof v === 'string' && v.trim() !== '') ||
         (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'));
       if (!ok) p(`hooks.${k}: must be a shell command string or an argv array of strings, got ${JSON.stringify(v)}`);
     }
@@ -102,7 +125,8 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
     unknownKeys(sw, SWITCHOVER_KEYS, 'switchover.', p);
     for (const k of SWITCHOVER_KEYS) {
       const v = sw[k];
-      if (v !== undefined && !(typeof v === 'number' && v >= 0)) p(`switchover.${k}: must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
+      if (v !== undefined && !(typeof v === 'number' && v >= 0))
+        p(`switchover.${k}: must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
     }
   }
   const vip = raw.vip;
@@ -111,8 +135,12 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
     else {
       unknownKeys(vip, ['address', 'interface'], 'vip.', p);
       const m = typeof vip.address === 'string' ? CIDR_RE.exec(vip.address) : null;
-      if (!m || m.slice(1, 5).some((x) => Number(x) > 255) || Number(m[5]) > 32) p(`vip.address: must be an IPv4 address with a prefix length, like '10.0.0.100/24', got ${JSON.stringify(vip.address)}`);
-      if (typeof vip.interface !== 'string' || !IFACE_RE.test(vip.interface)) p(`vip.interface: must be a network interface name like 'eth0', got ${JSON.stringify(vip.interface)}`);
+      if (!m || m.slice(1, 5).some((x) => Number(x) > 255) || Number(m[5]) > 32)
+        p(
+          `vip.address: must be an IPv4 address with a prefix length, like '10.0.0.100/24', got ${JSON.stringify(vip.address)}`,
+        );
+      if (typeof vip.interface !== 'string' || !IFACE_RE.test(vip.interface))
+        p(`vip.interface: must be a network interface name like 'eth0', got ${JSON.stringify(vip.interface)}`);
     }
   }
   checkSsh(raw.ssh, 'ssh', p);
@@ -120,7 +148,8 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
     p(`logFile: must be a file path, got ${JSON.stringify(raw.logFile)}`);
 
   const hosts: ResolvedHost[] = [];
-  if (raw.hosts === undefined) p('hosts: missing; list every server of the cluster: hosts: { db1: { host: "10.0.0.1", port: 3306 }, ... }');
+  if (raw.hosts === undefined)
+    p('hosts: missing; list every server of the cluster: hosts: { db1: { host: "10.0.0.1", port: 3306 }, ... }');
   else if (!isObj(raw.hosts)) p(`hosts: must be an object keyed by host name, got ${kind(raw.hosts)}`);
   else {
     const entries = Object.entries(raw.hosts);
@@ -129,7 +158,10 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
     for (const [name, h] of entries) {
       const at = `hosts.${name}.`;
       if (!NAME_RE.test(name)) p(`hosts.${name}: a host name may hold only letters, digits, '_', '.', '-'`);
-      if (!isObj(h)) { p(`hosts.${name}: must be an object { host, port, ... }, got ${kind(h)}`); continue; }
+      if (!isObj(h)) {
+        p(`hosts.${name}: must be an object { host, port, ... }, got ${kind(h)}`);
+        continue;
+      }
       unknownKeys(h, HOST_KEYS, at, p);
       const okHost = str(h, 'host', at, p, true);
       const okPort = port(h, at, p);
@@ -137,7 +169,8 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       str(h, 'password', at, p, false, true);
       str(h, 'socket', at, p, false);
       checkSsh(h.ssh, `hosts.${name}.ssh`, p);
-      if (h.vipInterface !== undefined && (typeof h.vipInterface !== 'string' || !IFACE_RE.test(h.vipInterface))) p(`${at}vipInterface: must be a network interface name`);
+      if (h.vipInterface !== undefined && (typeof h.vipInterface !== 'string' || !IFACE_RE.test(h.vipInterface)))
+        p(`${at}vipInterface: must be a network interface name`);
       const d = isObj(defaults) ? defaults : {};
       const resolvedPort = (h.port ?? d.port ?? 3306) as number;
       const user = (h.user ?? d.user) as string | undefined;
@@ -159,9 +192,16 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
           host: (isObj(h.ssh) && typeof h.ssh.host === 'string' ? h.ssh.host : h.host) as string,
           user: ((isObj(h.ssh) && h.ssh.user) || (isObj(raw.ssh) && raw.ssh.user) || 'root') as string,
           port: ((isObj(h.ssh) && h.ssh.port) || (isObj(raw.ssh) && raw.ssh.port) || 22) as number,
-          ...(((isObj(h.ssh) && h.ssh.identityFile) || (isObj(raw.ssh) && raw.ssh.identityFile))
-            ? { identityFile: ((isObj(h.ssh) && h.ssh.identityFile) || (isObj(raw.ssh) && raw.ssh.identityFile)) as string } : {}),
-          options: [...((isObj(raw.ssh) && raw.ssh.options) || []) as string[], ...((isObj(h.ssh) && h.ssh.options) || []) as string[]],
+          ...((isObj(h.ssh) && h.ssh.identityFile) || (isObj(raw.ssh) && raw.ssh.identityFile)
+            ? {
+                identityFile: ((isObj(h.ssh) && h.ssh.identityFile) ||
+                  (isObj(raw.ssh) && raw.ssh.identityFile)) as string,
+              }
+            : {}),
+          options: [
+            ...(((isObj(raw.ssh) && raw.ssh.options) || []) as string[]),
+            ...(((isObj(h.ssh) && h.ssh.options) || []) as string[]),
+          ],
         },
         ...(typeof h.vipInterface === 'string' ? { vipInterface: h.vipInterface } : {}),
       });
@@ -175,12 +215,12 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
     config: {
       replication: { user: r.user, password: r.password },
       hosts,
-      timeouts: { ...DEFAULT_TIMEOUTS, ...(timeouts as object) },
+      timeouts: { ...DEFAULT_TIMEOUTS, ...timeouts },
       positioning: (raw.positioning as Positioning | undefined) ?? 'auto',
       stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
       antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
-      hooks: hooks as ResolvedConfig['hooks'],
-      switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...(sw as object) },
+      hooks: hooks,
+      switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...sw },
       ...(isObj(vip) ? { vip: { address: vip.address as string, interface: vip.interface as string } } : {}),
       ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
       source,

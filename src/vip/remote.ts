@@ -14,20 +14,32 @@ export function shellQuote(arg: string): string {
  * One shared SSH connection per host for the whole run (OpenSSH multiplexing): the handshake is paid while
  * probing, before anything changes, so moving the VIP while writes are blocked costs a round trip, not a login.
  */
-const CONTROL = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(tmpdir(), 'mmmf-ssh-%C')}`, '-o', 'ControlPersist=60'];
+const CONTROL = [
+  '-o',
+  'ControlMaster=auto',
+  '-o',
+  `ControlPath=${join(tmpdir(), 'mmmf-ssh-%C')}`,
+  '-o',
+  'ControlPersist=60',
+];
 
 /** The ssh argv for running `argv` on `host`: batch mode (never a password prompt), bounded connect time. */
 export function sshArgs(host: ResolvedHost, argv: string[], connectTimeoutSec: number): string[] {
   const s = host.ssh;
   return [
-    '-o', 'BatchMode=yes',
-    '-o', `ConnectTimeout=${Math.max(1, Math.round(connectTimeoutSec))}`,
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `ConnectTimeout=${Math.max(1, Math.round(connectTimeoutSec))}`,
     ...CONTROL,
     ...s.options.flatMap((o) => ['-o', o]),
     ...(s.identityFile ? ['-i', s.identityFile] : []),
-    '-p', String(s.port),
-    '-l', s.user,
-    '--', s.host,
+    '-p',
+    String(s.port),
+    '-l',
+    s.user,
+    '--',
+    s.host,
     argv.map(shellQuote).join(' '),
   ];
 }
@@ -51,13 +63,35 @@ export async function warmUp(hosts: ResolvedHost[], connectTimeoutSec: number): 
 /** Closes the shared connections, so no ssh process outlives the run. */
 export async function closeShared(hosts: ResolvedHost[]): Promise<void> {
   const { execa } = await import('execa');
-  await Promise.all(hosts.map((h) =>
-    execa('ssh', [...CONTROL, ...h.ssh.options.flatMap((o) => ['-o', o]), '-p', String(h.ssh.port), '-l', h.ssh.user, '-O', 'exit', '--', h.ssh.host],
-      { reject: false, timeout: 5000, stdin: 'ignore' })));
+  await Promise.all(
+    hosts.map((h) =>
+      execa(
+        'ssh',
+        [
+          ...CONTROL,
+          ...h.ssh.options.flatMap((o) => ['-o', o]),
+          '-p',
+          String(h.ssh.port),
+          '-l',
+          h.ssh.user,
+          '-O',
+          'exit',
+          '--',
+          h.ssh.host,
+        ],
+        { reject: false, timeout: 5000, stdin: 'ignore' },
+      ),
+    ),
+  );
 }
 
 export async function runRemote(host: ResolvedHost, argv: string[], connectTimeoutSec: number): Promise<RemoteResult> {
   const { execa } = await import('execa');
-  const r = await execa('ssh', sshArgs(host, argv, connectTimeoutSec), { reject: false, all: true, timeout: (connectTimeoutSec + 20) * 1000, stdin: 'ignore' });
+  const r = await execa('ssh', sshArgs(host, argv, connectTimeoutSec), {
+    reject: false,
+    all: true,
+    timeout: (connectTimeoutSec + 20) * 1000,
+    stdin: 'ignore',
+  });
   return { ok: r.exitCode === 0, code: r.exitCode, out: String(r.all ?? '').trim() };
 }

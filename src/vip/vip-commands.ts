@@ -3,7 +3,14 @@
 
 /** Removes the address when present; succeeds when it is already gone (idempotent). */
 export function vipRemoveArgv(address: string, iface: string): string[] {
-  return ['sh', '-c', 'if ip -o addr show dev "$1" | grep -qF " $2 "; then ip addr del "$2" dev "$1"; fi', 'mmmf-vip', iface, address];
+  return [
+    'sh',
+    '-c',
+    'if ip -o addr show dev "$1" | grep -qF " $2 "; then ip addr del "$2" dev "$1"; fi',
+    'mmmf-vip',
+    iface,
+    address,
+  ];
 }
 
 /**
@@ -11,11 +18,25 @@ export function vipRemoveArgv(address: string, iface: string): string[] {
  * ARP is sent in the background: arping sends at once but lingers a second before exiting.
  */
 export function vipAddArgv(address: string, iface: string): string[] {
-  return ['sh', '-c', 'ip -o addr show dev "$1" | grep -qF " $2 " || ip addr add "$2" dev "$1" || exit 1; ' +
-    '(arping -q -U -c 1 -I "$1" "${2%/*}" >/dev/null 2>&1 &)', 'mmmf-vip', iface, address];
+  return [
+    'sh',
+    '-c',
+    'ip -o addr show dev "$1" | grep -qF " $2 " || ip addr add "$2" dev "$1" || exit 1; ' +
+      '(arping -q -U -c 1 -I "$1" "${2%/*}" >/dev/null 2>&1 &)',
+    'mmmf-vip',
+    iface,
+    address,
+  ];
 }
 
 /** Prints "yes" when the host holds the address, "no" otherwise. */
 export function vipCheckArgv(address: string, iface: string): string[] {
-  return ['sh', '-c', 'if ip -o addr show dev "$1" | grep -qF " $2 "; then echo yes; else echo no; fi', 'mmmf-vip', iface, address];
+  return [
+    'sh',
+    '-c',
+    'if ip -o addr show dev "$1" | grep -qF " $2 "; then echo yes; else echo no; fi',
+    'mmmf-vip',
+    iface,
+    address,
+  ];
 }

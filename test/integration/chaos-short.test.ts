@@ -6,7 +6,13 @@ import { runChaos } from '../../harness/chaos.js';
 describe('chaos (short)', () => {
   it('loses nothing across randomized crashes', async () => {
     const lines: string[] = [];
-    const { passed, failed } = await runChaos({ iterations: 3, seed: 4242, replicas: 3, basePort: 33151, log: (l) => lines.push(l) });
+    const { passed, failed } = await runChaos({
+      iterations: 3,
+      seed: 4242,
+      replicas: 3,
+      basePort: 33151,
+      log: (l) => lines.push(l),
+    });
     expect(failed, lines.join('\n')).toBe(0);
     expect(passed).toBe(3);
   });

@@ -3,7 +3,7 @@
 // a stopped SQL thread.
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
-import { mmmf, replicationSnapshot, } from '../../harness/cluster.js';
+import { mmmf, replicationSnapshot } from '../../harness/cluster.js';
 
 describe('mmmf check', () => {
   const cluster = useCluster({ basePort: 33171, replicas: 3 }, async (c) => {

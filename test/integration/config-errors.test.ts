@@ -32,7 +32,9 @@ describe('config errors', () => {
   };
 
   it('lists every problem of a broken TypeScript config with exit 2, before contacting any server', async () => {
-    const f = write('broken.config.ts', `import type { MmmfConfig } from 'mmmf';
+    const f = write(
+      'broken.config.ts',
+      `import type { MmmfConfig } from 'mmmf';
       export default {
         replication: { user: 'repl' },
         hosts: {
@@ -43,12 +45,20 @@ describe('config errors', () => {
         },
         timeouts: { drain: 0 },
         retries: 3,
-      };`);
+      };`,
+    );
     const r = await mmmf(['--cfg', f, '--failover-to', 'db2']);
     expect(r.exitCode).toBe(2);
-    for (const p of ['replication.password: missing', `hosts.db2: same address 127.0.0.1:${port} as hosts.db1`, 'hosts.db3.port: must be an integer',
-      'hosts.db3.user: must be a string', 'hosts.db4.host: missing', 'hosts.db4.colour: unknown key', 'timeouts.drain: must be a positive number',
-      'retries: unknown key']) {
+    for (const p of [
+      'replication.password: missing',
+      `hosts.db2: same address 127.0.0.1:${port} as hosts.db1`,
+      'hosts.db3.port: must be an integer',
+      'hosts.db3.user: must be a string',
+      'hosts.db4.host: missing',
+      'hosts.db4.colour: unknown key',
+      'timeouts.drain: must be a positive number',
+      'retries: unknown key',
+    ]) {
       expect(r.stderr).toContain(p);
     }
     expect(r.stderr).toMatch(/has 8 problems/);
@@ -57,10 +67,13 @@ describe('config errors', () => {
   });
 
   it('refuses a --failover-to that names no configured host, with exit 2 and no connection', async () => {
-    const f = write('ok.json', JSON.stringify({
-      replication: { user: 'repl', password: 'x' },
-      hosts: { db1: { host: '127.0.0.1', port, user: 'root' }, db2: { host: '127.0.0.2', port, user: 'root' } },
-    }));
+    const f = write(
+      'ok.json',
+      JSON.stringify({
+        replication: { user: 'repl', password: 'x' },
+        hosts: { db1: { host: '127.0.0.1', port, user: 'root' }, db2: { host: '127.0.0.2', port, user: 'root' } },
+      }),
+    );
     const r = await mmmf(['--cfg', f, '--failover-to', 'db9']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/--failover-to db9: no such host/);

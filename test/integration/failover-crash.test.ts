@@ -61,14 +61,23 @@ describe('failover after a master crash under load', () => {
     expect(Number(ro4?.ro)).toBe(0);
     for (const n of ['test2', 'test3']) {
       const [s] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
-      expect([String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running, s?.Last_Error]).toEqual([String(c.port('test4')), 'Yes', 'Yes', '']);
+      expect([String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running, s?.Last_Error]).toEqual([
+        String(c.port('test4')),
+        'Yes',
+        'Yes',
+        '',
+      ]);
       const [ro] = await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro');
       expect(Number(ro?.ro)).toBe(1);
     }
     // A fresh write on the new master reaches every replica.
     await c.query('test4', "INSERT INTO sbtest.events (writer, seq, kind) VALUES (99, 1, 'after')");
     for (const n of ['test2', 'test3']) {
-      await until(async () => (await c.query(n, 'SELECT 1 FROM sbtest.events WHERE writer = 99')).length === 1, 10_000, `the new write on ${n}`);
+      await until(
+        async () => (await c.query(n, 'SELECT 1 FROM sbtest.events WHERE writer = 99')).length === 1,
+        10_000,
+        `the new write on ${n}`,
+      );
     }
   });
 });

@@ -23,7 +23,11 @@ const received = async (c: Cluster, n: string) => {
 };
 /** A killed master: wait until every replica's IO thread has noticed (mmmf rightly refuses while one is still connected). */
 const noticed = (c: Cluster, replicas: string[]) =>
-  until(async () => (await Promise.all(replicas.map((n) => status(c, n)))).every((s) => s?.Slave_IO_Running !== 'Yes'), 30_000, 'replicas to notice the crash');
+  until(
+    async () => (await Promise.all(replicas.map((n) => status(c, n)))).every((s) => s?.Slave_IO_Running !== 'Yes'),
+    30_000,
+    'replicas to notice the crash',
+  );
 const ledger = async (c: Cluster, n: string) => new Set((await c.query<{ k: string }>(n, LEDGER_KEYS)).map((r) => r.k));
 
 async function expectReplicatingFrom(c: Cluster, master: string, replicas: string[]) {
@@ -31,12 +35,25 @@ async function expectReplicatingFrom(c: Cluster, master: string, replicas: strin
   expect(Number(ro?.ro)).toBe(0);
   for (const n of replicas) {
     const s = await status(c, n);
-    expect([String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running, s?.Using_Gtid, s?.Last_Error]).toEqual([String(c.port(master)), 'Yes', 'Yes', 'No', '']);
+    expect([String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running, s?.Using_Gtid, s?.Last_Error]).toEqual([
+      String(c.port(master)),
+      'Yes',
+      'Yes',
+      'No',
+      '',
+    ]);
   }
   const mark = `after-${master}-${Date.now()}`;
-  await c.query(master, `INSERT INTO sbtest.events (writer, seq, kind, payload) VALUES (99, ${Date.now() % 1e9}, 'after', '${mark}')`);
+  await c.query(
+    master,
+    `INSERT INTO sbtest.events (writer, seq, kind, payload) VALUES (99, ${Date.now() % 1e9}, 'after', '${mark}')`,
+  );
   for (const n of replicas) {
-    await until(async () => (await c.query(n, `SELECT 1 FROM sbtest.events WHERE payload = '${mark}'`)).length === 1, 20_000, `the new write on ${n}`);
+    await until(
+      async () => (await c.query(n, `SELECT 1 FROM sbtest.events WHERE payload = '${mark}'`)).length === 1,
+      20_000,
+      `the new write on ${n}`,
+    );
   }
 }
 
@@ -49,112 +66,157 @@ const FORMATS = [
 describe.each(FORMATS)('file positioning, binlog_format=$format', ({ format, basePort }) => {
   const cluster = useCluster({ basePort, replicas: 3, format, positioning: 'file' });
 
-  it('fails over to the most lagging replica with exact position mapping, then switches over back', { timeout: 300_000 }, async () => {
-    const c = cluster();
-    await c.query('test1', EVENTS_DDL);
-    await c.query('test1', LEDGER_DDL);
-    await c.query('test1', 'CREATE TABLE sbtest.big (id INT PRIMARY KEY, pad VARCHAR(40) NOT NULL) ENGINE=InnoDB');
-    // test2 will hold the most. Its own binlog is shifted against the master's, and its backlog spans many relay files.
-    await c.query('test2', 'FLUSH BINARY LOGS');
-    await c.query('test2', 'SET GLOBAL max_relay_log_size = 4096');
-    await c.query('test2', 'STOP SLAVE IO_THREAD');
-    await c.query('test2', 'START SLAVE IO_THREAD'); // new relay log settings apply from a fresh relay file
-    const load = await startLoad(c, 'test1', 3, format.length);
-    const committed = (n: number) => until(async () => load.committed() >= n, 120_000, `${n} transactions`);
-    await committed(150);
-    await c.query('test4', 'STOP SLAVE IO_THREAD');
-    await committed(450);
-    await c.query('test1', 'FLUSH BINARY LOGS'); // the master rotates while test4 lags
-    await committed(750);
-    await c.query('test3', 'STOP SLAVE IO_THREAD');
-    await committed(900);
-    // A 100,000-row transaction: test2 receives it whole, and is still applying it when the master dies.
-    await c.query('test1', "INSERT INTO sbtest.big SELECT seq, CONCAT('row ', seq, ' it''s \\\\ ROLLBACK') FROM sbtest.seq_1_to_100000");
-    const end = await binlogEnd(c, 'test1');
-    await until(async () => (await received(c, 'test2')) >= fileNo(end.file) * 1e12 + end.pos, 60_000, 'test2 to receive the big transaction');
-    await c.sandbox('kill', 'test1');
-    await load.stop();
-    await noticed(c, ['test2', 'test3', 'test4']);
+  it(
+    'fails over to the most lagging replica with exact position mapping, then switches over back',
+    { timeout: 300_000 },
+    async () => {
+      const c = cluster();
+      await c.query('test1', EVENTS_DDL);
+      await c.query('test1', LEDGER_DDL);
+      await c.query('test1', 'CREATE TABLE sbtest.big (id INT PRIMARY KEY, pad VARCHAR(40) NOT NULL) ENGINE=InnoDB');
+      // test2 will hold the most. Its own binlog is shifted against the master's, and its backlog spans many relay files.
+      await c.query('test2', 'FLUSH BINARY LOGS');
+      await c.query('test2', 'SET GLOBAL max_relay_log_size = 4096');
+      await c.query('test2', 'STOP SLAVE IO_THREAD');
+      await c.query('test2', 'START SLAVE IO_THREAD'); // new relay log settings apply from a fresh relay file
+      const load = await startLoad(c, 'test1', 3, format.length);
+      const committed = (n: number) => until(async () => load.committed() >= n, 120_000, `${n} transactions`);
+      await committed(150);
+      await c.query('test4', 'STOP SLAVE IO_THREAD');
+      await committed(450);
+      await c.query('test1', 'FLUSH BINARY LOGS'); // the master rotates while test4 lags
+      await committed(750);
+      await c.query('test3', 'STOP SLAVE IO_THREAD');
+      await committed(900);
+      // A 100,000-row transaction: test2 receives it whole, and is still applying it when the master dies.
+      await c.query(
+        'test1',
+        "INSERT INTO sbtest.big SELECT seq, CONCAT('row ', seq, ' it''s \\\\ ROLLBACK') FROM sbtest.seq_1_to_100000",
+      );
+      const end = await binlogEnd(c, 'test1');
+      await until(
+        async () => (await received(c, 'test2')) >= fileNo(end.file) * 1e12 + end.pos,
+        60_000,
+        'test2 to receive the big transaction',
+      );
+      await c.sandbox('kill', 'test1');
+      await load.stop();
+      await noticed(c, ['test2', 'test3', 'test4']);
 
-    const before = new Set<string>();
-    for (const n of ['test2', 'test3', 'test4']) for (const k of await ledger(c, n)) before.add(k);
-    expect((await status(c, 'test4'))!.Master_Log_File).not.toBe((await status(c, 'test2'))!.Master_Log_File);
+      const before = new Set<string>();
+      for (const n of ['test2', 'test3', 'test4']) for (const k of await ledger(c, n)) before.add(k);
+      expect((await status(c, 'test4'))!.Master_Log_File).not.toBe((await status(c, 'test2'))!.Master_Log_File);
 
-    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4']);
-    expect(r.stderr).toBe('');
-    expect(r.exitCode, r.stdout).toBe(0);
-    expect(r.stdout).toContain('positioning file and position (auto: test2, test3, test4 replicate by file and position');
-    // Both lagging replicas were mapped, at coordinates that differ from the old master's.
-    const maps = [...r.stdout.matchAll(/Map its position into test2's binlog — old master (\S+) = test2 (\S+), (\d+) transactions? behind/g)];
-    expect(maps).toHaveLength(2);
-    for (const m of maps) {
-      expect(m[2]).not.toBe(m[1]);
-      expect(Number(m[3])).toBeGreaterThan(0);
-    }
-    expect(r.stdout).toContain('match the last');
-    expect(r.stdout).not.toContain('repl-secret');
+      const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4']);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode, r.stdout).toBe(0);
+      expect(r.stdout).toContain(
+        'positioning file and position (auto: test2, test3, test4 replicate by file and position',
+      );
+      // Both lagging replicas were mapped, at coordinates that differ from the old master's.
+      const maps = [
+        ...r.stdout.matchAll(
+          /Map its position into test2's binlog — old master (\S+) = test2 (\S+), (\d+) transactions? behind/g,
+        ),
+      ];
+      expect(maps).toHaveLength(2);
+      for (const m of maps) {
+        expect(m[2]).not.toBe(m[1]);
+        expect(Number(m[3])).toBeGreaterThan(0);
+      }
+      expect(r.stdout).toContain('match the last');
+      expect(r.stdout).not.toContain('repl-secret');
 
-    const survivors = ['test2', 'test3', 'test4'];
-    await expectIdenticalData(c, survivors);
-    for (const n of survivors) {
-      const rows = await ledger(c, n);
-      expect([...before].filter((k) => !rows.has(k)), `${n} lost transactions`).toEqual([]);
-      const [big] = await c.query<{ n: string }>(n, 'SELECT COUNT(*) AS n FROM sbtest.big');
-      expect(Number(big?.n)).toBe(100_000);
-    }
-    await expectReplicatingFrom(c, 'test4', ['test2', 'test3']);
+      const survivors = ['test2', 'test3', 'test4'];
+      await expectIdenticalData(c, survivors);
+      for (const n of survivors) {
+        const rows = await ledger(c, n);
+        expect(
+          [...before].filter((k) => !rows.has(k)),
+          `${n} lost transactions`,
+        ).toEqual([]);
+        const [big] = await c.query<{ n: string }>(n, 'SELECT COUNT(*) AS n FROM sbtest.big');
+        expect(Number(big?.n)).toBe(100_000);
+      }
+      await expectReplicatingFrom(c, 'test4', ['test2', 'test3']);
 
-    // A planned switchover back, by file: the live master is fenced, its last writes collected, and it follows test2.
-    const load2 = await startLoad(c, 'test4', 2, 7, 11);
-    await until(async () => load2.committed() >= 100, 60_000, 'load on test4');
-    const s = await mmmf(['--cfg', c.cfg, '--switchover-to', 'test2', '--positioning', 'file']);
-    await load2.stop();
-    expect(s.exitCode, s.stdout).toBe(0);
-    expect(s.stdout).toContain("positioning file and position (positioning 'file' was asked for)");
-    const after = await Promise.all(['test2', 'test3', 'test4'].map((n) => ledger(c, n)));
-    for (const rows of after) expect([...load2.acked].filter((k) => !rows.has(k))).toEqual([]);
-    await expectReplicatingFrom(c, 'test2', ['test3', 'test4']);
-    await expectIdenticalData(c, survivors);
+      // A planned switchover back, by file: the live master is fenced, its last writes collected, and it follows test2.
+      const load2 = await startLoad(c, 'test4', 2, 7, 11);
+      await until(async () => load2.committed() >= 100, 60_000, 'load on test4');
+      const s = await mmmf(['--cfg', c.cfg, '--switchover-to', 'test2', '--positioning', 'file']);
+      await load2.stop();
+      expect(s.exitCode, s.stdout).toBe(0);
+      expect(s.stdout).toContain("positioning file and position (positioning 'file' was asked for)");
+      const after = await Promise.all(['test2', 'test3', 'test4'].map((n) => ledger(c, n)));
+      for (const rows of after) expect([...load2.acked].filter((k) => !rows.has(k))).toEqual([]);
+      await expectReplicatingFrom(c, 'test2', ['test3', 'test4']);
+      await expectIdenticalData(c, survivors);
 
-    if (format !== 'ROW') return;
-    // Relay logs purged on the best replica: the replica whose position they held is refused and left stopped,
-    // the others fail over.
-    await c.query('test3', 'SET GLOBAL relay_log_purge = ON');
-    await c.query('test3', 'SET GLOBAL max_relay_log_size = 4096');
-    await c.query('test3', 'STOP SLAVE IO_THREAD');
-    await c.query('test3', 'START SLAVE IO_THREAD');
-    await c.query('test4', 'STOP SLAVE IO_THREAD');
-    const load3 = await startLoad(c, 'test2', 2, 9, 21);
-    await until(async () => load3.committed() >= 300, 60_000, 'load on test2');
-    // The writes stop before the crash and test3 receives them all: a crash in the middle of sending a transaction
-    // would leave test3 holding half of it, which it never applies, so "test3 has applied its relay log" below
-    // could never hold (seen once in CI). Half-received transactions are the chaos suite's business.
-    await load3.stop();
-    const end3 = await binlogEnd(c, 'test2');
-    await until(async () => (await received(c, 'test3')) >= fileNo(end3.file) * 1e12 + end3.pos, 60_000, 'test3 to receive every write');
-    await c.sandbox('kill', 'test2');
-    await noticed(c, ['test3', 'test4']);
-    // The lagging one as the target is refused before any change: it could only be stopped half-way.
-    let s3: Status | undefined;
-    await until(async () => {
-      s3 = await status(c, 'test3');
-      return s3!.Relay_Master_Log_File === s3!.Master_Log_File && s3!.Exec_Master_Log_Pos === s3!.Read_Master_Log_Pos;
-    }, 60_000, 'test3 to apply its relay log').catch((e: Error) => {
-      const seen = ['Master_Log_File', 'Read_Master_Log_Pos', 'Relay_Master_Log_File', 'Exec_Master_Log_Pos', 'Slave_SQL_Running_State', 'Last_Error'];
-      throw new Error(`${e.message}; last seen ${seen.map((k) => `${k}=${s3?.[k]}`).join(' ')}`);
-    }); // so that only mmmf could change the snapshot
-    const snap = await replicationSnapshot(c, ['test3', 'test4']);
-    const refused = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--force']);
-    expect(refused.exitCode, refused.stdout + refused.stderr).toBe(3);
-    expect(refused.stderr).toMatch(/test4 cannot be brought up to test3 by file: test3's relay log .*purged.*Fail over to test3 instead/);
-    expect(await replicationSnapshot(c, ['test3', 'test4'])).toEqual(snap);
-    const p = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--force']); // --force: the first failover was minutes ago (anti-flap)
-    expect(p.exitCode, p.stdout).toBe(1);
-    expect(p.stdout).toContain('relay_log_purge=ON');
-    expect(p.stdout).toMatch(/cannot map test4's position \S+ into test3's binlog: test3's relay log [^\n]*purged[^\n]*test4 is left stopped/);
-    const [ro3] = await c.query<{ ro: number }>('test3', 'SELECT @@read_only AS ro');
-    expect(Number(ro3?.ro)).toBe(0);
-    const s4 = await status(c, 'test4');
-    expect([s4?.Slave_IO_Running, s4?.Slave_SQL_Running, String(s4?.Master_Port)]).toEqual(['No', 'No', String(c.port('test2'))]);
-  });
+      if (format !== 'ROW') return;
+      // Relay logs purged on the best replica: the replica whose position they held is refused and left stopped,
+      // the others fail over.
+      await c.query('test3', 'SET GLOBAL relay_log_purge = ON');
+      await c.query('test3', 'SET GLOBAL max_relay_log_size = 4096');
+      await c.query('test3', 'STOP SLAVE IO_THREAD');
+      await c.query('test3', 'START SLAVE IO_THREAD');
+      await c.query('test4', 'STOP SLAVE IO_THREAD');
+      const load3 = await startLoad(c, 'test2', 2, 9, 21);
+      await until(async () => load3.committed() >= 300, 60_000, 'load on test2');
+      // The writes stop before the crash and test3 receives them all: a crash in the middle of sending a transaction
+      // would leave test3 holding half of it, which it never applies, so "test3 has applied its relay log" below
+      // could never hold (seen once in CI). Half-received transactions are the chaos suite's business.
+      await load3.stop();
+      const end3 = await binlogEnd(c, 'test2');
+      await until(
+        async () => (await received(c, 'test3')) >= fileNo(end3.file) * 1e12 + end3.pos,
+        60_000,
+        'test3 to receive every write',
+      );
+      await c.sandbox('kill', 'test2');
+      await noticed(c, ['test3', 'test4']);
+      // The lagging one as the target is refused before any change: it could only be stopped half-way.
+      let s3: Status | undefined;
+      await until(
+        async () => {
+          s3 = await status(c, 'test3');
+          return (
+            s3!.Relay_Master_Log_File === s3!.Master_Log_File && s3!.Exec_Master_Log_Pos === s3!.Read_Master_Log_Pos
+          );
+        },
+        60_000,
+        'test3 to apply its relay log',
+      ).catch((e: Error) => {
+        const seen = [
+          'Master_Log_File',
+          'Read_Master_Log_Pos',
+          'Relay_Master_Log_File',
+          'Exec_Master_Log_Pos',
+          'Slave_SQL_Running_State',
+          'Last_Error',
+        ];
+        throw new Error(`${e.message}; last seen ${seen.map((k) => `${k}=${s3?.[k]}`).join(' ')}`);
+      }); // so that only mmmf could change the snapshot
+      const snap = await replicationSnapshot(c, ['test3', 'test4']);
+      const refused = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--force']);
+      expect(refused.exitCode, refused.stdout + refused.stderr).toBe(3);
+      expect(refused.stderr).toMatch(
+        /test4 cannot be brought up to test3 by file: test3's relay log .*purged.*Fail over to test3 instead/,
+      );
+      expect(await replicationSnapshot(c, ['test3', 'test4'])).toEqual(snap);
+      const p = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--force']); // --force: the first failover was minutes ago (anti-flap)
+      expect(p.exitCode, p.stdout).toBe(1);
+      expect(p.stdout).toContain('relay_log_purge=ON');
+      expect(p.stdout).toMatch(
+        /cannot map test4's position \S+ into test3's binlog: test3's relay log [^\n]*purged[^\n]*test4 is left stopped/,
+      );
+      const [ro3] = await c.query<{ ro: number }>('test3', 'SELECT @@read_only AS ro');
+      expect(Number(ro3?.ro)).toBe(0);
+      const s4 = await status(c, 'test4');
+      expect([s4?.Slave_IO_Running, s4?.Slave_SQL_Running, String(s4?.Master_Port)]).toEqual([
+        'No',
+        'No',
+        String(c.port('test2')),
+      ]);
+    },
+  );
 });

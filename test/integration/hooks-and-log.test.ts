@@ -11,8 +11,11 @@ describe('hooks and the run log', () => {
   const f = (name: string) => join(cluster().dir, name);
   const config = (hooks: Record<string, string | string[]>) => {
     const file = f('hooks.config.ts');
-    writeFileSync(file, `import base from './mmmf.config.ts';
-      export default { ...base, antiFlapMinutes: 0, logFile: 'run.log', hooks: ${JSON.stringify(hooks)} };\n`);
+    writeFileSync(
+      file,
+      `import base from './mmmf.config.ts';
+      export default { ...base, antiFlapMinutes: 0, logFile: 'run.log', hooks: ${JSON.stringify(hooks)} };\n`,
+    );
     return file;
   };
   const cluster = useCluster({ basePort: 33181, replicas: 3 }, async (c) => {
@@ -55,7 +58,7 @@ describe('hooks and the run log', () => {
   });
 
   it('a failing postFailover hook is reported and exits 1, though the failover completed', async () => {
-    const c = cluster();
+    cluster();
     const r = await mmmf(['--cfg', config({ postFailover: 'echo "pager down" ; exit 5' }), '--failover-to', 'test3']);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/Failover to test3 done/);

@@ -20,10 +20,14 @@ async function crashedCluster(positioning: 'gtid' | 'file', backlog = 400): Prom
     await c.query('test2', 'STOP SLAVE SQL_THREAD');
     await c.sandbox('load', '50');
     const [m] = await c.query<{ File: string; Position: string }>('test1', 'SHOW MASTER STATUS');
-    await until(async () => {
-      const [s] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
-      return s!.Master_Log_File === m!.File && Number(s!.Read_Master_Log_Pos) === Number(m!.Position);
-    }, 30_000, 'test2 to receive everything');
+    await until(
+      async () => {
+        const [s] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
+        return s!.Master_Log_File === m!.File && Number(s!.Read_Master_Log_Pos) === Number(m!.Position);
+      },
+      30_000,
+      'test2 to receive everything',
+    );
     const masterSeq = await gtidSeq(c, 'test1');
     await c.sandbox('kill', 'test1');
     return { c, masterSeq };
@@ -37,7 +41,12 @@ async function expectConverged(c: Cluster, masterSeq: number, label: string) {
   expect(await dataFingerprint(c, 'test2'), label).toBe(await dataFingerprint(c, 'test3'));
   expect(await gtidSeq(c, 'test3'), label).toBe(masterSeq);
   const [r2] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
-  expect([String(r2?.Master_Port), r2?.Slave_IO_Running, r2?.Slave_SQL_Running, r2?.Last_Error], label).toEqual([String(c.port('test3')), 'Yes', 'Yes', '']);
+  expect([String(r2?.Master_Port), r2?.Slave_IO_Running, r2?.Slave_SQL_Running, r2?.Last_Error], label).toEqual([
+    String(c.port('test3')),
+    'Yes',
+    'Yes',
+    '',
+  ]);
 }
 
 describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s positioning)', (positioning) => {
@@ -46,7 +55,8 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
     {
       const { c } = await crashedCluster(positioning);
       try {
-        steps = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan.steps.length;
+        steps = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan
+          .steps.length;
       } finally {
         await c.down();
       }
@@ -61,7 +71,9 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
         if (k === Math.ceil(steps / 2) && positioning === 'gtid') {
           const other = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
           expect(other.exitCode).toBe(3);
-          expect(other.stderr).toMatch(/found an unfinished failover to test3 .*refusing to start another one to test2/);
+          expect(other.stderr).toMatch(
+            /found an unfinished failover to test3 .*refusing to start another one to test2/,
+          );
           const dry = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run']);
           expect(dry.stdout).toMatch(/Found an unfinished failover to test3/);
         }
@@ -78,17 +90,31 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
     }
   }, 900_000);
 
-  it('converges when killed in the middle of the target\'s equalization', async () => {
+  it("converges when killed in the middle of the target's equalization", async () => {
     const { c, masterSeq } = await crashedCluster(positioning, 8000);
     try {
-      const plan = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan;
-      const eq = plan.steps.find((s: { phase: string; host: string }) => s.phase === 'equalize' && s.host === 'test3').n as number;
-      const run = execa('node', [join(ROOT, 'dist/bin/mmmf.js'), '--cfg', c.cfg, '--failover-to', 'test3'], { reject: false, env: { NO_COLOR: '1' } });
+      const plan = JSON.parse(
+        (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
+      ).plan;
+      const eq = plan.steps.find((s: { phase: string; host: string }) => s.phase === 'equalize' && s.host === 'test3')
+        .n as number;
+      const run = execa('node', [join(ROOT, 'dist/bin/mmmf.js'), '--cfg', c.cfg, '--failover-to', 'test3'], {
+        reject: false,
+        env: { NO_COLOR: '1' },
+      });
       const stateDir = join(c.dir, 'state');
       const begin = new RegExp(`"type":"begin","at":"[^"]+","n":${eq}}`);
-      const began = () => existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.journal.jsonl') && begin.test(readFileSync(join(stateDir, f), 'utf8')));
+      const began = () =>
+        existsSync(stateDir) &&
+        readdirSync(stateDir).some(
+          (f) => f.endsWith('.journal.jsonl') && begin.test(readFileSync(join(stateDir, f), 'utf8')),
+        );
       const lagging = await gtidSeq(c, 'test3', 'gtid_slave_pos');
-      await until(async () => began() && (await gtidSeq(c, 'test3', 'gtid_slave_pos')) > lagging, 60_000, `step ${eq} to be under way`);
+      await until(
+        async () => began() && (await gtidSeq(c, 'test3', 'gtid_slave_pos')) > lagging,
+        60_000,
+        `step ${eq} to be under way`,
+      );
       run.kill('SIGKILL');
       // The server itself goes on replicating up to the UNTIL position; stopping it here keeps it half-way, so
       // the resumed run must continue from where it stands (by file, going back to the mapped position would
@@ -100,7 +126,10 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
       const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
       expect(again.exitCode, again.stdout + again.stderr).toBe(0);
       expect(again.stdout).toMatch(/Resuming an unfinished failover to test3/);
-      if (positioning === 'file') expect(again.stdout).toMatch(/Catch up from test2 — replicated test2 \S+\.\.\S+ \(continuing an interrupted run\)/);
+      if (positioning === 'file')
+        expect(again.stdout).toMatch(
+          /Catch up from test2 — replicated test2 \S+\.\.\S+ \(continuing an interrupted run\)/,
+        );
       await expectConverged(c, masterSeq, 'killed mid-equalization');
     } finally {
       await c.down();
@@ -113,21 +142,39 @@ describe('kill -9 before or inside the promotion (file positioning)', () => {
   it('keeps the recorded position when killed inside the promotion, after writes opened', async () => {
     const { c } = await crashedCluster('file');
     try {
-      const plan = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan;
+      const plan = JSON.parse(
+        (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
+      ).plan;
       const promote = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n as number;
-      const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AFTER_CHECKPOINT: String(promote) });
+      const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], {
+        MMMF_TEST_KILL_AFTER_CHECKPOINT: String(promote),
+      });
       expect(first.exitCode, first.stdout + first.stderr).toBe(-1);
       // What the killed run was about to do, and what a proxy that sends writes to whichever server is writable
       // (ProxySQL watching read_only) then does: an application write lands on test3 before the run is resumed.
       await c.query('test3', 'SET GLOBAL read_only = OFF');
-      await c.query('test3', "INSERT INTO sbtest.t (k, pad) VALUES (424242, 'written between the kill and the resume')");
+      await c.query(
+        'test3',
+        "INSERT INTO sbtest.t (k, pad) VALUES (424242, 'written between the kill and the resume')",
+      );
       const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
       expect(again.exitCode, again.stdout + again.stderr).toBe(0);
-      expect(again.stdout).toMatch(/Promote to master — writable; binlog at \S+ recorded before the interrupted run opened writes/);
-      await until(async () => (await c.query('test2', 'SELECT 1 FROM sbtest.t WHERE k = 424242')).length === 1, 20_000, 'the write on test2');
+      expect(again.stdout).toMatch(
+        /Promote to master — writable; binlog at \S+ recorded before the interrupted run opened writes/,
+      );
+      await until(
+        async () => (await c.query('test2', 'SELECT 1 FROM sbtest.t WHERE k = 424242')).length === 1,
+        20_000,
+        'the write on test2',
+      );
       expect(await dataFingerprint(c, 'test2')).toBe(await dataFingerprint(c, 'test3'));
       const [r2] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
-      expect([String(r2?.Master_Port), r2?.Slave_IO_Running, r2?.Slave_SQL_Running, r2?.Last_Error]).toEqual([String(c.port('test3')), 'Yes', 'Yes', '']);
+      expect([String(r2?.Master_Port), r2?.Slave_IO_Running, r2?.Slave_SQL_Running, r2?.Last_Error]).toEqual([
+        String(c.port('test3')),
+        'Yes',
+        'Yes',
+        '',
+      ]);
     } finally {
       await c.down();
     }
@@ -136,7 +183,9 @@ describe('kill -9 before or inside the promotion (file positioning)', () => {
   it('refuses --abort once the target was equalized by file (exit 3, nothing changed), and the same command finishes', async () => {
     const { c, masterSeq } = await crashedCluster('file');
     try {
-      const plan = JSON.parse((await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout).plan;
+      const plan = JSON.parse(
+        (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
+      ).plan;
       const promote = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n as number;
       const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AT_STEP: String(promote) });
       expect(first.exitCode, first.stdout + first.stderr).toBe(-1);

@@ -34,7 +34,11 @@ describe('failover with the old master still alive', () => {
     expect([await ro('test1'), await ro('test2'), await ro('test3'), await ro('test4')]).toEqual([1, 1, 0, 1]);
     for (const n of ['test2', 'test4']) {
       const [s] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
-      expect([String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running]).toEqual([String(c.port('test3')), 'Yes', 'Yes']);
+      expect([String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running]).toEqual([
+        String(c.port('test3')),
+        'Yes',
+        'Yes',
+      ]);
     }
   });
 });

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
-import { dataFingerprint, mmmf, } from '../../harness/cluster.js';
+import { dataFingerprint, mmmf } from '../../harness/cluster.js';
 
 describe('one replica cannot be equalized', () => {
   const cluster = useCluster({ basePort: 33141, replicas: 3 });
@@ -24,9 +24,12 @@ describe('one replica cannot be equalized', () => {
 
     // The onFailure hook (not postFailover) runs, with the result on stdin.
     const cfg = join(c.dir, 'hooked.config.ts');
-    writeFileSync(cfg, `import base from './mmmf.config.ts';
+    writeFileSync(
+      cfg,
+      `import base from './mmmf.config.ts';
       export default { ...base, hooks: { postFailover: 'touch ${join(c.dir, 'post-ran')}',
-        onFailure: 'echo "$MMMF_HOOK $MMMF_OUTCOME $MMMF_NEW_MASTER" > ${join(c.dir, 'failure.txt')}; cat > ${join(c.dir, 'failure.json')}' } };\n`);
+        onFailure: 'echo "$MMMF_HOOK $MMMF_OUTCOME $MMMF_NEW_MASTER" > ${join(c.dir, 'failure.txt')}; cat > ${join(c.dir, 'failure.json')}' } };\n`,
+    );
     const r = await mmmf(['--cfg', cfg, '--failover-to', 'test4']);
     expect(r.exitCode, r.stdout).toBe(1);
     expect(readFileSync(join(c.dir, 'failure.txt'), 'utf8')).toBe('onFailure failed test4\n');

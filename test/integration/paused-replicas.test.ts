@@ -21,15 +21,21 @@ describe('replicas whose newest transactions are only in their relay log', () =>
     await c.query('test2', 'STOP SLAVE IO_THREAD');
     await c.sandbox('load', '150'); // only test3 receives these (unapplied)
     await c.sandbox('kill', 'test1');
-    const received = Math.max(...(await Promise.all(['test2', 'test3', 'test4'].map(async (n) => {
-      const [s] = await c.query<{ Gtid_IO_Pos: string }>(n, 'SHOW SLAVE STATUS');
-      return Number(/0-1-(\d+)/.exec(s?.Gtid_IO_Pos ?? '')?.[1] ?? 0);
-    }))));
+    const received = Math.max(
+      ...(await Promise.all(
+        ['test2', 'test3', 'test4'].map(async (n) => {
+          const [s] = await c.query<{ Gtid_IO_Pos: string }>(n, 'SHOW SLAVE STATUS');
+          return Number(/0-1-(\d+)/.exec(s?.Gtid_IO_Pos ?? '')?.[1] ?? 0);
+        }),
+      )),
+    );
     expect(received).toBeGreaterThan(700);
     expect(await gtidSeq(c, 'test3', 'gtid_slave_pos')).toBeLessThan(received - 300);
 
     const dry = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--dry-run']);
-    expect(dry.stdout).toMatch(/test2: Apply its relay log by file position[\s\S]*MASTER_USE_GTID = no, RELAY_LOG_FILE = 'relay-bin\.\d+', RELAY_LOG_POS = \d+/);
+    expect(dry.stdout).toMatch(
+      /test2: Apply its relay log by file position[\s\S]*MASTER_USE_GTID = no, RELAY_LOG_FILE = 'relay-bin\.\d+', RELAY_LOG_POS = \d+/,
+    );
     expect(dry.stdout).toMatch(/test3: Resume the paused SQL thread/);
 
     const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4']);

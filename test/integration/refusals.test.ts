@@ -37,7 +37,11 @@ describe('refusals and dry runs change nothing', () => {
     await c.query('test4', `CHANGE MASTER TO MASTER_PORT = ${c.port('test2')}`);
     await c.query('test4', 'START SLAVE');
     const test2At = await gtidSeq(c, 'test2', 'gtid_slave_pos');
-    await until(async () => (await gtidSeq(c, 'test4', 'gtid_slave_pos')) === test2At, 30_000, 'test4 to catch up with test2');
+    await until(
+      async () => (await gtidSeq(c, 'test4', 'gtid_slave_pos')) === test2At,
+      30_000,
+      'test4 to catch up with test2',
+    );
     const before = await replicationSnapshot(c, replicas);
     const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
     expect(r.exitCode).toBe(3);

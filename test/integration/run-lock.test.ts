@@ -28,7 +28,11 @@ describe('single-run lock and anti-flap', () => {
       await holder.end();
     }
     // The server releases the lock once it has processed the disconnect: the next test needs it free.
-    await until(async () => Number((await c.query<{ f: number }>('test3', `SELECT IS_FREE_LOCK('mmmf:${id}') AS f`))[0]?.f) === 1, 10_000, 'the lock to be released');
+    await until(
+      async () => Number((await c.query<{ f: number }>('test3', `SELECT IS_FREE_LOCK('mmmf:${id}') AS f`))[0]?.f) === 1,
+      10_000,
+      'the lock to be released',
+    );
     const [s] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
     expect(String(s?.Master_Port)).toBe(String(c.port('test1'))); // nothing changed
   });
@@ -40,7 +44,7 @@ describe('single-run lock and anti-flap', () => {
       mmmf(['--cfg', c.cfg, '--failover-to', 'test2'], env),
       mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], env),
     ]);
-    expect([a.exitCode, b.exitCode].sort()).toEqual([0, 3]);
+    expect([a.exitCode, b.exitCode].sort((x, y) => x - y)).toEqual([0, 3]);
     const loser = a.exitCode === 3 ? a : b;
     expect(loser.stderr).toMatch(/another mmmf run (holds this cluster's lock|is working on this cluster)/);
     expect(loser.stderr).toMatch(/held by (pid \d+|connection \d+)/);

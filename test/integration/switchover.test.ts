@@ -39,7 +39,14 @@ function followingWriter(c: Cluster) {
       }
     }
   })();
-  return { acked, gap: () => longestGap, stop: async () => { running = false; await done; } };
+  return {
+    acked,
+    gap: () => longestGap,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
 }
 
 describe('switchover', () => {
@@ -60,29 +67,40 @@ describe('switchover', () => {
     expect(r.stdout).toMatch(/✔ test1\s+old master, now replica of test3, IO Yes, SQL Yes, read-only/);
     const blocked = Number(/Writes were blocked for (\d+) ms/.exec(r.stdout)?.[1]);
     expect(blocked).toBeGreaterThan(0);
-    console.log(`switchover: writes blocked ${blocked} ms by mmmf's measure; longest gap between acknowledged writes ${w.gap()} ms`);
+    console.log(
+      `switchover: writes blocked ${blocked} ms by mmmf's measure; longest gap between acknowledged writes ${w.gap()} ms`,
+    );
 
     const [m] = await c.query<{ g: string }>('test3', 'SELECT @@gtid_binlog_pos AS g');
     for (const n of ['test1', 'test2', 'test4']) await c.query(n, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
     for (const n of c.names) {
       const keys = new Set((await c.query<{ k: string }>(n, LEDGER_KEYS)).map((x) => x.k));
-      expect([...w.acked].filter((k) => !keys.has(k)), `acknowledged writes missing on ${n}`).toEqual([]);
+      expect(
+        [...w.acked].filter((k) => !keys.has(k)),
+        `acknowledged writes missing on ${n}`,
+      ).toEqual([]);
     }
     await expectIdenticalData(c, c.names);
   });
 
   it('rolls back a switchover that fails before promotion: the old master takes writes again', async () => {
     const c = cluster();
-    const plan = JSON.parse((await mmmf(['--cfg', c.cfg, '--switchover-to', 'test2', '--dry-run', '--json'])).stdout).plan;
+    const plan = JSON.parse(
+      (await mmmf(['--cfg', c.cfg, '--switchover-to', 'test2', '--dry-run', '--json'])).stdout,
+    ).plan;
     const confirm = plan.steps.find((s: { phase: string }) => s.phase === 'confirm').n;
     const r = await mmmf(['--cfg', c.cfg, '--switchover-to', 'test2'], { MMMF_TEST_FAIL_AT_STEP: String(confirm) });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/Rolled back before promotion: test3 is writable again/);
     const [ro] = await c.query<{ ro: number }>('test3', 'SELECT @@read_only AS ro');
     expect(Number(ro?.ro)).toBe(0);
-    await c.query('test3', "INSERT INTO sbtest.ledger (writer, seq) VALUES (2, 1)");
+    await c.query('test3', 'INSERT INTO sbtest.ledger (writer, seq) VALUES (2, 1)');
     for (const n of ['test1', 'test2', 'test4']) {
-      await until(async () => (await c.query(n, 'SELECT 1 FROM sbtest.ledger WHERE writer = 2')).length === 1, 10_000, `the write on ${n}`);
+      await until(
+        async () => (await c.query(n, 'SELECT 1 FROM sbtest.ledger WHERE writer = 2')).length === 1,
+        10_000,
+        `the write on ${n}`,
+      );
     }
   });
 

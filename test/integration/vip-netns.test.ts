@@ -10,12 +10,27 @@ import { useCluster } from '../cluster-fixture.js';
 const root = process.getuid?.() === 0;
 const client = (c: Cluster, ...cmd: string[]) => c.sandbox('client', ...cmd);
 const mmmfOnClient = async (c: Cluster, args: string[], env: Record<string, string> = {}) => {
-  const r = await execa('bash', [join(ROOT, 'scripts/sandbox.sh'), '--dir', c.dir, 'client', 'env', 'NO_COLOR=1',
-    ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'node', join(ROOT, 'dist/bin/mmmf.js'), ...args], { reject: false });
+  const r = await execa(
+    'bash',
+    [
+      join(ROOT, 'scripts/sandbox.sh'),
+      '--dir',
+      c.dir,
+      'client',
+      'env',
+      'NO_COLOR=1',
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      'node',
+      join(ROOT, 'dist/bin/mmmf.js'),
+      ...args,
+    ],
+    { reject: false },
+  );
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 };
 const vipHolders = async (c: Cluster) => (await c.sandbox('vip-holders')).split('\n').filter(Boolean);
-const vipHost = (c: Cluster) => c.sandbox('client', 'sh', '-c', "grep -o \"address: '[0-9.]*\" " + c.cfg + " | cut -d\\' -f2");
+const vipHost = (c: Cluster) =>
+  c.sandbox('client', 'sh', '-c', 'grep -o "address: \'[0-9.]*" ' + c.cfg + " | cut -d\\' -f2");
 
 describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
   const cluster = useCluster({ basePort: 33221, replicas: 3, netns: true }, async (c) => {
@@ -29,7 +44,19 @@ describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
     expect(await vipHolders(c)).toEqual(['test1']);
     const check = await mmmfOnClient(c, ['check', '--cfg', c.cfg]);
     expect(check.exitCode, check.stdout).toBe(0); // SSH, ip and arping on every host included
-    const writer = execa('bash', [join(ROOT, 'scripts/sandbox.sh'), '--dir', c.dir, 'client', 'node', join(ROOT, 'dist/harness/vip-writer.js'), vip, 'app', 'app-secret', '12', '7']);
+    const writer = execa('bash', [
+      join(ROOT, 'scripts/sandbox.sh'),
+      '--dir',
+      c.dir,
+      'client',
+      'node',
+      join(ROOT, 'dist/harness/vip-writer.js'),
+      vip,
+      'app',
+      'app-secret',
+      '12',
+      '7',
+    ]);
     await new Promise((r) => setTimeout(r, 2000));
     const started = Date.now();
     const r = await mmmfOnClient(c, ['--cfg', c.cfg, '--switchover-to', 'test2']);
@@ -37,24 +64,45 @@ describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
     const out = String((await writer).stdout);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(await vipHolders(c)).toEqual(['test2']);
-    const acks = out.split('\n').filter((l) => l.startsWith('ack ')).map((l) => l.split(' ').map(Number) as [number, number, number]);
+    const acks = out
+      .split('\n')
+      .filter((l) => l.startsWith('ack '))
+      .map((l) => l.split(' ').map(Number) as [number, number, number]);
     expect(acks.filter((a) => a[2] < started).length, out.slice(0, 2000)).toBeGreaterThan(50); // written through the VIP before...
     expect(acks.filter((a) => a[2] > ended).length, out.slice(-2000)).toBeGreaterThan(50); // ...and after the switchover
     let gap = 0;
     for (let i = 1; i < acks.length; i++) gap = Math.max(gap, acks[i]![2] - acks[i - 1]![2]);
     const blocked = Number(/Writes were blocked for (\d+) ms/.exec(r.stdout)?.[1]);
-    console.log(`switchover through the VIP: mmmf measured ${blocked} ms of blocked writes; the writer's longest gap between acks was ${gap} ms`);
+    console.log(
+      `switchover through the VIP: mmmf measured ${blocked} ms of blocked writes; the writer's longest gap between acks was ${gap} ms`,
+    );
     const keys = new Set((await c.query<{ k: string }>('test2', LEDGER_KEYS)).map((x) => x.k));
     expect(acks.map(([, seq]) => `7:${seq}`).filter((k) => !keys.has(k))).toEqual([]);
-    const [sid] = (await client(c, 'mariadb', '--no-defaults', `-h${vip}`, '-ummmf', '-pmmmf-secret', '-N', '-e', 'SELECT @@server_id')).split('\n');
+    const [sid] = (
+      await client(
+        c,
+        'mariadb',
+        '--no-defaults',
+        `-h${vip}`,
+        '-ummmf',
+        '-pmmmf-secret',
+        '-N',
+        '-e',
+        'SELECT @@server_id',
+      )
+    ).split('\n');
     expect(sid?.trim()).toBe('2');
   });
 
   it('rolls a failed switchover back: the old master is writable again and holds the VIP', async () => {
     const c = cluster();
-    const plan = JSON.parse((await mmmfOnClient(c, ['--cfg', c.cfg, '--switchover-to', 'test3', '--dry-run', '--json'])).stdout).plan;
+    const plan = JSON.parse(
+      (await mmmfOnClient(c, ['--cfg', c.cfg, '--switchover-to', 'test3', '--dry-run', '--json'])).stdout,
+    ).plan;
     const confirm = plan.steps.find((s: { phase: string }) => s.phase === 'confirm').n;
-    const r = await mmmfOnClient(c, ['--cfg', c.cfg, '--switchover-to', 'test3'], { MMMF_TEST_FAIL_AT_STEP: String(confirm) });
+    const r = await mmmfOnClient(c, ['--cfg', c.cfg, '--switchover-to', 'test3'], {
+      MMMF_TEST_FAIL_AT_STEP: String(confirm),
+    });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/Rolled back before promotion/);
     expect(await vipHolders(c), r.stdout).toEqual(['test2']);
@@ -74,6 +122,23 @@ describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
     expect(r.stdout).toMatch(/not reachable over SSH, so not checked: test2/);
     expect(await vipHolders(c)).toEqual(['test2', 'test4']); // test2's host still has it configured: that is why it is reported
     const vip = (await vipHost(c)).trim();
-    await until(async () => (await client(c, 'mariadb', '--no-defaults', `-h${vip}`, '-ummmf', '-pmmmf-secret', '-N', '-e', 'SELECT @@server_id').catch(() => '')).trim() === '4', 10_000, 'the VIP to reach test4');
+    await until(
+      async () =>
+        (
+          await client(
+            c,
+            'mariadb',
+            '--no-defaults',
+            `-h${vip}`,
+            '-ummmf',
+            '-pmmmf-secret',
+            '-N',
+            '-e',
+            'SELECT @@server_id',
+          ).catch(() => '')
+        ).trim() === '4',
+      10_000,
+      'the VIP to reach test4',
+    );
   });
 });

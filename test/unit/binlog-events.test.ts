@@ -7,10 +7,20 @@ import { mapPosition, type MappingInput } from '../../src/binlog/position-mappin
 
 /** `file pos type server end info` lines, as the mariadb client prints SHOW ... EVENTS. */
 const rows = (text: string): LogEvent[] =>
-  text.trim().split('\n').map((l) => {
-    const [Log_name, Pos, Event_type, Server_id, End_log_pos, ...info] = l.trim().split('\t');
-    return parseEventRow({ Log_name, Pos, Event_type, Server_id, End_log_pos, Info: info.join('\t').replace(/\\n/g, '\n') });
-  });
+  text
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [Log_name, Pos, Event_type, Server_id, End_log_pos, ...info] = l.trim().split('\t');
+      return parseEventRow({
+        Log_name,
+        Pos,
+        Event_type,
+        Server_id,
+        End_log_pos,
+        Info: info.join('\t').replace(/\\n/g, '\n'),
+      });
+    });
 
 // Recorded on a replica (server 2) of server 1: the master rotated to mysql-bin.000002, then the relay log
 // rotated in the middle of transaction 0-1-10 (relay-bin.000007 starts with a copy of the master's format event).
@@ -75,7 +85,10 @@ describe('relay logs in old-master terms', () => {
   it('follows the master across its rotation and the relay log across its own', () => {
     expect(s.from).toEqual({ file: 'mysql-bin.000001', position: 4 });
     expect(s.transactions.map((t) => `${t.gtid} ${t.end.file}:${t.end.position}`)).toEqual([
-      '0-1-8 mysql-bin.000001:1770', '0-1-9 mysql-bin.000002:649', '0-1-10 mysql-bin.000002:1018', '0-1-11 mysql-bin.000002:1381',
+      '0-1-8 mysql-bin.000001:1770',
+      '0-1-9 mysql-bin.000002:649',
+      '0-1-10 mysql-bin.000002:1018',
+      '0-1-11 mysql-bin.000002:1381',
     ]);
     // The transaction split across two relay files is one transaction.
     expect(s.transactions[2]!.events).toBe(5);
@@ -85,7 +98,16 @@ describe('relay logs in old-master terms', () => {
 
   it('knows every place the SQL thread can stand, and no place inside a transaction', () => {
     const at = s.boundaries.map((b) => `${b.file}:${b.position}`);
-    expect(at).toEqual(expect.arrayContaining(['mysql-bin.000001:1770', 'mysql-bin.000001:1817', 'mysql-bin.000002:4', 'mysql-bin.000002:385', 'mysql-bin.000002:649', 'mysql-bin.000002:1381']));
+    expect(at).toEqual(
+      expect.arrayContaining([
+        'mysql-bin.000001:1770',
+        'mysql-bin.000001:1817',
+        'mysql-bin.000002:4',
+        'mysql-bin.000002:385',
+        'mysql-bin.000002:649',
+        'mysql-bin.000002:1381',
+      ]),
+    );
     expect(at).not.toContain('mysql-bin.000002:882'); // inside 0-1-10
   });
 
@@ -98,7 +120,8 @@ describe('relay logs in old-master terms', () => {
 
 describe('transaction boundaries', () => {
   it('groups MySQL-style, old-style and savepoint transactions, and a statement merely mentioning ROLLBACK', () => {
-    const t = binlogTransactions(rows(`
+    const t = binlogTransactions(
+      rows(`
 binlog.000001	4	Format_desc	1	126	Server ver: 8.4.3, Binlog ver: 4
 binlog.000001	126	Previous_gtids	1	157
 binlog.000001	157	Anonymous_Gtid	1	236	SET @@SESSION.GTID_NEXT= 'ANONYMOUS'
@@ -115,7 +138,8 @@ binlog.000001	850	Query	1	940	use \`db\`; INSERT INTO u VALUES (1)
 binlog.000001	940	Query	1	1010	ROLLBACK TO SAVEPOINT s1
 binlog.000001	1010	Query	1	1080	COMMIT
 binlog.000001	1080	Rotate	1	1124	binlog.000002;pos=4
-`)).transactions;
+`),
+    ).transactions;
     expect(t.map((x) => [x.gtid, x.start.position, x.end.position, x.events])).toEqual([
       ['anonymous', 157, 501, 6],
       ['3e11fa47-71ca-11e1-9e33-c80aa9429562:23', 501, 690, 2],
@@ -128,7 +152,15 @@ describe('signatures of big transactions', () => {
   // A thousand statements in one transaction: every one of them counts, wherever it sits.
   const big = (changedAt: number, file: string) => {
     const ev: LogEvent[] = [{ file, pos: 4, type: 'Gtid', serverId: 1, endPos: 50, info: 'BEGIN GTID 0-1-7' }];
-    for (let i = 0; i < 1000; i++) ev.push({ file, pos: 50 + i, type: 'Query', serverId: 1, endPos: 51 + i, info: `INSERT INTO t VALUES (${i === changedAt ? -1 : i})` });
+    for (let i = 0; i < 1000; i++)
+      ev.push({
+        file,
+        pos: 50 + i,
+        type: 'Query',
+        serverId: 1,
+        endPos: 51 + i,
+        info: `INSERT INTO t VALUES (${i === changedAt ? -1 : i})`,
+      });
     ev.push({ file, pos: 2000, type: 'Xid', serverId: 1, endPos: 2031, info: 'COMMIT /* xid=1 */' });
     const [t] = binlogTransactions(ev).transactions;
     expect(t?.events).toBe(1002);
@@ -137,7 +169,8 @@ describe('signatures of big transactions', () => {
 
   it('are equal for the same statements in any log, and differ when any one statement differs', () => {
     expect(big(-1, 'mysql-bin.000001')).toBe(big(-1, 'other-bin.000009'));
-    for (const at of [0, 255, 256, 700, 999]) expect(big(at, 'mysql-bin.000001'), `statement ${at}`).not.toBe(big(-1, 'mysql-bin.000001'));
+    for (const at of [0, 255, 256, 700, 999])
+      expect(big(at, 'mysql-bin.000001'), `statement ${at}`).not.toBe(big(-1, 'mysql-bin.000001'));
   });
 });
 
@@ -145,8 +178,14 @@ describe('position mapping', () => {
   const relay = relayStream(RELAY);
   const binlog = binlogTransactions(BINLOG).transactions;
   const base: MappingInput = {
-    replica: 'db3', best: 'db2', executed: { file: 'mysql-bin.000002', position: 649 }, relay, binlog, binlogComplete: false,
-    binlogEnd: { file: 'mysql-bin.000004', position: 1637 }, lastExecuted: binlog[1]!,
+    replica: 'db3',
+    best: 'db2',
+    executed: { file: 'mysql-bin.000002', position: 649 },
+    relay,
+    binlog,
+    binlogComplete: false,
+    binlogEnd: { file: 'mysql-bin.000004', position: 1637 },
+    lastExecuted: binlog[1]!,
   };
 
   it('finds where the first missing transaction starts in the best replica binlog, with the evidence', () => {
@@ -154,33 +193,55 @@ describe('position mapping', () => {
     expect(m).toMatchObject({ ok: true, coordinates: { file: 'mysql-bin.000004', position: 905 }, behind: 2 });
     if (m.ok) expect(m.evidence.join('\n')).toMatch(/the 2 transactions after it .* match the last 2 of its binlog/);
     // Across the master's rotation: from the end of the old file (after the DDL) to the first transaction of the new one.
-    expect(mapPosition({ ...base, executed: { file: 'mysql-bin.000001', position: 1770 }, lastExecuted: binlog[0]! })).toMatchObject({ ok: true, coordinates: { position: 641 }, behind: 3 });
+    expect(
+      mapPosition({ ...base, executed: { file: 'mysql-bin.000001', position: 1770 }, lastExecuted: binlog[0]! }),
+    ).toMatchObject({ ok: true, coordinates: { position: 641 }, behind: 3 });
     // Up to date: its place is the best replica's end.
-    expect(mapPosition({ ...base, executed: { file: 'mysql-bin.000002', position: 1381 }, lastExecuted: binlog[3]! })).toMatchObject({ ok: true, coordinates: { position: 1637 }, behind: 0 });
+    expect(
+      mapPosition({ ...base, executed: { file: 'mysql-bin.000002', position: 1381 }, lastExecuted: binlog[3]! }),
+    ).toMatchObject({ ok: true, coordinates: { position: 1637 }, behind: 0 });
   });
 
   it('maps the same from a relay log followed only from the position on (bounded memory) as from all of it', () => {
-    const places = [...relay.boundaries, { file: 'mysql-bin.000002', position: 882 }, { file: 'mysql-bin.000001', position: 100 }];
+    const places = [
+      ...relay.boundaries,
+      { file: 'mysql-bin.000002', position: 882 },
+      { file: 'mysql-bin.000001', position: 100 },
+    ];
     expect(places.length).toBeGreaterThan(6);
     for (const x of places) {
       for (const lastExecuted of binlog) {
         const input = { ...base, executed: x, lastExecuted };
         const bounded = relayStream(RELAY, x);
-        expect(bounded.transactions.length).toBeLessThanOrEqual(relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length + 1);
+        expect(bounded.transactions.length).toBeLessThanOrEqual(
+          relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length + 1,
+        );
         expect(mapPosition({ ...input, relay: bounded }), `${formatCoordinates(x)}`).toEqual(mapPosition(input));
       }
     }
   });
 
   it.each([
-    ['relay logs purged', { relay: relayStream(RELAY.filter((e) => e.file !== 'relay-bin.000005')) }, /no longer says which old-master binlog file.*purged/],
-    ['not a transaction boundary', { executed: { file: 'mysql-bin.000002', position: 882 } }, /not between two transactions/],
-    ['a local write on the best replica', { binlog: [...binlog.slice(0, 3), { ...binlog[3]!, signature: 'local', summary: 'GRANT ...' }] }, /transaction 2 of 2 differs .*local writes/],
+    [
+      'relay logs purged',
+      { relay: relayStream(RELAY.filter((e) => e.file !== 'relay-bin.000005')) },
+      /no longer says which old-master binlog file.*purged/,
+    ],
+    [
+      'not a transaction boundary',
+      { executed: { file: 'mysql-bin.000002', position: 882 } },
+      /not between two transactions/,
+    ],
+    [
+      'a local write on the best replica',
+      { binlog: [...binlog.slice(0, 3), { ...binlog[3]!, signature: 'local', summary: 'GRANT ...' }] },
+      /transaction 2 of 2 differs .*local writes/,
+    ],
     ['its own last transaction is another one', { lastExecuted: binlog[0]! }, /is not db3's own last one/],
     ['no own binlog to check against', { lastExecuted: undefined }, /no transaction in its own binlog/],
     ['the best binlog is too short', { binlog: binlog.slice(3), binlogComplete: true }, /its binlog only 1 .*purged/],
   ])('refuses when %s', (_, change, why) => {
-    const m = mapPosition({ ...base, ...change } as MappingInput);
+    const m = mapPosition({ ...base, ...change });
     expect(m.ok).toBe(false);
     if (!m.ok) expect(m.reason).toMatch(why);
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compareCoordinates, fileIndex } from '../../src/binlog/coordinates.js';
-import { compareGtidPos, countAhead, describeMissing, formatGtidPos, parseGtidPos } from '../../src/binlog/mariadb-gtid.js';
+import {
+  compareGtidPos,
+  countAhead,
+  describeMissing,
+  formatGtidPos,
+  parseGtidPos,
+} from '../../src/binlog/mariadb-gtid.js';
 
 describe('binlog coordinates', () => {
   it.each([
@@ -37,7 +43,10 @@ describe('MariaDB GTID positions', () => {
   });
 
   it('describes and counts what one position has beyond another', () => {
-    expect(describeMissing(parseGtidPos('0-1-120,1-2-7'), parseGtidPos('0-1-100'))).toEqual(['0-1-101..120', '1-2-1..7']);
+    expect(describeMissing(parseGtidPos('0-1-120,1-2-7'), parseGtidPos('0-1-100'))).toEqual([
+      '0-1-101..120',
+      '1-2-1..7',
+    ]);
     expect(describeMissing(parseGtidPos('0-4-15'), parseGtidPos('0-1-14'))).toEqual(['0-4-15']);
     expect(countAhead(parseGtidPos('0-1-120,1-2-7'), parseGtidPos('0-1-100'))).toBe(27);
     expect(countAhead(parseGtidPos('0-1-100'), parseGtidPos('0-1-120'))).toBe(0);
@@ -45,7 +54,7 @@ describe('MariaDB GTID positions', () => {
 
   it('relations are antisymmetric (property check over random positions)', () => {
     let seed = 12345;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     const flip = { equal: 'equal', ahead: 'behind', behind: 'ahead', diverged: 'diverged' } as const;
     for (let i = 0; i < 500; i++) {
       const gen = () => Array.from({ length: rnd(3) }, (_, d) => `${d}-${1 + rnd(2)}-${1 + rnd(5)}`).join(',');
@@ -62,8 +71,18 @@ describe('remote commands', () => {
     const { shellQuote, sshArgs } = await import('../../src/vip/remote.js');
     expect(shellQuote('eth0')).toBe('eth0');
     expect(shellQuote(`it's "$(rm -rf /)"; \`x\` a b`)).toBe(`'it'\\''s "$(rm -rf /)"; \`x\` a b'`);
-    const args = sshArgs({ name: 'h', host: 'h', port: 3306, user: 'u', password: 'secret', ssh: { host: 'db 1', user: 'root', port: 22, options: ['A=b'] } },
-      ['sh', '-c', 'echo "$1"', 'x', `y'z`], 3);
+    const args = sshArgs(
+      {
+        name: 'h',
+        host: 'h',
+        port: 3306,
+        user: 'u',
+        password: 'secret',
+        ssh: { host: 'db 1', user: 'root', port: 22, options: ['A=b'] },
+      },
+      ['sh', '-c', 'echo "$1"', 'x', `y'z`],
+      3,
+    );
     expect(args.slice(-3)).toEqual(['--', 'db 1', `sh -c 'echo "$1"' x 'y'\\''z'`]);
     expect(args.join(' ')).not.toContain('secret');
   });

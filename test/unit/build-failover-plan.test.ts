@@ -8,7 +8,14 @@ import type { HostState, ReplicaStatus } from '../../src/topology/server-state.j
 
 const config: ResolvedConfig = {
   replication: { user: 'repl', password: 'TopSecret!' },
-  hosts: [1, 2, 3, 4].map((i) => ({ name: `db${i}`, host: '10.0.0.' + i, port: 3306, user: 'root', password: 'AdminPw', ssh: { host: '10.0.0.' + i, user: 'root', port: 22, options: [] } })),
+  hosts: [1, 2, 3, 4].map((i) => ({
+    name: `db${i}`,
+    host: '10.0.0.' + i,
+    port: 3306,
+    user: 'root',
+    password: 'AdminPw',
+    ssh: { host: '10.0.0.' + i, user: 'root', port: 22, options: [] },
+  })),
   timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 },
   positioning: 'gtid',
   stateDir: '/nonexistent',
@@ -18,23 +25,64 @@ const config: ResolvedConfig = {
   source: 'fixture',
 };
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
-const dead = (i: number): HostState => ({ name: `db${i}`, address: `10.0.0.${i}:3306`, reachable: false, error: 'ECONNREFUSED' });
-const master = (i: number): HostState => ({
-  name: `db${i}`, address: `10.0.0.${i}:3306`, reachable: true, version, serverId: i, readOnly: false, logBin: true,
-  logReplicaUpdates: true, binlogFormat: 'ROW', gtidBinlog: '0-1-5000', gtidApplied: '', binlog: { file: 'mysql-bin.000003', position: 900 },
+const dead = (i: number): HostState => ({
+  name: `db${i}`,
+  address: `10.0.0.${i}:3306`,
+  reachable: false,
+  error: 'ECONNREFUSED',
 });
-function replica(i: number, seq: number, o: Partial<ReplicaStatus> & { state?: Partial<HostState>; file?: string } = {}): HostState {
+const master = (i: number): HostState => ({
+  name: `db${i}`,
+  address: `10.0.0.${i}:3306`,
+  reachable: true,
+  version,
+  serverId: i,
+  readOnly: false,
+  logBin: true,
+  logReplicaUpdates: true,
+  binlogFormat: 'ROW',
+  gtidBinlog: '0-1-5000',
+  gtidApplied: '',
+  binlog: { file: 'mysql-bin.000003', position: 900 },
+});
+function replica(
+  i: number,
+  seq: number,
+  o: Partial<ReplicaStatus> & { state?: Partial<HostState>; file?: string } = {},
+): HostState {
   const { state, file, ...rs } = o;
   const pos = { file: file ?? 'mysql-bin.000003', position: 100 + seq };
   return {
-    name: `db${i}`, address: `10.0.0.${i}:3306`, reachable: true, version, serverId: i, readOnly: true, logBin: true,
-    logReplicaUpdates: true, binlogFormat: 'ROW', gtidBinlog: `0-1-${seq}`, gtidApplied: `0-1-${seq}`,
+    name: `db${i}`,
+    address: `10.0.0.${i}:3306`,
+    reachable: true,
+    version,
+    serverId: i,
+    readOnly: true,
+    logBin: true,
+    logReplicaUpdates: true,
+    binlogFormat: 'ROW',
+    gtidBinlog: `0-1-${seq}`,
+    gtidApplied: `0-1-${seq}`,
     binlog: { file: 'mysql-bin.000001', position: 4 },
     replica: {
-      sourceHost: '10.0.0.1', sourcePort: 3306, ioRunning: 'Connecting', sqlRunning: true, ioState: '', sqlState: '',
-      received: pos, executed: pos, secondsBehind: null, gtidMode: 'Slave_Pos', gtidReceived: `0-1-${seq}`,
-      lastIoError: 'error reconnecting to master', lastSqlError: '', filters: [], relayLog: { file: 'relay-bin.000002', position: 4 }, ...rs,
-    } as ReplicaStatus,
+      sourceHost: '10.0.0.1',
+      sourcePort: 3306,
+      ioRunning: 'Connecting',
+      sqlRunning: true,
+      ioState: '',
+      sqlState: '',
+      received: pos,
+      executed: pos,
+      secondsBehind: null,
+      gtidMode: 'Slave_Pos',
+      gtidReceived: `0-1-${seq}`,
+      lastIoError: 'error reconnecting to master',
+      lastSqlError: '',
+      filters: [],
+      relayLog: { file: 'relay-bin.000002', position: 4 },
+      ...rs,
+    },
     ...state,
   };
 }
@@ -58,19 +106,30 @@ const refusal = (states: HostState[], target: string): string => {
 
 describe('failover planning (pure)', () => {
   it('dead master, replicas at three positions, target = most lagging: equalize it and the middle one from the best', () => {
-    const plan = buildFailoverPlan(config, [dead(1), replica(2, 5000), replica(3, 4500), replica(4, 1000)], { target: 'db4' });
+    const plan = buildFailoverPlan(config, [dead(1), replica(2, 5000), replica(3, 4500), replica(4, 1000)], {
+      target: 'db4',
+    });
     expect(plan.best).toBe('db2');
     expect(plan.oldMaster).toEqual({ address: '10.0.0.1:3306', name: 'db1', reachable: false });
     const summary = plan.steps.map((s) => `${s.n} ${s.phase} ${s.host}`);
     expect(summary).toEqual([
-      '1 stop-io db2', '2 stop-io db3', '3 stop-io db4',
-      '4 drain db2', '5 drain db3', '6 drain db4',
-      '7 stop db2', '8 stop db3', '9 stop db4',
+      '1 stop-io db2',
+      '2 stop-io db3',
+      '3 stop-io db4',
+      '4 drain db2',
+      '5 drain db3',
+      '6 drain db4',
+      '7 stop db2',
+      '8 stop db3',
+      '9 stop db4',
       '10 confirm db2',
-      '11 equalize db4', '12 equalize db3',
+      '11 equalize db4',
+      '12 equalize db3',
       '13 promote db4',
-      '14 repoint db2', '15 repoint db3',
-      '16 verify db2', '17 verify db3',
+      '14 repoint db2',
+      '15 repoint db3',
+      '16 verify db2',
+      '17 verify db3',
     ]);
     const eq = plan.steps.find((s) => s.n === 11)!;
     expect(eq.sql[0]).toContain("MASTER_HOST = '10.0.0.2'");
@@ -83,86 +142,167 @@ describe('failover planning (pure)', () => {
 
   it('resumes paused SQL threads before stopping IO, keeping a both-stopped relay log by file position', () => {
     const paused = replica(2, 60, { sqlRunning: false, executed: { file: 'mysql-bin.000003', position: 120 } });
-    const both = replica(3, 70, { sqlRunning: false, ioRunning: 'No', lastIoError: '', executed: { file: 'mysql-bin.000003', position: 110 }, relayLog: { file: 'relay-bin.000004', position: 777 } });
+    const both = replica(3, 70, {
+      sqlRunning: false,
+      ioRunning: 'No',
+      lastIoError: '',
+      executed: { file: 'mysql-bin.000003', position: 110 },
+      relayLog: { file: 'relay-bin.000004', position: 777 },
+    });
     const idle = replica(4, 10, { sqlRunning: false, ioRunning: 'No', lastIoError: '' }); // nothing unapplied: left alone
     const plan = buildFailoverPlan(config, [dead(1), paused, both, idle], { target: 'db4' });
     const start = plan.steps.filter((s) => s.phase === 'start-sql');
     expect(start.map((s) => [s.host, s.sql])).toEqual([
       ['db2', ['START SLAVE SQL_THREAD']],
-      ['db3', ["CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = 'relay-bin.000004', RELAY_LOG_POS = 777", 'START SLAVE SQL_THREAD']],
+      [
+        'db3',
+        [
+          "CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = 'relay-bin.000004', RELAY_LOG_POS = 777",
+          'START SLAVE SQL_THREAD',
+        ],
+      ],
     ]);
-    expect(plan.steps.find((s) => s.phase === 'drain' && s.host === 'db3')!.action).toEqual({ kind: 'drain-relay-log', trustCoordinates: false });
-    expect(Math.max(...start.map((s) => s.n))).toBeLessThan(Math.min(...plan.steps.filter((s) => s.phase === 'stop-io').map((s) => s.n)));
+    expect(plan.steps.find((s) => s.phase === 'drain' && s.host === 'db3')!.action).toEqual({
+      kind: 'drain-relay-log',
+      trustCoordinates: false,
+    });
+    expect(Math.max(...start.map((s) => s.n))).toBeLessThan(
+      Math.min(...plan.steps.filter((s) => s.phase === 'stop-io').map((s) => s.n)),
+    );
   });
 
   it('ranks by binlog file number, not by string', () => {
-    const states = [dead(1), replica(2, 10, { file: 'mysql-bin.999999' }), replica(3, 20, { file: 'mysql-bin.1000000' }), replica(4, 5, { file: 'mysql-bin.999999' })];
+    const states = [
+      dead(1),
+      replica(2, 10, { file: 'mysql-bin.999999' }),
+      replica(3, 20, { file: 'mysql-bin.1000000' }),
+      replica(4, 5, { file: 'mysql-bin.999999' }),
+    ];
     expect(buildFailoverPlan(config, states, { target: 'db2' }).best).toBe('db3');
   });
 
-  it('ranks by received GTIDs when CHANGE MASTER has cleared a replica\'s coordinates', () => {
+  it("ranks by received GTIDs when CHANGE MASTER has cleared a replica's coordinates", () => {
     const cleared = replica(4, 80, { received: { file: '', position: 0 }, executed: { file: '', position: 0 } });
-    expect(buildFailoverPlan(config, [dead(1), replica(2, 60), replica(3, 50), cleared], { target: 'db2' }).best).toBe('db4');
+    expect(buildFailoverPlan(config, [dead(1), replica(2, 60), replica(3, 50), cleared], { target: 'db2' }).best).toBe(
+      'db4',
+    );
   });
 
   it('a target tied with the best needs no equalization', () => {
-    const plan = buildFailoverPlan(config, [dead(1), replica(2, 5000), replica(3, 5000), replica(4, 10)], { target: 'db3' });
+    const plan = buildFailoverPlan(config, [dead(1), replica(2, 5000), replica(3, 5000), replica(4, 10)], {
+      target: 'db3',
+    });
     expect(plan.best).toBe('db3');
     expect(plan.steps.filter((s) => s.phase === 'equalize').map((s) => s.host)).toEqual(['db2', 'db4']);
   });
 
   it('fences a live old master first and pulls its last transactions into the replicas', () => {
-    const states = [master(1), replica(2, 4990, { ioRunning: 'Yes', lastIoError: '' }), replica(3, 4000, { ioRunning: 'Yes', lastIoError: '' }), replica(4, 1, { ioRunning: 'No', lastIoError: '' })];
+    const states = [
+      master(1),
+      replica(2, 4990, { ioRunning: 'Yes', lastIoError: '' }),
+      replica(3, 4000, { ioRunning: 'Yes', lastIoError: '' }),
+      replica(4, 1, { ioRunning: 'No', lastIoError: '' }),
+    ];
     const plan = buildFailoverPlan(config, states, { target: 'db3' });
     expect(plan.steps.slice(0, 6).map((s) => `${s.phase} ${s.host} ${s.action.kind}`)).toEqual([
-      'fence db1 fence-read-only', 'fence db1 kill-clients', 'fence db1 record-master-end',
-      'catch-up db2 catch-up', 'catch-up db3 catch-up', 'catch-up db4 catch-up',
+      'fence db1 fence-read-only',
+      'fence db1 kill-clients',
+      'fence db1 record-master-end',
+      'catch-up db2 catch-up',
+      'catch-up db3 catch-up',
+      'catch-up db4 catch-up',
     ]);
     expect(plan.steps[0]!.sql).toEqual(['SET GLOBAL read_only = ON']);
-    expect(plan.steps.find((s) => s.phase === 'confirm')!.action).toMatchObject({ masterEnd: { step: 3, key: 'gtid' } });
+    expect(plan.steps.find((s) => s.phase === 'confirm')!.action).toMatchObject({
+      masterEnd: { step: 3, key: 'gtid' },
+    });
   });
 
   it('switchover: the live master is fenced, then becomes a replica of the target from gtid_current_pos', () => {
     const live = { ioRunning: 'Yes', lastIoError: '', secondsBehind: 0 };
     const states = [master(1), replica(2, 5000, live), replica(3, 5000, live), replica(4, 5000, live)];
-    const plan = buildFailoverPlan(config, states, { target: 'db3', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } });
+    const plan = buildFailoverPlan(config, states, {
+      target: 'db3',
+      switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
+    });
     expect(plan.kind).toBe('switchover');
     const demote = plan.steps.find((s) => s.phase === 'demote')!;
     expect(demote.host).toBe('db1');
     expect(demote.sql[1]).toMatch(/MASTER_HOST = '10\.0\.0\.3', .*MASTER_USE_GTID = current_pos/);
     expect(plan.steps.filter((s) => s.phase === 'verify').map((s) => s.host)).toEqual(['db2', 'db4', 'db1']);
-    const lagging = [master(1), replica(2, 5000, { ...live, secondsBehind: 99 }), replica(3, 5000, live), replica(4, 5000, live)];
-    expect(() => buildFailoverPlan(config, lagging, { target: 'db3', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } })).toThrow(UnsafeError);
-    const busy = [{ ...master(1), oldestWriteTrxSeconds: 30 }, replica(2, 5000, live), replica(3, 5000, live), replica(4, 5000, live)];
-    expect(refusalOf(() => buildFailoverPlan(config, busy, { target: 'db3', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } })))
-      .toMatch(/a write transaction has been open on db1 for 30 s/);
+    const lagging = [
+      master(1),
+      replica(2, 5000, { ...live, secondsBehind: 99 }),
+      replica(3, 5000, live),
+      replica(4, 5000, live),
+    ];
+    expect(() =>
+      buildFailoverPlan(config, lagging, {
+        target: 'db3',
+        switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
+      }),
+    ).toThrow(UnsafeError);
+    const busy = [
+      { ...master(1), oldestWriteTrxSeconds: 30 },
+      replica(2, 5000, live),
+      replica(3, 5000, live),
+      replica(4, 5000, live),
+    ];
+    expect(
+      refusalOf(() =>
+        buildFailoverPlan(config, busy, { target: 'db3', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } }),
+      ),
+    ).toMatch(/a write transaction has been open on db1 for 30 s/);
   });
 
   it('a replica that was a master once is positioned from gtid_current_pos', () => {
-    const former = replica(4, 10, { state: { gtidCurrent: '0-4-20', gtidApplied: '0-1-10', gtidBinlogState: '0-4-20', gtidBinlog: '0-4-20' } });
+    const former = replica(4, 10, {
+      state: { gtidCurrent: '0-4-20', gtidApplied: '0-1-10', gtidBinlogState: '0-4-20', gtidBinlog: '0-4-20' },
+    });
     const other = replica(2, 60, { state: { gtidBinlogState: '0-4-20,0-1-60' } });
-    const plan = buildFailoverPlan(config, [dead(1), other, replica(3, 50, { state: { gtidBinlogState: '0-4-20,0-1-50' } }), former], { target: 'db3' });
-    expect(plan.steps.find((s) => s.phase === 'repoint' && s.host === 'db4')!.sql[1]).toMatch(/MASTER_USE_GTID = current_pos/);
-    expect(plan.steps.find((s) => s.phase === 'repoint' && s.host === 'db2')!.sql[1]).toMatch(/MASTER_USE_GTID = slave_pos/);
+    const plan = buildFailoverPlan(
+      config,
+      [dead(1), other, replica(3, 50, { state: { gtidBinlogState: '0-4-20,0-1-50' } }), former],
+      { target: 'db3' },
+    );
+    expect(plan.steps.find((s) => s.phase === 'repoint' && s.host === 'db4')!.sql[1]).toMatch(
+      /MASTER_USE_GTID = current_pos/,
+    );
+    expect(plan.steps.find((s) => s.phase === 'repoint' && s.host === 'db2')!.sql[1]).toMatch(
+      /MASTER_USE_GTID = slave_pos/,
+    );
   });
 
   it('with a VIP: fence hook and VIP removal on the dead old master (warnings only), VIP added after promotion, verified last', () => {
-    const withVip: ResolvedConfig = { ...config, vip: { address: '10.0.0.100/24', interface: 'eth0' }, hooks: { fence: '/usr/local/bin/stonith "$MMMF_OLD_MASTER"' } };
-    const plan = buildFailoverPlan(withVip, [dead(1), replica(2, 60), replica(3, 50), replica(4, 10)], { target: 'db3' });
+    const withVip: ResolvedConfig = {
+      ...config,
+      vip: { address: '10.0.0.100/24', interface: 'eth0' },
+      hooks: { fence: '/usr/local/bin/stonith "$MMMF_OLD_MASTER"' },
+    };
+    const plan = buildFailoverPlan(withVip, [dead(1), replica(2, 60), replica(3, 50), replica(4, 10)], {
+      target: 'db3',
+    });
     const kinds = plan.steps.map((x) => `${x.phase}:${x.action.kind}:${x.host}`);
     expect(kinds.slice(0, 2)).toEqual(['fence:fence-hook:db1', 'fence:vip-remove:db1']);
     expect(plan.steps.slice(0, 2).map((x) => x.onFailure)).toEqual(['warn', 'warn']);
     expect(kinds.indexOf('vip:vip-add:db3')).toBe(kinds.indexOf('promote:promote:db3') + 1);
     expect(kinds.at(-1)).toBe('verify:vip-verify:db3');
-    expect(plan.steps[1]!.command![0]).toBe(`ssh root@10.0.0.1 sh -c 'if ip -o addr show dev "$1" | grep -qF " $2 "; then ip addr del "$2" dev "$1"; fi' mmmf-vip eth0 10.0.0.100/24`);
+    expect(plan.steps[1]!.command![0]).toBe(
+      `ssh root@10.0.0.1 sh -c 'if ip -o addr show dev "$1" | grep -qF " $2 "; then ip addr del "$2" dev "$1"; fi' mmmf-vip eth0 10.0.0.100/24`,
+    );
   });
 
   it('numbers steps in the order they run (phase by phase), so the printed runbook reads top to bottom', () => {
     const withVip: ResolvedConfig = { ...config, vip: { address: '10.0.0.100/24', interface: 'eth0' } };
     const live = { ioRunning: 'Yes', lastIoError: '', secondsBehind: 0 };
     const plans = [
-      buildFailoverPlan(withVip, [dead(1), replica(2, 60, { sqlRunning: false }), replica(3, 50), replica(4, 10)], { target: 'db4' }),
-      buildFailoverPlan(withVip, [master(1), replica(2, 60, live), replica(3, 60, live), replica(4, 60, live)], { target: 'db2', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } }),
+      buildFailoverPlan(withVip, [dead(1), replica(2, 60, { sqlRunning: false }), replica(3, 50), replica(4, 10)], {
+        target: 'db4',
+      }),
+      buildFailoverPlan(withVip, [master(1), replica(2, 60, live), replica(3, 60, live), replica(4, 60, live)], {
+        target: 'db2',
+        switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
+      }),
     ];
     for (const plan of plans) {
       const order = plan.steps.map((x) => PHASES.findIndex((p) => p.id === x.phase));
@@ -171,19 +311,24 @@ describe('failover planning (pure)', () => {
   });
 
   it('refuses when the old master looks alive to a replica but not to mmmf', () => {
-    expect(refusal([dead(1), replica(2, 50, { ioRunning: 'Yes', lastIoError: '' }), replica(3, 50), replica(4, 50)], 'db3'))
-      .toMatch(/probably alive/);
+    expect(
+      refusal([dead(1), replica(2, 50, { ioRunning: 'Yes', lastIoError: '' }), replica(3, 50), replica(4, 50)], 'db3'),
+    ).toMatch(/probably alive/);
   });
 
   it('refuses when replicas disagree about their master', () => {
-    expect(refusal([dead(1), replica(2, 50), replica(3, 50, { sourceHost: '10.0.0.2' }), replica(4, 50)], 'db3')).toMatch(/disagree/);
+    expect(
+      refusal([dead(1), replica(2, 50), replica(3, 50, { sourceHost: '10.0.0.2' }), replica(4, 50)], 'db3'),
+    ).toMatch(/disagree/);
   });
 
   it('refuses an unreachable target, an unknown target, and a target that is not a replica', () => {
     expect(refusal([dead(1), replica(2, 50), dead(3), replica(4, 50)], 'db3')).toMatch(/target db3 .* unreachable/);
     expect(refusal([dead(1), replica(2, 50), replica(3, 50), replica(4, 50)], 'db9')).toMatch(/no such host/);
     const standalone = { ...master(4), name: 'db4', address: '10.0.0.4:3306' };
-    expect(refusal([dead(1), replica(2, 50), replica(3, 50), standalone], 'db4')).toMatch(/db4 does not replicate from anything/);
+    expect(refusal([dead(1), replica(2, 50), replica(3, 50), standalone], 'db4')).toMatch(
+      /db4 does not replicate from anything/,
+    );
   });
 
   it('refuses a target holding errant transactions', () => {
@@ -199,21 +344,31 @@ describe('failover planning (pure)', () => {
     expect(plan.warnings.join('\n')).toMatch(/db4 is left out/);
   });
 
-  it('refuses a split brain: the replica with the most bytes lacks another one\'s transactions', () => {
+  it("refuses a split brain: the replica with the most bytes lacks another one's transactions", () => {
     const odd = replica(3, 40, { gtidReceived: '0-1-40,1-7-3' });
     expect(refusal([dead(1), replica(2, 60), odd, replica(4, 10)], 'db4')).toMatch(/split brain/);
   });
 
   it('refuses when the best replica cannot pass its transactions on', () => {
     const b = replica(2, 60, { state: { logReplicaUpdates: false } });
-    expect(refusal([dead(1), b, replica(3, 50), replica(4, 10)], 'db4')).toMatch(/db2 received the most but cannot pass it on/);
+    expect(refusal([dead(1), b, replica(3, 50), replica(4, 10)], 'db4')).toMatch(
+      /db2 received the most but cannot pass it on/,
+    );
     // ...unless it is the target itself
-    expect(buildFailoverPlan(config, [dead(1), replica(2, 60, { state: { logReplicaUpdates: true } }), replica(3, 50), replica(4, 10)], { target: 'db2' }).best).toBe('db2');
+    expect(
+      buildFailoverPlan(
+        config,
+        [dead(1), replica(2, 60, { state: { logReplicaUpdates: true } }), replica(3, 50), replica(4, 10)],
+        { target: 'db2' },
+      ).best,
+    ).toBe('db2');
   });
 
   it('refuses when only a broken replica received the newest transactions', () => {
     const broken = replica(2, 70, { sqlRunning: false, lastSqlError: 'Duplicate entry' });
-    expect(refusal([dead(1), broken, replica(3, 50), replica(4, 10)], 'db4')).toMatch(/db2 received the most .* SQL thread stopped/);
+    expect(refusal([dead(1), broken, replica(3, 50), replica(4, 10)], 'db4')).toMatch(
+      /db2 received the most .* SQL thread stopped/,
+    );
   });
 
   it('refuses a target older than a replica', () => {
@@ -221,7 +376,7 @@ describe('failover planning (pure)', () => {
     expect(refusal([dead(1), replica(2, 50), old, replica(4, 50)], 'db3')).toMatch(/older than db2/);
   });
 
-  it('says there is nothing to do when the target already is everyone\'s master', () => {
+  it("says there is nothing to do when the target already is everyone's master", () => {
     const m = { ...master(3), name: 'db3', address: '10.0.0.3:3306' };
     const r = (i: number) => replica(i, 50, { sourceHost: '10.0.0.3', ioRunning: 'Yes', lastIoError: '' });
     const plan = buildFailoverPlan(config, [dead(1), r(2), m, r(4)], { target: 'db3' });
@@ -235,27 +390,57 @@ describe('file positioning (pure)', () => {
     replica(i, seq, { gtidMode: 'No', gtidReceived: '', file, ...o });
 
   it("'auto' uses GTIDs only when every replica already does, and the plan says why", () => {
-    const g = buildFailoverPlan({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), replica(3, 40)], { target: 'db3' });
+    const g = buildFailoverPlan({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), replica(3, 40)], {
+      target: 'db3',
+    });
     expect([g.positioning, g.positioningWhy]).toEqual(['gtid', 'auto: every replica already replicates with GTIDs']);
-    const f = buildFailoverPlan({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), byFile(3, 40)], { target: 'db3' });
-    expect([f.positioning, f.positioningWhy]).toEqual(['file', 'auto: db3 replicates by file and position (Using_Gtid: No), so GTID positions are not trusted']);
+    const f = buildFailoverPlan({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), byFile(3, 40)], {
+      target: 'db3',
+    });
+    expect([f.positioning, f.positioningWhy]).toEqual([
+      'file',
+      'auto: db3 replicates by file and position (Using_Gtid: No), so GTID positions are not trusted',
+    ]);
   });
 
   it('picks the best by old-master coordinates across a rotation (file number, not string or GTID)', () => {
     // db3 is in a later master file at a smaller offset; its GTID says less (file mode does not trust it).
-    const plan = buildFailoverPlan({ ...config, positioning: 'file' },
-      [dead(1), byFile(2, 900, 'mysql-bin.000009'), byFile(3, 5, 'mysql-bin.000010'), byFile(4, 100, 'mysql-bin.000009')], { target: 'db4' });
+    const plan = buildFailoverPlan(
+      { ...config, positioning: 'file' },
+      [
+        dead(1),
+        byFile(2, 900, 'mysql-bin.000009'),
+        byFile(3, 5, 'mysql-bin.000010'),
+        byFile(4, 100, 'mysql-bin.000009'),
+      ],
+      { target: 'db4' },
+    );
     expect(plan.best).toBe('db3');
   });
 
   it('maps, equalizes, promotes and repoints with the exact statements', () => {
-    const plan = buildFailoverPlan({ ...config, positioning: 'file' }, [dead(1), byFile(2, 500), byFile(3, 400), byFile(4, 100)], { target: 'db4' });
+    const plan = buildFailoverPlan(
+      { ...config, positioning: 'file' },
+      [dead(1), byFile(2, 500), byFile(3, 400), byFile(4, 100)],
+      { target: 'db4' },
+    );
     expect(plan.steps.map((s) => `${s.n} ${s.phase} ${s.host}`).slice(9)).toEqual([
-      '10 confirm db2', '11 map db4', '12 map db3', '13 equalize db4', '14 equalize db3', '15 promote db4',
-      '16 repoint db2', '17 repoint db3', '18 verify db2', '19 verify db3',
+      '10 confirm db2',
+      '11 map db4',
+      '12 map db3',
+      '13 equalize db4',
+      '14 equalize db3',
+      '15 promote db4',
+      '16 repoint db2',
+      '17 repoint db3',
+      '18 verify db2',
+      '19 verify db3',
     ]);
     const step = (n: number) => plan.steps.find((s) => s.n === n)!;
-    expect(step(10).sql).toEqual(['SHOW SLAVE STATUS -- on every replica: executed old-master coordinates', 'SHOW MASTER STATUS']);
+    expect(step(10).sql).toEqual([
+      'SHOW SLAVE STATUS -- on every replica: executed old-master coordinates',
+      'SHOW MASTER STATUS',
+    ]);
     expect(step(11).onFailure).toBe('stop-run'); // the target: nothing may be promoted on a guess
     expect(step(12).onFailure).toBe('drop-host'); // another replica: left stopped, the others carry on
     expect(step(13).sql).toEqual([
@@ -265,25 +450,47 @@ describe('file positioning (pure)', () => {
       'STOP SLAVE',
     ]);
     // The new master's position is read before writes open, so no write can fall between it and the replicas.
-    expect(step(15).sql).toEqual(['STOP SLAVE', 'RESET SLAVE ALL', 'SHOW MASTER STATUS -- recorded before writes open: replicas start here', 'SET GLOBAL read_only = OFF']);
-    expect(step(16).sql[1]).toBe("CHANGE MASTER TO MASTER_HOST = '10.0.0.4', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 15>', MASTER_LOG_POS = <pos from step 15>, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1");
+    expect(step(15).sql).toEqual([
+      'STOP SLAVE',
+      'RESET SLAVE ALL',
+      'SHOW MASTER STATUS -- recorded before writes open: replicas start here',
+      'SET GLOBAL read_only = OFF',
+    ]);
+    expect(step(16).sql[1]).toBe(
+      "CHANGE MASTER TO MASTER_HOST = '10.0.0.4', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 15>', MASTER_LOG_POS = <pos from step 15>, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1",
+    );
     expect(JSON.stringify(plan)).not.toContain('TopSecret');
   });
 
   it('leaves out a replica without old-master coordinates, and warns when the best one purges its relay logs', () => {
-    const plan = buildFailoverPlan({ ...config, positioning: 'file' },
-      [dead(1), byFile(2, 500, 'mysql-bin.000003', {}), byFile(3, 400, '', {}), byFile(4, 100)].map((s) => (s.name === 'db2' ? { ...s, relayLogPurge: true } : s)), { target: 'db4' });
-    expect(plan.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'excluded', note: expect.stringContaining('no old-master coordinates') });
+    const plan = buildFailoverPlan(
+      { ...config, positioning: 'file' },
+      [dead(1), byFile(2, 500, 'mysql-bin.000003', {}), byFile(3, 400, '', {}), byFile(4, 100)].map((s) =>
+        s.name === 'db2' ? { ...s, relayLogPurge: true } : s,
+      ),
+      { target: 'db4' },
+    );
+    expect(plan.hosts.find((h) => h.name === 'db3')).toMatchObject({
+      role: 'excluded',
+      note: expect.stringContaining('no old-master coordinates'),
+    });
     expect(plan.warnings.join('\n')).toContain('db2 has relay_log_purge=ON');
   });
 
   it('aborts by restarting replicas that were only stopped, and refuses once one was equalized by file', () => {
     const states = [dead(1), byFile(2, 500), byFile(3, 400), byFile(4, 100)];
     const plan = buildFailoverPlan({ ...config, positioning: 'file' }, states, { target: 'db4' });
-    const upTo = (phase: string) => new Set(plan.steps.filter((s) => s.n <= plan.steps.find((x) => x.phase === phase)!.n).map((s) => s.n));
+    const upTo = (phase: string) =>
+      new Set(plan.steps.filter((s) => s.n <= plan.steps.find((x) => x.phase === phase)!.n).map((s) => s.n));
     const undo = buildAbortPlan(config, plan, upTo('map'), states);
-    expect(undo.map((s) => `${s.host}: ${s.title}: ${s.sql.join('; ')}`)).toEqual(['db2', 'db3', 'db4'].map((h) => `${h}: Restart replication from db1: START SLAVE`));
-    expect(() => buildAbortPlan(config, plan, upTo('equalize'), states)).toThrow(/already moved db4 to db2 by file and position/);
-    expect(refusalOf(() => buildAbortPlan(config, plan, upTo('equalize'), states))).toBe('finish it instead: mmmf --cfg fixture --failover-to db4');
+    expect(undo.map((s) => `${s.host}: ${s.title}: ${s.sql.join('; ')}`)).toEqual(
+      ['db2', 'db3', 'db4'].map((h) => `${h}: Restart replication from db1: START SLAVE`),
+    );
+    expect(() => buildAbortPlan(config, plan, upTo('equalize'), states)).toThrow(
+      /already moved db4 to db2 by file and position/,
+    );
+    expect(refusalOf(() => buildAbortPlan(config, plan, upTo('equalize'), states))).toBe(
+      'finish it instead: mmmf --cfg fixture --failover-to db4',
+    );
   });
 });

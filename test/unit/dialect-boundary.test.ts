@@ -24,10 +24,13 @@ describe('dialect boundary', () => {
     const offenders: string[] = [];
     for (const f of [...files(join(ROOT, 'src')), ...files(join(ROOT, 'bin'))]) {
       if (f.includes(`${join('src', 'dialect')}`)) continue;
-      readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-        const code = line.replace(/^\s*(\/\/|\/?\*).*$/, ''); // comments may name statements
-        if (REPLICATION_SQL.some((re) => re.test(code))) offenders.push(`${relative(ROOT, f)}:${i + 1}: ${line.trim()}`);
-      });
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          const code = line.replace(/^\s*(\/\/|\/?\*).*$/, ''); // comments may name statements
+          if (REPLICATION_SQL.some((re) => re.test(code)))
+            offenders.push(`${relative(ROOT, f)}:${i + 1}: ${line.trim()}`);
+        });
     }
     expect(offenders).toEqual([]);
   });

@@ -7,35 +7,104 @@ import type { HostState } from '../../src/topology/server-state.js';
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
 const config: ResolvedConfig = {
   replication: { user: 'repl', password: 'x' },
-  hosts: [1, 2].map((i) => ({ name: `db${i}`, host: `10.0.0.${i}`, port: 3306, user: 'mmmf', password: 'y', ssh: { host: `10.0.0.${i}`, user: 'root', port: 22, options: [] } })),
-  timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 }, positioning: 'gtid', stateDir: '/tmp', antiFlapMinutes: 60, hooks: {}, switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 }, source: 'fixture',
+  hosts: [1, 2].map((i) => ({
+    name: `db${i}`,
+    host: `10.0.0.${i}`,
+    port: 3306,
+    user: 'mmmf',
+    password: 'y',
+    ssh: { host: `10.0.0.${i}`, user: 'root', port: 22, options: [] },
+  })),
+  timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 },
+  positioning: 'gtid',
+  stateDir: '/tmp',
+  antiFlapMinutes: 60,
+  hooks: {},
+  switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
+  source: 'fixture',
 };
-const master: HostState = { name: 'db1', address: '10.0.0.1:3306', reachable: true, version, serverId: 1, readOnly: false, logBin: true, logReplicaUpdates: true, binlogFormat: 'ROW', gtidBinlog: '0-1-10', gtidApplied: '' };
+const master: HostState = {
+  name: 'db1',
+  address: '10.0.0.1:3306',
+  reachable: true,
+  version,
+  serverId: 1,
+  readOnly: false,
+  logBin: true,
+  logReplicaUpdates: true,
+  binlogFormat: 'ROW',
+  gtidBinlog: '0-1-10',
+  gtidApplied: '',
+};
 const replica: HostState = {
-  ...master, name: 'db2', address: '10.0.0.2:3306', serverId: 2, readOnly: true, gtidApplied: '0-1-10',
-  replica: { sourceHost: '10.0.0.1', sourcePort: 3306, ioRunning: 'Yes', sqlRunning: true, ioState: '', sqlState: '', received: { file: 'b.000001', position: 9 },
-    executed: { file: 'b.000001', position: 9 }, relayLog: { file: 'r.000002', position: 4 }, secondsBehind: 0, gtidMode: 'Slave_Pos', gtidReceived: '0-1-10', lastIoError: '', lastSqlError: '', filters: [] },
+  ...master,
+  name: 'db2',
+  address: '10.0.0.2:3306',
+  serverId: 2,
+  readOnly: true,
+  gtidApplied: '0-1-10',
+  replica: {
+    sourceHost: '10.0.0.1',
+    sourcePort: 3306,
+    ioRunning: 'Yes',
+    sqlRunning: true,
+    ioState: '',
+    sqlState: '',
+    received: { file: 'b.000001', position: 9 },
+    executed: { file: 'b.000001', position: 9 },
+    relayLog: { file: 'r.000002', position: 4 },
+    secondsBehind: 0,
+    gtidMode: 'Slave_Pos',
+    gtidReceived: '0-1-10',
+    lastIoError: '',
+    lastSqlError: '',
+    filters: [],
+  },
 };
-const facts = (grants: string[]): Map<string, AccountFacts> => new Map(['db1', 'db2'].map((n) => [n, { grants, replicationUserHosts: ['%'] }]));
+const facts = (grants: string[]): Map<string, AccountFacts> =>
+  new Map(['db1', 'db2'].map((n) => [n, { grants, replicationUserHosts: ['%'] }]));
 
 describe('preflight (pure)', () => {
   it('accepts SUPER or ALL PRIVILEGES, and names each missing fine-grained privilege otherwise', () => {
-    expect(preflight({ config, states: [master, replica], accounts: facts(['GRANT ALL PRIVILEGES ON *.* TO `mmmf`@`%`']) }).findings).toEqual([]);
-    const { findings } = preflight({ config, states: [master, replica], accounts: facts(['GRANT BINLOG MONITOR, SLAVE MONITOR, PROCESS ON *.* TO `mmmf`@`%`']) });
-    expect(findings.map((f) => f.message)).toContain('the admin account lacks REPLICATION SLAVE ADMIN, READ_ONLY ADMIN, CONNECTION ADMIN');
+    expect(
+      preflight({ config, states: [master, replica], accounts: facts(['GRANT ALL PRIVILEGES ON *.* TO `mmmf`@`%`']) })
+        .findings,
+    ).toEqual([]);
+    const { findings } = preflight({
+      config,
+      states: [master, replica],
+      accounts: facts(['GRANT BINLOG MONITOR, SLAVE MONITOR, PROCESS ON *.* TO `mmmf`@`%`']),
+    });
+    expect(findings.map((f) => f.message)).toContain(
+      'the admin account lacks REPLICATION SLAVE ADMIN, READ_ONLY ADMIN, CONNECTION ADMIN',
+    );
   });
 
   it('flags duplicate server ids and a lagging, writable replica', () => {
     const lagging = { ...replica, serverId: 1, readOnly: false, replica: { ...replica.replica!, secondsBehind: 600 } };
-    const msgs = preflight({ config, states: [master, lagging], accounts: facts(['GRANT SUPER ON *.* TO x']) }).findings.map((f) => `${f.level} ${f.message}`);
+    const msgs = preflight({
+      config,
+      states: [master, lagging],
+      accounts: facts(['GRANT SUPER ON *.* TO x']),
+    }).findings.map((f) => `${f.level} ${f.message}`);
     expect(msgs).toContain('error server_id 1 is used by db1, db2');
     expect(msgs).toContain('warning 600 s behind its master');
     expect(msgs).toContain('warning read_only is OFF on a replica');
   });
 
   it('reports every host the VIP could not be moved to or from', () => {
-    const ssh = new Map([['db1', { ok: true, detail: 'ok' }], ['db2', { ok: false, detail: 'missing arping' }]]);
-    const { findings } = preflight({ config, states: [master, replica], accounts: facts(['GRANT SUPER ON *.* TO x']), ssh });
-    expect(findings.map((f) => `${f.host}: ${f.message}`)).toEqual(['db2: the writer VIP cannot be moved here: missing arping']);
+    const ssh = new Map([
+      ['db1', { ok: true, detail: 'ok' }],
+      ['db2', { ok: false, detail: 'missing arping' }],
+    ]);
+    const { findings } = preflight({
+      config,
+      states: [master, replica],
+      accounts: facts(['GRANT SUPER ON *.* TO x']),
+      ssh,
+    });
+    expect(findings.map((f) => `${f.host}: ${f.message}`)).toEqual([
+      'db2: the writer VIP cannot be moved here: missing arping',
+    ]);
   });
 });

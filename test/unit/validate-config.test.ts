@@ -20,39 +20,81 @@ describe('config validation', () => {
   });
 
   it('lists every problem at once and never quotes a password', () => {
-    const { config, problems } = validateConfig({
-      replication: { user: 'repl', password: 12345 },
-      hosts: {
-        a: { host: '10.0.0.1', port: 70000, user: 'root', colour: 'red' },
-        b: { host: '10.0.0.1', port: 3306, user: 'root' },
-        c: { host: '10.0.0.1', user: 'root' },
-        'bad name': { host: 'x', user: 'root' },
-        d: { port: 3306 },
+    const { config, problems } = validateConfig(
+      {
+        replication: { user: 'repl', password: 12345 },
+        hosts: {
+          a: { host: '10.0.0.1', port: 70000, user: 'root', colour: 'red' },
+          b: { host: '10.0.0.1', port: 3306, user: 'root' },
+          c: { host: '10.0.0.1', user: 'root' },
+          'bad name': { host: 'x', user: 'root' },
+          d: { port: 3306 },
+        },
+        timeouts: { drain: -1 },
+        extra: true,
       },
-      timeouts: { drain: -1 },
-      extra: true,
-    }, 'x.ts');
+      'x.ts',
+    );
     expect(config).toBeUndefined();
     const text = problems.join('\n');
     for (const needle of [
-      'extra: unknown key', 'replication.password: must be a string, got number', 'hosts.a.port: must be an integer',
-      'hosts.a.colour: unknown key', 'hosts.c: same address 10.0.0.1:3306 as hosts.b', 'hosts.bad name: a host name',
-      'hosts.d.host: missing', 'hosts.d.user: missing', 'timeouts.drain: must be a positive number',
-    ]) expect(text).toContain(needle);
+      'extra: unknown key',
+      'replication.password: must be a string, got number',
+      'hosts.a.port: must be an integer',
+      'hosts.a.colour: unknown key',
+      'hosts.c: same address 10.0.0.1:3306 as hosts.b',
+      'hosts.bad name: a host name',
+      'hosts.d.host: missing',
+      'hosts.d.user: missing',
+      'timeouts.drain: must be a positive number',
+    ])
+      expect(text).toContain(needle);
     expect(text).not.toContain('12345');
   });
 
   it('resolves per-host ssh settings over the shared ones, and checks vip and ssh', () => {
-    const { config } = validateConfig({
-      ...good,
-      vip: { address: '10.0.0.100/24', interface: 'eth0' },
-      ssh: { user: 'ops', port: 2222, identityFile: '/k', options: ['StrictHostKeyChecking=yes'] },
-      hosts: { a: { host: '10.0.0.1', ssh: { host: 'a.mgmt', port: 22, options: ['ConnectTimeout=2'] }, vipInterface: 'bond0' }, b: { host: '10.0.0.2' } },
-    }, 'x.ts');
+    const { config } = validateConfig(
+      {
+        ...good,
+        vip: { address: '10.0.0.100/24', interface: 'eth0' },
+        ssh: { user: 'ops', port: 2222, identityFile: '/k', options: ['StrictHostKeyChecking=yes'] },
+        hosts: {
+          a: {
+            host: '10.0.0.1',
+            ssh: { host: 'a.mgmt', port: 22, options: ['ConnectTimeout=2'] },
+            vipInterface: 'bond0',
+          },
+          b: { host: '10.0.0.2' },
+        },
+      },
+      'x.ts',
+    );
     expect(config!.vip).toEqual({ address: '10.0.0.100/24', interface: 'eth0' });
-    expect(config!.hosts[0]).toMatchObject({ vipInterface: 'bond0', ssh: { host: 'a.mgmt', user: 'ops', port: 22, identityFile: '/k', options: ['StrictHostKeyChecking=yes', 'ConnectTimeout=2'] } });
-    expect(config!.hosts[1]!.ssh).toEqual({ host: '10.0.0.2', user: 'ops', port: 2222, identityFile: '/k', options: ['StrictHostKeyChecking=yes'] });
-    const bad = validateConfig({ ...good, vip: { address: '10.0.0.300/40', interface: 'eth0; rm -rf /' }, ssh: { options: ['-oProxyCommand=x'] } }, 'x.ts').problems.join('\n');
+    expect(config!.hosts[0]).toMatchObject({
+      vipInterface: 'bond0',
+      ssh: {
+        host: 'a.mgmt',
+        user: 'ops',
+        port: 22,
+        identityFile: '/k',
+        options: ['StrictHostKeyChecking=yes', 'ConnectTimeout=2'],
+      },
+    });
+    expect(config!.hosts[1]!.ssh).toEqual({
+      host: '10.0.0.2',
+      user: 'ops',
+      port: 2222,
+      identityFile: '/k',
+      options: ['StrictHostKeyChecking=yes'],
+    });
+    const bad = validateConfig(
+      {
+        ...good,
+        vip: { address: '10.0.0.300/40', interface: 'eth0; rm -rf /' },
+        ssh: { options: ['-oProxyCommand=x'] },
+      },
+      'x.ts',
+    ).problems.join('\n');
     expect(bad).toContain('vip.address: must be an IPv4 address with a prefix length');
     expect(bad).toContain('vip.interface: must be a network interface name');
     expect(bad).toContain("ssh.options: must be an array of 'Name=value' strings");

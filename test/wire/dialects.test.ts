@@ -13,7 +13,10 @@ import { clusterLogs, gtidAfter } from './log-fixtures.js';
 import { VERSIONS, type VersionProfile } from './versions.js';
 import type { HostState } from '../../src/topology/server-state.js';
 
-interface At { file: string; position: number }
+interface At {
+  file: string;
+  position: number;
+}
 
 /** How each version spells what mmmf sends, per the vendors' documentation. */
 function spelling(p: VersionProfile) {
@@ -24,16 +27,26 @@ function spelling(p: VersionProfile) {
   const source = my && v >= 80023; // CHANGE REPLICATION SOURCE TO, SOURCE_* options
   const R = replica ? 'REPLICA' : 'SLAVE';
   const W = source ? 'SOURCE' : 'MASTER';
-  const head = (port: number) => `${source ? 'CHANGE REPLICATION SOURCE TO' : 'CHANGE MASTER TO'} ${W}_HOST = '127.0.0.1', ${W}_PORT = ${port}, ${W}_USER = 'repl', ${W}_PASSWORD = 'repl-pw'`;
+  const head = (port: number) =>
+    `${source ? 'CHANGE REPLICATION SOURCE TO' : 'CHANGE MASTER TO'} ${W}_HOST = '127.0.0.1', ${W}_PORT = ${port}, ${W}_USER = 'repl', ${W}_PASSWORD = 'repl-pw'`;
   return {
     status: `SHOW ${R} STATUS`,
     binlogStatus: my && v >= 80200 ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS',
-    stopIo: `STOP ${R} IO_THREAD`, startIo: `START ${R} IO_THREAD`, stop: `STOP ${R}`, start: `START ${R}`, reset: `RESET ${R} ALL`,
+    stopIo: `STOP ${R} IO_THREAD`,
+    startIo: `START ${R} IO_THREAD`,
+    stop: `STOP ${R}`,
+    start: `START ${R}`,
+    reset: `RESET ${R} ALL`,
     readOnlyOn: my ? ['SET GLOBAL super_read_only = ON'] : ['SET GLOBAL read_only = ON'],
-    readOnlyOff: my ? ['SET GLOBAL super_read_only = OFF', 'SET GLOBAL read_only = OFF'] : ['SET GLOBAL read_only = OFF'],
-    changeGtid: (port: number, formerMaster = false) => `${head(port)}, ${my ? `${W}_AUTO_POSITION = 1` : `MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}`}, ${W}_CONNECT_RETRY = 1`,
-    changeFile: (port: number, at: At) => `${head(port)}, ${W}_LOG_FILE = '${at.file}', ${W}_LOG_POS = ${at.position}, ${my ? `${W}_AUTO_POSITION = 0` : 'MASTER_USE_GTID = no'}, ${W}_CONNECT_RETRY = 1`,
-    untilGtid: (g: string) => (my ? `START ${R} UNTIL SQL_AFTER_GTIDS = '${g}'` : `START SLAVE UNTIL master_gtid_pos = '${g}'`),
+    readOnlyOff: my
+      ? ['SET GLOBAL super_read_only = OFF', 'SET GLOBAL read_only = OFF']
+      : ['SET GLOBAL read_only = OFF'],
+    changeGtid: (port: number, formerMaster = false) =>
+      `${head(port)}, ${my ? `${W}_AUTO_POSITION = 1` : `MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}`}, ${W}_CONNECT_RETRY = 1`,
+    changeFile: (port: number, at: At) =>
+      `${head(port)}, ${W}_LOG_FILE = '${at.file}', ${W}_LOG_POS = ${at.position}, ${my ? `${W}_AUTO_POSITION = 0` : 'MASTER_USE_GTID = no'}, ${W}_CONNECT_RETRY = 1`,
+    untilGtid: (g: string) =>
+      my ? `START ${R} UNTIL SQL_AFTER_GTIDS = '${g}'` : `START SLAVE UNTIL master_gtid_pos = '${g}'`,
     untilPos: (at: At) => `START ${R} UNTIL ${W}_LOG_FILE = '${at.file}', ${W}_LOG_POS = ${at.position}`,
     posWait: my && v >= 80026 ? 'SOURCE_POS_WAIT' : 'MASTER_POS_WAIT',
     gtidWait: my ? 'WAIT_FOR_EXECUTED_GTID_SET' : 'MASTER_GTID_WAIT',
@@ -41,12 +54,13 @@ function spelling(p: VersionProfile) {
 }
 
 const changes = (s: FakeServer) => s.statements.filter((x) => /^(START|STOP|RESET|CHANGE|SET|KILL)\b/.test(x));
-const freePort = () => new Promise<number>((resolve) => {
-  const srv = createServer().listen(0, '127.0.0.1', () => {
-    const port = (srv.address() as { port: number }).port;
-    srv.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
   });
-});
 
 let cluster: FakeCluster | undefined;
 let dir: string | undefined;
@@ -60,19 +74,40 @@ afterEach(async () => {
 async function run(servers: { test1: number; test2: number; test3: number }, args: string[]) {
   dir ??= mkdtempSync(join(tmpdir(), 'mmmf-wire-'));
   const cfg = join(dir, 'mmmf.config.json');
-  writeFileSync(cfg, JSON.stringify({
-    replication: { user: 'repl', password: 'repl-pw' }, defaults: { user: 'admin', password: 'admin-pw' }, stateDir: 'state', antiFlapMinutes: 0,
-    timeouts: { connect: 2, drain: 10, equalize: 10, verify: 10 },
-    hosts: Object.fromEntries(Object.entries(servers).map(([n, port]) => [n, { host: '127.0.0.1', port }])),
-  }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      replication: { user: 'repl', password: 'repl-pw' },
+      defaults: { user: 'admin', password: 'admin-pw' },
+      stateDir: 'state',
+      antiFlapMinutes: 0,
+      timeouts: { connect: 2, drain: 10, equalize: 10, verify: 10 },
+      hosts: Object.fromEntries(Object.entries(servers).map(([n, port]) => [n, { host: '127.0.0.1', port }])),
+    }),
+  );
   return mmmf(['--cfg', cfg, ...args]);
 }
 
-function replicaOf(port: number, at: At, gtid: string, byGtid: boolean, flavor: 'mysql' | 'mariadb', live: boolean): FakeReplica {
+function replicaOf(
+  port: number,
+  at: At,
+  gtid: string,
+  byGtid: boolean,
+  flavor: 'mysql' | 'mariadb',
+  live: boolean,
+): FakeReplica {
   return {
-    sourceHost: '127.0.0.1', sourcePort: port, io: live ? 'Yes' : 'Connecting', sql: true, received: at, executed: at,
-    relay: { file: 'relay.000002', position: 4 }, autoPosition: byGtid && flavor === 'mysql', useGtid: byGtid ? 'Slave_Pos' : 'No',
-    retrieved: byGtid || flavor === 'mariadb' ? gtid : '', lastIoError: live ? '' : "error reconnecting to master 'repl@127.0.0.1' (111 \"Connection refused\")",
+    sourceHost: '127.0.0.1',
+    sourcePort: port,
+    io: live ? 'Yes' : 'Connecting',
+    sql: true,
+    received: at,
+    executed: at,
+    relay: { file: 'relay.000002', position: 4 },
+    autoPosition: byGtid && flavor === 'mysql',
+    useGtid: byGtid ? 'Slave_Pos' : 'No',
+    retrieved: byGtid || flavor === 'mariadb' ? gtid : '',
+    lastIoError: live ? '' : 'error reconnecting to master \'repl@127.0.0.1\' (111 "Connection refused")',
   };
 }
 
@@ -80,84 +115,149 @@ describe.each(VERSIONS)('$label', (p) => {
   const sp = spelling(p);
   const uuid = (n: number) => `${n}${n}${n}${n}${n}${n}${n}${n}-0000-11ef-8000-00000000000${n}`;
 
-  it.each([['gtid'], ['file']] as const)('fails over a dead master by %s with exactly these statements', async (mode) => {
-    const byGtid = mode === 'gtid';
-    const logs = clusterLogs(p.flavor, 20, 12, byGtid || p.flavor === 'mariadb');
-    const gtid = (n: number) => (byGtid || p.flavor === 'mariadb' ? gtidAfter(p.flavor, n) : '');
-    cluster = new FakeCluster();
-    const dead = await freePort();
-    const state = (id: number, n: number, binlog: FakeState['binlog'], relay: FakeState['relay']): FakeState => ({
-      serverId: id, serverUuid: uuid(id), readOnly: true, superReadOnly: p.flavor === 'mysql', gtidMode: byGtid, gtid: gtid(n), binlog, relay, clients: [],
-      replica: replicaOf(dead, logs.masterAfter(n), gtid(n), byGtid, p.flavor, false),
-    });
-    const best = await cluster.start(p, state(2, 20, [logs.bestBinlog], [logs.bestRelay]));
-    const target = await cluster.start(p, state(3, 12, [logs.laggingBinlog], []));
+  it.each([['gtid'], ['file']] as const)(
+    'fails over a dead master by %s with exactly these statements',
+    async (mode) => {
+      const byGtid = mode === 'gtid';
+      const logs = clusterLogs(p.flavor, 20, 12, byGtid || p.flavor === 'mariadb');
+      const gtid = (n: number) => (byGtid || p.flavor === 'mariadb' ? gtidAfter(p.flavor, n) : '');
+      cluster = new FakeCluster();
+      const dead = await freePort();
+      const state = (id: number, n: number, binlog: FakeState['binlog'], relay: FakeState['relay']): FakeState => ({
+        serverId: id,
+        serverUuid: uuid(id),
+        readOnly: true,
+        superReadOnly: p.flavor === 'mysql',
+        gtidMode: byGtid,
+        gtid: gtid(n),
+        binlog,
+        relay,
+        clients: [],
+        replica: replicaOf(dead, logs.masterAfter(n), gtid(n), byGtid, p.flavor, false),
+      });
+      const best = await cluster.start(p, state(2, 20, [logs.bestBinlog], [logs.bestRelay]));
+      const target = await cluster.start(p, state(3, 12, [logs.laggingBinlog], []));
 
-    // `status` reads this version's columns into one shape.
-    const st = await run({ test1: dead, test2: best.port, test3: target.port }, ['status', '--json']);
-    const t3 = (JSON.parse(st.stdout) as { hosts: HostState[] }).hosts.find((h) => h.name === 'test3')!;
-    expect(t3.version).toMatchObject({ flavor: p.flavor, text: p.version });
-    expect(t3.replica).toMatchObject({
-      sourcePort: dead, ioRunning: 'Connecting', sqlRunning: true, received: logs.masterAfter(12), executed: logs.masterAfter(12),
-      gtidMode: byGtid ? (p.flavor === 'mysql' ? 'auto' : 'Slave_Pos') : 'No', lastIoError: expect.stringContaining('error reconnecting'),
-    });
-    expect(t3.gtidEnabled).toBe(p.flavor === 'mariadb' || byGtid);
-    expect(t3.superReadOnly).toBe(p.flavor === 'mysql' ? true : undefined); // fencing can stop privileged users only on MySQL
-    expect(best.statements.filter((x) => /^SHOW (SLAVE|REPLICA) STATUS$/.test(x))).toEqual([sp.status]);
+      // `status` reads this version's columns into one shape.
+      const st = await run({ test1: dead, test2: best.port, test3: target.port }, ['status', '--json']);
+      const t3 = (JSON.parse(st.stdout) as { hosts: HostState[] }).hosts.find((h) => h.name === 'test3')!;
+      expect(t3.version).toMatchObject({ flavor: p.flavor, text: p.version });
+      expect(t3.replica).toMatchObject({
+        sourcePort: dead,
+        ioRunning: 'Connecting',
+        sqlRunning: true,
+        received: logs.masterAfter(12),
+        executed: logs.masterAfter(12),
+        gtidMode: byGtid ? (p.flavor === 'mysql' ? 'auto' : 'Slave_Pos') : 'No',
+        lastIoError: expect.stringContaining('error reconnecting'),
+      });
+      expect(t3.gtidEnabled).toBe(p.flavor === 'mariadb' || byGtid);
+      expect(t3.superReadOnly).toBe(p.flavor === 'mysql' ? true : undefined); // fencing can stop privileged users only on MySQL
+      expect(best.statements.filter((x) => /^SHOW (SLAVE|REPLICA) STATUS$/.test(x))).toEqual([sp.status]);
 
-    const r = await run({ test1: dead, test2: best.port, test3: target.port }, ['--failover-to', 'test3']);
-    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain(byGtid ? 'positioning GTID' : 'positioning file and position');
+      const r = await run({ test1: dead, test2: best.port, test3: target.port }, ['--failover-to', 'test3']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain(byGtid ? 'positioning GTID' : 'positioning file and position');
 
-    const bestEnd = binlogEnd(best.state);
-    const targetEnd = { file: logs.laggingBinlog.name, position: logs.laggingBinlog.events.at(-1)!.End_log_pos };
-    const equalize = byGtid
-      ? [sp.changeGtid(best.port), sp.untilGtid(gtidAfter(p.flavor, 20))]
-      : [sp.changeFile(best.port, logs.bestStartOf(13)), sp.untilPos(bestEnd)];
-    expect(changes(target)).toEqual([sp.stopIo, sp.stop, sp.stop, ...equalize, sp.stop, sp.stop, sp.reset, ...sp.readOnlyOff]);
-    expect(changes(best)).toEqual([sp.stopIo, sp.stop, sp.stop, byGtid ? sp.changeGtid(target.port) : sp.changeFile(target.port, targetEnd), ...sp.readOnlyOn, sp.start]);
-    // Status, binlog position and waits, each in this version's spelling.
-    expect(target.statements).toContain(sp.status);
-    expect(target.statements).toContain(sp.binlogStatus);
-    const wait = byGtid ? sp.gtidWait : sp.posWait;
-    expect(target.statements.some((x) => x.startsWith(`SELECT ${wait}(`))).toBe(true);
-    expect(best.statements.some((x) => x.startsWith(`SELECT ${wait}(`))).toBe(true);
-    if (!byGtid) {
-      // The mapping read the best replica's relay log and binlog, paged, and the target's own binlog.
-      expect(best.statements).toContain("SHOW RELAYLOG EVENTS IN 'relay.000002' FROM 4 LIMIT 0, 5000");
-      expect(best.statements).toContain("SHOW BINLOG EVENTS IN 'b-bin.000007' FROM 4 LIMIT 0, 5000");
-      expect(target.statements).toContain("SHOW BINLOG EVENTS IN 't-bin.000002' FROM 4 LIMIT 0, 5000");
-      expect(r.stdout).toMatch(/old master master-bin\.000003:\d+ = test2 b-bin\.000007:\d+, 8 transactions behind/);
-    }
-    // The new master is writable, the other replica follows it.
-    expect([target.state.readOnly, target.state.replica]).toEqual([false, undefined]);
-    expect([best.state.replica?.sourcePort, best.state.replica?.io, best.state.replica?.sql, best.state.readOnly]).toEqual([target.port, 'Yes', true, true]);
-  });
+      const bestEnd = binlogEnd(best.state);
+      const targetEnd = { file: logs.laggingBinlog.name, position: logs.laggingBinlog.events.at(-1)!.End_log_pos };
+      const equalize = byGtid
+        ? [sp.changeGtid(best.port), sp.untilGtid(gtidAfter(p.flavor, 20))]
+        : [sp.changeFile(best.port, logs.bestStartOf(13)), sp.untilPos(bestEnd)];
+      expect(changes(target)).toEqual([
+        sp.stopIo,
+        sp.stop,
+        sp.stop,
+        ...equalize,
+        sp.stop,
+        sp.stop,
+        sp.reset,
+        ...sp.readOnlyOff,
+      ]);
+      expect(changes(best)).toEqual([
+        sp.stopIo,
+        sp.stop,
+        sp.stop,
+        byGtid ? sp.changeGtid(target.port) : sp.changeFile(target.port, targetEnd),
+        ...sp.readOnlyOn,
+        sp.start,
+      ]);
+      // Status, binlog position and waits, each in this version's spelling.
+      expect(target.statements).toContain(sp.status);
+      expect(target.statements).toContain(sp.binlogStatus);
+      const wait = byGtid ? sp.gtidWait : sp.posWait;
+      expect(target.statements.some((x) => x.startsWith(`SELECT ${wait}(`))).toBe(true);
+      expect(best.statements.some((x) => x.startsWith(`SELECT ${wait}(`))).toBe(true);
+      if (!byGtid) {
+        // The mapping read the best replica's relay log and binlog, paged, and the target's own binlog.
+        expect(best.statements).toContain("SHOW RELAYLOG EVENTS IN 'relay.000002' FROM 4 LIMIT 0, 5000");
+        expect(best.statements).toContain("SHOW BINLOG EVENTS IN 'b-bin.000007' FROM 4 LIMIT 0, 5000");
+        expect(target.statements).toContain("SHOW BINLOG EVENTS IN 't-bin.000002' FROM 4 LIMIT 0, 5000");
+        expect(r.stdout).toMatch(/old master master-bin\.000003:\d+ = test2 b-bin\.000007:\d+, 8 transactions behind/);
+      }
+      // The new master is writable, the other replica follows it.
+      expect([target.state.readOnly, target.state.replica]).toEqual([false, undefined]);
+      expect([
+        best.state.replica?.sourcePort,
+        best.state.replica?.io,
+        best.state.replica?.sql,
+        best.state.readOnly,
+      ]).toEqual([target.port, 'Yes', true, true]);
+    },
+  );
 
-  it.each([['gtid'], ['file']] as const)('switches over from a live master by %s: fences it, collects its last writes and makes it a replica', async (mode) => {
-    const byGtid = mode === 'gtid';
-    const logs = clusterLogs(p.flavor, 20, 20, byGtid || p.flavor === 'mariadb');
-    cluster = new FakeCluster();
-    const g = byGtid || p.flavor === 'mariadb' ? gtidAfter(p.flavor, 20) : '';
-    const base = { readOnly: true, superReadOnly: p.flavor === 'mysql', gtidMode: byGtid, gtid: g, clients: [] };
-    const old = await cluster.start(p, { ...base, serverId: 1, serverUuid: uuid(1), readOnly: false, superReadOnly: false, binlog: [logs.master], relay: [],
-      clients: [{ id: 7, user: 'app', host: '10.0.0.9:40001' }] });
-    // The target holds the "best" logs: by file, the other replica's position is mapped through them.
-    const live = (id: number): FakeState => ({ ...base, serverId: id, serverUuid: uuid(id), binlog: [id === 3 ? logs.bestBinlog : logs.laggingBinlog],
-      relay: id === 3 ? [logs.bestRelay] : [], replica: replicaOf(old.port, logs.masterAfter(20), g, byGtid, p.flavor, true) });
-    const b = await cluster.start(p, live(2));
-    const t = await cluster.start(p, live(3));
+  it.each([['gtid'], ['file']] as const)(
+    'switches over from a live master by %s: fences it, collects its last writes and makes it a replica',
+    async (mode) => {
+      const byGtid = mode === 'gtid';
+      const logs = clusterLogs(p.flavor, 20, 20, byGtid || p.flavor === 'mariadb');
+      cluster = new FakeCluster();
+      const g = byGtid || p.flavor === 'mariadb' ? gtidAfter(p.flavor, 20) : '';
+      const base = { readOnly: true, superReadOnly: p.flavor === 'mysql', gtidMode: byGtid, gtid: g, clients: [] };
+      const old = await cluster.start(p, {
+        ...base,
+        serverId: 1,
+        serverUuid: uuid(1),
+        readOnly: false,
+        superReadOnly: false,
+        binlog: [logs.master],
+        relay: [],
+        clients: [{ id: 7, user: 'app', host: '10.0.0.9:40001' }],
+      });
+      // The target holds the "best" logs: by file, the other replica's position is mapped through them.
+      const live = (id: number): FakeState => ({
+        ...base,
+        serverId: id,
+        serverUuid: uuid(id),
+        binlog: [id === 3 ? logs.bestBinlog : logs.laggingBinlog],
+        relay: id === 3 ? [logs.bestRelay] : [],
+        replica: replicaOf(old.port, logs.masterAfter(20), g, byGtid, p.flavor, true),
+      });
+      const b = await cluster.start(p, live(2));
+      const t = await cluster.start(p, live(3));
 
-    const r = await run({ test1: old.port, test2: b.port, test3: t.port }, ['--switchover-to', 'test3']);
-    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    const to = (formerMaster = false) => (byGtid ? sp.changeGtid(t.port, formerMaster) : sp.changeFile(t.port, binlogEnd(t.state)));
-    expect(changes(old)).toEqual([...sp.readOnlyOn, 'KILL CONNECTION 7', sp.stop, to(true), ...sp.readOnlyOn, sp.start]);
-    expect(changes(t)).toEqual([sp.startIo, sp.stopIo, sp.stop, sp.stop, sp.reset, ...sp.readOnlyOff]);
-    expect(changes(b)).toEqual([sp.startIo, sp.stopIo, sp.stop, sp.stop, to(), ...sp.readOnlyOn, sp.start]);
-    if (!byGtid) expect(r.stdout).toMatch(/test2: Map its position into test3's binlog — old master master-bin\.000003:\d+ = test3 b-bin\.000007:\d+, 0 transactions behind/);
-    expect(old.statements).toContain(sp.binlogStatus);
-    expect([old.state.replica?.sourcePort, old.state.readOnly, t.state.readOnly]).toEqual([t.port, true, false]);
-  });
+      const r = await run({ test1: old.port, test2: b.port, test3: t.port }, ['--switchover-to', 'test3']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      const to = (formerMaster = false) =>
+        byGtid ? sp.changeGtid(t.port, formerMaster) : sp.changeFile(t.port, binlogEnd(t.state));
+      expect(changes(old)).toEqual([
+        ...sp.readOnlyOn,
+        'KILL CONNECTION 7',
+        sp.stop,
+        to(true),
+        ...sp.readOnlyOn,
+        sp.start,
+      ]);
+      expect(changes(t)).toEqual([sp.startIo, sp.stopIo, sp.stop, sp.stop, sp.reset, ...sp.readOnlyOff]);
+      expect(changes(b)).toEqual([sp.startIo, sp.stopIo, sp.stop, sp.stop, to(), ...sp.readOnlyOn, sp.start]);
+      if (!byGtid)
+        expect(r.stdout).toMatch(
+          /test2: Map its position into test3's binlog — old master master-bin\.000003:\d+ = test3 b-bin\.000007:\d+, 0 transactions behind/,
+        );
+      expect(old.statements).toContain(sp.binlogStatus);
+      expect([old.state.replica?.sourcePort, old.state.readOnly, t.state.readOnly]).toEqual([t.port, true, false]);
+    },
+  );
 });
 
 describe('mixed versions', () => {
@@ -168,15 +268,24 @@ describe('mixed versions', () => {
     cluster = new FakeCluster();
     const dead = await freePort();
     const state = (id: number, n: number): FakeState => ({
-      serverId: id, serverUuid: `${id}${id}${id}${id}${id}${id}${id}${id}-0000-11ef-8000-00000000000${id}`, readOnly: true, superReadOnly: true, gtidMode: true,
-      gtid: gtidAfter('mysql', n), binlog: [logs.bestBinlog], relay: [logs.bestRelay], clients: [],
+      serverId: id,
+      serverUuid: `${id}${id}${id}${id}${id}${id}${id}${id}-0000-11ef-8000-00000000000${id}`,
+      readOnly: true,
+      superReadOnly: true,
+      gtidMode: true,
+      gtid: gtidAfter('mysql', n),
+      binlog: [logs.bestBinlog],
+      relay: [logs.bestRelay],
+      clients: [],
       replica: replicaOf(dead, logs.masterAfter(n), gtidAfter('mysql', n), true, 'mysql', false),
     });
     const replica = await cluster.start(newer, state(2, 20));
     const target = await cluster.start(older, state(3, 20));
     const r = await run({ test1: dead, test2: replica.port, test3: target.port }, ['--failover-to', 'test3']);
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/target test3 runs 8\.0\.40, older than test2 \(8\.4\.3\); a replica must not be newer than its source/);
+    expect(r.stderr).toMatch(
+      /target test3 runs 8\.0\.40, older than test2 \(8\.4\.3\); a replica must not be newer than its source/,
+    );
     expect([...changes(replica), ...changes(target)]).toEqual([]);
   });
 });

@@ -8,9 +8,22 @@ import { gtidAhead, gtidUnion } from '../../src/binlog/gtid.js';
 import { compareCoordinates } from '../../src/binlog/coordinates.js';
 import type { VersionProfile } from './versions.js';
 
-export interface Coords { file: string; position: number }
-export interface EventRow { Log_name: string; Pos: number; Event_type: string; Server_id: number; End_log_pos: number; Info: string }
-export interface LogFile { name: string; events: EventRow[] }
+export interface Coords {
+  file: string;
+  position: number;
+}
+export interface EventRow {
+  Log_name: string;
+  Pos: number;
+  Event_type: string;
+  Server_id: number;
+  End_log_pos: number;
+  Info: string;
+}
+export interface LogFile {
+  name: string;
+  events: EventRow[];
+}
 
 export interface FakeReplica {
   sourceHost: string;
@@ -62,11 +75,18 @@ interface NetServer {
 }
 
 class SqlError extends Error {
-  constructor(readonly errno: number, message: string) {
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
     super(message);
   }
 }
-const syntax = (sql: string) => new SqlError(1064, `You have an error in your SQL syntax; check the manual that corresponds to your server version for the right syntax to use near '${sql.slice(0, 40)}' at line 1`);
+const syntax = (sql: string) =>
+  new SqlError(
+    1064,
+    `You have an error in your SQL syntax; check the manual that corresponds to your server version for the right syntax to use near '${sql.slice(0, 40)}' at line 1`,
+  );
 
 export const binlogEnd = (s: FakeState): Coords => {
   const f = s.binlog.at(-1)!;
@@ -93,12 +113,21 @@ export class FakeServer {
   private server = (mysql.createServer as unknown as () => NetServer)();
   private nextId = 100;
 
-  constructor(readonly profile: VersionProfile, readonly state: FakeState, private readonly cluster: FakeCluster) {}
+  constructor(
+    readonly profile: VersionProfile,
+    readonly state: FakeState,
+    private readonly cluster: FakeCluster,
+  ) {}
 
   listen(): Promise<void> {
     this.server.on('connection', (conn) => {
       conn.serverHandshake({
-        protocolVersion: 10, serverVersion: this.profile.version, connectionId: this.nextId++, statusFlags: 2, characterSet: 33, capabilityFlags: 0xf7ff,
+        protocolVersion: 10,
+        serverVersion: this.profile.version,
+        connectionId: this.nextId++,
+        statusFlags: 2,
+        characterSet: 33,
+        capabilityFlags: 0xf7ff,
         // Any account is let in; after the OK the client starts its first command at sequence 0.
         authCallback: (_: unknown, done: (err: null) => void) => {
           done(null);
@@ -112,8 +141,25 @@ export class FakeServer {
           const r = this.execute(sql.replace(/\s+--\s.*$/s, '').trim()); // a trailing comment, as servers allow
           if (!r) conn.writeOk();
           else {
-            conn.writeColumns(r.columns.map((name) => ({ catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: name, characterSet: 33, columnLength: 1024, columnType: 253, flags: 0, decimals: 0 })));
-            for (const row of r.rows) conn.writeTextRow(r.columns.map((c) => (row[c] === null || row[c] === undefined ? null : String(row[c]))));
+            conn.writeColumns(
+              r.columns.map((name) => ({
+                catalog: 'def',
+                schema: '',
+                table: '',
+                orgTable: '',
+                name,
+                orgName: name,
+                characterSet: 33,
+                columnLength: 1024,
+                columnType: 253,
+                flags: 0,
+                decimals: 0,
+              })),
+            );
+            for (const row of r.rows)
+              conn.writeTextRow(
+                r.columns.map((c) => (row[c] === null || row[c] === undefined ? null : String(row[c]))),
+              );
             conn.writeEof();
           }
         } catch (err) {
@@ -141,7 +187,12 @@ export class FakeServer {
 
   /** Statements that change or read replication, without the probe's plumbing. */
   replicationStatements(): string[] {
-    return this.statements.filter((s) => !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS server_id/.test(s));
+    return this.statements.filter(
+      (s) =>
+        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS server_id/.test(
+          s,
+        ),
+    );
   }
 
   private execute(sql: string): { columns: string[]; rows: Record<string, unknown>[] } | undefined {
@@ -150,10 +201,11 @@ export class FakeServer {
     const one = (row: Record<string, unknown>) => ({ columns: Object.keys(row), rows: [row] });
     let m: RegExpExecArray | null;
 
-    if (/^SELECT VERSION\(\) AS version, @@version_comment AS comment$/.test(sql)) return one({ version: p.version, comment: p.comment });
+    if (/^SELECT VERSION\(\) AS version, @@version_comment AS comment$/.test(sql))
+      return one({ version: p.version, comment: p.comment });
     if (/^SELECT GET_LOCK\('[^']+', \d+\) AS r$/.test(sql)) return one({ r: 1 });
-    if (/^SELECT IS_USED_LOCK\(/.test(sql)) return one({ holder: null });
-    if (/^SELECT RELEASE_LOCK\(/.test(sql)) return one({ r: 1 });
+    if (sql.startsWith('SELECT IS_USED_LOCK(')) return one({ holder: null });
+    if (sql.startsWith('SELECT RELEASE_LOCK(')) return one({ r: 1 });
     if (/FROM information_schema\.PROCESSLIST WHERE ID <> CONNECTION_ID\(\)/.test(sql)) {
       return { columns: ['id', 'user', 'host'], rows: s.clients.map((c) => ({ ...c })) };
     }
@@ -162,7 +214,7 @@ export class FakeServer {
       s.clients = s.clients.filter((c) => c.id !== Number(m![1]));
       return undefined;
     }
-    if (/^SELECT @@/.test(sql)) return one(this.variables(sql));
+    if (sql.startsWith('SELECT @@')) return one(this.variables(sql));
     if ((m = /^SET GLOBAL (super_read_only|read_only) = (ON|OFF)$/.exec(sql))) {
       if (!p.variables.includes(m[1]!)) throw new SqlError(1193, `Unknown system variable '${m[1]}'`);
       const on = m[2] === 'ON';
@@ -175,7 +227,8 @@ export class FakeServer {
       }
       return undefined;
     }
-    const wait = /^SELECT (MASTER_GTID_WAIT|WAIT_FOR_EXECUTED_GTID_SET|MASTER_POS_WAIT|SOURCE_POS_WAIT)\((.*)\) AS r$/.exec(sql);
+    const wait =
+      /^SELECT (MASTER_GTID_WAIT|WAIT_FOR_EXECUTED_GTID_SET|MASTER_POS_WAIT|SOURCE_POS_WAIT)\((.*)\) AS r$/.exec(sql);
     if (wait) return one({ r: this.wait(wait[1]!, wait[2]!) });
 
     // ---- statements whose spelling depends on the version ----
@@ -188,26 +241,47 @@ export class FakeServer {
       return { columns: p.replicaStatusColumns, rows: [this.replicaRow(/REPLICA/.test(sql) && p.flavor === 'mysql')] };
     }
     if (sql === 'SHOW MASTER STATUS' || sql === 'SHOW BINARY LOG STATUS') {
-      if ((sql === 'SHOW MASTER STATUS' && !p.showMasterStatus) || (sql === 'SHOW BINARY LOG STATUS' && !p.showBinaryLogStatus)) throw syntax(sql);
+      if (
+        (sql === 'SHOW MASTER STATUS' && !p.showMasterStatus) ||
+        (sql === 'SHOW BINARY LOG STATUS' && !p.showBinaryLogStatus)
+      )
+        throw syntax(sql);
       const end = binlogEnd(s);
-      return { columns: p.binlogStatusColumns, rows: [{ File: end.file, Position: end.position, Binlog_Do_DB: '', Binlog_Ignore_DB: '', Executed_Gtid_Set: s.gtid }] };
+      return {
+        columns: p.binlogStatusColumns,
+        rows: [
+          { File: end.file, Position: end.position, Binlog_Do_DB: '', Binlog_Ignore_DB: '', Executed_Gtid_Set: s.gtid },
+        ],
+      };
     }
-    if (sql === 'SHOW BINARY LOGS') return { columns: ['Log_name', 'File_size'], rows: s.binlog.map((f) => ({ Log_name: f.name, File_size: f.events.at(-1)?.End_log_pos ?? 4 })) };
+    if (sql === 'SHOW BINARY LOGS')
+      return {
+        columns: ['Log_name', 'File_size'],
+        rows: s.binlog.map((f) => ({ Log_name: f.name, File_size: f.events.at(-1)?.End_log_pos ?? 4 })),
+      };
     if ((m = /^SHOW (BINLOG|RELAYLOG) EVENTS IN '([^']+)' FROM (\d+) LIMIT (\d+), (\d+)$/.exec(sql))) {
       const file = (m[1] === 'BINLOG' ? s.binlog : s.relay).find((f) => f.name === m![2]);
       if (!file) throw new SqlError(1220, 'Error when executing command SHOW BINLOG EVENTS: Could not find target log');
       const from = Number(m[3]);
       const start = file.events.findIndex((e) => e.Pos === from);
-      if (start < 0 && from !== 4) throw new SqlError(1220, 'Error when executing command SHOW BINLOG EVENTS: Wrong offset or I/O error');
-      const rows = file.events.slice(Math.max(start, 0) + Number(m[4]), Math.max(start, 0) + Number(m[4]) + Number(m[5]));
-      return { columns: ['Log_name', 'Pos', 'Event_type', 'Server_id', 'End_log_pos', 'Info'], rows: rows as unknown as Record<string, unknown>[] };
+      if (start < 0 && from !== 4)
+        throw new SqlError(1220, 'Error when executing command SHOW BINLOG EVENTS: Wrong offset or I/O error');
+      const rows = file.events.slice(
+        Math.max(start, 0) + Number(m[4]),
+        Math.max(start, 0) + Number(m[4]) + Number(m[5]),
+      );
+      return {
+        columns: ['Log_name', 'Pos', 'Event_type', 'Server_id', 'End_log_pos', 'Info'],
+        rows: rows as unknown as Record<string, unknown>[],
+      };
     }
     if ((m = /^(STOP|START) (?:SLAVE|REPLICA)(?: (IO_THREAD|SQL_THREAD))?(?: UNTIL (.*))?$/.exec(sql))) {
       this.threads(m[1] as 'STOP' | 'START', m[2] as 'IO_THREAD' | 'SQL_THREAD' | undefined, m[3]);
       return undefined;
     }
     if (/^RESET (SLAVE|REPLICA) ALL$/.test(sql)) {
-      if (s.replica && (s.replica.io !== 'No' || s.replica.sql)) throw new SqlError(1198, 'This operation cannot be performed with a running replica; run STOP REPLICA first');
+      if (s.replica && (s.replica.io !== 'No' || s.replica.sql))
+        throw new SqlError(1198, 'This operation cannot be performed with a running replica; run STOP REPLICA first');
       delete s.replica;
       return undefined;
     }
@@ -228,10 +302,23 @@ export class FakeServer {
       const name = v[1]!;
       if (!p.variables.includes(name)) throw new SqlError(1193, `Unknown system variable '${name}'`);
       const values: Record<string, unknown> = {
-        server_id: s.serverId, read_only: s.readOnly ? 1 : 0, super_read_only: s.superReadOnly ? 1 : 0, log_bin: 1, binlog_format: 'ROW',
-        relay_log_purge: 0, version_comment: p.comment, log_slave_updates: 1, log_replica_updates: 1, gtid_executed: s.gtid,
-        gtid_mode: s.gtidMode ? 'ON' : 'OFF', enforce_gtid_consistency: s.gtidMode ? 'ON' : 'OFF', server_uuid: s.serverUuid,
-        gtid_binlog_pos: s.gtid, gtid_slave_pos: s.gtid, gtid_current_pos: s.gtid, gtid_binlog_state: s.gtid,
+        server_id: s.serverId,
+        read_only: s.readOnly ? 1 : 0,
+        super_read_only: s.superReadOnly ? 1 : 0,
+        log_bin: 1,
+        binlog_format: 'ROW',
+        relay_log_purge: 0,
+        version_comment: p.comment,
+        log_slave_updates: 1,
+        log_replica_updates: 1,
+        gtid_executed: s.gtid,
+        gtid_mode: s.gtidMode ? 'ON' : 'OFF',
+        enforce_gtid_consistency: s.gtidMode ? 'ON' : 'OFF',
+        server_uuid: s.serverUuid,
+        gtid_binlog_pos: s.gtid,
+        gtid_slave_pos: s.gtid,
+        gtid_current_pos: s.gtid,
+        gtid_binlog_state: s.gtid,
       };
       row[v[2]!] = values[name];
     }
@@ -241,38 +328,84 @@ export class FakeServer {
   private replicaRow(sourceNames: boolean): Record<string, unknown> {
     const r = this.state.replica!;
     const p = this.profile;
-    const idle = p.flavor === 'mysql' && sourceNames ? 'Replica has read all relay log; waiting for more updates' : 'Slave has read all relay log; waiting for more updates';
+    const idle =
+      p.flavor === 'mysql' && sourceNames
+        ? 'Replica has read all relay log; waiting for more updates'
+        : 'Slave has read all relay log; waiting for more updates';
     const v: Record<string, unknown> = {
-      IO_State: r.io === 'Yes' ? 'Waiting for master to send event' : r.io === 'Connecting' ? 'Reconnecting after a failed master event read' : '',
-      Host: r.sourceHost, User: 'repl', Port: r.sourcePort, Connect_Retry: 1, Log_File: r.received.file, Read_Log_Pos: r.received.position,
-      Relay_Log_File: r.relay.file, Relay_Log_Pos: r.relay.position, Relay_Log_File_Source: r.executed.file,
-      IO_Running: r.io, SQL_Running: r.sql ? 'Yes' : 'No', Exec_Log_Pos: r.executed.position, Last_Errno: 0, Last_Error: '',
-      Seconds_Behind: r.io === 'Yes' && r.sql ? 0 : null, Last_IO_Errno: r.lastIoError ? 2003 : 0, Last_IO_Error: r.lastIoError,
-      Last_SQL_Errno: 0, Last_SQL_Error: '', Retrieved_Gtid_Set: r.retrieved, Executed_Gtid_Set: this.state.gtid,
-      Auto_Position: r.autoPosition ? 1 : 0, Using_Gtid: r.useGtid, Gtid_IO_Pos: r.useGtid === 'No' ? '' : r.retrieved,
-      SQL_Running_State: r.sql ? idle : '', Server_Id: 1,
+      IO_State:
+        r.io === 'Yes'
+          ? 'Waiting for master to send event'
+          : r.io === 'Connecting'
+            ? 'Reconnecting after a failed master event read'
+            : '',
+      Host: r.sourceHost,
+      User: 'repl',
+      Port: r.sourcePort,
+      Connect_Retry: 1,
+      Log_File: r.received.file,
+      Read_Log_Pos: r.received.position,
+      Relay_Log_File: r.relay.file,
+      Relay_Log_Pos: r.relay.position,
+      Relay_Log_File_Source: r.executed.file,
+      IO_Running: r.io,
+      SQL_Running: r.sql ? 'Yes' : 'No',
+      Exec_Log_Pos: r.executed.position,
+      Last_Errno: 0,
+      Last_Error: '',
+      Seconds_Behind: r.io === 'Yes' && r.sql ? 0 : null,
+      Last_IO_Errno: r.lastIoError ? 2003 : 0,
+      Last_IO_Error: r.lastIoError,
+      Last_SQL_Errno: 0,
+      Last_SQL_Error: '',
+      Retrieved_Gtid_Set: r.retrieved,
+      Executed_Gtid_Set: this.state.gtid,
+      Auto_Position: r.autoPosition ? 1 : 0,
+      Using_Gtid: r.useGtid,
+      Gtid_IO_Pos: r.useGtid === 'No' ? '' : r.retrieved,
+      SQL_Running_State: r.sql ? idle : '',
+      Server_Id: 1,
     };
-    const key = (c: string) => c
-      .replace(/^(Slave|Replica)_IO_State$/, 'IO_State').replace(/^(Master|Source)_Host$/, 'Host').replace(/^(Master|Source)_User$/, 'User')
-      .replace(/^(Master|Source)_Port$/, 'Port').replace(/^(Master|Source)_Log_File$/, 'Log_File').replace(/^Read_(Master|Source)_Log_Pos$/, 'Read_Log_Pos')
-      .replace(/^Relay_(Master|Source)_Log_File$/, 'Relay_Log_File_Source').replace(/^(Slave|Replica)_IO_Running$/, 'IO_Running')
-      .replace(/^(Slave|Replica)_SQL_Running$/, 'SQL_Running').replace(/^Exec_(Master|Source)_Log_Pos$/, 'Exec_Log_Pos')
-      .replace(/^Seconds_Behind_(Master|Source)$/, 'Seconds_Behind').replace(/^(Slave|Replica)_SQL_Running_State$/, 'SQL_Running_State')
-      .replace(/^(Master|Source)_Server_Id$/, 'Server_Id');
+    const key = (c: string) =>
+      c
+        .replace(/^(Slave|Replica)_IO_State$/, 'IO_State')
+        .replace(/^(Master|Source)_Host$/, 'Host')
+        .replace(/^(Master|Source)_User$/, 'User')
+        .replace(/^(Master|Source)_Port$/, 'Port')
+        .replace(/^(Master|Source)_Log_File$/, 'Log_File')
+        .replace(/^Read_(Master|Source)_Log_Pos$/, 'Read_Log_Pos')
+        .replace(/^Relay_(Master|Source)_Log_File$/, 'Relay_Log_File_Source')
+        .replace(/^(Slave|Replica)_IO_Running$/, 'IO_Running')
+        .replace(/^(Slave|Replica)_SQL_Running$/, 'SQL_Running')
+        .replace(/^Exec_(Master|Source)_Log_Pos$/, 'Exec_Log_Pos')
+        .replace(/^Seconds_Behind_(Master|Source)$/, 'Seconds_Behind')
+        .replace(/^(Slave|Replica)_SQL_Running_State$/, 'SQL_Running_State')
+        .replace(/^(Master|Source)_Server_Id$/, 'Server_Id');
     const row: Record<string, unknown> = {};
-    for (const c of p.replicaStatusColumns) row[c] = key(c) in v ? v[key(c)] : /Errno|Skip|Pos$|Delay$|Allowed|Groups/.test(c) ? 0 : '';
+    for (const c of p.replicaStatusColumns)
+      row[c] = key(c) in v ? v[key(c)] : /Errno|Skip|Pos$|Delay$|Allowed|Groups/.test(c) ? 0 : '';
     return row;
   }
 
   private source(): FakeServer | undefined {
     const r = this.state.replica;
-    return r ? [...this.cluster.servers.values()].find((x) => x.port === r.sourcePort && r.sourceHost === '127.0.0.1') : undefined;
+    return r
+      ? [...this.cluster.servers.values()].find((x) => x.port === r.sourcePort && r.sourceHost === '127.0.0.1')
+      : undefined;
   }
 
-  private threads(verb: 'STOP' | 'START', which: 'IO_THREAD' | 'SQL_THREAD' | undefined, until: string | undefined): void {
+  private threads(
+    verb: 'STOP' | 'START',
+    which: 'IO_THREAD' | 'SQL_THREAD' | undefined,
+    until: string | undefined,
+  ): void {
     const r = this.state.replica;
     if (!r && verb === 'STOP') return; // both flavors only warn when nothing is configured
-    if (!r) throw new SqlError(1200, 'The server is not configured as replica; fix in config file or with CHANGE REPLICATION SOURCE TO');
+    if (!r)
+      throw new SqlError(
+        1200,
+        'The server is not configured as replica; fix in config file or with CHANGE REPLICATION SOURCE TO',
+      );
     if (verb === 'STOP') {
       if (which !== 'SQL_THREAD') r.io = 'No';
       if (which !== 'IO_THREAD') r.sql = false;
@@ -320,10 +453,10 @@ export class FakeServer {
 
   private checkUntil(until: string): void {
     const p = this.profile;
-    if (/^SQL_AFTER_GTIDS = '/.test(until) && p.flavor === 'mysql') return;
-    if (/^master_gtid_pos = '/.test(until) && p.flavor === 'mariadb') return;
-    if (/^MASTER_LOG_FILE = /.test(until) && p.untilMaster) return;
-    if (/^SOURCE_LOG_FILE = /.test(until) && p.untilSource) return;
+    if (until.startsWith("SQL_AFTER_GTIDS = '") && p.flavor === 'mysql') return;
+    if (until.startsWith("master_gtid_pos = '") && p.flavor === 'mariadb') return;
+    if (until.startsWith('MASTER_LOG_FILE = ') && p.untilMaster) return;
+    if (until.startsWith('SOURCE_LOG_FILE = ') && p.untilSource) return;
     throw syntax(`UNTIL ${until}`);
   }
 
@@ -334,20 +467,41 @@ export class FakeServer {
     for (const m of options.matchAll(/(\w+) = ('(?:[^'\\]|\\.)*'|\w+)/g)) opts.set(m[1]!, m[2]!.replace(/^'|'$/g, ''));
     for (const k of opts.keys()) {
       const prefix = k.split('_')[0];
-      const known = ['RELAY'].includes(prefix!) || (prefix === words && /^(\w+?)_(HOST|PORT|USER|PASSWORD|LOG_FILE|LOG_POS|CONNECT_RETRY|AUTO_POSITION|USE_GTID)$/.test(k));
-      if (!known || (/_USE_GTID$/.test(k) && p.flavor !== 'mariadb') || (/_AUTO_POSITION$/.test(k) && p.flavor !== 'mysql')) throw syntax(sql);
+      const known =
+        ['RELAY'].includes(prefix!) ||
+        (prefix === words &&
+          /^(\w+?)_(HOST|PORT|USER|PASSWORD|LOG_FILE|LOG_POS|CONNECT_RETRY|AUTO_POSITION|USE_GTID)$/.test(k));
+      if (
+        !known ||
+        (k.endsWith('_USE_GTID') && p.flavor !== 'mariadb') ||
+        (k.endsWith('_AUTO_POSITION') && p.flavor !== 'mysql')
+      )
+        throw syntax(sql);
     }
     const r = this.state.replica;
-    if (r && (r.io !== 'No' || r.sql)) throw new SqlError(1198, 'This operation cannot be performed with a running replica; run STOP REPLICA first');
+    if (r && (r.io !== 'No' || r.sql))
+      throw new SqlError(1198, 'This operation cannot be performed with a running replica; run STOP REPLICA first');
     const get = (name: string) => opts.get(`${words}_${name}`);
-    const next: FakeReplica = r ? { ...r } : {
-      sourceHost: '', sourcePort: 0, io: 'No', sql: false, received: { file: '', position: 4 }, executed: { file: '', position: 4 },
-      relay: { file: 'relay.000001', position: 4 }, autoPosition: false, useGtid: 'No', retrieved: '', lastIoError: '',
-    };
+    const next: FakeReplica = r
+      ? { ...r }
+      : {
+          sourceHost: '',
+          sourcePort: 0,
+          io: 'No',
+          sql: false,
+          received: { file: '', position: 4 },
+          executed: { file: '', position: 4 },
+          relay: { file: 'relay.000001', position: 4 },
+          autoPosition: false,
+          useGtid: 'No',
+          retrieved: '',
+          lastIoError: '',
+        };
     if (get('HOST')) next.sourceHost = get('HOST')!;
     if (get('PORT')) next.sourcePort = Number(get('PORT'));
     if (get('AUTO_POSITION') !== undefined) next.autoPosition = get('AUTO_POSITION') === '1';
-    if (get('USE_GTID') !== undefined) next.useGtid = get('USE_GTID') === 'no' ? 'No' : get('USE_GTID') === 'current_pos' ? 'Current_Pos' : 'Slave_Pos';
+    if (get('USE_GTID') !== undefined)
+      next.useGtid = get('USE_GTID') === 'no' ? 'No' : get('USE_GTID') === 'current_pos' ? 'Current_Pos' : 'Slave_Pos';
     if (get('LOG_FILE')) {
       next.received = next.executed = { file: get('LOG_FILE')!, position: Number(get('LOG_POS') ?? 4) };
     }
@@ -360,8 +514,13 @@ export class FakeServer {
     const a = /^'([^']*)', (\d+)(?:, (\d+))?$/.exec(args);
     if (!a) throw syntax(fn);
     const p = this.profile;
-    if ((fn === 'MASTER_POS_WAIT' && !p.masterPosWait) || (fn === 'SOURCE_POS_WAIT' && !p.sourcePosWait)) throw new SqlError(1305, `FUNCTION ${fn} does not exist`);
-    if ((fn === 'MASTER_GTID_WAIT' && p.flavor !== 'mariadb') || (fn === 'WAIT_FOR_EXECUTED_GTID_SET' && p.flavor !== 'mysql')) throw new SqlError(1305, `FUNCTION ${fn} does not exist`);
+    if ((fn === 'MASTER_POS_WAIT' && !p.masterPosWait) || (fn === 'SOURCE_POS_WAIT' && !p.sourcePosWait))
+      throw new SqlError(1305, `FUNCTION ${fn} does not exist`);
+    if (
+      (fn === 'MASTER_GTID_WAIT' && p.flavor !== 'mariadb') ||
+      (fn === 'WAIT_FOR_EXECUTED_GTID_SET' && p.flavor !== 'mysql')
+    )
+      throw new SqlError(1305, `FUNCTION ${fn} does not exist`);
     if (fn === 'MASTER_GTID_WAIT' || fn === 'WAIT_FOR_EXECUTED_GTID_SET') {
       return gtidAhead(p.flavor, a[1]!, s.gtid) === 0 ? 0 : fn === 'MASTER_GTID_WAIT' ? -1 : 1;
     }

@@ -3,7 +3,12 @@
 // from event sizes, so the same transaction sits at different positions in different servers' logs.
 import type { EventRow, LogFile } from './fake-server.js';
 
-interface Ev { type: string; info: string; size: number; serverId: number }
+interface Ev {
+  type: string;
+  info: string;
+  size: number;
+  serverId: number;
+}
 
 function transaction(flavor: 'mysql' | 'mariadb', i: number, gtid: string): Ev[] {
   const stmt = `INSERT INTO app.t (id, note) VALUES (${i}, 'it''s \\\\ row ${i} ROLLBACK')`;
@@ -32,20 +37,34 @@ export const MASTER_UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
 export const gtidOfTrx = (flavor: 'mysql' | 'mariadb', i: number, gtidMode: boolean) =>
   flavor === 'mariadb' ? `0-1-${i}` : gtidMode ? `${MASTER_UUID}:${i}` : 'anonymous';
 /** The GTID position after transaction n. */
-export const gtidAfter = (flavor: 'mysql' | 'mariadb', n: number) => (flavor === 'mariadb' ? `0-1-${n}` : `${MASTER_UUID}:1-${n}`);
+export const gtidAfter = (flavor: 'mysql' | 'mariadb', n: number) =>
+  flavor === 'mariadb' ? `0-1-${n}` : `${MASTER_UUID}:1-${n}`;
 
 function header(flavor: 'mysql' | 'mariadb', serverId: number): Ev[] {
   return flavor === 'mariadb'
-    ? [{ type: 'Format_desc', info: 'Server ver: 10.11.19-MariaDB-log, Binlog ver: 4', size: 252, serverId },
-      { type: 'Gtid_list', info: '[]', size: 29, serverId }, { type: 'Binlog_checkpoint', info: 'bin.000001', size: 43, serverId }]
-    : [{ type: 'Format_desc', info: 'Server ver: 8.0.40, Binlog ver: 4', size: 122, serverId }, { type: 'Previous_gtids', info: '', size: 31, serverId }];
+    ? [
+        { type: 'Format_desc', info: 'Server ver: 10.11.19-MariaDB-log, Binlog ver: 4', size: 252, serverId },
+        { type: 'Gtid_list', info: '[]', size: 29, serverId },
+        { type: 'Binlog_checkpoint', info: 'bin.000001', size: 43, serverId },
+      ]
+    : [
+        { type: 'Format_desc', info: 'Server ver: 8.0.40, Binlog ver: 4', size: 122, serverId },
+        { type: 'Previous_gtids', info: '', size: 31, serverId },
+      ];
 }
 
 /** Lays events out in a file from position 4; returns the rows and the end position of each transaction. */
 function layout(name: string, events: Ev[]): EventRow[] {
   let pos = 4;
   return events.map((e) => {
-    const row = { Log_name: name, Pos: pos, Event_type: e.type, Server_id: e.serverId, End_log_pos: pos + e.size, Info: e.info };
+    const row = {
+      Log_name: name,
+      Pos: pos,
+      Event_type: e.type,
+      Server_id: e.serverId,
+      End_log_pos: pos + e.size,
+      Info: e.info,
+    };
     pos += e.size;
     return row;
   });
@@ -68,7 +87,8 @@ export interface ClusterLogs {
 export function clusterLogs(flavor: 'mysql' | 'mariadb', total: number, lagAt: number, gtidMode: boolean): ClusterLogs {
   const trx = Array.from({ length: total }, (_, k) => transaction(flavor, k + 1, gtidOfTrx(flavor, k + 1, gtidMode)));
   const master = layout('master-bin.000003', [...header(flavor, 1), ...trx.flat()]);
-  const trxEnd = (rows: EventRow[], headerLen: number, k: number) => rows[headerLen + trx.slice(0, k).flat().length - 1]!;
+  const trxEnd = (rows: EventRow[], headerLen: number, k: number) =>
+    rows[headerLen + trx.slice(0, k).flat().length - 1]!;
   const h = header(flavor, 1).length;
   // The best replica's relay log: its own format event, the master's (fake) rotate and format event, then the master's events.
   const relayOwn = layout('relay.000002', [{ type: 'Format_desc', info: 'own', size: 252, serverId: 2 }]);
@@ -76,7 +96,14 @@ export function clusterLogs(flavor: 'mysql' | 'mariadb', total: number, lagAt: n
   const relay: EventRow[] = [...relayOwn];
   let pos = relayOwn.at(-1)!.End_log_pos;
   const push = (type: string, serverId: number, end: number, info: string, size: number) => {
-    relay.push({ Log_name: 'relay.000002', Pos: pos, Event_type: type, Server_id: serverId, End_log_pos: end, Info: info });
+    relay.push({
+      Log_name: 'relay.000002',
+      Pos: pos,
+      Event_type: type,
+      Server_id: serverId,
+      End_log_pos: end,
+      Info: info,
+    });
     pos += size;
   };
   push('Rotate', 1, 0, 'master-bin.000003;pos=4', 47);
@@ -91,6 +118,9 @@ export function clusterLogs(flavor: 'mysql' | 'mariadb', total: number, lagAt: n
     bestBinlog: { name: 'b-bin.000007', events: bestBinlog },
     laggingBinlog: { name: 't-bin.000002', events: laggingBinlog },
     masterAfter: (k) => ({ file: 'master-bin.000003', position: trxEnd(master, h, k).End_log_pos }),
-    bestStartOf: (k) => ({ file: 'b-bin.000007', position: bestBinlog[bestHeader.length + trx.slice(0, k - 1).flat().length]!.Pos }),
+    bestStartOf: (k) => ({
+      file: 'b-bin.000007',
+      position: bestBinlog[bestHeader.length + trx.slice(0, k - 1).flat().length]!.Pos,
+    }),
   };
 }
