@@ -80,6 +80,11 @@ async function main(argv: string[]): Promise<number> {
             choices: ['gtid', 'file', 'auto'] as const,
             describe: "how replicas are positioned on their new source (overrides the config's positioning)",
           })
+          .option('lift-delay', {
+            type: 'boolean',
+            describe:
+              "apply delayed replicas' relay logs now (their MASTER_DELAY lifted) so what only they received is kept",
+          })
           .option('force', {
             type: 'boolean',
             describe:
@@ -130,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
             dryRun: !!a.dryRun,
             json: !!a.json,
             force: !!a.force,
+            liftDelay: !!a.liftDelay,
             debug: !!a.debug,
           }),
         );

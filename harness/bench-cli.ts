@@ -85,7 +85,7 @@ async function failover(
     const st = out.plan.steps.find((x) => x.phase === phase && x.host === target);
     return st ? out.results.find((x) => x.n === st.n)!.ms : 0;
   };
-  return { ms, equalizeMs: stepMs('equalize'), mapMs: stepMs('map'), peakMiB };
+  return { ms, equalizeMs: stepMs('equalize-target'), mapMs: stepMs('map'), peakMiB };
 }
 
 /** `shared` transactions every replica receives, then `behind` more that test4 (IO thread stopped) lacks. */

@@ -1,9 +1,9 @@
 import { dialectFor } from '../dialect/dialect.js';
 import { UnsafeError } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import type { HostState } from '../topology/server-state.js';
-import { showRemote } from '../vip/remote.js';
-import { vipAddArgv } from '../vip/vip-commands.js';
+import { type HostState, isProbed } from '../topology/server-state.js';
+import { showRemote, vipAddArgv } from '../vip/vip-commands.js';
+import { StepList } from './plan/context.js';
 import type { Plan, Step } from './plan-types.js';
 
 /**
@@ -22,7 +22,9 @@ export function buildAbortPlan(config: ResolvedConfig, plan: Plan, begun: Set<nu
   if (plan.positioning === 'file') {
     // By file, an equalized replica runs at the best replica's binlog coordinates. Its place in the old
     // master's binlog would have to be mapped back through the logs; mmmf does not guess it.
-    const moved = plan.steps.filter((s) => s.phase === 'equalize' && begun.has(s.n)).map((s) => s.host);
+    const moved = plan.steps
+      .filter((s) => (s.phase === 'equalize' || s.phase === 'equalize-target') && begun.has(s.n))
+      .map((s) => s.host);
     if (moved.length > 0) {
       const names = moved.join(', ');
       throw new UnsafeError(
@@ -35,73 +37,64 @@ export function buildAbortPlan(config: ResolvedConfig, plan: Plan, begun: Set<nu
     plan.oldMaster.address.slice(0, plan.oldMaster.address.lastIndexOf(':')),
     Number(plan.oldMaster.address.split(':').pop()),
   ];
-  const steps: Step[] = [];
-  const add = (host: string, title: string, sql: string[], why: string) =>
-    steps.push({
-      n: steps.length + 1,
-      phase: 'repoint',
-      host,
-      title,
-      action: { kind: 'repoint', source: plan.oldMaster.name ?? plan.oldMaster.address },
-      sql,
-      why,
-      onFailure: 'drop-host',
-    });
+  const list = new StepList();
+  const oldName = plan.oldMaster.name ?? plan.oldMaster.address;
   const touched = new Set(plan.steps.filter((s) => begun.has(s.n)).map((s) => s.host));
   for (const h of plan.hosts) {
     if ((h.role !== 'replica' && h.role !== 'target') || !touched.has(h.name)) continue;
     const s = states.find((x) => x.name === h.name);
-    if (!s?.reachable || !s.version) continue;
+    if (!isProbed(s)) continue;
     const d = dialectFor(s.version);
-    const src = s.replica ? `${s.replica.sourceHost}:${s.replica.sourcePort}` : '';
+    const src = s.replica?.sourceAddress ?? '';
+    const start = d.startReplication();
     if (src === plan.oldMaster.address) {
-      add(
-        h.name,
-        `Restart replication from ${plan.oldMaster.name ?? plan.oldMaster.address}`,
-        [d.startReplication()],
-        'the failover only stopped it',
-      );
-    } else {
-      add(
-        h.name,
-        `Replicate from ${plan.oldMaster.name ?? plan.oldMaster.address} again`,
-        [
-          d.stopReplication(),
-          d.changeSourceGtid({ host: oldHost, port: oldPort, user: config.replication.user, password: '' }, true),
-          d.startReplication(),
-        ],
-        `the failover had pointed it at ${src || 'nothing'}; its GTID position continues where it is`,
-      );
+      list.add({
+        phase: 'repoint',
+        host: h.name,
+        title: `Restart replication from ${oldName}`,
+        action: { kind: 'restart-replication', start },
+        sql: [start],
+        why: 'the failover only stopped it',
+      });
+      continue;
     }
+    const stop = d.stopReplication();
+    const source = { host: oldHost, port: oldPort, user: config.replication.user, password: '' };
+    const change = d.changeSourceGtid(source, true);
+    const setReadOnly: string[] = [];
+    list.add({
+      phase: 'repoint',
+      host: h.name,
+      title: `Replicate from ${oldName} again`,
+      action: { kind: 'repoint', source: oldName, stop, change, setReadOnly, start },
+      sql: [stop, change, start],
+      why: `the failover had pointed it at ${src || 'nothing'}; its GTID position continues where it is`,
+    });
   }
   const vipRemoved = plan.steps.find((s) => s.action.kind === 'vip-remove');
   const oldCfg = config.hosts.find((h) => h.name === plan.oldMaster.name);
   if (config.vip && vipRemoved && begun.has(vipRemoved.n) && oldCfg) {
-    steps.push({
-      n: steps.length + 1,
+    list.add({
       phase: 'vip',
       host: oldCfg.name,
       title: 'Give the writer VIP back to the old master',
       action: { kind: 'vip-add' },
-      sql: [],
       command: [showRemote(oldCfg, vipAddArgv(config.vip.address, oldCfg.vipInterface ?? config.vip.interface))],
       why: 'it stays the writer',
-      onFailure: 'continue',
     });
   }
   const fenced = plan.steps.find((s) => s.action.kind === 'fence-read-only');
   const old = states.find((s) => s.name === plan.oldMaster.name);
-  if (fenced && begun.has(fenced.n) && old?.reachable && old.version) {
-    steps.push({
-      n: steps.length + 1,
+  if (fenced && begun.has(fenced.n) && isProbed(old)) {
+    const setWritable = dialectFor(old.version).setReadOnly(false);
+    list.add({
       phase: 'promote',
       host: old.name,
       title: 'Make the old master writable again',
-      action: { kind: 'promote' },
-      sql: dialectFor(old.version).setReadOnly(false),
+      action: { kind: 'make-writable', setWritable },
+      sql: setWritable,
       why: 'the failover had fenced it; it stays the master',
-      onFailure: 'continue',
     });
   }
-  return steps;
+  return list.steps;
 }

@@ -2,8 +2,9 @@
  * A plan is plain data: what a run will do, in order, on which host, with the exact SQL and why.
  * `--dry-run` prints it; a real run prints the same plan and executes exactly it.
  */
+import type { Coordinates } from '../binlog/coordinates.js';
 
-/** Phases run in this order. 'each-host' phases hold at most one step per host and run those in parallel. */
+/** Phases run in this order. Steps of a phase marked parallel run concurrently. */
 export const PHASES = [
   { id: 'fence', label: 'Fence the old master', parallel: false },
   { id: 'catch-up', label: "Let every replica receive the old master's last transactions", parallel: true },
@@ -13,7 +14,8 @@ export const PHASES = [
   { id: 'stop', label: 'Stop replication', parallel: true },
   { id: 'confirm', label: 'Confirm the best replica', parallel: false },
   { id: 'map', label: "Map lagging replicas' positions into the best replica's binlog", parallel: true },
-  { id: 'equalize', label: 'Bring lagging replicas up to the best one', parallel: true },
+  { id: 'equalize-target', label: 'Bring the new master up to the best replica', parallel: false },
+  { id: 'equalize', label: 'Bring the other lagging replicas up to the best one', parallel: true },
   { id: 'promote', label: 'Promote the new master', parallel: false },
   { id: 'vip', label: 'Move the writer VIP to the new master', parallel: false },
   { id: 'repoint', label: 'Repoint replicas to the new master', parallel: true },
@@ -32,51 +34,124 @@ export interface StepRef {
   key: 'gtid' | 'file' | 'pos';
 }
 
+/**
+ * What a step does, with every statement it sends named by its role. Statements may hold the printed plan's
+ * run-time placeholders (`<gtid from step 10>`) and the redacted password; the executor fills both in just
+ * before sending (materialize). Statements the executor builds itself are reads or per-row commands whose
+ * values exist only at run time (a `KILL` per client connection, a status read while waiting).
+ *
+ * @example { kind: 'equalize', source: 'db2', until: { step: 10, key: 'gtid' }, change: 'CHANGE MASTER TO ...',
+ *   startUntil: "START SLAVE UNTIL master_gtid_pos = '<gtid from step 10>'", wait: '...', stop: 'STOP SLAVE' }
+ */
 export type StepAction =
-  | { kind: 'fence-read-only' }
-  | { kind: 'kill-clients' }
-  | { kind: 'record-master-end' }
-  | { kind: 'catch-up'; masterEnd: StepRef }
-  | { kind: 'resume-sql'; relayLog?: { file: string; position: number } }
-  | { kind: 'stop-io-thread' }
+  | { kind: 'fence-read-only'; setReadOnly: string[] }
+  | { kind: 'kill-clients'; listClients: string }
+  | { kind: 'record-master-end'; binlogStatus: string; binlogGtid: string }
+  | { kind: 'catch-up'; masterEnd: StepRef; startIo: string }
+  | {
+      kind: 'resume-sql';
+      startSql: string;
+      /** Both threads were stopped in GTID mode: switch to file positioning at exactly this relay-log place first. */
+      keepRelayLog?: { at: Coordinates; change: string };
+    }
+  | {
+      kind: 'lift-delay';
+      stopIo: string;
+      stopSql: string;
+      /** Started after a CHANGE that keeps the relay log at the SQL thread's place (read once it stopped). */
+      startSql: string;
+    }
+  | { kind: 'stop-io-thread'; stopIo: string }
   | { kind: 'drain-relay-log'; trustCoordinates: boolean }
-  | { kind: 'stop-replication' }
-  | { kind: 'confirm-best'; candidates: string[]; masterEnd?: StepRef; byFile?: boolean }
+  | { kind: 'stop-replication'; stop: string }
+  | {
+      kind: 'confirm-best';
+      /** Every candidate with the step that stopped it: only those stopped (drained) are compared. */
+      candidates: { host: string; stoppedBy: number }[];
+      masterEnd?: StepRef;
+      byFile?: boolean;
+    }
   | { kind: 'map-position'; best: string; bestEnd: StepRef }
-  | { kind: 'equalize'; source: string; until: StepRef; from?: StepRef }
-  | { kind: 'promote'; recordEnd?: boolean }
-  | { kind: 'repoint'; source: string; formerMaster?: boolean; at?: StepRef }
-  | { kind: 'verify-replica'; source: string; formerMaster?: boolean; byFile?: boolean }
+  | {
+      kind: 'equalize';
+      source: string;
+      until: StepRef;
+      /** By file: the mapped position it starts from. */
+      from?: StepRef;
+      change: string;
+      startUntil: string;
+      /** One bounded wait (1 s); repeated until reached or the equalize timeout. */
+      wait: string;
+      stop: string;
+    }
+  | {
+      kind: 'promote';
+      stop: string;
+      reset: string;
+      /** By file: read the new master's binlog end before writes open (replicas start there). */
+      recordEnd?: string;
+      setWritable: string[];
+    }
+  | {
+      kind: 'repoint';
+      source: string;
+      formerMaster?: boolean;
+      /** By file: the new master's recorded binlog position. */
+      at?: StepRef;
+      stop: string;
+      change: string;
+      setReadOnly: string[];
+      start: string;
+    }
+  | { kind: 'restart-replication'; start: string }
+  | { kind: 'make-writable'; setWritable: string[] }
+  | {
+      kind: 'verify-replica';
+      source: string;
+      formerMaster?: boolean;
+      byFile?: boolean;
+      /** A delayed replica: its threads must run, but it is not waited for to catch up. */
+      delayed?: boolean;
+    }
   | { kind: 'vip-remove' }
   | { kind: 'vip-add' }
   | { kind: 'vip-verify'; holder: string }
   | { kind: 'fence-hook' };
 
-/**
- * What a failed step means for the rest of the run:
- * - 'stop-run': nothing after it may run (e.g. the target could not be promoted);
- * - 'drop-host': this host is left as it is, the others carry on;
- * - 'continue': noted, nothing else depends on it (the run still counts as failed);
- * - 'warn': reported loudly, but the run does not fail for it (the old master's VIP when that host is down).
- */
-export type OnFailure = 'stop-run' | 'drop-host' | 'continue' | 'warn';
+export type ActionKind = StepAction['kind'];
+export type ActionOf<K extends ActionKind> = Extract<StepAction, { kind: K }>;
 
-/** Example: `{ n: 7, phase: 'stop-io', host: 'test3', title: 'Stop the IO thread', sql: ['STOP SLAVE IO_THREAD'], why: '...' }` */
+/**
+ * Whether a failed step fails the run: 'fail' (the run reports failure) or 'warn' (reported loudly, but the
+ * run does not fail for it: the old master's VIP when that host is down). What may still run after a failure
+ * is not decided here but by each later step's `after`.
+ */
+export type OnFailure = 'fail' | 'warn';
+
+/**
+ * One step of the runbook. It runs only when every step in `after` succeeded (done or skipped): the
+ * promotion needs the target drained and equalized, repointing needs the promotion, and so on.
+ *
+ * @example { n: 7, phase: 'stop-io', host: 'test3', title: 'Stop the IO thread', after: [3],
+ *   action: { kind: 'stop-io-thread', stopIo: 'STOP SLAVE IO_THREAD' }, sql: ['STOP SLAVE IO_THREAD'], ... }
+ */
 export interface Step {
   n: number;
   phase: Phase;
   host: string;
   title: string;
   action: StepAction;
-  /** Exactly what will be sent, secrets redacted, run-time values shown as <...from step N>. */
+  /** The printed runbook: what will be sent, secrets redacted, run-time values shown as <...from step N>. */
   sql: string[];
   /** Commands run on the host over SSH (or locally, for a hook), shown as a person would type them. */
   command?: string[];
   why: string;
+  /** Steps that must have succeeded before this one may run. */
+  after: number[];
   onFailure: OnFailure;
 }
 
-export type HostRole = 'old-master' | 'target' | 'replica' | 'excluded' | 'unreachable' | 'outside';
+export type HostRole = 'old-master' | 'target' | 'replica' | 'delayed' | 'excluded' | 'unreachable' | 'outside';
 
 /** How the planner sees each configured host, with the reason when it is left out. */
 export interface HostPlan {
@@ -86,6 +161,7 @@ export interface HostPlan {
   note: string;
 }
 
+/** Example: `{ kind: 'failover', target: 'db2', best: 'db3', positioning: 'gtid', steps: [...], ... }` */
 export interface Plan {
   /** failover: the master is gone or misbehaving; switchover: a planned change with the master alive. */
   kind: 'failover' | 'switchover';

@@ -1,8 +1,7 @@
 import { gtidAhead } from '../binlog/gtid.js';
 import { dialectFor } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import type { AccountFacts } from '../topology/probe-accounts.js';
-import type { HostState } from '../topology/server-state.js';
+import { type AccountFacts, type HostState, isReplica } from '../topology/server-state.js';
 import { analyzeTopology, choosePositioning, errantTransactions } from './analyze-topology.js';
 
 /** One thing `mmmf check` found. Errors make a failover fail or be refused; warnings deserve a look. */
@@ -54,7 +53,7 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
         fix: 'make the host reachable over SSH (see the ssh settings) with `ip` and `arping` installed',
       });
   }
-  const replicas = states.filter((s) => s.reachable && s.replica);
+  const replicas = states.filter(isReplica);
   for (const s of states) {
     if (!s.reachable)
       f.push({
@@ -83,8 +82,8 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
       message: `binlog_format differs between servers (${[...formats].join(', ')})`,
       fix: 'use one binlog_format everywhere',
     });
-  const filters = new Set(replicas.map((s) => s.replica!.filters.join(';')));
-  if (filters.size > 1 || replicas.some((s) => s.replica!.filters.length)) {
+  const filters = new Set(replicas.map((s) => s.replica.filters.join(';')));
+  if (filters.size > 1 || replicas.some((s) => s.replica.filters.length)) {
     f.push({
       level: 'warning',
       message: 'replication filters are in force on some replicas; mmmf leaves filtered replicas out',
@@ -94,7 +93,7 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
 
   const byFile = choosePositioning(config.positioning, replicas).mode === 'file';
   for (const s of replicas) {
-    const r = s.replica!;
+    const r = s.replica;
     if (byFile && s.relayLogPurge) {
       f.push({
         level: 'warning',
@@ -109,7 +108,7 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
         level: 'error',
         host: s.name,
         message: `replication not running (IO ${r.ioRunning}, SQL ${r.sqlRunning ? 'Yes' : 'No'})${r.lastIoError ? `; IO error: ${r.lastIoError}` : ''}${r.lastSqlError ? `; SQL error: ${r.lastSqlError}` : ''}`,
-        fix: `fix the error and ${dialectFor(s.version!).startReplication()}; a stopped replica falls behind and may be left out`,
+        fix: `fix the error and ${dialectFor(s.version).startReplication()}; a stopped replica falls behind and may be left out`,
       });
     } else if ((r.secondsBehind ?? 0) > LAG_WARNING_SECONDS) {
       f.push({
@@ -124,7 +123,7 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
         level: 'warning',
         host: s.name,
         message: 'read_only is OFF on a replica',
-        fix: `${dialectFor(s.version!).setReadOnly(true).join('; ')} (and in my.cnf): writes here become errant transactions`,
+        fix: `${dialectFor(s.version).setReadOnly(true).join('; ')} (and in my.cnf): writes here become errant transactions`,
       });
     if (!s.logBin || !s.logReplicaUpdates) {
       f.push({
@@ -203,7 +202,7 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
         a.positioning.mode === 'gtid' && best.version?.flavor === 'mariadb'
           ? gtidAhead(
               'mariadb',
-              best.replica!.gtidReceived || best.gtidApplied || '',
+              best.replica.gtidReceived || best.gtidApplied || '',
               t.replica.gtidReceived || t.gtidApplied || '',
             )
           : 0;

@@ -6,6 +6,9 @@ import { compareCoordinates, type Coordinates } from './coordinates.js';
  * and `endPos` the OLD MASTER's binlog position after the event (0 for events the replica wrote itself).
  * Example: `{ file: 'relay-bin.000006', pos: 684, type: 'Gtid', serverId: 1, endPos: 427, info: 'BEGIN GTID 0-1-9' }`
  */
+/** Rows per SHOW ... EVENTS page: large enough to keep round trips few, small enough to keep memory flat. */
+export const PAGE_ROWS = 5000;
+
 export interface LogEvent {
   file: string;
   pos: number;

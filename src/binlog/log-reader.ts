@@ -1,6 +1,7 @@
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
 import {
+  PAGE_ROWS,
   masterRotate,
   parseEventRow,
   RelayFollower,
@@ -11,8 +12,7 @@ import {
 } from './binlog-events.js';
 import { compareCoordinates, fileIndex, type Coordinates } from './coordinates.js';
 
-/** Rows per SHOW ... EVENTS page: large enough to keep round trips few, small enough to keep memory flat. */
-export const PAGE_ROWS = 5000;
+export { PAGE_ROWS } from './binlog-events.js';
 const QUERY_MS = 60_000;
 /** ER_ERROR_WHEN_EXECUTING_COMMAND: "Could not find target log" (purged) or "Wrong offset". */
 const NO_SUCH_LOG = 1220;

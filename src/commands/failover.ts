@@ -7,16 +7,18 @@ import { loggingConnector, openRunLog, type RunLog } from '../output/run-log.js'
 import { hookEnv, runHook } from '../safety/hooks.js';
 import type { Dialect } from '../dialect/dialect.js';
 import { Journal, type UnfinishedRun } from '../executor/journal.js';
-import { PlanRun, type StepResult } from '../executor/run-plan.js';
+import { faultsFromEnv, PlanRun, type StepResult } from '../executor/run-plan.js';
 import { hostOutcomes, renderResult, type HostOutcome } from '../output/render-result.js';
 import { renderPlan } from '../output/render-plan.js';
 import { colorsFor } from '../output/style.js';
 import { checkAntiFlap, recordFailover } from '../safety/anti-flap.js';
+import { invariantViolations } from '../safety/invariants.js';
+import type { Faults } from '../executor/types.js';
 import { acquireLocalLock, acquireServerLocks } from '../safety/run-lock.js';
 import type { Positioning, ResolvedConfig } from '../topology/config-types.js';
 import { connectMysql, withConnections, type ConnectionSet, type Connector } from '../topology/connection.js';
 import { loadConfig } from '../topology/load-config.js';
-import { targetMappingRefusal } from '../executor/file-positioning.js';
+import { targetMappingRefusal } from '../executor/target-mapping.js';
 import { probeCluster } from '../topology/probe.js';
 
 const DEAD_RUN_LOCK_WAIT_S = 5;
@@ -36,7 +38,11 @@ export interface FailoverCommandOptions {
   switchover?: boolean;
   /** Overrides the config's `positioning` for this run. */
   positioning?: Positioning;
+  /** Apply delayed replicas' relay logs now (lifting their delay) and let them take part. */
+  liftDelay?: boolean;
   connector?: Connector;
+  /** Test-only fault injection (MMMF_TEST_*), read once by the entry point. */
+  faults?: Faults;
 }
 
 /** `mmmf --failover-to NAME`: probe, plan (pure), print, and unless --dry-run execute. Returns the exit code. */
@@ -94,6 +100,7 @@ async function failover(
   const plan = buildFailoverPlan(config, states, {
     target: opts.target,
     ...(opts.switchover ? { switchover: config.switchover } : {}),
+    ...(opts.liftDelay ? { liftDelay: true } : {}),
   });
   const unmappable = await targetMappingRefusal(plan, states, conns.open, dialects);
   if (unmappable)
@@ -120,7 +127,7 @@ async function failover(
   log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
   await sshWarmedUp();
   journal.start(plan);
-  const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal });
+  const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal, ...faultsOf(opts) });
   return execute(config, conns, opts, started, log, journal, run, dialects);
 }
 
@@ -162,7 +169,7 @@ async function resume(
   }
   if (!opts.json) out.write(`${c.yellow(`Resuming ${said}.`)}\n\n${renderPlan(plan, c, { dryRun: false })}\n\n`);
   log?.line('mmmf', '#', `resuming ${said}`);
-  const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal });
+  const run = new PlanRun(plan, { config, conns: conns.open, dialects, journal, ...faultsOf(opts) });
   run.restore(unfinished.results, unfinished.outputs);
   await sshWarmedUp();
   return execute(config, conns, opts, started, log, journal, run, dialects);
@@ -199,7 +206,7 @@ async function abort(
     }
   }
   if (opts.dryRun) return 0;
-  const run = new PlanRun(plan, { config, conns: conns.open, dialects });
+  const run = new PlanRun(plan, { config, conns: conns.open, dialects, ...faultsOf(opts) });
   const results = await run.runAll();
   journal.end(false);
   if (opts.json) out.write(JSON.stringify({ aborted: true, ok: !run.failed, steps, results }, null, 2) + '\n');
@@ -237,10 +244,14 @@ async function execute(
   const { states: finalStates } = await probeCluster(config, conns);
   const outcomes = rollback ? rollbackOutcomes(plan, finalStates) : hostOutcomes(plan, results, finalStates);
   const seconds = (Date.now() - started) / 1000;
-  const ok = !run.failed && outcomes.every((o) => o.ok);
+  const violations = invariantViolations(plan, results, finalStates);
+  const ok = !run.failed && outcomes.every((o) => o.ok) && violations.length === 0;
   const blockedMs = writesBlockedMs(plan, results, rollback);
-  recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok });
+  const promoted = results.some((r) => r.status === 'done' && plan.steps.find((s) => s.n === r.n)?.phase === 'promote');
+  // Anti-flap counts failovers that moved the master; a run that promoted nobody is not one.
+  if (promoted) recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok });
   journal.end(ok);
+  for (const v of violations) log?.line('mmmf', '!', `invariant broken: ${v}`);
   const hookName = ok ? 'postFailover' : 'onFailure';
   const hook = await runHook(config, hookName, hookEnv(config, plan, hookName, ok ? 'done' : 'failed'), {
     plan,
@@ -259,6 +270,8 @@ async function execute(
           plan,
           results,
           hosts: outcomes,
+          invariants: { ok: violations.length === 0, violations },
+          promoted,
           ...(blockedMs !== undefined ? { writesBlockedMs: blockedMs } : {}),
           ...(rollback ? { rollback } : {}),
           ...(hook ? { hook } : {}),
@@ -268,7 +281,8 @@ async function execute(
       ) + '\n',
     );
   } else {
-    out.write('\n' + renderResult(plan, results, outcomes, seconds, c, hook) + '\n');
+    const next = promoted || rollback ? undefined : continueCommand(config, plan);
+    out.write('\n' + renderResult({ plan, results, outcomes, seconds, hook, violations, promoted, next }, c) + '\n');
     if (blockedMs !== undefined)
       out.write(
         `Writes were blocked for ${blockedMs} ms (old master read-only → ${rollback ? 'rolled back' : 'new master writable'}).\n`,
@@ -413,4 +427,17 @@ async function closeSsh(config: ResolvedConfig): Promise<void> {
   await sshWarm;
   sshWarm = undefined;
   await (await import('../vip/remote.js')).closeShared(config.hosts);
+}
+
+const faultsOf = (opts: FailoverCommandOptions) => {
+  const faults = opts.faults ?? faultsFromEnv(process.env);
+  return faults ? { faults } : {};
+};
+
+/** Nothing was promoted: the command that continues from here (the best replica holds everything). */
+function continueCommand(config: ResolvedConfig, plan: Plan): string {
+  const other = plan.best !== plan.target ? plan.best : plan.hosts.find((h) => h.role === 'replica')?.name;
+  return other
+    ? `mmmf --cfg ${config.source} --failover-to ${other}   (it received the most; or fix ${plan.target} first)`
+    : `fix ${plan.target}, then run mmmf --cfg ${config.source} --failover-to ${plan.target} again`;
 }

@@ -146,9 +146,16 @@ export class Dialect {
       .map((k) => `${k}=${str(row[k])}`);
     const behind = col(row, 'Seconds_Behind_Source', 'Seconds_Behind_Master');
     const autoPosition = num(col(row, 'Auto_Position')) === 1;
+    const sourceHost = str(col(row, 'Source_Host', 'Master_Host'));
+    const sourcePort = num(col(row, 'Source_Port', 'Master_Port'));
     return {
-      sourceHost: str(col(row, 'Source_Host', 'Master_Host')),
-      sourcePort: num(col(row, 'Source_Port', 'Master_Port')),
+      sourceHost,
+      sourcePort,
+      sourceAddress: `${sourceHost}:${sourcePort}`,
+      sourceServerId: num(col(row, 'Source_Server_Id', 'Master_Server_Id')),
+      sourceUuid: str(col(row, 'Source_UUID', 'Master_UUID')),
+      sqlDelay: num(col(row, 'SQL_Delay')),
+      untilCondition: str(col(row, 'Until_Condition')) || 'None',
       ioRunning: str(col(row, 'Replica_IO_Running', 'Slave_IO_Running')) || 'No',
       sqlRunning: str(col(row, 'Replica_SQL_Running', 'Slave_SQL_Running')) === 'Yes',
       ioState: str(col(row, 'Replica_IO_State', 'Slave_IO_State')),
@@ -222,6 +229,25 @@ export class Dialect {
       ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE_AUTO_POSITION']
       : ['CHANGE MASTER TO', 'MASTER_AUTO_POSITION'];
     return `${words[0]} ${words[1]} = 0, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
+  }
+
+  stopSqlThread(): string {
+    return this.replicaWords ? 'STOP REPLICA SQL_THREAD' : 'STOP SLAVE SQL_THREAD';
+  }
+
+  /** The keepRelayLogAt statement that also lifts a MASTER_DELAY, so the relay log is applied at once. */
+  keepRelayLogWithoutDelay(relay: Coordinates): string {
+    return `${this.keepRelayLogAt(relay)}, ${this.sourceWord}_DELAY = 0`;
+  }
+
+  /** A CHANGE statement that also sets MASTER_DELAY: a delayed replica keeps its delay on its new source. */
+  withDelay(change: string, seconds: number): string {
+    return seconds > 0 ? `${change}, ${this.sourceWord}_DELAY = ${Math.trunc(seconds)}` : change;
+  }
+
+  /** MASTER or SOURCE, as this version spells CHANGE options. */
+  private get sourceWord(): 'MASTER' | 'SOURCE' {
+    return !this.isMariadb && atLeast(this.version, 8, 0, 23) ? 'SOURCE' : 'MASTER';
   }
 
   resetReplicationAll(): string {

@@ -2,13 +2,11 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from '../algorithm/plan-types.js';
-import type { Coordinates } from '../binlog/coordinates.js';
 import { clusterId } from '../safety/run-lock.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import type { StepResult } from './run-plan.js';
+import type { StepOutput, StepResult } from './types.js';
 
-/** What a step handed to later steps, kept so a resumed run can feed them. */
-export type StepOutput = { gtid?: string; coordinates?: Coordinates };
+export type { StepOutput } from './types.js';
 
 /** One line of the journal (JSON Lines, appended synchronously before and after every step). */
 export type JournalRecord =

@@ -1,28 +1,15 @@
 import { PHASES, type Phase, type Plan, type Step, type StepRef } from '../algorithm/plan-types.js';
-import type { Journal, StepOutput } from './journal.js';
+import { ServerLogs } from '../binlog/log-reader.js';
 import type { Dialect } from '../dialect/dialect.js';
+import { errorText } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
-import { errorText } from '../errors.js';
-import { ServerLogs } from '../binlog/log-reader.js';
-import { REMOTE_ACTIONS, runAction, type ActionContext } from './step-actions.js';
+import { REMOTE_ACTIONS, runAction } from './actions/index.js';
+import type { Journal } from './journal.js';
+import { materialize } from './materialize.js';
+import type { ActionContext, Faults, StepOutput, StepResult, StepStatus } from './types.js';
 
-/**
- * - done: the step did what it says;  - skipped: it found its work already done (idempotent);
- * - failed: it tried and failed;      - not-run: an earlier failure made it unsafe or pointless.
- */
-export type StepStatus = 'done' | 'skipped' | 'failed' | 'not-run';
-
-/** Example: `{ n: 12, host: 'test3', status: 'done', detail: 'applied 3000 transactions from test2', ms: 840 }` */
-export interface StepResult {
-  n: number;
-  host: string;
-  status: StepStatus;
-  detail: string;
-  /** When it started (epoch ms) and how long it took. */
-  at: number;
-  ms: number;
-}
+export type { StepResult, StepStatus } from './types.js';
 
 export interface RunDeps {
   config: ResolvedConfig;
@@ -30,19 +17,21 @@ export interface RunDeps {
   dialects: Map<string, Dialect>;
   /** Where every step is recorded before and after it runs, so a killed run can be resumed. */
   journal?: Journal;
+  faults?: Faults;
 }
+
+const succeeded = (r: StepResult | undefined) => r?.status === 'done' || r?.status === 'skipped';
 
 /**
  * Executes a plan step by step and records a result for every step; it never throws halfway, so a partial
- * failover is reported exactly. Failure semantics come from each step's `onFailure`.
+ * failover is reported exactly. A step runs only when every step in its `after` succeeded: when the target
+ * cannot be promoted, nothing is pointed at it.
  */
 export class PlanRun {
   readonly results = new Map<number, StepResult>();
   private readonly outputs = new Map<number, StepOutput>();
   /** Steps completed by an earlier, killed run of this plan (resume): not run again. */
   private readonly previous = new Map<number, StepResult>();
-  private readonly dropped = new Map<string, string>();
-  private stoppedBy?: string;
   /** Binlog and relay-log reads, shared by the steps that map positions through the same server. */
   private readonly logs = new Map<string, ServerLogs>();
 
@@ -52,20 +41,16 @@ export class PlanRun {
   ) {}
 
   /**
-   * Takes over what a killed run of the same plan recorded: completed steps are kept (with their outputs),
-   * failures keep their consequences (dropped hosts, a stopped run). Steps that never finished run again;
+   * Takes over what a killed run of the same plan recorded: completed steps are kept (with their outputs) and
+   * failures keep their consequences (what depends on them does not run). Steps that never finished run again;
    * every step is idempotent, so re-running the one that was interrupted is safe.
    */
   restore(results: StepResult[], outputs: Map<number, StepOutput>): void {
     for (const [n, o] of outputs) this.outputs.set(n, o);
-    for (const r of results.sort((a, b) => a.n - b.n)) {
-      const step = this.plan.steps.find((s) => s.n === r.n);
-      if (!step) continue;
-      if (r.status === 'done' || r.status === 'skipped') this.previous.set(r.n, r);
-      else if (r.status === 'failed') {
-        this.results.set(r.n, r);
-        this.fail(step, () => r, r.detail);
-      }
+    for (const r of results) {
+      if (!this.plan.steps.some((s) => s.n === r.n)) continue;
+      if (succeeded(r)) this.previous.set(r.n, r);
+      else if (r.status === 'failed') this.results.set(r.n, r);
     }
   }
 
@@ -83,7 +68,7 @@ export class PlanRun {
   async runAll(onResult?: (step: Step, r: StepResult) => void): Promise<StepResult[]> {
     for (const p of this.phases()) {
       const run = async (s: Step) => {
-        const r = await this.runStep(s); // not inside `onResult?.(...)`: that would skip the step when no callback is given
+        const r = await this.runStep(s);
         onResult?.(s, r);
       };
       if (p.parallel) await Promise.all(p.steps.map(run));
@@ -99,6 +84,11 @@ export class PlanRun {
     );
   }
 
+  /** Whether a step of this plan succeeded (in this run, or in the run it resumes). */
+  succeeded(n: number): boolean {
+    return succeeded(this.results.get(n)) || succeeded(this.previous.get(n));
+  }
+
   async runStep(step: Step): Promise<StepResult> {
     const started = Date.now();
     const finish = (status: StepStatus, detail: string) => {
@@ -107,46 +97,43 @@ export class PlanRun {
       return r;
     };
     const earlier = this.previous.get(step.n);
-    if (earlier) {
-      const r = { ...earlier, detail: `${earlier.detail} (before the resume)` };
-      this.results.set(step.n, r);
-      return r;
-    }
-    if (this.results.get(step.n)?.status === 'failed') return this.results.get(step.n)!;
-    if (this.stoppedBy) return finish('not-run', `not run: ${this.stoppedBy}`);
-    const droppedWhy = this.dropped.get(step.host);
-    if (droppedWhy) return finish('not-run', `not run: ${step.host} was left as it was after ${droppedWhy}`);
+    if (earlier) return finish(earlier.status, `${earlier.detail} (before the resume)`);
+    const restored = this.results.get(step.n);
+    if (restored?.status === 'failed') return restored;
+    const blocked = this.blockedBy(step);
+    if (blocked) return finish('not-run', `not run: ${blocked}`);
     // VIP and fence-hook steps work over SSH or locally: the host's database may well be down.
-    if (!REMOTE_ACTIONS.has(step.action.kind) && !this.deps.conns.get(step.host))
-      return this.fail(step, finish, `no connection to ${step.host}`);
-    // Test-only: slow every step down so tests can race a second run or kill this one mid-plan.
-    const delay = Number(process.env.MMMF_TEST_STEP_DELAY_MS ?? 0);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    // Test-only: die (like kill -9) right before step K, to prove a resumed run converges.
-    if (Number(process.env.MMMF_TEST_KILL_AT_STEP) === step.n) process.kill(process.pid, 'SIGKILL');
+    if (!REMOTE_ACTIONS.has(step.action.kind) && !this.deps.conns.get(step.host)) {
+      return finish('failed', `no connection to ${step.host}`);
+    }
+    const faults = this.deps.faults ?? {};
+    if (faults.stepDelayMs) await new Promise((r) => setTimeout(r, faults.stepDelayMs));
+    if (faults.killAtStep === step.n) process.kill(process.pid, 'SIGKILL');
     this.deps.journal?.begin(step.n);
     let r: StepResult;
     let output: StepOutput | undefined;
     try {
-      // Test-only: make step K fail, to prove what a failure at that point leaves behind.
-      if (Number(process.env.MMMF_TEST_FAIL_AT_STEP) === step.n)
-        throw new Error('injected failure (MMMF_TEST_FAIL_AT_STEP)');
+      if (faults.failAtStep === step.n) throw new Error('injected failure (MMMF_TEST_FAIL_AT_STEP)');
       const outcome = await runAction(step, this.context(step));
       output = outcome.output;
       if (output) this.outputs.set(step.n, output);
       r = finish(outcome.alreadyDone ? 'skipped' : 'done', outcome.detail);
     } catch (err) {
-      r = this.fail(step, finish, errorText(err));
+      r = finish('failed', errorText(err));
     }
     this.deps.journal?.result(r, output);
     return r;
   }
 
-  private fail(step: Step, finish: (s: StepStatus, d: string) => StepResult, detail: string): StepResult {
-    if (step.onFailure === 'stop-run' && !this.stoppedBy)
-      this.stoppedBy = `step ${step.n} (${step.host}: ${step.title}) failed`;
-    if (step.onFailure === 'drop-host') this.dropped.set(step.host, `step ${step.n} failed`);
-    return finish('failed', detail);
+  /** Why a step may not run: the first step it depends on that did not succeed. */
+  private blockedBy(step: Step): string | undefined {
+    for (const n of step.after) {
+      if (this.succeeded(n)) continue;
+      const dep = this.plan.steps.find((s) => s.n === n);
+      const how = this.results.get(n)?.status === 'failed' ? 'failed' : 'did not run';
+      return `it needs step ${n} (${dep?.host}: ${dep?.title}), which ${how}`;
+    }
+    return undefined;
   }
 
   private context(step: Step): ActionContext {
@@ -156,35 +143,51 @@ export class PlanRun {
       if (!c) throw new Error(`no connection to ${h}`);
       return c;
     };
+    const dialect = (h: string) => {
+      const d = dialects.get(h);
+      if (!d) throw new Error(`${h} was not probed`);
+      return d;
+    };
+    const output = (ref: StepRef) => {
+      const o = this.outputs.get(ref.step);
+      const v =
+        ref.key === 'gtid' ? o?.gtid : ref.key === 'file' ? o?.coordinates?.file : o?.coordinates?.position?.toString();
+      if (v === undefined) throw new Error(`step ${ref.step} produced no ${ref.key}`);
+      return v;
+    };
     return {
       config,
       conn,
-      dialect: (h) => dialects.get(h)!,
-      output: (ref: StepRef) => {
-        const o = this.outputs.get(ref.step);
-        const v =
-          ref.key === 'gtid'
-            ? o?.gtid
-            : ref.key === 'file'
-              ? o?.coordinates?.file
-              : o?.coordinates?.position?.toString();
-        if (v === undefined) throw new Error(`step ${ref.step} produced no ${ref.key}`);
-        return v;
-      },
+      dialect,
+      output,
       outputCoordinates: (n) => this.outputs.get(n)?.coordinates,
+      succeeded: (n) => this.succeeded(n),
       checkpointed: () => this.outputs.get(step.n),
-      checkpoint: (output) => {
-        this.outputs.set(step.n, output);
-        journal?.checkpoint(step.n, output);
-        // Test-only: die (like kill -9) inside step K, right after its checkpoint.
-        if (Number(process.env.MMMF_TEST_KILL_AFTER_CHECKPOINT) === step.n) process.kill(process.pid, 'SIGKILL');
+      checkpoint: (o) => {
+        this.outputs.set(step.n, o);
+        journal?.checkpoint(step.n, o);
+        if (this.deps.faults?.killAfterCheckpoint === step.n) process.kill(process.pid, 'SIGKILL');
       },
-      isLive: (h) => !this.dropped.has(h),
       logs: (h) => {
         let l = this.logs.get(h);
-        if (!l) this.logs.set(h, (l = new ServerLogs(conn(h), dialects.get(h)!)));
+        if (!l) this.logs.set(h, (l = new ServerLogs(conn(h), dialect(h))));
         return l;
       },
+      materialize: (sql) => materialize(sql, config.replication.password, output),
     };
   }
+}
+
+/** Reads MMMF_TEST_* once (the command does, and hands the result down). */
+export function faultsFromEnv(env: NodeJS.ProcessEnv): Faults | undefined {
+  const n = (k: string) => (env[k] ? Number(env[k]) : undefined);
+  const f: Faults = {};
+  const set = <K extends keyof Faults>(k: K, v: number | undefined) => {
+    if (v !== undefined && Number.isFinite(v)) f[k] = v;
+  };
+  set('stepDelayMs', n('MMMF_TEST_STEP_DELAY_MS'));
+  set('killAtStep', n('MMMF_TEST_KILL_AT_STEP'));
+  set('failAtStep', n('MMMF_TEST_FAIL_AT_STEP'));
+  set('killAfterCheckpoint', n('MMMF_TEST_KILL_AFTER_CHECKPOINT'));
+  return Object.keys(f).length ? f : undefined;
 }

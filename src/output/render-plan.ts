@@ -3,6 +3,7 @@ import { PHASES, type Plan } from '../algorithm/plan-types.js';
 
 const ROLE_LABEL: Record<string, string> = {
   'old-master': 'old master',
+  delayed: 'delayed',
   target: 'new master',
   replica: 'replica',
   excluded: 'left out',
@@ -46,7 +47,10 @@ export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean
     if (!steps.length) continue;
     L.push(`  ${c.cyan(p.label)}${p.parallel && steps.length > 1 ? c.dim(' (in parallel)') : ''}`);
     for (const s of steps) {
-      L.push(`  ${String(s.n).padStart(3)}. ${c.bold(s.host)}: ${s.title}`);
+      const after = s.after.length
+        ? c.dim(`  (after ${s.after.length > 1 ? 'steps' : 'step'} ${s.after.join(', ')})`)
+        : '';
+      L.push(`  ${String(s.n).padStart(3)}. ${c.bold(s.host)}: ${s.title}${after}`);
       for (const sql of s.sql) L.push(`         ${c.dim('>')} ${sql}`);
       for (const cmd of s.command ?? []) L.push(`         ${c.dim('$')} ${cmd}`);
       L.push(`         ${c.dim(`why: ${s.why}`)}`);

@@ -56,7 +56,7 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
         state: `${ok ? 'new master' : 'NOT promoted'}, ${rw}${s.replica ? `, still replicating from ${s.replica.sourceHost}:${s.replica.sourcePort}` : ''}${why}`,
       };
     }
-    if (h.role === 'replica') {
+    if (h.role === 'replica' || (h.role === 'delayed' && plan.positioning === 'gtid')) {
       const r = s.replica;
       const fromTarget = !!r && !!target && `${r.sourceHost}:${r.sourcePort}` === target.address;
       const running = !!r && r.ioRunning === 'Yes' && r.sqlRunning;
@@ -74,41 +74,62 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
   });
 }
 
-export function renderResult(
-  plan: Plan,
-  results: StepResult[],
-  outcomes: HostOutcome[],
-  seconds: number,
-  c: ChalkInstance,
-  hook?: HookOutcome,
-): string {
-  const failed = results.filter((r) => r.status === 'failed');
-  const allOk = !failed.length && outcomes.every((o) => o.ok) && !results.some((r) => r.status === 'not-run');
+/** Everything the summary of a run says. */
+export interface RunSummary {
+  plan: Plan;
+  results: StepResult[];
+  outcomes: HostOutcome[];
+  seconds: number;
+  hook?: HookOutcome | undefined;
+  /** Broken safety invariants, read back from the servers (said first, in red). */
+  violations?: string[];
+  /** Whether the target was promoted. */
+  promoted?: boolean;
+  /** When nothing was promoted: the command that continues. */
+  next?: string | undefined;
+}
+
+export function renderResult(r: RunSummary, c: ChalkInstance): string {
+  const { plan, results, outcomes, seconds, hook } = r;
+  const violations = r.violations ?? [];
+  const failed = results.filter((x) => x.status === 'failed');
+  const allOk =
+    !failed.length && outcomes.every((o) => o.ok) && !results.some((x) => x.status === 'not-run') && !violations.length;
   const L: string[] = [];
+  for (const v of violations) L.push(c.red.bold(`✖ SAFETY INVARIANT BROKEN: ${v}`));
   const what = plan.kind === 'switchover' ? 'Switchover' : 'Failover';
   L.push(
     allOk
       ? c.green.bold(`✔ ${what} to ${plan.target} done in ${seconds.toFixed(1)} s`)
       : c.red.bold(`✖ ${what} to ${plan.target} did not complete (${seconds.toFixed(1)} s)`),
   );
+  if (r.promoted === false) {
+    L.push(
+      c.red(
+        `  Nothing was promoted: no replica was pointed at ${plan.target}. Replicas that were stopped or brought up ` +
+          `to ${plan.best} are stopped at known coordinates.`,
+      ),
+    );
+  }
   for (const f of failed) L.push(c.red(`  step ${f.n} (${f.host}) failed: ${f.detail}`));
   L.push('', c.bold('Where every host ended'));
   const w = Math.max(...outcomes.map((o) => o.name.length));
   for (const o of outcomes) L.push(`  ${o.ok ? c.green('✔') : c.red('✖')} ${o.name.padEnd(w)}  ${o.state}`);
   if (hook) {
+    const completed = allOk ? ' (the failover itself completed; exit 1 so this is not missed)' : '';
     L.push(
       '',
       hook.ok
         ? `${c.green('✔')} ${hook.hook} hook: ${hook.detail}`
-        : c.red(
-            `✖ ${hook.hook} hook FAILED: ${hook.detail}${allOk ? ' (the failover itself completed; exit 1 so this is not missed)' : ''}`,
-          ),
+        : c.red(`✖ ${hook.hook} hook FAILED: ${hook.detail}${completed}`),
     );
   }
-  if (!allOk) {
+  if (r.next) L.push('', `Next: ${r.next}`);
+  else if (!allOk) {
     L.push(
       '',
-      `Next: fix what failed (above); \`mmmf status\` shows the topology as it is now. Hosts marked ✖ were left exactly as described.`,
+      'Next: fix what failed (above); `mmmf status` shows the topology as it is now. Hosts marked ✖ were left ' +
+        'exactly as described.',
     );
   }
   return L.join('\n');

@@ -1,14 +1,9 @@
 import type { Dialect } from '../dialect/dialect.js';
 import { quote } from '../dialect/dialect.js';
 import type { SqlConnection } from './connection.js';
+import type { AccountFacts } from './server-state.js';
 
-/** What `mmmf check` learns about accounts on one server (never read during a failover). */
-export interface AccountFacts {
-  /** The admin account's own grants (SHOW GRANTS), or the error that prevented reading them. */
-  grants: string[] | { error: string };
-  /** Host patterns of the replication user on this server, or the error that prevented looking. */
-  replicationUserHosts: string[] | { error: string };
-}
+export type { AccountFacts } from './server-state.js';
 
 export async function probeAccounts(conn: SqlConnection, _d: Dialect, replicationUser: string): Promise<AccountFacts> {
   const attempt = async <T>(fn: () => Promise<T>): Promise<T | { error: string }> => {

@@ -78,5 +78,36 @@ export async function probeCluster(config: ResolvedConfig, conns: ConnectionSet)
       }
     }),
   );
+  await addResolvedAddresses(states);
   return { states, dialects };
+}
+
+const LOOKUP_MS = 1000;
+
+/**
+ * What every configured host and every replica's source resolves to: the second identity signal (after
+ * server ids) that tells `localhost` and `127.0.0.1` apart from two different servers. A name that does not
+ * resolve within a second resolves to nothing (and so matches nothing).
+ */
+async function addResolvedAddresses(states: HostState[]): Promise<void> {
+  const { lookup } = await import('node:dns/promises');
+  const cache = new Map<string, Promise<string[]>>();
+  const resolve = (name: string) => {
+    let p = cache.get(name);
+    if (!p) {
+      const timeout = new Promise<string[]>((r) => setTimeout(() => r([]), LOOKUP_MS).unref());
+      const found = lookup(name, { all: true }).then(
+        (xs) => xs.map((x) => x.address),
+        () => [],
+      );
+      cache.set(name, (p = Promise.race([found, timeout])));
+    }
+    return p;
+  };
+  await Promise.all(
+    states.map(async (s) => {
+      s.resolved = await resolve(s.address.slice(0, s.address.lastIndexOf(':')));
+      if (s.replica) s.replica.sourceResolved = await resolve(s.replica.sourceHost);
+    }),
+  );
 }

@@ -15,6 +15,18 @@ export interface ServerVersion {
 export interface ReplicaStatus {
   sourceHost: string;
   sourcePort: number;
+  /** `host:port` as this replica names its source (parsed once; compare identities with sourceServerId). */
+  sourceAddress: string;
+  /** Master_Server_Id: the source's server_id as seen on the last connection; 0 when it never connected. */
+  sourceServerId: number;
+  /** MySQL Master_UUID / Source_UUID: the source's server_uuid; '' where the server has none. */
+  sourceUuid: string;
+  /** What sourceHost resolves to (filled in by the probe): a second signal when server ids cannot tell. */
+  sourceResolved?: string[];
+  /** SQL_Delay (MASTER_DELAY): seconds this replica deliberately stays behind; 0 when not delayed. */
+  sqlDelay: number;
+  /** Until_Condition: 'None', or what a START ... UNTIL left (a killed run may leave one). */
+  untilCondition: string;
   /** 'Yes', 'No' or 'Connecting' (the source is unreachable). */
   ioRunning: string;
   sqlRunning: boolean;
@@ -42,6 +54,8 @@ export interface HostState {
   name: string;
   /** host:port as replicas would name it. */
   address: string;
+  /** What the configured host name resolves to (IP addresses), when it resolves. */
+  resolved?: string[];
   reachable: boolean;
   error?: string;
   version?: ServerVersion;
@@ -73,4 +87,27 @@ export interface HostState {
   clientConnections?: number;
   /** Age in seconds of the oldest open write transaction (read on servers that are not replicas). */
   oldestWriteTrxSeconds?: number;
+}
+
+/** A reachable host that replicates: its version and replica status are known. */
+export type ReplicaHost = HostState & { reachable: true; version: ServerVersion; replica: ReplicaStatus };
+
+/** Narrows a probed host to a replica, so code that works on replicas needs no non-null assertions. */
+export function isReplica(s: HostState | undefined): s is ReplicaHost {
+  return !!s && s.reachable && !!s.version && !!s.replica;
+}
+
+/** A reachable host whose version is known (every probed host). */
+export type ProbedHost = HostState & { reachable: true; version: ServerVersion };
+
+export function isProbed(s: HostState | undefined): s is ProbedHost {
+  return !!s && s.reachable && !!s.version;
+}
+
+/** What `mmmf check` learns about accounts on one server (never read during a failover). */
+export interface AccountFacts {
+  /** The admin account's own grants (SHOW GRANTS), or the error that prevented reading them. */
+  grants: string[] | { error: string };
+  /** Host patterns of the replication user on this server, or the error that prevented looking. */
+  replicationUserHosts: string[] | { error: string };
 }

@@ -1,14 +1,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedHost } from '../topology/config-types.js';
+import { shellQuote } from './vip-commands.js';
 
-/**
- * One argument for a POSIX shell, single-quoted: nothing inside is expanded, whatever it holds
- * (quotes, `$`, `;`, backticks, spaces). ssh hands the remote command to the remote user's shell.
- */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote, showRemote } from './vip-commands.js';
 
 /**
  * One shared SSH connection per host for the whole run (OpenSSH multiplexing): the handshake is paid while
@@ -42,11 +37,6 @@ export function sshArgs(host: ResolvedHost, argv: string[], connectTimeoutSec: n
     s.host,
     argv.map(shellQuote).join(' '),
   ];
-}
-
-/** How the plan shows a remote command (a person could paste it). */
-export function showRemote(host: ResolvedHost, argv: string[]): string {
-  return `ssh ${host.ssh.user}@${host.ssh.host} ${argv.map(shellQuote).join(' ')}`;
 }
 
 export interface RemoteResult {

@@ -1,3 +1,5 @@
+import type { ResolvedHost } from '../topology/config-types.js';
+
 // The remote commands that move the writer VIP. Every value travels as a positional argument of a fixed
 // script, so no host name, interface or address is ever interpreted by a shell.
 
@@ -39,4 +41,17 @@ export function vipCheckArgv(address: string, iface: string): string[] {
     iface,
     address,
   ];
+}
+
+/**
+ * One argument for a POSIX shell, single-quoted: nothing inside is expanded, whatever it holds
+ * (quotes, `$`, `;`, backticks, spaces). ssh hands the remote command to the remote user's shell.
+ */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** How the plan shows a remote command (a person could paste it). */
+export function showRemote(host: ResolvedHost, argv: string[]): string {
+  return `ssh ${host.ssh.user}@${host.ssh.host} ${argv.map(shellQuote).join(' ')}`;
 }

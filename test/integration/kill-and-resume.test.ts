@@ -96,8 +96,9 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
       const plan = JSON.parse(
         (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
       ).plan;
-      const eq = plan.steps.find((s: { phase: string; host: string }) => s.phase === 'equalize' && s.host === 'test3')
-        .n as number;
+      const eq = plan.steps.find(
+        (s: { phase: string; host: string }) => s.phase === 'equalize-target' && s.host === 'test3',
+      ).n as number;
       const run = execa('node', [join(ROOT, 'dist/bin/mmmf.js'), '--cfg', c.cfg, '--failover-to', 'test3'], {
         reject: false,
         env: { NO_COLOR: '1' },

@@ -81,7 +81,15 @@ function replica(
       lastSqlError: '',
       filters: [],
       relayLog: { file: 'relay-bin.000002', position: 4 },
+      sourceAddress: '10.0.0.1:3306',
+      sourceServerId: 1,
+      sourceUuid: '',
+      sqlDelay: 0,
+      untilCondition: 'None',
       ...rs,
+      ...(rs.sourceHost || rs.sourcePort
+        ? { sourceAddress: `${rs.sourceHost ?? '10.0.0.1'}:${rs.sourcePort ?? 3306}`, sourceServerId: 0 }
+        : {}),
     },
     ...state,
   };
@@ -111,25 +119,27 @@ describe('failover planning (pure)', () => {
     });
     expect(plan.best).toBe('db2');
     expect(plan.oldMaster).toEqual({ address: '10.0.0.1:3306', name: 'db1', reachable: false });
-    const summary = plan.steps.map((s) => `${s.n} ${s.phase} ${s.host}`);
+    // Each step names the steps it needs: the target catches up first and alone, the others only after it, the
+    // promotion needs the confirmed best and the target's catch-up, and repointing needs the promotion.
+    const summary = plan.steps.map((s) => `${s.n} ${s.phase} ${s.host} after [${s.after.join(',')}]`);
     expect(summary).toEqual([
-      '1 stop-io db2',
-      '2 stop-io db3',
-      '3 stop-io db4',
-      '4 drain db2',
-      '5 drain db3',
-      '6 drain db4',
-      '7 stop db2',
-      '8 stop db3',
-      '9 stop db4',
-      '10 confirm db2',
-      '11 equalize db4',
-      '12 equalize db3',
-      '13 promote db4',
-      '14 repoint db2',
-      '15 repoint db3',
-      '16 verify db2',
-      '17 verify db3',
+      '1 stop-io db2 after []',
+      '2 stop-io db3 after []',
+      '3 stop-io db4 after []',
+      '4 drain db2 after [1]',
+      '5 drain db3 after [2]',
+      '6 drain db4 after [3]',
+      '7 stop db2 after [4]',
+      '8 stop db3 after [5]',
+      '9 stop db4 after [6]',
+      '10 confirm db2 after [7]',
+      '11 equalize-target db4 after [9,10]',
+      '12 equalize db3 after [8,10,11]',
+      '13 promote db4 after [10,11]',
+      '14 repoint db2 after [7,13]',
+      '15 repoint db3 after [12,13]',
+      '16 verify db2 after [14]',
+      '17 verify db3 after [15]',
     ]);
     const eq = plan.steps.find((s) => s.n === 11)!;
     expect(eq.sql[0]).toContain("MASTER_HOST = '10.0.0.2'");
@@ -318,8 +328,18 @@ describe('failover planning (pure)', () => {
 
   it('refuses when replicas disagree about their master', () => {
     expect(
-      refusal([dead(1), replica(2, 50), replica(3, 50, { sourceHost: '10.0.0.2' }), replica(4, 50)], 'db3'),
+      refusal([dead(1), replica(2, 50), replica(3, 50, { sourceHost: '10.0.0.9' }), replica(4, 50)], 'db2'),
     ).toMatch(/disagree/);
+  });
+
+  it('keeps a replica of a replica under it, and refuses it as the target', () => {
+    const sub = replica(3, 50, { sourceHost: '10.0.0.2' });
+    const plan = buildFailoverPlan(config, [dead(1), replica(2, 50), sub, replica(4, 50)], { target: 'db4' });
+    expect(plan.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'outside', note: /stays under it/ });
+    expect(plan.steps.some((s) => s.host === 'db3')).toBe(false);
+    expect(refusal([dead(1), replica(2, 50), sub, replica(4, 50)], 'db3')).toMatch(
+      /db3 does not replicate from the old master db1 but from db2/,
+    );
   });
 
   it('refuses an unreachable target, an unknown target, and a target that is not a replica', () => {
@@ -428,7 +448,7 @@ describe('file positioning (pure)', () => {
       '10 confirm db2',
       '11 map db4',
       '12 map db3',
-      '13 equalize db4',
+      '13 equalize-target db4',
       '14 equalize db3',
       '15 promote db4',
       '16 repoint db2',
@@ -441,8 +461,12 @@ describe('file positioning (pure)', () => {
       'SHOW SLAVE STATUS -- on every replica: executed old-master coordinates',
       'SHOW MASTER STATUS',
     ]);
-    expect(step(11).onFailure).toBe('stop-run'); // the target: nothing may be promoted on a guess
-    expect(step(12).onFailure).toBe('drop-host'); // another replica: left stopped, the others carry on
+    // The target's mapping gates its catch-up, which gates the promotion: nothing is promoted on a guess.
+    expect(step(13).after).toEqual([9, 10, 11]);
+    expect(step(15).after).toEqual([10, 13]);
+    // Another replica's mapping gates only its own path: it is left stopped, the others carry on.
+    expect(step(14).after).toEqual([8, 10, 12, 13]);
+    expect(step(17).after).toEqual([14, 15]);
     expect(step(13).sql).toEqual([
       "CHANGE MASTER TO MASTER_HOST = '10.0.0.2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 11>', MASTER_LOG_POS = <pos from step 11>, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1",
       "START SLAVE UNTIL MASTER_LOG_FILE = '<file from step 10>', MASTER_LOG_POS = <pos from step 10>",
@@ -486,11 +510,85 @@ describe('file positioning (pure)', () => {
     expect(undo.map((s) => `${s.host}: ${s.title}: ${s.sql.join('; ')}`)).toEqual(
       ['db2', 'db3', 'db4'].map((h) => `${h}: Restart replication from db1: START SLAVE`),
     );
-    expect(() => buildAbortPlan(config, plan, upTo('equalize'), states)).toThrow(
+    expect(() => buildAbortPlan(config, plan, upTo('equalize-target'), states)).toThrow(
       /already moved db4 to db2 by file and position/,
     );
-    expect(refusalOf(() => buildAbortPlan(config, plan, upTo('equalize'), states))).toBe(
+    expect(refusalOf(() => buildAbortPlan(config, plan, upTo('equalize-target'), states))).toBe(
       'finish it instead: mmmf --cfg fixture --failover-to db4',
     );
+  });
+});
+
+describe('every replica state a real cluster is in (pure)', () => {
+  const alive = (o: Partial<ReplicaStatus> = {}) => ({ ioRunning: 'Yes', lastIoError: '', ...o });
+
+  it('knows the old master by server_id when the config names it by another address, and fences it', () => {
+    const aliased: HostState = { ...master(1), address: 'db1.example.com:3306', resolved: ['10.0.0.99'] };
+    const plan = buildFailoverPlan(
+      config,
+      [aliased, replica(2, 50, alive()), replica(3, 50, alive()), replica(4, 40, alive())],
+      { target: 'db3' },
+    );
+    expect(plan.oldMaster).toMatchObject({ name: 'db1', reachable: true });
+    expect(plan.steps.slice(0, 3).map((s) => `${s.host} ${s.action.kind}`)).toEqual([
+      'db1 fence-read-only',
+      'db1 kill-clients',
+      'db1 record-master-end',
+    ]);
+    expect(plan.warnings.join('\n')).toMatch(
+      /replicas reach the old master as 10\.0\.0\.1:3306; the config names it db1/,
+    );
+  });
+
+  it('refuses when the live master matches no reachable configured host while replicas are connected to it', () => {
+    const wrongAddress: HostState = { ...dead(1), address: '127.0.0.2:3306' };
+    const why = refusal([wrongAddress, replica(2, 50, alive()), replica(3, 50, alive()), replica(4, 40)], 'db3');
+    expect(why).toMatch(/matches no reachable host in the config, but db2, db3 still have a running IO thread/);
+  });
+
+  it('counts a replica stopped by an operator with everything applied as drained, not as broken', () => {
+    const stopped = (i: number, seq: number) =>
+      replica(i, seq, { ioRunning: 'No', sqlRunning: false, lastIoError: '' });
+    const plan = buildFailoverPlan(config, [dead(1), stopped(2, 50), stopped(3, 50), replica(4, 40)], {
+      target: 'db2',
+    });
+    expect(plan.steps.filter((s) => s.phase === 'start-sql')).toEqual([]);
+    expect(plan.steps.find((s) => s.phase === 'drain' && s.host === 'db2')!.action).toEqual({
+      kind: 'drain-relay-log',
+      trustCoordinates: true,
+    });
+  });
+
+  it('never waits for a delayed replica: it is stopped, then follows the new master with its delay kept', () => {
+    const delayed = replica(4, 40, { sqlDelay: 3600 });
+    const plan = buildFailoverPlan(config, [dead(1), replica(2, 50), replica(3, 50), delayed], { target: 'db3' });
+    expect(plan.hosts.find((h) => h.name === 'db4')).toMatchObject({ role: 'delayed' });
+    const db4 = plan.steps.filter((s) => s.host === 'db4').map((s) => s.action.kind);
+    expect(db4).toEqual(['stop-io-thread', 'stop-replication', 'repoint', 'verify-replica']);
+    const repoint = plan.steps.find((s) => s.host === 'db4' && s.phase === 'repoint')!;
+    expect(repoint.sql[1]).toMatch(/MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_DELAY = 3600$/);
+    expect(plan.steps.find((s) => s.host === 'db4' && s.phase === 'verify')!.action).toMatchObject({ delayed: true });
+  });
+
+  it('refuses to lose what only a delayed replica received, unless told to lift its delay', () => {
+    const delayed = replica(4, 60, { sqlDelay: 3600, executed: { file: 'mysql-bin.000003', position: 120 } });
+    expect(refusal([dead(1), replica(2, 50), replica(3, 50), delayed], 'db3')).toMatch(
+      /db4 is delayed \(MASTER_DELAY 3600 s\) and received transactions no other replica has.*--lift-delay/,
+    );
+    const plan = buildFailoverPlan(config, [dead(1), replica(2, 50), replica(3, 50), delayed], {
+      target: 'db3',
+      liftDelay: true,
+    });
+    expect(plan.best).toBe('db4');
+    const lift = plan.steps.find((s) => s.host === 'db4' && s.phase === 'start-sql')!;
+    expect(lift.action.kind).toBe('lift-delay');
+    expect(lift.sql[2]).toMatch(/RELAY_LOG_FILE = 'relay-bin\.000002', RELAY_LOG_POS = 4, MASTER_DELAY = 0/);
+  });
+
+  it('a delayed replica named as the target takes part: its delay is lifted and its relay log applied', () => {
+    const delayed = replica(4, 40, { sqlDelay: 3600 });
+    const plan = buildFailoverPlan(config, [dead(1), replica(2, 50), replica(3, 50), delayed], { target: 'db4' });
+    expect(plan.steps.find((s) => s.host === 'db4' && s.phase === 'start-sql')!.action.kind).toBe('lift-delay');
+    expect(plan.steps.some((s) => s.host === 'db4' && s.phase === 'equalize-target')).toBe(true);
   });
 });

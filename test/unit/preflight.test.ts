@@ -59,6 +59,11 @@ const replica: HostState = {
     lastIoError: '',
     lastSqlError: '',
     filters: [],
+    sourceAddress: '10.0.0.1:3306',
+    sourceServerId: 1,
+    sourceUuid: '',
+    sqlDelay: 0,
+    untilCondition: 'None',
   },
 };
 const facts = (grants: string[]): Map<string, AccountFacts> =>

@@ -364,7 +364,8 @@ export class FakeServer {
       Using_Gtid: r.useGtid,
       Gtid_IO_Pos: r.useGtid === 'No' ? '' : r.retrieved,
       SQL_Running_State: r.sql ? idle : '',
-      Server_Id: 1,
+      // The source's server_id as seen on the last connection (the old master's, 1, until repointed).
+      Server_Id: this.source()?.state.serverId ?? 1,
     };
     const key = (c: string) =>
       c

@@ -1,0 +1,100 @@
+import { isProbed } from '../../topology/server-state.js';
+import { showRemote, vipRemoveArgv } from '../../vip/vip-commands.js';
+import type { Step, StepRef } from '../plan-types.js';
+import { dialectOf, hostConfig, type PlanContext, showRef } from './context.js';
+
+/** What fencing leaves for later steps: the SQL steps everything else needs, and the old master's end. */
+export interface Fence {
+  /** The fencing steps that must have succeeded before any replica is touched (empty for a dead master). */
+  gate: Step[];
+  /** The old master's final binlog position (GTID and coordinates), when it was alive to be read. */
+  masterEnd?: StepRef;
+  recordEnd?: Step;
+}
+
+/**
+ * A live old master is fenced first, so nothing new is written while the topology changes, and its last
+ * transactions are pulled into the replicas instead of being left behind. A dead one gets the fence hook and
+ * loses the VIP (its host may still answer even when its database does not).
+ */
+export function fenceOldMaster(ctx: PlanContext): Fence {
+  const { config, analysis: a, list } = ctx;
+  const old = a.oldMaster.state;
+  const oldCfg = a.oldMaster.name ? hostConfig(config, a.oldMaster.name) : undefined;
+  if (!old?.reachable && config.hooks.fence && oldCfg) {
+    list.add({
+      phase: 'fence',
+      host: oldCfg.name,
+      title: 'Run the fence hook on the unreachable old master',
+      action: { kind: 'fence-hook' },
+      command: [typeof config.hooks.fence === 'string' ? config.hooks.fence : config.hooks.fence.join(' ')],
+      why: 'mmmf cannot make it read-only over SQL; the hook (e.g. a power-off) makes sure it takes no more writes',
+      onFailure: 'warn',
+    });
+  }
+  if (config.vip && oldCfg) {
+    const argv = vipRemoveArgv(config.vip.address, oldCfg.vipInterface ?? config.vip.interface);
+    const down = old?.reachable ? '' : ' (its database is down, but its host may still answer)';
+    list.add({
+      phase: 'fence',
+      host: oldCfg.name,
+      title: 'Remove the writer VIP from the old master',
+      action: { kind: 'vip-remove' },
+      command: [showRemote(oldCfg, argv)],
+      why: `applications must stop reaching ${oldCfg.name}${down}`,
+      onFailure: 'warn',
+    });
+  }
+  if (!isProbed(old)) return { gate: [] };
+
+  const od = dialectOf(old);
+  const setReadOnly = od.setReadOnly(true);
+  const readOnly = list.add({
+    phase: 'fence',
+    host: old.name,
+    title: 'Make the old master read-only',
+    action: { kind: 'fence-read-only', setReadOnly },
+    sql: setReadOnly,
+    why: 'stops new writes from clients while the topology changes',
+  });
+  const listClients = od.clientConnectionsSql();
+  const noSuperReadOnly = od.hasSuperReadOnly ? '' : ' (MariaDB has no super_read_only)';
+  const kill = list.add({
+    phase: 'fence',
+    host: old.name,
+    title: 'Kill client connections on the old master',
+    action: { kind: 'kill-clients', listClients },
+    sql: [listClients, `${od.killConnection(0).replace(/\d+$/, '<id>')} -- for each row`],
+    why: `read_only does not stop privileged users${noSuperReadOnly}, and open transactions must not commit later`,
+    after: [readOnly],
+  });
+  const binlogStatus = od.binlogStatusSql();
+  const binlogGtid = od.binlogGtidSql();
+  const recordEnd = list.add({
+    phase: 'fence',
+    host: old.name,
+    title: "Record the old master's final position",
+    action: { kind: 'record-master-end', binlogStatus, binlogGtid },
+    sql: [binlogStatus, binlogGtid],
+    why: 'every replica must receive up to here so nothing written on it is lost',
+    after: [kill],
+  });
+  const masterEnd: StepRef = { step: recordEnd.n, key: 'gtid' };
+  for (const r of [...a.replicas, ...a.delayed]) {
+    const rd = dialectOf(r);
+    const startIo = rd.startIoThread();
+    list.add({
+      phase: 'catch-up',
+      host: r.name,
+      title: "Receive up to the old master's final position",
+      action: { kind: 'catch-up', masterEnd, startIo },
+      sql: [
+        startIo,
+        `${rd.replicaStatusSql()} -- repeated until received = ${showRef(masterEnd)}, at most ${config.timeouts.drain} s`,
+      ],
+      why: 'the old master is alive, so the cheapest source of its last transactions is the old master itself',
+      after: [recordEnd],
+    });
+  }
+  return { gate: [readOnly, kill, recordEnd], masterEnd, recordEnd };
+}

@@ -1,0 +1,179 @@
+import { isProbed, type ProbedHost } from '../../topology/server-state.js';
+import { showRemote, vipAddArgv, vipCheckArgv } from '../../vip/vip-commands.js';
+import { isFormerMaster } from '../analyze-topology.js';
+import type { Step, StepRef } from '../plan-types.js';
+import { coordinatesOf, dialectOf, hostConfig, type PlanContext, sourceSpec } from './context.js';
+import type { Fence } from './fence.js';
+
+/** The promotion: the target forgets the old master and opens writes. Nothing that follows may run without it. */
+export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confirmed: Step): Step {
+  const { analysis: a, list } = ctx;
+  const target = a.target!;
+  const td = dialectOf(target);
+  const byFile = a.positioning.mode === 'file';
+  const stop = td.stopReplication();
+  const reset = td.resetReplicationAll();
+  const setWritable = td.setReadOnly(false);
+  const recordEnd = byFile ? td.binlogStatusSql() : undefined;
+  return list.add({
+    phase: 'promote',
+    host: target.name,
+    title: 'Promote to master',
+    action: { kind: 'promote', stop, reset, ...(recordEnd ? { recordEnd } : {}), setWritable },
+    sql: [
+      stop,
+      reset,
+      ...(recordEnd ? [`${recordEnd} -- recorded before writes open: replicas start here`] : []),
+      ...setWritable,
+    ],
+    why: 'it forgets the old master and accepts writes',
+    after: [ready.get(target.name), confirmed],
+  });
+}
+
+/** Moves the writer VIP onto the new master (after the promotion) and returns the step, if a VIP is configured. */
+export function addWriterVip(ctx: PlanContext, promote: Step): Step | undefined {
+  const { config } = ctx;
+  if (!config.vip) return undefined;
+  const t = hostConfig(config, promote.host);
+  return ctx.list.add({
+    phase: 'vip',
+    host: t.name,
+    title: `Add the writer VIP on ${t.name} and announce it (gratuitous ARP)`,
+    action: { kind: 'vip-add' },
+    command: [showRemote(t, vipAddArgv(config.vip.address, t.vipInterface ?? config.vip.interface))],
+    why: 'applications reach the writer through the VIP',
+    after: [promote],
+  });
+}
+
+/**
+ * Every other replica follows the new master: by GTID from where it stands, or by file from the new master's
+ * binlog position recorded before writes opened. Delayed replicas follow too, with their delay kept (by file
+ * their position cannot be mapped, so they are left stopped: the plan's warnings say so). A switchover also
+ * demotes the old master. Each one is then verified.
+ */
+export function repointReplicas(ctx: PlanContext, promote: Step, ready: Map<string, Step>, fence: Fence): void {
+  const { analysis: a } = ctx;
+  const target = a.target!;
+  const byFile = a.positioning.mode === 'file';
+  const at: StepRef | undefined = byFile ? { step: promote.n, key: 'file' } : undefined;
+  const followers: { host: ProbedHost; step: Step; formerMaster: boolean; delay: number }[] = [];
+  const others = a.replicas.filter((r) => r !== target);
+  for (const r of [...others, ...(byFile ? [] : a.delayed)]) {
+    const delay = a.delayed.includes(r) ? r.replica.sqlDelay : 0;
+    const formerMaster = isFormerMaster(r);
+    const why = byFile
+      ? `it holds exactly what ${target.name} held before writes opened, so it starts at that binlog position`
+      : `continues from its GTID position, which ${target.name}'s binlog holds` +
+        (delay ? `; it keeps its delay of ${delay} s` : '');
+    const after = [promote, ready.get(r.name)];
+    const step = repointStep(ctx, r, { title: `Replicate from ${target.name}`, formerMaster, delay, at, why, after });
+    followers.push({ host: r, step, formerMaster, delay });
+  }
+  // A switchover keeps the old master: it follows the new one (from gtid_current_pos: its own writes are in
+  // its binlog, not in gtid_slave_pos) and stays read-only.
+  const old = a.oldMaster.state;
+  if (ctx.switchover && isProbed(old)) {
+    const why = 'the old master becomes a replica of the new one, continuing from everything it wrote';
+    const after = [promote, ...fence.gate];
+    const title = `Replicate from ${target.name}`;
+    const step = repointStep(ctx, old, { title, formerMaster: true, delay: 0, at, why, after, phase: 'demote' });
+    followers.push({ host: old, step, formerMaster: true, delay: 0 });
+  }
+  for (const f of followers) verifyStep(ctx, f.host, f);
+}
+
+function repointStep(
+  ctx: PlanContext,
+  r: ProbedHost,
+  o: {
+    title: string;
+    formerMaster: boolean;
+    delay: number;
+    at: StepRef | undefined;
+    why: string;
+    after: (Step | undefined)[];
+    phase?: 'repoint' | 'demote';
+  },
+): Step {
+  const { analysis: a, config } = ctx;
+  const target = a.target!;
+  const rd = dialectOf(r);
+  const source = sourceSpec(config, target.name);
+  const base = o.at
+    ? rd.changeSourceFile(source, coordinatesOf(o.at.step), true)
+    : rd.changeSourceGtid(source, true, o.formerMaster);
+  const change = rd.withDelay(base, o.delay);
+  const stop = rd.stopReplication();
+  const setReadOnly = rd.setReadOnly(true);
+  const start = rd.startReplication();
+  return ctx.list.add({
+    phase: o.phase ?? 'repoint',
+    host: r.name,
+    title: o.title,
+    action: {
+      kind: 'repoint',
+      source: target.name,
+      ...(o.formerMaster ? { formerMaster: true } : {}),
+      ...(o.at ? { at: o.at } : {}),
+      stop,
+      change,
+      setReadOnly,
+      start,
+    },
+    sql: [stop, change, ...setReadOnly, start],
+    why: o.why,
+    after: o.after,
+  });
+}
+
+function verifyStep(ctx: PlanContext, r: ProbedHost, f: { step: Step; formerMaster: boolean; delay: number }): void {
+  const { analysis: a, config } = ctx;
+  const target = a.target!.name;
+  const rd = dialectOf(r);
+  const byFile = a.positioning.mode === 'file';
+  const seconds = config.timeouts.verify;
+  const delayed = f.delay > 0;
+  // A former master already has the old transactions, so its gtid_slave_pos never moves past them:
+  // it is caught up when its gtid_current_pos holds the new master's binlog position.
+  const pos = { file: `<binlog file of ${target}>`, position: `<binlog pos of ${target}>` };
+  const caughtUp = delayed
+    ? `-- not waited for: it applies ${f.delay} s behind on purpose`
+    : byFile
+      ? `${rd.waitForPositionSql(pos, 1)} -- repeated until >= 0, at most ${seconds} s`
+      : f.formerMaster
+        ? `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${target}>, at most ${seconds} s`
+        : `${rd.waitForGtidSql(`<binlog GTID position of ${target}>`, 1)} -- repeated until 0, at most ${seconds} s`;
+  ctx.list.add({
+    phase: 'verify',
+    host: r.name,
+    title: `Verify it replicates from ${target}`,
+    action: {
+      kind: 'verify-replica',
+      source: target,
+      ...(f.formerMaster ? { formerMaster: true } : {}),
+      ...(byFile ? { byFile: true } : {}),
+      ...(delayed ? { delayed: true } : {}),
+    },
+    sql: [`${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${seconds} s`, caughtUp],
+    why: `a ${ctx.switchover ? 'switchover' : 'failover'} is done only when every replica runs and has caught up`,
+    after: [f.step],
+  });
+}
+
+/** After everything else: exactly the new master answers for the VIP. */
+export function verifyWriterVip(ctx: PlanContext, vipAdd: Step | undefined): void {
+  const { config } = ctx;
+  if (!config.vip || !vipAdd) return;
+  const vip = config.vip;
+  ctx.list.add({
+    phase: 'verify',
+    host: vipAdd.host,
+    title: `Verify that only ${vipAdd.host} holds the writer VIP`,
+    action: { kind: 'vip-verify', holder: vipAdd.host },
+    command: config.hosts.map((h) => showRemote(h, vipCheckArgv(vip.address, h.vipInterface ?? vip.interface))),
+    why: 'two hosts answering for the VIP would split writes',
+    after: [vipAdd],
+  });
+}

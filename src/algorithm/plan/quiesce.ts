@@ -1,0 +1,145 @@
+import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
+import type { ReplicaHost } from '../../topology/server-state.js';
+import type { Step } from '../plan-types.js';
+import { dialectOf, type PlanContext } from './context.js';
+import type { Fence } from './fence.js';
+
+/** For each replica, the step that left it stopped with its relay log applied (what later steps build on). */
+export type Stopped = Map<string, Step>;
+
+/** Both threads stopped and nothing received left to apply: a drained replica (a backup, an operator's reflex). */
+export function isDrainedAndStopped(r: ReplicaHost): boolean {
+  const s = r.replica;
+  return !s.sqlRunning && s.ioRunning === 'No' && !hasUnapplied(r);
+}
+
+const hasUnapplied = (r: ReplicaHost) =>
+  !!r.replica.received.file && compareCoordinates(r.replica.received, r.replica.executed) > 0;
+
+/**
+ * Quiesce: stop receiving first, then let each SQL thread apply everything already received, then stop.
+ * Stopping both threads at once would throw received events away. A paused SQL thread is resumed while its
+ * IO thread still runs: with MASTER_USE_GTID, MariaDB discards the relay log when a thread starts while both
+ * are stopped, so a replica found with both stopped and events left to apply first switches to file
+ * positioning at its SQL thread's exact place in the relay log. Delayed replicas are only stopped: their
+ * relay log is hours of deliberate lag, and nobody waits for it.
+ */
+export function quiesceReplicas(ctx: PlanContext, fence: Fence): Stopped {
+  const { analysis: a, list, config } = ctx;
+  const oldAlive = !!a.oldMaster.state?.reachable;
+  const resumed = new Map<string, Step>();
+  const relayOnly = new Set<string>();
+  for (const r of a.replicas) {
+    const step = resumeStep(ctx, r, oldAlive, fence);
+    if (!step) continue;
+    resumed.set(r.name, step);
+    if (step.action.kind !== 'resume-sql' || step.action.keepRelayLog) relayOnly.add(r.name);
+  }
+  const stopIo = new Map<string, Step>();
+  for (const r of [...a.replicas, ...a.delayed]) {
+    const sql = dialectOf(r).stopIoThread();
+    const step = list.add({
+      phase: 'stop-io',
+      host: r.name,
+      title: 'Stop the IO thread',
+      action: { kind: 'stop-io-thread', stopIo: sql },
+      sql: [sql],
+      why: 'freezes what this replica has received',
+      after: [...fence.gate, resumed.get(r.name)],
+    });
+    stopIo.set(r.name, step);
+  }
+  const drained = new Map<string, Step>();
+  for (const r of a.replicas) {
+    const trustCoordinates = !relayOnly.has(r.name);
+    const until = trustCoordinates ? 'Exec = Read coordinates, or ' : '';
+    drained.set(
+      r.name,
+      list.add({
+        phase: 'drain',
+        host: r.name,
+        title: 'Apply the relay log to its end',
+        action: { kind: 'drain-relay-log', trustCoordinates },
+        sql: [
+          `${dialectOf(r).replicaStatusSql()} -- repeated until ${until}the SQL thread idles at the end of its ` +
+            `relay log, at most ${config.timeouts.drain} s (a replica already stopped with nothing left is drained)`,
+        ],
+        why: 'every received transaction must be applied before replicas are compared',
+        after: [stopIo.get(r.name)],
+      }),
+    );
+  }
+  const stopped: Stopped = new Map();
+  for (const r of [...a.replicas, ...a.delayed]) {
+    const stop = dialectOf(r).stopReplication();
+    const delayed = a.delayed.includes(r);
+    const step = list.add({
+      phase: 'stop',
+      host: r.name,
+      title: 'Stop replication',
+      action: { kind: 'stop-replication', stop },
+      sql: [stop],
+      why: delayed
+        ? `a delayed replica (MASTER_DELAY ${r.replica.sqlDelay} s) is not waited for: it follows the new master later`
+        : 'replication from the old master ends here',
+      after: [delayed ? stopIo.get(r.name) : drained.get(r.name)],
+    });
+    stopped.set(r.name, step);
+  }
+  return stopped;
+}
+
+/** The step that lets a replica apply what it received, when it is not applying it already; else undefined. */
+function resumeStep(ctx: PlanContext, r: ReplicaHost, oldAlive: boolean, fence: Fence): Step | undefined {
+  const rs = r.replica;
+  const rd = dialectOf(r);
+  if (rs.sqlDelay > 0) {
+    const stopIo = rd.stopIoThread();
+    const stopSql = rd.stopSqlThread();
+    const startSql = rd.startSqlThread();
+    return ctx.list.add({
+      phase: 'start-sql',
+      host: r.name,
+      title: 'Lift its replication delay and apply its relay log',
+      action: { kind: 'lift-delay', stopIo, stopSql, startSql },
+      sql: [
+        stopIo,
+        stopSql,
+        `${rd.keepRelayLogWithoutDelay(rs.relayLog)} -- at the SQL thread's place once stopped`,
+        startSql,
+      ],
+      why:
+        `it is delayed by ${rs.sqlDelay} s and must take part (the target, or --lift-delay): its relay log is ` +
+        'applied now, kept by switching to file positioning at the SQL thread’s exact place',
+      after: fence.gate,
+    });
+  }
+  if (rs.sqlRunning) return undefined;
+  const bothStopped = !oldAlive && rs.ioRunning === 'No';
+  if (bothStopped && !hasUnapplied(r)) return undefined;
+  const startSql = rd.startSqlThread();
+  if (bothStopped && rs.gtidMode !== 'No') {
+    const change = rd.keepRelayLogAt(rs.relayLog);
+    const pending = `${formatCoordinates(rs.executed)}..${formatCoordinates(rs.received)}`;
+    return ctx.list.add({
+      phase: 'start-sql',
+      host: r.name,
+      title: 'Apply its relay log by file position',
+      action: { kind: 'resume-sql', startSql, keepRelayLog: { at: rs.relayLog, change } },
+      sql: [change, startSql],
+      why:
+        `both threads are stopped with ${pending} received but not applied; starting a thread in GTID mode ` +
+        'would discard that relay log',
+      after: fence.gate,
+    });
+  }
+  return ctx.list.add({
+    phase: 'start-sql',
+    host: r.name,
+    title: 'Resume the paused SQL thread',
+    action: { kind: 'resume-sql', startSql },
+    sql: [startSql],
+    why: 'its relay log holds received transactions that must be applied',
+    after: fence.gate,
+  });
+}

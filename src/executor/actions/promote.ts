@@ -1,0 +1,33 @@
+import { formatCoordinates } from '../../binlog/coordinates.js';
+import { READ_MS, sendAll, WRITE_MS } from '../server-reads.js';
+import type { Handler } from '../types.js';
+
+/**
+ * STOP, RESET ALL, then (by file) the binlog position replicas will start from, then writes open. The position
+ * is read before read_only goes OFF and journaled at once: a run killed inside this step keeps it on resume,
+ * because reading it again after writes opened would skip those writes on every replica.
+ */
+export const promote: Handler<'promote'> = async (step, ctx) => {
+  const a = step.action;
+  const conn = ctx.conn(step.host);
+  const d = ctx.dialect(step.host);
+  await sendAll(conn, [a.stop, a.reset]);
+  let coordinates = a.recordEnd ? ctx.checkpointed()?.coordinates : undefined;
+  const earlier = !!coordinates;
+  if (a.recordEnd && !coordinates) {
+    coordinates = d.parseBinlogStatus((await conn.query(a.recordEnd, READ_MS))[0]);
+    // Never open writes without the position replicas must start from.
+    if (!coordinates) throw new Error('the new master has no binary log position (log_bin OFF?)');
+    ctx.checkpoint({ coordinates });
+  }
+  await sendAll(conn, a.setWritable);
+  if (!coordinates) return { detail: 'ok' };
+  const when = earlier ? 'recorded before the interrupted run opened writes' : 'when writes opened';
+  return { detail: `writable; binlog at ${formatCoordinates(coordinates)} ${when}`, output: { coordinates } };
+};
+
+/** --abort: the old master takes writes again. */
+export const makeWritable: Handler<'make-writable'> = async (step, ctx) => {
+  await sendAll(ctx.conn(step.host), step.action.setWritable, WRITE_MS);
+  return { detail: 'writable again' };
+};

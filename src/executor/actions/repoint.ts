@@ -1,0 +1,67 @@
+import { formatCoordinates } from '../../binlog/coordinates.js';
+import { gtidRelation } from '../../binlog/gtid.js';
+import type { ReplicaStatus } from '../../topology/server-state.js';
+import { binlogEnd, gtidOf, replicaStatus, replicatesFrom, sendAll, threadErrors, WRITE_MS } from '../server-reads.js';
+import type { Handler } from '../types.js';
+import { type Look, poll, waitForGtid, waitForPosition } from '../waits.js';
+
+export const repoint: Handler<'repoint'> = async (step, ctx) => {
+  const a = step.action;
+  const conn = ctx.conn(step.host);
+  if (a.at) {
+    // By file, a second CHANGE would go back to the recorded position and apply transactions twice: a replica
+    // already pointed at the new master (a resumed run) is only started.
+    const s = await replicaStatus(conn, ctx.dialect(step.host));
+    const src = ctx.config.hosts.find((h) => h.name === a.source);
+    if (src && replicatesFrom(s, src)) {
+      await sendAll(conn, [...a.setReadOnly, a.start]);
+      return { detail: `was already pointed at ${a.source} (at ${formatCoordinates(s.executed)}): only started it` };
+    }
+  }
+  await sendAll(conn, [a.stop, ctx.materialize(a.change), ...a.setReadOnly, a.start]);
+  const at = a.at ? ` from ${formatCoordinates(ctx.outputCoordinates(a.at.step))}` : '';
+  return { detail: `replicating from ${a.source}${at}` };
+};
+
+/** --abort: a replica the failover only stopped replicates from the old master again. */
+export const restartReplication: Handler<'restart-replication'> = async (step, ctx) => {
+  await ctx.conn(step.host).query(step.action.start, WRITE_MS);
+  return { detail: 'replicating again' };
+};
+
+/** Both threads run, then the replica has caught up with its new source (a delayed one is not waited for). */
+export const verifyReplica: Handler<'verify-replica'> = async (step, ctx) => {
+  const a = step.action;
+  const conn = ctx.conn(step.host);
+  const d = ctx.dialect(step.host);
+  const seconds = ctx.config.timeouts.verify;
+  const started = Date.now();
+  await poll('IO and SQL threads running', seconds, async (): Promise<Look<true>> => {
+    const s: ReplicaStatus | undefined = await replicaStatus(conn, d);
+    if (s && s.ioRunning === 'Yes' && s.sqlRunning) return { done: true };
+    const connecting = s?.ioRunning === 'Connecting' && !s.lastSqlError;
+    if ((s?.lastIoError || s?.lastSqlError) && !(connecting && Date.now() - started < seconds * 1000)) {
+      throw new Error(threadErrors(s));
+    }
+    return { waiting: `IO ${s?.ioRunning ?? '-'}, SQL ${s?.sqlRunning ? 'Yes' : 'No'}` };
+  });
+  if (a.delayed) return { detail: `IO and SQL threads running; it applies behind on purpose (delayed)` };
+  if (a.byFile) {
+    const end = await binlogEnd(ctx.conn(a.source), ctx.dialect(a.source));
+    if (!end) throw new Error(`${a.source} has no binary log position`);
+    await waitForPosition(conn, d, { at: end, seconds });
+    return { detail: `IO and SQL threads running, caught up with ${a.source} at ${formatCoordinates(end)}` };
+  }
+  const srcGtid = await gtidOf(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql());
+  if (a.formerMaster) {
+    // A former master already has the old transactions, so its gtid_slave_pos never moves past them: it is
+    // caught up when its gtid_current_pos holds the new master's binlog position.
+    await poll(`${a.source}'s ${srcGtid}`, seconds, async (): Promise<Look<true>> => {
+      const rel = gtidRelation(d.version.flavor, await gtidOf(conn, d.currentGtidSql()), srcGtid);
+      return rel === 'equal' || rel === 'ahead' ? { done: true } : { waiting: 'running but not caught up' };
+    });
+  } else {
+    await waitForGtid(conn, d, { gtid: srcGtid, waitSql: d.waitForGtidSql(srcGtid, 1), seconds });
+  }
+  return { detail: `IO and SQL threads running, caught up with ${a.source} at ${srcGtid || '(empty)'}` };
+};

@@ -1,0 +1,196 @@
+// The executor's core with a scripted SqlConnection: dependencies, failure handling, resume, the journal and
+// materialize. No server: what each fake connection received is the evidence.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Plan, Step, StepAction } from '../../src/algorithm/plan-types.js';
+import { dialectFor, type Row } from '../../src/dialect/dialect.js';
+import { Journal } from '../../src/executor/journal.js';
+import { materialize } from '../../src/executor/materialize.js';
+import { PlanRun } from '../../src/executor/run-plan.js';
+import type { ResolvedConfig } from '../../src/topology/config-types.js';
+import type { SqlConnection } from '../../src/topology/connection.js';
+
+const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function config(): ResolvedConfig {
+  const stateDir = mkdtempSync(join(tmpdir(), 'mmmf-unit-'));
+  dirs.push(stateDir);
+  return {
+    replication: { user: 'repl', password: "p'w" },
+    hosts: ['a', 'b', 'c'].map((name, i) => ({
+      name,
+      host: `10.0.0.${i + 1}`,
+      port: 3306,
+      user: 'root',
+      password: '',
+      ssh: { host: `10.0.0.${i + 1}`, user: 'root', port: 22, options: [] },
+    })),
+    timeouts: { connect: 1, drain: 1, equalize: 1, verify: 1, hook: 1 },
+    positioning: 'gtid',
+    stateDir,
+    antiFlapMinutes: 0,
+    hooks: {},
+    switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
+    source: 'unit',
+  };
+}
+
+/** A connection that records every statement and fails the ones matching `failOn`. */
+function fakeConn(name: string, failOn?: RegExp, answers: (sql: string) => Row[] = () => []) {
+  const sent: string[] = [];
+  const conn: SqlConnection = {
+    name,
+    async query(sql) {
+      sent.push(sql);
+      if (failOn?.test(sql)) throw new Error(`refused by ${name}: ${sql}`);
+      return answers(sql);
+    },
+    async close() {},
+  };
+  return { conn, sent };
+}
+
+const step = (n: number, host: string, action: StepAction, after: number[], phase: Step['phase'] = 'stop'): Step => ({
+  n,
+  phase,
+  host,
+  title: `step ${n}`,
+  action,
+  sql: [],
+  why: 'test',
+  after,
+  onFailure: 'fail',
+});
+
+function plan(steps: Step[]): Plan {
+  return {
+    kind: 'failover',
+    target: 'b',
+    oldMaster: { address: '10.0.0.9:3306', reachable: false },
+    best: 'b',
+    positioning: 'gtid',
+    positioningWhy: 'test',
+    hosts: [],
+    warnings: [],
+    steps,
+  };
+}
+
+const d = dialectFor(version);
+const promoteB = (after: number[]) =>
+  step(
+    2,
+    'b',
+    { kind: 'promote', stop: 'STOP SLAVE', reset: 'RESET SLAVE ALL', setWritable: ['SET GLOBAL read_only = OFF'] },
+    after,
+    'promote',
+  );
+const repointC = (after: number[]) =>
+  step(
+    3,
+    'c',
+    {
+      kind: 'repoint',
+      source: 'b',
+      stop: 'STOP SLAVE',
+      change: d.changeSourceGtid({ host: '10.0.0.2', port: 3306, user: 'repl', password: '' }, true),
+      setReadOnly: ['SET GLOBAL read_only = ON'],
+      start: 'START SLAVE',
+    },
+    after,
+    'repoint',
+  );
+
+describe('executor core (fake connections)', () => {
+  it('never runs a step whose dependency failed: no replica is pointed at a target that was not promoted', async () => {
+    const a = fakeConn('a');
+    const b = fakeConn('b', /RESET SLAVE ALL/);
+    const c = fakeConn('c');
+    const p = plan([step(1, 'a', { kind: 'stop-replication', stop: 'STOP SLAVE' }, []), promoteB([1]), repointC([2])]);
+    const run = new PlanRun(p, {
+      config: config(),
+      conns: new Map([a, b, c].map((x) => [x.conn.name, x.conn])),
+      dialects: new Map(['a', 'b', 'c'].map((n) => [n, d])),
+    });
+    const results = await run.runAll();
+    expect(results.map((r) => r.status)).toEqual(['done', 'failed', 'not-run']);
+    expect(results[2]!.detail).toBe('not run: it needs step 2 (b: step 2), which failed');
+    expect(c.sent).toEqual([]); // nothing was sent to c at all
+    expect(b.sent).toEqual(['STOP SLAVE', 'RESET SLAVE ALL']); // writes never opened
+    expect(run.failed).toBe(true);
+  });
+
+  it('runs what does not depend on a failure, and fills in the password and run-time values only when sending', async () => {
+    const b = fakeConn('b');
+    const c = fakeConn('c', /^STOP SLAVE$/);
+    const p = plan([
+      step(1, 'c', { kind: 'stop-replication', stop: 'STOP SLAVE' }, []),
+      promoteB([]),
+      repointC([1, 2]),
+    ]);
+    const run = new PlanRun(p, {
+      config: config(),
+      conns: new Map([b, c].map((x) => [x.conn.name, x.conn])),
+      dialects: new Map(['b', 'c'].map((n) => [n, d])),
+    });
+    const results = await run.runAll();
+    expect(results.map((r) => r.status)).toEqual(['failed', 'done', 'not-run']);
+    expect(b.sent.at(-1)).toBe('SET GLOBAL read_only = OFF');
+  });
+
+  it('resumes from the journal: completed steps are kept, a torn last line is ignored, the rest runs', async () => {
+    const cfg = config();
+    const p = plan([step(1, 'a', { kind: 'stop-replication', stop: 'STOP SLAVE' }, []), promoteB([1]), repointC([2])]);
+    const journal = new Journal(cfg);
+    journal.start(p);
+    journal.begin(1);
+    journal.result({ n: 1, host: 'a', status: 'done', detail: 'ok', at: 0, ms: 1 });
+    journal.begin(2);
+    // Killed while writing the next line: half a JSON object at the end of the file.
+    writeFileSync(journal.file, readFileSync(journal.file, 'utf8') + '{"type":"result","at":"2026', { flag: 'w' });
+    const unfinished = journal.unfinished()!;
+    expect(unfinished.results.map((r) => r.n)).toEqual([1]);
+    expect(unfinished.interrupted).toEqual([2]);
+
+    const a = fakeConn('a');
+    const b = fakeConn('b');
+    const c = fakeConn('c');
+    const run = new PlanRun(p, {
+      config: cfg,
+      conns: new Map([a, b, c].map((x) => [x.conn.name, x.conn])),
+      dialects: new Map(['a', 'b', 'c'].map((n) => [n, d])),
+      journal,
+    });
+    run.restore(unfinished.results, unfinished.outputs);
+    const results = await run.runAll();
+    expect(results.map((r) => r.status)).toEqual(['done', 'done', 'done']);
+    expect(results[0]!.detail).toBe('ok (before the resume)');
+    expect(a.sent).toEqual([]); // step 1 was not run again
+    expect(c.sent[1]).toContain("MASTER_PASSWORD = 'p\\'w'");
+  });
+
+  it('materialize fills in run-time values, and refuses one that does not look like what it claims to be', () => {
+    const out = (v: string) => () => v;
+    expect(materialize("START SLAVE UNTIL master_gtid_pos = '<gtid from step 7>'", 'x', out('0-1-20'))).toBe(
+      "START SLAVE UNTIL master_gtid_pos = '0-1-20'",
+    );
+    expect(
+      materialize("MASTER_LOG_FILE = '<file from step 3>', MASTER_LOG_POS = <pos from step 3>", 'x', (ref) =>
+        ref.key === 'file' ? 'mysql-bin.000002' : '4471',
+      ),
+    ).toBe("MASTER_LOG_FILE = 'mysql-bin.000002', MASTER_LOG_POS = 4471");
+    expect(() => materialize('MASTER_LOG_POS = <pos from step 3>', 'x', out('4471; DROP TABLE t'))).toThrow(
+      /unexpected pos value from step 3/,
+    );
+    expect(() => materialize("MASTER_LOG_FILE = '<file from step 3>'", 'x', out("a' OR '1"))).toThrow(
+      /unexpected file/,
+    );
+    expect(materialize("MASTER_PASSWORD = '<redacted>'", "s3'cret", out(''))).toBe("MASTER_PASSWORD = 's3\\'cret'");
+  });
+});
