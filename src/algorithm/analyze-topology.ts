@@ -80,7 +80,7 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
       nothingToDo: `${opts.target} already is the master of every reachable replica (${names(old.direct)}); nothing to do.`,
     };
   }
-  sourceFindings(old, warnings, refusals);
+  sourceFindings(old, states, warnings, refusals);
 
   const excluded = new Map<string, string>();
   const delayed: ReplicaHost[] = [];
@@ -182,7 +182,7 @@ function targetRefusals(target: HostState | undefined, name: string, replicas: R
 }
 
 /** What the replicas' source says: who to fence, and when a live master would be left writable (refused). */
-function sourceFindings(old: OldMaster, warnings: string[], refusals: string[]): void {
+function sourceFindings(old: OldMaster, states: HostState[], warnings: string[], refusals: string[]): void {
   const connected = old.direct.filter((r) => r.replica.ioRunning === 'Yes');
   const live = connected.length
     ? `${names(connected)} still ${connected.length > 1 ? 'have' : 'has'} a running IO thread connected to it`
@@ -192,7 +192,11 @@ function sourceFindings(old: OldMaster, warnings: string[], refusals: string[]):
       refusals.push(
         `the replicas' master ${old.address}${old.how === 'none' ? '' : ` (${old.how})`} matches no reachable host in the config, but ${live}: ` +
           'it is alive, and mmmf could not fence it. Name that server in the config by an address mmmf can ' +
-          'reach (replicas are matched by its server_id), or fence it yourself, then re-run.',
+          'reach (replicas are matched by its server_id), or fence it yourself, then re-run.' +
+          states
+            .filter((s) => !s.reachable)
+            .map((s) => ` ${s.name} (${s.address}) did not answer: if it is that server, mmmf cannot reach it there.`)
+            .join(''),
       );
     } else {
       warnings.push(`the old master ${old.address} is not in the config: it cannot be fenced or checked by mmmf.`);

@@ -1,0 +1,155 @@
+// Clusters as users have them, not as the sandbox makes them: a master named by another address, replicas an
+// operator or a backup stopped, a delayed replica, a target that cannot be brought up. GTID and file modes,
+// a fresh cluster per case (each is torn down, pass or fail).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Cluster, mmmf, replicationSnapshot, startCluster } from '../../harness/cluster.js';
+import { gtidSeq, until } from '../../harness/load.js';
+import { expectIdenticalData } from '../expect-data.js';
+
+const REPLICAS = ['test2', 'test3', 'test4'];
+
+async function withCluster(
+  basePort: number,
+  positioning: 'gtid' | 'file',
+  fn: (c: Cluster) => Promise<void>,
+): Promise<void> {
+  const c = await startCluster({ basePort, replicas: 3, positioning });
+  try {
+    await fn(c);
+  } finally {
+    await c.down();
+  }
+}
+
+/** The sandbox config with test1 named differently (and, without a socket, reached only at that address). */
+function configNamingMaster(c: Cluster, test1: string): string {
+  const file = join(c.dir, 'alias.config.ts');
+  writeFileSync(
+    file,
+    `import base from './mmmf.config.ts';
+export default { ...base, hosts: { ...base.hosts, test1: ${test1} } };\n`,
+  );
+  return file;
+}
+
+const io = async (c: Cluster, n: string) => (await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS'))[0] ?? {};
+const readOnly = async (c: Cluster, n: string) =>
+  Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
+
+describe.each([
+  ['gtid', 33401],
+  ['file', 33411],
+] as const)('replica states (%s positioning)', (positioning, basePort) => {
+  it('refuses when the live master is configured at an address mmmf cannot reach, and changes nothing', async () => {
+    await withCluster(basePort, positioning, async (c) => {
+      await c.sandbox('load', '50');
+      const cfg = configNamingMaster(c, `{ host: '127.0.0.2', port: ${c.port('test1')} }`);
+      const before = await replicationSnapshot(c, ['test1', ...REPLICAS]);
+      const r = await mmmf(['--cfg', cfg, '--failover-to', 'test3']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+      expect(r.stderr).toMatch(
+        /127\.0\.0\.1:\d+ \(server_id 1, not in the config\) matches no reachable host in the config, but test2, test3, test4 still have a running IO thread/,
+      );
+      expect(r.stderr).toMatch(/test1 \(127\.0\.0\.2:\d+\) did not answer: if it is that server/);
+      expect(await replicationSnapshot(c, ['test1', ...REPLICAS])).toEqual(before);
+    });
+  });
+
+  it('knows a live master named by another address by its server_id, and fences it: one writable server', async () => {
+    await withCluster(basePort, positioning, async (c) => {
+      await c.sandbox('load', '50');
+      const socket = join(c.dir, 'test1', 'mariadbd.sock');
+      const cfg = configNamingMaster(c, `{ host: 'localhost', port: ${c.port('test1')}, socket: '${socket}' }`);
+      const r = await mmmf(['--cfg', cfg, '--failover-to', 'test3']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /replicas reach the old master as 127\.0\.0\.1:\d+; the config names it test1 at localhost/,
+      );
+      expect(r.stdout).toMatch(/Make the old master read-only/);
+      expect(await Promise.all(['test1', ...REPLICAS].map((n) => readOnly(c, n)))).toEqual([1, 1, 0, 1]);
+      await expectIdenticalData(c, ['test1', ...REPLICAS]);
+    });
+  });
+
+  it('fails over to a backup replica stopped with everything applied, with every replica stopped by an operator', async () => {
+    await withCluster(basePort, positioning, async (c) => {
+      await c.sandbox('load', '100');
+      await until(async () => (await gtidSeq(c, 'test2', 'gtid_slave_pos')) >= 100, 30_000, 'test2 applied');
+      await c.query('test2', 'STOP SLAVE'); // the backup replica: both threads stopped, nothing left to apply
+      await c.sandbox('load', '200');
+      await c.sandbox('kill', 'test1');
+      for (const n of ['test3', 'test4']) await c.query(n, 'STOP SLAVE'); // the on-call DBA's reflex
+      const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /test2: Apply the relay log to its end — applied everything received .* its threads were already stopped/,
+      );
+      await expectIdenticalData(c, REPLICAS);
+      for (const n of ['test3', 'test4']) {
+        const s = await io(c, n);
+        expect([String(s.Master_Port), s.Slave_IO_Running, s.Slave_SQL_Running]).toEqual([
+          `${c.port('test2')}`,
+          'Yes',
+          'Yes',
+        ]);
+      }
+    });
+  });
+
+  it('does not wait for a delayed replica, and it follows the new master with its delay (or is left stopped by file)', async () => {
+    await withCluster(basePort, positioning, async (c) => {
+      await c.query('test4', 'STOP SLAVE');
+      await c.query('test4', 'CHANGE MASTER TO MASTER_DELAY = 3600');
+      await c.query('test4', 'START SLAVE');
+      await c.sandbox('load', '100');
+      await until(async () => (await gtidSeq(c, 'test3', 'gtid_slave_pos')) >= 100, 30_000, 'test3 applied');
+      await c.sandbox('kill', 'test1');
+      const dry = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2', '--dry-run']);
+      expect(dry.stdout).toMatch(/test4\s+delayed\s+delayed by 3600 s/);
+      const t0 = Date.now();
+      const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(60_000); // the drain timeout is 300 s: it was never waited for
+      await expectIdenticalData(c, ['test2', 'test3']);
+      const s4 = await io(c, 'test4');
+      if (positioning === 'gtid') {
+        expect([String(s4.Master_Port), s4.Slave_IO_Running, String(s4.SQL_Delay)]).toEqual([
+          `${c.port('test2')}`,
+          'Yes',
+          '3600',
+        ]);
+      } else {
+        expect([s4.Slave_IO_Running, s4.Slave_SQL_Running]).toEqual(['No', 'No']);
+      }
+    });
+  });
+
+  it('promotes nobody and points nothing at a target that cannot be brought up; another target then works', async () => {
+    await withCluster(basePort, positioning, async (c) => {
+      await c.sandbox('load', '50');
+      await c.sandbox('lag', 'test3');
+      const [m] = await c.query<{ n: string }>('test1', 'SELECT MAX(id) AS n FROM sbtest.t');
+      const conn = await c.connect('test3');
+      await conn.query('SET SESSION sql_log_bin = 0'); // drift GTIDs cannot see: the id the master uses next
+      await conn.query(`INSERT INTO sbtest.t (id, k, pad) VALUES (${Number(m?.n) + 3}, 0, 'drift')`);
+      await conn.end();
+      await c.sandbox('load', '100');
+      await c.sandbox('kill', 'test1');
+      const before = await Promise.all(['test2', 'test4'].map((n) => io(c, n)));
+      const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
+      expect(r.exitCode, r.stdout).toBe(1);
+      expect(r.stdout).toMatch(/Nothing was promoted: no replica was pointed at test3/);
+      expect(r.stdout).toMatch(/Next: mmmf --cfg \S+ --failover-to test2/);
+      expect(r.stdout).not.toMatch(/SAFETY INVARIANT BROKEN/);
+      expect(await readOnly(c, 'test3')).toBe(1);
+      for (const [i, n] of ['test2', 'test4'].entries()) {
+        expect((await io(c, n)).Master_Port).toBe(before[i]!.Master_Port); // never pointed at test3
+      }
+      const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
+      expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+      await expectIdenticalData(c, ['test2', 'test4']);
+    });
+  });
+});
