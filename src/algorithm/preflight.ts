@@ -1,7 +1,8 @@
 import { gtidAhead } from '../binlog/gtid.js';
 import { dialectFor } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import { type AccountFacts, type HostState, isReplica } from '../topology/server-state.js';
+import { matchSource } from '../topology/identity.js';
+import { type AccountFacts, type HostState, isReplica, type ReplicaHost } from '../topology/server-state.js';
 import { analyzeTopology, choosePositioning, errantTransactions } from './analyze-topology.js';
 
 /** One thing `mmmf check` found. Errors make a failover fail or be refused; warnings deserve a look. */
@@ -34,9 +35,12 @@ export interface PreflightInput {
   states: HostState[];
   accounts: Map<string, AccountFacts>;
   ssh?: Map<string, SshFacts>;
-  /** Check only this candidate (--failover-to), else every replica. */
+  /** Check only this candidate (--failover-to), else every replica that is not delayed. */
   target?: string;
 }
+
+type Add = (level: Finding['level'], host: string | undefined, message: string, fix: string) => void;
+const onOff = (b: boolean | undefined) => (b ? 'ON' : 'OFF');
 
 /** Pure: everything that would make a failover to some candidate fail or be refused right now. */
 export function preflight({ config, states, accounts, target, ssh }: PreflightInput): {
@@ -44,181 +48,207 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
   candidates: string[];
 } {
   const f: Finding[] = [];
+  const add: Add = (level, host, message, fix) => f.push({ level, ...(host ? { host } : {}), message, fix });
   for (const [name, s] of ssh ?? []) {
-    if (!s.ok)
-      f.push({
-        level: 'error',
-        host: name,
-        message: `the writer VIP cannot be moved here: ${s.detail}`,
-        fix: 'make the host reachable over SSH (see the ssh settings) with `ip` and `arping` installed',
-      });
+    if (s.ok) continue;
+    const fix = 'make the host reachable over SSH (see the ssh settings) with `ip` and `arping` installed';
+    add('error', name, `the writer VIP cannot be moved here: ${s.detail}`, fix);
   }
   const replicas = states.filter(isReplica);
   for (const s of states) {
-    if (!s.reachable)
-      f.push({
-        level: 'error',
-        host: s.name,
-        message: `unreachable: ${s.error}`,
-        fix: 'fix connectivity or credentials (a failover would leave this host alone)',
-      });
-  }
-
-  const ids = new Map<number, string[]>();
-  for (const s of states)
-    if (s.reachable && s.serverId !== undefined) ids.set(s.serverId, [...(ids.get(s.serverId) ?? []), s.name]);
-  for (const [id, names] of ids) {
-    if (names.length > 1)
-      f.push({
-        level: 'error',
-        message: `server_id ${id} is used by ${names.join(', ')}`,
-        fix: 'give every server its own server_id (replication silently skips events from its own id)',
-      });
-  }
-  const formats = new Set(states.filter((s) => s.reachable && s.logBin).map((s) => s.binlogFormat));
-  if (formats.size > 1)
-    f.push({
-      level: 'warning',
-      message: `binlog_format differs between servers (${[...formats].join(', ')})`,
-      fix: 'use one binlog_format everywhere',
-    });
-  const filters = new Set(replicas.map((s) => s.replica.filters.join(';')));
-  if (filters.size > 1 || replicas.some((s) => s.replica.filters.length)) {
-    f.push({
-      level: 'warning',
-      message: 'replication filters are in force on some replicas; mmmf leaves filtered replicas out',
-      fix: 'remove Replicate_* filters, or accept that those replicas are not failed over',
-    });
-  }
-
-  const byFile = choosePositioning(config.positioning, replicas).mode === 'file';
-  for (const s of replicas) {
-    const r = s.replica;
-    if (byFile && s.relayLogPurge) {
-      f.push({
-        level: 'warning',
-        host: s.name,
-        message:
-          'relay_log_purge=ON, and this cluster fails over by file and position: when this replica is the best one, its deleted relay logs cannot map the positions of replicas further behind, and those are left stopped',
-        fix: 'SET GLOBAL relay_log_purge = OFF (and in my.cnf); applied relay logs then stay until the replica is repointed or reset, so watch their disk use',
-      });
-    }
-    if (r.ioRunning !== 'Yes' || !r.sqlRunning) {
-      f.push({
-        level: 'error',
-        host: s.name,
-        message: `replication not running (IO ${r.ioRunning}, SQL ${r.sqlRunning ? 'Yes' : 'No'})${r.lastIoError ? `; IO error: ${r.lastIoError}` : ''}${r.lastSqlError ? `; SQL error: ${r.lastSqlError}` : ''}`,
-        fix: `fix the error and ${dialectFor(s.version).startReplication()}; a stopped replica falls behind and may be left out`,
-      });
-    } else if ((r.secondsBehind ?? 0) > LAG_WARNING_SECONDS) {
-      f.push({
-        level: 'warning',
-        host: s.name,
-        message: `${r.secondsBehind} s behind its master`,
-        fix: 'a failover will have to equalize it; find out why it lags',
-      });
-    }
-    if (!s.readOnly)
-      f.push({
-        level: 'warning',
-        host: s.name,
-        message: 'read_only is OFF on a replica',
-        fix: `${dialectFor(s.version).setReadOnly(true).join('; ')} (and in my.cnf): writes here become errant transactions`,
-      });
-    if (!s.logBin || !s.logReplicaUpdates) {
-      f.push({
-        level: 'error',
-        host: s.name,
-        message: `log_bin=${s.logBin ? 'ON' : 'OFF'}, log_slave_updates=${s.logReplicaUpdates ? 'ON' : 'OFF'}: it can be neither the new master nor the source that equalizes others`,
-        fix: 'enable log_bin and log_slave_updates in my.cnf and restart',
-      });
-    }
-    const errant = errantTransactions(s, states);
-    if (errant.length)
-      f.push({
-        level: 'error',
-        host: s.name,
-        message: `errant transactions ${errant.join(', ')} (written on the replica itself)`,
-        fix: 'remove them (or inject empty transactions on the master) or rebuild the replica',
-      });
-    const acc = accounts.get(s.name);
-    const users = acc?.replicationUserHosts;
-    if (users && 'error' in users)
-      f.push({
-        level: 'warning',
-        host: s.name,
-        message: `cannot check for the replication user: ${users.error}`,
-        fix: 'grant SELECT on mysql.user to the admin account, or check by hand',
-      });
-    else if (users && users.length === 0)
-      f.push({
-        level: 'error',
-        host: s.name,
-        message: `replication user '${config.replication.user}' does not exist here: other replicas could not replicate from it`,
-        fix: `CREATE USER '${config.replication.user}'@'%' ... ; GRANT REPLICATION SLAVE ON *.* TO it`,
-      });
-  }
-
-  for (const s of states) {
-    if (!s.reachable || s.version?.flavor !== 'mariadb') continue;
-    const g = accounts.get(s.name)?.grants;
-    if (!g) continue;
-    if ('error' in g) {
-      f.push({
-        level: 'warning',
-        host: s.name,
-        message: `cannot read the admin account's grants: ${g.error}`,
-        fix: 'check its privileges by hand (see README, Privileges)',
-      });
-      continue;
-    }
-    const global = g
-      .filter((line) => / ON \*\.\* TO /i.test(line))
-      .join(' ')
-      .toUpperCase();
-    if (/ALL PRIVILEGES|\bSUPER\b/.test(global)) continue;
-    const missing = MARIADB_PRIVILEGES.filter(
-      (p) => !global.includes(p) && !(p === 'SLAVE MONITOR' && global.includes('REPLICA MONITOR')),
+    if (s.reachable) continue;
+    add(
+      'error',
+      s.name,
+      `unreachable: ${s.error}`,
+      'fix connectivity or credentials (a failover would leave this host alone)',
     );
-    if (missing.length)
-      f.push({
-        level: 'error',
-        host: s.name,
-        message: `the admin account lacks ${missing.join(', ')}`,
-        fix: `GRANT ${missing.join(', ')} ON *.* TO the admin account`,
-      });
   }
+  clusterFindings(states, replicas, add);
+  const byFile = choosePositioning(config.positioning, replicas).mode === 'file';
+  for (const s of replicas) replicaFindings(config, s, states, { byFile, accounts }, add);
+  for (const s of states) privilegeFindings(s, accounts, add);
 
   // Finally, ask the planner itself: would a failover to each candidate be refused right now?
-  const candidates = target ? [target] : replicas.map((s) => s.name);
-  for (const name of candidates) {
-    const a = analyzeTopology(config, states, { target: name });
-    for (const why of a.refusals)
-      f.push({ level: 'error', host: name, message: `a failover to ${name} would be refused: ${why}`, fix: '' });
-    const best = a.best;
-    const t = states.find((s) => s.name === name);
-    if (best && t && best !== t && t.replica) {
-      const n =
-        a.positioning.mode === 'gtid' && best.version?.flavor === 'mariadb'
-          ? gtidAhead(
-              'mariadb',
-              best.replica.gtidReceived || best.gtidApplied || '',
-              t.replica.gtidReceived || t.gtidApplied || '',
-            )
-          : 0;
-      if (n > 0)
-        f.push({
-          level: 'warning',
-          host: name,
-          message: `${n} transactions behind ${best.name}: a failover to it would equalize those first`,
-          fix: 'nothing to do; expect a longer failover',
-        });
-    }
-  }
+  const candidates = target ? [target] : replicas.filter((s) => s.replica.sqlDelay === 0).map((s) => s.name);
+  for (const name of candidates) plannerFindings(config, states, name, add);
   const seen = new Set<string>();
   const unique = f.filter((x) => {
     const k = `${x.level}|${x.host}|${x.message}`;
     return seen.has(k) ? false : (seen.add(k), true);
   });
   return { findings: unique, candidates };
+}
+
+/** Findings about the cluster as a whole: server ids, binlog formats, filters, how the master is named. */
+function clusterFindings(states: HostState[], replicas: ReplicaHost[], add: Add): void {
+  const ids = new Map<number, string[]>();
+  for (const s of states) {
+    if (s.reachable && s.serverId !== undefined) ids.set(s.serverId, [...(ids.get(s.serverId) ?? []), s.name]);
+  }
+  for (const [id, names] of ids) {
+    if (names.length < 2) continue;
+    const fix = 'give every server its own server_id (replication silently skips events from its own id)';
+    add('error', undefined, `server_id ${id} is used by ${names.join(', ')}`, fix);
+  }
+  const formats = new Set(states.filter((s) => s.reachable && s.logBin).map((s) => s.binlogFormat));
+  if (formats.size > 1) {
+    add(
+      'warning',
+      undefined,
+      `binlog_format differs between servers (${[...formats].join(', ')})`,
+      'use one binlog_format everywhere',
+    );
+  }
+  if (replicas.some((s) => s.replica.filters.length)) {
+    add(
+      'warning',
+      undefined,
+      'replication filters are in force on some replicas; mmmf leaves filtered replicas out',
+      'remove Replicate_* filters, or accept that those replicas are not failed over',
+    );
+  }
+  // The config may name a server differently from its replicas: mmmf matches them by server_id, other tools may not.
+  for (const r of replicas) {
+    const m = matchSource(r.replica, states);
+    const configured = states.find((s) => s.name === m.name);
+    if (!configured || m.how === 'address' || configured.address === m.address) continue;
+    add(
+      'warning',
+      configured.name,
+      `replicas reach ${configured.name} as ${m.address}, the config names it ${configured.address} (the same server: ${m.how})`,
+      `use the replicas' address in the config (host: '${r.replica.sourceHost}', port: ${r.replica.sourcePort}), so that ` +
+        'what mmmf fences and what replicas use cannot drift apart',
+    );
+    break;
+  }
+}
+
+function replicaFindings(
+  config: ResolvedConfig,
+  s: ReplicaHost,
+  states: HostState[],
+  o: { byFile: boolean; accounts: Map<string, AccountFacts> },
+  add: Add,
+): void {
+  const r = s.replica;
+  const d = dialectFor(s.version);
+  if (o.byFile && s.relayLogPurge) {
+    add(
+      'warning',
+      s.name,
+      'relay_log_purge=ON, and this cluster fails over by file and position: when this replica is the best one, ' +
+        'positions further back than its relay log are found in its binlog by GTID (MariaDB), or by a unique run of ' +
+        'transactions (MySQL without GTIDs), and left stopped when that fails',
+      'SET GLOBAL relay_log_purge = OFF (and in my.cnf) for the most direct evidence; applied relay logs then stay ' +
+        'until the replica is repointed or reset, so watch their disk use',
+    );
+  }
+  if (r.sqlDelay > 0) {
+    add(
+      'warning',
+      s.name,
+      `delayed by ${r.sqlDelay} s (MASTER_DELAY): a failover does not wait for it and never promotes it unless named; ` +
+        `it follows the new master afterwards with its delay${o.byFile ? ' (by file: it is left stopped)' : ''}`,
+      'nothing to do; to keep what only it received, a failover needs --lift-delay',
+    );
+  }
+  if (r.ioRunning !== 'Yes' || !r.sqlRunning) {
+    const errors = `${r.lastIoError ? `; IO error: ${r.lastIoError}` : ''}${r.lastSqlError ? `; SQL error: ${r.lastSqlError}` : ''}`;
+    add(
+      'error',
+      s.name,
+      `replication not running (IO ${r.ioRunning}, SQL ${r.sqlRunning ? 'Yes' : 'No'})${errors}`,
+      `fix the error and ${d.startReplication()}; a stopped replica falls behind and may be left out`,
+    );
+  } else if (r.sqlDelay === 0 && (r.secondsBehind ?? 0) > LAG_WARNING_SECONDS) {
+    add(
+      'warning',
+      s.name,
+      `${r.secondsBehind} s behind its master`,
+      'a failover will have to equalize it; find out why it lags',
+    );
+  }
+  if (!s.readOnly) {
+    const fix = `${d.setReadOnly(true).join('; ')} (and in my.cnf): writes here become errant transactions`;
+    add('warning', s.name, 'read_only is OFF on a replica', fix);
+  }
+  if (!s.logBin || !s.logReplicaUpdates) {
+    add(
+      'error',
+      s.name,
+      `log_bin=${onOff(s.logBin)}, log_slave_updates=${onOff(s.logReplicaUpdates)}: it can be neither the new master ` +
+        'nor the source that equalizes others',
+      'enable log_bin and log_slave_updates in my.cnf and restart',
+    );
+  }
+  const errant = errantTransactions(s, states);
+  if (errant.length) {
+    const fix = 'remove them (or inject empty transactions on the master) or rebuild the replica';
+    add('error', s.name, `errant transactions ${errant.join(', ')} (written on the replica itself)`, fix);
+  }
+  const users = o.accounts.get(s.name)?.replicationUserHosts;
+  if (users && 'error' in users) {
+    const fix = 'grant SELECT on mysql.user to the admin account, or check by hand';
+    add('warning', s.name, `cannot check for the replication user: ${users.error}`, fix);
+  } else if (users && users.length === 0) {
+    const user = config.replication.user;
+    add(
+      'error',
+      s.name,
+      `replication user '${user}' does not exist here: other replicas could not replicate from it`,
+      `CREATE USER '${user}'@'%' ... ; GRANT REPLICATION SLAVE ON *.* TO it`,
+    );
+  }
+}
+
+function privilegeFindings(s: HostState, accounts: Map<string, AccountFacts>, add: Add): void {
+  if (!s.reachable || s.version?.flavor !== 'mariadb') return;
+  const g = accounts.get(s.name)?.grants;
+  if (!g) return;
+  if ('error' in g) {
+    add(
+      'warning',
+      s.name,
+      `cannot read the admin account's grants: ${g.error}`,
+      'check its privileges by hand (see README, Privileges)',
+    );
+    return;
+  }
+  const global = g
+    .filter((line) => / ON \*\.\* TO /i.test(line))
+    .join(' ')
+    .toUpperCase();
+  if (/ALL PRIVILEGES|\bSUPER\b/.test(global)) return;
+  const missing = MARIADB_PRIVILEGES.filter(
+    (p) => !global.includes(p) && !(p === 'SLAVE MONITOR' && global.includes('REPLICA MONITOR')),
+  );
+  if (missing.length) {
+    add(
+      'error',
+      s.name,
+      `the admin account lacks ${missing.join(', ')}`,
+      `GRANT ${missing.join(', ')} ON *.* TO the admin account`,
+    );
+  }
+}
+
+function plannerFindings(config: ResolvedConfig, states: HostState[], name: string, add: Add): void {
+  const a = analyzeTopology(config, states, { target: name });
+  for (const why of a.refusals) add('error', name, `a failover to ${name} would be refused: ${why}`, '');
+  const best = a.best;
+  const t = states.find((s) => s.name === name);
+  if (!best || !isReplica(t) || best === t) return;
+  const n =
+    a.positioning.mode === 'gtid' && best.version.flavor === 'mariadb'
+      ? gtidAhead(
+          'mariadb',
+          best.replica.gtidReceived || best.gtidApplied || '',
+          t.replica.gtidReceived || t.gtidApplied || '',
+        )
+      : 0;
+  if (n > 0) {
+    const message = `${n} transactions behind ${best.name}: a failover to it would equalize those first`;
+    add('warning', name, message, 'nothing to do; expect a longer failover');
+  }
 }

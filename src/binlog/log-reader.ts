@@ -11,6 +11,7 @@ import {
   type Transaction,
 } from './binlog-events.js';
 import { compareCoordinates, fileIndex, type Coordinates } from './coordinates.js';
+import type { BinlogSearch } from './position-mapping.js';
 
 export { PAGE_ROWS } from './binlog-events.js';
 const QUERY_MS = 60_000;
@@ -192,6 +193,40 @@ export class ServerLogs {
       }
       this.binlog = { n, transactions, complete: read === files.length };
       return this.binlog;
+    });
+  }
+
+  /**
+   * Looks for a lagging replica's own last transactions (`own`, oldest first) in this server's binlog, newest
+   * file first: by the last one's GTID when it has one (stops at the first match: GTIDs are unique), else by
+   * the run of their signatures, counting every place it occurs (reads every file: a run must be unique).
+   */
+  findInBinlog(own: Transaction[]): Promise<BinlogSearch> {
+    return this.serial(async () => {
+      const last = own.at(-1);
+      this.binlogFiles ??= (await this.conn.query(this.d.binaryLogsSql(), QUERY_MS)).map((r) => String(r.Log_name));
+      const byGtid = !!last?.gtid && last.gtid !== 'anonymous';
+      const by = byGtid ? `GTID ${last.gtid}` : `a run of ${own.length} transaction signatures`;
+      let newer: Transaction[] = [];
+      let found: { anchor: Transaction; after: Transaction[] } | undefined;
+      let matches = 0;
+      for (const file of [...this.binlogFiles].reverse()) {
+        const txs: Transaction[] = [];
+        const g = new TransactionGrouper((t) => txs.push(t));
+        await scanLogFile(this.conn, this.d, 'binlog', file, (e) => g.feed(e, { file: e.file, position: e.endPos }));
+        for (let i = txs.length - 1; i >= 0; i--) {
+          const hit = byGtid
+            ? txs[i]!.gtid === last.gtid
+            : own.every((t, k) => txs[i - (own.length - 1) + k]?.signature === t.signature);
+          if (!hit) continue;
+          matches++;
+          found ??= { anchor: txs[i]!, after: [...txs.slice(i + 1), ...newer] };
+          if (byGtid) break;
+        }
+        if (byGtid && found) break;
+        newer = [...txs, ...newer];
+      }
+      return { ...(found ?? { after: [] }), by, matches };
     });
   }
 }

@@ -98,3 +98,85 @@ export function mapPosition(m: MappingInput): Mapping {
   evidence.push(`the transaction before the cut is ${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`);
   return { ok: true, coordinates: cut, behind: n, evidence };
 }
+
+/** Where a lagging replica's own last transactions were found in the best replica's binlog (read newest first). */
+export interface BinlogSearch {
+  /** The transaction matching the replica's own last one; undefined when not found. */
+  anchor?: Transaction;
+  /** Every transaction after it in the best replica's binlog, oldest first. */
+  after: Transaction[];
+  /** How it was found: 'GTID 0-1-9', or a run of n transaction signatures. */
+  by: string;
+  /** How many places matched (a run of signatures must occur exactly once). */
+  matches: number;
+}
+
+const mariadbGtid = (g: string) => {
+  const m = /^(\d+)-(\d+)-(\d+)$/.exec(g);
+  return m ? { domain: Number(m[1]), seq: Number(m[3]) } : undefined;
+};
+
+/**
+ * Pure: maps a lagging replica L without the best replica B's relay log (purged: relay_log_purge=ON is the
+ * server default). L's own last transaction is looked up in B's binlog — by its GTID (MariaDB writes one for
+ * every transaction, whatever the positioning), else by a run of L's last transactions' signatures that
+ * occurs exactly once — and the cut is right after it. Refused when it is missing, ambiguous, or when B's
+ * binlog after it holds transactions of another GTID domain or out of order (then "after it" is not "what L
+ * lacks").
+ */
+export function mapByOwnLastTransaction(m: {
+  replica: string;
+  best: string;
+  executed: Coordinates;
+  lastExecuted?: Transaction;
+  found: BinlogSearch;
+  relayWhy: string;
+}): Mapping {
+  const refuse = (why: string): Mapping => ({
+    ok: false,
+    reason:
+      `cannot map ${m.replica}'s position ${formatCoordinates(m.executed)} into ${m.best}'s binlog: ${m.relayWhy}, ` +
+      `and ${why}`,
+  });
+  const own = m.lastExecuted;
+  if (!own) return refuse(`${m.replica} has no transaction in its own binlog to look for (log_bin OFF, or purged)`);
+  const { anchor, after, by, matches } = m.found;
+  if (!anchor || matches === 0)
+    return refuse(`its last transaction (${describeTrx(own)}) is not in ${m.best}'s binlog`);
+  if (matches > 1)
+    return refuse(`its last transactions occur ${matches} times in ${m.best}'s binlog (${by}): ambiguous`);
+  if (anchor.signature !== own.signature) {
+    return refuse(
+      `${describeTrx(anchor)} in ${m.best}'s binlog is not the same transaction as ${m.replica}'s own last one ` +
+        `(${describeTrx(own)})`,
+    );
+  }
+  const at = mariadbGtid(anchor.gtid);
+  if (at) {
+    let seq = at.seq;
+    for (const t of after) {
+      const g = mariadbGtid(t.gtid);
+      if (!g || g.domain !== at.domain || g.seq <= seq) {
+        return refuse(
+          `${m.best}'s binlog after ${anchor.gtid} holds ${describeTrx(t)}, out of order or of another domain, so ` +
+            `what follows it is not exactly what ${m.replica} lacks`,
+        );
+      }
+      seq = g.seq;
+    }
+  }
+  const n = after.length;
+  return {
+    ok: true,
+    coordinates: anchor.end,
+    behind: n,
+    evidence: [
+      `${m.relayWhy}: mapped through ${m.best}'s binlog instead`,
+      `${m.replica}'s own last transaction (${describeTrx(own)}) is in ${m.best}'s binlog once, found by ${by}, ending at ` +
+        `${formatCoordinates(anchor.end)}`,
+      n
+        ? `${n} transaction${n === 1 ? '' : 's'} follow it there (first: ${describeTrx(after[0])})`
+        : `nothing follows it`,
+    ],
+  };
+}

@@ -1,9 +1,9 @@
-import { compareCoordinates, formatCoordinates } from '../binlog/coordinates.js';
 import { ServerLogs } from '../binlog/log-reader.js';
 import type { Plan } from '../algorithm/plan-types.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
 import type { HostState } from '../topology/server-state.js';
+import { mapThroughBinlog, relayGap } from './actions/map-position.js';
 
 /**
  * Before anything changes: by file, the target must be mappable through the best replica's relay log, or the
@@ -20,12 +20,19 @@ export async function targetMappingRefusal(
   const best = states.find((s) => s.name === plan.best);
   const target = states.find((s) => s.name === plan.target);
   const conn = conns.get(plan.best);
+  const targetConn = conns.get(plan.target);
   const x = target?.replica?.executed;
-  if (!best?.replica?.relayLog.file || !conn || !x?.file) return undefined;
-  const from = await new ServerLogs(conn, dialects.get(plan.best)!).relayReaches(best.replica.relayLog.file, x);
-  if (from && compareCoordinates(from, x) <= 0) return undefined;
+  if (!best?.replica?.relayLog.file || !conn || !targetConn || !x?.file) return undefined;
+  const bestLogs = new ServerLogs(conn, dialects.get(plan.best)!);
+  const from = await bestLogs.relayReaches(best.replica.relayLog.file, x);
+  const why = relayGap(from, x, plan.best);
+  if (!why) return undefined;
+  // Without the relay log, the target's own last transaction must be found in the best replica's binlog.
+  const ownLogs = new ServerLogs(targetConn, dialects.get(plan.target)!);
+  const m = await mapThroughBinlog(bestLogs, ownLogs, { replica: plan.target, best: plan.best, x, why });
+  if (m.ok) return undefined;
   return (
-    `${plan.target} cannot be brought up to ${plan.best} by file: ${plan.best}'s relay log ${from ? `only goes back to ${formatCoordinates(from)}` : "no longer names the old master's binlog file"}, ` +
-    `after ${plan.target}'s position ${formatCoordinates(x)} (older relay logs were purged: relay_log_purge=ON?). Fail over to ${plan.best} instead (--failover-to ${plan.best}), then re-clone or repoint ${plan.target}.`
+    `${plan.target} cannot be brought up to ${plan.best} by file: ${m.reason}. Fail over to ${plan.best} instead ` +
+    `(--failover-to ${plan.best}), then re-clone or repoint ${plan.target}.`
   );
 }

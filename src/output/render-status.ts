@@ -82,6 +82,7 @@ function describe(n: Node, c: ChalkInstance): string[] {
     const lag =
       r.secondsBehind === null ? c.dim('lag -') : r.secondsBehind > 0 ? c.yellow(`lag ${r.secondsBehind}s`) : 'lag 0s';
     head.push(io, sql, lag);
+    if (r.sqlDelay > 0) head.push(c.yellow(`delayed ${r.sqlDelay}s (MASTER_DELAY)`));
     out.push(head.join('  '));
     out.push(
       c.dim(

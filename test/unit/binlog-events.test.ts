@@ -1,9 +1,15 @@
 // Transaction boundaries and position mapping, from SHOW BINLOG/RELAYLOG EVENTS rows recorded on MariaDB 10.11
 // (relay logs rotated at max_relay_log_size=4096, so a transaction spans two relay files), plus MySQL-style rows.
 import { describe, expect, it } from 'vitest';
-import { binlogTransactions, parseEventRow, relayStream, type LogEvent } from '../../src/binlog/binlog-events.js';
+import {
+  binlogTransactions,
+  parseEventRow,
+  relayStream,
+  type LogEvent,
+  type Transaction,
+} from '../../src/binlog/binlog-events.js';
 import { compareCoordinates, formatCoordinates } from '../../src/binlog/coordinates.js';
-import { mapPosition, type MappingInput } from '../../src/binlog/position-mapping.js';
+import { mapByOwnLastTransaction, mapPosition, type MappingInput } from '../../src/binlog/position-mapping.js';
 
 /** `file pos type server end info` lines, as the mariadb client prints SHOW ... EVENTS. */
 const rows = (text: string): LogEvent[] =>
@@ -244,5 +250,57 @@ describe('position mapping', () => {
     const m = mapPosition({ ...base, ...change });
     expect(m.ok).toBe(false);
     if (!m.ok) expect(m.reason).toMatch(why);
+  });
+});
+
+describe('position mapping without the relay log (by the replica’s own last transaction)', () => {
+  const trx = (gtid: string, end: number, signature = `sig-${gtid}`): Transaction => ({
+    start: { file: 'bin.000009', position: end - 100 },
+    end: { file: 'bin.000009', position: end },
+    gtid,
+    signature,
+    summary: `insert ${gtid}`,
+    events: 4,
+  });
+  const base = {
+    replica: 'db3',
+    best: 'db2',
+    executed: { file: 'mysql-bin.000002', position: 882 },
+    relayWhy: "db2's relay log only goes back to mysql-bin.000003:4 (older relay logs were purged)",
+  };
+  const found = (anchor: Transaction | undefined, after: Transaction[], matches = anchor ? 1 : 0) => ({
+    ...(anchor ? { anchor } : {}),
+    after,
+    by: 'GTID 0-1-40',
+    matches,
+  });
+
+  it('cuts right after it, and counts what follows', () => {
+    const m = mapByOwnLastTransaction({
+      ...base,
+      lastExecuted: trx('0-1-40', 900),
+      found: found(trx('0-1-40', 5000), [trx('0-1-41', 5100), trx('0-1-42', 5200)]),
+    });
+    expect(m).toMatchObject({ ok: true, coordinates: { file: 'bin.000009', position: 5000 }, behind: 2 });
+    expect(m.ok && m.evidence.join(' ')).toMatch(/mapped through db2's binlog instead.*found by GTID 0-1-40/);
+  });
+
+  it.each([
+    ['it is missing', { found: found(undefined, []) }, /is not in db2's binlog/],
+    ['it is another transaction', { found: found(trx('0-1-40', 5000, 'other'), []) }, /not the same transaction/],
+    ['the run occurs twice', { found: found(trx('0-1-40', 5000), [], 2) }, /occur 2 times .* ambiguous/],
+    ['another domain follows', { found: found(trx('0-1-40', 5000), [trx('1-1-3', 5100)]) }, /another domain/],
+    ['an older GTID follows', { found: found(trx('0-1-40', 5000), [trx('0-1-39', 5100)]) }, /out of order/],
+    ['the replica has no own binlog', { lastExecuted: undefined }, /no transaction in its own binlog/],
+  ])('refuses when %s', (_, change, why) => {
+    const m = mapByOwnLastTransaction({
+      ...base,
+      lastExecuted: trx('0-1-40', 900),
+      found: found(trx('0-1-40', 5000), []),
+      ...change,
+    });
+    expect(m.ok).toBe(false);
+    expect(!m.ok && m.reason).toMatch(why);
+    expect(!m.ok && m.reason).toMatch(/relay log only goes back/);
   });
 });

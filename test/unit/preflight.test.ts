@@ -97,6 +97,21 @@ describe('preflight (pure)', () => {
     expect(msgs).toContain('warning read_only is OFF on a replica');
   });
 
+  it('says when the config names the master by another address than its replicas use, and shows delayed replicas', () => {
+    const aliased = { ...master, address: 'db1.example.com:3306' };
+    const delayed = { ...replica, replica: { ...replica.replica!, sqlDelay: 3600, secondsBehind: 3500 } };
+    const findings = preflight({
+      config,
+      states: [aliased, delayed],
+      accounts: facts(['GRANT SUPER ON *.* TO x']),
+    }).findings;
+    expect(findings.map((f) => `${f.level} ${f.host}: ${f.message}`)).toEqual([
+      'warning db1: replicas reach db1 as 10.0.0.1:3306, the config names it db1.example.com:3306 (the same server: server_id 1)',
+      'warning db2: delayed by 3600 s (MASTER_DELAY): a failover does not wait for it and never promotes it unless ' +
+        'named; it follows the new master afterwards with its delay',
+    ]);
+  });
+
   it('reports every host the VIP could not be moved to or from', () => {
     const ssh = new Map([
       ['db1', { ok: true, detail: 'ok' }],

@@ -1,7 +1,8 @@
-import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
-import { mapPosition } from '../../binlog/position-mapping.js';
+import { compareCoordinates, type Coordinates, formatCoordinates } from '../../binlog/coordinates.js';
+import type { ServerLogs } from '../../binlog/log-reader.js';
+import { mapByOwnLastTransaction, mapPosition, type Mapping } from '../../binlog/position-mapping.js';
 import { replicaStatus } from '../server-reads.js';
-import type { Handler } from '../types.js';
+import type { ActionOutcome, Handler } from '../types.js';
 
 /** Where in the best replica's binlog this replica must start; refused (with the reason) when the evidence disagrees. */
 export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
@@ -19,6 +20,9 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
   if (!bs?.relayLog.file) throw new Error(`${a.best} reports no relay log`);
   const logs = ctx.logs(a.best);
   const relay = await logs.relayCovering(bs.relayLog.file, x);
+  const why = relayGap(relay.from, x, a.best);
+  if (why)
+    return outcome(await mapThroughBinlog(logs, ctx.logs(step.host), { replica: step.host, best: a.best, x, why }));
   const after = relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length;
   const binlog = await logs.binlogTail(after + 1);
   const own = await ctx.logs(step.host).binlogTail(1);
@@ -34,11 +38,49 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
     ...(lastExecuted ? { lastExecuted } : {}),
   });
   if (!m.ok) throw new Error(`${m.reason}. ${step.host} is left stopped`);
-  const behind = `${m.behind} transaction${m.behind === 1 ? '' : 's'} behind`;
-  return {
-    detail:
-      `old master ${formatCoordinates(x)} = ${a.best} ${formatCoordinates(m.coordinates)}, ${behind}. ` +
-      `Evidence: ${m.evidence.join('; ')}`,
-    output: { coordinates: m.coordinates },
-  };
+  return outcome(m);
+
+  function outcome(mapping: Mapping): ActionOutcome {
+    if (!mapping.ok) throw new Error(`${mapping.reason}. ${step.host} is left stopped`);
+    const behind = `${mapping.behind} transaction${mapping.behind === 1 ? '' : 's'} behind`;
+    return {
+      detail:
+        `old master ${formatCoordinates(x)} = ${a.best} ${formatCoordinates(mapping.coordinates)}, ${behind}. ` +
+        `Evidence: ${mapping.evidence.join('; ')}`,
+      output: { coordinates: mapping.coordinates },
+    };
+  }
 };
+
+/** Why the best replica's relay log cannot map position x (it no longer reaches back to it), or undefined. */
+export function relayGap(from: Coordinates | undefined, x: Coordinates, best: string): string | undefined {
+  if (!from) return `${best}'s relay log no longer says which old-master binlog file its events come from`;
+  if (compareCoordinates(from, x) > 0) return `${best}'s relay log only goes back to ${formatCoordinates(from)}`;
+  return undefined;
+}
+
+/**
+ * Without the relay log: the lagging replica's own last transaction, found in the best replica's binlog by its
+ * GTID (or a unique run of signatures), marks the cut. Read-only.
+ */
+export async function mapThroughBinlog(
+  best: ServerLogs,
+  own: ServerLogs,
+  o: { replica: string; best: string; x: Coordinates; why: string },
+): Promise<Mapping> {
+  const tail = (await own.binlogTail(RUN)).transactions;
+  const last = tail.at(-1);
+  const byGtid = !!last?.gtid && last.gtid !== 'anonymous';
+  const found = await best.findInBinlog(byGtid ? [last] : tail);
+  return mapByOwnLastTransaction({
+    replica: o.replica,
+    best: o.best,
+    executed: o.x,
+    ...(last ? { lastExecuted: last } : {}),
+    found,
+    relayWhy: `${o.why} (older relay logs were purged: relay_log_purge=ON)`,
+  });
+}
+
+/** Without GTIDs, how many of the replica's last transactions must occur together, once, in the best one's binlog. */
+const RUN = 3;
