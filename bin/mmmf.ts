@@ -10,6 +10,11 @@ Docs: README.md`;
 
 function report(err: unknown): number {
   const code = exitCodeFor(err);
+  // --json: a machine gets the refusal on stdout too, in the shape every other outcome has.
+  if (err instanceof MmmfError && process.argv.includes('--json')) {
+    const refusals = [err.message, ...err.problems];
+    process.stdout.write(JSON.stringify({ ok: false, exitCode: code, refusals }, null, 2) + '\n');
+  }
   if (err instanceof MmmfError) {
     process.stderr.write(`mmmf: ${err.message}\n`);
     for (const p of err.problems) process.stderr.write(`  - ${p}\n`);
@@ -94,11 +99,10 @@ async function main(argv: string[]): Promise<number> {
           .example('$0 --cfg mmmf.config.ts --failover-to test2', 'do it'),
       async (a) => {
         if (a.abort && a.cfg) {
+          const cfg = a.cfg;
           await run(async () =>
-            (await import('../src/commands/failover.js')).failoverCommand({
-              cfg: a.cfg!,
-              target: a.failoverTo ?? '',
-              abort: true,
+            (await import('../src/commands/abort.js')).abortCommand({
+              cfg,
               dryRun: !!a.dryRun,
               json: !!a.json,
               debug: !!a.debug,

@@ -7,7 +7,8 @@
 //   - start-up: `mmmf --help` and `mmmf --dry-run`
 //   - a planned switchover on network-namespace hosts: how long writes through the VIP were blocked (root)
 //   - peak memory of a failover by file against the size of the best replica's logs
-// `--only switchover` (or startup, replicas, backlog, positioning, memory) re-measures those rows and keeps the others.
+//   - a failover with one delayed replica beside the same without it
+// `--only switchover` (or startup, replicas, backlog, positioning, memory, delayed) re-measures those rows and keeps the others.
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -210,6 +211,36 @@ async function byPositioning() {
 }
 
 /**
+ * 1 + 3 in sync, master killed, failover to test2: once as is, once with test4 MASTER_DELAY = 3600. A delayed
+ * replica is never waited for (only stopped, then repointed keeping its delay), so the two should be close.
+ */
+async function byDelayed() {
+  for (const delayed of [false, true]) {
+    const xs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      xs.push(
+        await withSandbox(3, async (s) => {
+          if (delayed) {
+            await s.query('test4', 'STOP SLAVE');
+            await s.query('test4', 'CHANGE MASTER TO MASTER_DELAY = 3600');
+            await s.query('test4', 'START SLAVE');
+          }
+          await s.sandbox('load', '200');
+          const [m] = await s.query('test1', 'SELECT @@gtid_binlog_pos AS g');
+          for (const k of ['test2', 'test3']) await s.query(k, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
+          if (!delayed) await s.query('test4', `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
+          await s.sandbox('kill', 'test1');
+          return (await failover(s, 'test2')).ms;
+        }),
+      );
+      progress(`1+3${delayed ? ', test4 delayed 3600 s' : ''}: run ${i + 1}/${RUNS} ${fmt(xs[i]!)}`);
+    }
+    const label = delayed ? '1 + 3, one of them delayed (MASTER_DELAY 3600)' : '1 + 3 in sync (beside the delayed row)';
+    rows.push({ group: 'delayed', label, unit: 'ms', values: xs });
+  }
+}
+
+/**
  * Peak memory of a failover by file while the target is only 1,000 transactions behind but the best replica's
  * current relay log and binlog hold many more: what reading those logs costs in memory.
  */
@@ -374,6 +405,12 @@ function table(): string {
     aims.push(
       `file / GTID positioning for the same backlog = ${(median(byPos[1]!.values) / median(byPos[0]!.values)).toFixed(2)}`,
     );
+  const withDelay = get('1 + 3, one of them delayed (MASTER_DELAY 3600)');
+  const withoutDelay = get('1 + 3 in sync (beside the delayed row)');
+  if (withDelay && withoutDelay)
+    aims.push(
+      `with a delayed replica / without = ${(median(withDelay.values) / median(withoutDelay.values)).toFixed(2)} (aim ≤ 1.2)`,
+    );
   const help = get('`mmmf --help`');
   if (help) aims.push(`\`mmmf --help\` = ${fmt(median(help.values))} (aim ≤ 250 ms)`);
   const sw = get("switchover with VIP move: writes blocked (mmmf's measure)");
@@ -395,6 +432,7 @@ async function main() {
     positioning: byPositioning,
     memory: byMemory,
     switchover: bySwitchover,
+    delayed: byDelayed,
   };
   if (only) {
     const previous = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as { rows: Row[] };

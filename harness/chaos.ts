@@ -3,10 +3,11 @@
 // a DBA cares about is checked. Decisions come from the seed (iteration i of seed S = iteration 0 of seed S+i),
 // counted in master transactions, so an iteration is replayed with `--seed S+i --iterations 1`.
 import { execa } from 'execa';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataFingerprint, mmmf, startCluster, type Cluster } from './cluster.js';
-import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, rng, startLoad, until } from './load.js';
+import { type ChaosScenario, describeScenario, drawScenario, type LagPlan } from './chaos-scenario.js';
+import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from './load.js';
 
 export interface ChaosOptions {
   iterations: number;
@@ -14,14 +15,6 @@ export interface ChaosOptions {
   replicas: number;
   basePort: number;
   log: (line: string) => void;
-}
-
-type LagMode = 'sync' | 'io-stop' | 'sql-pause' | 'both-stop';
-interface LagPlan {
-  name: string;
-  mode: LagMode;
-  at: number;
-  ioAt?: number;
 }
 
 export interface IterationResult {
@@ -32,8 +25,6 @@ export interface IterationResult {
   /** The cluster folder, kept for inspection when an invariant broke. */
   keptAt?: string;
 }
-
-const FORMATS = ['ROW', 'STATEMENT', 'MIXED'] as const;
 
 /**
  * Where each of the dead master's transactions ends in its binlog, read offline from its files with
@@ -64,7 +55,6 @@ async function masterTransactionEnds(dataDir: string): Promise<{ file: number; e
   }
   return out;
 }
-const MODES: LagMode[] = ['sync', 'io-stop', 'sql-pause', 'both-stop'];
 
 export async function runChaos(
   o: ChaosOptions,
@@ -88,152 +78,362 @@ export async function runChaos(
   return { passed, failed: results.length - passed, results };
 }
 
+type Status = Record<string, string>;
+const slaveStatus = async (c: Cluster, n: string): Promise<Status> =>
+  (await c.query<Status>(n, 'SHOW SLAVE STATUS'))[0] ?? {};
+const readOnly = async (c: Cluster, n: string) =>
+  Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
+
+/** The sandbox config with test1 named otherwise (a `socket` keeps it reachable; without one, it is not). */
+function aliasConfig(c: Cluster, test1: string, file: string): string {
+  const path = join(c.dir, file);
+  writeFileSync(
+    path,
+    `import base from './mmmf.config.ts';\nexport default { ...base, hosts: { ...base.hosts, test1: ${test1} } };\n`,
+  );
+  return path;
+}
+
+/** Replica states real clusters are in, set up before the load: delay, parallel appliers, purged relay logs. */
+async function prepare(c: Cluster, s: ChaosScenario): Promise<void> {
+  await c.query('test1', EVENTS_DDL);
+  await c.query('test1', LEDGER_DDL);
+  await c.query('test1', 'CREATE TABLE IF NOT EXISTS sbtest.drift (id INT PRIMARY KEY) ENGINE=InnoDB');
+  const reconfigure = async (n: string, sql: string[]) => {
+    await c.query(n, 'STOP SLAVE');
+    for (const q of sql) await c.query(n, q);
+    await c.query(n, 'START SLAVE');
+  };
+  for (const n of s.parallel) {
+    await reconfigure(n, ['SET GLOBAL slave_parallel_threads = 4', "SET GLOBAL slave_parallel_mode = 'optimistic'"]);
+  }
+  if (s.delayed) await reconfigure(s.delayed.name, ['CHANGE MASTER TO MASTER_DELAY = 3600']);
+  if (s.purge) await reconfigure(s.purge, ['SET GLOBAL relay_log_purge = ON', 'SET GLOBAL max_relay_log_size = 4096']);
+  if (s.drift) {
+    await until(
+      async () => (await c.query(s.drift!, 'SHOW TABLES IN sbtest LIKE "drift"')).length === 1,
+      30_000,
+      'drift table',
+    );
+    const conn = await c.connect(s.drift);
+    await conn.query('SET SESSION sql_log_bin = 0'); // invisible to GTIDs: only the collision will tell
+    await conn.query('INSERT INTO sbtest.drift VALUES (1)');
+    await conn.end();
+  }
+}
+
+/** Fires each lag action when the master has committed that many transactions (counted from `base`). */
+async function lagActions(c: Cluster, lag: LagPlan[], base: number, rotateAt?: number): Promise<void> {
+  const actions: { at: number; n: string; run: () => Promise<unknown> }[] = [];
+  const sql = (n: string, q: string) => () => c.query(n, q);
+  for (const l of lag) {
+    if (l.mode === 'io-stop') actions.push({ at: l.at, n: l.name, run: sql(l.name, 'STOP SLAVE IO_THREAD') });
+    if (l.mode === 'sql-pause') actions.push({ at: l.at, n: l.name, run: sql(l.name, 'STOP SLAVE SQL_THREAD') });
+    if (l.mode === 'both-stop') {
+      actions.push({ at: l.at, n: l.name, run: sql(l.name, 'STOP SLAVE SQL_THREAD') });
+      actions.push({ at: l.ioAt!, n: l.name, run: sql(l.name, 'STOP SLAVE IO_THREAD') });
+    }
+    if (l.mode === 'backup') actions.push({ at: l.at, n: l.name, run: () => stopAsBackup(c, l.name) });
+  }
+  if (rotateAt) actions.push({ at: rotateAt, n: 'test1', run: sql('test1', 'FLUSH BINARY LOGS') });
+  for (const a of actions.sort((x, y) => x.at - y.at)) {
+    await until(async () => (await gtidSeq(c, 'test1')) - base >= a.at, 120_000, `master transaction ${a.at}`);
+    await a.run();
+  }
+}
+
+/**
+ * A backup job's replica: stops receiving, applies everything it received, then stops (both threads). Its
+ * IO thread may stop inside a transaction, so "applied" is the SQL thread idling at the end of its relay log
+ * with nothing moving, not Exec = Read.
+ */
+async function stopAsBackup(c: Cluster, n: string): Promise<void> {
+  await c.query(n, 'STOP SLAVE IO_THREAD');
+  let last = '';
+  await until(
+    async () => {
+      const s = await slaveStatus(c, n);
+      const at = `${s.Relay_Log_File}:${s.Relay_Log_Pos}`;
+      const idle = /read all relay log/i.test(s.Slave_SQL_Running_State ?? '') && at === last;
+      last = at;
+      if (!idle) await new Promise((r) => setTimeout(r, 300));
+      return idle;
+    },
+    60_000,
+    `${n} to apply its relay log`,
+  );
+  await c.query(n, 'STOP SLAVE');
+}
+
 async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult> {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-  const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-  const format = pick(FORMATS);
-  const writers = int(2, 5);
-  const names = Array.from({ length: o.replicas }, (_, k) => `test${k + 2}`);
-  const lag: LagPlan[] = names.map((name) => {
-    const mode = pick(MODES);
-    const at = int(20, 1500);
-    return { name, mode, at, ...(mode === 'both-stop' ? { ioAt: at + int(20, 400) } : {}) };
-  });
-  const killAt = Math.max(...lag.map((l) => l.ioAt ?? l.at)) + int(10, 1200);
-  const mostLagging = rand() < 0.35;
-  const targetPick = rand();
-  const positioning = rand() < 0.4 ? 'file' : 'gtid';
+  const s = drawScenario(seed, o.replicas);
+  const names = s.lag.map((l) => l.name);
   const violations: string[] = [];
   let c: Cluster | undefined;
   let keep = false;
-  let line = `seed=${seed} ${format} ${positioning} writers=${writers} lag=[${lag.map((l) => `${l.name}:${l.mode}${l.mode === 'sync' ? '' : `@${l.at}`}${l.ioAt ? `/${l.ioAt}` : ''}`).join(' ')}] kill@${killAt}`;
+  let line = describeScenario(seed, s);
   try {
-    c = await startCluster({ basePort: o.basePort, replicas: o.replicas, format, positioning });
+    c = await startCluster({
+      basePort: o.basePort,
+      replicas: o.replicas,
+      format: s.format,
+      positioning: s.positioning,
+    });
     const cl = c;
-    await cl.query('test1', EVENTS_DDL);
-    await cl.query('test1', LEDGER_DDL);
+    await prepare(cl, s);
     const base = await gtidSeq(cl, 'test1');
-    const load = await startLoad(cl, 'test1', writers, seed);
-    // Fire each lag action when the master has committed that many transactions, then the kill.
-    const actions = lag
-      .flatMap((l) =>
-        l.mode === 'sync'
-          ? []
-          : l.mode === 'io-stop'
-            ? [{ at: l.at, n: l.name, sql: 'STOP SLAVE IO_THREAD' }]
-            : l.mode === 'sql-pause'
-              ? [{ at: l.at, n: l.name, sql: 'STOP SLAVE SQL_THREAD' }]
-              : [
-                  { at: l.at, n: l.name, sql: 'STOP SLAVE SQL_THREAD' },
-                  { at: l.ioAt!, n: l.name, sql: 'STOP SLAVE IO_THREAD' },
-                ],
-      )
-      .sort((a, b) => a.at - b.at);
-    for (const a of actions) {
-      await until(async () => (await gtidSeq(cl, 'test1')) - base >= a.at, 120_000, `master transaction ${a.at}`);
-      await cl.query(a.n, a.sql);
+    const load = await startLoad(cl, 'test1', s.writers, seed);
+    await lagActions(cl, s.lag, base, s.purge ? Math.floor(s.killAt / 2) : undefined);
+    if (s.drift) {
+      // The colliding row: another replica must hold it before the crash (the drifted one lags).
+      await cl.query('test1', 'INSERT INTO sbtest.drift VALUES (1)');
+      const witness = s.lag.find((l) => l.mode === 'sync' && l.name !== s.drift && l.name !== s.delayed?.name)!.name;
+      await until(
+        async () => (await cl.query(witness, 'SELECT 1 FROM sbtest.drift')).length === 1,
+        30_000,
+        'drift row',
+      );
     }
-    await until(async () => (await gtidSeq(cl, 'test1')) - base >= killAt, 120_000, `master transaction ${killAt}`);
+    if (s.aliveAliasCheck) {
+      // Only a master some replica is still connected to can be told alive; with none, a run cannot know.
+      const connected = await Promise.all(
+        names.map(async (n) => (await slaveStatus(cl, n)).Slave_IO_Running === 'Yes'),
+      );
+      if (connected.some(Boolean)) violations.push(...(await aliveAliasRefusal(cl, names)));
+      else line += ' (alive-alias skipped: no replica connected)';
+    }
+    await until(async () => (await gtidSeq(cl, 'test1')) - base >= s.killAt, 120_000, `master transaction ${s.killAt}`);
     await cl.sandbox('kill', 'test1');
     await load.stop();
+    for (const n of s.stopAfterCrash) await cl.query(n, 'STOP SLAVE');
 
-    // What reached any replica: ledger rows applied, and GTIDs received (applied or only in a relay log).
-    const before = new Set<string>();
-    const received: Record<string, number> = {};
-    const applied: Record<string, number> = {};
-    const ends = await masterTransactionEnds(join(cl.dir, 'test1', 'data'));
-    for (const n of names) {
-      applied[n] = await gtidSeq(cl, n, 'gtid_slave_pos');
-      for (const r of await cl.query<{ k: string }>(n, LEDGER_KEYS)) before.add(r.k);
-      const [s] = await cl.query<{ Gtid_IO_Pos: string; Master_Log_File: string; Read_Master_Log_Pos: string }>(
-        n,
-        'SHOW SLAVE STATUS',
-      );
-      // Received = applied, or in the relay log: by GTID (GTID mode only) and by old-master coordinates.
-      const file = Number(s?.Master_Log_File.split('.')[1] ?? 0);
-      const read = Number(s?.Read_Master_Log_Pos ?? 0);
-      const byCoordinates = Math.max(
-        0,
-        ...ends.filter((e) => e.file < file || (e.file === file && e.end <= read)).map((e) => e.seq),
-      );
-      received[n] = Math.max(Number(/0-1-(\d+)/.exec(s?.Gtid_IO_Pos ?? '')?.[1] ?? 0), applied[n], byCoordinates);
-    }
-    const maxReceived = Math.max(...Object.values(received));
-    const laggard = names.reduce((a, b) => (received[b]! < received[a]! ? b : a));
-    const target = mostLagging ? laggard : names[Math.floor(targetPick * names.length)]!;
-    line += ` → ${target}${target === laggard ? ' (most lagging)' : ''} behind=${maxReceived - received[target]!}/${maxReceived - applied[target]!} (received/applied)`;
+    const seen = await whatReplicasHold(cl, names);
+    const maxReceived = Math.max(...Object.values(seen.received));
+    const candidates = names.filter((n) => n !== s.delayed?.name || s.delayed.lift);
+    const laggard = candidates.reduce((a, b) => (seen.received[b]! < seen.received[a]! ? b : a));
+    let target = s.drift ?? (s.mostLagging ? laggard : candidates[Math.floor(s.targetPick * candidates.length)]!);
+    line += ` → ${target}${target === laggard ? ' (most lagging)' : ''} behind=${maxReceived - seen.received[target]!}`;
+    const cfg = s.alias
+      ? aliasConfig(
+          cl,
+          `{ host: 'localhost', port: ${cl.port('test1')}, socket: '${join(cl.dir, 'test1', 'mariadbd.sock')}' }`,
+          'alias.config.ts',
+        )
+      : cl.cfg;
+    const lift = s.delayed?.lift ? ['--lift-delay'] : [];
 
     const t0 = Date.now();
-    const r = await mmmf(['--cfg', cl.cfg, '--failover-to', target, '--json']);
+    let out: RunOutput;
+    if (s.drift) {
+      const failed = await runJson(cfg, target, lift);
+      violations.push(...(await driftOutcome(cl, s.drift, names, failed)));
+      // Continue to the replica that received the most (it holds everything): that must work.
+      target = names
+        .filter((n) => n !== s.drift && n !== s.delayed?.name)
+        .reduce((a, b) => (seen.received[b]! > seen.received[a]! ? b : a));
+      line += ` then → ${target}`;
+    } else if (s.killAtStep) {
+      const killed = await runJson(cfg, target, lift, { MMMF_TEST_KILL_AT_STEP: String(s.killAtStep) });
+      line += killed.exitCode === 0 ? ' (plan shorter than the kill step)' : ' (killed, resumed)';
+    }
+    out = await runJson(cfg, target, lift);
+    if (out.exitCode === 3 && /--lift-delay/.test(out.stderr) && s.delayed && !s.delayed.lift) {
+      // Only the delayed replica received the newest transactions: refused, as it must be; lifting keeps them.
+      line += ' (refused: delayed holds the most; lifted)';
+      s.delayed.lift = true;
+      out = await runJson(cfg, target, ['--lift-delay']);
+    }
     line += ` failover=${((Date.now() - t0) / 1000).toFixed(2)}s`;
-    let out: { results?: { n: number; host: string; status: string; detail: string }[]; plan?: unknown } = {};
-    try {
-      out = JSON.parse(r.stdout);
-    } catch {
-      violations.push(`mmmf printed no JSON (exit ${r.exitCode}): ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`);
-    }
-    if (r.exitCode !== 0) {
-      violations.push(
-        `mmmf exited ${r.exitCode}: ${
-          r.stderr.trim() ||
-          (out.results ?? [])
-            .filter((s) => s.status !== 'done' && s.status !== 'skipped')
-            .map((s) => `step ${s.n} ${s.host} ${s.status}: ${s.detail}`)
-            .join('; ')
-        }`,
-      );
-    }
-    // A relay log may end in half a transaction the dead master never finished sending: it cannot count.
-    const partial = (out.results ?? []).some((s) => /incomplete one/.test(s.detail));
-    for (const n of names) {
-      const keys = new Set((await cl.query<{ k: string }>(n, LEDGER_KEYS)).map((x) => x.k));
-      const lost = [...before].filter((k) => !keys.has(k));
-      if (lost.length)
-        violations.push(
-          `${n} lacks ${lost.length} transactions another replica had, e.g. ${lost.slice(0, 5).join(' ')}`,
-        );
-      const seq = await gtidSeq(cl, n, 'gtid_slave_pos');
-      if (seq < maxReceived - (partial ? 1 : 0))
-        violations.push(`${n} is at GTID seq ${seq}, but ${maxReceived} had been received`);
-    }
-    const prints = await Promise.all(names.map(async (n) => [n, await dataFingerprint(cl, n)] as const));
-    if (new Set(prints.map((p) => p[1])).size !== 1)
-      violations.push(`data differs: ${prints.map(([n, f]) => `${n}: ${f}`).join(' | ')}`);
-    const writable = [];
-    for (const n of names) {
-      const [v] = await cl.query<{ ro: number }>(n, 'SELECT @@read_only AS ro');
-      if (Number(v?.ro) === 0) writable.push(n);
-      if (n === target) continue;
-      const [s] = await cl.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
-      const state = [String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running].join(' ');
-      if (state !== `${cl.port(target)} Yes Yes` || s?.Last_Error)
-        violations.push(`${n} replication: port/IO/SQL = ${state}, error '${s?.Last_Error ?? ''}'`);
-    }
-    if (writable.join() !== target)
-      violations.push(`writable servers: [${writable.join(', ')}], expected only ${target}`);
-    await cl.query(target, `INSERT INTO sbtest.ledger (writer, seq) VALUES (0, ${seed})`);
-    for (const n of names) {
-      try {
-        await until(
-          async () =>
-            (await cl.query(n, `SELECT 1 FROM sbtest.ledger WHERE writer = 0 AND seq = ${seed}`)).length === 1,
-          10_000,
-          `fresh write on ${n}`,
-        );
-      } catch {
-        violations.push(`a fresh write on ${target} did not reach ${n} within 10 s`);
-      }
-    }
+    if (out.exitCode !== 0) violations.push(`mmmf exited ${out.exitCode}: ${out.why}`);
+    const partial = (out.json.results ?? []).some((r) => /incomplete one/.test(r.detail));
+    const left = new Set(
+      [s.drift, s.delayed && !s.delayed.lift ? s.delayed.name : undefined].filter(Boolean) as string[],
+    );
+    violations.push(
+      ...(await checkInvariants(cl, {
+        names,
+        target,
+        seen,
+        left,
+        partial,
+        seed,
+        delayed: s.delayed,
+        positioning: s.positioning,
+      })),
+    );
     if (violations.length) {
       keep = true;
-      violations.push(`plan: ${JSON.stringify(out.plan ?? null).slice(0, 4000)}`);
+      violations.push(`plan: ${JSON.stringify(out.json.plan ?? null).slice(0, 4000)}`);
     }
   } catch (err) {
-    violations.push(`harness error: ${(err as Error).stack ?? err}`);
+    violations.push(`harness error: ${(err as Error).stack ?? String(err)}`);
     keep = true;
   } finally {
     if (c && !keep) await c.down();
   }
   return { seed, ok: violations.length === 0, line, violations, ...(keep && c ? { keptAt: c.dir } : {}) };
+}
+
+interface RunOutput {
+  exitCode: number;
+  stderr: string;
+  why: string;
+  json: { results?: { n: number; host: string; status: string; detail: string }[]; plan?: unknown };
+}
+
+async function runJson(
+  cfg: string,
+  target: string,
+  extra: string[],
+  env: Record<string, string> = {},
+): Promise<RunOutput> {
+  const r = await mmmf(['--cfg', cfg, '--failover-to', target, '--json', ...extra], env);
+  let json: RunOutput['json'] = {};
+  try {
+    json = JSON.parse(r.stdout) as RunOutput['json'];
+  } catch {
+    // killed, or refused before printing a plan: stderr says why
+  }
+  const failedSteps = (json.results ?? [])
+    .filter((x) => x.status !== 'done' && x.status !== 'skipped')
+    .map((x) => `step ${x.n} ${x.host} ${x.status}: ${x.detail}`)
+    .join('; ');
+  return {
+    exitCode: r.exitCode,
+    stderr: r.stderr,
+    json,
+    why: r.stderr.trim() || failedSteps || r.stdout.slice(0, 500),
+  };
+}
+
+/** With the master alive and configured at an address mmmf cannot reach: refused, and nothing changed. */
+async function aliveAliasRefusal(c: Cluster, names: string[]): Promise<string[]> {
+  const cfg = aliasConfig(c, `{ host: '127.0.0.2', port: ${c.port('test1')} }`, 'unreachable-alias.config.ts');
+  const before = await Promise.all(
+    names.map((n) => slaveStatus(c, n).then((st) => `${st.Master_Port} ${st.Using_Gtid}`)),
+  );
+  const r = await mmmf(['--cfg', cfg, '--failover-to', names[0]!]);
+  const after = await Promise.all(
+    names.map((n) => slaveStatus(c, n).then((st) => `${st.Master_Port} ${st.Using_Gtid}`)),
+  );
+  const out: string[] = [];
+  // Replicas whose IO thread a lag action stopped are not "connected"; with none connected mmmf may proceed.
+  if (r.exitCode !== 3)
+    out.push(`alive master at an unreachable alias: exit ${r.exitCode}, expected 3 (${r.stderr.slice(0, 300)})`);
+  if (after.join() !== before.join())
+    out.push(`alive master at an unreachable alias: replication changed (${before} → ${after})`);
+  if ((await readOnly(c, 'test1')) !== 0)
+    out.push('alive master at an unreachable alias: the master was made read-only');
+  return out;
+}
+
+/** A target that could not be brought up: nothing promoted, nothing pointed at it, no server writable. */
+async function driftOutcome(c: Cluster, drift: string, names: string[], r: RunOutput): Promise<string[]> {
+  const out: string[] = [];
+  if (r.exitCode !== 1 && r.exitCode !== 3) out.push(`drifted target ${drift}: exit ${r.exitCode}, expected 1 or 3`);
+  for (const n of names) {
+    if ((await readOnly(c, n)) === 0)
+      out.push(`drifted target: ${n} is writable after a failover that promoted nobody`);
+    if (n === drift) continue;
+    const st = await slaveStatus(c, n);
+    if (Number(st.Master_Port) === c.port(drift)) out.push(`${n} was pointed at ${drift}, which was never promoted`);
+  }
+  return out;
+}
+
+interface Seen {
+  /** Ledger rows any replica had applied before the failover. */
+  before: Set<string>;
+  received: Record<string, number>;
+}
+
+/** What reached any replica: ledger rows applied, and GTIDs received (applied or only in a relay log). */
+async function whatReplicasHold(c: Cluster, names: string[]): Promise<Seen> {
+  const before = new Set<string>();
+  const received: Record<string, number> = {};
+  const ends = await masterTransactionEnds(join(c.dir, 'test1', 'data'));
+  for (const n of names) {
+    const applied = await gtidSeq(c, n, 'gtid_slave_pos');
+    for (const r of await c.query<{ k: string }>(n, LEDGER_KEYS)) before.add(r.k);
+    const st = await slaveStatus(c, n);
+    // Received = applied, or in the relay log: by GTID (GTID mode only) and by old-master coordinates.
+    const file = Number(st.Master_Log_File?.split('.')[1] ?? 0);
+    const read = Number(st.Read_Master_Log_Pos ?? 0);
+    const byCoordinates = Math.max(
+      0,
+      ...ends.filter((e) => e.file < file || (e.file === file && e.end <= read)).map((e) => e.seq),
+    );
+    received[n] = Math.max(Number(/0-1-(\d+)/.exec(st.Gtid_IO_Pos ?? '')?.[1] ?? 0), applied, byCoordinates);
+  }
+  return { before, received };
+}
+
+/**
+ * Every promise, on the servers as they are: nothing any replica received is missing on a survivor, identical
+ * data, exactly one writable server, every replica replicating from the new master (a delayed one with its
+ * delay, or left stopped by file), and a fresh write reaches every survivor.
+ */
+async function checkInvariants(
+  c: Cluster,
+  o: {
+    names: string[];
+    target: string;
+    seen: Seen;
+    left: Set<string>;
+    partial: boolean;
+    seed: number;
+    delayed: ChaosScenario['delayed'];
+    positioning: 'gtid' | 'file';
+  },
+): Promise<string[]> {
+  const v: string[] = [];
+  const survivors = o.names.filter((n) => !o.left.has(n));
+  const maxReceived = Math.max(
+    ...o.names.filter((n) => n !== o.delayed?.name || o.delayed.lift).map((n) => o.seen.received[n]!),
+  );
+  for (const n of survivors) {
+    const keys = new Set((await c.query<{ k: string }>(n, LEDGER_KEYS)).map((x) => x.k));
+    const lost = [...o.seen.before].filter((k) => !keys.has(k));
+    if (lost.length)
+      v.push(`${n} lacks ${lost.length} transactions another replica had, e.g. ${lost.slice(0, 5).join(' ')}`);
+    const seq = await gtidSeq(c, n, 'gtid_slave_pos');
+    if (seq < maxReceived - (o.partial ? 1 : 0))
+      v.push(`${n} is at GTID seq ${seq}, but ${maxReceived} had been received`);
+  }
+  const prints = await Promise.all(survivors.map(async (n) => [n, await dataFingerprint(c, n)] as const));
+  if (new Set(prints.map((p) => p[1])).size !== 1)
+    v.push(`data differs: ${prints.map(([n, f]) => `${n}: ${f}`).join(' | ')}`);
+  const writable = [];
+  for (const n of o.names) {
+    if ((await readOnly(c, n)) === 0) writable.push(n);
+    if (n === o.target) continue;
+    const st = await slaveStatus(c, n);
+    const state = [String(st.Master_Port), st.Slave_IO_Running, st.Slave_SQL_Running].join(' ');
+    const stopped = st.Slave_IO_Running === 'No' && st.Slave_SQL_Running === 'No';
+    if (n === o.delayed?.name && !o.delayed.lift) {
+      const want = o.positioning === 'gtid' ? `${c.port(o.target)} Yes Yes` : undefined;
+      if (want ? state !== want || String(st.SQL_Delay) !== '3600' : !stopped) {
+        v.push(
+          `delayed ${n}: port/IO/SQL = ${state}, delay ${st.SQL_Delay}; expected ${want ? `${want}, delay 3600` : 'stopped'}`,
+        );
+      }
+    } else if (o.left.has(n)) {
+      // Never promoted: it may point at the new master (stopped after a failed catch-up), never elsewhere running.
+      if (!stopped && Number(st.Master_Port) !== c.port(o.target))
+        v.push(`${n} replicates from ${st.Master_Port}, not the master`);
+    } else if (state !== `${c.port(o.target)} Yes Yes` || st.Last_Error) {
+      v.push(`${n} replication: port/IO/SQL = ${state}, error '${st.Last_Error ?? ''}'`);
+    }
+  }
+  if (writable.join() !== o.target) v.push(`writable servers: [${writable.join(', ')}], expected only ${o.target}`);
+  await c.query(o.target, `INSERT INTO sbtest.ledger (writer, seq) VALUES (0, ${o.seed})`);
+  for (const n of survivors) {
+    try {
+      const fresh = `SELECT 1 FROM sbtest.ledger WHERE writer = 0 AND seq = ${o.seed}`;
+      await until(async () => (await c.query(n, fresh)).length === 1, 10_000, `fresh write on ${n}`);
+    } catch {
+      v.push(`a fresh write on ${o.target} did not reach ${n} within 10 s`);
+    }
+  }
+  return v;
 }

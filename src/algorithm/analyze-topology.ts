@@ -63,7 +63,8 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   targetRefusals(targetState, opts.target, replicasAll).forEach((r) => refusals.push(r));
   if (replicasAll.length === 0) {
     return empty(
-      'no reachable server replicates from anything: there is no replica to promote. Run `mmmf status` to see what answers.',
+      'no reachable server replicates from anything: there is no replica to promote. ' +
+        'Run `mmmf status` to see what answers.',
     );
   }
   const found = findOldMaster(states);
@@ -77,7 +78,8 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
       replicas: old.direct,
       direct: old.direct,
       hosts: describeHosts(states, opts.target, old, new Map()),
-      nothingToDo: `${opts.target} already is the master of every reachable replica (${names(old.direct)}); nothing to do.`,
+      nothingToDo:
+        `${opts.target} already is the master of every reachable replica (${names(old.direct)}); ` + 'nothing to do.',
     };
   }
   sourceFindings(old, states, warnings, refusals);
@@ -171,7 +173,8 @@ function targetRefusals(target: HostState | undefined, name: string, replicas: R
   if (!target) return [`--failover-to ${name}: no such host in the config`];
   if (!target.reachable) {
     return [
-      `target ${target.name} (${target.address}) is unreachable: ${target.error}. Fix connectivity or choose another target.`,
+      `target ${target.name} (${target.address}) is unreachable: ${target.error}. ` +
+        'Fix connectivity or choose another target.',
     ];
   }
   if (target.replica) return [];
@@ -190,7 +193,8 @@ function sourceFindings(old: OldMaster, states: HostState[], warnings: string[],
   if (!old.name) {
     if (live) {
       refusals.push(
-        `the replicas' master ${old.address}${old.how === 'none' ? '' : ` (${old.how})`} matches no reachable host in the config, but ${live}: ` +
+        `the replicas' master ${old.address}${old.how === 'none' ? '' : ` (${old.how})`} matches no reachable ` +
+          `host in the config, but ${live}: ` +
           'it is alive, and mmmf could not fence it. Name that server in the config by an address mmmf can ' +
           'reach (replicas are matched by its server_id), or fence it yourself, then re-run.' +
           states
@@ -218,7 +222,8 @@ function sourceFindings(old: OldMaster, states: HostState[], warnings: string[],
     );
     if (s.replica) {
       warnings.push(
-        `the old master ${old.name} itself replicates from ${s.replica.sourceAddress} (master-master); that link is left as it is.`,
+        `the old master ${old.name} itself replicates from ${s.replica.sourceAddress} (master-master); ` +
+          'that link is left as it is.',
       );
     }
   } else if (live) {
@@ -253,10 +258,16 @@ function exclusion(r: ReplicaHost, states: HostState[]): string | undefined {
 function positioningExclusion(r: ReplicaHost, mode: 'gtid' | 'file'): string | undefined {
   const rs = r.replica;
   if (mode === 'file' && !rs.executed.file) {
-    return 'it reports no old-master coordinates (Relay_Master_Log_File is empty), so its position cannot be mapped by file.';
+    return (
+      'it reports no old-master coordinates (Relay_Master_Log_File is empty), so its position cannot be ' +
+      'mapped by file.'
+    );
   }
   if (mode === 'gtid' && r.version.flavor === 'mysql' && !r.gtidEnabled) {
-    return 'gtid_mode is not ON (with enforce_gtid_consistency) here, so it cannot be positioned by GTID. Use --positioning file.';
+    return (
+      'gtid_mode is not ON (with enforce_gtid_consistency) here, so it cannot be positioned by GTID. ' +
+      'Use --positioning file.'
+    );
   }
   if (mode === 'gtid' && rs.gtidMode === 'No' && !r.gtidApplied && rs.executed.file) {
     return (
@@ -287,7 +298,8 @@ function lostIfLeftOut(
   const out: string[] = [];
   for (const r of direct) {
     if (rank(r, best) <= 0) continue;
-    const received = `${formatCoordinates(r.replica.received)}${r.replica.gtidReceived ? `, ${r.replica.gtidReceived}` : ''}`;
+    const gtid = r.replica.gtidReceived ? `, ${r.replica.gtidReceived}` : '';
+    const received = `${formatCoordinates(r.replica.received)}${gtid}`;
     if (left.delayed.includes(r)) {
       out.push(
         `${r.name} is delayed (MASTER_DELAY ${r.replica.sqlDelay} s) and received transactions no other replica has ` +
@@ -337,7 +349,8 @@ function targetFindings(target: ReplicaHost, candidates: ReplicaHost[]): string[
   const out: string[] = [];
   if (!(target.logBin && target.logReplicaUpdates)) {
     out.push(
-      `target ${target.name} has log_bin=${onOff(target.logBin)}, log_slave_updates=${onOff(target.logReplicaUpdates)}: ` +
+      `target ${target.name} has log_bin=${onOff(target.logBin)}, ` +
+        `log_slave_updates=${onOff(target.logReplicaUpdates)}: ` +
         'replicas could not replicate from it. Enable both (they need a restart) or choose another target.',
     );
   }

@@ -29,6 +29,16 @@ export interface FailoverOptions {
  * repoint the others (and, in a switchover, the old master) → verify.
  */
 export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Plan {
+  const o = planFailover(config, states, opts);
+  if (!o.ok) throw new UnsafeError(o.refusal, o.reasons);
+  return o.plan;
+}
+
+/** A plan, or why there is none: every reason at once (the command turns them into a refusal, exit 3). */
+export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; refusal: string; reasons: string[] };
+
+/** Pure: the plan, or every reason it would be unsafe (see buildFailoverPlan). */
+export function planFailover(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): PlanOutcome {
   const a = analyzeTopology(config, states, opts);
   const header = {
     kind: opts.switchover ? ('switchover' as const) : ('failover' as const),
@@ -43,19 +53,13 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     warnings: a.warnings,
   };
   if (a.nothingToDo) {
-    return {
-      ...header,
-      kind: 'failover',
-      target: opts.target,
-      best: opts.target,
-      steps: [],
-      nothingToDo: a.nothingToDo,
-    };
+    const plan: Plan = { ...header, kind: 'failover', target: opts.target, best: opts.target, steps: [] };
+    return { ok: true, plan: { ...plan, nothingToDo: a.nothingToDo } };
   }
   if (opts.switchover) a.refusals.push(...switchoverRefusals(a, states, opts.switchover));
   if (a.refusals.length || !a.target || !a.best) {
     const verb = opts.switchover ? 'switch over' : 'fail over';
-    throw new UnsafeError(`refusing to ${verb} to ${opts.target}: nothing was changed`, a.refusals);
+    return { ok: false, refusal: `refusing to ${verb} to ${opts.target}: nothing was changed`, reasons: a.refusals };
   }
   const ctx = { config, analysis: a, switchover: !!opts.switchover, list: new StepList() };
   const fence = fenceOldMaster(ctx);
@@ -66,5 +70,5 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   const vip = addWriterVip(ctx, promote);
   repointReplicas(ctx, promote, ready, fence);
   verifyWriterVip(ctx, vip);
-  return { ...header, target: a.target.name, best: a.best.name, steps: ctx.list.steps };
+  return { ok: true, plan: { ...header, target: a.target.name, best: a.best.name, steps: ctx.list.steps } };
 }

@@ -47,14 +47,16 @@ export function mapPosition(m: MappingInput): Mapping {
     reason: `cannot map ${m.replica}'s position ${formatCoordinates(x)} into ${m.best}'s binlog: ${why}`,
   });
   if (!x.file) return refuse(`${m.replica} reports no executed old-master coordinates`);
-  const purged = `(older relay logs were purged: relay_log_purge=ON?). Re-clone ${m.replica} from the new master afterwards`;
+  const purged =
+    '(older relay logs were purged: relay_log_purge=ON?). ' + `Re-clone ${m.replica} from the new master afterwards`;
   if (!m.relay.from)
     return refuse(`${m.best}'s relay log no longer says which old-master binlog file its events come from ${purged}`);
   if (compareCoordinates(m.relay.from, x) > 0)
     return refuse(`${m.best}'s relay log only goes back to ${formatCoordinates(m.relay.from)} ${purged}`);
   if (!m.relay.boundaries.some((b) => key(b) === key(x))) {
     return refuse(
-      `${formatCoordinates(x)} is not between two transactions in ${m.best}'s relay log, so the two replicas did not receive the same stream`,
+      `${formatCoordinates(x)} is not between two transactions in ${m.best}'s relay log, so the two replicas ` +
+        'did not receive the same stream',
     );
   }
   const after = m.relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0);
@@ -62,23 +64,28 @@ export function mapPosition(m: MappingInput): Mapping {
   const n = after.length;
   if (m.binlog.length < n) {
     return refuse(
-      `${m.best}'s relay log has ${n} transactions after it but its binlog only ${m.binlog.length}${m.binlogComplete ? ' (binlogs purged, or log_slave_updates was off)' : ''}`,
+      `${m.best}'s relay log has ${n} transactions after it but its binlog only ${m.binlog.length}` +
+        (m.binlogComplete ? ' (binlogs purged, or log_slave_updates was off)' : ''),
     );
   }
   const tail = m.binlog.slice(m.binlog.length - n);
   for (let i = 0; i < n; i++) {
     if (tail[i]!.signature !== after[i]!.signature) {
       return refuse(
-        `transaction ${i + 1} of ${n} differs between ${m.best}'s relay log (${describeTrx(after[i])}) and its binlog (${describeTrx(tail[i])} at ${formatCoordinates(tail[i]!.start)}): local writes, replication filters or out-of-order commits on ${m.best}`,
+        `transaction ${i + 1} of ${n} differs between ${m.best}'s relay log (${describeTrx(after[i])}) ` +
+          `and its binlog (${describeTrx(tail[i])} at ${formatCoordinates(tail[i]!.start)}): local writes, ` +
+          `replication filters or out-of-order commits on ${m.best}`,
       );
     }
   }
   const cut = n > 0 ? tail[0]!.start : m.binlogEnd;
   const beforeCut = m.binlog[m.binlog.length - n - 1];
   const evidence = [
-    `${formatCoordinates(x)} ends ${before ? `the transaction ${describeTrx(before)}` : 'a log header'} in ${m.best}'s relay log`,
+    `${formatCoordinates(x)} ends ${before ? `the transaction ${describeTrx(before)}` : 'a log header'} ` +
+      `in ${m.best}'s relay log`,
     n
-      ? `the ${n} transaction${n === 1 ? '' : 's'} after it in ${m.best}'s relay log match the last ${n} of its binlog one by one (first: ${describeTrx(after[0])})`
+      ? `the ${n} transaction${n === 1 ? '' : 's'} after it in ${m.best}'s relay log match the last ${n} of ` +
+        `its binlog one by one (first: ${describeTrx(after[0])})`
       : `${m.best} has nothing after it`,
   ];
   if (!m.lastExecuted)
@@ -87,12 +94,14 @@ export function mapPosition(m: MappingInput): Mapping {
     );
   if (!beforeCut || beforeCut.signature !== m.lastExecuted.signature) {
     return refuse(
-      `the transaction before the cut in ${m.best}'s binlog (${describeTrx(beforeCut)}) is not ${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`,
+      `the transaction before the cut in ${m.best}'s binlog (${describeTrx(beforeCut)}) is not ` +
+        `${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`,
     );
   }
   if (before && before.signature !== beforeCut.signature) {
     return refuse(
-      `${m.best}'s relay log has ${describeTrx(before)} just before ${formatCoordinates(x)} but its binlog has ${describeTrx(beforeCut)} before the cut`,
+      `${m.best}'s relay log has ${describeTrx(before)} just before ${formatCoordinates(x)} but its binlog ` +
+        `has ${describeTrx(beforeCut)} before the cut`,
     );
   }
   evidence.push(`the transaction before the cut is ${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`);
@@ -172,7 +181,8 @@ export function mapByOwnLastTransaction(m: {
     behind: n,
     evidence: [
       `${m.relayWhy}: mapped through ${m.best}'s binlog instead`,
-      `${m.replica}'s own last transaction (${describeTrx(own)}) is in ${m.best}'s binlog once, found by ${by}, ending at ` +
+      `${m.replica}'s own last transaction (${describeTrx(own)}) is in ${m.best}'s binlog once, ` +
+        `found by ${by}, ending at ` +
         `${formatCoordinates(anchor.end)}`,
       n
         ? `${n} transaction${n === 1 ? '' : 's'} follow it there (first: ${describeTrx(after[0])})`

@@ -1,5 +1,6 @@
 import type { Coordinates } from '../binlog/coordinates.js';
 import type { Flavor, ReplicaStatus, ServerVersion } from '../topology/server-state.js';
+import { type Capabilities, capabilitiesOf } from './capabilities.js';
 
 /**
  * The one place that knows how each flavor and version spells replication statements and status columns.
@@ -35,12 +36,6 @@ export function parseVersion(versionText: string, comment = ''): ServerVersion {
   };
 }
 
-function atLeast(v: ServerVersion, major: number, minor: number, patch = 0): boolean {
-  if (v.major !== major) return v.major > major;
-  if (v.minor !== minor) return v.minor > minor;
-  return v.patch >= patch;
-}
-
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 const num = (v: unknown) => (v === null || v === undefined || v === '' ? 0 : Number(v));
 /** A binlog position as SQL: a number, or a printed plan's run-time placeholder (<pos from step N>). */
@@ -53,17 +48,22 @@ function col(row: Row, ...names: string[]): unknown {
 }
 
 export class Dialect {
-  constructor(readonly version: ServerVersion) {}
+  /** What this server's version can say, computed once. */
+  readonly caps: Capabilities;
+
+  constructor(readonly version: ServerVersion) {
+    this.caps = capabilitiesOf(version);
+  }
 
   get isMariadb(): boolean {
     return this.version.flavor === 'mariadb';
   }
   /** MySQL 8.0.22+ speaks REPLICA/SOURCE; older MySQL and every MariaDB speak SLAVE/MASTER. */
   private get replicaWords(): boolean {
-    return !this.isMariadb && atLeast(this.version, 8, 0, 22);
+    return this.caps.replicaKeywords;
   }
   get hasSuperReadOnly(): boolean {
-    return !this.isMariadb && atLeast(this.version, 5, 7);
+    return this.caps.superReadOnly;
   }
 
   // ---- reading state ----
@@ -75,7 +75,7 @@ export class Dialect {
     if (this.isMariadb) {
       return `SELECT ${common}, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied, @@gtid_binlog_state AS gtid_binlog_state, @@gtid_current_pos AS gtid_current`;
     }
-    const updates = atLeast(this.version, 8, 0, 26) ? '@@log_replica_updates' : '@@log_slave_updates';
+    const updates = this.caps.logReplicaUpdates ? '@@log_replica_updates' : '@@log_slave_updates';
     return (
       `SELECT ${common}, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied, ` +
       '@@server_uuid AS server_uuid, @@global.gtid_mode AS gtid_mode, @@global.enforce_gtid_consistency AS enforce_gtid_consistency' +
@@ -103,7 +103,7 @@ export class Dialect {
   }
 
   binlogStatusSql(): string {
-    return !this.isMariadb && atLeast(this.version, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+    return this.caps.binaryLogStatus ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
   }
 
   /** This server's binlog files, oldest first (column Log_name). */
@@ -117,12 +117,16 @@ export class Dialect {
    * old master's, so it cannot say where the next event starts).
    */
   logEventsSql(kind: 'binlog' | 'relay', file: string, from: number, skip: number, limit: number): string {
-    return `SHOW ${kind === 'binlog' ? 'BINLOG' : 'RELAYLOG'} EVENTS IN ${quote(file)} FROM ${Math.trunc(from)} LIMIT ${Math.trunc(skip)}, ${Math.trunc(limit)}`;
+    const log = kind === 'binlog' ? 'BINLOG' : 'RELAYLOG';
+    return `SHOW ${log} EVENTS IN ${quote(file)} FROM ${Math.trunc(from)} LIMIT ${Math.trunc(skip)}, ${Math.trunc(limit)}`;
   }
 
   /** Age in seconds of the oldest open transaction that has modified rows (column `s`, 0 when none). */
   oldestWriteTransactionSql(): string {
-    return 'SELECT COALESCE(MAX(TIMESTAMPDIFF(SECOND, trx_started, NOW())), 0) AS s FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0';
+    return (
+      'SELECT COALESCE(MAX(TIMESTAMPDIFF(SECOND, trx_started, NOW())), 0) AS s ' +
+      'FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0'
+    );
   }
 
   clientConnectionsSql(): string {
@@ -211,7 +215,7 @@ export class Dialect {
   startReplication(): string {
     return this.replicaWords ? 'START REPLICA' : 'START SLAVE';
   }
-  /** Replicate up to and including `gtid`, then stop by itself: equalization must not run past the best replica's end. */
+  /** Replicate up to and including `gtid`, then stop by itself: equalization must not pass the best replica's end. */
   startReplicationUntilGtid(gtid: string): string {
     if (this.isMariadb) return `START SLAVE UNTIL master_gtid_pos = ${quote(gtid)}`;
     return `${this.startReplication()} UNTIL SQL_AFTER_GTIDS = ${quote(gtid)}`;
@@ -225,7 +229,7 @@ export class Dialect {
     if (this.isMariadb) {
       return `CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
     }
-    const words = atLeast(this.version, 8, 0, 23)
+    const words = this.caps.sourceOptions
       ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE_AUTO_POSITION']
       : ['CHANGE MASTER TO', 'MASTER_AUTO_POSITION'];
     return `${words[0]} ${words[1]} = 0, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
@@ -247,7 +251,7 @@ export class Dialect {
 
   /** MASTER or SOURCE, as this version spells CHANGE options. */
   private get sourceWord(): 'MASTER' | 'SOURCE' {
-    return !this.isMariadb && atLeast(this.version, 8, 0, 23) ? 'SOURCE' : 'MASTER';
+    return this.caps.sourceOptions ? 'SOURCE' : 'MASTER';
   }
 
   resetReplicationAll(): string {
@@ -266,7 +270,7 @@ export class Dialect {
         `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}, MASTER_CONNECT_RETRY = 1`
       );
     }
-    if (atLeast(this.version, 8, 0, 23)) {
+    if (this.caps.sourceOptions) {
       return (
         `CHANGE REPLICATION SOURCE TO SOURCE_HOST = ${quote(src.host)}, SOURCE_PORT = ${src.port}, SOURCE_USER = ${quote(src.user)}, ` +
         `SOURCE_PASSWORD = ${pw}, SOURCE_AUTO_POSITION = 1, SOURCE_CONNECT_RETRY = 1`
@@ -291,7 +295,7 @@ export class Dialect {
         `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1`
       );
     }
-    const [change, w] = atLeast(this.version, 8, 0, 23)
+    const [change, w] = this.caps.sourceOptions
       ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE']
       : ['CHANGE MASTER TO', 'MASTER'];
     return (
@@ -302,7 +306,7 @@ export class Dialect {
 
   /** Replicate up to exactly this position of the source's binlog, then stop by itself. */
   startReplicationUntilPosition(at: { file: string; position: number | string }): string {
-    const w = this.replicaWords && atLeast(this.version, 8, 0, 23) ? 'SOURCE' : 'MASTER';
+    const w = this.caps.sourceOptions ? 'SOURCE' : 'MASTER';
     const pos = positionText(at.position);
     return `${this.startReplication()} UNTIL ${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}`;
   }
@@ -312,7 +316,7 @@ export class Dialect {
    * Column `r`: events waited for (>= 0) = reached, -1 = timeout, NULL = the SQL thread is not running.
    */
   waitForPositionSql(at: { file: string; position: number | string }, seconds: number): string {
-    const fn = !this.isMariadb && atLeast(this.version, 8, 0, 26) ? 'SOURCE_POS_WAIT' : 'MASTER_POS_WAIT';
+    const fn = this.caps.sourcePosWait ? 'SOURCE_POS_WAIT' : 'MASTER_POS_WAIT';
     const pos = positionText(at.position);
     return `SELECT ${fn}(${quote(at.file)}, ${pos}, ${seconds}) AS r`;
   }

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { Plan } from '../algorithm/plan-types.js';
 import type { StepResult } from '../executor/run-plan.js';
 import type { HookOutcome } from '../safety/hooks.js';
+import { replicatesFromHost } from '../topology/identity.js';
 import type { HostState } from '../topology/server-state.js';
 
 /** One line per host: what it ended as, read back from the servers after the run (not assumed). */
@@ -10,6 +11,8 @@ export interface HostOutcome {
   ok: boolean;
   state: string;
 }
+
+const running = (s: HostState) => s.replica?.ioRunning === 'Yes' && !!s.replica.sqlRunning;
 
 /** Reads the final probe and the step results into what each host ended as. */
 export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: HostState[]): HostOutcome[] {
@@ -27,19 +30,13 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
     const rw = s.readOnly ? 'read-only' : 'writable';
     if (h.role === 'old-master' && plan.kind === 'switchover') {
       const r = s.replica;
-      const ok =
-        !!r &&
-        !!target &&
-        `${r.sourceHost}:${r.sourcePort}` === target.address &&
-        r.ioRunning === 'Yes' &&
-        r.sqlRunning &&
-        !!s.readOnly;
+      const ok = !!target && replicatesFromHost(s, target, finalStates) && running(s) && !!s.readOnly;
       return {
         name: h.name,
         ok,
         state: ok
           ? `old master, now replica of ${plan.target}, IO Yes, SQL Yes, ${rw}`
-          : `old master NOT demoted: ${rw}, replicates from ${r ? `${r.sourceHost}:${r.sourcePort}` : 'nothing'}${why}`,
+          : `old master NOT demoted: ${rw}, replicates from ${r?.sourceAddress ?? 'nothing'}${why}`,
       };
     }
     if (h.role === 'old-master')
@@ -53,15 +50,16 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
       return {
         name: h.name,
         ok,
-        state: `${ok ? 'new master' : 'NOT promoted'}, ${rw}${s.replica ? `, still replicating from ${s.replica.sourceHost}:${s.replica.sourcePort}` : ''}${why}`,
+        state:
+          `${ok ? 'new master' : 'NOT promoted'}, ${rw}` +
+          `${s.replica ? `, still replicating from ${s.replica.sourceAddress}` : ''}${why}`,
       };
     }
     if (h.role === 'replica' || (h.role === 'delayed' && plan.positioning === 'gtid')) {
       const r = s.replica;
-      const fromTarget = !!r && !!target && `${r.sourceHost}:${r.sourcePort}` === target.address;
-      const running = !!r && r.ioRunning === 'Yes' && r.sqlRunning;
-      const ok = fromTarget && running && !failedStep;
-      const src = r ? `${r.sourceHost}:${r.sourcePort}` : 'nothing';
+      const fromTarget = !!target && replicatesFromHost(s, target, finalStates);
+      const ok = fromTarget && running(s) && !failedStep;
+      const src = r?.sourceAddress ?? 'nothing';
       return {
         name: h.name,
         ok,

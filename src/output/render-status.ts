@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import { formatCoordinates } from '../binlog/coordinates.js';
+import { matchSource } from '../topology/identity.js';
 import type { HostState } from '../topology/server-state.js';
 
 interface Node {
@@ -8,24 +9,27 @@ interface Node {
   children: Node[];
 }
 
-/** Arranges probed hosts as master → replicas trees; a source that is not a reachable configured host becomes a placeholder root. */
+/**
+ * Arranges probed hosts as master → replicas trees. A replica hangs under the configured host it replicates
+ * from, matched by identity (server_id while connected, else address); a source that is no reachable
+ * configured host becomes a placeholder root.
+ */
 export function topologyForest(states: HostState[]): Node[] {
-  const byAddress = new Map(states.filter((s) => s.reachable).map((s) => [s.address, s]));
   const nodes = new Map(states.map((s) => [s.name, { label: s.name, state: s, children: [] as Node[] }]));
   const roots: Node[] = [];
   const placeholders = new Map<string, Node>();
   for (const s of states) {
     const node = nodes.get(s.name)!;
     if (!s.reachable) continue;
-    const src = s.replica ? `${s.replica.sourceHost}:${s.replica.sourcePort}` : undefined;
-    const parent = src ? byAddress.get(src) : undefined;
-    if (src && parent && parent !== s && !isAncestor(nodes, s, parent)) nodes.get(parent.name)!.children.push(node);
-    else if (src && !parent) {
-      let ph = placeholders.get(src);
+    const m = s.replica ? matchSource(s.replica, states) : undefined;
+    const parent = m?.name ? states.find((x) => x.name === m.name && x.reachable) : undefined;
+    if (m && parent && parent !== s && !isAncestor(nodes, s, parent)) nodes.get(parent.name)!.children.push(node);
+    else if (m && !parent) {
+      let ph = placeholders.get(m.key);
       if (!ph) {
-        const known = states.find((x) => x.address === src);
-        ph = { label: known ? known.name : src, ...(known ? { state: known } : {}), children: [] };
-        placeholders.set(src, ph);
+        const known = m.name ? states.find((x) => x.name === m.name) : undefined;
+        ph = { label: known ? known.name : m.address, ...(known ? { state: known } : {}), children: [] };
+        placeholders.set(m.key, ph);
         roots.push(ph);
       }
       ph.children.push(node);

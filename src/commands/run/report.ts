@@ -1,0 +1,37 @@
+import type { Plan, Step } from '../../algorithm/plan-types.js';
+import type { StepResult } from '../../executor/types.js';
+import type { HostOutcome } from '../../output/render-result.js';
+import type { HookOutcome } from '../../safety/hooks.js';
+
+/**
+ * What `--json` prints for every outcome of a failover, switchover or abort: the plan, what each step did,
+ * where every host ended, the safety invariants, or why it was refused. One shape, so a machine reads one
+ * thing whatever happened.
+ *
+ * @example { command: 'failover', dryRun: false, ok: true, exitCode: 0, plan: {...}, results: [...], hosts: [...] }
+ */
+export interface RunReport {
+  command: 'failover' | 'switchover' | 'abort';
+  dryRun: boolean;
+  ok: boolean;
+  exitCode: number;
+  seconds?: number;
+  plan?: Plan;
+  /** Refused before any change (exit 3): every reason. */
+  refusals?: string[];
+  nothingToDo?: string;
+  /** A run that continued an unfinished one: when that one started and which steps it had done. */
+  resume?: { startedAt: string; done: number[] };
+  results?: StepResult[];
+  hosts?: HostOutcome[];
+  /** Whether the target was promoted (a run that promoted nobody does not arm anti-flap). */
+  promoted?: boolean;
+  invariants?: { ok: boolean; violations: string[] };
+  writesBlockedMs?: number;
+  rollback?: { ok: boolean; steps: Step[]; results: StepResult[] };
+  hook?: HookOutcome;
+}
+
+export function printReport(report: RunReport): void {
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+}

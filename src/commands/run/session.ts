@@ -1,0 +1,88 @@
+import type { ChalkInstance } from 'chalk';
+import type { Faults } from '../../executor/types.js';
+import { loggingConnector, openRunLog, type RunLog } from '../../output/run-log.js';
+import { colorsFor } from '../../output/style.js';
+import { acquireLocalLock, acquireServerLocks } from '../../safety/run-lock.js';
+import type { ResolvedConfig } from '../../topology/config-types.js';
+import { type ConnectionSet, type Connector, connectMysql, withConnections } from '../../topology/connection.js';
+import { type ProbedCluster, probeCluster } from '../../topology/probe.js';
+
+/** A run killed on this machine a moment ago holds server locks until the servers notice its connections are gone. */
+const DEAD_RUN_LOCK_WAIT_S = 5;
+
+/**
+ * Everything one run of a command shares, instead of parameters threaded through every function: the config,
+ * the open connections (with the run log), the output (human or --json), test fault injection and the shared
+ * SSH connections. Opened and closed by withSession, however the run ends.
+ */
+export interface Session {
+  config: ResolvedConfig;
+  conns: ConnectionSet;
+  log: RunLog | undefined;
+  faults: Faults | undefined;
+  json: boolean;
+  c: ChalkInstance;
+  /** When the run started (epoch ms), for the summary's duration. */
+  started: number;
+  write(text: string): void;
+  probe(): Promise<ProbedCluster>;
+  /** Waits (at most a second) for the SSH connections opened while probing. */
+  sshReady(): Promise<void>;
+}
+
+export interface SessionOptions {
+  config: ResolvedConfig;
+  json: boolean;
+  debug: boolean;
+  faults?: Faults | undefined;
+  connector?: Connector | undefined;
+  /** Takes the cluster's locks for this command line (a dry run takes none). */
+  lock?: string | undefined;
+  /** Opens the SSH connections the VIP steps will use while mmmf probes. */
+  warmSsh?: boolean;
+  /** Runs after the local lock is taken, before anything is contacted (anti-flap). */
+  beforeConnect?: () => void;
+}
+
+export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Promise<T>): Promise<T> {
+  const { config } = o;
+  const started = Date.now();
+  const local = o.lock ? acquireLocalLock(config, o.lock) : { release: () => {}, tookOverFromDeadRun: false };
+  let ssh: Promise<void> | undefined;
+  try {
+    o.beforeConnect?.();
+    // The handshakes are paid while probing, not while writes are blocked (see vip/remote.ts).
+    if (o.warmSsh && config.vip) {
+      ssh = import('../../vip/remote.js').then((m) => m.warmUp(config.hosts, config.timeouts.connect));
+    }
+    const log = openRunLog(config, o.debug);
+    log?.line('mmmf', '#', `${o.lock ?? 'mmmf (dry run)'} (pid ${process.pid}, config ${config.source})`);
+    const connector = loggingConnector(o.connector ?? connectMysql, log);
+    return await withConnections(config.hosts, config.timeouts.connect, connector, async (conns) => {
+      if (o.lock) {
+        await acquireServerLocks(config, conns.open, local.tookOverFromDeadRun ? DEAD_RUN_LOCK_WAIT_S : 0);
+      }
+      const session: Session = {
+        config,
+        conns,
+        log,
+        faults: o.faults,
+        json: o.json,
+        c: colorsFor(process.stdout),
+        started,
+        write: (text) => process.stdout.write(text),
+        probe: () => probeCluster(config, conns),
+        sshReady: async () => {
+          if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000))]);
+        },
+      };
+      return fn(session);
+    });
+  } finally {
+    if (ssh) {
+      await ssh;
+      await (await import('../../vip/remote.js')).closeShared(config.hosts);
+    }
+    local.release();
+  }
+}
