@@ -84,37 +84,7 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   }
   sourceFindings(old, states, warnings, refusals);
 
-  const excluded = new Map<string, string>();
-  const delayed: ReplicaHost[] = [];
-  const candidates: ReplicaHost[] = [];
-  for (const r of old.direct) {
-    const why = exclusion(r, states);
-    if (why) excluded.set(r.name, why);
-    else if (r.replica.sqlDelay > 0 && r.name !== opts.target && !opts.liftDelay) delayed.push(r);
-    else candidates.push(r);
-  }
-  if (new Set(candidates.map(flavorOf)).size > 1) {
-    const versions = candidates.map((r) => `${r.name}: ${r.version.text}`).join(', ');
-    refusals.push(
-      `the replicas mix MariaDB and MySQL (${versions}): their GTIDs and statements differ, and mmmf does not fail ` +
-        'over such a cluster. Leave one flavor out of the config.',
-    );
-  }
-  const positioning = choosePositioning(config.positioning, candidates);
-  for (const r of candidates.slice()) {
-    const why = positioningExclusion(r, positioning.mode);
-    if (!why) continue;
-    excluded.set(r.name, why);
-    candidates.splice(candidates.indexOf(r), 1);
-  }
-  if (positioning.mode === 'file' && delayed.length) {
-    warnings.push(
-      `${names(delayed)} ${delayed.length > 1 ? 'are' : 'is'} delayed (MASTER_DELAY): by file and position ` +
-        'a delayed position cannot be mapped, so it is stopped and left stopped with its relay log kept; ' +
-        'repoint it by hand (or re-run with --lift-delay to apply it now and include it).',
-    );
-  }
-
+  const { excluded, delayed, candidates, positioning } = classify(config, old, states, opts, { warnings, refusals });
   const best = chooseBest(candidates, opts.target, positioning.mode);
   const target = candidates.find((r) => r.name === opts.target);
   const rank = (a: ReplicaHost, b: ReplicaHost) => compareReceived(a, b, positioning.mode);
@@ -132,15 +102,7 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     refusals.push(`no replica can take part in the failover: ${why || `${names(delayed)} are delayed`}`);
   }
   if (isReplica(targetState) && !target) {
-    const why = excluded.get(targetState.name);
-    if (why) refusals.push(`target ${targetState.name} cannot be promoted: ${why}`);
-    else if (!old.direct.includes(targetState)) {
-      const via = old.sub.find((x) => x.replica === targetState)?.via;
-      refusals.push(
-        `target ${targetState.name} does not replicate from the old master ${old.name ?? old.address}` +
-          `${via ? ` but from ${via}, one of its replicas` : ''}: choose a direct replica of it.`,
-      );
-    }
+    targetLeftOutRefusal(targetState, old, excluded).forEach((r) => refusals.push(r));
   } else if (target) targetFindings(target, candidates).forEach((r) => refusals.push(r));
 
   for (const [name, why] of excluded) {
@@ -161,6 +123,62 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     refusals,
     positioning,
   };
+}
+
+/**
+ * Sorts the old master's direct replicas: left out (errant transactions, a broken SQL thread, filters, no
+ * usable position), delayed (followers, not waited for), or taking part; and picks the positioning.
+ */
+function classify(
+  config: ResolvedConfig,
+  old: OldMaster,
+  states: HostState[],
+  opts: AnalyzeOptions,
+  out: { warnings: string[]; refusals: string[] },
+) {
+  const excluded = new Map<string, string>();
+  const delayed: ReplicaHost[] = [];
+  const candidates: ReplicaHost[] = [];
+  for (const r of old.direct) {
+    const why = exclusion(r, states);
+    if (why) excluded.set(r.name, why);
+    else if (r.replica.sqlDelay > 0 && r.name !== opts.target && !opts.liftDelay) delayed.push(r);
+    else candidates.push(r);
+  }
+  if (new Set(candidates.map(flavorOf)).size > 1) {
+    const versions = candidates.map((r) => `${r.name}: ${r.version.text}`).join(', ');
+    out.refusals.push(
+      `the replicas mix MariaDB and MySQL (${versions}): their GTIDs and statements differ, and mmmf does not fail ` +
+        'over such a cluster. Leave one flavor out of the config.',
+    );
+  }
+  const positioning = choosePositioning(config.positioning, candidates);
+  for (const r of candidates.slice()) {
+    const why = positioningExclusion(r, positioning.mode);
+    if (!why) continue;
+    excluded.set(r.name, why);
+    candidates.splice(candidates.indexOf(r), 1);
+  }
+  if (positioning.mode === 'file' && delayed.length) {
+    out.warnings.push(
+      `${names(delayed)} ${delayed.length > 1 ? 'are' : 'is'} delayed (MASTER_DELAY): by file and position ` +
+        'a delayed position cannot be mapped, so it is stopped and left stopped with its relay log kept; ' +
+        'repoint it by hand (or re-run with --lift-delay to apply it now and include it).',
+    );
+  }
+  return { excluded, delayed, candidates, positioning };
+}
+
+/** Why a target that is a replica cannot take part: left out, or not a direct replica of the old master. */
+function targetLeftOutRefusal(target: ReplicaHost, old: OldMaster, excluded: Map<string, string>): string[] {
+  const why = excluded.get(target.name);
+  if (why) return [`target ${target.name} cannot be promoted: ${why}`];
+  if (old.direct.includes(target)) return [];
+  const via = old.sub.find((x) => x.replica === target)?.via;
+  return [
+    `target ${target.name} does not replicate from the old master ${old.name ?? old.address}` +
+      `${via ? ` but from ${via}, one of its replicas` : ''}: choose a direct replica of it.`,
+  ];
 }
 
 const oldMasterOf = (old: OldMaster): Analysis['oldMaster'] => ({

@@ -1,5 +1,6 @@
 import { ServerLogs } from '../binlog/log-reader.js';
 import type { Plan } from '../algorithm/plan-types.js';
+import { compareCoordinates } from '../binlog/coordinates.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
 import type { HostState } from '../topology/server-state.js';
@@ -23,6 +24,9 @@ export async function targetMappingRefusal(
   const targetConn = conns.get(plan.target);
   const x = target?.replica?.executed;
   if (!best?.replica?.relayLog.file || !conn || !targetConn || !x?.file) return undefined;
+  // The best replica has not applied past the target's position yet: the drain will apply (and binlog) the
+  // target's last transaction, where the run-time mapping finds it, whatever relay_log_purge deletes by then.
+  if (best.replica.executed.file && compareCoordinates(best.replica.executed, x) <= 0) return undefined;
   const bestLogs = new ServerLogs(conn, dialects.get(plan.best)!);
   const from = await bestLogs.relayReaches(best.replica.relayLog.file, x);
   const why = relayGap(from, x, plan.best);

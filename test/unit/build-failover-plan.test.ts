@@ -592,3 +592,53 @@ describe('every replica state a real cluster is in (pure)', () => {
     expect(plan.steps.some((s) => s.host === 'db4' && s.phase === 'equalize-target')).toBe(true);
   });
 });
+
+describe('replica states, one by one (pure, recorded status rows)', () => {
+  // Each row: how the replica (db3, the target's peer) is found, and what the plan does with it before repointing.
+  const executed = (pos: number) => ({ file: 'mysql-bin.000003', position: pos });
+  const cases: [string, Partial<ReplicaStatus>, string[] | RegExp][] = [
+    ['IO Connecting, SQL running', {}, ['stop-io-thread', 'drain-relay-log', 'stop-replication']],
+    [
+      'IO Connecting, SQL paused with events left',
+      { sqlRunning: false, executed: executed(120) },
+      ['resume-sql', 'stop-io-thread', 'drain-relay-log', 'stop-replication'],
+    ],
+    [
+      'IO No, SQL No, nothing left (drained and stopped)',
+      { ioRunning: 'No', sqlRunning: false, lastIoError: '' },
+      ['stop-io-thread', 'drain-relay-log', 'stop-replication'],
+    ],
+    [
+      'IO No, SQL No, events left (GTID mode: kept by file position)',
+      { ioRunning: 'No', sqlRunning: false, lastIoError: '', executed: executed(120) },
+      ['resume-sql', 'stop-io-thread', 'drain-relay-log', 'stop-replication'],
+    ],
+    [
+      'IO No, SQL No, an UNTIL condition left by a killed run',
+      { ioRunning: 'No', sqlRunning: false, lastIoError: '', executed: executed(120), untilCondition: 'Master' },
+      ['resume-sql', 'stop-io-thread', 'drain-relay-log', 'stop-replication'],
+    ],
+    [
+      'IO Yes (the master died a moment ago), SQL running',
+      { ioRunning: 'Yes', lastIoError: '' },
+      /refus|still .* running IO thread/,
+    ],
+    ['SQL stopped with an error', { sqlRunning: false, lastSqlError: "Duplicate entry '5' for key 'PRIMARY'" }, []],
+    ['delayed (SQL_Delay 600)', { sqlDelay: 600 }, ['stop-io-thread', 'stop-replication']],
+  ];
+  it.each(cases)('%s', (_, status, expected) => {
+    const states = [dead(1), replica(2, 150), replica(3, 150, { ...status, received: executed(250) }), replica(4, 150)];
+    if (expected instanceof RegExp) {
+      expect(refusal(states, 'db2')).toMatch(expected);
+      return;
+    }
+    const plan = buildFailoverPlan(config, states, { target: 'db2' });
+    const before = plan.steps.filter(
+      (s) => s.host === 'db3' && !['repoint', 'verify', 'equalize', 'map'].includes(s.phase),
+    );
+    expect(before.map((s) => s.action.kind)).toEqual(expected);
+    const drain = before.find((s) => s.action.kind === 'drain-relay-log');
+    if (drain && status.ioRunning === 'No' && status.executed)
+      expect(drain.action).toMatchObject({ trustCoordinates: false });
+  });
+});
