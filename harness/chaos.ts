@@ -99,6 +99,15 @@ async function prepare(c: Cluster, s: ChaosScenario): Promise<void> {
   await c.query('test1', EVENTS_DDL);
   await c.query('test1', LEDGER_DDL);
   await c.query('test1', 'CREATE TABLE IF NOT EXISTS sbtest.drift (id INT PRIMARY KEY) ENGINE=InnoDB');
+  // Every replica holds the tables before any is reconfigured (a replica delayed from here on would not).
+  const ddlDone = await gtidSeq(c, 'test1');
+  for (const l of s.lag) {
+    await until(
+      async () => (await gtidSeq(c, l.name, 'gtid_slave_pos')) >= ddlDone,
+      30_000,
+      `${l.name} to hold the tables`,
+    );
+  }
   const reconfigure = async (n: string, sql: string[]) => {
     await c.query(n, 'STOP SLAVE');
     for (const q of sql) await c.query(n, q);
@@ -234,7 +243,8 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       line += ` then → ${target}`;
     } else if (s.killAtStep) {
       const killed = await runJson(cfg, target, lift, { MMMF_TEST_KILL_AT_STEP: String(s.killAtStep) });
-      line += killed.exitCode === 0 ? ' (plan shorter than the kill step)' : ' (killed, resumed)';
+      // A plan shorter than the kill step finished; running it again must say there is nothing to do.
+      line += killed.exitCode === 0 ? ' (plan shorter than the kill step; run again)' : ' (killed, resumed)';
     }
     out = await runJson(cfg, target, lift);
     if (out.exitCode === 3 && /--lift-delay/.test(out.stderr) && s.delayed && !s.delayed.lift) {

@@ -58,10 +58,6 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     // A dry run changes nothing, so it neither takes nor waits for the locks.
     lock: opts.dryRun ? undefined : `mmmf --${opts.switchover ? 'switchover' : 'failover'}-to ${opts.target}`,
     warmSsh: !opts.dryRun,
-    // Anti-flap guards against automation looping on failovers; a switchover is a deliberate, planned act.
-    beforeConnect: () => {
-      if (!opts.dryRun && !opts.switchover) checkAntiFlap(config, new Date(), !!opts.force);
-    },
   };
   return withSession(session, async (s) => {
     const probed = await s.probe();
@@ -70,6 +66,9 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     if (unfinished) return resume(s, opts, journal, unfinished, probed);
     const plan = await planOrRefuse(s, probed, opts);
     if (opts.dryRun || plan.nothingToDo) return show(s, plan, !!opts.dryRun);
+    // Anti-flap guards against automation looping on failovers (a switchover is a deliberate, planned act).
+    // After the plan, so that running a finished failover again says "nothing to do", not "too soon".
+    if (!opts.switchover) checkAntiFlap(config, new Date(), !!opts.force);
     if (!s.json) s.write(renderPlan(plan, s.c, { dryRun: false }) + '\n\n');
     const pre = await runHook(config, 'preFailover', hookEnv(config, plan, 'preFailover'), { plan });
     if (pre && !pre.ok) {

@@ -40,8 +40,6 @@ export interface SessionOptions {
   lock?: string | undefined;
   /** Opens the SSH connections the VIP steps will use while mmmf probes. */
   warmSsh?: boolean;
-  /** Runs after the local lock is taken, before anything is contacted (anti-flap). */
-  beforeConnect?: () => void;
 }
 
 export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Promise<T>): Promise<T> {
@@ -50,7 +48,6 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
   const local = o.lock ? acquireLocalLock(config, o.lock) : { release: () => {}, tookOverFromDeadRun: false };
   let ssh: Promise<void> | undefined;
   try {
-    o.beforeConnect?.();
     // The handshakes are paid while probing, not while writes are blocked (see vip/remote.ts).
     if (o.warmSsh && config.vip) {
       ssh = import('../../vip/remote.js').then((m) => m.warmUp(config.hosts, config.timeouts.connect));
