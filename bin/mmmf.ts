@@ -1,12 +1,25 @@
 #!/usr/bin/env node
 // Entry point: parse argv, call one command, map errors to exit codes. Nothing else lives here.
 // Heavy modules (mysql2, listr2, jiti) are imported by the commands, so `mmmf --help` stays fast.
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, MmmfError, exitCodeFor } from '../src/errors.js';
 
 const EPILOG = `Exit codes: 0 done · 1 failed while executing (the summary says where each host was left) · 2 usage or config error · 3 refused as unsafe, nothing changed.
 Docs: README.md`;
+
+/** The version in mmmf's own package.json (dist/bin/mmmf.js → ../../package.json). */
+function ownVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 function report(err: unknown): number {
   const code = exitCodeFor(err);
@@ -36,7 +49,15 @@ async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('mmmf')
     .usage(
-      '$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force] [--positioning gtid|file|auto]\n$0 --cfg FILE --switchover-to NAME [--dry-run] [--json] [--positioning gtid|file|auto]\n$0 --cfg FILE --abort\n$0 status --cfg FILE [--json]\n$0 check --cfg FILE [--failover-to NAME] [--json]',
+      [
+        '$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force] [--fence-live-master] [--lift-delay]',
+        '     [--positioning gtid|file|auto]',
+        '$0 --cfg FILE --switchover-to NAME [--dry-run] [--json] [--positioning gtid|file|auto]',
+        '$0 --cfg FILE --abort [--dry-run] [--json]',
+        '$0 status --cfg FILE [--json]',
+        '$0 check --cfg FILE [--failover-to NAME] [--json]',
+        '$0 completion',
+      ].join('\n'),
     )
     .option('cfg', { type: 'string', describe: 'topology config (mmmf.config.ts, .js, .mjs or .json)', global: true })
     .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
@@ -70,7 +91,10 @@ async function main(argv: string[]): Promise<number> {
       'fail the cluster over to a new master',
       (y) =>
         y
-          .option('failover-to', { type: 'string', describe: 'host (from the config) to promote' })
+          .option('failover-to', {
+            type: 'string',
+            describe: "host (from the config) to promote, or 'auto' to choose by the rules (candidates, neverPromote)",
+          })
           .option('switchover-to', {
             type: 'string',
             describe: 'planned switchover: the master is alive and becomes a replica of this host',
@@ -84,6 +108,12 @@ async function main(argv: string[]): Promise<number> {
           .option('positioning', {
             choices: ['gtid', 'file', 'auto'] as const,
             describe: "how replicas are positioned on their new source (overrides the config's positioning)",
+          })
+          .option('fence-live-master', {
+            type: 'boolean',
+            describe:
+              'fail over although the old master answers (hung disk, broken storage): it is fenced first. ' +
+              'Without it a live master is refused: use --switchover-to for planned changes',
           })
           .option('lift-delay', {
             type: 'boolean',
@@ -140,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
             json: !!a.json,
             force: !!a.force,
             liftDelay: !!a.liftDelay,
+            fenceLiveMaster: !!a.fenceLiveMaster,
             debug: !!a.debug,
           }),
         );
@@ -147,8 +178,10 @@ async function main(argv: string[]): Promise<number> {
     )
     .epilog(EPILOG)
     .strict()
+    .completion('completion', 'print a bash/zsh completion script (mmmf completion >> ~/.bashrc)')
     .help()
-    .version()
+    // mmmf's own version, not that of whatever package.json is nearest the working directory.
+    .version(ownVersion())
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       if (err) throw err;

@@ -304,13 +304,13 @@ cmd="$1"; shift
 if [ "$cmd" != install ]; then mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd); fi
 # A sandbox remembers how it was made, so later commands need only --dir.
 # shellcheck disable=SC1091
-if [ -f "$DIR/.settings" ] && [ "$cmd" != up ] && [ "$cmd" != reset ]; then . "$DIR/.settings"; fi
+if [ -f "$DIR/.settings" ] && [ "$cmd" != up ]; then . "$DIR/.settings"; fi
 case "$cmd" in
   install) ensure_mariadb; echo "sandbox: $(mariadbd --version)" ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  reset) cmd_down; cmd_up ;;
+  reset) cmd_down; mkdir -p "$DIR"; cmd_up ;; # down removes the folder; up writes into it
   load) cmd_load "${1:-1000}" ;;
   lag) node_exists "$1"; sql "$1" "STOP SLAVE IO_THREAD"; echo "sandbox: $1 IO thread stopped" ;;
   unlag) node_exists "$1"; sql "$1" "START SLAVE IO_THREAD"; echo "sandbox: $1 IO thread started" ;;

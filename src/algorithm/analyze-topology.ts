@@ -67,21 +67,21 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
         'Run `mmmf status` to see what answers.',
     );
   }
-  const found = findOldMaster(states);
-  if (!found.ok) return empty(found.refusal);
-  const old = found.old;
-  if (old.name === opts.target && targetState?.reachable && !targetState.replica) {
+  const done = alreadyDone(states, targetState, replicasAll);
+  if (done) {
     return {
       ...empty(''),
       refusals: [],
-      oldMaster: oldMasterOf(old),
-      replicas: old.direct,
-      direct: old.direct,
-      hosts: describeHosts(states, opts.target, old, new Map()),
-      nothingToDo:
-        `${opts.target} already is the master of every reachable replica (${names(old.direct)}); ` + 'nothing to do.',
+      oldMaster: oldMasterOf(done.old),
+      replicas: done.old.direct,
+      direct: done.old.direct,
+      hosts: describeHosts(states, opts.target, done.old, new Map()),
+      nothingToDo: done.why,
     };
   }
+  const found = findOldMaster(states);
+  if (!found.ok) return empty(found.refusal);
+  const old = found.old;
   sourceFindings(old, states, warnings, refusals);
 
   const { excluded, delayed, candidates, positioning } = classify(config, old, states, opts, { warnings, refusals });
@@ -179,6 +179,31 @@ function targetLeftOutRefusal(target: ReplicaHost, old: OldMaster, excluded: Map
     `target ${target.name} does not replicate from the old master ${old.name ?? old.address}` +
       `${via ? ` but from ${via}, one of its replicas` : ''}: choose a direct replica of it.`,
   ];
+}
+
+/**
+ * The target already is the master: writable, replicating from nothing, every replica that runs replicates
+ * from it (directly or through another), and the others are stopped (a finished failover leaves a replica it
+ * could not move stopped, still naming the old master). Running the same failover again changes nothing.
+ */
+function alreadyDone(
+  states: HostState[],
+  target: HostState | undefined,
+  replicas: ReplicaHost[],
+): { old: OldMaster; why: string } | undefined {
+  if (!target?.reachable || target.replica || target.readOnly !== false) return undefined;
+  const running = (r: ReplicaHost) => r.replica.ioRunning !== 'No' || r.replica.sqlRunning;
+  const under = states.filter((s) => s.name !== target.name && isReplica(s) && running(s));
+  const found = findOldMaster(under.length ? [...under, target] : []);
+  if (!found.ok || found.old.name !== target.name || !found.old.direct.length) return undefined;
+  const stopped = replicas.filter((r) => !running(r) && r.name !== target.name);
+  const left = stopped.length
+    ? ` ${names(stopped)} ${stopped.length > 1 ? 'are' : 'is'} stopped (${stopped
+        .map((r) => `${r.name} → ${r.replica.sourceAddress}`)
+        .join(', ')}): repoint by hand.`
+    : '';
+  const why = `${target.name} already is the master of every running replica (${names(found.old.direct)}); nothing to do.`;
+  return { old: found.old, why: why + left };
 }
 
 const oldMasterOf = (old: OldMaster): Analysis['oldMaster'] => ({

@@ -2,6 +2,7 @@ import { UnsafeError } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
 import { analyzeTopology } from './analyze-topology.js';
+import { chooseTarget } from './choose-target.js';
 import { StepList } from './plan/context.js';
 import { confirmBest, equalizeReplicas } from './plan/equalize.js';
 import { fenceOldMaster } from './plan/fence.js';
@@ -18,6 +19,8 @@ export interface FailoverOptions {
   switchover?: { maxLagSeconds: number; maxTransactionSeconds: number };
   /** Apply delayed replicas' relay logs now (lifting their delay) and let them take part. */
   liftDelay?: boolean;
+  /** Fail over even though the old master answers (it is fenced first); without it a live master is refused. */
+  fenceLiveMaster?: boolean;
 }
 
 /**
@@ -39,6 +42,17 @@ export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; refusal: strin
 
 /** Pure: the plan, or every reason it would be unsafe (see buildFailoverPlan). */
 export function planFailover(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): PlanOutcome {
+  if (opts.target === 'auto' && !opts.switchover) {
+    const choice = chooseTarget(config, states, !!opts.liftDelay);
+    if (!choice.ok)
+      return {
+        ok: false,
+        refusal: 'refusing to fail over (--failover-to auto): nothing was changed',
+        reasons: choice.reasons,
+      };
+    const o = planFailover(config, states, { ...opts, target: choice.name });
+    return o.ok ? { ok: true, plan: { ...o.plan, targetWhy: choice.why } } : o;
+  }
   const a = analyzeTopology(config, states, opts);
   const header = {
     kind: opts.switchover ? ('switchover' as const) : ('failover' as const),
@@ -57,6 +71,7 @@ export function planFailover(config: ResolvedConfig, states: HostState[], opts: 
     return { ok: true, plan: { ...plan, nothingToDo: a.nothingToDo } };
   }
   if (opts.switchover) a.refusals.push(...switchoverRefusals(a, states, opts.switchover));
+  else if (a.oldMaster.state?.reachable && !opts.fenceLiveMaster) a.refusals.push(liveMasterRefusal(a, opts.target));
   if (a.refusals.length || !a.target || !a.best) {
     const verb = opts.switchover ? 'switch over' : 'fail over';
     return { ok: false, refusal: `refusing to ${verb} to ${opts.target}: nothing was changed`, reasons: a.refusals };
@@ -71,4 +86,15 @@ export function planFailover(config: ResolvedConfig, states: HostState[], opts: 
   repointReplicas(ctx, promote, ready, fence);
   verifyWriterVip(ctx, vip);
   return { ok: true, plan: { ...header, target: a.target.name, best: a.best.name, steps: ctx.list.steps } };
+}
+
+/** A failover takes the master out of service: one that still answers is never failed over by accident. */
+function liveMasterRefusal(a: ReturnType<typeof analyzeTopology>, target: string): string {
+  const old = `${a.oldMaster.name ?? a.oldMaster.address} (${a.oldMaster.state?.address ?? a.oldMaster.address})`;
+  return (
+    `the old master ${old} answers: it is alive, and a failover would take it out of service. For a planned ` +
+    `change use --switchover-to ${target} (writes wait a moment, nothing is lost, it becomes a replica). To ` +
+    'fail over from a master that is alive but must go (hung disk, broken storage), add --fence-live-master: ' +
+    'it is made read-only, its client connections are killed, its last writes collected and the VIP removed.'
+  );
 }

@@ -63,7 +63,12 @@ export type StepAction =
     }
   | { kind: 'stop-io-thread'; stopIo: string }
   | { kind: 'drain-relay-log'; trustCoordinates: boolean }
-  | { kind: 'stop-replication'; stop: string }
+  | {
+      kind: 'stop-replication';
+      stop: string;
+      /** After a relay log applied by file position in a GTID cluster: back to GTID positioning. */
+      restoreGtid?: string;
+    }
   | {
       kind: 'confirm-best';
       /** Every candidate with the step that stopped it: only those stopped (drained) are compared. */
@@ -166,6 +171,8 @@ export interface Plan {
   /** failover: the master is gone or misbehaving; switchover: a planned change with the master alive. */
   kind: 'failover' | 'switchover';
   target: string;
+  /** How `--failover-to auto` chose the target (absent when it was named). */
+  targetWhy?: string;
   oldMaster: { address: string; name?: string; reachable: boolean };
   /** The replica that received the most from the old master; every other one is brought up to it. */
   best: string;

@@ -1,6 +1,5 @@
 import { preflight, type Finding, type SshFacts } from '../algorithm/preflight.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import { ConfigError } from '../errors.js';
 import { colorsFor } from '../output/style.js';
 import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
 import { loadConfig } from '../topology/load-config.js';
@@ -16,12 +15,7 @@ export interface CheckOptions {
 
 /** `mmmf check`: the preflight. Exit 0 when a failover to every candidate would work now, else 3. Changes nothing. */
 export async function checkCommand(opts: CheckOptions): Promise<number> {
-  const config = await loadConfig(opts.cfg);
-  if (opts.target && !config.hosts.some((h) => h.name === opts.target)) {
-    throw new ConfigError(`--failover-to ${opts.target}: no such host in ${config.source}`, [
-      `configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`,
-    ]);
-  }
+  const config = await loadConfig(opts.cfg, opts.target ? [{ flag: 'check --failover-to', name: opts.target }] : []);
   const { findings, candidates } = await withConnections(
     config.hosts,
     config.timeouts.connect,

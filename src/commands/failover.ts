@@ -1,6 +1,6 @@
 import { planFailover } from '../algorithm/build-failover-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
-import { ConfigError, EXIT, UnsafeError } from '../errors.js';
+import { EXIT, UnsafeError } from '../errors.js';
 import { Journal, type UnfinishedRun } from '../executor/journal.js';
 import { faultsFromEnv, PlanRun } from '../executor/run-plan.js';
 import { targetMappingRefusal } from '../executor/target-mapping.js';
@@ -31,6 +31,8 @@ export interface FailoverCommandOptions {
   positioning?: Positioning;
   /** Apply delayed replicas' relay logs now (lifting their delay) and let them take part. */
   liftDelay?: boolean;
+  /** Fail over even though the old master answers (fenced first). */
+  fenceLiveMaster?: boolean;
   connector?: Connector;
   /** Test-only fault injection; read from MMMF_TEST_* once here when not given. */
   faults?: Faults;
@@ -41,13 +43,8 @@ export interface FailoverCommandOptions {
  * exactly that plan; a run that died is resumed instead. Returns the exit code; refusals are UnsafeErrors.
  */
 export async function failoverCommand(opts: FailoverCommandOptions): Promise<number> {
-  const config = await loadConfig(opts.cfg);
-  if (!config.hosts.some((h) => h.name === opts.target)) {
-    throw new ConfigError(
-      `--${opts.switchover ? 'switchover' : 'failover'}-to ${opts.target}: no such host in ${config.source}`,
-      [`configured hosts: ${config.hosts.map((h) => h.name).join(', ')}`],
-    );
-  }
+  const flag = opts.switchover ? '--switchover-to' : '--failover-to';
+  const config = await loadConfig(opts.cfg, [{ flag, name: opts.target }]);
   if (opts.positioning) config.positioning = opts.positioning;
   const session = {
     config,
@@ -91,6 +88,7 @@ async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCom
     target: opts.target,
     ...(opts.switchover ? { switchover: s.config.switchover } : {}),
     ...(opts.liftDelay ? { liftDelay: true } : {}),
+    ...(opts.fenceLiveMaster ? { fenceLiveMaster: true } : {}),
   });
   if (!outcome.ok) throw new UnsafeError(outcome.refusal, outcome.reasons);
   const unmappable = await targetMappingRefusal(outcome.plan, probed.states, s.conns.open, probed.dialects);
@@ -153,7 +151,7 @@ async function resume(
     }
     return EXIT.ok;
   }
-  if (start.target !== opts.target) {
+  if (start.target !== opts.target && opts.target !== 'auto') {
     throw new UnsafeError(`found ${said}: refusing to start another one to ${opts.target}`, [
       `finish it: mmmf --cfg ${s.config.source} --failover-to ${start.target}`,
       `or look at its journal first: ${journal.file}`,

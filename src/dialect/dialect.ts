@@ -235,6 +235,17 @@ export class Dialect {
     return `${words[0]} ${words[1]} = 0, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
   }
 
+  /**
+   * Back to GTID positioning on the same source, once the relay log kept by keepRelayLogAt was applied: the
+   * replica is left as it was found (a later run's 'auto' still sees a GTID cluster).
+   */
+  useGtidPositioning(): string {
+    if (this.isMariadb) return 'CHANGE MASTER TO MASTER_USE_GTID = slave_pos';
+    return this.caps.sourceOptions
+      ? 'CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 1'
+      : 'CHANGE MASTER TO MASTER_AUTO_POSITION = 1';
+  }
+
   stopSqlThread(): string {
     return this.replicaWords ? 'STOP REPLICA SQL_THREAD' : 'STOP SLAVE SQL_THREAD';
   }

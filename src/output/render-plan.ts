@@ -23,7 +23,7 @@ export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean
   L.push(
     `  old master  ${old.name ?? '?'} ${c.dim(old.address)} ${old.reachable ? c.yellow('alive') : c.red('unreachable')}`,
   );
-  L.push(`  new master  ${c.bold(plan.target)}`);
+  L.push(`  new master  ${c.bold(plan.target)}${plan.targetWhy ? ` ${c.dim(`(${plan.targetWhy})`)}` : ''}`);
   if (plan.nothingToDo) {
     L.push('', c.green(plan.nothingToDo));
     return L.join('\n');

@@ -78,6 +78,13 @@ export interface MmmfConfig {
   ssh?: SshConfig;
   /** Limits a planned switchover checks before it blocks writes. Defaults: 10 s of lag, 5 s old write transactions. */
   switchover?: { maxLagSeconds?: number; maxTransactionSeconds?: number };
+  /**
+   * Who `--failover-to auto` may promote, in priority order (exact host names, never patterns); default: every
+   * replica, in config order. Ties in what they received go to the earlier one.
+   */
+  candidates?: string[];
+  /** Never promoted by `--failover-to auto`; such a replica can still be the source the target catches up from. */
+  neverPromote?: string[];
   /** Append every statement sent and every answer here, timestamped, secrets redacted (relative to the config file). */
   logFile?: string;
 }
@@ -113,6 +120,10 @@ export interface ResolvedConfig {
   hooks: Hooks;
   logFile?: string;
   switchover: { maxLagSeconds: number; maxTransactionSeconds: number };
+  /** `--failover-to auto` chooses among these, in this priority order ([] = every replica, config order). */
+  candidates: string[];
+  /** Never promoted by `--failover-to auto` (they may still be the source others catch up from). */
+  neverPromote: string[];
   vip?: { address: string; interface: string };
   /** Where the config was loaded from, for messages. */
   source: string;

@@ -12,7 +12,13 @@ const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.json'];
  * type-only imports, so `import type { MmmfConfig } from 'mmmf'` works even where 'mmmf' cannot be resolved
  * from the config's folder (a config kept in /etc, say).
  */
-export async function loadConfig(file: string): Promise<ResolvedConfig> {
+/** A host the command line names (`--failover-to db2`): checked with the config's other problems. */
+export interface NamedHost {
+  flag: string;
+  name: string;
+}
+
+export async function loadConfig(file: string, named: NamedHost[] = []): Promise<ResolvedConfig> {
   const path = resolve(file);
   const ext = extname(path);
   if (!existsSync(path))
@@ -38,7 +44,7 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
   } catch (err) {
     throw new ConfigError(`cannot load config ${path}`, [(err as Error).message.split('\n')[0] ?? String(err)]);
   }
-  const { config, problems } = validateConfig(raw, path);
+  const { config, problems } = validateConfig(raw, path, named);
   if (!config)
     throw new ConfigError(`config ${path} has ${problems.length} problem${problems.length > 1 ? 's' : ''}`, problems);
   return config;

@@ -21,6 +21,8 @@ const TOP_KEYS = [
   'switchover',
   'vip',
   'ssh',
+  'candidates',
+  'neverPromote',
 ];
 export const POSITIONINGS: readonly Positioning[] = ['gtid', 'file', 'auto'];
 const SWITCHOVER_KEYS = ['maxLagSeconds', 'maxTransactionSeconds'];
@@ -58,7 +60,11 @@ const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array
  * Checks a loaded config and returns either the resolved config or every problem found, so the operator
  * fixes them all in one go. Problems never quote password values.
  */
-export function validateConfig(raw: unknown, source: string): { config?: ResolvedConfig; problems: string[] } {
+export function validateConfig(
+  raw: unknown,
+  source: string,
+  named: { flag: string; name: string }[] = [],
+): { config?: ResolvedConfig; problems: string[] } {
   const problems: string[] = [];
   const p = (msg: string) => problems.push(msg);
   if (!isObj(raw)) {
@@ -208,6 +214,25 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
     }
   }
 
+  // Names given on the command line are checked with everything else, so all problems show at once.
+  const configured = isObj(raw.hosts) ? Object.keys(raw.hosts) : [];
+  if (configured.includes('auto'))
+    p("hosts.auto: 'auto' is reserved (--failover-to auto chooses the target); rename it");
+  for (const key of ['candidates', 'neverPromote'] as const) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+      p(`${key}: must be a list of host names, like ['db2', 'db3'], got ${JSON.stringify(v)}`);
+      continue;
+    }
+    // Exact names, never patterns: a typo must not silently change who may be promoted.
+    for (const name of v) if (!configured.includes(name)) p(`${key}: '${name}' is not a configured host`);
+  }
+  for (const n of named) {
+    if (n.name === 'auto' && n.flag === '--failover-to') continue;
+    if (configured.includes(n.name)) continue;
+    p(`${n.flag} ${n.name}: no such host in the config (configured hosts: ${configured.join(', ') || 'none'})`);
+  }
   if (problems.length) return { problems };
   const r = repl as { user: string; password: string };
   return {
@@ -221,6 +246,8 @@ export function validateConfig(raw: unknown, source: string): { config?: Resolve
       antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
       hooks: hooks,
       switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...sw },
+      candidates: Array.isArray(raw.candidates) ? (raw.candidates as string[]) : [],
+      neverPromote: Array.isArray(raw.neverPromote) ? (raw.neverPromote as string[]) : [],
       ...(isObj(vip) ? { vip: { address: vip.address as string, interface: vip.interface as string } } : {}),
       ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
       source,

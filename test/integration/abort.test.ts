@@ -12,14 +12,14 @@ describe('--abort', () => {
     await c.sandbox('lag', 'test3');
     await c.sandbox('load', '200');
     const plan = JSON.parse(
-      (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
+      (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--fence-live-master', '--dry-run', '--json'])).stdout,
     ).plan;
     promoteStep = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n;
   });
 
   it('undoes a failover killed before promotion: old master writable, replicas back on it', async () => {
     const c = cluster();
-    const killed = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], {
+    const killed = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--fence-live-master'], {
       MMMF_TEST_KILL_AT_STEP: String(promoteStep),
     });
     expect(killed.exitCode).toBe(-1);
@@ -50,7 +50,7 @@ describe('--abort', () => {
 
   it('refuses to abort past promotion (exit 3) and the same command finishes the failover', async () => {
     const c = cluster();
-    const killed = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], {
+    const killed = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--fence-live-master'], {
       MMMF_TEST_KILL_AT_STEP: String(promoteStep + 1),
     });
     expect(killed.exitCode).toBe(-1);

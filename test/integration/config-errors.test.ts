@@ -76,7 +76,7 @@ describe('config errors', () => {
     );
     const r = await mmmf(['--cfg', f, '--failover-to', 'db9']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/--failover-to db9: no such host/);
+    expect(r.stderr).toMatch(/--failover-to db9: no such host in the config/);
     expect(r.stderr).toContain('configured hosts: db1, db2');
     expect(connections).toBe(0);
   });

@@ -59,7 +59,13 @@ describe('hooks and the run log', () => {
 
   it('a failing postFailover hook is reported and exits 1, though the failover completed', async () => {
     cluster();
-    const r = await mmmf(['--cfg', config({ postFailover: 'echo "pager down" ; exit 5' }), '--failover-to', 'test3']);
+    const r = await mmmf([
+      '--cfg',
+      config({ postFailover: 'echo "pager down" ; exit 5' }),
+      '--failover-to',
+      'test3',
+      '--fence-live-master',
+    ]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/Failover to test3 done/);
     expect(r.stdout).toMatch(/✖ postFailover hook FAILED: exited 5: pager down \(the failover itself completed/);

@@ -1,13 +1,26 @@
-// Scenario (vi): the old master still answers (and is being written to) when the failover starts: it is
-// fenced, its last transactions reach every replica, and no acknowledged write is lost.
+// Scenario (vi): the old master still answers when the failover starts. A plain --failover-to is refused and
+// changes nothing; with --fence-live-master it is fenced, its last transactions reach every replica, and no
+// acknowledged write is lost.
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
-import { mmmf } from '../../harness/cluster.js';
+import { mmmf, replicationSnapshot } from '../../harness/cluster.js';
 import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from '../../harness/load.js';
 import { expectIdenticalData } from '../expect-data.js';
 
 describe('failover with the old master still alive', () => {
   const cluster = useCluster({ basePort: 33121, replicas: 3 });
+
+  it('refuses a plain --failover-to while the master answers: nothing changes, the master stays writable', async () => {
+    const c = cluster();
+    const before = await replicationSnapshot(c, ['test1', 'test2', 'test3', 'test4']);
+    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/the old master test1 \(127\.0\.0\.1:\d+\) answers: it is alive/);
+    expect(r.stderr).toMatch(/use --switchover-to test3.*add --fence-live-master/s);
+    expect(await replicationSnapshot(c, ['test1', 'test2', 'test3', 'test4'])).toEqual(before);
+    const dry = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run']);
+    expect(dry.exitCode).toBe(3); // a dry run says so too
+  });
 
   it('fences the old master, loses no acknowledged write, and leaves exactly one writable server', async () => {
     const c = cluster();
@@ -17,7 +30,7 @@ describe('failover with the old master still alive', () => {
     const load = await startLoad(c, 'test1', 3, 11);
     await until(async () => (await gtidSeq(c, 'test1')) > 800, 60_000, 'load on the master');
 
-    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']); // the writers are still writing
+    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--fence-live-master']); // the writers are still writing
     await load.stop();
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Make the old master read-only/);

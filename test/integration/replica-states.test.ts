@@ -62,7 +62,7 @@ describe.each([
       await c.sandbox('load', '50');
       const socket = join(c.dir, 'test1', 'mariadbd.sock');
       const cfg = configNamingMaster(c, `{ host: 'localhost', port: ${c.port('test1')}, socket: '${socket}' }`);
-      const r = await mmmf(['--cfg', cfg, '--failover-to', 'test3']);
+      const r = await mmmf(['--cfg', cfg, '--failover-to', 'test3', '--fence-live-master']);
       expect(r.exitCode, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toMatch(
         /replicas reach the old master as 127\.0\.0\.1:\d+; the config names it test1 at localhost/,
@@ -95,6 +95,24 @@ describe.each([
           'Yes',
         ]);
       }
+    });
+  });
+
+  it('uses a backup replica stopped with everything applied as the best one, the source the target catches up from', async () => {
+    await withCluster(basePort, positioning, async (c) => {
+      await c.sandbox('load', '100');
+      for (const n of ['test3', 'test4']) await c.query(n, 'STOP SLAVE IO_THREAD'); // they lag
+      await c.sandbox('load', '150');
+      const end = await gtidSeq(c, 'test1');
+      await until(async () => (await gtidSeq(c, 'test2', 'gtid_slave_pos')) >= end, 30_000, 'test2 applied');
+      await c.query('test2', 'STOP SLAVE'); // the backup job: it alone holds the last 150
+      await c.sandbox('kill', 'test1');
+      const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/best\s+test2/);
+      expect(r.stdout).toMatch(/test3: Catch up from test2/);
+      await expectIdenticalData(c, REPLICAS);
+      expect(await gtidSeq(c, 'test3')).toBeGreaterThanOrEqual(end);
     });
   });
 

@@ -52,11 +52,12 @@ describe('single-run lock and anti-flap', () => {
 
   it('refuses a second failover within antiFlapMinutes unless --force', async () => {
     const c = cluster();
-    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4']);
+    // The new master is alive: --fence-live-master, so that anti-flap is what refuses.
+    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--fence-live-master']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/last failover of this cluster .* finished [\d.]+ minutes ago/);
     expect(r.stderr).toMatch(/add --force/);
-    const forced = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--force']);
+    const forced = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--force', '--fence-live-master']);
     expect(forced.exitCode, forced.stdout + forced.stderr).toBe(0);
     expect(forced.stdout).toMatch(/Failover to test4 done/);
   });

@@ -22,6 +22,8 @@ const config: ResolvedConfig = {
   antiFlapMinutes: 60,
   hooks: {},
   switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
+  candidates: [],
+  neverPromote: [],
   source: 'fixture',
 };
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
@@ -172,6 +174,12 @@ describe('failover planning (pure)', () => {
         ],
       ],
     ]);
+    // Once its relay log is applied it goes back to GTID positioning: a run that stops early leaves it as found.
+    expect(plan.steps.find((s) => s.phase === 'stop' && s.host === 'db3')!.sql).toEqual([
+      'STOP SLAVE',
+      'CHANGE MASTER TO MASTER_USE_GTID = slave_pos',
+    ]);
+    expect(plan.steps.find((s) => s.phase === 'stop' && s.host === 'db2')!.sql).toEqual(['STOP SLAVE']);
     expect(plan.steps.find((s) => s.phase === 'drain' && s.host === 'db3')!.action).toEqual({
       kind: 'drain-relay-log',
       trustCoordinates: false,
@@ -213,7 +221,11 @@ describe('failover planning (pure)', () => {
       replica(3, 4000, { ioRunning: 'Yes', lastIoError: '' }),
       replica(4, 1, { ioRunning: 'No', lastIoError: '' }),
     ];
-    const plan = buildFailoverPlan(config, states, { target: 'db3' });
+    // Never by accident: a master that answers is refused unless the operator says to fence it.
+    expect(refusal(states, 'db3')).toMatch(
+      /the old master db1 \(10\.0\.0\.1:3306\) answers: it is alive.*--switchover-to db3.*--fence-live-master/,
+    );
+    const plan = buildFailoverPlan(config, states, { target: 'db3', fenceLiveMaster: true });
     expect(plan.steps.slice(0, 6).map((s) => `${s.phase} ${s.host} ${s.action.kind}`)).toEqual([
       'fence db1 fence-read-only',
       'fence db1 kill-clients',
@@ -402,6 +414,14 @@ describe('failover planning (pure)', () => {
     const plan = buildFailoverPlan(config, [dead(1), r(2), m, r(4)], { target: 'db3' });
     expect(plan.steps).toEqual([]);
     expect(plan.nothingToDo).toMatch(/already is the master/);
+    // A replica the finished failover left stopped (still naming the old master) does not make a re-run refuse.
+    const leftStopped = replica(4, 40, { ioRunning: 'No', sqlRunning: false, lastIoError: '' });
+    const again = buildFailoverPlan(config, [dead(1), r(2), m, leftStopped], { target: 'db3' });
+    expect(again.nothingToDo).toBe(
+      'db3 already is the master of every running replica (db2); nothing to do. db4 is stopped (db4 → 10.0.0.1:3306): repoint by hand.',
+    );
+    // But a replica still running from elsewhere is not "done": that is two masters, refused.
+    expect(refusal([dead(1), r(2), m, replica(4, 40)], 'db3')).toMatch(/disagree/);
   });
 });
 
@@ -527,7 +547,7 @@ describe('every replica state a real cluster is in (pure)', () => {
     const plan = buildFailoverPlan(
       config,
       [aliased, replica(2, 50, alive()), replica(3, 50, alive()), replica(4, 40, alive())],
-      { target: 'db3' },
+      { target: 'db3', fenceLiveMaster: true },
     );
     expect(plan.oldMaster).toMatchObject({ name: 'db1', reachable: true });
     expect(plan.steps.slice(0, 3).map((s) => `${s.host} ${s.action.kind}`)).toEqual([
@@ -640,5 +660,38 @@ describe('replica states, one by one (pure, recorded status rows)', () => {
     const drain = before.find((s) => s.action.kind === 'drain-relay-log');
     if (drain && status.ioRunning === 'No' && status.executed)
       expect(drain.action).toMatchObject({ trustCoordinates: false });
+  });
+});
+
+describe('--failover-to auto: the target chosen by rules (pure)', () => {
+  const auto = (states: HostState[], o: Partial<ResolvedConfig> = {}) =>
+    buildFailoverPlan({ ...config, ...o }, states, { target: 'auto' });
+
+  it('promotes the allowed replica that received the most; ties by config order, or by candidates order', () => {
+    const states = [dead(1), replica(2, 50), replica(3, 50), replica(4, 40)];
+    expect(auto(states).target).toBe('db2');
+    const plan = auto(states, { candidates: ['db3', 'db2'] });
+    expect(plan.target).toBe('db3');
+    expect(plan.targetWhy).toMatch(
+      /^auto: received the most, of db2, db3 \(ties by candidates order\); not chosen: db4: not in candidates/,
+    );
+  });
+
+  it('never promotes a neverPromote replica, which still is the source the chosen one catches up from', () => {
+    const plan = auto([dead(1), replica(2, 60), replica(3, 50), replica(4, 40)], { neverPromote: ['db2'] });
+    expect([plan.target, plan.best]).toEqual(['db3', 'db2']);
+    expect(plan.targetWhy).toMatch(/db2 received the most and is its source; not chosen: db2: in neverPromote/);
+    expect(plan.steps.some((s) => s.host === 'db3' && s.title === 'Catch up from db2')).toBe(true);
+  });
+
+  it('skips delayed replicas, replicas without log_slave_updates and older versions; refuses when none is left', () => {
+    const older = replica(3, 70, { state: { version: { ...version, minor: 6, text: '10.6.20-MariaDB' } } });
+    const noUpdates = replica(2, 60, { state: { logReplicaUpdates: false } });
+    const plan = auto([dead(1), noUpdates, older, replica(4, 10)]);
+    expect([plan.target, plan.best]).toEqual(['db4', 'db3']);
+    expect(plan.targetWhy).toMatch(/db2: log_bin or log_slave_updates is OFF; db3: older \(10\.6\.20-MariaDB\)/);
+    expect(auto([dead(1), replica(2, 50, { sqlDelay: 600 }), replica(3, 50), replica(4, 40)]).target).toBe('db3');
+    const why = refusalOf(() => auto([dead(1), replica(2, 50)], { neverPromote: ['db2'] }));
+    expect(why).toMatch(/no replica may be promoted by the rules .*\n.*db2: in neverPromote/);
   });
 });

@@ -37,6 +37,8 @@ function config(): ResolvedConfig {
     antiFlapMinutes: 0,
     hooks: {},
     switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
+    candidates: [],
+    neverPromote: [],
     source: 'unit',
   };
 }

@@ -21,6 +21,8 @@ const config: ResolvedConfig = {
   antiFlapMinutes: 60,
   hooks: {},
   switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
+  candidates: [],
+  neverPromote: [],
   source: 'fixture',
 };
 const master: HostState = {

@@ -19,6 +19,30 @@ describe('config validation', () => {
     expect(config!.timeouts.equalize).toBe(600);
   });
 
+  it("lists a --failover-to that names no host together with the config's other problems", () => {
+    const { problems } = validateConfig({ ...good, timeouts: { drain: -1 } }, 'x.ts', [
+      { flag: '--failover-to', name: 'z' },
+    ]);
+    expect(problems).toEqual([
+      'timeouts.drain: must be a positive number of seconds, got -1',
+      '--failover-to z: no such host in the config (configured hosts: a, b)',
+    ]);
+    expect(validateConfig(good, 'x.ts', [{ flag: '--failover-to', name: 'b' }]).problems).toEqual([]);
+  });
+
+  it('checks candidates and neverPromote name configured hosts exactly, and reserves the name auto', () => {
+    const { problems } = validateConfig(
+      { ...good, hosts: { ...good.hosts, auto: { host: '10.0.0.3' } }, candidates: ['b', 'db*'], neverPromote: 'a' },
+      'x.ts',
+      [{ flag: '--failover-to', name: 'auto' }],
+    );
+    expect(problems).toEqual([
+      "hosts.auto: 'auto' is reserved (--failover-to auto chooses the target); rename it",
+      "candidates: 'db*' is not a configured host",
+      "neverPromote: must be a list of host names, like ['db2', 'db3'], got \"a\"",
+    ]);
+  });
+
   it('lists every problem at once and never quotes a password', () => {
     const { config, problems } = validateConfig(
       {

@@ -73,12 +73,16 @@ export function quiesceReplicas(ctx: PlanContext, fence: Fence): Stopped {
   for (const r of [...a.replicas, ...a.delayed]) {
     const stop = dialectOf(r).stopReplication();
     const delayed = a.delayed.includes(r);
+    // It was switched to file positioning only to keep its relay log: back to GTID, as it was found, so a
+    // run that stops before repointing leaves a GTID cluster behind.
+    const restoreGtid =
+      relayOnly.has(r.name) && r.replica.gtidMode !== 'No' ? dialectOf(r).useGtidPositioning() : undefined;
     const step = list.add({
       phase: 'stop',
       host: r.name,
-      title: 'Stop replication',
-      action: { kind: 'stop-replication', stop },
-      sql: [stop],
+      title: restoreGtid ? 'Stop replication and return to GTID positioning' : 'Stop replication',
+      action: { kind: 'stop-replication', stop, ...(restoreGtid ? { restoreGtid } : {}) },
+      sql: [stop, ...(restoreGtid ? [restoreGtid] : [])],
       why: delayed
         ? `a delayed replica (MASTER_DELAY ${r.replica.sqlDelay} s) is not waited for: it follows the new master later`
         : 'replication from the old master ends here',

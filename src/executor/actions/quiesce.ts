@@ -70,8 +70,9 @@ export const stopIoThread: Handler<'stop-io-thread'> = async (step, ctx) => {
 };
 
 export const stopReplication: Handler<'stop-replication'> = async (step, ctx) => {
-  await ctx.conn(step.host).query(step.action.stop, WRITE_MS);
-  return { detail: 'ok' };
+  const { stop, restoreGtid } = step.action;
+  await sendAll(ctx.conn(step.host), [stop, ...(restoreGtid ? [restoreGtid] : [])]);
+  return { detail: restoreGtid ? 'stopped; positioned by GTID again' : 'ok' };
 };
 
 /**
