@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT, MmmfError, exitCodeFor } from '../src/errors.js';
+import { EXIT, MmmfError, UnsafeError, exitCodeFor } from '../src/errors.js';
 
 const EPILOG = `Exit codes: 0 done · 1 failed while executing (the summary says where each host was left) · 2 usage or config error · 3 refused as unsafe, nothing changed.
 Docs: README.md`;
@@ -25,8 +25,9 @@ function report(err: unknown): number {
   const code = exitCodeFor(err);
   // --json: a machine gets the refusal on stdout too, in the shape every other outcome has.
   if (err instanceof MmmfError && process.argv.includes('--json')) {
-    const refusals = [err.message, ...err.problems];
-    process.stdout.write(JSON.stringify({ ok: false, exitCode: code, refusals }, null, 2) + '\n');
+    const key = err instanceof UnsafeError ? 'refusals' : 'problems';
+    const json = { ok: false, exitCode: code, error: err.message, [key]: err.problems };
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   }
   if (err instanceof MmmfError) {
     process.stderr.write(`mmmf: ${err.message}\n`);
@@ -35,6 +36,76 @@ function report(err: unknown): number {
     process.stderr.write(`mmmf: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
   }
   return code;
+}
+
+/** The main command's options: --failover-to, --switchover-to or --abort, and what modifies them. */
+const RUN_OPTIONS = {
+  'failover-to': {
+    type: 'string',
+    describe: "host (from the config) to promote, or 'auto' to choose by the rules (candidates, neverPromote)",
+  },
+  'switchover-to': {
+    type: 'string',
+    describe: 'planned switchover: the master is alive and becomes a replica of this host',
+  },
+  'dry-run': { type: 'boolean', describe: 'print the plan, change nothing' },
+  abort: { type: 'boolean', describe: 'undo an unfinished (killed) failover, if it has not promoted anyone yet' },
+  positioning: {
+    choices: ['gtid', 'file', 'auto'] as const,
+    describe: "how replicas are positioned on their new source (overrides the config's positioning)",
+  },
+  'fence-live-master': {
+    type: 'boolean',
+    describe:
+      'fail over although the old master answers (hung disk, broken storage): it is fenced first. ' +
+      'Without it a live master is refused: use --switchover-to for planned changes',
+  },
+  'lift-delay': {
+    type: 'boolean',
+    describe: "apply delayed replicas' relay logs now (their MASTER_DELAY lifted) so what only they received is kept",
+  },
+  force: {
+    type: 'boolean',
+    describe: 'fail over even if the last failover was less than antiFlapMinutes ago (safety checks still apply)',
+  },
+} as const;
+
+interface RunArgs {
+  cfg?: string | undefined;
+  json?: boolean | undefined;
+  debug?: boolean | undefined;
+  failoverTo?: string | undefined;
+  switchoverTo?: string | undefined;
+  dryRun?: boolean | undefined;
+  abort?: boolean | undefined;
+  positioning?: 'gtid' | 'file' | 'auto' | undefined;
+  fenceLiveMaster?: boolean | undefined;
+  liftDelay?: boolean | undefined;
+  force?: boolean | undefined;
+}
+
+/** --abort, --switchover-to or --failover-to: one command each, imported only when it runs. */
+async function runMain(a: RunArgs): Promise<number> {
+  const common = { dryRun: !!a.dryRun, json: !!a.json, debug: !!a.debug };
+  const positioning = a.positioning ? { positioning: a.positioning } : {};
+  if (a.abort && a.cfg) return (await import('../src/commands/abort.js')).abortCommand({ cfg: a.cfg, ...common });
+  const { failoverCommand } = await import('../src/commands/failover.js');
+  if (a.switchoverTo && a.cfg) {
+    return failoverCommand({ cfg: a.cfg, target: a.switchoverTo, switchover: true, ...positioning, ...common });
+  }
+  if (!a.failoverTo || !a.cfg) {
+    process.stderr.write('mmmf: nothing to do: pass --cfg FILE --failover-to NAME, or a command (see mmmf --help)\n');
+    return EXIT.usage;
+  }
+  return failoverCommand({
+    cfg: a.cfg,
+    target: a.failoverTo,
+    ...positioning,
+    ...common,
+    force: !!a.force,
+    liftDelay: !!a.liftDelay,
+    fenceLiveMaster: !!a.fenceLiveMaster,
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -91,90 +162,11 @@ async function main(argv: string[]): Promise<number> {
       'fail the cluster over to a new master',
       (y) =>
         y
-          .option('failover-to', {
-            type: 'string',
-            describe: "host (from the config) to promote, or 'auto' to choose by the rules (candidates, neverPromote)",
-          })
-          .option('switchover-to', {
-            type: 'string',
-            describe: 'planned switchover: the master is alive and becomes a replica of this host',
-          })
+          .options(RUN_OPTIONS)
           .conflicts('failover-to', 'switchover-to')
-          .option('dry-run', { type: 'boolean', describe: 'print the plan, change nothing' })
-          .option('abort', {
-            type: 'boolean',
-            describe: 'undo an unfinished (killed) failover, if it has not promoted anyone yet',
-          })
-          .option('positioning', {
-            choices: ['gtid', 'file', 'auto'] as const,
-            describe: "how replicas are positioned on their new source (overrides the config's positioning)",
-          })
-          .option('fence-live-master', {
-            type: 'boolean',
-            describe:
-              'fail over although the old master answers (hung disk, broken storage): it is fenced first. ' +
-              'Without it a live master is refused: use --switchover-to for planned changes',
-          })
-          .option('lift-delay', {
-            type: 'boolean',
-            describe:
-              "apply delayed replicas' relay logs now (their MASTER_DELAY lifted) so what only they received is kept",
-          })
-          .option('force', {
-            type: 'boolean',
-            describe:
-              'fail over even if the last failover was less than antiFlapMinutes ago (safety checks still apply)',
-          })
           .example('$0 --cfg mmmf.config.ts --failover-to test2 --dry-run', 'show what a failover to test2 would do')
           .example('$0 --cfg mmmf.config.ts --failover-to test2', 'do it'),
-      async (a) => {
-        if (a.abort && a.cfg) {
-          const cfg = a.cfg;
-          await run(async () =>
-            (await import('../src/commands/abort.js')).abortCommand({
-              cfg,
-              dryRun: !!a.dryRun,
-              json: !!a.json,
-              debug: !!a.debug,
-            }),
-          );
-          return;
-        }
-        if (a.switchoverTo && a.cfg) {
-          await run(async () =>
-            (await import('../src/commands/failover.js')).failoverCommand({
-              cfg: a.cfg!,
-              target: a.switchoverTo!,
-              switchover: true,
-              ...(a.positioning ? { positioning: a.positioning } : {}),
-              dryRun: !!a.dryRun,
-              json: !!a.json,
-              debug: !!a.debug,
-            }),
-          );
-          return;
-        }
-        if (!a.failoverTo || !a.cfg) {
-          process.stderr.write(
-            'mmmf: nothing to do: pass --cfg FILE --failover-to NAME, or a command (see mmmf --help)\n',
-          );
-          code = EXIT.usage;
-          return;
-        }
-        await run(async () =>
-          (await import('../src/commands/failover.js')).failoverCommand({
-            cfg: a.cfg!,
-            target: a.failoverTo!,
-            ...(a.positioning ? { positioning: a.positioning } : {}),
-            dryRun: !!a.dryRun,
-            json: !!a.json,
-            force: !!a.force,
-            liftDelay: !!a.liftDelay,
-            fenceLiveMaster: !!a.fenceLiveMaster,
-            debug: !!a.debug,
-          }),
-        );
-      },
+      async (a) => run(() => runMain(a)),
     )
     .epilog(EPILOG)
     .strict()
