@@ -214,6 +214,14 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     await until(async () => (await gtidSeq(cl, 'test1')) - base >= s.killAt, 120_000, `master transaction ${s.killAt}`);
     await cl.sandbox('kill', 'test1');
     await load.stop();
+    // An IO thread can take a moment to notice the crash; until then mmmf rightly refuses (the master may be
+    // alive). Cron would simply run again: wait as it would.
+    await until(
+      async () =>
+        (await Promise.all(names.map((n) => slaveStatus(cl, n)))).every((st) => st.Slave_IO_Running !== 'Yes'),
+      30_000,
+      'replicas to notice the crash',
+    );
     for (const n of s.stopAfterCrash) await cl.query(n, 'STOP SLAVE');
 
     const seen = await whatReplicasHold(cl, names);
