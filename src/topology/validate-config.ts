@@ -106,7 +106,7 @@ export function validateConfig(
       positioning: (raw.positioning as Positioning | undefined) ?? 'auto',
       stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
       antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
-      hooks: hooks as ResolvedConfig['hooks'],
+      hooks,
       switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...(sw as Partial<ResolvedConfig['switchover']>) },
       candidates: Array.isArray(raw.candidates) ? (raw.candidates as string[]) : [],
       neverPromote: Array.isArray(raw.neverPromote) ? (raw.neverPromote as string[]) : [],
