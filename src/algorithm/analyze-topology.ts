@@ -9,8 +9,10 @@ import {
   compareReceived,
   errantTransactions,
   flavorOf,
+  onOff,
   type PositioningChoice,
   receivedGtid,
+  versionKey,
 } from './replica-facts.js';
 
 export { choosePositioning, compareReceived, errantTransactions, isFormerMaster } from './replica-facts.js';
@@ -39,8 +41,6 @@ export interface AnalyzeOptions {
   liftDelay?: boolean;
 }
 
-const versionKey = (s: HostState) => (s.version ? s.version.major * 1e6 + s.version.minor * 1e3 + s.version.patch : 0);
-const onOff = (b: boolean | undefined) => (b ? 'ON' : 'OFF');
 const names = (xs: { name: string }[]) => xs.map((x) => x.name).join(', ');
 
 /** Pure: reads probed state, decides roles, the old master, the best replica and what makes a failover unsafe. */

@@ -1,12 +1,10 @@
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState, ReplicaHost } from '../topology/server-state.js';
 import { analyzeTopology } from './analyze-topology.js';
-import { compareReceived } from './replica-facts.js';
+import { compareReceived, versionKey } from './replica-facts.js';
 
 /** The target `--failover-to auto` chose and why, or why none may be promoted. */
 export type TargetChoice = { ok: true; name: string; why: string } | { ok: false; reasons: string[] };
-
-const versionKey = (s: HostState) => (s.version ? s.version.major * 1e6 + s.version.minor * 1e3 + s.version.patch : 0);
 
 /**
  * Pure: `--failover-to auto`. Allowed: a replica taking part (reachable, no errant transactions, no filters,

@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
 import { type AccountFacts, type HostState, isReplica, type ReplicaHost } from '../topology/server-state.js';
 import { analyzeTopology, choosePositioning, errantTransactions } from './analyze-topology.js';
+import { onOff } from './replica-facts.js';
 
 /** One thing `mmmf check` found. Errors make a failover fail or be refused; warnings deserve a look. */
 export interface Finding {
@@ -40,7 +41,6 @@ export interface PreflightInput {
 }
 
 type Add = (level: Finding['level'], host: string | undefined, message: string, fix: string) => void;
-const onOff = (b: boolean | undefined) => (b ? 'ON' : 'OFF');
 
 /** Pure: everything that would make a failover to some candidate fail or be refused right now. */
 export function preflight({ config, states, accounts, target, ssh }: PreflightInput): {

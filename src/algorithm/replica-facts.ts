@@ -105,3 +105,9 @@ export function choosePositioning(wanted: Positioning, replicas: ReplicaHost[]):
     why: `auto: ${byFile.map((r) => r.name).join(', ')} ${byFile.length === 1 ? 'replicates' : 'replicate'} by file and position (Using_Gtid: No), so GTID positions are not trusted`,
   };
 }
+
+/** Orders versions (major, minor, patch); 0 when unknown. */
+export const versionKey = (s: HostState) =>
+  s.version ? s.version.major * 1e6 + s.version.minor * 1e3 + s.version.patch : 0;
+
+export const onOff = (b: boolean | undefined) => (b ? 'ON' : 'OFF');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { unitConfig } from './fixture-config.js';
 import { buildAbortPlan } from '../../src/algorithm/build-abort-plan.js';
 import { buildFailoverPlan } from '../../src/algorithm/build-failover-plan.js';
 import { PHASES } from '../../src/algorithm/plan-types.js';
@@ -6,26 +7,7 @@ import { UnsafeError } from '../../src/errors.js';
 import type { ResolvedConfig } from '../../src/topology/config-types.js';
 import type { HostState, ReplicaStatus } from '../../src/topology/server-state.js';
 
-const config: ResolvedConfig = {
-  replication: { user: 'repl', password: 'TopSecret!' },
-  hosts: [1, 2, 3, 4].map((i) => ({
-    name: `db${i}`,
-    host: '10.0.0.' + i,
-    port: 3306,
-    user: 'root',
-    password: 'AdminPw',
-    ssh: { host: '10.0.0.' + i, user: 'root', port: 22, options: [] },
-  })),
-  timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 },
-  positioning: 'gtid',
-  stateDir: '/nonexistent',
-  antiFlapMinutes: 60,
-  hooks: {},
-  switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
-  candidates: [],
-  neverPromote: [],
-  source: 'fixture',
-};
+const config = unitConfig(4);
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
 const dead = (i: number): HostState => ({
   name: `db${i}`,

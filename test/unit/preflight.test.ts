@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { unitConfig } from './fixture-config.js';
 import { preflight } from '../../src/algorithm/preflight.js';
-import type { ResolvedConfig } from '../../src/topology/config-types.js';
 import type { AccountFacts } from '../../src/topology/probe-accounts.js';
 import type { HostState } from '../../src/topology/server-state.js';
 
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
-const config: ResolvedConfig = {
-  replication: { user: 'repl', password: 'x' },
-  hosts: [1, 2].map((i) => ({
-    name: `db${i}`,
-    host: `10.0.0.${i}`,
-    port: 3306,
-    user: 'mmmf',
-    password: 'y',
-    ssh: { host: `10.0.0.${i}`, user: 'root', port: 22, options: [] },
-  })),
-  timeouts: { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 },
-  positioning: 'gtid',
-  stateDir: '/tmp',
-  antiFlapMinutes: 60,
-  hooks: {},
-  switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
-  candidates: [],
-  neverPromote: [],
-  source: 'fixture',
-};
+const config = unitConfig(2);
 const master: HostState = {
   name: 'db1',
   address: '10.0.0.1:3306',
