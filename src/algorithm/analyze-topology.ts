@@ -68,6 +68,15 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     );
   }
   const done = alreadyDone(states, targetState, replicasAll);
+  const otherWriters = states.filter((s) => s.reachable && s.readOnly === false && s.name !== opts.target);
+  if (done && otherWriters.length) {
+    // "Nothing to do" would hide a split brain: say so, exit 3.
+    return empty(
+      `${opts.target} already is the master, but ${names(otherWriters)} ${otherWriters.length > 1 ? 'are' : 'is'} ` +
+        'writable too: two servers may be taking writes. Make the other one read-only (or fence it) after ' +
+        'checking what it was written, then re-run.',
+    );
+  }
   if (done) {
     return {
       ...empty(''),

@@ -402,6 +402,9 @@ describe('failover planning (pure)', () => {
     expect(again.nothingToDo).toBe(
       'db3 already is the master of every running replica (db2); nothing to do. db4 is stopped (db4 → 10.0.0.1:3306): repoint by hand.',
     );
+    // Nor is it "done" while another server is writable too: that would hide a split brain.
+    const writableOld = { ...master(1), address: '10.0.0.1:3306' };
+    expect(refusal([writableOld, r(2), m, r(4)], 'db3')).toMatch(/db3 already is the master, but db1 is writable too/);
     // But a replica still running from elsewhere is not "done": that is two masters, refused.
     expect(refusal([dead(1), r(2), m, replica(4, 40)], 'db3')).toMatch(/disagree/);
   });
