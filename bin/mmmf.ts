@@ -60,6 +60,12 @@ const RUN_OPTIONS = {
       'fail over although the old master answers (hung disk, broken storage): it is fenced first. ' +
       'Without it a live master is refused: use --switchover-to for planned changes',
   },
+  'if-dead': {
+    type: 'boolean',
+    describe:
+      'for cron and timers: fail over only when every signal agrees the master is dead for deadConfirmSeconds ' +
+      '(mmmf, its replicas, its host over SSH); a live master exits 0 with "nothing to do", disagreement exits 3',
+  },
   'lift-delay': {
     type: 'boolean',
     describe: "apply delayed replicas' relay logs now (their MASTER_DELAY lifted) so what only they received is kept",
@@ -80,6 +86,7 @@ interface RunArgs {
   abort?: boolean | undefined;
   positioning?: 'gtid' | 'file' | 'auto' | undefined;
   fenceLiveMaster?: boolean | undefined;
+  ifDead?: boolean | undefined;
   liftDelay?: boolean | undefined;
   force?: boolean | undefined;
 }
@@ -105,6 +112,7 @@ async function runMain(a: RunArgs): Promise<number> {
     force: !!a.force,
     liftDelay: !!a.liftDelay,
     fenceLiveMaster: !!a.fenceLiveMaster,
+    ifDead: !!a.ifDead,
   });
 }
 
@@ -121,12 +129,12 @@ async function main(argv: string[]): Promise<number> {
     .scriptName('mmmf')
     .usage(
       [
-        '$0 --cfg FILE --failover-to NAME [--dry-run] [--json] [--force] [--fence-live-master] [--lift-delay]',
-        '     [--positioning gtid|file|auto]',
+        '$0 --cfg FILE --failover-to NAME|auto [--dry-run] [--json] [--force] [--if-dead | --fence-live-master]',
+        '     [--lift-delay] [--positioning gtid|file|auto]',
         '$0 --cfg FILE --switchover-to NAME [--dry-run] [--json] [--positioning gtid|file|auto]',
         '$0 --cfg FILE --abort [--dry-run] [--json]',
         '$0 status --cfg FILE [--json]',
-        '$0 check --cfg FILE [--failover-to NAME] [--json]',
+        '$0 check --cfg FILE [--failover-to NAME] [--json | --nagios]',
         '$0 completion',
       ].join('\n'),
     )
@@ -147,12 +155,21 @@ async function main(argv: string[]): Promise<number> {
     .command(
       'check',
       'preflight: would a failover to each candidate work right now? exit 0 yes, 3 no (changes nothing)',
-      (y) => y.demandOption('cfg').option('failover-to', { type: 'string', describe: 'check only this candidate' }),
+      (y) =>
+        y
+          .demandOption('cfg')
+          .option('failover-to', { type: 'string', describe: 'check only this candidate' })
+          .option('nagios', {
+            type: 'boolean',
+            describe: 'one status line for monitoring; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+          })
+          .conflicts('nagios', 'json'),
       async (a) =>
         run(async () =>
           (await import('../src/commands/check.js')).checkCommand({
             cfg: a.cfg,
             json: !!a.json,
+            nagios: !!a.nagios,
             ...(a.failoverTo ? { target: a.failoverTo } : {}),
           }),
         ),
@@ -164,8 +181,13 @@ async function main(argv: string[]): Promise<number> {
         y
           .options(RUN_OPTIONS)
           .conflicts('failover-to', 'switchover-to')
+          .conflicts('if-dead', ['switchover-to', 'fence-live-master', 'abort'])
           .example('$0 --cfg mmmf.config.ts --failover-to test2 --dry-run', 'show what a failover to test2 would do')
-          .example('$0 --cfg mmmf.config.ts --failover-to test2', 'do it'),
+          .example('$0 --cfg mmmf.config.ts --failover-to test2', 'do it')
+          .example(
+            '$0 --cfg mmmf.config.ts --failover-to auto --if-dead --json',
+            'from cron: only if the master is dead',
+          ),
       async (a) => run(() => runMain(a)),
     )
     .epilog(EPILOG)

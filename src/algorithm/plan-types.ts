@@ -173,6 +173,8 @@ export interface Plan {
   target: string;
   /** How `--failover-to auto` chose the target (absent when it was named). */
   targetWhy?: string;
+  /** `--if-dead`: the evidence that the old master is dead, gathered over the confirmation window before planning. */
+  deathEvidence?: string[];
   oldMaster: { address: string; name?: string; reachable: boolean };
   /** The replica that received the most from the old master; every other one is brought up to it. */
   best: string;

@@ -40,6 +40,9 @@ export interface PreflightInput {
   target?: string;
 }
 
+/** Above this, --if-dead waits long for replicas to agree that a hung master is gone (the default is 60 s). */
+const NET_TIMEOUT_WARNING_SECONDS = 30;
+
 type Add = (level: Finding['level'], host: string | undefined, message: string, fix: string) => void;
 
 /** Pure: everything that would make a failover to some candidate fail or be refused right now. */
@@ -151,6 +154,16 @@ function replicaFindings(
       `delayed by ${r.sqlDelay} s (MASTER_DELAY): a failover does not wait for it and never promotes it unless named; ` +
         `it follows the new master afterwards with its delay${o.byFile ? ' (by file: it is left stopped)' : ''}`,
       'nothing to do; to keep what only it received, a failover needs --lift-delay',
+    );
+  }
+  if (s.netTimeout !== undefined && s.netTimeout > NET_TIMEOUT_WARNING_SECONDS) {
+    const name = d.caps.logReplicaUpdates ? 'replica_net_timeout' : 'slave_net_timeout';
+    add(
+      'warning',
+      s.name,
+      `${name} = ${s.netTimeout} s: this replica notices a hung or cut-off master only after that long, and ` +
+        'mmmf --if-dead refuses (exit 3, the next run looks again) while any replica is still connected to it',
+      `${d.shortNetTimeout(10).join('; ')} (and ${name} = 10 in my.cnf)`,
     );
   }
   if (r.ioRunning !== 'Yes' || !r.sqlRunning) {

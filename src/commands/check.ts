@@ -1,3 +1,5 @@
+import { findOldMaster } from '../algorithm/find-old-master.js';
+import { errorText, type MmmfError } from '../errors.js';
 import { preflight, type Finding, type SshFacts } from '../algorithm/preflight.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { colorsFor } from '../output/style.js';
@@ -5,40 +7,21 @@ import { connectMysql, withConnections, type Connector } from '../topology/conne
 import { loadConfig } from '../topology/load-config.js';
 import { probeAccounts, type AccountFacts } from '../topology/probe-accounts.js';
 import { probeCluster } from '../topology/probe.js';
+import { isReplica } from '../topology/server-state.js';
 
 export interface CheckOptions {
   cfg: string;
   target?: string;
   json?: boolean;
+  /** One status line and the monitoring plugin exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN). */
+  nagios?: boolean;
   connector?: Connector;
 }
 
 /** `mmmf check`: the preflight. Exit 0 when a failover to every candidate would work now, else 3. Changes nothing. */
 export async function checkCommand(opts: CheckOptions): Promise<number> {
-  const config = await loadConfig(opts.cfg, opts.target ? [{ flag: 'check --failover-to', name: opts.target }] : []);
-  const { findings, candidates } = await withConnections(
-    config.hosts,
-    config.timeouts.connect,
-    opts.connector ?? connectMysql,
-    async (conns) => {
-      const { states, dialects } = await probeCluster(config, conns);
-      const accounts = new Map<string, AccountFacts>();
-      await Promise.all(
-        [...conns.open].map(async ([name, conn]) => {
-          const d = dialects.get(name);
-          if (d) accounts.set(name, await probeAccounts(conn, d, config.replication.user));
-        }),
-      );
-      const ssh = config.vip ? await probeSsh(config) : undefined;
-      return preflight({
-        config,
-        states,
-        accounts,
-        ...(ssh ? { ssh } : {}),
-        ...(opts.target ? { target: opts.target } : {}),
-      });
-    },
-  );
+  if (opts.nagios) return nagiosCheck(opts);
+  const { findings, candidates } = await runPreflight(opts);
   const errors = findings.filter((x) => x.level === 'error').length;
   if (opts.json) {
     process.stdout.write(JSON.stringify({ ok: errors === 0, candidates, findings }, null, 2) + '\n');
@@ -46,6 +29,63 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
     process.stdout.write(renderFindings(findings, candidates, errors) + '\n');
   }
   return errors ? 3 : 0;
+}
+
+/** Nagios / Icinga / Zabbix plugin convention: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
+const NAGIOS = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
+
+/**
+ * `mmmf check --nagios`: the same preflight as one status line for a monitoring system. Anything that keeps
+ * mmmf from judging (a bad config, a crash) is UNKNOWN, never a silent OK.
+ */
+async function nagiosCheck(opts: CheckOptions): Promise<number> {
+  let status: keyof typeof NAGIOS;
+  let text: string;
+  try {
+    const { findings, master, replicas } = await runPreflight(opts);
+    const errors = findings.filter((x) => x.level === 'error');
+    const warnings = findings.filter((x) => x.level === 'warning');
+    status = errors.length ? 'CRITICAL' : warnings.length ? 'WARNING' : 'OK';
+    const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+    const first = [...errors, ...warnings]
+      .slice(0, 3)
+      .map((x) => `${x.host ? `${x.host}: ` : ''}${x.message}`)
+      .join('; ');
+    text =
+      `master ${master ?? 'unknown'}, ${n(replicas, 'replica')}: ${n(errors.length, 'error')}, ${n(warnings.length, 'warning')}` +
+      (first ? `: ${first}` : '');
+  } catch (err) {
+    status = 'UNKNOWN';
+    const e = err as MmmfError;
+    text = `${errorText(err)}${e.problems?.length ? `: ${e.problems.join('; ')}` : ''}`;
+  }
+  process.stdout.write(`MMMF ${status} - ${text.replace(/\s*\n\s*/g, ' ')}\n`);
+  return NAGIOS[status];
+}
+
+async function runPreflight(opts: CheckOptions) {
+  const config = await loadConfig(opts.cfg, opts.target ? [{ flag: 'check --failover-to', name: opts.target }] : []);
+  return withConnections(config.hosts, config.timeouts.connect, opts.connector ?? connectMysql, async (conns) => {
+    const { states, dialects } = await probeCluster(config, conns);
+    const accounts = new Map<string, AccountFacts>();
+    await Promise.all(
+      [...conns.open].map(async ([name, conn]) => {
+        const d = dialects.get(name);
+        if (d) accounts.set(name, await probeAccounts(conn, d, config.replication.user));
+      }),
+    );
+    const ssh = config.vip ? await probeSsh(config) : undefined;
+    const result = preflight({
+      config,
+      states,
+      accounts,
+      ...(ssh ? { ssh } : {}),
+      ...(opts.target ? { target: opts.target } : {}),
+    });
+    const old = findOldMaster(states);
+    const master = old.ok ? (old.old.name ?? old.old.address) : undefined;
+    return { ...result, master, replicas: states.filter(isReplica).length };
+  });
 }
 
 /** With a VIP configured, every host must answer over SSH and have `ip` and `arping`. */

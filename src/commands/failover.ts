@@ -13,6 +13,7 @@ import type { Connector } from '../topology/connection.js';
 import { loadConfig } from '../topology/load-config.js';
 import type { ProbedCluster } from '../topology/probe.js';
 import { executePlan } from './run/execute.js';
+import { requireDeadMaster } from './run/if-dead.js';
 import { printReport } from './run/report.js';
 import { type Session, withSession } from './run/session.js';
 
@@ -33,6 +34,8 @@ export interface FailoverCommandOptions {
   liftDelay?: boolean;
   /** Fail over even though the old master answers (fenced first). */
   fenceLiveMaster?: boolean;
+  /** Fail over only when every signal agrees the master is dead for deadConfirmSeconds; a live one: exit 0. */
+  ifDead?: boolean;
   connector?: Connector;
   /** Test-only fault injection; read from MMMF_TEST_* once here when not given. */
   faults?: Faults;
@@ -46,6 +49,13 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   const flag = opts.switchover ? '--switchover-to' : '--failover-to';
   const config = await loadConfig(opts.cfg, [{ flag, name: opts.target }]);
   if (opts.positioning) config.positioning = opts.positioning;
+  let deathEvidence: string[] | undefined;
+  if (opts.ifDead) {
+    const common = { config, json: !!opts.json, debug: !!opts.debug, dryRun: !!opts.dryRun };
+    const outcome = await requireDeadMaster({ ...common, connector: opts.connector });
+    if (!outcome.dead) return outcome.exitCode;
+    deathEvidence = outcome.evidence;
+  }
   const session = {
     config,
     json: !!opts.json,
@@ -61,7 +71,8 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     const journal = new Journal(config);
     const unfinished = journal.unfinished();
     if (unfinished) return resume(s, opts, journal, unfinished, probed);
-    const plan = await planOrRefuse(s, probed, opts);
+    const planned = await planOrRefuse(s, probed, opts);
+    const plan = deathEvidence && !planned.nothingToDo ? { ...planned, deathEvidence } : planned;
     if (opts.dryRun || plan.nothingToDo) return show(s, plan, !!opts.dryRun);
     // Anti-flap guards against automation looping on failovers (a switchover is a deliberate, planned act).
     // After the plan, so that running a finished failover again says "nothing to do", not "too soon".

@@ -73,11 +73,12 @@ export class Dialect {
     const common =
       '@@server_id AS server_id, @@read_only AS read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@relay_log_purge AS relay_log_purge';
     if (this.isMariadb) {
-      return `SELECT ${common}, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied, @@gtid_binlog_state AS gtid_binlog_state, @@gtid_current_pos AS gtid_current`;
+      return `SELECT ${common}, @@slave_net_timeout AS net_timeout, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied, @@gtid_binlog_state AS gtid_binlog_state, @@gtid_current_pos AS gtid_current`;
     }
     const updates = this.caps.logReplicaUpdates ? '@@log_replica_updates' : '@@log_slave_updates';
+    const netTimeout = this.caps.logReplicaUpdates ? '@@replica_net_timeout' : '@@slave_net_timeout';
     return (
-      `SELECT ${common}, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied, ` +
+      `SELECT ${common}, ${netTimeout} AS net_timeout, ${updates} AS log_replica_updates, @@global.gtid_executed AS gtid_binlog, @@global.gtid_executed AS gtid_applied, ` +
       '@@server_uuid AS server_uuid, @@global.gtid_mode AS gtid_mode, @@global.enforce_gtid_consistency AS enforce_gtid_consistency' +
       (this.hasSuperReadOnly ? ', @@super_read_only AS super_read_only' : '')
     );
@@ -258,6 +259,21 @@ export class Dialect {
   /** A CHANGE statement that also sets MASTER_DELAY: a delayed replica keeps its delay on its new source. */
   withDelay(change: string, seconds: number): string {
     return seconds > 0 ? `${change}, ${this.sourceWord}_DELAY = ${Math.trunc(seconds)}` : change;
+  }
+
+  /**
+   * How a replica notices a silent (hung, cut-off) source within `timeoutSec`: the net timeout and a heartbeat
+   * at half of it (the heartbeat is a channel setting: it needs replication stopped). For `mmmf check`'s advice.
+   */
+  shortNetTimeout(timeoutSec: number): string[] {
+    const variable = this.caps.logReplicaUpdates ? 'replica_net_timeout' : 'slave_net_timeout';
+    const change = this.caps.sourceOptions ? 'CHANGE REPLICATION SOURCE TO' : 'CHANGE MASTER TO';
+    return [
+      `SET GLOBAL ${variable} = ${Math.trunc(timeoutSec)}`,
+      this.stopReplication(),
+      `${change} ${this.sourceWord}_HEARTBEAT_PERIOD = ${Math.max(1, Math.trunc(timeoutSec / 2))}`,
+      this.startReplication(),
+    ];
   }
 
   /** MASTER or SOURCE, as this version spells CHANGE options. */

@@ -23,6 +23,7 @@ export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean
   L.push(
     `  old master  ${old.name ?? '?'} ${c.dim(old.address)} ${old.reachable ? c.yellow('alive') : c.red('unreachable')}`,
   );
+  for (const e of plan.deathEvidence ?? []) L.push(`              ${c.dim(`dead: ${e}`)}`);
   L.push(`  new master  ${c.bold(plan.target)}${plan.targetWhy ? ` ${c.dim(`(${plan.targetWhy})`)}` : ''}`);
   if (plan.nothingToDo) {
     L.push('', c.green(plan.nothingToDo));

@@ -68,6 +68,11 @@ export interface MmmfConfig {
   /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). Default 60. */
   antiFlapMinutes?: number;
   /**
+   * `--if-dead`: for how many seconds every signal must agree that the master is dead (mmmf cannot reach it,
+   * its replicas lost it and receive nothing, its host runs no live mysqld when SSH is configured). Default 10.
+   */
+  deadConfirmSeconds?: number;
+  /**
    * Commands run around a real failover (never a dry run): a string runs through /bin/sh, an array runs
    * without a shell. stdin: the plan (and the result) as JSON; env: MMMF_OLD_MASTER, MMMF_NEW_MASTER, ...
    * A failing preFailover aborts before any change.
@@ -117,6 +122,9 @@ export interface ResolvedConfig {
   positioning: Positioning;
   stateDir: string;
   antiFlapMinutes: number;
+  deadConfirmSeconds: number;
+  /** SSH is configured (`ssh`, a host's `ssh` or a VIP): `--if-dead` asks the master's host too. */
+  sshConfigured: boolean;
   hooks: Hooks;
   logFile?: string;
   switchover: { maxLagSeconds: number; maxTransactionSeconds: number };

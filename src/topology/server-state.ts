@@ -72,6 +72,8 @@ export interface HostState {
   /** relay_log_purge: applied relay logs are deleted, so file positioning may lack the evidence it needs. */
   relayLogPurge?: boolean;
   binlogFormat?: string;
+  /** slave_net_timeout (replica_net_timeout): how long this replica waits on a silent source before reconnecting. */
+  netTimeout?: number;
   /** MariaDB gtid_binlog_pos: the last GTID per domain in this server's own binlog. */
   gtidBinlog?: string;
   /** MariaDB gtid_current_pos: everything this server holds, applied by replication or written here. */

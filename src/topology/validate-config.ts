@@ -16,6 +16,7 @@ const TOP_KEYS = [
   'positioning',
   'stateDir',
   'antiFlapMinutes',
+  'deadConfirmSeconds',
   'hooks',
   'logFile',
   'switchover',
@@ -106,6 +107,11 @@ export function validateConfig(
       positioning: (raw.positioning as Positioning | undefined) ?? 'auto',
       stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
       antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
+      deadConfirmSeconds: typeof raw.deadConfirmSeconds === 'number' ? raw.deadConfirmSeconds : 10,
+      sshConfigured:
+        raw.ssh !== undefined ||
+        raw.vip !== undefined ||
+        Object.values(isObj(raw.hosts) ? raw.hosts : {}).some((h) => isObj(h) && h.ssh !== undefined),
       hooks,
       switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...(sw as Partial<ResolvedConfig['switchover']>) },
       candidates: Array.isArray(raw.candidates) ? (raw.candidates as string[]) : [],
@@ -164,6 +170,10 @@ function checkScalars(raw: Obj, p: Problem): void {
   const flap = raw.antiFlapMinutes;
   if (flap !== undefined && !(typeof flap === 'number' && flap >= 0)) {
     p(`antiFlapMinutes: must be a number of minutes >= 0 (0 turns the check off), got ${JSON.stringify(flap)}`);
+  }
+  const dead = raw.deadConfirmSeconds;
+  if (dead !== undefined && !(typeof dead === 'number' && dead >= 0 && dead <= 600)) {
+    p(`deadConfirmSeconds: must be a number of seconds from 0 to 600 (default 10), got ${JSON.stringify(dead)}`);
   }
   if (raw.logFile !== undefined && (typeof raw.logFile !== 'string' || raw.logFile === '')) {
     p(`logFile: must be a file path, got ${JSON.stringify(raw.logFile)}`);

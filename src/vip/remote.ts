@@ -19,14 +19,14 @@ const CONTROL = [
 ];
 
 /** The ssh argv for running `argv` on `host`: batch mode (never a password prompt), bounded connect time. */
-export function sshArgs(host: ResolvedHost, argv: string[], connectTimeoutSec: number): string[] {
+export function sshArgs(host: ResolvedHost, argv: string[], connectTimeoutSec: number, shared = true): string[] {
   const s = host.ssh;
   return [
     '-o',
     'BatchMode=yes',
     '-o',
     `ConnectTimeout=${Math.max(1, Math.round(connectTimeoutSec))}`,
-    ...CONTROL,
+    ...(shared ? CONTROL : ['-o', 'ControlPath=none']),
     ...s.options.flatMap((o) => ['-o', o]),
     ...(s.identityFile ? ['-i', s.identityFile] : []),
     '-p',
@@ -75,12 +75,18 @@ export async function closeShared(hosts: ResolvedHost[]): Promise<void> {
   );
 }
 
-export async function runRemote(host: ResolvedHost, argv: string[], connectTimeoutSec: number): Promise<RemoteResult> {
+/** `shared: false` opens a connection of its own (a check that must fail, not hang, when the network is cut). */
+export async function runRemote(
+  host: ResolvedHost,
+  argv: string[],
+  connectTimeoutSec: number,
+  o: { shared?: boolean; timeoutSec?: number } = {},
+): Promise<RemoteResult> {
   const { execa } = await import('execa');
-  const r = await execa('ssh', sshArgs(host, argv, connectTimeoutSec), {
+  const r = await execa('ssh', sshArgs(host, argv, connectTimeoutSec, o.shared ?? true), {
     reject: false,
     all: true,
-    timeout: (connectTimeoutSec + 20) * 1000,
+    timeout: (o.timeoutSec ?? connectTimeoutSec + 20) * 1000,
     stdin: 'ignore',
   });
   return { ok: r.exitCode === 0, code: r.exitCode, out: String(r.all ?? '').trim() };

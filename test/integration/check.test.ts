@@ -1,6 +1,8 @@
 // `mmmf check` (the preflight): exit 0 on a healthy cluster; on deliberately broken sandboxes, exit 3 with
 // every finding: log_slave_updates off, replication user missing on a candidate, an errant transaction,
 // a stopped SQL thread.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
 import { mmmf, replicationSnapshot } from '../../harness/cluster.js';
@@ -10,11 +12,20 @@ describe('mmmf check', () => {
     await c.sandbox('load', '50');
   });
 
-  it('passes a healthy cluster with exit 0', async () => {
+  it('passes a healthy cluster with exit 0; server-default slave_net_timeout (60 s) is only a warning', async () => {
     const c = cluster();
     const r = await mmmf(['check', '--cfg', c.cfg]);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain('no findings');
+    expect(r.stdout).toMatch(/0 errors, 3 warnings/);
+    const findings = r.stdout.split('\n').filter((l) => /^[✖!] /.test(l));
+    expect(findings).toEqual(
+      ['test2', 'test3', 'test4'].map((n) => expect.stringMatching(new RegExp(`^! ${n}: slave_net_timeout = 60 s`))),
+    );
+    for (const n of ['test2', 'test3', 'test4']) await c.query(n, 'SET GLOBAL slave_net_timeout = 10');
+    const tuned = await mmmf(['check', '--cfg', c.cfg]);
+    expect(tuned.stdout).toContain('no findings');
+    const nagios = await mmmf(['check', '--cfg', c.cfg, '--nagios']);
+    expect([nagios.exitCode, nagios.stdout]).toEqual([0, expect.stringMatching(/^MMMF OK - master test1, 3 replicas/)]);
   });
 
   it('lists every finding on a broken cluster with exit 3, and changes nothing', async () => {
@@ -37,6 +48,19 @@ describe('mmmf check', () => {
     expect(r.stdout).toMatch(/✖ test4: errant transactions 0-4-\d+/);
     expect(r.stdout).toMatch(/✖ test2: replication not running \(IO Yes, SQL No\)/);
     expect(r.stdout).toMatch(/a failover to test3 would be refused/);
+
+    const nagios = await mmmf(['check', '--cfg', c.cfg, '--nagios']);
+    expect(nagios.exitCode).toBe(2);
+    expect(nagios.stdout).toMatch(
+      /^MMMF CRITICAL - master test1, 3 replicas: \d+ errors?, \d+ warnings?: test\d: [^\n]*$/,
+    );
+    const bad = join(c.dir, 'bad.config.ts');
+    writeFileSync(bad, 'export default { hosts: {} };\n');
+    const unknown = await mmmf(['check', '--cfg', bad, '--nagios']);
+    expect([unknown.exitCode, unknown.stdout]).toEqual([
+      3,
+      expect.stringMatching(/^MMMF UNKNOWN - config .*replication: missing/),
+    ]);
 
     const json = JSON.parse((await mmmf(['check', '--cfg', c.cfg, '--json'])).stdout);
     expect(json.ok).toBe(false);

@@ -35,6 +35,8 @@ function config(): ResolvedConfig {
     positioning: 'gtid',
     stateDir,
     antiFlapMinutes: 0,
+    deadConfirmSeconds: 10,
+    sshConfigured: false,
     hooks: {},
     switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
     candidates: [],

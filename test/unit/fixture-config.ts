@@ -16,6 +16,8 @@ export function unitConfig(hosts: number, o: Partial<ResolvedConfig> = {}): Reso
     positioning: 'gtid',
     stateDir: '/nonexistent',
     antiFlapMinutes: 60,
+    deadConfirmSeconds: 10,
+    sshConfigured: false,
     hooks: {},
     switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
     candidates: [],

@@ -311,6 +311,8 @@ export class FakeServer {
         version_comment: p.comment,
         log_slave_updates: 1,
         log_replica_updates: 1,
+        slave_net_timeout: 60,
+        replica_net_timeout: 60,
         gtid_executed: s.gtid,
         gtid_mode: s.gtidMode ? 'ON' : 'OFF',
         enforce_gtid_consistency: s.gtidMode ? 'ON' : 'OFF',

@@ -144,6 +144,7 @@ const COMMON_VARS = [
   'relay_log_purge',
   'version_comment',
   'log_slave_updates',
+  'slave_net_timeout',
 ];
 const MYSQL_VARS = [
   ...COMMON_VARS,
@@ -217,7 +218,7 @@ export const VERSIONS: VersionProfile[] = [
     changeSource: true,
     untilSource: true,
     sourcePosWait: true,
-    variables: [...MYSQL_VARS, 'log_replica_updates'],
+    variables: [...MYSQL_VARS, 'log_replica_updates', 'replica_net_timeout'],
     replicaStatusColumns: MYSQL_REPLICA_COLUMNS,
   }),
   // 8.4 removed SHOW SLAVE STATUS, START/STOP/RESET SLAVE, CHANGE MASTER, SHOW MASTER STATUS and the MASTER_* options.
@@ -232,7 +233,7 @@ export const VERSIONS: VersionProfile[] = [
     sourcePosWait: true,
     untilMaster: false,
     untilSource: true,
-    variables: [...MYSQL_VARS, 'log_replica_updates'],
+    variables: [...MYSQL_VARS, 'log_replica_updates', 'replica_net_timeout'],
     replicaStatusColumns: MYSQL_REPLICA_COLUMNS,
   }),
   mysql('MySQL 9.x', '9.1.0', {
@@ -246,7 +247,7 @@ export const VERSIONS: VersionProfile[] = [
     sourcePosWait: true,
     untilMaster: false,
     untilSource: true,
-    variables: [...MYSQL_VARS, 'log_replica_updates'],
+    variables: [...MYSQL_VARS, 'log_replica_updates', 'replica_net_timeout'],
     replicaStatusColumns: MYSQL_REPLICA_COLUMNS,
   }),
   // MariaDB 10.4: no SHOW REPLICA STATUS / START REPLICA (10.5.1).

@@ -20,6 +20,8 @@ export interface RunReport {
   /** Refused before any change (exit 3): every reason. */
   refusals?: string[];
   nothingToDo?: string;
+  /** `--if-dead`: what the signals said about the old master (alive: nothing to do; dead: the plan also says). */
+  masterCheck?: { verdict: 'alive' | 'dead'; evidence: string[] };
   /** A run that continued an unfinished one: when that one started and which steps it had done. */
   resume?: { startedAt: string; done: number[] };
   results?: StepResult[];

@@ -1,0 +1,96 @@
+import type { DeathSample, DeathVerdict } from '../../algorithm/judge-master-death.js';
+import { findOldMaster } from '../../algorithm/find-old-master.js';
+import { EXIT, UnsafeError } from '../../errors.js';
+import { confirmMasterDead } from '../../safety/confirm-master-dead.js';
+import type { ResolvedConfig } from '../../topology/config-types.js';
+import { connectMysql, type Connector } from '../../topology/connection.js';
+import { printReport } from './report.js';
+import { type Session, withSession } from './session.js';
+
+export interface IfDeadOptions {
+  config: ResolvedConfig;
+  json: boolean;
+  debug: boolean;
+  dryRun: boolean;
+  connector?: Connector | undefined;
+}
+
+/** The master was proven dead (go on with the failover), or the run is over with this exit code. */
+export type IfDeadOutcome = { dead: true; evidence: string[] } | { dead: false; exitCode: number };
+
+/**
+ * `--if-dead`: before the lock is taken or anything changes, decide whether the master is dead. A live master
+ * ends the run with exit 0 ("nothing to do") without touching the lock or anti-flap, so cron can run this every
+ * minute for years; signals that disagree are refused (exit 3) with each one's evidence.
+ */
+export async function requireDeadMaster(o: IfDeadOptions): Promise<IfDeadOutcome> {
+  const { config } = o;
+  // No lock and no SSH warm-up: this part must be free to run every minute.
+  return withSession({ config, json: o.json, debug: o.debug, connector: o.connector }, async (s) => {
+    const probed = await s.probe();
+    const found = findOldMaster(probed.states);
+    if (!found.ok) {
+      throw new UnsafeError('--if-dead: cannot tell which server is the master: nothing was changed', [found.refusal]);
+    }
+    const old = found.old;
+    const master = old.name ? config.hosts.find((h) => h.name === old.name) : undefined;
+    if (!master) {
+      throw new UnsafeError(
+        `--if-dead: the replicas' master ${old.address} is not in the config: nothing was changed`,
+        [`mmmf can only prove a master dead that it can try to reach: add ${old.address} to hosts in ${config.source}`],
+      );
+    }
+    const replicas = old.direct.flatMap((r) => {
+      const conn = s.conns.open.get(r.name);
+      const dialect = probed.dialects.get(r.name);
+      return conn && dialect ? [{ name: r.name, conn, dialect }] : [];
+    });
+    if (!s.json && config.deadConfirmSeconds > 0 && !old.state?.reachable) {
+      s.write(
+        s.c.dim(`--if-dead: ${master.name} does not answer; confirming over ${config.deadConfirmSeconds} s...\n`),
+      );
+    }
+    const verdict = await confirmMasterDead({
+      config,
+      master,
+      replicas,
+      connector: o.connector ?? connectMysql,
+      ssh: config.sshConfigured,
+      onSample: (sample, v) => s.log?.line('mmmf', '#', `--if-dead sample at ${sample.at} ms: ${summary(sample, v)}`),
+    });
+    return settle(o, master.name, verdict, s);
+  });
+}
+
+function settle(o: IfDeadOptions, master: string, verdict: DeathVerdict, s: Session): IfDeadOutcome {
+  if (verdict.kind === 'dead') return { dead: true, evidence: verdict.evidence };
+  if (verdict.kind === 'undecided') {
+    throw new UnsafeError(`--if-dead: the signals disagree about whether ${master} is dead: nothing was changed`, [
+      ...verdict.evidence,
+      'the next run looks again (replicas notice a hung master after slave_net_timeout: see mmmf check)',
+      `a master that is alive but must go (hung disk, broken storage): --failover-to NAME --fence-live-master`,
+    ]);
+  }
+  const n = verdict.connected.length;
+  const serves = `serves ${n} replica${n === 1 ? '' : 's'}`;
+  const message = verdict.healthy
+    ? `${master} is alive and ${serves}: nothing to do`
+    : `${master} answers (${verdict.detail}) and ${serves}: it is alive, nothing to do`;
+  if (o.json) {
+    printReport({
+      command: 'failover',
+      dryRun: o.dryRun,
+      ok: true,
+      exitCode: EXIT.ok,
+      nothingToDo: message,
+      masterCheck: { verdict: 'alive', evidence: verdict.evidence },
+    });
+  } else s.write(`${s.c.green(message)}\n${verdict.evidence.map((e) => s.c.dim(`  ${e}`)).join('\n')}\n`);
+  return { dead: false, exitCode: EXIT.ok };
+}
+
+function summary(s: DeathSample, v: DeathVerdict): string {
+  const replicas = s.replicas.map((r) => `${r.name} IO ${r.read ? r.io : '?'} ${r.received}`).join(', ');
+  const ssh = s.ssh ? `; ssh ${s.ssh.answered ? s.ssh.mysqld : 'no answer'}` : '';
+  return `master ${s.master.answered ? 'answered' : 'no answer'} (${s.master.detail}); ${replicas}${ssh} → ${v.kind}`;
+}

@@ -1,0 +1,40 @@
+// The README's systemd units for unattended runs must be valid units, not prose that looks like one.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const units = [...readme.matchAll(/```ini\n# (\/etc\/systemd\/system\/\S+)\n([\s\S]*?)```/g)].map((m) => ({
+  name: basename(m[1]!),
+  text: m[2]!,
+}));
+const hasSystemdAnalyze = (() => {
+  try {
+    execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('README systemd units', () => {
+  it('documents a service and a timer running mmmf --failover-to auto --if-dead --json', () => {
+    expect(units.map((u) => u.name)).toEqual(['mmmf-failover.service', 'mmmf-failover.timer']);
+    expect(units[0]!.text).toMatch(
+      /^ExecStart=.*mmmf --cfg \/etc\/mmmf\/mmmf.config.ts --failover-to auto --if-dead --json$/m,
+    );
+  });
+
+  it.skipIf(!hasSystemdAnalyze)('passes systemd-analyze verify', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmmf-units-'));
+    try {
+      for (const u of units) writeFileSync(join(dir, u.name), u.text);
+      const r = spawnSync('systemd-analyze', ['verify', ...units.map((u) => join(dir, u.name))], { encoding: 'utf8' });
+      expect([r.status, r.stdout + r.stderr]).toEqual([0, '']); // a warning is a finding too
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
