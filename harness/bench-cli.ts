@@ -8,7 +8,8 @@
 //   - a planned switchover on network-namespace hosts: how long writes through the VIP were blocked (root)
 //   - peak memory of a failover by file against the size of the best replica's logs
 //   - a failover with one delayed replica beside the same without it
-// `--only switchover` (or startup, replicas, backlog, positioning, memory, delayed) re-measures those rows and keeps the others.
+//   - unattended: kill -9 of the master → writable new master with `--if-dead` and the default window
+// `--only switchover` (or startup, replicas, backlog, positioning, memory, delayed, ifdead) re-measures those rows and keeps the others.
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -241,6 +242,38 @@ async function byDelayed() {
 }
 
 /**
+ * Unattended: the master is killed (-9) and an `--if-dead` run starts right after, with the default
+ * confirmation window (deadConfirmSeconds 10): the time until the new master is writable, which is the window
+ * plus the failover itself.
+ */
+async function byIfDead() {
+  const xs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    xs.push(
+      await withSandbox(3, async (s) => {
+        await s.sandbox('load', '200');
+        const [m] = await s.query('test1', 'SELECT @@gtid_binlog_pos AS g');
+        for (const k of ['test2', 'test3', 'test4']) await s.query(k, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
+        const t = process.hrtime.bigint();
+        await s.sandbox('kill', 'test1');
+        const r = await execa('node', [CLI, '--cfg', s.cfg, '--failover-to', 'auto', '--if-dead', '--json'], {
+          reject: false,
+        });
+        const ms = since(t);
+        const [ro] = await s.query<{ ro: number }>('test2', 'SELECT @@read_only AS ro');
+        if (r.exitCode !== 0 || Number(ro?.ro) !== 0) {
+          throw new Error(`--if-dead failover failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout.slice(0, 2000)}`);
+        }
+        return ms;
+      }),
+    );
+    progress(`kill -9 → --if-dead → writable test2: run ${i + 1}/${RUNS} ${fmt(xs[i]!)}`);
+  }
+  const label = 'kill -9 → writable new master, `--if-dead` started right after (deadConfirmSeconds 10)';
+  rows.push({ group: 'ifdead', label, unit: 'ms', values: xs });
+}
+
+/**
  * Peak memory of a failover by file while the target is only 1,000 transactions behind but the best replica's
  * current relay log and binlog hold many more: what reading those logs costs in memory.
  */
@@ -433,6 +466,7 @@ async function main() {
     memory: byMemory,
     switchover: bySwitchover,
     delayed: byDelayed,
+    ifdead: byIfDead,
   };
   if (only) {
     const previous = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as { rows: Row[] };

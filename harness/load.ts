@@ -135,3 +135,45 @@ export async function gtidSeq(c: Cluster, name: string, variable = 'gtid_binlog_
   const m = /0-\d+-(\d+)/.exec(row?.g ?? '');
   return m ? Number(m[1]) : 0;
 }
+
+/** Writes one ledger row per transaction to whichever server is writable; records acks and the longest gap. */
+export function followingWriter(c: Cluster) {
+  const acked = new Set<string>();
+  let running = true;
+  let lastAck = 0;
+  let longestGap = 0;
+  const done = (async () => {
+    let seq = 0;
+    while (running) {
+      for (const n of c.names) {
+        if (!running) break;
+        let conn;
+        try {
+          conn = await c.connect(n, 'app', 'app-secret');
+          conn.on('error', () => {});
+          for (;;) {
+            if (!running) break;
+            seq++;
+            await conn.query('INSERT INTO sbtest.ledger (writer, seq) VALUES (1, ?)', [seq]);
+            const now = Date.now();
+            if (lastAck) longestGap = Math.max(longestGap, now - lastAck);
+            lastAck = now;
+            acked.add(`1:${seq}`);
+          }
+        } catch {
+          // read-only, killed or down: try the next server
+        } finally {
+          conn?.destroy();
+        }
+      }
+    }
+  })();
+  return {
+    acked,
+    gap: () => longestGap,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}

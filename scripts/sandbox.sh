@@ -13,6 +13,7 @@
 #   --netns mode only (every server on its own host in a network namespace, sshd on each, a writer VIP):
 #   scripts/sandbox.sh [options] client CMD...          run CMD on the client host (e.g. node dist/bin/mmmf.js ...)
 #   scripts/sandbox.sh [options] netcut|netrestore NAME take NAME's host off / back on the network
+#   scripts/sandbox.sh [options] netcut-from NAME PEER...  drop NAME's traffic to PEERs (testN, client) only
 #   scripts/sandbox.sh [options] sshstop NAME           stop NAME's sshd (the host stays up)
 #   scripts/sandbox.sh [options] vip-holders            which hosts hold the writer VIP
 #
@@ -319,7 +320,11 @@ case "$cmd" in
   sql) node_exists "$1"; client "$1" -e "$2" ;;
   client) [ "$NETNS" = 1 ] || die "client needs a --netns sandbox"; ip netns exec "$(ns_of client)" "$@" ;;
   netcut) node_exists "$1"; ip -n "$(ns_of "$1")" link set eth0 down; echo "sandbox: $1 cut off the network" ;;
-  netrestore) node_exists "$1"; ip -n "$(ns_of "$1")" link set eth0 up; echo "sandbox: $1 back on the network" ;;
+  netrestore) node_exists "$1"; ip -n "$(ns_of "$1")" link set eth0 up; ip -n "$(ns_of "$1")" route flush type blackhole; echo "sandbox: $1 back on the network" ;;
+  netcut-from) # NAME PEER... — NAME's replies to these hosts (testN or client) are dropped; others still reach it
+    n=$1; shift; node_exists "$n"
+    for p in "$@"; do ip -n "$(ns_of "$n")" route add blackhole "$(host_ip "$p")/32"; done
+    echo "sandbox: $n cut off from $*" ;;
   sshstop) node_exists "$1"; kill "$(cat "$(node_dir "$1")/sshd.pid")"; echo "sandbox: sshd on $1 stopped" ;;
   vip-holders) vip_holders ;;
   cnf) node_exists "$1"; echo "$2" >>"$(node_dir "$1")/my.cnf"; stop_node "$1"; start_node "$1"; wait_ready "$1"

@@ -26,6 +26,8 @@ export interface Analysis {
   direct: ReplicaHost[];
   /** Delayed replicas (MASTER_DELAY): not waited for, they follow the new master afterwards with their delay. */
   delayed: ReplicaHost[];
+  /** The passive side of a master-master pair with the old master (the replica it replicates from). */
+  passive?: ReplicaHost;
   target?: ReplicaHost;
   best?: ReplicaHost;
   hosts: HostPlan[];
@@ -120,11 +122,13 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   for (const x of old.sub) {
     warnings.push(`${x.replica.name} replicates from ${x.via}, not from the old master: it stays under ${x.via}.`);
   }
+  if (old.passive) warnings.push(pairNote(old.name ?? old.address, old.passive.name, opts.target, old.state));
   return {
     oldMaster: oldMasterOf(old),
     replicas: candidates,
     direct: old.direct,
     delayed,
+    ...(old.passive ? { passive: old.passive } : {}),
     ...(target ? { target } : {}),
     ...(best ? { best } : {}),
     hosts: annotate(describeHosts(states, opts.target, old, excluded), candidates, delayed, best, positioning.mode),
@@ -215,6 +219,21 @@ function alreadyDone(
   return { old: found.old, why: why + left };
 }
 
+/** What happens to a master-master pair (active ⇄ passive) in this run. */
+function pairNote(active: string, passive: string, target: string, state: HostState | undefined): string {
+  const pair = `${active} ⇄ ${passive} is a master-master pair`;
+  if (!state?.reachable) {
+    return target === passive
+      ? `${pair}: the new active ${passive} stops replicating from the dead ${active}, so nothing ${active} wrote ` +
+          `but never sent can flow in when it comes back (mmmf rejoin ${active} brings it back as the passive).`
+      : `${pair}: ${passive} follows the new master ${target} like any replica; the pair ends.`;
+  }
+  return target === passive
+    ? `${pair}: ${active} becomes the read-only passive, replicating from ${passive}, and ${passive} keeps ` +
+        `replicating from ${active}: the pair stays circular (MMM's move_role writer).`
+    : `${pair}: both become replicas of ${target}; the pair is not re-formed around ${target}.`;
+}
+
 const oldMasterOf = (old: OldMaster): Analysis['oldMaster'] => ({
   address: old.address,
   ...(old.name ? { name: old.name } : {}),
@@ -272,10 +291,10 @@ function sourceFindings(old: OldMaster, states: HostState[], warnings: string[],
       `the old master ${old.name} (${configured}) still answers: it will be fenced (read-only, client connections ` +
         'killed) and its last transactions collected before anything else.',
     );
-    if (s.replica) {
+    if (s.replica && !old.passive) {
       warnings.push(
-        `the old master ${old.name} itself replicates from ${s.replica.sourceAddress} (master-master); ` +
-          'that link is left as it is.',
+        `the old master ${old.name} itself replicates from ${s.replica.sourceAddress}, which is not one of its ` +
+          'replicas; that link is left as it is.',
       );
     }
   } else if (live) {

@@ -19,6 +19,11 @@ export interface OldMaster {
   direct: ReplicaHost[];
   /** Replicas of those replicas (a tree): they stay under their intermediate master. */
   sub: { replica: ReplicaHost; via: string }[];
+  /**
+   * The passive side of a master-master pair: the direct replica the old master itself replicates from
+   * (MMM's circular replication). Discovered, never declared.
+   */
+  passive?: ReplicaHost;
 }
 
 export type OldMasterFinding = { ok: true; old: OldMaster } | { ok: false; refusal: string };
@@ -69,6 +74,7 @@ export function findOldMaster(states: HostState[]): OldMasterFinding {
   root.replicas = root.replicas.filter(notRoot);
   const subReplicas = sub.filter((x) => notRoot(x.replica));
   const state = root.match.name ? states.find((s) => s.name === root.match.name) : undefined;
+  const passive = isReplica(state) ? root.replicas.find((r) => matches.get(state.name)?.name === r.name) : undefined;
   return {
     ok: true,
     old: {
@@ -79,6 +85,7 @@ export function findOldMaster(states: HostState[]): OldMasterFinding {
       ...(state ? { state } : {}),
       direct: root.replicas,
       sub: subReplicas,
+      ...(passive ? { passive } : {}),
     },
   };
 }

@@ -92,10 +92,13 @@ export type StepAction =
   | {
       kind: 'promote';
       stop: string;
-      reset: string;
+      /** Forget the old master (absent when a pair's circular link is kept). */
+      reset?: string;
       /** By file: read the new master's binlog end before writes open (replicas start there). */
       recordEnd?: string;
       setWritable: string[];
+      /** A master-master pair's switchover: start replicating from the old active (now passive) again. */
+      restart?: string;
     }
   | {
       kind: 'repoint';

@@ -1,3 +1,4 @@
+import { findOldMaster } from './find-old-master.js';
 import { gtidAhead } from '../binlog/gtid.js';
 import { dialectFor } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
@@ -69,11 +70,17 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
   }
   clusterFindings(states, replicas, add);
   const byFile = choosePositioning(config.positioning, replicas).mode === 'file';
-  for (const s of replicas) replicaFindings(config, s, states, { byFile, accounts }, add);
+  // The active side of a master-master pair replicates too, but it is the master: it is writable on purpose
+  // and no candidate to fail over to.
+  const found = findOldMaster(states);
+  const active = found.ok && found.old.passive ? found.old.name : undefined;
+  for (const s of replicas) replicaFindings(config, s, states, { byFile, accounts, active }, add);
   for (const s of states) privilegeFindings(s, accounts, add);
 
   // Finally, ask the planner itself: would a failover to each candidate be refused right now?
-  const candidates = target ? [target] : replicas.filter((s) => s.replica.sqlDelay === 0).map((s) => s.name);
+  const candidates = target
+    ? [target]
+    : replicas.filter((s) => s.replica.sqlDelay === 0 && s.name !== active).map((s) => s.name);
   for (const name of candidates) plannerFindings(config, states, name, add);
   const seen = new Set<string>();
   const unique = f.filter((x) => {
@@ -131,7 +138,7 @@ function replicaFindings(
   config: ResolvedConfig,
   s: ReplicaHost,
   states: HostState[],
-  o: { byFile: boolean; accounts: Map<string, AccountFacts> },
+  o: { byFile: boolean; accounts: Map<string, AccountFacts>; active: string | undefined },
   add: Add,
 ): void {
   const r = s.replica;
@@ -182,7 +189,7 @@ function replicaFindings(
       'a failover will have to equalize it; find out why it lags',
     );
   }
-  if (!s.readOnly) {
+  if (!s.readOnly && s.name !== o.active) {
     const fix = `${d.setReadOnly(true).join('; ')} (and in my.cnf): writes here become errant transactions`;
     add('warning', s.name, 'read_only is OFF on a replica', fix);
   }

@@ -12,6 +12,12 @@ export interface HostOutcome {
   state: string;
 }
 
+/** The old master, when the plan kept its pair with the target circular (its promote step restarts replication). */
+function pairPartner(plan: Plan, states: HostState[]): HostState | undefined {
+  const kept = plan.steps.some((x) => x.action.kind === 'promote' && !!x.action.restart);
+  return kept ? states.find((x) => x.name === plan.oldMaster.name) : undefined;
+}
+
 const running = (s: HostState) => s.replica?.ioRunning === 'Yes' && !!s.replica.sqlRunning;
 
 /** Reads the final probe and the step results into what each host ended as. */
@@ -46,14 +52,16 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
         state: `old master, fenced: ${rw}, ${s.replica ? 'replicating' : 'not replicating'}${why}`,
       };
     if (h.role === 'target') {
-      const ok = !s.replica && !s.readOnly && !failedStep;
-      return {
-        name: h.name,
-        ok,
-        state:
-          `${ok ? 'new master' : 'NOT promoted'}, ${rw}` +
-          `${s.replica ? `, still replicating from ${s.replica.sourceAddress}` : ''}${why}`,
-      };
+      // A pair's switchover keeps the circular link: the new active replicates from the old one, now passive.
+      const partner = pairPartner(plan, finalStates);
+      const pairKept = !!partner && replicatesFromHost(s, partner, finalStates) && running(s);
+      const ok = (!s.replica || pairKept) && !s.readOnly && !failedStep;
+      const replicating = pairKept
+        ? `, active master of the pair, replicating from ${partner.name} (passive)`
+        : s.replica
+          ? `, still replicating from ${s.replica.sourceAddress}`
+          : '';
+      return { name: h.name, ok, state: `${ok ? 'new master' : 'NOT promoted'}, ${rw}${replicating}${why}` };
     }
     if (h.role === 'replica' || (h.role === 'delayed' && plan.positioning === 'gtid')) {
       const r = s.replica;

@@ -7,6 +7,8 @@ interface Node {
   label: string;
   state?: HostState;
   children: Node[];
+  /** Its side of a master-master pair, and the other side. */
+  pair?: { side: 'active' | 'passive'; partner: string };
 }
 
 /**
@@ -18,7 +20,9 @@ export function topologyForest(states: HostState[]): Node[] {
   const nodes = new Map(states.map((s) => [s.name, { label: s.name, state: s, children: [] as Node[] }]));
   const roots: Node[] = [];
   const placeholders = new Map<string, Node>();
-  for (const s of states) {
+  // The writable side of a master-master pair last: its partner then hangs under it, and it becomes the root.
+  const order = [...states].sort((a, b) => Number(a.readOnly === false) - Number(b.readOnly === false));
+  for (const s of order) {
     const node = nodes.get(s.name)!;
     if (!s.reachable) continue;
     const m = s.replica ? matchSource(s.replica, states) : undefined;
@@ -35,7 +39,25 @@ export function topologyForest(states: HostState[]): Node[] {
       ph.children.push(node);
     } else roots.push(node);
   }
+  markPairs(roots);
   return roots;
+}
+
+/** A root that replicates from one of its own children is the active side of a pair; that child the passive. */
+function markPairs(roots: Node[]): void {
+  for (const root of roots) {
+    const s = root.state;
+    if (!s?.replica) continue;
+    const partner = root.children.find((ch) => ch.state?.replica && ch.state.name === sourceName(s, root));
+    if (!partner?.state) continue;
+    root.pair = { side: 'active', partner: partner.state.name };
+    partner.pair = { side: 'passive', partner: s.name };
+  }
+}
+
+function sourceName(s: HostState, root: Node): string | undefined {
+  const all = [root.state!, ...root.children.map((ch) => ch.state).filter((x): x is HostState => !!x)];
+  return s.replica ? matchSource(s.replica, all).name : undefined;
 }
 
 // Master-master pairs point at each other; the tree hangs the passive side under the active one only once.
@@ -75,7 +97,7 @@ function describe(n: Node, c: ChalkInstance): string[] {
   const v = s.version
     ? `${s.version.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${s.version.major}.${s.version.minor}.${s.version.patch}`
     : '';
-  const role = s.replica ? 'replica' : 'master';
+  const role = n.pair ? `${n.pair.side} master ${c.cyan('⇄')} ${n.pair.partner}` : s.replica ? 'replica' : 'master';
   const rw = s.readOnly ? c.dim(s.superReadOnly ? 'super_read_only' : 'read_only') : c.yellow('writable');
   const head = [`${c.green('●')} ${c.bold(s.name)}`, c.dim(s.address), v, role, rw];
   const out: string[] = [];

@@ -2,52 +2,10 @@
 // application behind a VIP would); no acknowledged write is lost, the old master becomes a replica of the
 // new one, and the write-unavailability window is measured. A failure before promotion rolls back.
 import { describe, expect, it } from 'vitest';
-import { mmmf, type Cluster } from '../../harness/cluster.js';
-import { LEDGER_DDL, LEDGER_KEYS, until } from '../../harness/load.js';
+import { mmmf } from '../../harness/cluster.js';
+import { followingWriter, LEDGER_DDL, LEDGER_KEYS, until } from '../../harness/load.js';
 import { useCluster } from '../cluster-fixture.js';
 import { expectIdenticalData } from '../expect-data.js';
-
-/** Writes one ledger row per transaction to whichever server is writable; records acks and the longest gap. */
-function followingWriter(c: Cluster) {
-  const acked = new Set<string>();
-  let running = true;
-  let lastAck = 0;
-  let longestGap = 0;
-  const done = (async () => {
-    let seq = 0;
-    while (running) {
-      for (const n of c.names) {
-        if (!running) break;
-        let conn;
-        try {
-          conn = await c.connect(n, 'app', 'app-secret');
-          conn.on('error', () => {});
-          for (;;) {
-            if (!running) break;
-            seq++;
-            await conn.query('INSERT INTO sbtest.ledger (writer, seq) VALUES (1, ?)', [seq]);
-            const now = Date.now();
-            if (lastAck) longestGap = Math.max(longestGap, now - lastAck);
-            lastAck = now;
-            acked.add(`1:${seq}`);
-          }
-        } catch {
-          // read-only, killed or down: try the next server
-        } finally {
-          conn?.destroy();
-        }
-      }
-    }
-  })();
-  return {
-    acked,
-    gap: () => longestGap,
-    stop: async () => {
-      running = false;
-      await done;
-    },
-  };
-}
 
 describe('switchover', () => {
   const cluster = useCluster({ basePort: 33211, replicas: 3 }, async (c) => {

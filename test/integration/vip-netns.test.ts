@@ -1,6 +1,7 @@
 // The writer VIP on real hosts: every server in a network namespace of its own with sshd, mmmf and the
 // application on a separate client host. Needs root (CI runs as root).
 import { execa } from 'execa';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, type Cluster } from '../../harness/cluster.js';
@@ -140,5 +141,52 @@ describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
       10_000,
       'the VIP to reach test4',
     );
+  });
+
+  it('--if-dead: a master cut off from mmmf only is refused; cut off from its replicas too, it is failed over', async () => {
+    const c = cluster();
+    // test4 is the master now (test2's host is down). Replicas notice a silent master after 4 s here.
+    for (const n of ['test1', 'test3']) {
+      await c.query(n, 'STOP SLAVE');
+      await c.query(n, 'SET GLOBAL slave_net_timeout = 4');
+      await c.query(n, 'CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD = 1');
+      await c.query(n, 'START SLAVE');
+    }
+    const cfg = join(c.dir, 'cron.config.ts');
+    writeFileSync(
+      cfg,
+      "import base from './mmmf.config.ts';\n" +
+        "export default { ...base, deadConfirmSeconds: 2, antiFlapMinutes: 0, neverPromote: ['test2'], timeouts: { connect: 1 } };\n",
+    );
+    const healthy = await mmmfOnClient(c, ['--cfg', cfg, '--failover-to', 'auto', '--if-dead']);
+    expect([healthy.exitCode, healthy.stdout]).toEqual([
+      0,
+      expect.stringMatching(/test4 is alive and serves 2 replicas/),
+    ]);
+
+    await c.sandbox('netcut-from', 'test4', 'client'); // mmmf's host loses test4; its replicas do not
+    const refused = await mmmfOnClient(c, ['--cfg', cfg, '--failover-to', 'auto', '--if-dead']);
+    expect(refused.exitCode, refused.stdout + refused.stderr).toBe(3);
+    expect(refused.stderr).toMatch(/test1: its IO thread is still connected to test4/);
+    expect(await vipHolders(c)).toContain('test4');
+
+    await c.sandbox('netcut-from', 'test4', 'test1', 'test3'); // now nobody reaches it
+    let r = refused;
+    const started = Date.now();
+    while (r.exitCode === 3 && Date.now() - started < 60_000) {
+      r = await mmmfOnClient(c, ['--cfg', cfg, '--failover-to', 'auto', '--if-dead']);
+    }
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/dead: ssh test4: no answer/);
+    expect(r.stdout).toMatch(/Failover to test1 done/);
+    const [ro] = await c.query<{ ro: number }>('test1', 'SELECT @@read_only AS ro');
+    expect(Number(ro?.ro)).toBe(0);
+    const [s3] = await c.query<Record<string, string>>('test3', 'SHOW SLAVE STATUS');
+    expect([s3?.Master_Host, s3?.Slave_IO_Running, s3?.Slave_SQL_Running]).toEqual([
+      expect.stringMatching(/\.11$/),
+      'Yes',
+      'Yes',
+    ]);
+    expect(await vipHolders(c)).toContain('test1');
   });
 });

@@ -12,21 +12,36 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
   const td = dialectOf(target);
   const byFile = a.positioning.mode === 'file';
   const stop = td.stopReplication();
-  const reset = td.resetReplicationAll();
+  // MMM's move_role writer: in a pair's switchover the new active keeps replicating from the old active (now
+  // the read-only passive), so the pair stays circular. Anywhere else it forgets the old master; after a
+  // failover that also means nothing the dead active wrote but never sent can flow in when it comes back.
+  const keepPair = ctx.switchover && a.passive === target;
+  const reset = keepPair ? undefined : td.resetReplicationAll();
+  const restart = keepPair ? td.startReplication() : undefined;
   const setWritable = td.setReadOnly(false);
   const recordEnd = byFile ? td.binlogStatusSql() : undefined;
   return list.add({
     phase: 'promote',
     host: target.name,
-    title: 'Promote to master',
-    action: { kind: 'promote', stop, reset, ...(recordEnd ? { recordEnd } : {}), setWritable },
+    title: keepPair ? 'Promote to active master (the pair stays circular)' : 'Promote to master',
+    action: {
+      kind: 'promote',
+      stop,
+      ...(reset ? { reset } : {}),
+      ...(recordEnd ? { recordEnd } : {}),
+      setWritable,
+      ...(restart ? { restart } : {}),
+    },
     sql: [
       stop,
-      reset,
+      ...(reset ? [reset] : []),
       ...(recordEnd ? [`${recordEnd} -- recorded before writes open: replicas start here`] : []),
       ...setWritable,
+      ...(restart ? [restart] : []),
     ],
-    why: 'it forgets the old master and accepts writes',
+    why: keepPair
+      ? `it accepts writes and keeps replicating from ${a.oldMaster.name ?? a.oldMaster.address}, its pair partner`
+      : 'it forgets the old master and accepts writes',
     after: [ready.get(target.name), confirmed],
   });
 }

@@ -3,7 +3,7 @@ import { READ_MS, sendAll, WRITE_MS } from '../server-reads.js';
 import type { Handler } from '../types.js';
 
 /**
- * STOP, RESET ALL, then (by file) the binlog position replicas will start from, then writes open. The position
+ * STOP, RESET ALL (kept in a pair's switchover), then (by file) the binlog position replicas will start from, then writes open. The position
  * is read before read_only goes OFF and journaled at once: a run killed inside this step keeps it on resume,
  * because reading it again after writes opened would skip those writes on every replica.
  */
@@ -11,7 +11,7 @@ export const promote: Handler<'promote'> = async (step, ctx) => {
   const a = step.action;
   const conn = ctx.conn(step.host);
   const d = ctx.dialect(step.host);
-  await sendAll(conn, [a.stop, a.reset]);
+  await sendAll(conn, a.reset ? [a.stop, a.reset] : [a.stop]);
   let coordinates = a.recordEnd ? ctx.checkpointed()?.coordinates : undefined;
   const earlier = !!coordinates;
   if (a.recordEnd && !coordinates) {
@@ -21,9 +21,12 @@ export const promote: Handler<'promote'> = async (step, ctx) => {
     ctx.checkpoint({ coordinates });
   }
   await sendAll(conn, a.setWritable);
-  if (!coordinates) return { detail: 'ok' };
+  // The pair stays circular: the new active replicates from the old one, which is read-only now.
+  if (a.restart) await sendAll(conn, [a.restart]);
+  const kept = a.restart ? '; still replicating from its pair partner' : '';
+  if (!coordinates) return { detail: `ok${kept}` };
   const when = earlier ? 'recorded before the interrupted run opened writes' : 'when writes opened';
-  return { detail: `writable; binlog at ${formatCoordinates(coordinates)} ${when}`, output: { coordinates } };
+  return { detail: `writable; binlog at ${formatCoordinates(coordinates)} ${when}${kept}`, output: { coordinates } };
 };
 
 /** --abort: the old master takes writes again. */

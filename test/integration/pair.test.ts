@@ -1,0 +1,96 @@
+// MMM's master-master pair, set up by hand as users do: test1 (active, writable) and test2 (passive,
+// read-only) replicate from each other; test3 and test4 replicate from test1. Discovered, never declared.
+import { describe, expect, it } from 'vitest';
+import { mmmf, type Cluster } from '../../harness/cluster.js';
+import { followingWriter, LEDGER_DDL, LEDGER_KEYS, until } from '../../harness/load.js';
+import { useCluster } from '../cluster-fixture.js';
+import { expectIdenticalData } from '../expect-data.js';
+
+const slave = async (c: Cluster, n: string) => (await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS'))[0];
+const link = async (c: Cluster, n: string) => {
+  const s = await slave(c, n);
+  return s ? `${s.Master_Port} ${s.Slave_IO_Running} ${s.Slave_SQL_Running}` : 'none';
+};
+const readOnly = async (c: Cluster, n: string) =>
+  Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
+
+describe('master-master pair', () => {
+  const cluster = useCluster({ basePort: 33451, replicas: 3 }, async (c) => {
+    await c.query('test1', LEDGER_DDL);
+    await c.sandbox('load', '100');
+    await c.query(
+      'test1',
+      `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${c.port('test2')}, MASTER_USER = 'repl', ` +
+        "MASTER_PASSWORD = 'repl-secret', MASTER_USE_GTID = current_pos",
+    );
+    await c.query('test1', 'START SLAVE');
+    // Tuned as README advises for unattended runs, so that check has nothing true to warn about.
+    for (const n of c.names) await c.query(n, 'SET GLOBAL slave_net_timeout = 10');
+    await until(async () => (await link(c, 'test1')).endsWith('Yes Yes'), 10_000, 'the circular link');
+  });
+
+  it('status draws the pair; check passes it with no findings', async () => {
+    const c = cluster();
+    const status = await mmmf(['status', '--cfg', c.cfg]);
+    expect(status.stdout).toMatch(/^● test1 .* active master ⇄ test2 {2}writable/m);
+    expect(status.stdout).toMatch(/^├─ ● test2 .* passive master ⇄ test1 {2}read_only/m);
+    const check = await mmmf(['check', '--cfg', c.cfg]);
+    expect(check.exitCode, check.stdout).toBe(0);
+    expect(check.stdout).toMatch(/Preflight for a failover to test2, test3, test4\n/);
+    expect(check.stdout).toContain('no findings');
+  });
+
+  it('switchover to the passive under write load keeps the pair circular and loses nothing', async () => {
+    const c = cluster();
+    const w = followingWriter(c);
+    await until(async () => w.acked.size > 300, 30_000, 'writes before the switchover');
+    const r = await mmmf(['--cfg', c.cfg, '--switchover-to', 'test2']);
+    await until(async () => w.acked.size > 600, 30_000, 'writes after the switchover');
+    await w.stop();
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/test1 ⇄ test2 is a master-master pair: test1 becomes the read-only passive/);
+    expect(r.stdout).toMatch(/Promote to active master \(the pair stays circular\)/);
+    expect(r.stdout).toMatch(/✔ test2\s+new master, writable, active master of the pair, replicating from test1/);
+    const blocked = Number(/Writes were blocked for (\d+) ms/.exec(r.stdout)?.[1]);
+    console.log(`pair switchover: writes blocked ${blocked} ms; longest gap between acknowledged writes ${w.gap()} ms`);
+
+    expect([await readOnly(c, 'test2'), await readOnly(c, 'test1')]).toEqual([0, 1]);
+    expect(await link(c, 'test2')).toBe(`${c.port('test1')} Yes Yes`);
+    expect(await link(c, 'test1')).toBe(`${c.port('test2')} Yes Yes`);
+    for (const n of ['test3', 'test4']) expect(await link(c, n)).toBe(`${c.port('test2')} Yes Yes`);
+    const [m] = await c.query<{ g: string }>('test2', 'SELECT @@gtid_binlog_pos AS g');
+    for (const n of ['test1', 'test3', 'test4']) await c.query(n, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
+    for (const n of c.names) {
+      const keys = new Set((await c.query<{ k: string }>(n, LEDGER_KEYS)).map((x) => x.k));
+      expect(
+        [...w.acked].filter((k) => !keys.has(k)),
+        `acknowledged writes missing on ${n}`,
+      ).toEqual([]);
+    }
+    await expectIdenticalData(c, c.names);
+    // A write on the new active reaches the old one over the circle, and nothing loops back.
+    await c.query('test2', "INSERT INTO sbtest.t (k, pad) VALUES (7, 'through the circle')");
+    await until(
+      async () => (await c.query('test1', "SELECT 1 FROM sbtest.t WHERE pad = 'through the circle'")).length === 1,
+      10_000,
+      'the write on test1',
+    );
+    expect(await link(c, 'test2')).toBe(`${c.port('test1')} Yes Yes`);
+
+    const back = await mmmf(['--cfg', c.cfg, '--switchover-to', 'test1']);
+    expect(back.exitCode, back.stdout + back.stderr).toBe(0);
+    const status = await mmmf(['status', '--cfg', c.cfg]);
+    expect(status.stdout).toMatch(/^● test1 .* active master ⇄ test2 {2}writable/m);
+  });
+
+  it('failover to the passive after the active died: its link to the dead active is stopped', async () => {
+    const c = cluster();
+    await c.sandbox('kill', 'test1');
+    const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2', '--force']); // the switchovers just now arm anti-flap
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(await readOnly(c, 'test2')).toBe(0);
+    expect(await slave(c, 'test2')).toBeUndefined(); // nothing test1 wrote but never sent can flow in
+    for (const n of ['test3', 'test4']) expect(await link(c, n)).toBe(`${c.port('test2')} Yes Yes`);
+    await expectIdenticalData(c, ['test2', 'test3', 'test4']);
+  });
+});
