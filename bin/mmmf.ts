@@ -135,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
         '$0 --cfg FILE --abort [--dry-run] [--json]',
         '$0 status --cfg FILE [--json]',
         '$0 check --cfg FILE [--failover-to NAME] [--json | --nagios]',
+        '$0 rejoin NAME --cfg FILE [--dry-run] [--json]',
         '$0 completion',
       ].join('\n'),
     )
@@ -171,6 +172,25 @@ async function main(argv: string[]): Promise<number> {
             json: !!a.json,
             nagios: !!a.nagios,
             ...(a.failoverTo ? { target: a.failoverTo } : {}),
+          }),
+        ),
+    )
+    .command(
+      'rejoin <name>',
+      'bring a former master back as a read-only replica of the master (in a pair: the passive again), only if it holds nothing the master lacks',
+      (y) =>
+        y
+          .demandOption('cfg')
+          .positional('name', { type: 'string', describe: 'the former master (a host in the config)' })
+          .option('dry-run', { type: 'boolean', describe: 'print the plan, change nothing' }),
+      async (a) =>
+        run(async () =>
+          (await import('../src/commands/rejoin.js')).rejoinCommand({
+            cfg: a.cfg,
+            name: String(a.name),
+            dryRun: !!a.dryRun,
+            json: !!a.json,
+            debug: !!a.debug,
           }),
         ),
     )

@@ -21,9 +21,23 @@ export const PHASES = [
   { id: 'repoint', label: 'Repoint replicas to the new master', parallel: true },
   { id: 'demote', label: 'Make the old master a replica of the new one', parallel: false },
   { id: 'verify', label: 'Verify replication from the new master', parallel: true },
+  { id: 'pair', label: 'Make the master-master pair circular again', parallel: false },
 ] as const;
 
 export type Phase = (typeof PHASES)[number]['id'];
+
+/** A rejoin reuses some phases for another purpose: their labels for it. */
+const REJOIN_LABELS: Partial<Record<Phase, string>> = {
+  fence: 'Fence the former master',
+  confirm: 'Check that it holds nothing the master lacks',
+  repoint: 'Make it a replica of the master',
+  verify: 'Verify replication from the master',
+};
+
+/** The heading of a phase in a plan of this kind. */
+export function phaseLabel(kind: Plan['kind'], id: Phase): string {
+  return (kind === 'rejoin' ? REJOIN_LABELS[id] : undefined) ?? PHASES.find((p) => p.id === id)?.label ?? id;
+}
 
 /**
  * A value a step produces at run time and a later step consumes: the best replica's final GTID position, or
@@ -88,6 +102,13 @@ export type StepAction =
       /** One bounded wait (1 s); repeated until reached or the equalize timeout. */
       wait: string;
       stop: string;
+    }
+  | {
+      /** Rejoin: this host's binlog holds nothing `master` lacks (read again after it was made read-only). */
+      kind: 'confirm-contained';
+      master: string;
+      ownSql: string;
+      masterSql: string;
     }
   | {
       kind: 'promote';
@@ -171,8 +192,11 @@ export interface HostPlan {
 
 /** Example: `{ kind: 'failover', target: 'db2', best: 'db3', positioning: 'gtid', steps: [...], ... }` */
 export interface Plan {
-  /** failover: the master is gone or misbehaving; switchover: a planned change with the master alive. */
-  kind: 'failover' | 'switchover';
+  /**
+   * failover: the master is gone or misbehaving; switchover: a planned change with the master alive; rejoin: a
+   * former master (`target`) becomes a replica of the master (`oldMaster`, which keeps its role).
+   */
+  kind: 'failover' | 'switchover' | 'rejoin';
   target: string;
   /** How `--failover-to auto` chose the target (absent when it was named). */
   targetWhy?: string;

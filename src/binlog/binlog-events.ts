@@ -30,6 +30,8 @@ export interface Transaction {
   signature: string;
   /** First statement or annotation, shortened: for messages. */
   summary: string;
+  /** Tables its row events touch (from Table_map events), for messages. */
+  tables: string[];
   events: number;
 }
 
@@ -124,6 +126,7 @@ export class TransactionGrouper {
     gtid: string;
     hash: ReturnType<typeof createHash>;
     summary: string;
+    tables: Set<string>;
     events: number;
     multi: boolean;
     last: string;
@@ -144,6 +147,7 @@ export class TransactionGrouper {
         gtid: gtidOf(e) ?? '',
         hash: createHash('sha1'),
         summary: '',
+        tables: new Set(),
         events: 0,
         multi: isGtid ? /^BEGIN\b/.test(e.info) : false,
         last: '',
@@ -160,6 +164,10 @@ export class TransactionGrouper {
       (e.type === 'Annotate_rows' || e.type === 'Rows_query' || (e.type === 'Query' && !/^BEGIN$/.test(e.info.trim())))
     ) {
       t.summary = e.info.slice(0, 400).replace(/\s+/g, ' ').slice(0, 100); // not the whole of a megabyte statement
+    }
+    if (e.type === 'Table_map') {
+      const table = /\(([^)]+)\)\s*$/.exec(e.info)?.[1];
+      if (table) t.tables.add(table);
     }
     if (e.type === 'Query' && e.info.trim() === 'BEGIN') {
       t.multi = true;
@@ -211,6 +219,7 @@ export class TransactionGrouper {
       gtid: t.gtid,
       signature: t.hash.copy().digest('hex'),
       summary: t.summary,
+      tables: [...t.tables],
       events: t.events,
     };
   }

@@ -4,6 +4,7 @@ import {
   countAhead,
   describeMissing,
   formatGtidPos,
+  parseGtidList,
   parseGtidPos,
   type GtidRelation,
 } from './mariadb-gtid.js';
@@ -42,4 +43,21 @@ export function gtidUnion(flavor: Flavor, a: string, b: string): string {
   const pa = parseGtidPos(a);
   for (const [d, g] of parseGtidPos(b)) if ((pa.get(d)?.seq ?? -1) < g.seq) pa.set(d, g);
   return formatGtidPos(pa);
+}
+
+/**
+ * The GTIDs a server's binlog holds that the master's lacks, from their binlog states (MariaDB
+ * gtid_binlog_state, MySQL gtid_executed). MariaDB: per domain and origin server, since a sequence number alone
+ * cannot tell 0-1-11, written on an old master and never sent, from 0-2-11, written on the new one since.
+ * Example: extraTransactions('mariadb', '0-1-12,0-2-9', '0-1-10,0-2-11') → ['0-1-11..12'].
+ */
+export function extraTransactions(flavor: Flavor, own: string, master: string): string[] {
+  if (flavor === 'mysql') return gtidMissing('mysql', own, master);
+  const theirs = new Map(parseGtidList(master).map((g) => [`${g.domain}-${g.server}`, g.seq]));
+  return parseGtidList(own)
+    .filter((g) => g.seq > (theirs.get(`${g.domain}-${g.server}`) ?? 0))
+    .map((g) => {
+      const from = (theirs.get(`${g.domain}-${g.server}`) ?? 0) + 1;
+      return from === g.seq ? `${g.domain}-${g.server}-${g.seq}` : `${g.domain}-${g.server}-${from}..${g.seq}`;
+    });
 }

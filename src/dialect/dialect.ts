@@ -89,6 +89,14 @@ export class Dialect {
     return this.isMariadb ? 'SELECT @@gtid_binlog_pos AS gtid' : 'SELECT @@global.gtid_executed AS gtid';
   }
 
+  /**
+   * Every GTID this server's binlog holds, as column `gtid`: MariaDB's gtid_binlog_state keeps the last one per
+   * domain and origin server (what rejoin compares), MySQL's gtid_executed the whole set.
+   */
+  binlogStateSql(): string {
+    return this.isMariadb ? 'SELECT @@gtid_binlog_state AS gtid' : 'SELECT @@global.gtid_executed AS gtid';
+  }
+
   /** The GTIDs replication has applied here, as column `gtid`. */
   appliedGtidSql(): string {
     return this.isMariadb ? 'SELECT @@gtid_slave_pos AS gtid' : 'SELECT @@global.gtid_executed AS gtid';

@@ -1,4 +1,4 @@
-import { PHASES, type Phase, type Plan, type Step, type StepRef } from '../algorithm/plan-types.js';
+import { PHASES, type Phase, phaseLabel, type Plan, type Step, type StepRef } from '../algorithm/plan-types.js';
 import { ServerLogs } from '../binlog/log-reader.js';
 import type { Dialect } from '../dialect/dialect.js';
 import { errorText } from '../errors.js';
@@ -58,7 +58,7 @@ export class PlanRun {
   phases(): { phase: Phase; label: string; parallel: boolean; steps: Step[] }[] {
     return PHASES.map((p) => ({
       phase: p.id,
-      label: p.label,
+      label: phaseLabel(this.plan.kind, p.id),
       parallel: p.parallel,
       steps: this.plan.steps.filter((s) => s.phase === p.id),
     })).filter((p) => p.steps.length > 0);

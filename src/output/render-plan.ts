@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import { PHASES, type Plan } from '../algorithm/plan-types.js';
+import { PHASES, phaseLabel, type Plan } from '../algorithm/plan-types.js';
 
 const ROLE_LABEL: Record<string, string> = {
   'old-master': 'old master',
@@ -11,32 +11,37 @@ const ROLE_LABEL: Record<string, string> = {
   outside: 'not involved',
 };
 
+const REJOIN_LABEL: Record<string, string> = { target: 'rejoining', 'old-master': 'master' };
+
 /** The plan as a numbered runbook: what, where, the exact SQL, and why. */
 export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean }): string {
   const L: string[] = [];
-  const old = plan.oldMaster;
-  L.push(
-    c.bold(
-      `${plan.kind === 'switchover' ? 'Switchover' : 'Failover'} plan${opts.dryRun ? ' (dry run: nothing will be changed)' : ''}`,
-    ),
-  );
-  L.push(
-    `  old master  ${old.name ?? '?'} ${c.dim(old.address)} ${old.reachable ? c.yellow('alive') : c.red('unreachable')}`,
-  );
-  for (const e of plan.deathEvidence ?? []) L.push(`              ${c.dim(`dead: ${e}`)}`);
-  L.push(`  new master  ${c.bold(plan.target)}${plan.targetWhy ? ` ${c.dim(`(${plan.targetWhy})`)}` : ''}`);
+  const dry = opts.dryRun ? ' (dry run: nothing will be changed)' : '';
+  if (plan.kind === 'rejoin') {
+    L.push(c.bold(`Rejoin plan${dry}`));
+    L.push(`  rejoining   ${c.bold(plan.target)} ${c.dim('(a former master)')}`);
+    L.push(`  master      ${plan.oldMaster.name ?? plan.oldMaster.address} ${c.dim(plan.oldMaster.address)}`);
+  } else {
+    const old = plan.oldMaster;
+    L.push(c.bold(`${plan.kind === 'switchover' ? 'Switchover' : 'Failover'} plan${dry}`));
+    const alive = old.reachable ? c.yellow('alive') : c.red('unreachable');
+    L.push(`  old master  ${old.name ?? '?'} ${c.dim(old.address)} ${alive}`);
+    for (const e of plan.deathEvidence ?? []) L.push(`              ${c.dim(`dead: ${e}`)}`);
+    L.push(`  new master  ${c.bold(plan.target)}${plan.targetWhy ? ` ${c.dim(`(${plan.targetWhy})`)}` : ''}`);
+  }
   if (plan.nothingToDo) {
     L.push('', c.green(plan.nothingToDo));
     return L.join('\n');
   }
-  L.push(`  best        ${plan.best} ${c.dim('(received the most from the old master)')}`);
+  if (plan.kind !== 'rejoin') L.push(`  best        ${plan.best} ${c.dim('(received the most from the old master)')}`);
   L.push(
     `  positioning ${plan.positioning === 'gtid' ? 'GTID' : 'file and position'} ${c.dim(`(${plan.positioningWhy})`)}`,
   );
   L.push('', c.bold('Hosts'));
   const w = Math.max(...plan.hosts.map((h) => h.name.length));
   for (const h of plan.hosts) {
-    L.push(`  ${h.name.padEnd(w)}  ${(ROLE_LABEL[h.role] ?? h.role).padEnd(12)} ${c.dim(h.note)}`);
+    const label = (plan.kind === 'rejoin' ? REJOIN_LABEL[h.role] : undefined) ?? ROLE_LABEL[h.role] ?? h.role;
+    L.push(`  ${h.name.padEnd(w)}  ${label.padEnd(12)} ${c.dim(h.note)}`);
   }
   if (plan.warnings.length) {
     L.push('', c.bold('Warnings'));
@@ -46,7 +51,7 @@ export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean
   for (const p of PHASES) {
     const steps = plan.steps.filter((s) => s.phase === p.id);
     if (!steps.length) continue;
-    L.push(`  ${c.cyan(p.label)}${p.parallel && steps.length > 1 ? c.dim(' (in parallel)') : ''}`);
+    L.push(`  ${c.cyan(phaseLabel(plan.kind, p.id))}${p.parallel && steps.length > 1 ? c.dim(' (in parallel)') : ''}`);
     for (const s of steps) {
       const after = s.after.length
         ? c.dim(`  (after ${s.after.length > 1 ? 'steps' : 'step'} ${s.after.join(', ')})`)

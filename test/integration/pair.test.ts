@@ -93,4 +93,45 @@ describe('master-master pair', () => {
     for (const n of ['test3', 'test4']) expect(await link(c, n)).toBe(`${c.port('test2')} Yes Yes`);
     await expectIdenticalData(c, ['test2', 'test3', 'test4']);
   });
+  it('rejoin: the old active comes back as the passive (pair circular again); one holding an unsent transaction is refused and listed', async () => {
+    const c = cluster();
+    await c.sandbox('start', 'test1'); // comes back writable, as a server without read_only in my.cnf does
+    const dry = await mmmf(['--cfg', c.cfg, 'rejoin', 'test1', '--dry-run']);
+    expect(dry.exitCode, dry.stdout + dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/Rejoin plan \(dry run: nothing will be changed\)/);
+    expect(dry.stdout).toMatch(/test2: Replicate from test1 again \(the pair is circular\)/);
+    const r = await mmmf(['--cfg', c.cfg, 'rejoin', 'test1']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/test1 rejoined: a read-only replica of test2, and test2 replicates from it again/);
+    expect([await readOnly(c, 'test1'), await readOnly(c, 'test2')]).toEqual([1, 0]);
+    expect(await link(c, 'test1')).toBe(`${c.port('test2')} Yes Yes`);
+    expect(await link(c, 'test2')).toBe(`${c.port('test1')} Yes Yes`);
+    const again = await mmmf(['--cfg', c.cfg, 'rejoin', 'test1']);
+    expect([again.exitCode, again.stdout]).toEqual([0, expect.stringMatching(/nothing to do/)]);
+    await expectIdenticalData(c, c.names);
+
+    // test2 (active) writes one transaction nobody receives, and dies.
+    for (const n of ['test1', 'test3', 'test4']) await c.query(n, 'STOP SLAVE IO_THREAD');
+    await c.query('test2', "INSERT INTO sbtest.t (k, pad) VALUES (42, 'only on test2')");
+    await c.sandbox('kill', 'test2');
+    const failover = await mmmf(['--cfg', c.cfg, '--failover-to', 'test1', '--force']);
+    expect(failover.exitCode, failover.stdout + failover.stderr).toBe(0);
+    await c.sandbox('start', 'test2');
+    // Restarted, test2 tries its old link to test1 by itself (and fails on its own GTID): only what mmmf would
+    // change is compared.
+    const pointed = async () => [(await slave(c, 'test2'))?.Master_Port, await readOnly(c, 'test2')];
+    const before = await pointed();
+    const refused = await mmmf(['--cfg', c.cfg, 'rejoin', 'test2']);
+    expect(refused.exitCode, refused.stdout + refused.stderr).toBe(3);
+    expect(refused.stderr).toMatch(
+      /test2 holds transactions that test1 \(the master\) does not have: refusing, nothing was changed/,
+    );
+    expect(refused.stderr).toMatch(/1 transaction only test2 holds/);
+    expect(refused.stderr).toMatch(
+      /0-2-\d+ at mysql-bin\.\d+:\d+ tables sbtest\.t: INSERT INTO sbtest\.t .*only on test2/,
+    );
+    expect(refused.stderr).toMatch(/choose: rebuild test2 from a backup of test1/);
+    expect(await pointed()).toEqual(before);
+    expect((await c.query('test1', "SELECT 1 FROM sbtest.t WHERE pad = 'only on test2'")).length).toBe(0);
+  });
 });

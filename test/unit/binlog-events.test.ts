@@ -260,6 +260,7 @@ describe('position mapping without the relay log (by the replica’s own last tr
     gtid,
     signature,
     summary: `insert ${gtid}`,
+    tables: [],
     events: 4,
   });
   const base = {

@@ -11,7 +11,7 @@ import type { HookOutcome } from '../../safety/hooks.js';
  * @example { command: 'failover', dryRun: false, ok: true, exitCode: 0, plan: {...}, results: [...], hosts: [...] }
  */
 export interface RunReport {
-  command: 'failover' | 'switchover' | 'abort';
+  command: 'failover' | 'switchover' | 'abort' | 'rejoin';
   dryRun: boolean;
   ok: boolean;
   exitCode: number;

@@ -1,6 +1,7 @@
 import type { ActionKind, Step } from '../../algorithm/plan-types.js';
 import type { ActionContext, ActionOutcome, Handler, HandlerTable } from '../types.js';
 import { confirmBest } from './confirm-best.js';
+import { confirmContained } from './confirm-contained.js';
 import { equalize } from './equalize.js';
 import { fenceReadOnly, killClients, recordMasterEnd } from './fence.js';
 import { mapPositionStep } from './map-position.js';
@@ -21,6 +22,7 @@ export const HANDLERS = {
   'drain-relay-log': drainRelayLog,
   'stop-replication': stopReplication,
   'confirm-best': confirmBest,
+  'confirm-contained': confirmContained,
   'map-position': mapPositionStep,
   equalize,
   promote,

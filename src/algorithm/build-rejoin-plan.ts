@@ -1,0 +1,180 @@
+import { extraTransactions } from '../binlog/gtid.js';
+import type { ResolvedConfig } from '../topology/config-types.js';
+import { matchSource } from '../topology/identity.js';
+import { type Flavor, type HostState, isProbed, type ProbedHost } from '../topology/server-state.js';
+import { findOldMaster } from './find-old-master.js';
+import type { HostPlan, Plan, Step } from './plan-types.js';
+import { dialectOf, sourceSpec, StepList } from './plan/context.js';
+
+/**
+ * `mmmf rejoin NAME` (MMM's AWAITING_RECOVERY → set_online): a former master that came back after a failover
+ * becomes a read-only replica of the current master — only when it holds nothing the master lacks. What only
+ * it holds (written but never sent before it died) is refused and listed, never merged or thrown away.
+ */
+export type RejoinOutcome =
+  | { ok: true; plan: Plan }
+  | { ok: false; refusal: string; reasons: string[]; extra?: { host: string; master: string; gtids: string[] } };
+
+const stateOf = (s: ProbedHost) => (s.version.flavor === 'mariadb' ? (s.gtidBinlogState ?? '') : (s.gtidBinlog ?? ''));
+
+/** Pure: the plan that brings `name` back as a replica of the current master, or why not. */
+export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], name: string): RejoinOutcome {
+  const host = states.find((s) => s.name === name);
+  const refuse = (refusal: string, reasons: string[] = []): RejoinOutcome => ({ ok: false, refusal, reasons });
+  if (!host) return refuse(`rejoin ${name}: no such host in the config`);
+  if (!isProbed(host)) return refuse(`${name} does not answer (${host.error}): start it, then run rejoin again`);
+  // Who the master is: as the replicas say (a pair already circular again), else without counting what `name`
+  // itself replicates from (a returning former master may still name its old partner, or anything).
+  const whole = findOldMaster(states);
+  const settled = whole.ok && whole.old.name !== name && whole.old.state?.readOnly === false;
+  const found = settled
+    ? whole
+    : findOldMaster(states.map((s) => (s.name === name ? { ...s, replica: undefined } : s)));
+  if (!found.ok) return refuse(`cannot tell which server is the master`, [found.refusal]);
+  const master = found.old.state;
+  if (!isProbed(master) || master.name === name || master.readOnly !== false) {
+    return refuse(`no reachable writable master to rejoin ${name} to`, [
+      `the replicas replicate from ${found.old.name ?? found.old.address}` +
+        (isProbed(master) ? (master.readOnly ? ', which is read-only' : '') : ', which does not answer'),
+    ]);
+  }
+  if (host.version.flavor !== master.version.flavor || (host.version.flavor === 'mysql' && !host.gtidEnabled)) {
+    return refuse(`rejoin ${name}: only by GTID, between servers of one flavor`, [
+      `${name} is ${host.version.text}${host.gtidEnabled ? '' : ' without GTIDs'}; ${master.name} is ${master.version.text}`,
+      'rebuild it from a backup of the master, or repoint it by hand at a position you have checked',
+    ]);
+  }
+  const extra = extraTransactions(host.version.flavor, stateOf(host), stateOf(master));
+  if (extra.length) {
+    return {
+      ok: false,
+      refusal: `${name} holds transactions that ${master.name} (the master) does not have: refusing, nothing was changed`,
+      reasons: [`${extra.join(', ')} (in ${name}'s binlog, never received by ${master.name})`],
+      extra: { host: name, master: master.name, gtids: extra },
+    };
+  }
+  const partner = host.replica ? matchSource(host.replica, states).name === master.name : false;
+  const running = (s: HostState) => s.replica?.ioRunning === 'Yes' && s.replica.sqlRunning;
+  const masterFollows = master.replica ? matchSource(master.replica, states).name === name && running(master) : false;
+  if (partner && running(host) && host.readOnly && (masterFollows || !pairWanted(master))) {
+    return { ok: true, plan: rejoinPlan(config, host, master, states, { pair: false, nothing: true }) };
+  }
+  return { ok: true, plan: rejoinPlan(config, host, master, states, { pair: partner && pairWanted(master) }) };
+}
+
+/** The master replicates from nothing: the former partner may become its passive again. */
+const pairWanted = (master: ProbedHost) => !master.replica;
+
+function rejoinPlan(
+  config: ResolvedConfig,
+  host: ProbedHost,
+  master: ProbedHost,
+  states: HostState[],
+  o: { pair: boolean; nothing?: boolean },
+): Plan {
+  const list = new StepList();
+  const hosts: HostPlan[] = states.map((s) => ({
+    name: s.name,
+    address: s.address,
+    role: s.name === host.name ? 'target' : s.name === master.name ? 'old-master' : 'outside',
+    note:
+      s.name === host.name
+        ? `will replicate from ${master.name}${o.pair ? ' as the passive side of the pair' : ''}, read-only`
+        : s.name === master.name
+          ? `the master${o.pair ? `; will replicate from ${host.name} again (the pair is circular again)` : ''}`
+          : 'untouched',
+  }));
+  const base: Plan = {
+    kind: 'rejoin',
+    target: host.name,
+    oldMaster: { address: master.address, name: master.name, reachable: true },
+    best: master.name,
+    positioning: 'gtid',
+    positioningWhy: 'a former master continues from gtid_current_pos (everything it holds, written or replicated)',
+    hosts,
+    warnings: [],
+    steps: list.steps,
+  };
+  if (o.nothing) {
+    return { ...base, nothingToDo: `${host.name} already replicates from ${master.name}, read-only: nothing to do.` };
+  }
+  const hd = dialectOf(host);
+  const setReadOnly = hd.setReadOnly(true);
+  const readOnly = list.add({
+    phase: 'fence',
+    host: host.name,
+    title: 'Make it read-only',
+    action: { kind: 'fence-read-only', setReadOnly },
+    sql: setReadOnly,
+    why: 'a former master may come back writable: nothing may be written on it from here on',
+  });
+  const listClients = hd.clientConnectionsSql();
+  const kill = list.add({
+    phase: 'fence',
+    host: host.name,
+    title: 'Kill its client connections',
+    action: { kind: 'kill-clients', listClients },
+    sql: [listClients, `${hd.killConnection(0).replace(/\d+$/, '<id>')} -- for each row`],
+    why: 'open transactions must not commit after the check',
+    after: [readOnly],
+  });
+  const ownSql = hd.binlogStateSql();
+  const masterSql = dialectOf(master).binlogStateSql();
+  const confirm = list.add({
+    phase: 'confirm',
+    host: host.name,
+    title: `Confirm ${master.name} holds everything ${host.name} has`,
+    action: { kind: 'confirm-contained', master: master.name, ownSql, masterSql },
+    sql: [ownSql, `${masterSql} -- on ${master.name}`],
+    why: 'checked again now that nothing can be written on it: a transaction only it holds is never merged or lost',
+    after: [kill],
+  });
+  const repoint = repointTo(list, host, master, config, { after: confirm, readOnly: true });
+  const verify = verifyOn(list, host, master.name, repoint);
+  if (o.pair) {
+    const back = repointTo(list, master, host, config, { after: verify, readOnly: false });
+    verifyOn(list, master, host.name, back);
+  }
+  return base;
+}
+
+function repointTo(
+  list: StepList,
+  r: ProbedHost,
+  source: ProbedHost,
+  config: ResolvedConfig,
+  o: { after: Step; readOnly: boolean },
+): Step {
+  const rd = dialectOf(r);
+  const stop = rd.stopReplication();
+  const change = rd.changeSourceGtid(sourceSpec(config, source.name), true, true);
+  const setReadOnly = o.readOnly ? rd.setReadOnly(true) : [];
+  const start = rd.startReplication();
+  return list.add({
+    phase: o.readOnly ? 'repoint' : 'pair',
+    host: r.name,
+    title: o.readOnly ? `Replicate from ${source.name}` : `Replicate from ${source.name} again (the pair is circular)`,
+    action: { kind: 'repoint', source: source.name, formerMaster: true, stop, change, setReadOnly, start },
+    sql: [stop, change, ...setReadOnly, start],
+    why: o.readOnly
+      ? `continues from gtid_current_pos: everything it holds is in ${source.name}'s binlog`
+      : `MMM's pair: the active replicates from its passive too; it stays writable`,
+    after: [o.after],
+  });
+}
+
+function verifyOn(list: StepList, r: ProbedHost, source: string, after: Step): Step {
+  const rd = dialectOf(r);
+  return list.add({
+    phase: after.phase === 'pair' ? 'pair' : 'verify',
+    host: r.name,
+    title: `Verify it replicates from ${source}`,
+    action: { kind: 'verify-replica', source, formerMaster: true },
+    sql: [
+      `${rd.replicaStatusSql()} -- repeated until IO and SQL threads run`,
+      `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${source}>`,
+    ],
+    why: 'a rejoin is done only when replication runs and has caught up',
+    after: [after],
+  });
+}

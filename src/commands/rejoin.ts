@@ -1,0 +1,139 @@
+import { buildRejoinPlan } from '../algorithm/build-rejoin-plan.js';
+import type { Plan } from '../algorithm/plan-types.js';
+import { extraTransactions } from '../binlog/gtid.js';
+import { ServerLogs } from '../binlog/log-reader.js';
+import { EXIT, UnsafeError } from '../errors.js';
+import { faultsFromEnv, PlanRun } from '../executor/run-plan.js';
+import { renderPlan } from '../output/render-plan.js';
+import { invariantViolations } from '../safety/invariants.js';
+import type { Connector } from '../topology/connection.js';
+import { loadConfig } from '../topology/load-config.js';
+import type { ProbedCluster } from '../topology/probe.js';
+import { runWithProgress } from './run/progress.js';
+import { printReport } from './run/report.js';
+import { type Session, withSession } from './run/session.js';
+
+export interface RejoinOptions {
+  cfg: string;
+  name: string;
+  dryRun?: boolean;
+  json?: boolean;
+  debug?: boolean;
+  connector?: Connector;
+}
+
+/** How many of a former master's last binlog transactions are read to list what only it holds. */
+const TAIL = 2000;
+const LISTED = 10;
+
+/**
+ * `mmmf --cfg F rejoin NAME`: a former master that came back becomes a read-only replica of the master (in a
+ * pair: the passive again, the circular link restored) — only when it holds nothing the master lacks.
+ */
+export async function rejoinCommand(opts: RejoinOptions): Promise<number> {
+  const config = await loadConfig(opts.cfg, [{ flag: 'rejoin', name: opts.name }]);
+  const session = {
+    config,
+    json: !!opts.json,
+    debug: !!opts.debug,
+    faults: faultsFromEnv(process.env),
+    connector: opts.connector,
+    lock: opts.dryRun ? undefined : `mmmf rejoin ${opts.name}`,
+  };
+  return withSession(session, async (s) => {
+    const probed = await s.probe();
+    const outcome = buildRejoinPlan(config, probed.states, opts.name);
+    if (!outcome.ok) {
+      const listed = outcome.extra ? await listExtra(s, probed, outcome.extra) : [];
+      throw new UnsafeError(outcome.refusal, [...outcome.reasons, ...listed]);
+    }
+    const plan = outcome.plan;
+    if (opts.dryRun || plan.nothingToDo) {
+      if (s.json) {
+        const nothing = plan.nothingToDo ? { nothingToDo: plan.nothingToDo } : {};
+        printReport({ command: 'rejoin', dryRun: !!opts.dryRun, ok: true, exitCode: EXIT.ok, plan, ...nothing });
+      } else s.write(renderPlan(plan, s.c, { dryRun: !!opts.dryRun }) + '\n');
+      return EXIT.ok;
+    }
+    return execute(s, plan, probed);
+  });
+}
+
+async function execute(s: Session, plan: Plan, probed: ProbedCluster): Promise<number> {
+  const { c } = s;
+  if (!s.json) s.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
+  const deps = {
+    config: s.config,
+    conns: s.conns.open,
+    dialects: probed.dialects,
+    ...(s.faults ? { faults: s.faults } : {}),
+  };
+  const run = new PlanRun(plan, deps);
+  const results = s.json ? await run.runAll() : await runWithProgress(run);
+  for (const r of results) s.log?.line(r.host, '#', `step ${r.n} ${r.status}: ${r.detail}`);
+  const violations = invariantViolations(plan, results, (await s.probe()).states);
+  const ok = !run.failed && violations.length === 0;
+  const exitCode = ok ? EXIT.ok : EXIT.failed;
+  if (s.json) {
+    const invariants = { ok: violations.length === 0, violations };
+    printReport({ command: 'rejoin', dryRun: false, ok, exitCode, plan, results, invariants });
+    return exitCode;
+  }
+  for (const v of violations) s.write(c.red.bold(`✖ SAFETY INVARIANT BROKEN: ${v}\n`));
+  const master = plan.oldMaster.name ?? plan.oldMaster.address;
+  const pair = plan.steps.some((x) => x.phase === 'pair');
+  s.write(
+    ok
+      ? c.green(
+          `\n✔ ${plan.target} rejoined: a read-only replica of ${master}` +
+            `${pair ? `, and ${master} replicates from it again (the pair is circular)` : ''}.\n`,
+        )
+      : c.red('\n✖ Rejoin did not complete: see above; `mmmf status` shows where every host is.\n'),
+  );
+  return exitCode;
+}
+
+/**
+ * What only the former master holds, read from its binlog: each transaction's GTID, where it is, the tables
+ * it touches and its first statement, then what the operator can do. Never merged, never thrown away.
+ */
+async function listExtra(
+  s: Session,
+  probed: ProbedCluster,
+  extra: { host: string; master: string; gtids: string[] },
+): Promise<string[]> {
+  const conn = s.conns.open.get(extra.host);
+  const d = probed.dialects.get(extra.host);
+  const master = probed.states.find((x) => x.name === extra.master);
+  const masterState = (d?.isMariadb ? master?.gtidBinlogState : master?.gtidBinlog) ?? '';
+  const out: string[] = [];
+  if (conn && d) {
+    try {
+      const { transactions } = await new ServerLogs(conn, d).binlogTail(TAIL);
+      const only = transactions.filter(
+        (t) => t.gtid && t.gtid !== 'anonymous' && extraTransactions(d.version.flavor, t.gtid, masterState).length,
+      );
+      out.push(
+        `${only.length} transaction${only.length === 1 ? '' : 's'} only ${extra.host} holds (of its last ${transactions.length}):`,
+      );
+      for (const t of only.slice(0, LISTED)) {
+        const tables = t.tables.length ? ` tables ${t.tables.join(', ')}` : '';
+        out.push(`  ${t.gtid} at ${t.start.file}:${t.start.position}${tables}: ${t.summary || '(row events)'}`);
+      }
+      if (only.length > LISTED) out.push(`  ... and ${only.length - LISTED} more`);
+      const first = only[0];
+      if (first) {
+        out.push(
+          `to see them whole: mysqlbinlog --start-position=${first.start.position} ${first.start.file} (on ${extra.host})`,
+        );
+      }
+    } catch (err) {
+      out.push(`(could not read ${extra.host}'s binlog to list them: ${(err as Error).message})`);
+    }
+  }
+  out.push(
+    `choose: rebuild ${extra.host} from a backup of ${extra.master} (what only it holds is then gone), or re-apply ` +
+      `those transactions on ${extra.master} by hand and then rebuild ${extra.host}; mmmf never merges or discards them`,
+  );
+  return out;
+}
