@@ -29,6 +29,7 @@ export async function startCluster(opts: {
   format?: string;
   netns?: boolean;
   positioning?: 'gtid' | 'file';
+  topology?: 'flat' | 'pair' | 'tree';
 }): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'mmmf-test-'));
   const replicas = opts.replicas ?? 3;
@@ -43,6 +44,7 @@ export async function startCluster(opts: {
     opts.format ?? 'ROW',
     ...(opts.netns ? ['--netns'] : []),
     ...(opts.positioning ? ['--positioning', opts.positioning] : []),
+    ...(opts.topology ? ['--topology', opts.topology] : []),
   ];
   const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
   const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);

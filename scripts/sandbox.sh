@@ -24,6 +24,9 @@
 #   --binlog-format F    MMMF_BINLOG_FORMAT   ROW (default), STATEMENT or MIXED
 #   --positioning P      MMMF_SANDBOX_POSITIONING gtid (default: MASTER_USE_GTID=slave_pos) or file
 #                                             (MASTER_USE_GTID=no; relay logs kept: relay_log_purge=OFF)
+#   --topology T         MMMF_SANDBOX_TOPOLOGY flat (default: every replica under test1), pair (test1 ⇄ test2
+#                                             replicate from each other, MMM's master-master pair; test1 active)
+#                                             or tree (the last replica replicates from test2, an intermediate master)
 #   --netns              MMMF_SANDBOX_NETNS=1 hosts in network namespaces (root; installs iproute2,
 #                                             openssh-server, iputils-arping when missing)
 #
@@ -38,6 +41,7 @@ REPLICAS=${MMMF_SANDBOX_REPLICAS:-3}
 FORMAT=${MMMF_BINLOG_FORMAT:-ROW}
 NETNS=${MMMF_SANDBOX_NETNS:-0}
 POSITIONING=${MMMF_SANDBOX_POSITIONING:-gtid}
+TOPOLOGY=${MMMF_SANDBOX_TOPOLOGY:-flat}
 REPL_USER=repl
 REPL_PASSWORD=repl-secret
 ADMIN_USER=mmmf
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
     --binlog-format) FORMAT=$2; shift 2 ;;
     --netns) NETNS=1; shift ;;
     --positioning) POSITIONING=$2; shift 2 ;;
+    --topology) TOPOLOGY=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -211,7 +216,9 @@ cmd_up() {
   ensure_mariadb
   local tpl n master=test1 started=()
   tpl=$(template)
-  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\nPOSITIONING=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" "$POSITIONING" >"$DIR/.settings"
+  case "$TOPOLOGY" in flat | pair | tree) ;; *) die "--topology must be flat, pair or tree, got '$TOPOLOGY'" ;; esac
+  [ "$TOPOLOGY" = flat ] || [ "$REPLICAS" -ge 2 ] || die "--topology $TOPOLOGY needs --replicas 2 or more"
+  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\nPOSITIONING=%s\nTOPOLOGY=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" "$POSITIONING" "$TOPOLOGY" >"$DIR/.settings"
   if [ "$NETNS" = 1 ]; then
     case " $(ip netns list | awk '{print $1}' | tr '\n' ' ')" in *" $(TAG_OF)-net "*) ;; *) net_up ;; esac
   fi
@@ -228,8 +235,11 @@ cmd_up() {
   if [ ! -f "$DIR/.initialized" ]; then
     for n in $(nodes); do
       [ "$n" = "$master" ] && continue
+      local src=$master
+      # tree: the last replica hangs under test2 (an intermediate master, log_slave_updates is on everywhere).
+      if [ "$TOPOLOGY" = tree ] && [ "$n" = "test$((REPLICAS + 1))" ]; then src=test2; fi
       sql "$n" "SET GLOBAL read_only=ON;
-        CHANGE MASTER TO MASTER_HOST='$(node_host $master)', MASTER_PORT=$(node_port $master),
+        CHANGE MASTER TO MASTER_HOST='$(node_host $src)', MASTER_PORT=$(node_port $src),
           MASTER_USER='$REPL_USER', MASTER_PASSWORD='$REPL_PASSWORD', MASTER_USE_GTID=$(if [ "$POSITIONING" = file ]; then echo no; else echo slave_pos; fi),
           MASTER_CONNECT_RETRY=1;
         START SLAVE;"
@@ -249,11 +259,24 @@ cmd_up() {
       [ "$n" = "$master" ] && continue
       [ "$(sql "$n" "SELECT MASTER_GTID_WAIT('$pos', 30)")" = 0 ] || die "$n did not catch up with $master"
     done
+    if [ "$TOPOLOGY" = pair ]; then pair_up "$master" test2; fi
     touch "$DIR/.initialized"
   fi
   write_config
-  echo "sandbox: up in $DIR: $(nodes | tr '\n' ' ')(ports $BASE_PORT..$((BASE_PORT + REPLICAS)), binlog_format=$FORMAT, positioning=$POSITIONING)"
+  echo "sandbox: up in $DIR: $(nodes | tr '\n' ' ')(ports $BASE_PORT..$((BASE_PORT + REPLICAS)), binlog_format=$FORMAT, positioning=$POSITIONING, topology=$TOPOLOGY)"
   echo "sandbox: config: $DIR/mmmf.config.ts"
+}
+
+pair_up() { # ACTIVE PASSIVE — the active replicates from the passive too: MMM's circular pair
+  local a=$1 p=$2 at
+  if [ "$POSITIONING" = file ]; then
+    at=$(sql "$p" "SHOW MASTER STATUS" | awk '{print "MASTER_LOG_FILE='"'"'" $1 "'"'"', MASTER_LOG_POS=" $2}')
+  else
+    at="MASTER_USE_GTID=current_pos"
+  fi
+  sql "$a" "CHANGE MASTER TO MASTER_HOST='$(node_host "$p")', MASTER_PORT=$(node_port "$p"),
+      MASTER_USER='$REPL_USER', MASTER_PASSWORD='$REPL_PASSWORD', $at, MASTER_CONNECT_RETRY=1;
+    START SLAVE;"
 }
 
 cmd_down() {
@@ -280,7 +303,8 @@ current_master() {
   local n
   for n in $(nodes); do
     alive "$n" || continue
-    if [ -z "$(sql "$n" "SHOW SLAVE STATUS")" ] && [ "$(sql "$n" "SELECT @@read_only")" = 0 ]; then
+    # Writable: the master (in a pair the active one replicates too).
+    if [ "$(sql "$n" "SELECT @@read_only")" = 0 ]; then
       echo "$n"; return 0
     fi
   done

@@ -78,9 +78,11 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
   for (const s of states) privilegeFindings(s, accounts, add);
 
   // Finally, ask the planner itself: would a failover to each candidate be refused right now?
+  // Candidates are the master's direct replicas: a replica of an intermediate master stays under it.
+  const direct = new Set(found.ok ? found.old.direct.map((r) => r.name) : replicas.map((r) => r.name));
   const candidates = target
     ? [target]
-    : replicas.filter((s) => s.replica.sqlDelay === 0 && s.name !== active).map((s) => s.name);
+    : replicas.filter((s) => s.replica.sqlDelay === 0 && s.name !== active && direct.has(s.name)).map((s) => s.name);
   for (const name of candidates) plannerFindings(config, states, name, add);
   const seen = new Set<string>();
   const unique = f.filter((x) => {
