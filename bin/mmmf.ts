@@ -136,6 +136,8 @@ async function main(argv: string[]): Promise<number> {
         '$0 status --cfg FILE [--json]',
         '$0 check --cfg FILE [--failover-to NAME] [--json | --nagios]',
         '$0 rejoin NAME --cfg FILE [--dry-run] [--json]',
+        '$0 roles --cfg FILE [--dry-run] [--json]',
+        '$0 offline|online NAME --cfg FILE [--dry-run] [--json]',
         '$0 completion',
       ].join('\n'),
     )
@@ -188,6 +190,39 @@ async function main(argv: string[]): Promise<number> {
           (await import('../src/commands/rejoin.js')).rejoinCommand({
             cfg: a.cfg,
             name: String(a.name),
+            dryRun: !!a.dryRun,
+            json: !!a.json,
+            debug: !!a.debug,
+          }),
+        ),
+    )
+    .command(
+      'roles',
+      'place the reader VIPs: each on one replica that replicates without error and lags little, spread evenly',
+      (y) => y.demandOption('cfg').option('dry-run', { type: 'boolean', describe: 'print the moves, change nothing' }),
+      async (a) =>
+        run(async () =>
+          (await import('../src/commands/roles.js')).rolesCommand({
+            cfg: a.cfg,
+            dryRun: !!a.dryRun,
+            json: !!a.json,
+            debug: !!a.debug,
+          }),
+        ),
+    )
+    .command(
+      ['offline <name>', 'online <name>'],
+      'offline: keep a replica out of reader roles (its reader VIPs move away) until online lets it back in',
+      (y) =>
+        y
+          .demandOption('cfg')
+          .positional('name', { type: 'string', describe: 'a host in the config' })
+          .option('dry-run', { type: 'boolean', describe: 'print the moves, record and change nothing' }),
+      async (a) =>
+        run(async () =>
+          (await import('../src/commands/roles.js')).rolesCommand({
+            cfg: a.cfg,
+            change: { kind: a._[0] === 'online' ? 'online' : 'offline', name: String(a.name) },
             dryRun: !!a.dryRun,
             json: !!a.json,
             debug: !!a.debug,

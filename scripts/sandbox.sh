@@ -15,7 +15,7 @@
 #   scripts/sandbox.sh [options] netcut|netrestore NAME take NAME's host off / back on the network
 #   scripts/sandbox.sh [options] netcut-from NAME PEER...  drop NAME's traffic to PEERs (testN, client) only
 #   scripts/sandbox.sh [options] sshstop NAME           stop NAME's sshd (the host stays up)
-#   scripts/sandbox.sh [options] vip-holders            which hosts hold the writer VIP
+#   scripts/sandbox.sh [options] vip-holders [ADDRESS]  which hosts hold the writer VIP (or reader VIP ADDRESS)
 #
 # Options (or environment):
 #   --dir DIR            MMMF_SANDBOX_DIR     default: ./.sandbox
@@ -196,7 +196,7 @@ write_config() {
     if [ "$NETNS" = 1 ]; then
       # mmmf runs on the client host and reaches every server over the sandbox network.
       echo "  defaults: { user: '$ADMIN_USER', password: '$ADMIN_PASSWORD' },"
-      echo "  vip: { address: '$(vip_address)', interface: 'eth0' },"
+      echo "  vip: { address: '$(vip_address)', interface: 'eth0', readers: ['$(reader_vip 1)', '$(reader_vip 2)'] },"
       echo "  ssh: { user: 'root', identityFile: '$DIR/ssh/id_ed25519', options: ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'LogLevel=ERROR'] },"
     else
       echo "  defaults: { user: 'root', password: '' },"
@@ -350,7 +350,7 @@ case "$cmd" in
     for p in "$@"; do ip -n "$(ns_of "$n")" route add blackhole "$(host_ip "$p")/32"; done
     echo "sandbox: $n cut off from $*" ;;
   sshstop) node_exists "$1"; kill "$(cat "$(node_dir "$1")/sshd.pid")"; echo "sandbox: sshd on $1 stopped" ;;
-  vip-holders) vip_holders ;;
+  vip-holders) vip_holders "${1:-}" ;;
   cnf) node_exists "$1"; echo "$2" >>"$(node_dir "$1")/my.cnf"; stop_node "$1"; start_node "$1"; wait_ready "$1"
     sql "$1" "START SLAVE" 2>/dev/null || true; echo "sandbox: $1 restarted with $2" ;;
   *) die "unknown command '$cmd'; see --help" ;;

@@ -11,6 +11,7 @@ host_ip() { # NAME (testN or client)
   if [ "$1" = client ]; then echo "$(subnet).2"; else echo "$(subnet).$((10 + ${1#test}))"; fi
 }
 vip_address() { echo "$(subnet).100/24"; }
+reader_vip() { echo "$(subnet).$((100 + $1))/24"; } # N: reader VIPs .101, .102 (placed by mmmf roles)
 in_host() { # NAME CMD... — run CMD on NAME's host (plain in loopback mode)
   local n=$1; shift
   if [ "$NETNS" = 1 ]; then ip netns exec "$(ns_of "$n")" "$@"; else "$@"; fi
@@ -96,9 +97,9 @@ net_down() {
   return 0
 }
 
-vip_holders() {
+vip_holders() { # [ADDRESS] — default the writer VIP
   local n vip out
-  vip=$(vip_address)
+  vip=${1:-$(vip_address)}
   for n in $(nodes); do
     # Not `ip ... | grep -q`: under pipefail, grep quitting early can SIGPIPE ip and fail the pipeline.
     out=$(ip -n "$(ns_of "$n")" -o addr show dev eth0 2>/dev/null || true)

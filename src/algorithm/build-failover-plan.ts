@@ -3,7 +3,9 @@ import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../topology/server-state.js';
 import { analyzeTopology } from './analyze-topology.js';
 import { chooseTarget } from './choose-target.js';
-import { StepList } from './plan/context.js';
+import { type PlanContext, StepList } from './plan/context.js';
+import { addReaderSteps } from './plan/readers.js';
+import { assignReaders } from './reader-vips.js';
 import { confirmBest, equalizeReplicas } from './plan/equalize.js';
 import { fenceOldMaster } from './plan/fence.js';
 import { addWriterVip, promoteTarget, repointReplicas, verifyWriterVip } from './plan/promote.js';
@@ -21,6 +23,8 @@ export interface FailoverOptions {
   liftDelay?: boolean;
   /** Fail over even though the old master answers (it is fenced first); without it a live master is refused. */
   fenceLiveMaster?: boolean;
+  /** Reader VIPs configured: who holds each now (read over SSH) and the hosts set offline. */
+  readers?: { holders: Map<string, string[]>; offline: string[] };
 }
 
 /**
@@ -85,7 +89,29 @@ export function planFailover(config: ResolvedConfig, states: HostState[], opts: 
   const vip = addWriterVip(ctx, promote);
   repointReplicas(ctx, promote, ready, fence);
   verifyWriterVip(ctx, vip);
+  if (opts.readers) placeReaders(ctx, opts.readers);
   return { ok: true, plan: { ...header, target: a.target.name, best: a.best.name, steps: ctx.list.steps } };
+}
+
+/**
+ * Reader VIPs go to the replicas this run verifies (a delayed one lags on purpose, an offline one is kept out),
+ * each added once its host is verified; the new master holds them only when no replica qualifies.
+ */
+function placeReaders(ctx: PlanContext, readers: NonNullable<FailoverOptions['readers']>): void {
+  const { config, list } = ctx;
+  if (!config.vip?.readers.length) return;
+  const verified = new Map(
+    list.steps.filter((x) => x.action.kind === 'verify-replica' && !x.action.delayed).map((x) => [x.host, x] as const),
+  );
+  const offline = new Set(readers.offline);
+  const qualifying = config.hosts.map((h) => h.name).filter((n) => verified.has(n) && !offline.has(n));
+  const moves = assignReaders(config.vip.readers, qualifying, readers.holders, ctx.analysis.target?.name);
+  addReaderSteps(
+    config,
+    list,
+    moves,
+    (host) => verified.get(host) ?? list.steps.find((x) => x.action.kind === 'promote'),
+  );
 }
 
 /** A failover takes the master out of service: one that still answers is never failed over by accident. */

@@ -22,6 +22,7 @@ export const PHASES = [
   { id: 'demote', label: 'Make the old master a replica of the new one', parallel: false },
   { id: 'verify', label: 'Verify replication from the new master', parallel: true },
   { id: 'pair', label: 'Make the master-master pair circular again', parallel: false },
+  { id: 'readers', label: 'Place the reader VIPs', parallel: false },
 ] as const;
 
 export type Phase = (typeof PHASES)[number]['id'];
@@ -142,8 +143,9 @@ export type StepAction =
       /** A delayed replica: its threads must run, but it is not waited for to catch up. */
       delayed?: boolean;
     }
-  | { kind: 'vip-remove' }
-  | { kind: 'vip-add' }
+  /** `address`: a reader VIP; absent: the writer VIP. */
+  | { kind: 'vip-remove'; address?: string }
+  | { kind: 'vip-add'; address?: string }
   | { kind: 'vip-verify'; holder: string }
   | { kind: 'fence-hook' };
 
@@ -194,9 +196,10 @@ export interface HostPlan {
 export interface Plan {
   /**
    * failover: the master is gone or misbehaving; switchover: a planned change with the master alive; rejoin: a
-   * former master (`target`) becomes a replica of the master (`oldMaster`, which keeps its role).
+   * former master (`target`) becomes a replica of the master (`oldMaster`, which keeps its role); roles: only
+   * reader VIPs move (`target` and `oldMaster` both name the master).
    */
-  kind: 'failover' | 'switchover' | 'rejoin';
+  kind: 'failover' | 'switchover' | 'rejoin' | 'roles';
   target: string;
   /** How `--failover-to auto` chose the target (absent when it was named). */
   targetWhy?: string;

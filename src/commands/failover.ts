@@ -7,6 +7,8 @@ import { targetMappingRefusal } from '../executor/target-mapping.js';
 import type { Faults } from '../executor/types.js';
 import { renderPlan } from '../output/render-plan.js';
 import { checkAntiFlap } from '../safety/anti-flap.js';
+import { readOffline } from '../safety/offline.js';
+import { probeVipHolders } from '../vip/holders.js';
 import { hookEnv, runHook } from '../safety/hooks.js';
 import type { Positioning } from '../topology/config-types.js';
 import type { Connector } from '../topology/connection.js';
@@ -95,8 +97,12 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
 
 /** The plan, or a refusal (exit 3) with every reason the planner or the read-only mapping check found. */
 async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCommandOptions): Promise<Plan> {
+  const readers = s.config.vip?.readers.length
+    ? { holders: (await probeVipHolders(s.config)).byVip, offline: readOffline(s.config) }
+    : undefined;
   const outcome = planFailover(s.config, probed.states, {
     target: opts.target,
+    ...(readers ? { readers } : {}),
     ...(opts.switchover ? { switchover: s.config.switchover } : {}),
     ...(opts.liftDelay ? { liftDelay: true } : {}),
     ...(opts.fenceLiveMaster ? { fenceLiveMaster: true } : {}),

@@ -1,8 +1,11 @@
-import { loadConfig } from '../topology/load-config.js';
-import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
-import { probeCluster } from '../topology/probe.js';
+import { findOldMaster } from '../algorithm/find-old-master.js';
+import { readerQualification } from '../algorithm/reader-vips.js';
 import { colorsFor } from '../output/style.js';
-import { renderStatus } from '../output/render-status.js';
+import { renderStatus, renderVips, type VipView } from '../output/render-status.js';
+import { readOffline } from '../safety/offline.js';
+import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
+import { loadConfig } from '../topology/load-config.js';
+import { probeCluster } from '../topology/probe.js';
 
 export interface StatusOptions {
   cfg: string;
@@ -10,7 +13,7 @@ export interface StatusOptions {
   connector?: Connector;
 }
 
-/** `mmmf status`: probe every host (read-only) and draw the topology. Returns the exit code. */
+/** `mmmf status`: probe every host (read-only) and draw the topology, with who holds which VIP. Exit code 0. */
 export async function statusCommand(opts: StatusOptions): Promise<number> {
   const config = await loadConfig(opts.cfg);
   const { states } = await withConnections(
@@ -19,7 +22,34 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     opts.connector ?? connectMysql,
     (conns) => probeCluster(config, conns),
   );
-  if (opts.json) process.stdout.write(JSON.stringify({ config: config.source, hosts: states }, null, 2) + '\n');
-  else process.stdout.write(renderStatus(states, colorsFor(process.stdout), config.source) + '\n');
+  let vips: VipView | undefined;
+  if (config.vip) {
+    const { probeVipHolders } = await import('../vip/holders.js');
+    const holders = await probeVipHolders(config);
+    const offline = readOffline(config);
+    const found = findOldMaster(states);
+    const master = found.ok ? found.old.name : undefined;
+    const { why } = readerQualification(config, states, master, new Set(offline));
+    vips = { writer: config.vip.address, readers: config.vip.readers, holders, offline, why };
+  }
+  if (opts.json) {
+    const json = {
+      config: config.source,
+      hosts: states,
+      ...(vips
+        ? {
+            vips: {
+              holders: Object.fromEntries(vips.holders.byVip),
+              unknown: vips.holders.unknown,
+              offline: vips.offline,
+            },
+          }
+        : {}),
+    };
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  } else {
+    const c = colorsFor(process.stdout);
+    process.stdout.write(renderStatus(states, c, config.source) + (vips ? '\n\n' + renderVips(vips, c) : '') + '\n');
+  }
   return 0;
 }

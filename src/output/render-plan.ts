@@ -12,12 +12,16 @@ const ROLE_LABEL: Record<string, string> = {
 };
 
 const REJOIN_LABEL: Record<string, string> = { target: 'rejoining', 'old-master': 'master' };
+const ROLES_LABEL: Record<string, string> = { 'old-master': 'master', replica: 'reader', outside: '-' };
 
 /** The plan as a numbered runbook: what, where, the exact SQL, and why. */
 export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean }): string {
   const L: string[] = [];
   const dry = opts.dryRun ? ' (dry run: nothing will be changed)' : '';
-  if (plan.kind === 'rejoin') {
+  if (plan.kind === 'roles') {
+    L.push(c.bold(`Reader VIP plan${dry}`));
+    L.push(`  master      ${plan.target} ${c.dim('(the writer; replication is not touched)')}`);
+  } else if (plan.kind === 'rejoin') {
     L.push(c.bold(`Rejoin plan${dry}`));
     L.push(`  rejoining   ${c.bold(plan.target)} ${c.dim('(a former master)')}`);
     L.push(`  master      ${plan.oldMaster.name ?? plan.oldMaster.address} ${c.dim(plan.oldMaster.address)}`);
@@ -29,23 +33,32 @@ export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean
     for (const e of plan.deathEvidence ?? []) L.push(`              ${c.dim(`dead: ${e}`)}`);
     L.push(`  new master  ${c.bold(plan.target)}${plan.targetWhy ? ` ${c.dim(`(${plan.targetWhy})`)}` : ''}`);
   }
-  if (plan.nothingToDo) {
+  if (plan.nothingToDo && plan.kind !== 'roles') {
     L.push('', c.green(plan.nothingToDo));
     return L.join('\n');
   }
-  if (plan.kind !== 'rejoin') L.push(`  best        ${plan.best} ${c.dim('(received the most from the old master)')}`);
-  L.push(
-    `  positioning ${plan.positioning === 'gtid' ? 'GTID' : 'file and position'} ${c.dim(`(${plan.positioningWhy})`)}`,
-  );
+  if (plan.kind === 'failover' || plan.kind === 'switchover') {
+    L.push(`  best        ${plan.best} ${c.dim('(received the most from the old master)')}`);
+  }
+  if (plan.kind !== 'roles') {
+    L.push(
+      `  positioning ${plan.positioning === 'gtid' ? 'GTID' : 'file and position'} ${c.dim(`(${plan.positioningWhy})`)}`,
+    );
+  }
   L.push('', c.bold('Hosts'));
   const w = Math.max(...plan.hosts.map((h) => h.name.length));
   for (const h of plan.hosts) {
-    const label = (plan.kind === 'rejoin' ? REJOIN_LABEL[h.role] : undefined) ?? ROLE_LABEL[h.role] ?? h.role;
+    const special = plan.kind === 'rejoin' ? REJOIN_LABEL : plan.kind === 'roles' ? ROLES_LABEL : {};
+    const label = special[h.role] ?? ROLE_LABEL[h.role] ?? h.role;
     L.push(`  ${h.name.padEnd(w)}  ${label.padEnd(12)} ${c.dim(h.note)}`);
   }
   if (plan.warnings.length) {
     L.push('', c.bold('Warnings'));
     for (const x of plan.warnings) L.push(`  ${c.yellow('!')} ${x}`);
+  }
+  if (plan.nothingToDo) {
+    L.push('', c.green(plan.nothingToDo));
+    return L.join('\n');
   }
   L.push('', c.bold('Steps'));
   for (const p of PHASES) {

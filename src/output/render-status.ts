@@ -128,3 +128,31 @@ function describe(n: Node, c: ChalkInstance): string[] {
   out.push(c.dim(`${bl}  server_id ${s.serverId}  ${s.clientConnections ?? 0} client conn`));
   return out;
 }
+
+/** What `status` shows about VIPs: who holds each, who could not be asked, and why a host holds no reader VIP. */
+export interface VipView {
+  writer: string;
+  readers: string[];
+  holders: { byVip: Map<string, string[]>; unknown: string[] };
+  offline: string[];
+  why: Map<string, string>;
+}
+
+export function renderVips(v: VipView, c: ChalkInstance): string {
+  const L = [c.bold('VIPs')];
+  const who = (vip: string) => {
+    const hs = v.holders.byVip.get(vip) ?? [];
+    if (hs.length === 1) return hs[0]!;
+    return hs.length ? c.red(`${hs.join(', ')} (more than one holder!)`) : c.yellow('on no host');
+  };
+  L.push(`  writer  ${v.writer.padEnd(18)} ${who(v.writer)}`);
+  for (const r of v.readers) L.push(`  reader  ${r.padEnd(18)} ${who(r)}`);
+  const holding = new Set(v.readers.flatMap((r) => v.holders.byVip.get(r) ?? []));
+  for (const [name, why] of v.why) {
+    if (v.readers.length && !holding.has(name)) L.push(c.dim(`  ${name} holds no reader VIP: ${why}`));
+  }
+  if (v.offline.length) L.push(c.dim(`  offline (mmmf online NAME): ${v.offline.join(', ')}`));
+  if (v.holders.unknown.length)
+    L.push(c.yellow(`  not reachable over SSH, not checked: ${v.holders.unknown.join(', ')}`));
+  return L.join('\n');
+}

@@ -78,8 +78,12 @@ export interface MmmfConfig {
    * A failing preFailover aborts before any change.
    */
   hooks?: Hooks;
-  /** The writer VIP (MMM's exclusive writer role): after a failover or switchover it sits on the new master only. */
-  vip?: { address: string; interface: string };
+  /**
+   * The writer VIP (MMM's exclusive writer role): after a failover or switchover it sits on the new master only.
+   * `readers` (MMM's balanced reader role): each on exactly one replica that replicates without error and lags
+   * less than `readerMaxLagSeconds` (default 30), spread evenly; on the writer only when no replica qualifies.
+   */
+  vip?: { address: string; interface: string; readers?: string[]; readerMaxLagSeconds?: number };
   ssh?: SshConfig;
   /** Limits a planned switchover checks before it blocks writes. Defaults: 10 s of lag, 5 s old write transactions. */
   switchover?: { maxLagSeconds?: number; maxTransactionSeconds?: number };
@@ -132,7 +136,7 @@ export interface ResolvedConfig {
   candidates: string[];
   /** Never promoted by `--failover-to auto` (they may still be the source others catch up from). */
   neverPromote: string[];
-  vip?: { address: string; interface: string };
+  vip?: { address: string; interface: string; readers: string[]; readerMaxLagSeconds: number };
   /** Where the config was loaded from, for messages. */
   source: string;
 }

@@ -116,7 +116,16 @@ export function validateConfig(
       switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...(sw as Partial<ResolvedConfig['switchover']>) },
       candidates: Array.isArray(raw.candidates) ? (raw.candidates as string[]) : [],
       neverPromote: Array.isArray(raw.neverPromote) ? (raw.neverPromote as string[]) : [],
-      ...(isObj(vip) ? { vip: { address: vip.address as string, interface: vip.interface as string } } : {}),
+      ...(isObj(vip)
+        ? {
+            vip: {
+              address: vip.address as string,
+              interface: vip.interface as string,
+              readers: Array.isArray(vip.readers) ? (vip.readers as string[]) : [],
+              readerMaxLagSeconds: typeof vip.readerMaxLagSeconds === 'number' ? vip.readerMaxLagSeconds : 30,
+            },
+          }
+        : {}),
       ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
       source,
     },
@@ -196,12 +205,36 @@ function checkHooks(hooks: unknown, p: Problem): void {
 function checkVip(vip: unknown, p: Problem): void {
   if (vip === undefined) return;
   if (!isObj(vip))
-    return p(`vip: must be an object { address: 'A.B.C.D/prefix', interface: 'eth0' }, got ${kind(vip)}`);
-  unknownKeys(vip, ['address', 'interface'], 'vip.', p);
-  const m = typeof vip.address === 'string' ? CIDR_RE.exec(vip.address) : null;
-  if (!m || m.slice(1, 5).some((x) => Number(x) > 255) || Number(m[5]) > 32) {
+    return p(
+      `vip: must be an object { address: 'A.B.C.D/prefix', interface: 'eth0', readers?: [...] }, got ${kind(vip)}`,
+    );
+  unknownKeys(vip, ['address', 'interface', 'readers', 'readerMaxLagSeconds'], 'vip.', p);
+  const cidr = (v: unknown) => {
+    const m = typeof v === 'string' ? CIDR_RE.exec(v) : null;
+    return !!m && !m.slice(1, 5).some((x) => Number(x) > 255) && Number(m[5]) <= 32;
+  };
+  if (!cidr(vip.address)) {
     const got = JSON.stringify(vip.address);
     p(`vip.address: must be an IPv4 address with a prefix length, like '10.0.0.100/24', got ${got}`);
+  }
+  if (vip.readers !== undefined) {
+    const readers = vip.readers;
+    if (!Array.isArray(readers) || readers.some((r) => !cidr(r))) {
+      p(
+        `vip.readers: must be a list of IPv4 addresses with a prefix length, like ['10.0.0.201/24'], got ${JSON.stringify(readers)}`,
+      );
+    } else {
+      const seen = new Set<unknown>([vip.address]);
+      for (const r of readers) {
+        if (seen.has(r))
+          p(`vip.readers: ${String(r)} is listed twice (or is the writer VIP): every VIP has one holder`);
+        seen.add(r);
+      }
+    }
+  }
+  const lag = vip.readerMaxLagSeconds;
+  if (lag !== undefined && !(typeof lag === 'number' && lag >= 0)) {
+    p(`vip.readerMaxLagSeconds: must be a number of seconds >= 0 (default 30), got ${JSON.stringify(lag)}`);
   }
   if (typeof vip.interface !== 'string' || !IFACE_RE.test(vip.interface)) {
     p(`vip.interface: must be a network interface name like 'eth0', got ${JSON.stringify(vip.interface)}`);

@@ -280,7 +280,7 @@ describe('failover planning (pure)', () => {
   it('with a VIP: fence hook and VIP removal on the dead old master (warnings only), VIP added after promotion, verified last', () => {
     const withVip: ResolvedConfig = {
       ...config,
-      vip: { address: '10.0.0.100/24', interface: 'eth0' },
+      vip: { address: '10.0.0.100/24', interface: 'eth0', readers: [], readerMaxLagSeconds: 30 },
       hooks: { fence: '/usr/local/bin/stonith "$MMMF_OLD_MASTER"' },
     };
     const plan = buildFailoverPlan(withVip, [dead(1), replica(2, 60), replica(3, 50), replica(4, 10)], {
@@ -297,7 +297,10 @@ describe('failover planning (pure)', () => {
   });
 
   it('numbers steps in the order they run (phase by phase), so the printed runbook reads top to bottom', () => {
-    const withVip: ResolvedConfig = { ...config, vip: { address: '10.0.0.100/24', interface: 'eth0' } };
+    const withVip: ResolvedConfig = {
+      ...config,
+      vip: { address: '10.0.0.100/24', interface: 'eth0', readers: [], readerMaxLagSeconds: 30 },
+    };
     const live = { ioRunning: 'Yes', lastIoError: '', secondsBehind: 0 };
     const plans = [
       buildFailoverPlan(withVip, [dead(1), replica(2, 60, { sqlRunning: false }), replica(3, 50), replica(4, 10)], {

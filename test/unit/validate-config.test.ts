@@ -93,7 +93,7 @@ describe('config validation', () => {
       },
       'x.ts',
     );
-    expect(config!.vip).toEqual({ address: '10.0.0.100/24', interface: 'eth0' });
+    expect(config!.vip).toEqual({ address: '10.0.0.100/24', interface: 'eth0', readers: [], readerMaxLagSeconds: 30 });
     expect(config!.hosts[0]).toMatchObject({
       vipInterface: 'bond0',
       ssh: {
@@ -122,6 +122,16 @@ describe('config validation', () => {
     expect(bad).toContain('vip.address: must be an IPv4 address with a prefix length');
     expect(bad).toContain('vip.interface: must be a network interface name');
     expect(bad).toContain("ssh.options: must be an array of 'Name=value' strings");
+    const readers = (r: unknown, lag?: unknown) =>
+      validateConfig(
+        { ...good, vip: { address: '10.0.0.100/24', interface: 'eth0', readers: r, readerMaxLagSeconds: lag } },
+        'x.ts',
+      ).problems.join('\n');
+    expect(readers(['10.0.0.201/24', '10.0.0.202/24'], 10)).toBe('');
+    expect(readers(['10.0.0.201'])).toContain('vip.readers: must be a list of IPv4 addresses with a prefix length');
+    expect(readers(['10.0.0.201/24', '10.0.0.201/24'])).toContain('vip.readers: 10.0.0.201/24 is listed twice');
+    expect(readers(['10.0.0.100/24'])).toContain('(or is the writer VIP)');
+    expect(readers([], -1)).toContain('vip.readerMaxLagSeconds: must be a number of seconds >= 0');
   });
 
   it('rejects a non-object and a missing hosts/replication', () => {

@@ -11,7 +11,7 @@ import type { HookOutcome } from '../../safety/hooks.js';
  * @example { command: 'failover', dryRun: false, ok: true, exitCode: 0, plan: {...}, results: [...], hosts: [...] }
  */
 export interface RunReport {
-  command: 'failover' | 'switchover' | 'abort' | 'rejoin';
+  command: 'failover' | 'switchover' | 'abort' | 'rejoin' | 'roles' | 'offline' | 'online';
   dryRun: boolean;
   ok: boolean;
   exitCode: number;
@@ -32,6 +32,8 @@ export interface RunReport {
   writesBlockedMs?: number;
   rollback?: { ok: boolean; steps: Step[]; results: StepResult[] };
   hook?: HookOutcome;
+  /** roles, offline, online: the hosts kept out of reader roles. */
+  offline?: string[];
 }
 
 export function printReport(report: RunReport): void {

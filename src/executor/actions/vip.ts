@@ -6,41 +6,47 @@ import type { ActionContext, Handler } from '../types.js';
 
 // Steps that work over SSH or locally, never over SQL: the host's database may well be down.
 
-function vipOf(ctx: ActionContext, name: string): { host: ResolvedHost; address: string; iface: string } {
+/** The writer VIP, or the reader VIP `address`, on host `name`. */
+function vipOf(
+  ctx: ActionContext,
+  name: string,
+  address?: string,
+): { host: ResolvedHost; address: string; iface: string; what: string } {
   const vip = ctx.config.vip;
   const host = ctx.config.hosts.find((h) => h.name === name);
-  if (!vip || !host) throw new Error(`no writer VIP configured for ${name}`);
-  return { host, address: vip.address, iface: host.vipInterface ?? vip.interface };
+  if (!vip || !host) throw new Error(`no VIP configured for ${name}`);
+  const what = address ? 'reader VIP' : 'VIP';
+  return { host, address: address ?? vip.address, iface: host.vipInterface ?? vip.interface, what };
 }
 
 const said = (r: { out: string; code: number | undefined }) => r.out || `exit ${r.code}`;
 
 export const vipRemove: Handler<'vip-remove'> = async (step, ctx) => {
-  const { host, address, iface } = vipOf(ctx, step.host);
+  const { host, address, iface, what } = vipOf(ctx, step.host, step.action.address);
   const r = await runRemote(host, vipRemoveArgv(address, iface), ctx.config.timeouts.connect);
   if (!r.ok) {
     throw new Error(
-      `could not remove the VIP ${address} from ${host.name} over SSH (${said(r)}): if that host comes back it ` +
-        'may still answer for the VIP — remove it there by hand',
+      `could not remove the ${what} ${address} from ${host.name} over SSH (${said(r)}): if that host comes back ` +
+        `it may still answer for the ${what} — remove it there by hand`,
     );
   }
   return { detail: `${address} is not on ${host.name}` };
 };
 
 export const vipAdd: Handler<'vip-add'> = async (step, ctx) => {
-  const { host, address, iface } = vipOf(ctx, step.host);
+  const { host, address, iface, what } = vipOf(ctx, step.host, step.action.address);
   const timeout = ctx.config.timeouts.connect;
   const r = await runRemote(host, vipAddArgv(address, iface), timeout);
   if (!r.ok) {
-    throw new Error(
-      `could not add the VIP ${address} on ${host.name} over SSH (${said(r)}): applications cannot reach the new ` +
-        'master through it',
-    );
+    const reach = step.action.address
+      ? 'readers cannot reach it through it'
+      : 'applications cannot reach the new master through it';
+    throw new Error(`could not add the ${what} ${address} on ${host.name} over SSH (${said(r)}): ${reach}`);
   }
   // Read it back: an exit code of 0 is not proof enough that the address is there.
   const check = await runRemote(host, vipCheckArgv(address, iface), timeout);
   if (check.out.split('\n').pop() !== 'yes') {
-    throw new Error(`added the VIP ${address} on ${host.name}, but reading it back says '${check.out}'`);
+    throw new Error(`added the ${what} ${address} on ${host.name}, but reading it back says '${check.out}'`);
   }
   return { detail: `${address} on ${host.name}, gratuitous ARP sent` };
 };
