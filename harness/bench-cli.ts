@@ -9,7 +9,8 @@
 //   - peak memory of a failover by file against the size of the best replica's logs
 //   - a failover with one delayed replica beside the same without it
 //   - unattended: kill -9 of the master → writable new master with `--if-dead` and the default window
-// `--only switchover` (or startup, replicas, backlog, positioning, memory, delayed, ifdead) re-measures those rows and keeps the others.
+//   - a master-master pair's switchover (the pair kept circular) with the writer VIP move (root)
+// `--only switchover` (or startup, replicas, backlog, positioning, memory, delayed, ifdead, pair) re-measures those rows and keeps the others.
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,8 +57,9 @@ async function withSandbox<T>(
   fn: (c: Cluster) => Promise<T>,
   netns = false,
   positioning: 'gtid' | 'file' = 'gtid',
+  topology: 'flat' | 'pair' = 'flat',
 ): Promise<T> {
-  const c = await startCluster({ basePort: BASE_PORT, replicas, netns, positioning });
+  const c = await startCluster({ basePort: BASE_PORT, replicas, netns, positioning, topology });
   try {
     return await fn(c);
   } finally {
@@ -314,15 +316,53 @@ async function byMemory() {
  * writer on the client host that writes only through the VIP.
  */
 async function bySwitchover() {
+  const r = await measureSwitchovers('flat', ['test2', 'test3', 'test1', 'test4', 'test2']);
+  if (!r) return;
+  rows.push({
+    group: 'switchover',
+    label: "switchover with VIP move: writes blocked (mmmf's measure)",
+    unit: 'ms',
+    values: r.measured,
+  });
+  rows.push({
+    group: 'switchover',
+    label: '  longest gap seen by a writer through the VIP',
+    unit: 'ms',
+    values: r.seen,
+  });
+}
+
+/** MMM's move_role writer: a master-master pair switching back and forth, the pair kept circular. */
+async function byPair() {
+  const r = await measureSwitchovers('pair', ['test2', 'test1']);
+  if (!r) return;
+  rows.push({
+    group: 'pair',
+    label: "pair switchover with VIP move: writes blocked (mmmf's measure)",
+    unit: 'ms',
+    values: r.measured,
+  });
+  rows.push({ group: 'pair', label: '  longest gap seen by a writer through the VIP', unit: 'ms', values: r.seen });
+}
+
+/**
+ * Switchovers on network-namespace hosts while a writer writes through the writer VIP: mmmf's measure of the
+ * write block, and the longest gap between two acknowledged writes the writer saw. Undefined without root.
+ */
+async function measureSwitchovers(
+  topology: 'flat' | 'pair',
+  targets: string[],
+): Promise<{ measured: number[]; seen: number[] } | undefined> {
   if (process.getuid?.() !== 0) {
+    const group = topology === 'pair' ? 'pair' : 'switchover';
     rows.push({
-      group: 'switchover',
-      label: 'switchover with VIP move',
+      group,
+      label: `${group} with VIP move`,
       unit: 'ms',
       values: [],
       note: 'needs root (network namespaces)',
     });
-    return;
+    return undefined;
   }
   const measured: number[] = [];
   const seen: number[] = [];
@@ -334,7 +374,6 @@ async function bySwitchover() {
         'CREATE TABLE sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq))',
       );
       const vip = /address: '([\d.]+)\//.exec(readFileSync(s.cfg, 'utf8'))![1]!;
-      const targets = ['test2', 'test3', 'test1', 'test4', 'test2'];
       for (let i = 0; i < Math.max(RUNS, 3); i++) {
         const writer = s.sandbox(
           'client',
@@ -347,16 +386,8 @@ async function bySwitchover() {
           String(100 + i),
         );
         await new Promise((r) => setTimeout(r, 2500));
-        const r = await s.sandbox(
-          'client',
-          'node',
-          CLI,
-          '--cfg',
-          s.cfg,
-          '--switchover-to',
-          targets[i % targets.length]!,
-          '--json',
-        );
+        const target = targets[i % targets.length]!;
+        const r = await s.sandbox('client', 'node', CLI, '--cfg', s.cfg, '--switchover-to', target, '--json');
         const out = JSON.parse(r) as { ok: boolean; writesBlockedMs?: number };
         if (!out.ok || out.writesBlockedMs === undefined) throw new Error(`switchover failed: ${r.slice(0, 2000)}`);
         const acks = (await writer)
@@ -367,18 +398,16 @@ async function bySwitchover() {
         for (let k = 1; k < acks.length; k++) gap = Math.max(gap, acks[k]! - acks[k - 1]!);
         measured.push(out.writesBlockedMs);
         seen.push(gap);
-        progress(`switchover ${i + 1}: mmmf measured ${fmt(out.writesBlockedMs)}, writer saw a gap of ${fmt(gap)}`);
+        progress(
+          `${topology} switchover ${i + 1}: mmmf measured ${fmt(out.writesBlockedMs)}, writer saw a gap of ${fmt(gap)}`,
+        );
       }
     },
     true,
+    'gtid',
+    topology,
   );
-  rows.push({
-    group: 'switchover',
-    label: "switchover with VIP move: writes blocked (mmmf's measure)",
-    unit: 'ms',
-    values: measured,
-  });
-  rows.push({ group: 'switchover', label: '  longest gap seen by a writer through the VIP', unit: 'ms', values: seen });
+  return { measured, seen };
 }
 
 async function startup() {
@@ -449,6 +478,8 @@ function table(): string {
   const sw = get("switchover with VIP move: writes blocked (mmmf's measure)");
   if (sw?.values.length)
     aims.push(`switchover write-unavailability = ${fmt(median(sw.values))} (aim < 1 s including the VIP move)`);
+  const pair = get("pair switchover with VIP move: writes blocked (mmmf's measure)");
+  if (pair?.values.length) aims.push(`pair switchover write-unavailability = ${fmt(median(pair.values))}`);
   return L.join('\n') + (aims.length ? `\n\nAims: ${aims.join('; ')}. Equalization aim: ratio to floor ≤ 1.2.` : '');
 }
 
@@ -465,6 +496,7 @@ async function main() {
     positioning: byPositioning,
     memory: byMemory,
     switchover: bySwitchover,
+    pair: byPair,
     delayed: byDelayed,
     ifdead: byIfDead,
   };
