@@ -28,6 +28,8 @@ export interface Analysis {
   delayed: ReplicaHost[];
   /** The passive side of a master-master pair with the old master (the replica it replicates from). */
   passive?: ReplicaHost;
+  /** Replicas of an intermediate master that does not answer, moved under the new master by GTID. */
+  orphans: ReplicaHost[];
   target?: ReplicaHost;
   best?: ReplicaHost;
   hosts: HostPlan[];
@@ -56,6 +58,7 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     replicas: [],
     direct: [],
     delayed: [],
+    orphans: [],
     hosts: describeHosts(states, opts.target, undefined, new Map()),
     warnings,
     refusals: [...refusals, why],
@@ -122,12 +125,14 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   for (const x of old.sub) {
     warnings.push(`${x.replica.name} replicates from ${x.via}, not from the old master: it stays under ${x.via}.`);
   }
+  const orphans = orphanFindings(old, best, positioning.mode, { warnings, refusals, excluded });
   if (old.passive) warnings.push(pairNote(old.name ?? old.address, old.passive.name, opts.target, old.state));
   return {
     oldMaster: oldMasterOf(old),
     replicas: candidates,
     direct: old.direct,
     delayed,
+    orphans,
     ...(old.passive ? { passive: old.passive } : {}),
     ...(target ? { target } : {}),
     ...(best ? { best } : {}),
@@ -217,6 +222,43 @@ function alreadyDone(
     : '';
   const why = `${target.name} already is the master of every running replica (${names(found.old.direct)}); nothing to do.`;
   return { old: found.old, why: why + left };
+}
+
+/**
+ * Replicas of an intermediate master that does not answer: by GTID they move under the new master, if they
+ * hold nothing the best replica lacks (they would lose it) — else refused; by file their position cannot be
+ * mapped without the intermediate's binlog, so they are left alone with the reason.
+ */
+function orphanFindings(
+  old: OldMaster,
+  best: ReplicaHost | undefined,
+  mode: 'gtid' | 'file',
+  out: { warnings: string[]; refusals: string[]; excluded: Map<string, string> },
+): ReplicaHost[] {
+  const moved: ReplicaHost[] = [];
+  for (const { replica: r, via } of old.orphans) {
+    if (mode === 'file') {
+      const why =
+        `its intermediate master ${via} does not answer, and by file its position cannot be mapped without ` +
+        `${via}'s binlog: repoint it by hand (or by GTID: --positioning gtid)`;
+      out.excluded.set(r.name, why);
+      out.warnings.push(`${r.name} is left out and will not be touched: ${why}`);
+      continue;
+    }
+    const ahead = best ? gtidAhead(flavorOf(best), receivedGtid(r), receivedGtid(best)) : 0;
+    if (ahead) {
+      out.refusals.push(
+        `${r.name} received ${ahead} transaction(s) through ${via} (which does not answer) that the best replica ` +
+          `${best!.name} lacks: they would be lost. Bring ${via} back, or fail over to a server that has them.`,
+      );
+      continue;
+    }
+    out.warnings.push(
+      `${r.name} replicated from ${via}, which does not answer: it moves under the new master by GTID.`,
+    );
+    moved.push(r);
+  }
+  return moved;
 }
 
 /** What happens to a master-master pair (active ⇄ passive) in this run. */
@@ -450,6 +492,13 @@ function describeHosts(
     if (!s.reachable) return { ...base, role: 'unreachable', note: `left alone: ${s.error}` };
     const why = excluded.get(s.name);
     if (why) return { ...base, role: 'excluded', note: why };
+    const orphan = old?.orphans.find((x) => x.replica.name === s.name);
+    if (orphan)
+      return {
+        ...base,
+        role: 'replica',
+        note: `its intermediate master ${orphan.via} does not answer: will replicate from the new master`,
+      };
     const sub = old?.sub.find((x) => x.replica.name === s.name);
     if (sub) return { ...base, role: 'outside', note: `replicates from ${sub.via}: stays under it` };
     if (!old?.direct.some((r) => r.name === s.name)) {

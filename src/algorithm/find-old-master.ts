@@ -24,6 +24,11 @@ export interface OldMaster {
    * (MMM's circular replication). Discovered, never declared.
    */
   passive?: ReplicaHost;
+  /**
+   * Replicas of an intermediate master that does not answer (`via`): their GTIDs show they received the old
+   * master's stream through it, so mmmf can move them under the new master by GTID.
+   */
+  orphans: { replica: ReplicaHost; via: string }[];
 }
 
 export type OldMasterFinding = { ok: true; old: OldMaster } | { ok: false; refusal: string };
@@ -56,6 +61,8 @@ export function findOldMaster(states: HostState[]): OldMasterFinding {
     if (via) sub.push({ replica: r, via });
     else root.replicas.push(r);
   }
+  const orphans = roots.size > 1 ? orphanRoots(roots, states) : undefined;
+  if (orphans) for (const key of orphans.keys()) roots.delete(key);
   if (roots.size > 1) {
     const detail = [...roots.values()]
       .map((x) => `${x.replicas.map((r) => r.name).join(', ')} → ${x.match.name ?? x.match.address} (${x.match.how})`)
@@ -86,6 +93,9 @@ export function findOldMaster(states: HostState[]): OldMasterFinding {
       direct: root.replicas,
       sub: subReplicas,
       ...(passive ? { passive } : {}),
+      orphans: [...(orphans ?? new Map<string, { match: SourceMatch; replicas: ReplicaHost[] }>()).values()].flatMap(
+        (o) => o.replicas.map((replica) => ({ replica, via: o.match.name ?? o.match.address })),
+      ),
     },
   };
 }
@@ -95,4 +105,42 @@ function loopRefusal(names: string[]): string {
     `${names.join(', ')} replicate from each other in a loop and none of them is writable: mmmf cannot tell ` +
     'which one is the master. Make the master writable (or stop one side of the loop), then re-run.'
   );
+}
+
+/** The servers that wrote the GTIDs a replica applied: MariaDB server ids, MySQL server_uuids. */
+function origins(r: ReplicaHost): Set<string> {
+  const applied = r.gtidApplied ?? '';
+  if (r.version.flavor === 'mariadb') {
+    return new Set(
+      applied.split(',').flatMap((g) => (/^\d+-(\d+)-\d+$/.exec(g.trim()) ? [g.trim().split('-')[1]!] : [])),
+    );
+  }
+  return new Set(applied.split(',').flatMap((g) => (g.includes(':') ? [g.trim().split(':')[0]!.toLowerCase()] : [])));
+}
+
+/** The source a replica last connected to wrote (some of) what it holds: it is a writer, not a relay. */
+const sourceWrote = (r: ReplicaHost) =>
+  origins(r).has(
+    r.version.flavor === 'mariadb' ? String(r.replica.sourceServerId) : r.replica.sourceUuid.toLowerCase(),
+  );
+
+/**
+ * Several roots: the one its replicas' GTIDs say wrote the data is the master; every other root must be a
+ * configured server that does not answer, whose replicas hold only GTIDs written by that master — an
+ * intermediate master that died, not a second master. Anything else stays ambiguous (undefined: refused).
+ */
+function orphanRoots(
+  roots: Map<string, { match: SourceMatch; replicas: ReplicaHost[] }>,
+  states: HostState[],
+): Map<string, { match: SourceMatch; replicas: ReplicaHost[] }> | undefined {
+  const writers = [...roots].filter(([, x]) => x.replicas.length && x.replicas.every(sourceWrote));
+  if (writers.length !== 1) return undefined;
+  const [writerKey, writer] = writers[0]!;
+  const written = new Set(writer.replicas.flatMap((r) => [...origins(r)]));
+  const others = [...roots].filter(([k]) => k !== writerKey);
+  const dead = (name: string | undefined) => !!name && states.some((s) => s.name === name && !s.reachable);
+  const relayed = (r: ReplicaHost) =>
+    !sourceWrote(r) && origins(r).size > 0 && [...origins(r)].every((o) => written.has(o));
+  if (!others.every(([, x]) => dead(x.match.name) && x.replicas.length && x.replicas.every(relayed))) return undefined;
+  return new Map(others);
 }

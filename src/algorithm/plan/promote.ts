@@ -75,7 +75,7 @@ export function repointReplicas(ctx: PlanContext, promote: Step, ready: Map<stri
   const at: StepRef | undefined = byFile ? { step: promote.n, key: 'file' } : undefined;
   const followers: { host: ProbedHost; step: Step; formerMaster: boolean; delay: number }[] = [];
   const others = a.replicas.filter((r) => r !== target);
-  for (const r of [...others, ...(byFile ? [] : a.delayed)]) {
+  for (const r of [...others, ...(byFile ? [] : [...a.delayed, ...a.orphans])]) {
     const delay = a.delayed.includes(r) ? r.replica.sqlDelay : 0;
     const formerMaster = isFormerMaster(r);
     const why = byFile
