@@ -1,10 +1,11 @@
 import { extraTransactions } from '../binlog/gtid.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
-import { type HostState, isProbed, type ProbedHost } from '../topology/server-state.js';
+import { type HostState, isProbed, isReplica, type ProbedHost } from '../topology/server-state.js';
 import { findOldMaster } from './find-old-master.js';
 import type { HostPlan, Plan, Step } from './plan-types.js';
-import { dialectOf, sourceSpec, StepList } from './plan/context.js';
+import { coordinatesOf, dialectOf, sourceSpec, StepList } from './plan/context.js';
+import { choosePositioning } from './replica-facts.js';
 
 /**
  * `mmmf rejoin NAME` (MMM's AWAITING_RECOVERY → set_online): a former master that came back after a failover
@@ -53,13 +54,15 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
       extra: { host: name, master: master.name, gtids: extra },
     };
   }
+  const others = states.filter(isReplica).filter((r) => r.name !== name);
+  const mode = choosePositioning(config.positioning, others).mode;
   const partner = host.replica ? matchSource(host.replica, states).name === master.name : false;
   const running = (s: HostState) => s.replica?.ioRunning === 'Yes' && s.replica.sqlRunning;
   const masterFollows = master.replica ? matchSource(master.replica, states).name === name && running(master) : false;
   if (partner && running(host) && host.readOnly && (masterFollows || !pairWanted(master))) {
-    return { ok: true, plan: rejoinPlan(config, host, master, states, { pair: false, nothing: true }) };
+    return { ok: true, plan: rejoinPlan(config, host, master, states, { pair: false, nothing: true, mode }) };
   }
-  return { ok: true, plan: rejoinPlan(config, host, master, states, { pair: partner && pairWanted(master) }) };
+  return { ok: true, plan: rejoinPlan(config, host, master, states, { pair: partner && pairWanted(master), mode }) };
 }
 
 /** The master replicates from nothing: the former partner may become its passive again. */
@@ -70,7 +73,7 @@ function rejoinPlan(
   host: ProbedHost,
   master: ProbedHost,
   states: HostState[],
-  o: { pair: boolean; nothing?: boolean },
+  o: { pair: boolean; nothing?: boolean; mode: 'gtid' | 'file' },
 ): Plan {
   const list = new StepList();
   const hosts: HostPlan[] = states.map((s) => ({
@@ -89,8 +92,11 @@ function rejoinPlan(
     target: host.name,
     oldMaster: { address: master.address, name: master.name, reachable: true },
     best: master.name,
-    positioning: 'gtid',
-    positioningWhy: 'a former master continues from gtid_current_pos (everything it holds, written or replicated)',
+    positioning: o.mode,
+    positioningWhy:
+      o.mode === 'gtid'
+        ? 'a former master continues from gtid_current_pos (everything it holds, written or replicated)'
+        : 'the cluster replicates by file: it continues right after its own last transaction in the binlog of its source',
     hosts,
     warnings: [],
     steps: list.steps,
@@ -129,11 +135,12 @@ function rejoinPlan(
     why: 'checked again now that nothing can be written on it: a transaction only it holds is never merged or lost',
     after: [kill],
   });
-  const repoint = repointTo(list, host, master, config, { after: confirm, readOnly: true });
-  const verify = verifyOn(list, host, master.name, repoint);
+  const byFile = o.mode === 'file';
+  const repoint = repointTo(list, host, master, config, { after: confirm, readOnly: true, byFile });
+  const verify = verifyOn(list, host, master.name, repoint, byFile);
   if (o.pair) {
-    const back = repointTo(list, master, host, config, { after: verify, readOnly: false });
-    verifyOn(list, master, host.name, back);
+    const back = repointTo(list, master, host, config, { after: verify, readOnly: false, byFile });
+    verifyOn(list, master, host.name, back, byFile);
   }
   return base;
 }
@@ -143,36 +150,69 @@ function repointTo(
   r: ProbedHost,
   source: ProbedHost,
   config: ResolvedConfig,
-  o: { after: Step; readOnly: boolean },
+  o: { after: Step; readOnly: boolean; byFile: boolean },
 ): Step {
   const rd = dialectOf(r);
   const stop = rd.stopReplication();
-  const change = rd.changeSourceGtid(sourceSpec(config, source.name), true, true);
+  // By file: where it continues in the source's binlog is found at run time (its last transaction there).
+  const mapped = o.byFile
+    ? list.add({
+        // Its own phase before the repoint (steps of one parallel phase do not wait for each other); the
+        // pair's phase runs in order.
+        phase: o.readOnly ? 'map' : 'pair',
+        host: r.name,
+        title: `Find its last transaction in ${source.name}'s binlog`,
+        action: { kind: 'map-rejoin', source: source.name },
+        sql: [
+          `${rd.binaryLogsSql()} / SHOW BINLOG EVENTS -- its own last transaction, then the same on ${source.name}`,
+        ],
+        why: 'by file and position it continues right after what it holds, found by GTID in the source binlog',
+        after: [o.after],
+      })
+    : undefined;
+  const at = mapped ? ({ step: mapped.n, key: 'file' } as const) : undefined;
+  const change = mapped
+    ? rd.changeSourceFile(sourceSpec(config, source.name), coordinatesOf(mapped.n), true)
+    : rd.changeSourceGtid(sourceSpec(config, source.name), true, true);
   const setReadOnly = o.readOnly ? rd.setReadOnly(true) : [];
   const start = rd.startReplication();
   return list.add({
     phase: o.readOnly ? 'repoint' : 'pair',
     host: r.name,
     title: o.readOnly ? `Replicate from ${source.name}` : `Replicate from ${source.name} again (the pair is circular)`,
-    action: { kind: 'repoint', source: source.name, formerMaster: true, stop, change, setReadOnly, start },
+    action: {
+      kind: 'repoint',
+      source: source.name,
+      ...(mapped ? {} : { formerMaster: true }),
+      ...(at ? { at, remap: true } : {}),
+      stop,
+      change,
+      setReadOnly,
+      start,
+    },
     sql: [stop, change, ...setReadOnly, start],
     why: o.readOnly
-      ? `continues from gtid_current_pos: everything it holds is in ${source.name}'s binlog`
+      ? mapped
+        ? `continues right after its last transaction in ${source.name}'s binlog`
+        : `continues from gtid_current_pos: everything it holds is in ${source.name}'s binlog`
       : `MMM's pair: the active replicates from its passive too; it stays writable`,
-    after: [o.after],
+    after: [o.after, mapped],
   });
 }
 
-function verifyOn(list: StepList, r: ProbedHost, source: string, after: Step): Step {
+function verifyOn(list: StepList, r: ProbedHost, source: string, after: Step, byFile: boolean): Step {
   const rd = dialectOf(r);
+  const pos = { file: `<binlog file of ${source}>`, position: `<binlog pos of ${source}>` };
   return list.add({
     phase: after.phase === 'pair' ? 'pair' : 'verify',
     host: r.name,
     title: `Verify it replicates from ${source}`,
-    action: { kind: 'verify-replica', source, formerMaster: true },
+    action: { kind: 'verify-replica', source, ...(byFile ? { byFile: true } : { formerMaster: true }) },
     sql: [
       `${rd.replicaStatusSql()} -- repeated until IO and SQL threads run`,
-      `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${source}>`,
+      byFile
+        ? `${rd.waitForPositionSql(pos, 1)} -- repeated until >= 0`
+        : `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${source}>`,
     ],
     why: 'a rejoin is done only when replication runs and has caught up',
     after: [after],

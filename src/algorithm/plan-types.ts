@@ -31,6 +31,7 @@ export type Phase = (typeof PHASES)[number]['id'];
 const REJOIN_LABELS: Partial<Record<Phase, string>> = {
   fence: 'Fence the former master',
   confirm: 'Check that it holds nothing the master lacks',
+  map: "Find where it continues in the master's binlog",
   repoint: 'Make it a replica of the master',
   verify: 'Verify replication from the master',
 };
@@ -105,6 +106,14 @@ export type StepAction =
       stop: string;
     }
   | {
+      /**
+       * Rejoin by file: where in `source`'s binlog this host continues — right after its own last transaction,
+       * found there by GTID (or by a run of transaction signatures that occurs once).
+       */
+      kind: 'map-rejoin';
+      source: string;
+    }
+  | {
       /** Rejoin: this host's binlog holds nothing `master` lacks (read again after it was made read-only). */
       kind: 'confirm-contained';
       master: string;
@@ -128,6 +137,11 @@ export type StepAction =
       formerMaster?: boolean;
       /** By file: the new master's recorded binlog position. */
       at?: StepRef;
+      /**
+       * Rejoin: always CHANGE to the mapped position. (A resumed failover only starts a replica already pointed
+       * at the new master; a returning server's stale link to the same source proves nothing.)
+       */
+      remap?: boolean;
       stop: string;
       change: string;
       setReadOnly: string[];

@@ -89,7 +89,19 @@ export class PlanRun {
     return succeeded(this.results.get(n)) || succeeded(this.previous.get(n));
   }
 
-  async runStep(step: Step): Promise<StepResult> {
+  /** Steps started and not finished: a step of the same parallel phase that depends on one waits for it. */
+  private readonly running = new Map<number, Promise<StepResult>>();
+
+  runStep(step: Step): Promise<StepResult> {
+    const p = (async () => {
+      await Promise.all(step.after.map((n) => this.running.get(n)));
+      return this.execute(step);
+    })();
+    this.running.set(step.n, p);
+    return p.finally(() => this.running.delete(step.n));
+  }
+
+  private async execute(step: Step): Promise<StepResult> {
     const started = Date.now();
     const finish = (status: StepStatus, detail: string) => {
       const r: StepResult = { n: step.n, host: step.host, status, detail, at: started, ms: Date.now() - started };

@@ -14,14 +14,22 @@ const link = async (c: Cluster, n: string) => {
 const readOnly = async (c: Cluster, n: string) =>
   Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
 
-describe('master-master pair', () => {
-  const cluster = useCluster({ basePort: 33451, replicas: 3 }, async (c) => {
+describe.each([
+  { positioning: 'gtid' as const, basePort: 33451 },
+  { positioning: 'file' as const, basePort: 33491 },
+])('master-master pair ($positioning positioning)', ({ positioning, basePort }) => {
+  const cluster = useCluster({ basePort, replicas: 3, positioning }, async (c) => {
     await c.query('test1', LEDGER_DDL);
     await c.sandbox('load', '100');
+    const [end] = await c.query<{ File: string; Position: string }>('test2', 'SHOW MASTER STATUS');
+    const at =
+      positioning === 'gtid'
+        ? 'MASTER_USE_GTID = current_pos'
+        : `MASTER_USE_GTID = no, MASTER_LOG_FILE = '${end!.File}', MASTER_LOG_POS = ${end!.Position}`;
     await c.query(
       'test1',
       `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${c.port('test2')}, MASTER_USER = 'repl', ` +
-        "MASTER_PASSWORD = 'repl-secret', MASTER_USE_GTID = current_pos",
+        `MASTER_PASSWORD = 'repl-secret', ${at}`,
     );
     await c.query('test1', 'START SLAVE');
     // Tuned as README advises for unattended runs, so that check has nothing true to warn about.

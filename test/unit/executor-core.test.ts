@@ -112,6 +112,33 @@ const repointC = (after: number[]) =>
   );
 
 describe('executor core (fake connections)', () => {
+  it('in a parallel phase, a step waits for the step of that phase it depends on', async () => {
+    const order: string[] = [];
+    const slow = (name: string) => {
+      const conn: SqlConnection = {
+        name,
+        async query(sql) {
+          if (name === 'a') await new Promise((r) => setTimeout(r, 50));
+          order.push(`${name}: ${sql}`);
+          return [];
+        },
+        async close() {},
+      };
+      return conn;
+    };
+    const stop = (n: number, host: string, after: number[]) =>
+      step(n, host, { kind: 'stop-replication', stop: 'STOP SLAVE' }, after, 'stop');
+    const p = plan([stop(1, 'a', []), stop(2, 'b', [1]), stop(3, 'c', [])]);
+    const run = new PlanRun(p, {
+      config: config(),
+      conns: new Map(['a', 'b', 'c'].map((n) => [n, slow(n)])),
+      dialects: new Map(['a', 'b', 'c'].map((n) => [n, d])),
+    });
+    const results = await run.runAll();
+    expect(results.map((r) => r.status)).toEqual(['done', 'done', 'done']);
+    expect(order).toEqual(['c: STOP SLAVE', 'a: STOP SLAVE', 'b: STOP SLAVE']); // c did not wait, b waited for a
+  });
+
   it('never runs a step whose dependency failed: no replica is pointed at a target that was not promoted', async () => {
     const a = fakeConn('a');
     const b = fakeConn('b', /RESET SLAVE ALL/);

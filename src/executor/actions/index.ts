@@ -5,6 +5,7 @@ import { confirmContained } from './confirm-contained.js';
 import { equalize } from './equalize.js';
 import { fenceReadOnly, killClients, recordMasterEnd } from './fence.js';
 import { mapPositionStep } from './map-position.js';
+import { mapRejoin } from './map-rejoin.js';
 import { makeWritable, promote } from './promote.js';
 import { catchUp, drainRelayLog, liftDelay, resumeSql, stopIoThread, stopReplication } from './quiesce.js';
 import { repoint, restartReplication, verifyReplica } from './repoint.js';
@@ -24,6 +25,7 @@ export const HANDLERS = {
   'confirm-best': confirmBest,
   'confirm-contained': confirmContained,
   'map-position': mapPositionStep,
+  'map-rejoin': mapRejoin,
   equalize,
   promote,
   'make-writable': makeWritable,

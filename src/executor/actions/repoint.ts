@@ -8,7 +8,7 @@ import { type Look, poll, waitForGtid, waitForPosition } from '../waits.js';
 export const repoint: Handler<'repoint'> = async (step, ctx) => {
   const a = step.action;
   const conn = ctx.conn(step.host);
-  if (a.at) {
+  if (a.at && !a.remap) {
     // By file, a second CHANGE would go back to the recorded position and apply transactions twice: a replica
     // already pointed at the new master (a resumed run) is only started.
     const s = await replicaStatus(conn, ctx.dialect(step.host));
