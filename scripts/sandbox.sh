@@ -88,6 +88,17 @@ client() { # client NAME [mariadb args...] — over the node's socket, which wor
 }
 sql() { client "$1" -N -B -e "$2"; }
 
+# The sandbox ports lie inside Linux's ephemeral range (32768-60999): a client connection of another sandbox
+# (a replica's IO thread, a test) can hold one as its local port, and a server started later then fails with
+# "Address already in use". As root, keep the kernel from handing them out (only adds to the reserved list).
+reserve_ports() {
+  local f=/proc/sys/net/ipv4/ip_local_reserved_ports range=33001-33999 cur
+  [ "$(id -u)" = 0 ] && [ -w "$f" ] || return 0
+  cur=$(cat "$f")
+  case ",$cur," in *",$range,"*) return 0 ;; esac
+  echo "${cur:+$cur,}$range" >"$f" 2>/dev/null || true
+}
+
 ensure_mariadb() {
   command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null && return
   [ "$(id -u)" = 0 ] || die "mariadb-server is not installed; run: sudo apt-get install -y mariadb-server"
@@ -214,6 +225,7 @@ write_config() {
 
 cmd_up() {
   ensure_mariadb
+  reserve_ports
   local tpl n master=test1 started=()
   tpl=$(template)
   case "$TOPOLOGY" in flat | pair | tree) ;; *) die "--topology must be flat, pair or tree, got '$TOPOLOGY'" ;; esac

@@ -163,9 +163,7 @@ function repointTo(
         host: r.name,
         title: `Find its last transaction in ${source.name}'s binlog`,
         action: { kind: 'map-rejoin', source: source.name },
-        sql: [
-          `${rd.binaryLogsSql()} / SHOW BINLOG EVENTS -- its own last transaction, then the same on ${source.name}`,
-        ],
+        sql: [`${rd.binaryLogsSql()} -- then the events of its last binlog file, and the same on ${source.name}`],
         why: 'by file and position it continues right after what it holds, found by GTID in the source binlog',
         after: [o.after],
       })

@@ -94,7 +94,8 @@ export class PlanRun {
 
   runStep(step: Step): Promise<StepResult> {
     const p = (async () => {
-      await Promise.all(step.after.map((n) => this.running.get(n)));
+      const pending = step.after.flatMap((n) => this.running.get(n) ?? []);
+      await Promise.all(pending);
       return this.execute(step);
     })();
     this.running.set(step.n, p);

@@ -18,15 +18,16 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
   if (!bestEnd) throw new Error(`no binlog end of ${a.best} from step ${a.bestEnd.step}`);
   const bs = await replicaStatus(ctx.conn(a.best), ctx.dialect(a.best));
   if (!bs?.relayLog.file) throw new Error(`${a.best} reports no relay log`);
-  // Executed exactly as far as the best replica: it holds what the best one holds, so it continues at the best
-  // one's binlog end (read-only, so nothing else is in it). No relay log needed — in a master-master pair the
-  // relay log skips the events that carry the best replica's own server_id, so it could not map this anyway.
-  if (compareCoordinates(x, bs.executed) === 0) {
-    return {
-      detail: `old master ${formatCoordinates(x)} is where ${a.best} stopped too: continues at ${a.best}'s binlog end ${formatCoordinates(bestEnd)}`,
-      output: { coordinates: bestEnd },
-    };
-  }
+  // Executed exactly as far as the best replica: it holds what the best one holds, so it can continue at the
+  // best one's binlog end (read-only, nothing else is in it). Used when the logs cannot map it: in a
+  // master-master pair the relay log skips the events that carry the best replica's own server_id.
+  const equal = compareCoordinates(x, bs.executed) === 0;
+  const sameAsBest = (why: string): ActionOutcome => ({
+    detail:
+      `old master ${formatCoordinates(x)} is where ${a.best} stopped too: continues at ${a.best}'s binlog end ` +
+      `${formatCoordinates(bestEnd)} (the logs could not map it: ${why})`,
+    output: { coordinates: bestEnd },
+  });
   const logs = ctx.logs(a.best);
   const relay = await logs.relayCovering(bs.relayLog.file, x);
   const why = relayGap(relay.from, x, a.best);
@@ -46,10 +47,10 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
     binlogEnd: bestEnd,
     ...(lastExecuted ? { lastExecuted } : {}),
   });
-  if (!m.ok) throw new Error(`${m.reason}. ${step.host} is left stopped`);
   return outcome(m);
 
   function outcome(mapping: Mapping): ActionOutcome {
+    if (!mapping.ok && equal) return sameAsBest(mapping.reason);
     if (!mapping.ok) throw new Error(`${mapping.reason}. ${step.host} is left stopped`);
     const behind = `${mapping.behind} transaction${mapping.behind === 1 ? '' : 's'} behind`;
     return {
