@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
+import { ensurePrivateDir, PRIVATE_FILE } from '../safety/state-files.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from '../algorithm/plan-types.js';
@@ -37,8 +38,8 @@ export class Journal {
   }
 
   private write(rec: JournalRecord): void {
-    mkdirSync(this.config.stateDir, { recursive: true });
-    appendFileSync(this.file, JSON.stringify(rec) + '\n');
+    ensurePrivateDir(this.config.stateDir);
+    appendFileSync(this.file, JSON.stringify(rec) + '\n', { mode: PRIVATE_FILE });
   }
 
   start(plan: Plan): void {

@@ -36,7 +36,7 @@ export function openRunLog(config: ResolvedConfig, debug: boolean): RunLog | und
   return {
     line(host, mark, text) {
       const l = `${new Date().toISOString()} ${host} ${mark} ${redact(text).replace(/\n/g, '\\n')}\n`;
-      if (config.logFile) appendFileSync(config.logFile, l);
+      if (config.logFile) appendFileSync(config.logFile, l, { mode: 0o600 }); // it names hosts and accounts
       if (debug) process.stderr.write(l);
     },
   };
@@ -47,6 +47,47 @@ const summarize = (rows: Record<string, unknown>[]) => {
   const text = JSON.stringify(rows.length > 3 ? rows.slice(0, 3) : rows);
   return `${rows.length} row${rows.length === 1 ? '' : 's'}: ${text.length > 600 ? `${text.slice(0, 600)}…` : text}`;
 };
+
+/**
+ * Wraps a connector so that no server error carries a secret: a syntax error quotes the statement "near" the
+ * fault, which for a CHANGE MASTER is next to the password — that part is cut whenever the statement held a
+ * secret, and every configured password is redacted from every message. Errors keep their codes.
+ */
+export function redactingConnector(inner: Connector, config: ResolvedConfig): Connector {
+  const redact = redactorFor(config);
+  const secrets = [config.replication.password, ...config.hosts.map((h) => h.password)].filter((x) => x.length > 0);
+  const clean = (err: unknown, sql?: string): unknown => {
+    if (!(err instanceof Error)) return err;
+    let msg = err.message;
+    if (sql && secrets.some((x) => sql.includes(x) || sql.includes(quote(x)))) {
+      msg = msg.replace(
+        /near '[\s\S]*' at line (\d+)/,
+        'near <the statement, not shown: it holds a secret> at line $1',
+      );
+    }
+    err.message = redact(msg);
+    return err;
+  };
+  return async (host, timeout) => {
+    let conn: SqlConnection;
+    try {
+      conn = await inner(host, timeout);
+    } catch (err) {
+      throw clean(err);
+    }
+    return {
+      name: conn.name,
+      async query(sql, ms) {
+        try {
+          return await conn.query(sql, ms);
+        } catch (err) {
+          throw clean(err, sql);
+        }
+      },
+      close: () => conn.close(),
+    };
+  };
+}
 
 /** Wraps a connector so that every statement and answer goes to the run log. */
 export function loggingConnector(inner: Connector, log: RunLog | undefined): Connector {

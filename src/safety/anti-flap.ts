@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnsafeError } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { clusterId } from './run-lock.js';
+import { ensurePrivateDir, PRIVATE_FILE } from './state-files.js';
 
 /** What the last failover on a cluster did, kept in the state folder. */
 export interface LastFailover {
@@ -22,8 +23,8 @@ export function readLastFailover(config: ResolvedConfig): LastFailover | undefin
 }
 
 export function recordFailover(config: ResolvedConfig, last: LastFailover): void {
-  mkdirSync(config.stateDir, { recursive: true });
-  writeFileSync(fileFor(config), JSON.stringify(last) + '\n');
+  ensurePrivateDir(config.stateDir);
+  writeFileSync(fileFor(config), JSON.stringify(last) + '\n', { mode: PRIVATE_FILE });
 }
 
 /**

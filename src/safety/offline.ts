@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { clusterId } from './run-lock.js';
+import { ensurePrivateDir, PRIVATE_FILE } from './state-files.js';
 
 /**
  * Hosts an operator took out of reader roles (`mmmf offline NAME`, MMM's set_offline) until `mmmf online
@@ -19,9 +20,9 @@ export function readOffline(config: ResolvedConfig): string[] {
 }
 
 export function writeOffline(config: ResolvedConfig, names: string[]): void {
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(config.stateDir);
   const file = fileFor(config);
   // Written whole, then renamed: a run killed halfway never leaves half a file.
-  writeFileSync(`${file}.tmp`, JSON.stringify([...new Set(names)].sort()) + '\n', { mode: 0o600 });
+  writeFileSync(`${file}.tmp`, JSON.stringify([...new Set(names)].sort()) + '\n', { mode: PRIVATE_FILE });
   renameSync(`${file}.tmp`, file);
 }

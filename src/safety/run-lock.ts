@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, PRIVATE_FILE } from './state-files.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { runLockSql } from '../dialect/dialect.js';
@@ -43,13 +44,13 @@ export function acquireLocalLock(
   config: ResolvedConfig,
   command: string,
 ): { release: () => void; tookOverFromDeadRun: boolean } {
-  mkdirSync(config.stateDir, { recursive: true });
+  ensurePrivateDir(config.stateDir);
   const file = join(config.stateDir, `${clusterId(config)}.lock`);
   const me: LocalHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
   let tookOverFromDeadRun = false;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
+      writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx', mode: PRIVATE_FILE });
       const release = () => {
         try {
           unlinkSync(file);

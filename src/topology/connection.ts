@@ -15,6 +15,18 @@ export interface SqlConnection {
 
 export type Connector = (host: ResolvedHost, connectTimeoutSec: number) => Promise<SqlConnection>;
 
+/**
+ * What every statement mmmf sends relies on, set on each connection whatever the server's global settings:
+ * quoted values are escaped with backslashes, which a session with NO_BACKSLASH_ESCAPES reads differently (a
+ * password with a quote or a backslash would break the statement, or end up in an error message); and a
+ * statement that waits for a metadata lock (SET GLOBAL read_only behind a long query) gives up in 30 s
+ * instead of hanging a failover.
+ */
+export const SESSION_SETTINGS = [
+  "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))",
+  'SET SESSION lock_wait_timeout = 30',
+];
+
 /** Opens a mysql2 connection (imported lazily: `mmmf --help` must not load a MySQL driver). */
 export const connectMysql: Connector = async (host, connectTimeoutSec) => {
   const mysql = await import('mysql2/promise');
@@ -32,6 +44,12 @@ export const connectMysql: Connector = async (host, connectTimeoutSec) => {
   });
   // A dropped connection emits 'error' on the object; without a listener Node would crash the whole run.
   conn.on('error', () => {});
+  try {
+    for (const sql of SESSION_SETTINGS) await conn.query(sql);
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
   return {
     name: host.name,
     async query(sql, timeoutMs) {

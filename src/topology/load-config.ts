@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve, extname } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import type { ResolvedConfig } from './config-types.js';
-import { validateConfig } from './validate-config.js';
+import { trustedDir } from '../safety/state-files.js';
+import { defaultStateDir, validateConfig } from './validate-config.js';
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.json'];
 
@@ -36,9 +37,13 @@ export async function loadConfig(file: string, named: NamedHost[] = []): Promise
       raw = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
     else {
       // Transpiling costs ~200 ms on a small machine; jiti's file cache (keyed by content) makes every later
-      // load of an unchanged config ~5 ms, so a failover after a cron `mmmf check` starts fast.
+      // load of an unchanged config ~5 ms, so a failover after a cron `mmmf check` starts fast. The cache holds
+      // code mmmf (usually root) runs: it lives in mmmf's own private folder, never in jiti's default one in
+      // the shared temp folder, where another local user could create it first. Untrusted: no cache.
       const { createJiti } = await import('jiti');
-      const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: true, interopDefault: true });
+      const cache = join(defaultStateDir(), 'config-cache');
+      const fsCache = trustedDir(cache) ? cache : false;
+      const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache, interopDefault: true });
       raw = await jiti.import(path, { default: true });
     }
   } catch (err) {

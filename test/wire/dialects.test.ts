@@ -12,6 +12,7 @@ import { binlogEnd, FakeCluster, type FakeReplica, type FakeServer, type FakeSta
 import { clusterLogs, gtidAfter } from './log-fixtures.js';
 import { VERSIONS, type VersionProfile } from './versions.js';
 import type { HostState } from '../../src/topology/server-state.js';
+import { SESSION_SETTINGS } from '../../src/topology/connection.js';
 
 interface At {
   file: string;
@@ -53,7 +54,8 @@ function spelling(p: VersionProfile) {
   };
 }
 
-const changes = (s: FakeServer) => s.statements.filter((x) => /^(START|STOP|RESET|CHANGE|SET|KILL)\b/.test(x));
+const changes = (s: FakeServer) =>
+  s.statements.filter((x) => /^(START|STOP|RESET|CHANGE|SET|KILL)\b/.test(x) && !x.startsWith('SET SESSION '));
 const freePort = () =>
   new Promise<number>((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -154,6 +156,8 @@ describe.each(VERSIONS)('$label', (p) => {
       expect(t3.gtidEnabled).toBe(p.flavor === 'mariadb' || byGtid);
       expect(t3.superReadOnly).toBe(p.flavor === 'mysql' ? true : undefined); // fencing can stop privileged users only on MySQL
       expect(best.statements.filter((x) => /^SHOW (SLAVE|REPLICA) STATUS$/.test(x))).toEqual([sp.status]);
+      // Every connection first sets what the statements rely on (no NO_BACKSLASH_ESCAPES, bounded lock waits).
+      expect(best.statements.slice(0, SESSION_SETTINGS.length)).toEqual(SESSION_SETTINGS);
 
       const r = await run({ test1: dead, test2: best.port, test3: target.port }, ['--failover-to', 'test3']);
       expect(r.exitCode, r.stdout + r.stderr).toBe(0);

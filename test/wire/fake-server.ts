@@ -189,7 +189,7 @@ export class FakeServer {
   replicationStatements(): string[] {
     return this.statements.filter(
       (s) =>
-        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS server_id/.test(
+        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS server_id|^SET SESSION /.test(
           s,
         ),
     );
@@ -215,6 +215,7 @@ export class FakeServer {
       return undefined;
     }
     if (sql.startsWith('SELECT @@')) return one(this.variables(sql));
+    if (/^SET SESSION (sql_mode|lock_wait_timeout) = /.test(sql)) return undefined;
     if ((m = /^SET GLOBAL (super_read_only|read_only) = (ON|OFF)$/.exec(sql))) {
       if (!p.variables.includes(m[1]!)) throw new SqlError(1193, `Unknown system variable '${m[1]}'`);
       const on = m[2] === 'ON';

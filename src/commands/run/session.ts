@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { Faults } from '../../executor/types.js';
-import { loggingConnector, openRunLog, type RunLog } from '../../output/run-log.js';
+import { loggingConnector, openRunLog, redactingConnector, type RunLog } from '../../output/run-log.js';
 import { colorsFor } from '../../output/style.js';
 import { acquireLocalLock, acquireServerLocks } from '../../safety/run-lock.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
@@ -54,7 +54,7 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
     }
     const log = openRunLog(config, o.debug);
     log?.line('mmmf', '#', `${o.lock ?? 'mmmf (dry run)'} (pid ${process.pid}, config ${config.source})`);
-    const connector = loggingConnector(o.connector ?? connectMysql, log);
+    const connector = loggingConnector(redactingConnector(o.connector ?? connectMysql, config), log);
     return await withConnections(config.hosts, config.timeouts.connect, connector, async (conns) => {
       if (o.lock) {
         await acquireServerLocks(config, conns.open, local.tookOverFromDeadRun ? DEAD_RUN_LOCK_WAIT_S : 0);
