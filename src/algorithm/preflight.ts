@@ -1,9 +1,10 @@
 import { findOldMaster } from './find-old-master.js';
+import { missingPrivileges } from './privileges.js';
 import { gtidAhead } from '../binlog/gtid.js';
 import { dialectFor } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
-import { type AccountFacts, type HostState, isReplica, type ReplicaHost } from '../topology/server-state.js';
+import { type AccountFacts, type HostState, isProbed, isReplica, type ReplicaHost } from '../topology/server-state.js';
 import { analyzeTopology, choosePositioning, errantTransactions } from './analyze-topology.js';
 import { onOff } from './replica-facts.js';
 
@@ -16,14 +17,6 @@ export interface Finding {
 }
 
 /** Privileges the admin account needs on MariaDB 10.5+ when it lacks SUPER / ALL PRIVILEGES. */
-const MARIADB_PRIVILEGES = [
-  'REPLICATION SLAVE ADMIN',
-  'READ_ONLY ADMIN',
-  'CONNECTION ADMIN',
-  'BINLOG MONITOR',
-  'SLAVE MONITOR',
-  'PROCESS',
-];
 const LAG_WARNING_SECONDS = 60;
 
 /** What an SSH probe of a host found, when a VIP is configured: reachable, and has `ip` and `arping`. */
@@ -225,7 +218,7 @@ function replicaFindings(
 }
 
 function privilegeFindings(s: HostState, accounts: Map<string, AccountFacts>, add: Add): void {
-  if (!s.reachable || s.version?.flavor !== 'mariadb') return;
+  if (!isProbed(s)) return;
   const g = accounts.get(s.name)?.grants;
   if (!g) return;
   if ('error' in g) {
@@ -237,22 +230,16 @@ function privilegeFindings(s: HostState, accounts: Map<string, AccountFacts>, ad
     );
     return;
   }
-  const global = g
-    .filter((line) => / ON \*\.\* TO /i.test(line))
-    .join(' ')
-    .toUpperCase();
-  if (/ALL PRIVILEGES|\bSUPER\b/.test(global)) return;
-  const missing = MARIADB_PRIVILEGES.filter(
-    (p) => !global.includes(p) && !(p === 'SLAVE MONITOR' && global.includes('REPLICA MONITOR')),
+  const missing = missingPrivileges(s.version, g);
+  if (!missing.length) return;
+  const needs = missing.map((m) => `${m.anyOf.join(' or ')} for ${m.what}`).join('; ');
+  const grant = [...new Set(missing.map((m) => m.anyOf[0]!))].join(', ');
+  add(
+    'error',
+    s.name,
+    `the admin account lacks ${needs} (${s.version.text})`,
+    `GRANT ${grant} ON *.* TO the admin account (SUPER no longer covers some of these on MariaDB 10.11+)`,
   );
-  if (missing.length) {
-    add(
-      'error',
-      s.name,
-      `the admin account lacks ${missing.join(', ')}`,
-      `GRANT ${missing.join(', ')} ON *.* TO the admin account`,
-    );
-  }
 }
 
 function plannerFindings(config: ResolvedConfig, states: HostState[], name: string, add: Add): void {

@@ -28,6 +28,24 @@ describe('mmmf check', () => {
     expect([nagios.exitCode, nagios.stdout]).toEqual([0, expect.stringMatching(/^MMMF OK - master test1, 3 replicas/)]);
   });
 
+  it('names READ_ONLY ADMIN for an admin account with SUPER on MariaDB 10.11 (exit 3)', async () => {
+    const c = cluster();
+    await c.query('test1', "CREATE USER 'su'@'%' IDENTIFIED BY 'su-pw'");
+    await c.query('test1', "GRANT SELECT, PROCESS, SUPER, RELOAD, BINLOG MONITOR, SLAVE MONITOR ON *.* TO 'su'@'%'");
+    const cfg = join(c.dir, 'super.config.ts');
+    writeFileSync(
+      cfg,
+      "import base from './mmmf.config.ts';\n" +
+        'const hosts = Object.fromEntries(Object.entries(base.hosts).map(([n, h]) => [n, { host: h.host, port: h.port }]));\n' +
+        "export default { ...base, defaults: { user: 'su', password: 'su-pw' }, hosts };\n",
+    );
+    const r = await mmmf(['check', '--cfg', cfg]);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/✖ test1: the admin account lacks READ_ONLY ADMIN for SET GLOBAL read_only/);
+    expect(r.stdout).toMatch(/fix: GRANT READ_ONLY ADMIN ON \*\.\* TO the admin account/);
+    await c.query('test1', "DROP USER 'su'@'%'");
+  });
+
   it('lists every finding on a broken cluster with exit 3, and changes nothing', async () => {
     const c = cluster();
     await c.sandbox('cnf', 'test3', 'log_slave_updates=OFF');

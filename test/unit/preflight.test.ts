@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { unitConfig } from './fixture-config.js';
+import { missingPrivileges } from '../../src/algorithm/privileges.js';
 import { preflight } from '../../src/algorithm/preflight.js';
 import type { AccountFacts } from '../../src/topology/probe-accounts.js';
 import type { HostState } from '../../src/topology/server-state.js';
@@ -49,23 +50,79 @@ const replica: HostState = {
     untilCondition: 'None',
   },
 };
+/** Everything a MariaDB 10.11 admin account needs. */
+const ENOUGH = 'GRANT SUPER, RELOAD, PROCESS, READ_ONLY ADMIN, BINLOG MONITOR, SLAVE MONITOR ON *.* TO x';
 const facts = (grants: string[]): Map<string, AccountFacts> =>
   new Map(['db1', 'db2'].map((n) => [n, { grants, replicationUserHosts: ['%'] }]));
 
 describe('preflight (pure)', () => {
-  it('accepts SUPER or ALL PRIVILEGES, and names each missing fine-grained privilege otherwise', () => {
+  it('accepts ALL PRIVILEGES; names every missing privilege per version (SUPER is not enough on MariaDB 10.11)', () => {
     expect(
       preflight({ config, states: [master, replica], accounts: facts(['GRANT ALL PRIVILEGES ON *.* TO `mmmf`@`%`']) })
         .findings,
     ).toEqual([]);
+    expect(preflight({ config, states: [master, replica], accounts: facts([ENOUGH]) }).findings).toEqual([]);
     const { findings } = preflight({
       config,
       states: [master, replica],
-      accounts: facts(['GRANT BINLOG MONITOR, SLAVE MONITOR, PROCESS ON *.* TO `mmmf`@`%`']),
+      accounts: facts(['GRANT SELECT, PROCESS, SUPER ON *.* TO `mmmf`@`%`']),
     });
-    expect(findings.map((f) => f.message)).toContain(
-      'the admin account lacks REPLICATION SLAVE ADMIN, READ_ONLY ADMIN, CONNECTION ADMIN',
+    const msg = findings.find((f) => f.host === 'db1')?.message ?? '';
+    for (const p of [
+      'RELOAD for RESET SLAVE ALL',
+      'BINLOG MONITOR for SHOW BINLOG EVENTS',
+      'SLAVE MONITOR for SHOW RELAYLOG EVENTS',
+      'READ_ONLY ADMIN for SET GLOBAL read_only',
+    ]) {
+      expect(msg).toContain(p);
+    }
+    expect(findings.find((f) => f.host === 'db1')?.fix).toMatch(
+      /^GRANT RELOAD, BINLOG MONITOR, SLAVE MONITOR, READ_ONLY ADMIN ON \*\.\*/,
     );
+  });
+
+  it.each([
+    [
+      'MariaDB 10.6 with SUPER, RELOAD, PROCESS',
+      { ...version, minor: 6, patch: 20 },
+      ['GRANT SUPER, RELOAD, PROCESS ON *.* TO x'],
+      [],
+    ],
+    [
+      'MariaDB 10.5.4: no SLAVE MONITOR to demand',
+      { ...version, minor: 5, patch: 4 },
+      ['GRANT REPLICATION SLAVE ADMIN, BINLOG MONITOR, READ_ONLY ADMIN, CONNECTION ADMIN, RELOAD, PROCESS ON *.* TO x'],
+      [],
+    ],
+    [
+      'MariaDB 10.4 with SUPER only',
+      { ...version, minor: 4, patch: 30 },
+      ['GRANT SUPER ON *.* TO x'],
+      ['RELOAD', 'REPLICATION SLAVE', 'REPLICATION SLAVE', 'PROCESS'],
+    ],
+    [
+      'MySQL 8.0 fine-grained',
+      { flavor: 'mysql' as const, major: 8, minor: 0, patch: 36, text: '8.0.36' },
+      [
+        'GRANT RELOAD, PROCESS, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO x',
+        'GRANT CONNECTION_ADMIN,REPLICATION_SLAVE_ADMIN,SYSTEM_VARIABLES_ADMIN ON *.* TO x',
+      ],
+      [],
+    ],
+    [
+      'MySQL 8.4 without the dynamic privileges',
+      { flavor: 'mysql' as const, major: 8, minor: 4, patch: 3, text: '8.4.3' },
+      ['GRANT RELOAD, PROCESS, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO x'],
+      ['REPLICATION_SLAVE_ADMIN', 'SYSTEM_VARIABLES_ADMIN', 'CONNECTION_ADMIN'],
+    ],
+    [
+      'MySQL 5.7 with SUPER',
+      { flavor: 'mysql' as const, major: 5, minor: 7, patch: 44, text: '5.7.44' },
+      ['GRANT SUPER, RELOAD, PROCESS, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO x'],
+      [],
+    ],
+  ])('%s', (_name, v, grants, lacking) => {
+    expect(missingPrivileges(v, grants).map((m) => m.anyOf[0])).toEqual(lacking);
   });
 
   it('flags duplicate server ids and a lagging, writable replica', () => {
@@ -73,7 +130,7 @@ describe('preflight (pure)', () => {
     const msgs = preflight({
       config,
       states: [master, lagging],
-      accounts: facts(['GRANT SUPER ON *.* TO x']),
+      accounts: facts([ENOUGH]),
     }).findings.map((f) => `${f.level} ${f.message}`);
     expect(msgs).toContain('error server_id 1 is used by db1, db2');
     expect(msgs).toContain('warning 600 s behind its master');
@@ -86,7 +143,7 @@ describe('preflight (pure)', () => {
     const findings = preflight({
       config,
       states: [aliased, delayed],
-      accounts: facts(['GRANT SUPER ON *.* TO x']),
+      accounts: facts([ENOUGH]),
     }).findings;
     expect(findings.map((f) => `${f.level} ${f.host}: ${f.message}`)).toEqual([
       'warning db1: replicas reach db1 as 10.0.0.1:3306, the config names it db1.example.com:3306 (the same server: server_id 1)',
@@ -103,7 +160,7 @@ describe('preflight (pure)', () => {
     const { findings } = preflight({
       config,
       states: [master, replica],
-      accounts: facts(['GRANT SUPER ON *.* TO x']),
+      accounts: facts([ENOUGH]),
       ssh,
     });
     expect(findings.map((f) => `${f.host}: ${f.message}`)).toEqual([
