@@ -349,6 +349,12 @@ function sourceFindings(old: OldMaster, states: HostState[], warnings: string[],
 
 /** Why a replica cannot take part at all (it stays untouched), or undefined. */
 function exclusion(r: ReplicaHost, states: HostState[]): string | undefined {
+  if ((r.channels ?? 1) > 1) {
+    return (
+      `it replicates over ${r.channels} channels (multi-source): mmmf fails over one channel and would leave the ` +
+      'others pointing wherever they point. Left out; move its other channels by hand, or remove it from the config.'
+    );
+  }
   const errant = errantTransactions(r, states);
   if (errant.length) {
     return (

@@ -6,7 +6,7 @@ import type { ServerVersion } from '../topology/server-state.js';
  * 10.5.2 (fine-grained privileges) and 10.11 (READ_ONLY ADMIN, BINLOG MONITOR, SLAVE MONITOR: checked on
  * 10.11.19, SUPER alone gets error 1227 for SET GLOBAL read_only, SHOW BINLOG EVENTS and SHOW RELAYLOG EVENTS).
  *
- * @example { what: 'SET GLOBAL read_only (fencing, promotion)', anyOf: ['READ_ONLY ADMIN'] }
+ * @example { what: 'setting read_only (fencing, promotion)', anyOf: ['READ_ONLY ADMIN'] }
  */
 export interface PrivilegeNeed {
   what: string;
@@ -27,29 +27,32 @@ function mariadbNeeds(v: ServerVersion): PrivilegeNeed[] {
   const orSuper = (xs: string[]) => (strict ? xs : [...xs, 'SUPER']);
   return [
     {
-      what: 'SHOW SLAVE STATUS',
+      what: 'reading replica status',
       anyOf: monitor
         ? ['SLAVE MONITOR', 'SUPER']
         : fine
           ? ['REPLICATION SLAVE ADMIN', 'SUPER']
           : ['REPLICATION CLIENT', 'SUPER'],
     },
-    { what: 'STOP/START SLAVE, CHANGE MASTER', anyOf: fine ? ['REPLICATION SLAVE ADMIN', 'SUPER'] : ['SUPER'] },
-    { what: 'RESET SLAVE ALL (promotion)', anyOf: ['RELOAD'] },
     {
-      what: 'SHOW MASTER STATUS, SHOW BINARY LOGS',
+      what: 'stopping, starting and repointing replication',
+      anyOf: fine ? ['REPLICATION SLAVE ADMIN', 'SUPER'] : ['SUPER'],
+    },
+    { what: 'resetting replication (promotion)', anyOf: ['RELOAD'] },
+    {
+      what: 'reading the binlog position and list',
       anyOf: fine ? ['BINLOG MONITOR', 'SUPER'] : ['REPLICATION CLIENT', 'SUPER'],
     },
     {
-      what: 'SHOW BINLOG EVENTS (position mapping)',
+      what: 'reading binlog events (position mapping)',
       anyOf: fine ? orSuper(['BINLOG MONITOR']) : ['REPLICATION SLAVE'],
     },
     {
-      what: 'SHOW RELAYLOG EVENTS (position mapping)',
+      what: 'reading relay log events (position mapping)',
       anyOf: monitor ? orSuper(['SLAVE MONITOR']) : fine ? ['REPLICATION SLAVE ADMIN', 'SUPER'] : ['REPLICATION SLAVE'],
     },
-    { what: 'SET GLOBAL read_only (fencing, promotion)', anyOf: fine ? orSuper(['READ_ONLY ADMIN']) : ['SUPER'] },
-    { what: 'KILL (fencing)', anyOf: fine ? ['CONNECTION ADMIN', 'SUPER'] : ['SUPER'] },
+    { what: 'setting read_only (fencing, promotion)', anyOf: fine ? orSuper(['READ_ONLY ADMIN']) : ['SUPER'] },
+    { what: 'killing client connections (fencing)', anyOf: fine ? ['CONNECTION ADMIN', 'SUPER'] : ['SUPER'] },
     { what: "seeing other users' connections (fencing)", anyOf: ['PROCESS'] },
   ];
 }
@@ -58,13 +61,13 @@ function mysqlNeeds(v: ServerVersion): PrivilegeNeed[] {
   const eight = v.major >= 8;
   const dyn = (x: string) => (eight ? [x, 'SUPER'] : ['SUPER']);
   return [
-    { what: 'SHOW REPLICA STATUS', anyOf: ['REPLICATION CLIENT', 'SUPER'] },
-    { what: 'STOP/START REPLICA, CHANGE REPLICATION SOURCE', anyOf: dyn('REPLICATION_SLAVE_ADMIN') },
-    { what: 'RESET REPLICA ALL (promotion)', anyOf: ['RELOAD'] },
-    { what: 'SHOW BINARY LOG STATUS, SHOW BINARY LOGS', anyOf: ['REPLICATION CLIENT', 'SUPER'] },
-    { what: 'SHOW BINLOG/RELAYLOG EVENTS (position mapping)', anyOf: ['REPLICATION SLAVE'] },
-    { what: 'SET GLOBAL (super_)read_only (fencing, promotion)', anyOf: dyn('SYSTEM_VARIABLES_ADMIN') },
-    { what: 'KILL (fencing)', anyOf: dyn('CONNECTION_ADMIN') },
+    { what: 'reading replica status', anyOf: ['REPLICATION CLIENT', 'SUPER'] },
+    { what: 'stopping, starting and repointing replication', anyOf: dyn('REPLICATION_SLAVE_ADMIN') },
+    { what: 'resetting replication (promotion)', anyOf: ['RELOAD'] },
+    { what: 'reading the binlog position and list', anyOf: ['REPLICATION CLIENT', 'SUPER'] },
+    { what: 'reading binlog and relay log events (position mapping)', anyOf: ['REPLICATION SLAVE'] },
+    { what: 'setting (super_)read_only (fencing, promotion)', anyOf: dyn('SYSTEM_VARIABLES_ADMIN') },
+    { what: 'killing client connections (fencing)', anyOf: dyn('CONNECTION_ADMIN') },
     { what: "seeing other users' connections (fencing)", anyOf: ['PROCESS'] },
   ];
 }

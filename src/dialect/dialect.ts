@@ -111,6 +111,14 @@ export class Dialect {
     return this.replicaWords ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
   }
 
+  /**
+   * Every replication channel of a server, one row each: MariaDB's named connections (multi-source) appear
+   * only in SHOW ALL SLAVES STATUS; MySQL's SHOW REPLICA STATUS already lists every channel (undefined here).
+   */
+  allChannelsSql(): string | undefined {
+    return this.isMariadb ? `SHOW ALL ${this.replicaWords ? 'REPLICAS' : 'SLAVES'} STATUS` : undefined;
+  }
+
   binlogStatusSql(): string {
     return this.caps.binaryLogStatus ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
   }
@@ -154,6 +162,10 @@ export class Dialect {
       'Replicate_Ignore_Table',
       'Replicate_Wild_Do_Table',
       'Replicate_Wild_Ignore_Table',
+      'Replicate_Rewrite_DB',
+      'Replicate_Do_Domain_Ids',
+      'Replicate_Ignore_Domain_Ids',
+      'Replicate_Ignore_Server_Ids',
     ]
       .filter((k) => str(row[k]) !== '')
       .map((k) => `${k}=${str(row[k])}`);

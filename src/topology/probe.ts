@@ -17,6 +17,8 @@ export async function probeHost(
   const dialect = dialectFor(version);
   const [vars = {}] = await conn.query(dialect.variablesSql(), PROBE_QUERY_MS);
   const replicaRows = await conn.query(dialect.replicaStatusSql(), PROBE_QUERY_MS);
+  const all = dialect.allChannelsSql();
+  const channels = all ? (await conn.query(all, PROBE_QUERY_MS)).length : replicaRows.length;
   const binlogRows = Number(vars.log_bin) === 1 ? await conn.query(dialect.binlogStatusSql(), PROBE_QUERY_MS) : [];
   const binlog = dialect.parseBinlogStatus(binlogRows[0]);
   const clients = await conn.query(dialect.clientConnectionsSql(), PROBE_QUERY_MS);
@@ -49,6 +51,7 @@ export async function probeHost(
       : {}),
     ...(binlog ? { binlog } : {}),
     ...(replica ? { replica } : {}),
+    ...(channels > 1 ? { channels } : {}),
     clientConnections: clients.length,
     ...(trx ? { oldestWriteTrxSeconds: Number(trx.s) } : {}),
   };

@@ -85,6 +85,8 @@ export interface HostState {
   /** This server's own binlog end (SHOW MASTER STATUS). */
   binlog?: Coordinates;
   replica?: ReplicaStatus;
+  /** How many replication channels it has (more than one: multi-source, which mmmf does not fail over). */
+  channels?: number;
   /** Client connections (not replication threads) open right now. */
   clientConnections?: number;
   /** Age in seconds of the oldest open write transaction (read on servers that are not replicas). */

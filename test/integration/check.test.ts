@@ -41,7 +41,7 @@ describe('mmmf check', () => {
     );
     const r = await mmmf(['check', '--cfg', cfg]);
     expect(r.exitCode, r.stdout + r.stderr).toBe(3);
-    expect(r.stdout).toMatch(/✖ test1: the admin account lacks READ_ONLY ADMIN for SET GLOBAL read_only/);
+    expect(r.stdout).toMatch(/✖ test1: the admin account lacks READ_ONLY ADMIN for setting read_only/);
     expect(r.stdout).toMatch(/fix: GRANT READ_ONLY ADMIN ON \*\.\* TO the admin account/);
     await c.query('test1', "DROP USER 'su'@'%'");
   });
@@ -57,6 +57,12 @@ describe('mmmf check', () => {
     await c.query('test4', "INSERT INTO sbtest.t (k, pad) VALUES (1, 'written on a replica')");
     await c.query('test4', 'SET GLOBAL read_only = 1');
     await c.query('test2', 'STOP SLAVE SQL_THREAD');
+    // A second, named channel (multi-source), not even started.
+    await c.query(
+      'test4',
+      `CHANGE MASTER 'extra' TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${c.port('test3')}, MASTER_USER = 'repl', ` +
+        "MASTER_PASSWORD = 'repl-secret', MASTER_USE_GTID = slave_pos",
+    );
     const before = await replicationSnapshot(c, ['test2', 'test3', 'test4']);
 
     const r = await mmmf(['check', '--cfg', c.cfg]);
@@ -66,6 +72,9 @@ describe('mmmf check', () => {
     expect(r.stdout).toMatch(/✖ test4: errant transactions 0-4-\d+/);
     expect(r.stdout).toMatch(/✖ test2: replication not running \(IO Yes, SQL No\)/);
     expect(r.stdout).toMatch(/a failover to test3 would be refused/);
+    expect(r.stdout).toMatch(
+      /test4: a failover to test4 would be refused: .*it replicates over 2 channels \(multi-source\)/,
+    );
 
     const nagios = await mmmf(['check', '--cfg', c.cfg, '--nagios']);
     expect(nagios.exitCode).toBe(2);

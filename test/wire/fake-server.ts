@@ -189,7 +189,7 @@ export class FakeServer {
   replicationStatements(): string[] {
     return this.statements.filter(
       (s) =>
-        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS server_id|^SET SESSION /.test(
+        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS server_id|^SET SESSION |^SHOW ALL (SLAVES|REPLICAS) STATUS$/.test(
           s,
         ),
     );
@@ -236,6 +236,13 @@ export class FakeServer {
     const words = /^(SHOW|START|STOP|RESET) (SLAVE|REPLICA)\b/.exec(sql);
     if (words) {
       if ((words[2] === 'SLAVE' && !p.slaveWords) || (words[2] === 'REPLICA' && !p.replicaWords)) throw syntax(sql);
+    }
+    if (/^SHOW ALL (SLAVES|REPLICAS) STATUS$/.test(sql)) {
+      if (p.flavor !== 'mariadb') throw syntax(sql);
+      return {
+        columns: ['Connection_name', ...p.replicaStatusColumns],
+        rows: s.replica ? [{ Connection_name: '' }] : [],
+      };
     }
     if (/^SHOW (SLAVE|REPLICA) STATUS$/.test(sql)) {
       if (!s.replica) return { columns: p.replicaStatusColumns, rows: [] };
