@@ -30,6 +30,7 @@ export async function startCluster(opts: {
   netns?: boolean;
   positioning?: 'gtid' | 'file';
   topology?: 'flat' | 'pair' | 'tree';
+  tls?: boolean;
 }): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'mmmf-test-'));
   const replicas = opts.replicas ?? 3;
@@ -45,6 +46,7 @@ export async function startCluster(opts: {
     ...(opts.netns ? ['--netns'] : []),
     ...(opts.positioning ? ['--positioning', opts.positioning] : []),
     ...(opts.topology ? ['--topology', opts.topology] : []),
+    ...(opts.tls ? ['--tls'] : []),
   ];
   const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
   const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);

@@ -27,6 +27,9 @@
 #   --topology T         MMMF_SANDBOX_TOPOLOGY flat (default: every replica under test1), pair (test1 ⇄ test2
 #                                             replicate from each other, MMM's master-master pair; test1 active)
 #                                             or tree (the last replica replicates from test2, an intermediate master)
+#   --tls                MMMF_SANDBOX_TLS=1   a throw-away CA and server certificates (openssl), every server with
+#                                             require_secure_transport=ON, replication channels over TLS, and a
+#                                             config that connects over TCP with TLS (loopback mode only)
 #   --netns              MMMF_SANDBOX_NETNS=1 hosts in network namespaces (root; installs iproute2,
 #                                             openssh-server, iputils-arping when missing)
 #
@@ -42,6 +45,7 @@ FORMAT=${MMMF_BINLOG_FORMAT:-ROW}
 NETNS=${MMMF_SANDBOX_NETNS:-0}
 POSITIONING=${MMMF_SANDBOX_POSITIONING:-gtid}
 TOPOLOGY=${MMMF_SANDBOX_TOPOLOGY:-flat}
+TLS=${MMMF_SANDBOX_TLS:-0}
 REPL_USER=repl
 REPL_PASSWORD=repl-secret
 ADMIN_USER=mmmf
@@ -61,6 +65,7 @@ while [ $# -gt 0 ]; do
     --netns) NETNS=1; shift ;;
     --positioning) POSITIONING=$2; shift 2 ;;
     --topology) TOPOLOGY=$2; shift 2 ;;
+    --tls) TLS=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -159,6 +164,9 @@ sync_binlog=0
 performance_schema=OFF
 max_connections=200
 EOF
+  if [ "$TLS" = 1 ]; then
+    printf 'ssl_ca=%s\nssl_cert=%s\nssl_key=%s\nrequire_secure_transport=ON\n' "$DIR/tls/ca.pem" "$DIR/tls/server.pem" "$DIR/tls/server.key" >>"$d/my.cnf"
+  fi
   # File positioning maps coordinates through the best replica's relay log: keep it.
   if [ "$POSITIONING" = file ]; then echo "relay_log_purge=OFF" >>"$d/my.cnf"; fi
   # Replicas stay read-only across restarts (MMM style: only the writer is writable).
@@ -203,12 +211,19 @@ write_config() {
     echo "import type { MmmfConfig } from 'mmmf';"
     echo
     echo "export default {"
-    echo "  replication: { user: '$REPL_USER', password: '$REPL_PASSWORD' },"
+    if [ "$TLS" = 1 ]; then
+      echo "  replication: { user: '$REPL_USER', password: '$REPL_PASSWORD', ssl: { ca: '$DIR/tls/ca.pem' } },"
+    else
+      echo "  replication: { user: '$REPL_USER', password: '$REPL_PASSWORD' },"
+    fi
     if [ "$NETNS" = 1 ]; then
       # mmmf runs on the client host and reaches every server over the sandbox network.
       echo "  defaults: { user: '$ADMIN_USER', password: '$ADMIN_PASSWORD' },"
       echo "  vip: { address: '$(vip_address)', interface: 'eth0', readers: ['$(reader_vip 1)', '$(reader_vip 2)'] },"
       echo "  ssh: { user: 'root', identityFile: '$DIR/ssh/id_ed25519', options: ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'LogLevel=ERROR'] },"
+    elif [ "$TLS" = 1 ]; then
+      # Over TCP with TLS (a Unix socket would count as secure and prove nothing).
+      echo "  defaults: { user: '$ADMIN_USER', password: '$ADMIN_PASSWORD', ssl: { ca: 'tls/ca.pem' } },"
     else
       echo "  defaults: { user: 'root', password: '' },"
     fi
@@ -216,6 +231,7 @@ write_config() {
     echo "  hosts: {"
     for n in $(nodes); do
       if [ "$NETNS" = 1 ]; then echo "    $n: { host: '$(node_host "$n")', port: 3306 },"
+      elif [ "$TLS" = 1 ]; then echo "    $n: { host: '127.0.0.1', port: $(node_port "$n") },"
       else echo "    $n: { host: '127.0.0.1', port: $(node_port "$n"), socket: '$(node_dir "$n")/mariadbd.sock' },"; fi
     done
     echo "  },"
@@ -230,7 +246,9 @@ cmd_up() {
   tpl=$(template)
   case "$TOPOLOGY" in flat | pair | tree) ;; *) die "--topology must be flat, pair or tree, got '$TOPOLOGY'" ;; esac
   [ "$TOPOLOGY" = flat ] || [ "$REPLICAS" -ge 2 ] || die "--topology $TOPOLOGY needs --replicas 2 or more"
-  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\nPOSITIONING=%s\nTOPOLOGY=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" "$POSITIONING" "$TOPOLOGY" >"$DIR/.settings"
+  [ "$TLS" = 0 ] || [ "$NETNS" = 0 ] || die "--tls works in loopback mode only (not with --netns)"
+  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\nPOSITIONING=%s\nTOPOLOGY=%s\nTLS=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" "$POSITIONING" "$TOPOLOGY" "$TLS" >"$DIR/.settings"
+  if [ "$TLS" = 1 ]; then tls_up; fi
   if [ "$NETNS" = 1 ]; then
     case " $(ip netns list | awk '{print $1}' | tr '\n' ' ')" in *" $(TAG_OF)-net "*) ;; *) net_up ;; esac
   fi
@@ -253,7 +271,7 @@ cmd_up() {
       sql "$n" "SET GLOBAL read_only=ON;
         CHANGE MASTER TO MASTER_HOST='$(node_host $src)', MASTER_PORT=$(node_port $src),
           MASTER_USER='$REPL_USER', MASTER_PASSWORD='$REPL_PASSWORD', MASTER_USE_GTID=$(if [ "$POSITIONING" = file ]; then echo no; else echo slave_pos; fi),
-          MASTER_CONNECT_RETRY=1;
+          MASTER_CONNECT_RETRY=1$(tls_channel);
         START SLAVE;"
     done
     sql "$master" "CREATE USER '$ADMIN_USER'@'%' IDENTIFIED BY '$ADMIN_PASSWORD';
@@ -279,6 +297,24 @@ cmd_up() {
   echo "sandbox: config: $DIR/mmmf.config.ts"
 }
 
+tls_up() { # a throw-away CA and one server certificate for 127.0.0.1 / localhost, valid 10 days
+  local t=$DIR/tls
+  [ -f "$t/server.pem" ] && return 0
+  command -v openssl >/dev/null || die "--tls needs openssl"
+  mkdir -p "$t"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 10 -subj "/CN=mmmf sandbox CA" \
+    -keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$t/server.key" -out "$t/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$t/san.ext"
+  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial -days 10 \
+    -extfile "$t/san.ext" -out "$t/server.pem" 2>/dev/null
+  chmod 600 "$t"/*.key
+}
+
+tls_channel() { # the replication channel options of a --tls sandbox
+  if [ "$TLS" = 1 ]; then echo ", MASTER_SSL=1, MASTER_SSL_CA='$DIR/tls/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT=1"; fi
+}
+
 pair_up() { # ACTIVE PASSIVE — the active replicates from the passive too: MMM's circular pair
   local a=$1 p=$2 at
   if [ "$POSITIONING" = file ]; then
@@ -287,7 +323,7 @@ pair_up() { # ACTIVE PASSIVE — the active replicates from the passive too: MMM
     at="MASTER_USE_GTID=current_pos"
   fi
   sql "$a" "CHANGE MASTER TO MASTER_HOST='$(node_host "$p")', MASTER_PORT=$(node_port "$p"),
-      MASTER_USER='$REPL_USER', MASTER_PASSWORD='$REPL_PASSWORD', $at, MASTER_CONNECT_RETRY=1;
+      MASTER_USER='$REPL_USER', MASTER_PASSWORD='$REPL_PASSWORD', $at, MASTER_CONNECT_RETRY=1$(tls_channel);
     START SLAVE;"
 }
 

@@ -15,6 +15,16 @@ export interface SourceSpec {
   port: number;
   user: string;
   password: string;
+  /** TLS for the channel: file paths on the replica's own host (the server reads them). */
+  ssl?: ChannelTls;
+}
+
+/** Example: `{ ca: '/etc/mysql/tls/ca.pem', verifyServerCert: true }` */
+export interface ChannelTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  verifyServerCert?: boolean;
 }
 
 export const REDACTED = '<redacted>';
@@ -200,6 +210,7 @@ export class Dialect {
       lastIoError: str(row.Last_IO_Error),
       lastSqlError: str(row.Last_SQL_Error),
       filters,
+      ...(str(col(row, 'Source_SSL_Allowed', 'Master_SSL_Allowed')) === 'Yes' ? { tls: true } : {}),
     };
   }
 
@@ -314,19 +325,41 @@ export class Dialect {
     if (this.isMariadb) {
       return (
         `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}, MASTER_CONNECT_RETRY = 1`
+        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}, MASTER_CONNECT_RETRY = 1` +
+        this.security(src)
       );
     }
     if (this.caps.sourceOptions) {
       return (
         `CHANGE REPLICATION SOURCE TO SOURCE_HOST = ${quote(src.host)}, SOURCE_PORT = ${src.port}, SOURCE_USER = ${quote(src.user)}, ` +
-        `SOURCE_PASSWORD = ${pw}, SOURCE_AUTO_POSITION = 1, SOURCE_CONNECT_RETRY = 1`
+        `SOURCE_PASSWORD = ${pw}, SOURCE_AUTO_POSITION = 1, SOURCE_CONNECT_RETRY = 1` +
+        this.security(src)
       );
     }
     return (
       `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-      `MASTER_PASSWORD = ${pw}, MASTER_AUTO_POSITION = 1, MASTER_CONNECT_RETRY = 1`
+      `MASTER_PASSWORD = ${pw}, MASTER_AUTO_POSITION = 1, MASTER_CONNECT_RETRY = 1` +
+      this.security(src)
     );
+  }
+
+  /**
+   * The channel's TLS (replication.ssl) — or, on MySQL 8.0+ without TLS, GET_SOURCE_PUBLIC_KEY = 1, so a
+   * caching_sha2_password replication user can log in before the new source has cached it (error 2061).
+   */
+  private security(src: SourceSpec): string {
+    const w = this.isMariadb ? 'MASTER' : this.sourceWord;
+    const t = src.ssl;
+    if (t) {
+      const parts = [`${w}_SSL = 1`];
+      if (t.ca) parts.push(`${w}_SSL_CA = ${quote(t.ca)}`);
+      if (t.cert) parts.push(`${w}_SSL_CERT = ${quote(t.cert)}`);
+      if (t.key) parts.push(`${w}_SSL_KEY = ${quote(t.key)}`);
+      parts.push(`${w}_SSL_VERIFY_SERVER_CERT = ${t.verifyServerCert === false ? 0 : 1}`);
+      return `, ${parts.join(', ')}`;
+    }
+    if (!this.isMariadb && this.version.major >= 8) return `, GET_${w}_PUBLIC_KEY = 1`;
+    return '';
   }
 
   /**
@@ -339,7 +372,8 @@ export class Dialect {
     if (this.isMariadb) {
       return (
         `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-        `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1`
+        `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1` +
+        this.security(src)
       );
     }
     const [change, w] = this.caps.sourceOptions
@@ -347,7 +381,8 @@ export class Dialect {
       : ['CHANGE MASTER TO', 'MASTER'];
     return (
       `${change} ${w}_HOST = ${quote(src.host)}, ${w}_PORT = ${src.port}, ${w}_USER = ${quote(src.user)}, ${w}_PASSWORD = ${pw}, ` +
-      `${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}, ${w}_AUTO_POSITION = 0, ${w}_CONNECT_RETRY = 1`
+      `${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}, ${w}_AUTO_POSITION = 0, ${w}_CONNECT_RETRY = 1` +
+      this.security(src)
     );
   }
 

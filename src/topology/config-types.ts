@@ -14,6 +14,31 @@ export interface HostConfig {
   ssh?: SshConfig & { host?: string };
   /** The interface the writer VIP lives on here, when it differs from `vip.interface`. */
   vipInterface?: string;
+  /** TLS for mmmf's own connection to this server (overrides `defaults.ssl`). */
+  ssl?: ClientTls;
+}
+
+/**
+ * TLS for mmmf's own connections: file paths relative to the config file. With it, TLS is required (there
+ * is no opportunistic mode: anyone on the path could force a downgrade).
+ *
+ * @example { ca: 'tls/ca.pem', cert: 'tls/mmmf.pem', key: 'tls/mmmf.key', verifyServerCert: true }
+ */
+export interface ClientTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Check the server's certificate against `ca` and its name against the host (default true). */
+  verifyServerCert?: boolean;
+}
+
+/** TLS for replication channels: file paths on each replica's own host, read by the server. */
+export interface ReplicationTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** MASTER_SSL_VERIFY_SERVER_CERT (default true). */
+  verifyServerCert?: boolean;
 }
 
 /** Example: `{ user: 'root', port: 22, identityFile: '/etc/mmmf/id_ed25519', options: ['StrictHostKeyChecking=yes'] }` */
@@ -51,8 +76,11 @@ export interface Timeouts {
  * } satisfies MmmfConfig;
  */
 export interface MmmfConfig {
-  /** The account replicas use to connect to their source (must exist on every candidate). */
-  replication: { user: string; password: string };
+  /**
+   * The account replicas use to connect to their source (must exist on every candidate). `ssl`: every channel
+   * mmmf creates or repoints uses TLS (MASTER_SSL / SOURCE_SSL options); required when a channel has TLS now.
+   */
+  replication: { user: string; password: string; ssl?: ReplicationTls };
   /** Connection settings shared by every host; a host's own settings win. */
   defaults?: Partial<Omit<HostConfig, 'host' | 'socket'>>;
   hosts: Record<string, HostConfig>;
@@ -117,10 +145,12 @@ export interface ResolvedHost {
   socket?: string;
   ssh: { host: string; user: string; port: number; identityFile?: string; options: string[] };
   vipInterface?: string;
+  /** TLS for mmmf's connection, paths resolved against the config's folder. */
+  ssl?: ClientTls;
 }
 
 export interface ResolvedConfig {
-  replication: { user: string; password: string };
+  replication: { user: string; password: string; ssl?: ReplicationTls };
   hosts: ResolvedHost[];
   timeouts: Required<Timeouts>;
   positioning: Positioning;

@@ -1,6 +1,7 @@
 import type { Row } from '../dialect/dialect.js';
 import { errorText } from '../errors.js';
-import type { ResolvedHost } from './config-types.js';
+import { readFileSync } from 'node:fs';
+import type { ClientTls, ResolvedHost } from './config-types.js';
 
 /**
  * The narrow interface everything above the driver talks to, so tests can feed recorded rows and the
@@ -30,18 +31,25 @@ export const SESSION_SETTINGS = [
 /** Opens a mysql2 connection (imported lazily: `mmmf --help` must not load a MySQL driver). */
 export const connectMysql: Connector = async (host, connectTimeoutSec) => {
   const mysql = await import('mysql2/promise');
-  const conn = await mysql.createConnection({
+  const options = {
     host: host.host,
     port: host.port,
     ...(host.socket ? { socketPath: host.socket } : {}),
     user: host.user,
     password: host.password,
+    ...(host.ssl ? { ssl: tlsOptions(host.ssl) } : {}),
     connectTimeout: Math.round(connectTimeoutSec * 1000),
     dateStrings: true,
     supportBigNumbers: true,
     bigNumberStrings: true,
     multipleStatements: false,
-  });
+  };
+  let conn: Awaited<ReturnType<typeof mysql.createConnection>>;
+  try {
+    conn = await mysql.createConnection(options);
+  } catch (err) {
+    throw await explainDenied(err, () => mysql.createConnection({ ...options, ssl: { rejectUnauthorized: false } }));
+  }
   // A dropped connection emits 'error' on the object; without a listener Node would crash the whole run.
   conn.on('error', () => {});
   try {
@@ -65,6 +73,43 @@ export const connectMysql: Connector = async (host, connectTimeoutSec) => {
     },
   };
 };
+
+/**
+ * MariaDB answers a plaintext login to a server with require_secure_transport=ON (or an account with REQUIRE
+ * SSL) with "access denied", which sends the operator after the password. When a plaintext login is denied,
+ * one login over TLS (unverified: it only diagnoses, the same password was just sent in plaintext) tells the
+ * two apart.
+ */
+async function explainDenied(err: unknown, overTls: () => Promise<{ end(): Promise<void> }>): Promise<unknown> {
+  if ((err as { code?: string }).code !== 'ER_ACCESS_DENIED_ERROR') return err;
+  try {
+    await (await overTls()).end();
+  } catch {
+    return err;
+  }
+  return Object.assign(
+    new Error(
+      'the server requires TLS (require_secure_transport=ON, or REQUIRE SSL on the account): it refused this ' +
+        'plaintext login as "access denied", and accepts the same login over TLS. Set ssl in the config ' +
+        '(defaults.ssl or hosts.NAME.ssl, with ca: the CA that signed the server certificates)',
+    ),
+    { code: 'MMMF_TLS_REQUIRED' },
+  );
+}
+
+/** mysql2's TLS options from the config's (files read now: a renewed certificate is picked up by the next run). */
+function tlsOptions(t: ClientTls): { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } {
+  const read = (f: string | undefined) => (f ? readFileSync(f, 'utf8') : undefined);
+  const ca = read(t.ca);
+  const cert = read(t.cert);
+  const key = read(t.key);
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    rejectUnauthorized: t.verifyServerCert !== false,
+  };
+}
 
 /** Connections to every host that answered, plus why the others did not. */
 export interface ConnectionSet {
@@ -121,8 +166,27 @@ function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
   });
 }
 
+/** Node's TLS verification failures: the server's certificate is not trusted by ssl.ca or names another host. */
+const TLS_VERIFY =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_SIGNATURE_FAILURE)$/;
+
+/**
+ * What went wrong connecting, said so an operator knows what to fix: a TLS verification failure or a server
+ * without TLS is named as such, and a server that requires TLS from a plaintext client says so (it may answer
+ * "access denied" or "insecure transport").
+ */
 export function describeConnectError(err: unknown): string {
-  const e = err as { code?: string };
+  const e = err as { code?: string; errno?: number };
   const msg = errorText(err);
-  return e.code && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
+  if (e.code === 'MMMF_TLS_REQUIRED') return msg;
+  const base = e.code && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
+  if (e.code && (TLS_VERIFY.test(e.code) || e.code === 'HANDSHAKE_SSL_ERROR')) {
+    return `TLS: the server's certificate could not be verified (${base}): ssl.ca must be the CA that signed it, and the certificate must name this host`;
+  }
+  if (e.code === 'HANDSHAKE_NO_SSL_SUPPORT')
+    return `TLS: the server does not offer TLS, but ssl is configured for it (${base})`;
+  if (e.errno === 3159 || /insecure transport|require_secure_transport/i.test(msg)) {
+    return `the server requires TLS (require_secure_transport=ON) and this connection is plaintext: set ssl in the config (defaults.ssl or hosts.NAME.ssl) (${base})`;
+  }
+  return base;
 }

@@ -47,6 +47,8 @@ export interface ReplicaStatus {
   lastSqlError: string;
   /** Replication filters in force (Replicate_Do_DB etc.), empty when none. */
   filters: string[];
+  /** The channel uses TLS (Master_SSL_Allowed / Source_SSL_Allowed: Yes). */
+  tls?: boolean;
 }
 
 /** What a probe learnt about one configured server. Unreachable hosts carry only name, address and error. */

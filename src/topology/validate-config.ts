@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import type { Positioning, ResolvedConfig, ResolvedHost } from './config-types.js';
+import { existsSync } from 'node:fs';
+import type { ClientTls, Positioning, ReplicationTls, ResolvedConfig, ResolvedHost } from './config-types.js';
 
 /** $MMMF_STATE_DIR, else $XDG_STATE_HOME/mmmf, else ~/.local/state/mmmf. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -46,9 +47,10 @@ function checkSsh(o: unknown, at: string, p: (m: string) => void): void {
     p(`${at}.options: must be an array of 'Name=value' strings (ssh -o), got ${JSON.stringify(o.options)}`);
   }
 }
-const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket', 'ssh', 'vipInterface'];
+const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket', 'ssh', 'vipInterface', 'ssl'];
 const SSH_KEYS = ['host', 'user', 'port', 'identityFile', 'options'];
-const DEFAULT_KEYS = ['port', 'user', 'password'];
+const DEFAULT_KEYS = ['port', 'user', 'password', 'ssl'];
+const TLS_KEYS = ['ca', 'cert', 'key', 'verifyServerCert'];
 const TIMEOUT_KEYS = ['connect', 'drain', 'equalize', 'verify', 'hook'];
 const DEFAULT_TIMEOUTS = { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 };
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -93,15 +95,16 @@ export function validateConfig(
   checkNumbers(sw, 'switchover', SWITCHOVER_KEYS, (v) => v >= 0, 'a number of seconds >= 0', p);
   checkVip(raw.vip, p);
   checkSsh(raw.ssh, 'ssh', p);
-  const hosts = checkHosts(raw, isObj(defaults) ? defaults : {}, p);
+  const hosts = checkHosts(raw, isObj(defaults) ? defaults : {}, p, dirname(source));
   checkNames(raw, named, p);
   if (problems.length) return { problems };
-  const r = raw.replication as { user: string; password: string };
+  const r = raw.replication as { user: string; password: string; ssl?: unknown };
+  const replSsl = r.ssl !== undefined ? replicationTls(r.ssl, () => {}) : undefined;
   const vip = raw.vip;
   return {
     problems,
     config: {
-      replication: { user: r.user, password: r.password },
+      replication: { user: r.user, password: r.password, ...(replSsl ? { ssl: replSsl } : {}) },
       hosts,
       timeouts: { ...DEFAULT_TIMEOUTS, ...(timeouts as Partial<ResolvedConfig['timeouts']>) },
       positioning: (raw.positioning as Positioning | undefined) ?? 'auto',
@@ -137,7 +140,8 @@ function checkReplication(repl: unknown, p: Problem): void {
     p('replication: missing; add replication: { user: "repl", password: "..." } (the account replicas connect with)');
   } else if (!isObj(repl)) p(`replication: must be an object { user, password }, got ${kind(repl)}`);
   else {
-    unknownKeys(repl, ['user', 'password'], 'replication.', p);
+    unknownKeys(repl, ['user', 'password', 'ssl'], 'replication.', p);
+    if (repl.ssl !== undefined) replicationTls(repl.ssl, p);
     str(repl, 'user', 'replication.', p, true);
     str(repl, 'password', 'replication.', p, true, true);
   }
@@ -241,7 +245,7 @@ function checkVip(vip: unknown, p: Problem): void {
   }
 }
 
-function checkHosts(raw: Obj, d: Obj, p: Problem): ResolvedHost[] {
+function checkHosts(raw: Obj, d: Obj, p: Problem, baseDir: string): ResolvedHost[] {
   const hosts: ResolvedHost[] = [];
   if (raw.hosts === undefined) {
     p('hosts: missing; list every server of the cluster: hosts: { db1: { host: "10.0.0.1", port: 3306 }, ... }');
@@ -260,7 +264,7 @@ function checkHosts(raw: Obj, d: Obj, p: Problem): ResolvedHost[] {
       p(`hosts.${name}: must be an object { host, port, ... }, got ${kind(h)}`);
       continue;
     }
-    const host = checkHost(name, h, d, isObj(raw.ssh) ? raw.ssh : {}, p);
+    const host = checkHost(name, h, d, isObj(raw.ssh) ? raw.ssh : {}, p, baseDir);
     if (!host) continue;
     const key = `${host.host}:${host.port}`;
     const other = seen.get(key);
@@ -272,7 +276,7 @@ function checkHosts(raw: Obj, d: Obj, p: Problem): ResolvedHost[] {
 }
 
 /** One host with the defaults applied; undefined (after its problems) when its address is unusable. */
-function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem): ResolvedHost | undefined {
+function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem, baseDir: string): ResolvedHost | undefined {
   const at = `hosts.${name}.`;
   unknownKeys(h, HOST_KEYS, at, p);
   const okHost = str(h, 'host', at, p, true);
@@ -286,6 +290,12 @@ function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem): Resolved
   }
   const user = (h.user ?? d.user) as string | undefined;
   if (user === undefined) p(`${at}user: missing; set it on the host or in defaults.user`);
+  const ssl =
+    h.ssl !== undefined
+      ? clientTls(h.ssl, `${at}ssl`, p, baseDir)
+      : d.ssl !== undefined
+        ? clientTls(d.ssl, 'defaults.ssl', p, baseDir)
+        : undefined;
   if (!okHost || !okPort) return undefined;
   const own = isObj(h.ssh) ? h.ssh : {};
   const identityFile = (own.identityFile || ssh.identityFile) as string | undefined;
@@ -304,7 +314,61 @@ function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem): Resolved
       options: [...((ssh.options || []) as string[]), ...((own.options || []) as string[])],
     },
     ...(typeof h.vipInterface === 'string' ? { vipInterface: h.vipInterface } : {}),
+    ...(ssl ? { ssl } : {}),
   };
+}
+
+/** mmmf's own TLS: known keys, files that exist (relative to the config's folder), a boolean verify flag. */
+function clientTls(v: unknown, at: string, p: Problem, baseDir: string): ClientTls | undefined {
+  if (!isObj(v)) {
+    p(`${at}: must be an object { ca, cert, key, verifyServerCert }, got ${kind(v)}`);
+    return undefined;
+  }
+  unknownKeys(v, TLS_KEYS, `${at}.`, p);
+  const out: ClientTls = {};
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    if (v[k] === undefined) continue;
+    if (typeof v[k] !== 'string' || v[k] === '') {
+      p(`${at}.${k}: must be a file path, got ${JSON.stringify(v[k])}`);
+      continue;
+    }
+    const file = resolvePath(baseDir, v[k]);
+    if (!existsSync(file)) p(`${at}.${k}: ${file} does not exist (paths are relative to the config file)`);
+    out[k] = file;
+  }
+  if ((v.cert === undefined) !== (v.key === undefined))
+    p(`${at}: cert and key go together (a client certificate needs its key)`);
+  if (v.verifyServerCert !== undefined && typeof v.verifyServerCert !== 'boolean') {
+    p(`${at}.verifyServerCert: must be true or false, got ${JSON.stringify(v.verifyServerCert)}`);
+  }
+  if (v.verifyServerCert === false) out.verifyServerCert = false;
+  else if (!out.ca && v.verifyServerCert !== false) {
+    p(
+      `${at}.ca: missing; the server certificate is verified against it (or set verifyServerCert: false, which trusts anyone on the path)`,
+    );
+  }
+  return out;
+}
+
+/** The replication channels' TLS: paths on the replicas' hosts (not checked here: they are read by the servers). */
+function replicationTls(v: unknown, p: Problem): ReplicationTls | undefined {
+  const at = 'replication.ssl';
+  if (!isObj(v)) {
+    p(`${at}: must be an object { ca, cert, key, verifyServerCert }, got ${kind(v)}`);
+    return undefined;
+  }
+  unknownKeys(v, TLS_KEYS, `${at}.`, p);
+  const out: ReplicationTls = {};
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    if (v[k] === undefined) continue;
+    if (typeof v[k] !== 'string' || !v[k].startsWith('/'))
+      p(`${at}.${k}: must be an absolute path on the replicas' hosts, got ${JSON.stringify(v[k])}`);
+    else out[k] = v[k];
+  }
+  if (v.verifyServerCert !== undefined && typeof v.verifyServerCert !== 'boolean') {
+    p(`${at}.verifyServerCert: must be true or false, got ${JSON.stringify(v.verifyServerCert)}`);
+  } else if (v.verifyServerCert === false) out.verifyServerCert = false;
+  return out;
 }
 
 /**

@@ -134,6 +134,28 @@ describe('config validation', () => {
     expect(readers([], -1)).toContain('vip.readerMaxLagSeconds: must be a number of seconds >= 0');
   });
 
+  it('checks TLS settings: files relative to the config that exist, a CA unless verification is off, absolute channel paths', () => {
+    const tls = (defaults: unknown, replication: unknown) =>
+      validateConfig(
+        {
+          ...good,
+          defaults: { user: 'root', ssl: defaults },
+          replication: { user: 'repl', password: 'x', ssl: replication },
+        },
+        '/nowhere/x.ts',
+      ).problems.join('\n');
+    const bad = tls({ ca: 'tls/ca.pem', cert: 'c.pem', bogus: 1 }, { ca: 'relative/ca.pem', verifyServerCert: 'yes' });
+    expect(bad).toContain(
+      'defaults.ssl.ca: /nowhere/tls/ca.pem does not exist (paths are relative to the config file)',
+    );
+    expect(bad).toContain('defaults.ssl: cert and key go together');
+    expect(bad).toContain('defaults.ssl.bogus: unknown key');
+    expect(bad).toContain("replication.ssl.ca: must be an absolute path on the replicas' hosts");
+    expect(bad).toContain('replication.ssl.verifyServerCert: must be true or false');
+    expect(tls({}, { ca: '/etc/mysql/ca.pem' })).toContain('defaults.ssl.ca: missing');
+    expect(tls({ verifyServerCert: false }, { ca: '/etc/mysql/ca.pem' })).toBe('');
+  });
+
   it('rejects a non-object and a missing hosts/replication', () => {
     expect(validateConfig(42, 'x').problems[0]).toMatch(/must be an object/);
     const { problems } = validateConfig({}, 'x');

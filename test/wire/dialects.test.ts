@@ -28,6 +28,8 @@ function spelling(p: VersionProfile) {
   const source = my && v >= 80023; // CHANGE REPLICATION SOURCE TO, SOURCE_* options
   const R = replica ? 'REPLICA' : 'SLAVE';
   const W = source ? 'SOURCE' : 'MASTER';
+  // MySQL 8.0+ channels without TLS fetch the source's public key (caching_sha2_password replication users).
+  const publicKey = my && maj >= 8 ? `, GET_${W}_PUBLIC_KEY = 1` : '';
   const head = (port: number) =>
     `${source ? 'CHANGE REPLICATION SOURCE TO' : 'CHANGE MASTER TO'} ${W}_HOST = '127.0.0.1', ${W}_PORT = ${port}, ${W}_USER = 'repl', ${W}_PASSWORD = 'repl-pw'`;
   return {
@@ -43,9 +45,9 @@ function spelling(p: VersionProfile) {
       ? ['SET GLOBAL super_read_only = OFF', 'SET GLOBAL read_only = OFF']
       : ['SET GLOBAL read_only = OFF'],
     changeGtid: (port: number, formerMaster = false) =>
-      `${head(port)}, ${my ? `${W}_AUTO_POSITION = 1` : `MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}`}, ${W}_CONNECT_RETRY = 1`,
+      `${head(port)}, ${my ? `${W}_AUTO_POSITION = 1` : `MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}`}, ${W}_CONNECT_RETRY = 1${publicKey}`,
     changeFile: (port: number, at: At) =>
-      `${head(port)}, ${W}_LOG_FILE = '${at.file}', ${W}_LOG_POS = ${at.position}, ${my ? `${W}_AUTO_POSITION = 0` : 'MASTER_USE_GTID = no'}, ${W}_CONNECT_RETRY = 1`,
+      `${head(port)}, ${W}_LOG_FILE = '${at.file}', ${W}_LOG_POS = ${at.position}, ${my ? `${W}_AUTO_POSITION = 0` : 'MASTER_USE_GTID = no'}, ${W}_CONNECT_RETRY = 1${publicKey}`,
     untilGtid: (g: string) =>
       my ? `START ${R} UNTIL SQL_AFTER_GTIDS = '${g}'` : `START SLAVE UNTIL master_gtid_pos = '${g}'`,
     untilPos: (at: At) => `START ${R} UNTIL ${W}_LOG_FILE = '${at.file}', ${W}_LOG_POS = ${at.position}`,

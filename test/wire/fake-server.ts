@@ -481,7 +481,11 @@ export class FakeServer {
       const known =
         ['RELAY'].includes(prefix!) ||
         (prefix === words &&
-          /^(\w+?)_(HOST|PORT|USER|PASSWORD|LOG_FILE|LOG_POS|CONNECT_RETRY|AUTO_POSITION|USE_GTID)$/.test(k));
+          /^(\w+?)_(HOST|PORT|USER|PASSWORD|LOG_FILE|LOG_POS|CONNECT_RETRY|AUTO_POSITION|USE_GTID|SSL|SSL_CA|SSL_CERT|SSL_KEY|SSL_VERIFY_SERVER_CERT)$/.test(
+            k,
+          )) ||
+        // MySQL 8.0+: fetch the source's RSA key for caching_sha2_password over a plaintext channel.
+        (k === `GET_${words}_PUBLIC_KEY` && p.flavor === 'mysql' && !p.version.startsWith('5.'));
       if (
         !known ||
         (k.endsWith('_USE_GTID') && p.flavor !== 'mariadb') ||

@@ -68,5 +68,6 @@ export function hostConfig(config: ResolvedConfig, name: string): ResolvedHost {
 /** The replication source a replica is pointed at; the password stays redacted in the plan. */
 export function sourceSpec(config: ResolvedConfig, name: string): SourceSpec {
   const h = hostConfig(config, name);
-  return { host: h.host, port: h.port, user: config.replication.user, password: '' };
+  const ssl = config.replication.ssl;
+  return { host: h.host, port: h.port, user: config.replication.user, password: '', ...(ssl ? { ssl } : {}) };
 }

@@ -1,0 +1,85 @@
+// A cluster that requires TLS (scripts/sandbox.sh --tls: require_secure_transport=ON, channels over TLS): mmmf
+// connects over TCP with TLS, keeps every channel it creates on TLS, and says what is wrong when the config
+// does not match — before any change.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mmmf, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
+import { useCluster } from '../cluster-fixture.js';
+import { expectIdenticalData } from '../expect-data.js';
+
+const variant = (c: Cluster, file: string, body: string) => {
+  const path = join(c.dir, file);
+  writeFileSync(path, `import base from './mmmf.config.ts';\nexport default { ...base, ${body} };\n`);
+  return path;
+};
+const channels = async (c: Cluster, names: string[]) =>
+  Promise.all(
+    names.map(async (n) => {
+      const [s] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
+      return `${n} ${s?.Master_Port} ${s?.Slave_IO_Running} ${s?.Slave_SQL_Running} ssl=${s?.Master_SSL_Allowed}`;
+    }),
+  );
+
+describe('TLS', () => {
+  const cluster = useCluster({ basePort: 33511, replicas: 3, tls: true }, async (c) => {
+    await c.sandbox('load', '100');
+  });
+
+  it('a config that does not match is refused before any change, saying what to fix', async () => {
+    const c = cluster();
+    const all = ['test1', 'test2', 'test3', 'test4'];
+    const before = await replicationSnapshot(c, all);
+    const plain = variant(c, 'plain.config.ts', "defaults: { user: 'mmmf', password: 'mmmf-secret' }");
+    const status = await mmmf(['status', '--cfg', plain]);
+    expect(status.stdout).toMatch(/test1 .*the server requires TLS \(require_secure_transport=ON/);
+    const r1 = await mmmf(['--cfg', plain, '--switchover-to', 'test2']);
+    expect(r1.exitCode).toBe(3);
+
+    const wrongCa = variant(
+      c,
+      'wrong-ca.config.ts',
+      "defaults: { user: 'mmmf', password: 'mmmf-secret', ssl: { ca: 'tls/server.pem' } }",
+    );
+    const check = await mmmf(['check', '--cfg', wrongCa]);
+    expect(check.exitCode).toBe(3);
+    expect(check.stdout).toMatch(/TLS: the server's certificate could not be verified/);
+
+    const noChannelTls = variant(
+      c,
+      'plain-channels.config.ts',
+      "replication: { user: 'repl', password: 'repl-secret' }",
+    );
+    const r2 = await mmmf(['--cfg', noChannelTls, '--switchover-to', 'test2']);
+    expect([r2.exitCode, r2.stderr]).toEqual([
+      3,
+      expect.stringMatching(/replicate over TLS .* replication\.ssl is not configured/),
+    ]);
+    expect(await replicationSnapshot(c, all)).toEqual(before);
+  });
+
+  it('status, check, switchover and failover over TLS; every channel afterwards uses TLS', async () => {
+    const c = cluster();
+    expect((await mmmf(['status', '--cfg', c.cfg])).stdout).toMatch(/● test1 .* master {2}writable/);
+    const check = await mmmf(['check', '--cfg', c.cfg]);
+    expect(check.exitCode, check.stdout).toBe(0);
+
+    const s = await mmmf(['--cfg', c.cfg, '--switchover-to', 'test2']);
+    expect(s.exitCode, s.stdout + s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/MASTER_SSL = 1, MASTER_SSL_CA = '[^']+ca\.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1/);
+    const p2 = c.port('test2');
+    expect(await channels(c, ['test1', 'test3', 'test4'])).toEqual(
+      ['test1', 'test3', 'test4'].map((n) => `${n} ${p2} Yes Yes ssl=Yes`), // the demoted old master too
+    );
+
+    await c.sandbox('kill', 'test2');
+    const f = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--force']);
+    expect(f.exitCode, f.stdout + f.stderr).toBe(0);
+    const p3 = c.port('test3');
+    expect(await channels(c, ['test1', 'test4'])).toEqual([
+      `test1 ${p3} Yes Yes ssl=Yes`,
+      `test4 ${p3} Yes Yes ssl=Yes`,
+    ]);
+    await expectIdenticalData(c, ['test1', 'test3', 'test4']);
+  });
+});
