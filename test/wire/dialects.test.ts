@@ -12,6 +12,7 @@ import { binlogEnd, FakeCluster, type FakeReplica, type FakeServer, type FakeSta
 import { clusterLogs, gtidAfter } from './log-fixtures.js';
 import { VERSIONS, type VersionProfile } from './versions.js';
 import type { HostState } from '../../src/topology/server-state.js';
+import mysqlClient from 'mysql2/promise';
 import { SESSION_SETTINGS } from '../../src/topology/connection.js';
 
 interface At {
@@ -112,6 +113,7 @@ function replicaOf(
     useGtid: byGtid ? 'Slave_Pos' : 'No',
     retrieved: byGtid || flavor === 'mariadb' ? gtid : '',
     lastIoError: live ? '' : 'error reconnecting to master \'repl@127.0.0.1\' (111 "Connection refused")',
+    authenticated: true, // set up long ago: its source has the replication account cached
   };
 }
 
@@ -294,4 +296,48 @@ describe('mixed versions', () => {
     );
     expect([...changes(replica), ...changes(target)]).toEqual([]);
   });
+});
+
+describe('caching_sha2_password on MySQL 8.0+ (the fake models error 2061)', () => {
+  it.each(VERSIONS.filter((v) => v.flavor === 'mysql' && !v.version.startsWith('5.')))(
+    '$label: a new plaintext channel without GET_SOURCE_PUBLIC_KEY fails with 2061; with it (as mmmf sends) it runs',
+    async (p) => {
+      const logs = clusterLogs('mysql', 20, 12, true);
+      cluster = new FakeCluster();
+      const state = (id: number): FakeState => ({
+        serverId: id,
+        serverUuid: `${id}${id}${id}${id}${id}${id}${id}${id}-0000-11ef-8000-00000000000${id}`,
+        readOnly: true,
+        superReadOnly: true,
+        gtidMode: true,
+        gtid: gtidAfter('mysql', 20),
+        binlog: [logs.bestBinlog],
+        relay: [logs.bestRelay],
+        clients: [],
+      });
+      const source = await cluster.start(p, state(1));
+      const replica = await cluster.start(p, state(2));
+      const conn = await mysqlClient.createConnection({
+        host: '127.0.0.1',
+        port: replica.port,
+        user: 'x',
+        password: 'y',
+      });
+      try {
+        const sp = spelling(p);
+        const head = sp.changeGtid(source.port).replace(/, GET_\w+_PUBLIC_KEY = 1$/, '');
+        await conn.query(head);
+        await conn.query(sp.start);
+        const [rows] = (await conn.query(sp.status)) as unknown as [Record<string, string>[]];
+        expect(rows[0]?.Last_IO_Error).toMatch(/Authentication requires secure connection/);
+        await conn.query(sp.stop);
+        await conn.query(sp.changeGtid(source.port)); // what mmmf sends
+        await conn.query(sp.start);
+        const [after] = (await conn.query(sp.status)) as unknown as [Record<string, string>[]];
+        expect(after[0]?.Last_IO_Error).toBe('');
+      } finally {
+        await conn.end();
+      }
+    },
+  );
 });

@@ -38,6 +38,14 @@ export interface FakeReplica {
   /** MySQL Retrieved_Gtid_Set / MariaDB Gtid_IO_Pos. */
   retrieved: string;
   lastIoError: string;
+  /**
+   * MySQL 8.0+: the replication account (caching_sha2_password, the default plugin) has logged in over this
+   * channel before, so its source has it cached. A new channel without TLS or GET_SOURCE_PUBLIC_KEY to a source
+   * that has not cached it fails with error 2061, as the real server does.
+   */
+  authenticated?: boolean;
+  publicKey?: boolean;
+  tls?: boolean;
 }
 
 export interface FakeState {
@@ -52,6 +60,8 @@ export interface FakeState {
   relay: LogFile[];
   replica?: FakeReplica;
   clients: { id: number; user: string; host: string }[];
+  /** Some replica logged in here with the replication account (caching_sha2_password caches it). */
+  shaCached?: boolean;
 }
 
 /** The parts of mysql2's server-side connection used here (its typings describe only the client side). */
@@ -245,8 +255,10 @@ export class FakeServer {
       };
     }
     if (/^SHOW (SLAVE|REPLICA) STATUS$/.test(sql)) {
-      if (!s.replica) return { columns: p.replicaStatusColumns, rows: [] };
-      return { columns: p.replicaStatusColumns, rows: [this.replicaRow(/REPLICA/.test(sql) && p.flavor === 'mysql')] };
+      const slave = /SLAVE/.test(sql);
+      const columns = (slave && p.slaveStatusColumns) || p.replicaStatusColumns;
+      if (!s.replica) return { columns, rows: [] };
+      return { columns, rows: [this.replicaRow(!slave && p.flavor === 'mysql')] };
     }
     if (sql === 'SHOW MASTER STATUS' || sql === 'SHOW BINARY LOG STATUS') {
       if (
@@ -425,7 +437,17 @@ export class FakeServer {
     if (until) this.checkUntil(until);
     const src = this.source();
     if (which !== 'SQL_THREAD') {
+      const sha = this.profile.flavor === 'mysql' && !this.profile.version.startsWith('5.');
+      if (src && sha && !r.authenticated && !r.publicKey && !r.tls && !src.state.shaCached) {
+        r.io = 'Connecting';
+        r.lastIoError =
+          `error connecting to master 'repl@127.0.0.1:${r.sourcePort}' - retry-time: 1 retries: 1 message: ` +
+          "Authentication plugin 'caching_sha2_password' reported error: Authentication requires secure connection.";
+        return;
+      }
       if (src) {
+        r.authenticated = true;
+        src.state.shaCached = true;
         r.io = 'Yes';
         r.lastIoError = '';
         r.received = binlogEnd(src.state);
@@ -520,7 +542,12 @@ export class FakeServer {
     if (get('LOG_FILE')) {
       next.received = next.executed = { file: get('LOG_FILE')!, position: Number(get('LOG_POS') ?? 4) };
     }
-    if (get('HOST')) next.retrieved = '';
+    if (get('HOST')) {
+      next.retrieved = '';
+      next.authenticated = false;
+    }
+    if (opts.has(`GET_${words}_PUBLIC_KEY`)) next.publicKey = opts.get(`GET_${words}_PUBLIC_KEY`) === '1';
+    if (get('SSL') !== undefined) next.tls = get('SSL') === '1';
     this.state.replica = next;
   }
 

@@ -26,6 +26,8 @@ export interface VersionProfile {
   variables: string[];
   /** Column names of SHOW SLAVE/REPLICA STATUS, in the server's order. */
   replicaStatusColumns: string[];
+  /** 8.0.22–8.3: SHOW SLAVE STATUS (the deprecated spelling) keeps the Master_* column names. */
+  slaveStatusColumns?: string[];
   /** Column names of SHOW MASTER / BINARY LOG STATUS. */
   binlogStatusColumns: string[];
   /** Event type names in SHOW BINLOG EVENTS. */
@@ -206,12 +208,17 @@ export const VERSIONS: VersionProfile[] = [
   mysql('MySQL 5.7', '5.7.44-log', { replicaStatusColumns: MYSQL_SLAVE_COLUMNS_57 }),
   mysql('MySQL 8.0 before 8.0.22', '8.0.21', {}),
   // 8.0.22: REPLICA words and Source_* columns; CHANGE REPLICATION SOURCE TO only from 8.0.23.
-  mysql('MySQL 8.0.22', '8.0.22', { replicaWords: true, replicaStatusColumns: MYSQL_REPLICA_COLUMNS }),
+  mysql('MySQL 8.0.22', '8.0.22', {
+    replicaWords: true,
+    replicaStatusColumns: MYSQL_REPLICA_COLUMNS,
+    slaveStatusColumns: MYSQL_SLAVE_COLUMNS_80,
+  }),
   mysql('MySQL 8.0.23–8.0.25', '8.0.25', {
     replicaWords: true,
     changeSource: true,
     untilSource: true,
     replicaStatusColumns: MYSQL_REPLICA_COLUMNS,
+    slaveStatusColumns: MYSQL_SLAVE_COLUMNS_80,
   }),
   mysql('MySQL 8.0.26+', '8.0.40', {
     replicaWords: true,
@@ -220,6 +227,7 @@ export const VERSIONS: VersionProfile[] = [
     sourcePosWait: true,
     variables: [...MYSQL_VARS, 'log_replica_updates', 'replica_net_timeout'],
     replicaStatusColumns: MYSQL_REPLICA_COLUMNS,
+    slaveStatusColumns: MYSQL_SLAVE_COLUMNS_80,
   }),
   // 8.4 removed SHOW SLAVE STATUS, START/STOP/RESET SLAVE, CHANGE MASTER, SHOW MASTER STATUS and the MASTER_* options.
   mysql('MySQL 8.4 LTS', '8.4.3', {
@@ -229,7 +237,7 @@ export const VERSIONS: VersionProfile[] = [
     changeSource: true,
     showMasterStatus: false,
     showBinaryLogStatus: true,
-    masterPosWait: false,
+    masterPosWait: true, // deprecated, still there
     sourcePosWait: true,
     untilMaster: false,
     untilSource: true,
@@ -243,7 +251,7 @@ export const VERSIONS: VersionProfile[] = [
     changeSource: true,
     showMasterStatus: false,
     showBinaryLogStatus: true,
-    masterPosWait: false,
+    masterPosWait: true, // deprecated, still there
     sourcePosWait: true,
     untilMaster: false,
     untilSource: true,
