@@ -317,7 +317,8 @@ export class Dialect {
   }
 
   /**
-   * Point this server at a new source with GTID positioning. MariaDB replicas continue from gtid_slave_pos;
+   * Point this server at a new source with GTID positioning. Options not named keep their value (the replica's
+   * own MASTER_CONNECT_RETRY, heartbeat, ... are not mmmf's to change). MariaDB replicas continue from gtid_slave_pos;
    * a former master (`formerMaster`) from gtid_current_pos, since its own writes are only in its binlog.
    */
   changeSourceGtid(src: SourceSpec, redact: boolean, formerMaster = false): string {
@@ -325,20 +326,20 @@ export class Dialect {
     if (this.isMariadb) {
       return (
         `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}, MASTER_CONNECT_RETRY = 1` +
+        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}` +
         this.security(src)
       );
     }
     if (this.caps.sourceOptions) {
       return (
         `CHANGE REPLICATION SOURCE TO SOURCE_HOST = ${quote(src.host)}, SOURCE_PORT = ${src.port}, SOURCE_USER = ${quote(src.user)}, ` +
-        `SOURCE_PASSWORD = ${pw}, SOURCE_AUTO_POSITION = 1, SOURCE_CONNECT_RETRY = 1` +
+        `SOURCE_PASSWORD = ${pw}, SOURCE_AUTO_POSITION = 1` +
         this.security(src)
       );
     }
     return (
       `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-      `MASTER_PASSWORD = ${pw}, MASTER_AUTO_POSITION = 1, MASTER_CONNECT_RETRY = 1` +
+      `MASTER_PASSWORD = ${pw}, MASTER_AUTO_POSITION = 1` +
       this.security(src)
     );
   }
@@ -372,7 +373,7 @@ export class Dialect {
     if (this.isMariadb) {
       return (
         `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-        `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1` +
+        `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no` +
         this.security(src)
       );
     }
@@ -381,7 +382,7 @@ export class Dialect {
       : ['CHANGE MASTER TO', 'MASTER'];
     return (
       `${change} ${w}_HOST = ${quote(src.host)}, ${w}_PORT = ${src.port}, ${w}_USER = ${quote(src.user)}, ${w}_PASSWORD = ${pw}, ` +
-      `${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}, ${w}_AUTO_POSITION = 0, ${w}_CONNECT_RETRY = 1` +
+      `${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}, ${w}_AUTO_POSITION = 0` +
       this.security(src)
     );
   }

@@ -476,7 +476,7 @@ describe('file positioning (pure)', () => {
     expect(step(14).after).toEqual([8, 10, 12, 13]);
     expect(step(17).after).toEqual([14, 15]);
     expect(step(13).sql).toEqual([
-      "CHANGE MASTER TO MASTER_HOST = '10.0.0.2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 11>', MASTER_LOG_POS = <pos from step 11>, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1",
+      "CHANGE MASTER TO MASTER_HOST = '10.0.0.2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 11>', MASTER_LOG_POS = <pos from step 11>, MASTER_USE_GTID = no",
       "START SLAVE UNTIL MASTER_LOG_FILE = '<file from step 10>', MASTER_LOG_POS = <pos from step 10>",
       "SELECT MASTER_POS_WAIT('<file from step 10>', <pos from step 10>, 1) AS r -- repeated until >= 0, at most 600 s; stops early on a replication error",
       'STOP SLAVE',
@@ -489,7 +489,7 @@ describe('file positioning (pure)', () => {
       'SET GLOBAL read_only = OFF',
     ]);
     expect(step(16).sql[1]).toBe(
-      "CHANGE MASTER TO MASTER_HOST = '10.0.0.4', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 15>', MASTER_LOG_POS = <pos from step 15>, MASTER_USE_GTID = no, MASTER_CONNECT_RETRY = 1",
+      "CHANGE MASTER TO MASTER_HOST = '10.0.0.4', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 15>', MASTER_LOG_POS = <pos from step 15>, MASTER_USE_GTID = no",
     );
     expect(JSON.stringify(plan)).not.toContain('TopSecret');
   });
@@ -574,7 +574,7 @@ describe('every replica state a real cluster is in (pure)', () => {
     const db4 = plan.steps.filter((s) => s.host === 'db4').map((s) => s.action.kind);
     expect(db4).toEqual(['stop-io-thread', 'stop-replication', 'repoint', 'verify-replica']);
     const repoint = plan.steps.find((s) => s.host === 'db4' && s.phase === 'repoint')!;
-    expect(repoint.sql[1]).toMatch(/MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_DELAY = 3600$/);
+    expect(repoint.sql[1]).toMatch(/MASTER_USE_GTID = slave_pos, MASTER_DELAY = 3600$/);
     expect(plan.steps.find((s) => s.host === 'db4' && s.phase === 'verify')!.action).toMatchObject({ delayed: true });
   });
 

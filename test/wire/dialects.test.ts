@@ -46,9 +46,9 @@ function spelling(p: VersionProfile) {
       ? ['SET GLOBAL super_read_only = OFF', 'SET GLOBAL read_only = OFF']
       : ['SET GLOBAL read_only = OFF'],
     changeGtid: (port: number, formerMaster = false) =>
-      `${head(port)}, ${my ? `${W}_AUTO_POSITION = 1` : `MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}`}, ${W}_CONNECT_RETRY = 1${publicKey}`,
+      `${head(port)}, ${my ? `${W}_AUTO_POSITION = 1` : `MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}`}${publicKey}`,
     changeFile: (port: number, at: At) =>
-      `${head(port)}, ${W}_LOG_FILE = '${at.file}', ${W}_LOG_POS = ${at.position}, ${my ? `${W}_AUTO_POSITION = 0` : 'MASTER_USE_GTID = no'}, ${W}_CONNECT_RETRY = 1${publicKey}`,
+      `${head(port)}, ${W}_LOG_FILE = '${at.file}', ${W}_LOG_POS = ${at.position}, ${my ? `${W}_AUTO_POSITION = 0` : 'MASTER_USE_GTID = no'}${publicKey}`,
     untilGtid: (g: string) =>
       my ? `START ${R} UNTIL SQL_AFTER_GTIDS = '${g}'` : `START SLAVE UNTIL master_gtid_pos = '${g}'`,
     untilPos: (at: At) => `START ${R} UNTIL ${W}_LOG_FILE = '${at.file}', ${W}_LOG_POS = ${at.position}`,
