@@ -82,4 +82,28 @@ describe('TLS', () => {
     ]);
     await expectIdenticalData(c, ['test1', 'test3', 'test4']);
   });
+
+  it('abort and resume over TLS: a killed run is undone, another is finished, channels stay on TLS', async () => {
+    const c = cluster(); // test3 is the master now (test2 is down)
+    const args = ['--cfg', c.cfg, '--failover-to', 'test4', '--fence-live-master', '--force'];
+    const plan = JSON.parse((await mmmf([...args, '--dry-run', '--json'])).stdout).plan;
+    const promote = plan.steps.find((x: { phase: string }) => x.phase === 'promote').n as number;
+    const killed = await mmmf(args, { MMMF_TEST_KILL_AT_STEP: String(promote) });
+    expect(killed.exitCode).toBe(-1);
+    const aborted = await mmmf(['--cfg', c.cfg, '--abort']);
+    expect(aborted.exitCode, aborted.stdout + aborted.stderr).toBe(0);
+    expect(aborted.stdout).toMatch(/Aborted: the cluster replicates from test3 again/);
+    const p3 = c.port('test3');
+    expect(await channels(c, ['test1', 'test4'])).toEqual([
+      `test1 ${p3} Yes Yes ssl=Yes`,
+      `test4 ${p3} Yes Yes ssl=Yes`,
+    ]);
+
+    const again = await mmmf(args, { MMMF_TEST_KILL_AT_STEP: String(promote + 1) });
+    expect(again.exitCode).toBe(-1);
+    const resumed = await mmmf(args);
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/Resuming an unfinished failover to test4/);
+    expect(await channels(c, ['test1'])).toEqual([`test1 ${c.port('test4')} Yes Yes ssl=Yes`]);
+  });
 });
