@@ -126,14 +126,6 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     warnings.push(`${x.replica.name} replicates from ${x.via}, not from the old master: it stays under ${x.via}.`);
   }
   const orphans = orphanFindings(old, best, positioning.mode, { warnings, refusals, excluded });
-  const tls = [...old.direct, ...(old.state && isReplica(old.state) ? [old.state] : [])].filter((r) => r.replica.tls);
-  if (tls.length && !config.replication.ssl) {
-    refusals.push(
-      `${names(tls)} replicate${tls.length === 1 ? 's' : ''} over TLS (Master_SSL_Allowed: Yes), but replication.ssl is ` +
-        'not configured: the channels mmmf creates would be plaintext. Add replication: { ..., ssl: { ca: ' +
-        "'/path/on/the/replicas/ca.pem' } } to the config (never silently downgraded).",
-    );
-  }
   if (old.passive) warnings.push(pairNote(old.name ?? old.address, old.passive.name, opts.target, old.state));
   return {
     oldMaster: oldMasterOf(old),

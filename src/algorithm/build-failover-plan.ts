@@ -74,7 +74,7 @@ export function planFailover(config: ResolvedConfig, states: HostState[], opts: 
     const plan: Plan = { ...header, kind: 'failover', target: opts.target, best: opts.target, steps: [] };
     return { ok: true, plan: { ...plan, nothingToDo: a.nothingToDo } };
   }
-  if (opts.switchover) a.refusals.push(...switchoverRefusals(a, states, opts.switchover));
+  if (opts.switchover) a.refusals.push(...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a));
   else if (a.oldMaster.state?.reachable && !opts.fenceLiveMaster) a.refusals.push(liveMasterRefusal(a, opts.target));
   if (a.refusals.length || !a.target || !a.best) {
     const verb = opts.switchover ? 'switch over' : 'fail over';
@@ -112,6 +112,23 @@ function placeReaders(ctx: PlanContext, readers: NonNullable<FailoverOptions['re
     moves,
     (host) => verified.get(host) ?? list.steps.find((x) => x.action.kind === 'promote'),
   );
+}
+
+/**
+ * A channel that uses TLS keeps its own settings (or replication.ssl). The old master a switchover demotes
+ * gets a channel it never had: with the cluster's channels on TLS and no replication.ssl, it would be the one
+ * plaintext channel — refused, never silently downgraded.
+ */
+function tlsRefusals(config: ResolvedConfig, a: ReturnType<typeof analyzeTopology>): string[] {
+  if (config.replication.ssl) return [];
+  const tls = a.direct.filter((r) => r.replica.tls);
+  const old = a.oldMaster.state;
+  if (!tls.length || !old || old.replica?.tls) return [];
+  return [
+    `${tls.map((r) => r.name).join(', ')} replicate over TLS, but the old master ${old.name} has no TLS channel of ` +
+      'its own to carry and replication.ssl is not configured: its new channel would be plaintext. Add ' +
+      "replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } } to the config.",
+  ];
 }
 
 /** A failover takes the master out of service: one that still answers is never failed over by accident. */

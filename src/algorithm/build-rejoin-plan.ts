@@ -55,6 +55,13 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
     };
   }
   const others = states.filter(isReplica).filter((r) => r.name !== name);
+  const onTls = others.filter((r) => r.replica.tls);
+  if (onTls.length && !config.replication.ssl && !host.replica?.tls) {
+    return refuse(`rejoin ${name}: its channel would be the one plaintext channel of the cluster`, [
+      `${onTls.map((r) => r.name).join(', ')} replicate over TLS, ${name} has no TLS channel of its own to carry, and ` +
+        "replication.ssl is not configured: add replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } }",
+    ]);
+  }
   const mode = choosePositioning(config.positioning, others).mode;
   const partner = host.replica ? matchSource(host.replica, states).name === master.name : false;
   const running = (s: HostState) => s.replica?.ioRunning === 'Yes' && s.replica.sqlRunning;
@@ -170,8 +177,8 @@ function repointTo(
     : undefined;
   const at = mapped ? ({ step: mapped.n, key: 'file' } as const) : undefined;
   const change = mapped
-    ? rd.changeSourceFile(sourceSpec(config, source.name), coordinatesOf(mapped.n), true)
-    : rd.changeSourceGtid(sourceSpec(config, source.name), true, true);
+    ? rd.changeSourceFile(sourceSpec(config, source.name, r), coordinatesOf(mapped.n), true)
+    : rd.changeSourceGtid(sourceSpec(config, source.name, r), true, true);
   const setReadOnly = o.readOnly ? rd.setReadOnly(true) : [];
   const start = rd.startReplication();
   return list.add({

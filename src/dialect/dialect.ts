@@ -210,7 +210,7 @@ export class Dialect {
       lastIoError: str(row.Last_IO_Error),
       lastSqlError: str(row.Last_SQL_Error),
       filters,
-      ...(str(col(row, 'Source_SSL_Allowed', 'Master_SSL_Allowed')) === 'Yes' ? { tls: true } : {}),
+      ...(str(col(row, 'Source_SSL_Allowed', 'Master_SSL_Allowed')) === 'Yes' ? { tls: channelTls(row) } : {}),
     };
   }
 
@@ -425,4 +425,19 @@ export const runLockSql = {
 
 export function dialectFor(version: ServerVersion): Dialect {
   return new Dialect(version);
+}
+
+/** A TLS channel's settings as the status row shows them (empty values left out). */
+function channelTls(row: Row): ChannelTls {
+  const file = (a: string, b: string) => str(col(row, a, b)) || undefined;
+  const ca = file('Source_SSL_CA_File', 'Master_SSL_CA_File');
+  const cert = file('Source_SSL_Cert', 'Master_SSL_Cert');
+  const key = file('Source_SSL_Key', 'Master_SSL_Key');
+  const verify = str(col(row, 'Source_SSL_Verify_Server_Cert', 'Master_SSL_Verify_Server_Cert'));
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    verifyServerCert: verify === 'Yes',
+  };
 }

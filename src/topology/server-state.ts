@@ -47,8 +47,11 @@ export interface ReplicaStatus {
   lastSqlError: string;
   /** Replication filters in force (Replicate_Do_DB etc.), empty when none. */
   filters: string[];
-  /** The channel uses TLS (Master_SSL_Allowed / Source_SSL_Allowed: Yes). */
-  tls?: boolean;
+  /**
+   * The channel's TLS settings when it uses TLS (Master_SSL_Allowed: Yes): CA, certificate and key files on this
+   * replica's host, and whether it verifies the source's certificate. Carried to the channels mmmf creates.
+   */
+  tls?: { ca?: string; cert?: string; key?: string; verifyServerCert?: boolean };
 }
 
 /** What a probe learnt about one configured server. Unreachable hosts carry only name, address and error. */

@@ -53,12 +53,12 @@ describe('TLS', () => {
     const r2 = await mmmf(['--cfg', noChannelTls, '--switchover-to', 'test2']);
     expect([r2.exitCode, r2.stderr]).toEqual([
       3,
-      expect.stringMatching(/replicate over TLS .* replication\.ssl is not configured/),
+      expect.stringMatching(/replicate over TLS.* replication\.ssl is not configured/),
     ]);
     expect(await replicationSnapshot(c, all)).toEqual(before);
   });
 
-  it('status, check, switchover and failover over TLS; every channel afterwards uses TLS', async () => {
+  it('status, check, switchover and failover over TLS (its channels carried without replication.ssl); every channel afterwards uses TLS', async () => {
     const c = cluster();
     expect((await mmmf(['status', '--cfg', c.cfg])).stdout).toMatch(/● test1 .* master {2}writable/);
     const check = await mmmf(['check', '--cfg', c.cfg]);
@@ -73,7 +73,9 @@ describe('TLS', () => {
     );
 
     await c.sandbox('kill', 'test2');
-    const f = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--force']);
+    // Without replication.ssl each channel keeps its own TLS settings (read from its status row).
+    const carry = variant(c, 'carry.config.ts', "replication: { user: 'repl', password: 'repl-secret' }");
+    const f = await mmmf(['--cfg', carry, '--failover-to', 'test3', '--force']);
     expect(f.exitCode, f.stdout + f.stderr).toBe(0);
     const p3 = c.port('test3');
     expect(await channels(c, ['test1', 'test4'])).toEqual([

@@ -1,6 +1,6 @@
 import { type Dialect, dialectFor, type SourceSpec } from '../../dialect/dialect.js';
 import type { ResolvedConfig, ResolvedHost } from '../../topology/config-types.js';
-import type { ProbedHost } from '../../topology/server-state.js';
+import type { HostState, ProbedHost } from '../../topology/server-state.js';
 import type { Analysis } from '../analyze-topology.js';
 import type { OnFailure, Phase, Step, StepAction, StepRef } from '../plan-types.js';
 
@@ -66,8 +66,12 @@ export function hostConfig(config: ResolvedConfig, name: string): ResolvedHost {
 }
 
 /** The replication source a replica is pointed at; the password stays redacted in the plan. */
-export function sourceSpec(config: ResolvedConfig, name: string): SourceSpec {
+/**
+ * The source a replica is pointed at. TLS: replication.ssl, else the replica's own current channel settings
+ * (its files, on its host), so a channel on TLS stays on TLS.
+ */
+export function sourceSpec(config: ResolvedConfig, name: string, replica?: HostState): SourceSpec {
   const h = hostConfig(config, name);
-  const ssl = config.replication.ssl;
+  const ssl = config.replication.ssl ?? replica?.replica?.tls;
   return { host: h.host, port: h.port, user: config.replication.user, password: '', ...(ssl ? { ssl } : {}) };
 }

@@ -104,7 +104,7 @@ function equalizeStep(
   const { analysis: a, config } = ctx;
   const best = a.best!;
   const rd = dialectOf(r);
-  const source = sourceSpec(config, best.name);
+  const source = sourceSpec(config, best.name, r);
   const stop = rd.stopReplication();
   const seconds = config.timeouts.equalize;
   const isTarget = r === a.target;

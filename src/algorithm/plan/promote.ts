@@ -115,7 +115,7 @@ function repointStep(
   const { analysis: a, config } = ctx;
   const target = a.target!;
   const rd = dialectOf(r);
-  const source = sourceSpec(config, target.name);
+  const source = sourceSpec(config, target.name, r);
   const base = o.at
     ? rd.changeSourceFile(source, coordinatesOf(o.at.step), true)
     : rd.changeSourceGtid(source, true, o.formerMaster);
