@@ -168,6 +168,15 @@ function replicaFindings(
       `${d.shortNetTimeout(10).join('; ')} (and ${name} = 10 in my.cnf)`,
     );
   }
+  if (s.gtidStrictMode === false && !o.byFile) {
+    add(
+      'warning',
+      s.name,
+      'gtid_strict_mode=OFF: a GTID written twice or out of order (an errant write, a misconfigured domain) is ' +
+        'accepted silently here, so GTID positions may not mean what mmmf compares',
+      'SET GLOBAL gtid_strict_mode = ON (and in my.cnf)',
+    );
+  }
   if (r.ioRunning !== 'Yes' || !r.sqlRunning) {
     const errors = `${r.lastIoError ? `; IO error: ${r.lastIoError}` : ''}${r.lastSqlError ? `; SQL error: ${r.lastSqlError}` : ''}`;
     add(
@@ -213,6 +222,19 @@ function replicaFindings(
       s.name,
       `replication user '${user}' does not exist here: other replicas could not replicate from it`,
       `CREATE USER '${user}'@'%' ... ; GRANT REPLICATION SLAVE ON *.* TO it`,
+    );
+  }
+  const plugins = o.accounts.get(s.name)?.replicationUserPlugins ?? [];
+  const sha = plugins.filter((x) => x === 'caching_sha2_password' || x === 'sha256_password');
+  if (sha.length && !config.replication.ssl && !r.tls) {
+    add(
+      'warning',
+      s.name,
+      `replication user '${config.replication.user}' authenticates with ${sha.join(', ')} and channels are ` +
+        'plaintext: mmmf creates them with GET_SOURCE_PUBLIC_KEY = 1 (else a new source refuses the login with ' +
+        'error 2061 until it has cached the account), but that key exchange trusts whatever answers',
+      'use TLS for replication (replication.ssl in the config, and the channels), or an account whose plugin ' +
+        'works without it',
     );
   }
 }

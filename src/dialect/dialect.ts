@@ -83,7 +83,7 @@ export class Dialect {
     const common =
       '@@server_id AS server_id, @@read_only AS read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@relay_log_purge AS relay_log_purge';
     if (this.isMariadb) {
-      return `SELECT ${common}, @@slave_net_timeout AS net_timeout, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied, @@gtid_binlog_state AS gtid_binlog_state, @@gtid_current_pos AS gtid_current`;
+      return `SELECT ${common}, @@slave_net_timeout AS net_timeout, @@gtid_strict_mode AS gtid_strict_mode, @@log_slave_updates AS log_replica_updates, @@gtid_binlog_pos AS gtid_binlog, @@gtid_slave_pos AS gtid_applied, @@gtid_binlog_state AS gtid_binlog_state, @@gtid_current_pos AS gtid_current`;
     }
     const updates = this.caps.logReplicaUpdates ? '@@log_replica_updates' : '@@log_slave_updates';
     const netTimeout = this.caps.logReplicaUpdates ? '@@replica_net_timeout' : '@@slave_net_timeout';

@@ -16,10 +16,10 @@ export async function probeAccounts(conn: SqlConnection, _d: Dialect, replicatio
   const grants = await attempt(async () =>
     (await conn.query('SHOW GRANTS', 10_000)).map((r) => String(Object.values(r)[0])),
   );
-  const replicationUserHosts = await attempt(async () =>
-    (await conn.query(`SELECT Host AS host FROM mysql.user WHERE User = ${quote(replicationUser)}`, 10_000)).map((r) =>
-      String(r.host),
-    ),
+  const rows = await attempt(() =>
+    conn.query(`SELECT Host AS host, plugin FROM mysql.user WHERE User = ${quote(replicationUser)}`, 10_000),
   );
-  return { grants, replicationUserHosts };
+  if ('error' in rows) return { grants, replicationUserHosts: rows };
+  const plugins = [...new Set(rows.map((r) => String(r.plugin ?? '')).filter(Boolean))];
+  return { grants, replicationUserHosts: rows.map((r) => String(r.host)), replicationUserPlugins: plugins };
 }

@@ -43,6 +43,7 @@ export async function probeHost(
     relayLogPurge: Number(vars.relay_log_purge) === 1,
     binlogFormat: String(vars.binlog_format ?? ''),
     ...(vars.net_timeout !== undefined ? { netTimeout: Number(vars.net_timeout) } : {}),
+    ...(vars.gtid_strict_mode !== undefined ? { gtidStrictMode: Number(vars.gtid_strict_mode) === 1 } : {}),
     gtidBinlog: String(vars.gtid_binlog ?? '').replace(/\s+/g, ''),
     gtidApplied: String(vars.gtid_applied ?? '').replace(/\s+/g, ''),
     ...(vars.gtid_current !== undefined ? { gtidCurrent: String(vars.gtid_current ?? '').replace(/\s+/g, '') } : {}),

@@ -79,6 +79,8 @@ export interface HostState {
   binlogFormat?: string;
   /** slave_net_timeout (replica_net_timeout): how long this replica waits on a silent source before reconnecting. */
   netTimeout?: number;
+  /** MariaDB gtid_strict_mode: out-of-order or duplicate GTIDs are errors instead of silently accepted. */
+  gtidStrictMode?: boolean;
   /** MariaDB gtid_binlog_pos: the last GTID per domain in this server's own binlog. */
   gtidBinlog?: string;
   /** MariaDB gtid_current_pos: everything this server holds, applied by replication or written here. */
@@ -119,4 +121,6 @@ export interface AccountFacts {
   grants: string[] | { error: string };
   /** Host patterns of the replication user on this server, or the error that prevented looking. */
   replicationUserHosts: string[] | { error: string };
+  /** The replication user's authentication plugins here (e.g. caching_sha2_password), when they could be read. */
+  replicationUserPlugins?: string[];
 }

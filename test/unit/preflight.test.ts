@@ -125,6 +125,26 @@ describe('preflight (pure)', () => {
     expect(missingPrivileges(v, grants).map((m) => m.anyOf[0])).toEqual(lacking);
   });
 
+  it('warns about settings that would surprise mmmf: gtid_strict_mode OFF, a sha2 replication user over plaintext', () => {
+    const loose = { ...replica, gtidStrictMode: false };
+    const accounts = new Map(
+      ['db1', 'db2'].map((n) => [
+        n,
+        { grants: [ENOUGH], replicationUserHosts: ['%'], replicationUserPlugins: ['caching_sha2_password'] },
+      ]),
+    );
+    const msgs = preflight({ config, states: [master, loose], accounts }).findings.map(
+      (f) => `${f.host}: ${f.message}`,
+    );
+    expect(msgs).toContainEqual(expect.stringMatching(/^db2: gtid_strict_mode=OFF/));
+    expect(msgs).toContainEqual(
+      expect.stringMatching(/^db2: replication user 'repl' authenticates with caching_sha2_password/),
+    );
+    const tls = { ...replica, replica: { ...replica.replica!, tls: { ca: '/ca.pem' } } };
+    const withTls = preflight({ config, states: [master, tls], accounts }).findings.map((f) => f.message);
+    expect(withTls.filter((m) => m.includes('caching_sha2_password'))).toEqual([]);
+  });
+
   it('flags duplicate server ids and a lagging, writable replica', () => {
     const lagging = { ...replica, serverId: 1, readOnly: false, replica: { ...replica.replica!, secondsBehind: 600 } };
     const msgs = preflight({

@@ -332,6 +332,7 @@ export class FakeServer {
         log_slave_updates: 1,
         log_replica_updates: 1,
         slave_net_timeout: 60,
+        gtid_strict_mode: 1,
         replica_net_timeout: 60,
         gtid_executed: s.gtid,
         gtid_mode: s.gtidMode ? 'ON' : 'OFF',

@@ -156,7 +156,14 @@ const MYSQL_VARS = [
   'enforce_gtid_consistency',
   'server_uuid',
 ];
-const MARIADB_VARS = [...COMMON_VARS, 'gtid_binlog_pos', 'gtid_slave_pos', 'gtid_current_pos', 'gtid_binlog_state'];
+const MARIADB_VARS = [
+  ...COMMON_VARS,
+  'gtid_strict_mode',
+  'gtid_binlog_pos',
+  'gtid_slave_pos',
+  'gtid_current_pos',
+  'gtid_binlog_state',
+];
 const BINLOG_STATUS_MYSQL = ['File', 'Position', 'Binlog_Do_DB', 'Binlog_Ignore_DB', 'Executed_Gtid_Set'];
 const BINLOG_STATUS_MARIADB = ['File', 'Position', 'Binlog_Do_DB', 'Binlog_Ignore_DB'];
 
