@@ -341,3 +341,46 @@ describe('caching_sha2_password on MySQL 8.0+ (the fake models error 2061)', () 
     },
   );
 });
+
+describe('MariaDB 10.11+: SUPER no longer covers read_only (the fake models error 1227)', () => {
+  it.each(VERSIONS.filter((v) => v.flavor === 'mariadb' && !v.version.startsWith('10.4')))(
+    '$label: check names READ_ONLY ADMIN for a SUPER-only admin, and the server refuses SET GLOBAL read_only',
+    async (p) => {
+      const logs = clusterLogs('mariadb', 20, 12, true);
+      cluster = new FakeCluster();
+      const privileges = ['SELECT', 'PROCESS', 'SUPER', 'RELOAD', 'BINLOG MONITOR', 'SLAVE MONITOR'];
+      const state = (id: number, replica?: FakeReplica): FakeState => ({
+        serverId: id,
+        serverUuid: '',
+        readOnly: id !== 1,
+        superReadOnly: false,
+        gtidMode: true,
+        gtid: gtidAfter('mariadb', 20),
+        binlog: [logs.bestBinlog],
+        relay: [logs.bestRelay],
+        clients: [],
+        privileges,
+        ...(replica ? { replica } : {}),
+      });
+      const master = await cluster.start(p, state(1));
+      const r = (port: number) =>
+        replicaOf(port, logs.masterAfter(20), gtidAfter('mariadb', 20), true, 'mariadb', true);
+      const a = await cluster.start(p, state(2, r(master.port)));
+      const b = await cluster.start(p, state(3, r(master.port)));
+      const check = await run({ test1: master.port, test2: a.port, test3: b.port }, ['check']);
+      expect(check.exitCode, check.stdout + check.stderr).toBe(3);
+      expect(check.stdout).toMatch(/test1: the admin account lacks READ_ONLY ADMIN for setting read_only/);
+      const conn = await mysqlClient.createConnection({
+        host: '127.0.0.1',
+        port: master.port,
+        user: 'x',
+        password: 'y',
+      });
+      try {
+        await expect(conn.query('SET GLOBAL read_only = ON')).rejects.toThrow(/READ_ONLY ADMIN/);
+      } finally {
+        await conn.end();
+      }
+    },
+  );
+});

@@ -62,6 +62,8 @@ export interface FakeState {
   clients: { id: number; user: string; host: string }[];
   /** Some replica logged in here with the replication account (caching_sha2_password caches it). */
   shaCached?: boolean;
+  /** The admin account's global privileges (SHOW GRANTS); absent: ALL PRIVILEGES. */
+  privileges?: string[];
 }
 
 /** The parts of mysql2's server-side connection used here (its typings describe only the client side). */
@@ -226,8 +228,30 @@ export class FakeServer {
     }
     if (sql.startsWith('SELECT @@')) return one(this.variables(sql));
     if (/^SET SESSION (sql_mode|lock_wait_timeout) = /.test(sql)) return undefined;
+    if (sql === 'SHOW GRANTS') {
+      const privs = s.privileges ? s.privileges.join(', ') : 'ALL PRIVILEGES';
+      return {
+        columns: ['Grants for admin@%'],
+        rows: [{ 'Grants for admin@%': `GRANT ${privs} ON *.* TO \`admin\`@\`%\`` }],
+      };
+    }
+    if (sql.startsWith('SELECT Host AS host, plugin FROM mysql.user WHERE User = ')) {
+      return {
+        columns: ['host', 'plugin'],
+        rows: [{ host: '%', plugin: p.flavor === 'mysql' ? 'caching_sha2_password' : 'mysql_native_password' }],
+      };
+    }
     if ((m = /^SET GLOBAL (super_read_only|read_only) = (ON|OFF)$/.exec(sql))) {
       if (!p.variables.includes(m[1]!)) throw new SqlError(1193, `Unknown system variable '${m[1]}'`);
+      // MariaDB 10.11+: SUPER no longer covers read_only (MDEV-29596; checked on 10.11.19).
+      const [maj, min] = p.version.split('.').map(Number) as [number, number];
+      const strict = p.flavor === 'mariadb' && (maj > 10 || (maj === 10 && min >= 11));
+      if (strict && s.privileges && !s.privileges.includes('READ_ONLY ADMIN')) {
+        throw new SqlError(
+          1227,
+          'Access denied; you need (at least one of) the READ_ONLY ADMIN privilege(s) for this operation',
+        );
+      }
       const on = m[2] === 'ON';
       if (m[1] === 'read_only') {
         if (!on && s.superReadOnly) s.superReadOnly = false;
