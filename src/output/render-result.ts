@@ -98,17 +98,26 @@ export interface RunSummary {
 export function renderResult(r: RunSummary, c: ChalkInstance): string {
   const { plan, results, outcomes, seconds, hook } = r;
   const violations = r.violations ?? [];
-  const failed = results.filter((x) => x.status === 'failed');
+  // A step that only warns (a VIP on a host that cannot be reached, a reader VIP) does not undo a completed run:
+  // it is said in yellow, and the run counts as done (as its exit code does).
+  const warnOnly = (n: number) => plan.steps.find((x) => x.n === n)?.onFailure === 'warn';
+  const failedAll = results.filter((x) => x.status === 'failed');
+  const failed = failedAll.filter((x) => !warnOnly(x.n));
+  const warned = failedAll.filter((x) => warnOnly(x.n));
   const allOk =
     !failed.length && outcomes.every((o) => o.ok) && !results.some((x) => x.status === 'not-run') && !violations.length;
   const L: string[] = [];
   for (const v of violations) L.push(c.red.bold(`✖ SAFETY INVARIANT BROKEN: ${v}`));
   const what = plan.kind === 'switchover' ? 'Switchover' : 'Failover';
+  const withWarnings = warned.length ? `, with ${warned.length} warning${warned.length === 1 ? '' : 's'}` : '';
   L.push(
     allOk
-      ? c.green.bold(`✔ ${what} to ${plan.target} done in ${seconds.toFixed(1)} s`)
+      ? (warned.length ? c.yellow.bold : c.green.bold)(
+          `✔ ${what} to ${plan.target} done in ${seconds.toFixed(1)} s${withWarnings}`,
+        )
       : c.red.bold(`✖ ${what} to ${plan.target} did not complete (${seconds.toFixed(1)} s)`),
   );
+  for (const f of warned) L.push(c.yellow(`  ! step ${f.n} (${f.host}): ${f.detail}`));
   if (r.promoted === false) {
     L.push(
       c.red(

@@ -37,8 +37,11 @@ export async function executePlan(
   const seconds = (Date.now() - s.started) / 1000;
   const blockedMs = writesBlockedMs(plan, results, rollback);
   const promoted = results.some((r) => r.status === 'done' && plan.steps.find((x) => x.n === r.n)?.phase === 'promote');
-  // Anti-flap counts failovers that moved the master; a run that promoted nobody is not one.
-  if (promoted) recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok });
+  // Anti-flap counts failovers that moved the master; a run that promoted nobody is not one, and neither is a
+  // planned switchover (a master that dies after maintenance must still be failed over, by cron too).
+  if (promoted && plan.kind === 'failover') {
+    recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok });
+  }
   journal.end(ok);
   const hookName = ok ? 'postFailover' : 'onFailure';
   const env = hookEnv(config, plan, hookName, ok ? 'done' : 'failed');
