@@ -300,7 +300,11 @@ cmd_up() {
 tls_up() { # a throw-away CA and one server certificate for 127.0.0.1 / localhost, valid 10 days
   local t=$DIR/tls
   [ -f "$t/server.pem" ] && return 0
-  command -v openssl >/dev/null || die "--tls needs openssl"
+  if ! command -v openssl >/dev/null; then
+    [ "$(id -u)" = 0 ] || die "--tls needs openssl (or root, to install it)"
+    echo "sandbox: installing openssl from the OS packages..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null || die "could not install openssl"
+  fi
   mkdir -p "$t"
   openssl req -x509 -newkey rsa:2048 -nodes -days 10 -subj "/CN=mmmf sandbox CA" \
     -keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
