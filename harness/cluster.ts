@@ -106,6 +106,19 @@ export async function mmmf(args: string[], env: Record<string, string> = {}): Pr
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/** Runs the built CLI on a --netns sandbox's client host (its own network namespace), as an operator there would. */
+export async function mmmfOnClient(c: Cluster, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const r = await execa(
+    'bash',
+    [SANDBOX, '--dir', c.dir, 'client', 'env', 'NO_COLOR=1', ...vars, 'node', CLI, ...args],
+    {
+      reject: false,
+    },
+  );
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
 /** Everything that says where a server is in replication: equal before/after means nothing was changed. */
 export async function replicationSnapshot(c: Cluster, names: string[]): Promise<Record<string, unknown>> {
   const snap: Record<string, unknown> = {};

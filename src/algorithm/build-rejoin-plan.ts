@@ -5,6 +5,7 @@ import { type HostState, isProbed, isReplica, type ProbedHost } from '../topolog
 import { findOldMaster } from './find-old-master.js';
 import type { HostPlan, Plan, Step } from './plan-types.js';
 import { coordinatesOf, dialectOf, sourceSpec, StepList } from './plan/context.js';
+import { fenceWrites } from './plan/fence.js';
 import { choosePositioning } from './replica-facts.js';
 
 /**
@@ -111,27 +112,14 @@ function rejoinPlan(
   if (o.nothing) {
     return { ...base, nothingToDo: `${host.name} already replicates from ${master.name}, read-only: nothing to do.` };
   }
-  const hd = dialectOf(host);
-  const setReadOnly = hd.setReadOnly(true);
-  const readOnly = list.add({
-    phase: 'fence',
-    host: host.name,
-    title: 'Make it read-only',
-    action: { kind: 'fence-read-only', setReadOnly },
-    sql: setReadOnly,
-    why: 'a former master may come back writable: nothing may be written on it from here on',
+  const { kill } = fenceWrites(list, host, {
+    readOnly: [
+      'Make it read-only',
+      'a former master may come back writable: nothing may be written on it from here on',
+    ],
+    kill: ['Kill its client connections', 'open transactions must not commit after the check'],
   });
-  const listClients = hd.clientConnectionsSql();
-  const kill = list.add({
-    phase: 'fence',
-    host: host.name,
-    title: 'Kill its client connections',
-    action: { kind: 'kill-clients', listClients },
-    sql: [listClients, `${hd.killConnection(0).replace(/\d+$/, '<id>')} -- for each row`],
-    why: 'open transactions must not commit after the check',
-    after: [readOnly],
-  });
-  const ownSql = hd.binlogStateSql();
+  const ownSql = dialectOf(host).binlogStateSql();
   const masterSql = dialectOf(master).binlogStateSql();
   const confirm = list.add({
     phase: 'confirm',

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../topology/config-types.js';
-import { matchSource } from '../topology/identity.js';
+import { sourceChain } from '../topology/identity.js';
 import { type HostState, isReplica } from '../topology/server-state.js';
 
 /**
@@ -81,7 +81,7 @@ export function readerQualification(
         ? 'offline (mmmf online to bring it back)'
         : !isReplica(s)
           ? 'not a replica'
-          : !underMaster(s, states, master)
+          : !master || !sourceChain(s, states).includes(master)
             ? `does not replicate from the master ${master ?? '?'}`
             : s.replica.ioRunning !== 'Yes' || !s.replica.sqlRunning
               ? `replication not running (IO ${s.replica.ioRunning}, SQL ${s.replica.sqlRunning ? 'Yes' : 'No'})`
@@ -94,17 +94,4 @@ export function readerQualification(
     else qualifying.push(s.name);
   }
   return { qualifying, why };
-}
-
-function underMaster(s: HostState, states: HostState[], master: string | undefined): boolean {
-  const seen = new Set<string>();
-  let cur: HostState | undefined = s;
-  while (cur?.replica) {
-    const src: string | undefined = matchSource(cur.replica, states).name;
-    if (!src || seen.has(src)) return false;
-    if (src === master) return true;
-    seen.add(src);
-    cur = states.find((x) => x.name === src);
-  }
-  return false;
 }

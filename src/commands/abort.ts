@@ -2,12 +2,11 @@ import { buildAbortPlan } from '../algorithm/build-abort-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
 import { EXIT } from '../errors.js';
 import { Journal } from '../executor/journal.js';
-import { faultsFromEnv, PlanRun } from '../executor/run-plan.js';
 import { invariantViolations } from '../safety/invariants.js';
 import type { Connector } from '../topology/connection.js';
 import { loadConfig } from '../topology/load-config.js';
 import { printReport } from './run/report.js';
-import { withSession } from './run/session.js';
+import { planRun, sessionFor, withSession } from './run/session.js';
 
 export interface AbortOptions {
   cfg: string;
@@ -23,15 +22,7 @@ export interface AbortOptions {
  */
 export async function abortCommand(opts: AbortOptions): Promise<number> {
   const config = await loadConfig(opts.cfg);
-  const session = {
-    config,
-    json: !!opts.json,
-    debug: !!opts.debug,
-    faults: faultsFromEnv(process.env),
-    connector: opts.connector,
-    lock: opts.dryRun ? undefined : 'mmmf --abort',
-  };
-  return withSession(session, async (s) => {
+  return withSession(sessionFor(config, opts, 'mmmf --abort'), async (s) => {
     const { c } = s;
     const { states, dialects } = await s.probe();
     const journal = new Journal(config);
@@ -62,8 +53,7 @@ export async function abortCommand(opts: AbortOptions): Promise<number> {
       if (s.json) printReport({ command: 'abort', dryRun: true, ok: true, exitCode: EXIT.ok, plan });
       return EXIT.ok;
     }
-    const deps = { config, conns: s.conns.open, dialects, ...(s.faults ? { faults: s.faults } : {}) };
-    const run = new PlanRun(plan, deps);
+    const run = planRun(s, plan, dialects);
     const results = await run.runAll();
     journal.end(false);
     const violations = invariantViolations(plan, results, (await s.probe()).states);

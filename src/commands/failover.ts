@@ -2,7 +2,7 @@ import { planFailover } from '../algorithm/build-failover-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
 import { EXIT, UnsafeError } from '../errors.js';
 import { Journal, type UnfinishedRun } from '../executor/journal.js';
-import { faultsFromEnv, PlanRun } from '../executor/run-plan.js';
+import { faultsFromEnv } from '../executor/run-plan.js';
 import { targetMappingRefusal } from '../executor/target-mapping.js';
 import type { Faults } from '../executor/types.js';
 import { renderPlan } from '../output/render-plan.js';
@@ -17,7 +17,7 @@ import type { ProbedCluster } from '../topology/probe.js';
 import { executePlan } from './run/execute.js';
 import { requireDeadMaster } from './run/if-dead.js';
 import { printReport } from './run/report.js';
-import { type Session, withSession } from './run/session.js';
+import { planRun, type Session, withSession } from './run/session.js';
 
 export interface FailoverCommandOptions {
   cfg: string;
@@ -90,7 +90,7 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     s.log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
     await s.sshReady();
     journal.start(plan);
-    const run = new PlanRun(plan, runDeps(s, probed, journal));
+    const run = planRun(s, plan, probed.dialects, journal);
     return executePlan(s, run, journal, probed.dialects);
   });
 }
@@ -130,14 +130,6 @@ function show(s: Session, plan: Plan, dryRun: boolean): number {
   return EXIT.ok;
 }
 
-const runDeps = (s: Session, probed: ProbedCluster, journal?: Journal) => ({
-  config: s.config,
-  conns: s.conns.open,
-  dialects: probed.dialects,
-  ...(journal ? { journal } : {}),
-  ...(s.faults ? { faults: s.faults } : {}),
-});
-
 /**
  * A run died (kill -9, lost network) and left its journal: finish exactly the plan it printed, skipping
  * the steps it completed. Every step is idempotent, so the one it died in runs again.
@@ -176,7 +168,7 @@ async function resume(
   }
   if (!s.json) s.write(`${s.c.yellow(`Resuming ${said}.`)}\n\n${renderPlan(plan, s.c, { dryRun: false })}\n\n`);
   s.log?.line('mmmf', '#', `resuming ${said}`);
-  const run = new PlanRun(plan, runDeps(s, probed, journal));
+  const run = planRun(s, plan, probed.dialects, journal);
   run.restore(unfinished.results, unfinished.outputs);
   await s.sshReady();
   return executePlan(s, run, journal, probed.dialects);

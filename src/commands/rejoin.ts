@@ -3,7 +3,6 @@ import type { Plan } from '../algorithm/plan-types.js';
 import { extraTransactions } from '../binlog/gtid.js';
 import { ServerLogs } from '../binlog/log-reader.js';
 import { EXIT, UnsafeError } from '../errors.js';
-import { faultsFromEnv, PlanRun } from '../executor/run-plan.js';
 import { renderPlan } from '../output/render-plan.js';
 import { invariantViolations } from '../safety/invariants.js';
 import type { Connector } from '../topology/connection.js';
@@ -11,7 +10,7 @@ import { loadConfig } from '../topology/load-config.js';
 import type { ProbedCluster } from '../topology/probe.js';
 import { runWithProgress } from './run/progress.js';
 import { printReport } from './run/report.js';
-import { type Session, withSession } from './run/session.js';
+import { planRun, type Session, sessionFor, withSession } from './run/session.js';
 
 export interface RejoinOptions {
   cfg: string;
@@ -32,15 +31,7 @@ const LISTED = 10;
  */
 export async function rejoinCommand(opts: RejoinOptions): Promise<number> {
   const config = await loadConfig(opts.cfg, [{ flag: 'rejoin', name: opts.name }]);
-  const session = {
-    config,
-    json: !!opts.json,
-    debug: !!opts.debug,
-    faults: faultsFromEnv(process.env),
-    connector: opts.connector,
-    lock: opts.dryRun ? undefined : `mmmf rejoin ${opts.name}`,
-  };
-  return withSession(session, async (s) => {
+  return withSession(sessionFor(config, opts, `mmmf rejoin ${opts.name}`), async (s) => {
     const probed = await s.probe();
     const outcome = buildRejoinPlan(config, probed.states, opts.name);
     if (!outcome.ok) {
@@ -62,13 +53,7 @@ export async function rejoinCommand(opts: RejoinOptions): Promise<number> {
 async function execute(s: Session, plan: Plan, probed: ProbedCluster): Promise<number> {
   const { c } = s;
   if (!s.json) s.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
-  const deps = {
-    config: s.config,
-    conns: s.conns.open,
-    dialects: probed.dialects,
-    ...(s.faults ? { faults: s.faults } : {}),
-  };
-  const run = new PlanRun(plan, deps);
+  const run = planRun(s, plan, probed.dialects);
   const results = s.json ? await run.runAll() : await runWithProgress(run);
   for (const r of results) s.log?.line(r.host, '#', `step ${r.n} ${r.status}: ${r.detail}`);
   const violations = invariantViolations(plan, results, (await s.probe()).states);

@@ -3,7 +3,6 @@ import { buildRolesPlan } from '../algorithm/build-roles-plan.js';
 import { findOldMaster } from '../algorithm/find-old-master.js';
 import type { Plan } from '../algorithm/plan-types.js';
 import { EXIT, UnsafeError } from '../errors.js';
-import { faultsFromEnv, PlanRun } from '../executor/run-plan.js';
 import { renderPlan } from '../output/render-plan.js';
 import { readOffline, writeOffline } from '../safety/offline.js';
 import type { Connector } from '../topology/connection.js';
@@ -11,7 +10,7 @@ import { loadConfig } from '../topology/load-config.js';
 import { probeVipHolders } from '../vip/holders.js';
 import { runWithProgress } from './run/progress.js';
 import { printReport } from './run/report.js';
-import { type Session, withSession } from './run/session.js';
+import { planRun, type Session, sessionFor, withSession } from './run/session.js';
 
 export interface RolesOptions {
   cfg: string;
@@ -32,15 +31,7 @@ export async function rolesCommand(opts: RolesOptions): Promise<number> {
   const change = opts.change;
   const command = change ? `${change.kind} ${change.name}` : 'roles';
   const config = await loadConfig(opts.cfg, change ? [{ flag: change.kind, name: change.name }] : []);
-  const session = {
-    config,
-    json: !!opts.json,
-    debug: !!opts.debug,
-    faults: faultsFromEnv(process.env),
-    connector: opts.connector,
-    lock: opts.dryRun ? undefined : `mmmf ${command}`,
-  };
-  return withSession(session, async (s) => {
+  return withSession(sessionFor(config, opts, `mmmf ${command}`), async (s) => {
     const probed = await s.probe();
     let offline = readOffline(config);
     if (change?.kind === 'offline') {
@@ -80,8 +71,7 @@ async function execute(
 ): Promise<number> {
   const { c } = s;
   if (!s.json) s.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
-  const deps = { config: s.config, conns: s.conns.open, dialects, ...(s.faults ? { faults: s.faults } : {}) };
-  const run = new PlanRun(plan, deps);
+  const run = planRun(s, plan, dialects);
   const results = s.json ? await run.runAll() : await runWithProgress(run);
   const failed = results.filter((r) => r.status === 'failed');
   const after = await probeVipHolders(s.config);

@@ -10,7 +10,7 @@ import { formatCoordinates } from '../binlog/coordinates.js';
 import type { Dialect } from '../dialect/dialect.js';
 import { errorText } from '../errors.js';
 import type { ResolvedConfig, ResolvedHost } from '../topology/config-types.js';
-import type { Connector, SqlConnection } from '../topology/connection.js';
+import { type Connector, connectWithin, type SqlConnection } from '../topology/connection.js';
 
 /** Between two samples: often enough to see positions move, rarely enough to cost nothing. */
 const SAMPLE_EVERY_MS = 1000;
@@ -61,15 +61,9 @@ export async function confirmMasterDead(w: DeathWitnesses): Promise<DeathVerdict
  * or a server error code, network failures do not.
  */
 async function attemptMaster(w: DeathWitnesses): Promise<MasterAttempt> {
-  const limit = w.config.timeouts.connect * 1000 + 500;
   let conn: SqlConnection | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const pending = w.connector(w.master, w.config.timeouts.connect);
   try {
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit);
-    });
-    conn = await Promise.race([pending, late]);
+    conn = await connectWithin(w.connector, w.master, w.config.timeouts.connect);
     await conn.query('SELECT 1', QUERY_MS);
     return { answered: true, healthy: true, detail: 'logged in and answered SELECT 1' };
   } catch (err) {
@@ -79,14 +73,7 @@ async function attemptMaster(w: DeathWitnesses): Promise<MasterAttempt> {
     const text = errorText(err);
     return { answered: spoke, healthy: false, detail: code && !text.includes(code) ? `${code}: ${text}` : text };
   } finally {
-    clearTimeout(timer);
-    // A connection that arrives after the time limit is closed too.
-    if (conn) await conn.close();
-    else
-      void pending.then(
-        (c) => c.close(),
-        () => {},
-      );
+    await conn?.close();
   }
 }
 

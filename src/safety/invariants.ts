@@ -1,6 +1,6 @@
 import type { Plan } from '../algorithm/plan-types.js';
 import type { StepResult } from '../executor/types.js';
-import { matchSource } from '../topology/identity.js';
+import { matchSource, sourceChain } from '../topology/identity.js';
 import type { HostState } from '../topology/server-state.js';
 
 /**
@@ -44,16 +44,3 @@ export function invariantViolations(plan: Plan, results: StepResult[], states: H
 }
 
 const isPromotion = (plan: Plan, n: number) => plan.steps.find((s) => s.n === n)?.action.kind === 'promote';
-
-/** The configured hosts a replica's data flows from: its source, that source's source, and so on. */
-function sourceChain(s: HostState, states: HostState[]): string[] {
-  const chain: string[] = [];
-  let cur: HostState | undefined = s;
-  while (cur?.replica) {
-    const name: string | undefined = matchSource(cur.replica, states).name;
-    if (!name || chain.includes(name)) break;
-    chain.push(name);
-    cur = states.find((x) => x.name === name);
-  }
-  return chain;
-}

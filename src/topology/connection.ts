@@ -131,10 +131,7 @@ export async function withConnections<T>(
   await Promise.all(
     hosts.map(async (h) => {
       try {
-        set.open.set(
-          h.name,
-          await withTimeout(connector(h, connectTimeoutSec), connectTimeoutSec * 1000 + 500, h.name),
-        );
+        set.open.set(h.name, await connectWithin(connector, h, connectTimeoutSec));
       } catch (err) {
         set.failed.set(h.name, describeConnectError(err));
       }
@@ -145,6 +142,15 @@ export async function withConnections<T>(
   } finally {
     await Promise.all([...set.open.values()].map((c) => c.close()));
   }
+}
+
+/** One connection, given up after the connect timeout (and closed if it arrives later). */
+export function connectWithin(
+  connector: Connector,
+  host: ResolvedHost,
+  connectTimeoutSec: number,
+): Promise<SqlConnection> {
+  return withTimeout(connector(host, connectTimeoutSec), connectTimeoutSec * 1000 + 500, host.name);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {

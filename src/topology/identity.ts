@@ -62,3 +62,16 @@ export function replicatesFromHost(replica: HostState, source: HostState, states
   if (!replica.replica) return false;
   return matchSource(replica.replica, states).name === source.name;
 }
+
+/** The configured hosts a replica's data flows from: its source, that source's source, and so on. */
+export function sourceChain(s: HostState, states: HostState[]): string[] {
+  const chain: string[] = [];
+  let cur: HostState | undefined = s;
+  while (cur?.replica) {
+    const name: string | undefined = matchSource(cur.replica, states).name;
+    if (!name || chain.includes(name)) break;
+    chain.push(name);
+    cur = states.find((x) => x.name === name);
+  }
+  return chain;
+}

@@ -1,31 +1,11 @@
 // Reader VIPs (MMM's balanced reader role) on network-namespace hosts: placed by `roles`, moved by offline and
 // online, after a failover and after a switchover — each on exactly one qualifying host, never on a dead one,
 // checked through the VIPs themselves from the client host. Needs root (CI runs as root).
-import { execa } from 'execa';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, type Cluster } from '../../harness/cluster.js';
+import { mmmfOnClient, type Cluster } from '../../harness/cluster.js';
 import { useCluster } from '../cluster-fixture.js';
 
 const root = process.getuid?.() === 0;
-const mmmfOnClient = async (c: Cluster, args: string[]) => {
-  const r = await execa(
-    'bash',
-    [
-      join(ROOT, 'scripts/sandbox.sh'),
-      '--dir',
-      c.dir,
-      'client',
-      'env',
-      'NO_COLOR=1',
-      'node',
-      join(ROOT, 'dist/bin/mmmf.js'),
-      ...args,
-    ],
-    { reject: false },
-  );
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-};
 const readers = async (c: Cluster) =>
   (await c.sandbox('client', 'sh', '-c', `grep -o "readers: \\[[^]]*" ${c.cfg} | grep -o "[0-9.]*/24"`)).split('\n');
 const holders = async (c: Cluster, vip: string) => (await c.sandbox('vip-holders', vip)).split('\n').filter(Boolean);

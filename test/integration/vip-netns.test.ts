@@ -4,31 +4,12 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, type Cluster } from '../../harness/cluster.js';
+import { mmmfOnClient, ROOT, type Cluster } from '../../harness/cluster.js';
 import { LEDGER_DDL, LEDGER_KEYS, until } from '../../harness/load.js';
 import { useCluster } from '../cluster-fixture.js';
 
 const root = process.getuid?.() === 0;
 const client = (c: Cluster, ...cmd: string[]) => c.sandbox('client', ...cmd);
-const mmmfOnClient = async (c: Cluster, args: string[], env: Record<string, string> = {}) => {
-  const r = await execa(
-    'bash',
-    [
-      join(ROOT, 'scripts/sandbox.sh'),
-      '--dir',
-      c.dir,
-      'client',
-      'env',
-      'NO_COLOR=1',
-      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      'node',
-      join(ROOT, 'dist/bin/mmmf.js'),
-      ...args,
-    ],
-    { reject: false },
-  );
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-};
 const vipHolders = async (c: Cluster) => (await c.sandbox('vip-holders')).split('\n').filter(Boolean);
 const vipHost = (c: Cluster) =>
   c.sandbox('client', 'sh', '-c', 'grep -o "address: \'[0-9.]*" ' + c.cfg + " | cut -d\\' -f2");

@@ -1,7 +1,7 @@
-import { isProbed } from '../../topology/server-state.js';
+import { isProbed, type ProbedHost } from '../../topology/server-state.js';
 import { showRemote, vipRemoveArgv } from '../../vip/vip-commands.js';
 import type { Step, StepRef } from '../plan-types.js';
-import { dialectOf, hostConfig, type PlanContext, showRef } from './context.js';
+import { dialectOf, hostConfig, type PlanContext, showRef, type StepList } from './context.js';
 
 /** What fencing leaves for later steps: the SQL steps everything else needs, and the old master's end. */
 export interface Fence {
@@ -10,6 +10,39 @@ export interface Fence {
   /** The old master's final binlog position (GTID and coordinates), when it was alive to be read. */
   masterEnd?: StepRef;
   recordEnd?: Step;
+}
+
+/**
+ * Makes a server read-only, then kills its client connections (read_only does not stop privileged users, and
+ * an open transaction could still commit): the old master a failover fences, the former master a rejoin
+ * brings back. `text`: each step's title and why.
+ */
+export function fenceWrites(
+  list: StepList,
+  host: ProbedHost,
+  text: { readOnly: [string, string]; kill: [string, string] },
+): { readOnly: Step; kill: Step } {
+  const d = dialectOf(host);
+  const setReadOnly = d.setReadOnly(true);
+  const readOnly = list.add({
+    phase: 'fence',
+    host: host.name,
+    title: text.readOnly[0],
+    action: { kind: 'fence-read-only', setReadOnly },
+    sql: setReadOnly,
+    why: text.readOnly[1],
+  });
+  const listClients = d.clientConnectionsSql();
+  const kill = list.add({
+    phase: 'fence',
+    host: host.name,
+    title: text.kill[0],
+    action: { kind: 'kill-clients', listClients },
+    sql: [listClients, `${d.killConnection(0).replace(/\d+$/, '<id>')} -- for each row`],
+    why: text.kill[1],
+    after: [readOnly],
+  });
+  return { readOnly, kill };
 }
 
 /**
@@ -48,25 +81,13 @@ export function fenceOldMaster(ctx: PlanContext): Fence {
   if (!isProbed(old)) return { gate: [] };
 
   const od = dialectOf(old);
-  const setReadOnly = od.setReadOnly(true);
-  const readOnly = list.add({
-    phase: 'fence',
-    host: old.name,
-    title: 'Make the old master read-only',
-    action: { kind: 'fence-read-only', setReadOnly },
-    sql: setReadOnly,
-    why: 'stops new writes from clients while the topology changes',
-  });
-  const listClients = od.clientConnectionsSql();
   const noSuperReadOnly = od.hasSuperReadOnly ? '' : ' (MariaDB has no super_read_only)';
-  const kill = list.add({
-    phase: 'fence',
-    host: old.name,
-    title: 'Kill client connections on the old master',
-    action: { kind: 'kill-clients', listClients },
-    sql: [listClients, `${od.killConnection(0).replace(/\d+$/, '<id>')} -- for each row`],
-    why: `read_only does not stop privileged users${noSuperReadOnly}, and open transactions must not commit later`,
-    after: [readOnly],
+  const { readOnly, kill } = fenceWrites(list, old, {
+    readOnly: ['Make the old master read-only', 'stops new writes from clients while the topology changes'],
+    kill: [
+      'Kill client connections on the old master',
+      `read_only does not stop privileged users${noSuperReadOnly}, and open transactions must not commit later`,
+    ],
   });
   const binlogStatus = od.binlogStatusSql();
   const binlogGtid = od.binlogGtidSql();

@@ -1,4 +1,8 @@
 import type { ChalkInstance } from 'chalk';
+import type { Plan } from '../../algorithm/plan-types.js';
+import type { Dialect } from '../../dialect/dialect.js';
+import type { Journal } from '../../executor/journal.js';
+import { faultsFromEnv, PlanRun } from '../../executor/run-plan.js';
 import type { Faults } from '../../executor/types.js';
 import { loggingConnector, openRunLog, redactingConnector, type RunLog } from '../../output/run-log.js';
 import { colorsFor } from '../../output/style.js';
@@ -82,4 +86,39 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
     }
     local.release();
   }
+}
+
+/**
+ * The session options of a command that changes servers: --json and --debug as given, test faults from the
+ * environment, and the cluster's locks under `lock` (a dry run changes nothing, so it takes none).
+ */
+export function sessionFor(
+  config: ResolvedConfig,
+  o: {
+    json?: boolean | undefined;
+    debug?: boolean | undefined;
+    dryRun?: boolean | undefined;
+    connector?: Connector | undefined;
+  },
+  lock: string,
+): SessionOptions {
+  return {
+    config,
+    json: !!o.json,
+    debug: !!o.debug,
+    faults: faultsFromEnv(process.env),
+    connector: o.connector,
+    lock: o.dryRun ? undefined : lock,
+  };
+}
+
+/** A run of `plan` over this session's connections (journaled when a journal is given). */
+export function planRun(s: Session, plan: Plan, dialects: Map<string, Dialect>, journal?: Journal): PlanRun {
+  return new PlanRun(plan, {
+    config: s.config,
+    conns: s.conns.open,
+    dialects,
+    ...(journal ? { journal } : {}),
+    ...(s.faults ? { faults: s.faults } : {}),
+  });
 }
