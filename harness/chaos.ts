@@ -108,6 +108,16 @@ async function prepare(c: Cluster, s: ChaosScenario): Promise<void> {
       `${l.name} to hold the tables`,
     );
   }
+  if (s.pair) {
+    // A planned switchover to the passive and back, under writes: the pair stays circular each time.
+    for (const to of ['test2', 'test1']) {
+      await c.sandbox('load', '50');
+      const r = await mmmf(['--cfg', c.cfg, '--switchover-to', to]);
+      if (r.exitCode !== 0) {
+        throw new Error(`pair switchover to ${to}: exit ${r.exitCode}: ${r.stderr || r.stdout.slice(-1500)}`);
+      }
+    }
+  }
   const reconfigure = async (n: string, sql: string[]) => {
     await c.query(n, 'STOP SLAVE');
     for (const q of sql) await c.query(n, q);
@@ -187,6 +197,7 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       replicas: o.replicas,
       format: s.format,
       positioning: s.positioning,
+      ...(s.pair ? { topology: 'pair' as const } : {}),
     });
     const cl = c;
     await prepare(cl, s);

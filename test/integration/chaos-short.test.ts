@@ -8,7 +8,7 @@ describe('chaos (short)', () => {
     const lines: string[] = [];
     const { passed, failed } = await runChaos({
       iterations: 3,
-      seed: 4242,
+      seed: 30002, // a file-positioned pair switched over and back, a delayed replica lifted, mmmf killed and resumed
       replicas: 3,
       basePort: 33151,
       log: (l) => lines.push(l),

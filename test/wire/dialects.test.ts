@@ -146,7 +146,9 @@ describe.each(VERSIONS)('$label', (p) => {
 
       // `status` reads this version's columns into one shape.
       const st = await run({ test1: dead, test2: best.port, test3: target.port }, ['status', '--json']);
-      const t3 = (JSON.parse(st.stdout) as { hosts: HostState[] }).hosts.find((h) => h.name === 'test3')!;
+      const parsed = JSON.parse(st.stdout) as { hosts?: HostState[] };
+      expect(parsed.hosts, st.stdout + st.stderr).toBeDefined();
+      const t3 = parsed.hosts!.find((h) => h.name === 'test3')!;
       expect(t3.version).toMatchObject({ flavor: p.flavor, text: p.version });
       expect(t3.replica).toMatchObject({
         sourcePort: dead,
