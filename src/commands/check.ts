@@ -90,7 +90,7 @@ async function runPreflight(opts: CheckOptions) {
 
 /** With a VIP configured, every host must answer over SSH and have `ip` and `arping`. */
 async function probeSsh(config: ResolvedConfig): Promise<Map<string, SshFacts>> {
-  const { runRemote, closeShared } = await import('../vip/remote.js');
+  const { runRemote } = await import('../vip/remote.js');
   const argv = [
     'sh',
     '-c',
@@ -111,7 +111,6 @@ async function probeSsh(config: ResolvedConfig): Promise<Map<string, SshFacts>> 
       );
     }),
   );
-  await closeShared(config.hosts); // no ssh process outlives a check
   return out;
 }
 

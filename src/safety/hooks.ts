@@ -1,4 +1,5 @@
 import type { Plan } from '../algorithm/plan-types.js';
+import { runChild } from '../process/run-child.js';
 import type { HookCommand, ResolvedConfig } from '../topology/config-types.js';
 
 export type HookName = 'preFailover' | 'postFailover' | 'onFailure' | 'fence';
@@ -33,7 +34,22 @@ export function hookEnv(
 }
 
 /**
- * Runs one configured hook with `input` as JSON on stdin. Never throws: the caller decides what a failure
+ * What a hook process gets: the documented MMMF_* event variables and what a program needs to run (PATH, the
+ * locale, HOME and the user's name for tools that read their own settings) — never the rest of mmmf's
+ * environment, which may hold the passwords a config reads from variables.
+ */
+const PASSED_THROUGH = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|LC_[A-Z_]+)$/;
+
+export function hookProcessEnv(event: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && PASSED_THROUGH.test(k)) env[k] = v;
+  env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  return { ...env, ...event };
+}
+
+/**
+ * Runs one configured hook with `input` as JSON on stdin, in a process group of its own that is ended at its
+ * deadline (a hook whose child holds its output, like `sleep 3600 | cat`, cannot hold the run). Never throws: the caller decides what a failure
  * means (a failed preFailover aborts; later failures are reported, never hidden).
  */
 export async function runHook(
@@ -44,29 +60,20 @@ export async function runHook(
 ): Promise<HookOutcome | undefined> {
   const cmd: HookCommand | undefined = config.hooks[hook];
   if (!cmd) return undefined;
-  const { execa } = await import('execa');
-  const opts = {
-    input: JSON.stringify(input) + '\n',
-    env,
-    timeout: config.timeouts.hook * 1000,
-    reject: false,
-    all: true,
-  } as const;
+  const timeoutMs = config.timeouts.hook * 1000;
+  const options = { input: JSON.stringify(input) + '\n', env: hookProcessEnv(env), timeoutMs };
   const r =
-    typeof cmd === 'string' ? await execa('/bin/sh', ['-c', cmd], opts) : await execa(cmd[0]!, cmd.slice(1), opts);
-  const output = String(r.all ?? '')
-    .trim()
-    .split('\n')
-    .slice(-5)
-    .join(' | ');
-  if (r.timedOut)
-    return { hook, ok: false, detail: `timed out after ${config.timeouts.hook} s${output ? `: ${output}` : ''}` };
-  if (r.failed)
-    return {
-      hook,
-      ok: false,
-      detail: `${r.exitCode !== undefined ? `exited ${r.exitCode}` : r.shortMessage}${output ? `: ${output}` : ''}`,
-    };
+    typeof cmd === 'string'
+      ? await runChild('/bin/sh', ['-c', cmd], options)
+      : await runChild(cmd[0] ?? '', cmd.slice(1), options);
+  const output = r.out.split('\n').slice(-5).join(' | ');
+  const tail = output ? `: ${output}` : '';
+  if (r.timedOut) return { hook, ok: false, detail: `timed out after ${config.timeouts.hook} s (stopped)${tail}` };
+  if (r.startError) return { hook, ok: false, detail: `could not start (${r.startError})${tail}` };
+  if (!r.ok) {
+    const how = r.code !== undefined ? `exited ${r.code}` : `killed by ${r.signal ?? 'a signal'}`;
+    return { hook, ok: false, detail: `${how}${tail}` };
+  }
   return { hook, ok: true, detail: output || 'ok' };
 }
 

@@ -2,6 +2,7 @@ import type { Row } from '../dialect/dialect.js';
 import { errorText } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import type { ClientTls, ResolvedHost } from './config-types.js';
+import { readGreeting } from './handshake.js';
 
 /**
  * The narrow interface everything above the driver talks to, so tests can feed recorded rows and the
@@ -48,7 +49,7 @@ export const connectMysql: Connector = async (host, connectTimeoutSec) => {
   try {
     conn = await mysql.createConnection(options);
   } catch (err) {
-    throw await explainDenied(err, () => mysql.createConnection({ ...options, ssl: { rejectUnauthorized: false } }));
+    throw await explainDenied(err, host, connectTimeoutSec);
   }
   // A dropped connection emits 'error' on the object; without a listener Node would crash the whole run.
   conn.on('error', () => {});
@@ -76,22 +77,20 @@ export const connectMysql: Connector = async (host, connectTimeoutSec) => {
 
 /**
  * MariaDB answers a plaintext login to a server with require_secure_transport=ON (or an account with REQUIRE
- * SSL) with "access denied", which sends the operator after the password. When a plaintext login is denied,
- * one login over TLS (unverified: it only diagnoses, the same password was just sent in plaintext) tells the
- * two apart.
+ * SSL) with "access denied", which sends the operator after the password. Whether the server offers TLS is
+ * read from its greeting alone: nothing is sent to it, and no login is ever retried with certificate
+ * verification off (whoever answers on a dead master's port could relay or read it).
  */
-async function explainDenied(err: unknown, overTls: () => Promise<{ end(): Promise<void> }>): Promise<unknown> {
-  if ((err as { code?: string }).code !== 'ER_ACCESS_DENIED_ERROR') return err;
-  try {
-    await (await overTls()).end();
-  } catch {
-    return err;
-  }
+async function explainDenied(err: unknown, host: ResolvedHost, connectTimeoutSec: number): Promise<unknown> {
+  if ((err as { code?: string }).code !== 'ER_ACCESS_DENIED_ERROR' || host.ssl) return err;
+  const greeting = await readGreeting(host, connectTimeoutSec * 1000);
+  if (!greeting?.offersTls) return err;
   return Object.assign(
     new Error(
-      'the server requires TLS (require_secure_transport=ON, or REQUIRE SSL on the account): it refused this ' +
-        'plaintext login as "access denied", and accepts the same login over TLS. Set ssl in the config ' +
-        '(defaults.ssl or hosts.NAME.ssl, with ca: the CA that signed the server certificates)',
+      `${errorText(err)} over a plaintext login. The server offers TLS, and MariaDB answers "access denied" when ` +
+        'it requires TLS (require_secure_transport=ON, or REQUIRE SSL on the account): then set ssl in the config ' +
+        '(defaults.ssl or hosts.NAME.ssl, with ca: the CA that signed the server certificates); otherwise check ' +
+        'the user and password',
     ),
     { code: 'MMMF_TLS_REQUIRED' },
   );
@@ -107,7 +106,8 @@ function tlsOptions(t: ClientTls): { ca?: string; cert?: string; key?: string; r
     ...(ca ? { ca } : {}),
     ...(cert ? { cert } : {}),
     ...(key ? { key } : {}),
-    rejectUnauthorized: t.verifyServerCert !== false,
+    // Always verified: the config refuses verifyServerCert: false for mmmf's own connections.
+    rejectUnauthorized: true,
   };
 }
 

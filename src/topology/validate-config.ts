@@ -341,12 +341,14 @@ function clientTls(v: unknown, at: string, p: Problem, baseDir: string): ClientT
   if (v.verifyServerCert !== undefined && typeof v.verifyServerCert !== 'boolean') {
     p(`${at}.verifyServerCert: must be true or false, got ${JSON.stringify(v.verifyServerCert)}`);
   }
-  if (v.verifyServerCert === false) out.verifyServerCert = false;
-  else if (!out.ca && v.verifyServerCert !== false) {
+  // mmmf logs in with an admin password: over a connection to a server it did not verify, that password goes
+  // to whoever answers on the port (a dead master's port is anyone's to take).
+  if (v.verifyServerCert === false) {
     p(
-      `${at}.ca: missing; the server certificate is verified against it (or set verifyServerCert: false, which trusts anyone on the path)`,
+      `${at}.verifyServerCert: false would send mmmf's admin password to any server that answers on the port; ` +
+        'remove it and set ca to the CA that signed the server certificates',
     );
-  }
+  } else if (!out.ca) p(`${at}.ca: missing; the server certificate is verified against it`);
   return out;
 }
 

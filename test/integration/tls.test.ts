@@ -32,7 +32,7 @@ describe('TLS', () => {
     const before = await replicationSnapshot(c, all);
     const plain = variant(c, 'plain.config.ts', "defaults: { user: 'mmmf', password: 'mmmf-secret' }");
     const status = await mmmf(['status', '--cfg', plain]);
-    expect(status.stdout).toMatch(/test1 .*the server requires TLS \(require_secure_transport=ON/);
+    expect(status.stdout).toMatch(/test1 .*Access denied.*The server offers TLS.*require_secure_transport=ON/);
     const r1 = await mmmf(['--cfg', plain, '--switchover-to', 'test2']);
     expect(r1.exitCode).toBe(3);
 

@@ -3,6 +3,16 @@ import { showRemote, vipRemoveArgv } from '../../vip/vip-commands.js';
 import type { Step, StepRef } from '../plan-types.js';
 import { dialectOf, hostConfig, type PlanContext, showRef, type StepList } from './context.js';
 
+/**
+ * How a hook's command appears in a plan, a dry run, the journal and --json: its program only. A fence hook
+ * often carries a credential (`ipmitool ... -P secret`), and a plan is shown and stored.
+ */
+export function showHookCommand(cmd: string | string[]): string {
+  const program = typeof cmd === 'string' ? (cmd.trim().split(/\s+/)[0] ?? '') : (cmd[0] ?? '');
+  const shown = /^[\w./+-]+$/.test(program) ? program : '<command>';
+  return `${shown} … (hooks.fence; arguments not shown: they may hold credentials)`;
+}
+
 /** What fencing leaves for later steps: the SQL steps everything else needs, and the old master's end. */
 export interface Fence {
   /** The fencing steps that must have succeeded before any replica is touched (empty for a dead master). */
@@ -60,7 +70,7 @@ export function fenceOldMaster(ctx: PlanContext): Fence {
       host: oldCfg.name,
       title: 'Run the fence hook on the unreachable old master',
       action: { kind: 'fence-hook' },
-      command: [typeof config.hooks.fence === 'string' ? config.hooks.fence : config.hooks.fence.join(' ')],
+      command: [showHookCommand(config.hooks.fence)],
       why: 'mmmf cannot make it read-only over SQL; the hook (e.g. a power-off) makes sure it takes no more writes',
       onFailure: 'warn',
     });

@@ -54,7 +54,9 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
   try {
     // The handshakes are paid while probing, not while writes are blocked (see vip/remote.ts).
     if (o.warmSsh && config.vip) {
-      ssh = import('../../vip/remote.js').then((m) => m.warmUp(config.hosts, config.timeouts.connect));
+      ssh = import('../../vip/remote.js').then((m) =>
+        m.openMux(config.hosts, config.stateDir, config.timeouts.connect),
+      );
     }
     const log = openRunLog(config, o.debug);
     log?.line('mmmf', '#', `${o.lock ?? 'mmmf (dry run)'} (pid ${process.pid}, config ${config.source})`);
@@ -74,15 +76,15 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
         write: (text) => process.stdout.write(text),
         probe: () => probeCluster(config, conns),
         sshReady: async () => {
-          if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000))]);
+          if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000).unref())]);
         },
       };
       return fn(session);
     });
   } finally {
     if (ssh) {
-      await ssh;
-      await (await import('../../vip/remote.js')).closeShared(config.hosts);
+      await ssh.catch(() => {});
+      await (await import('../../vip/remote.js')).closeMux();
     }
     local.release();
   }
