@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
-import { ensurePrivateDir, PRIVATE_FILE } from '../safety/state-files.js';
+import { ensurePrivateDir, PRIVATE_FILE } from '../state/state-files.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from '../algorithm/plan-types.js';

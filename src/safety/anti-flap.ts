@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UnsafeError } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { clusterId } from './run-lock.js';
-import { ensurePrivateDir, PRIVATE_FILE } from './state-files.js';
+import { ensurePrivateDir, PRIVATE_FILE } from '../state/state-files.js';
 
 /** What the last failover on a cluster did, kept in the state folder. */
 export interface LastFailover {

@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { clusterId } from './run-lock.js';
-import { ensurePrivateDir, PRIVATE_FILE } from './state-files.js';
+import { ensurePrivateDir, PRIVATE_FILE } from '../state/state-files.js';
 
 /**
  * Hosts an operator took out of reader roles (`mmmf offline NAME`, MMM's set_offline) until `mmmf online

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { ensurePrivateDir, PRIVATE_FILE } from './state-files.js';
+import { ensurePrivateDir, PRIVATE_FILE } from '../state/state-files.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { runLockSql } from '../dialect/dialect.js';

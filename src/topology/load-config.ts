@@ -3,7 +3,7 @@ import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import type { ResolvedConfig } from './config-types.js';
-import { trustedDir } from '../safety/state-files.js';
+import { trustedDir } from '../state/state-files.js';
 import { defaultStateDir, validateConfig } from './validate-config.js';
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.json'];

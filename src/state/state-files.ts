@@ -1,3 +1,4 @@
+import { UnsafeError } from '../errors.js';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 
 /**
@@ -24,4 +25,16 @@ export function trustedDir(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Refuses a state folder another user owns or may write to: a journal is executed on resume (its plan's
+ * statements are sent to the servers), so whoever can write it could make mmmf run their SQL.
+ */
+export function requireTrustedDir(dir: string): void {
+  if (trustedDir(dir)) return;
+  throw new UnsafeError(`the state folder ${dir} is not private to this user: refusing to read or write it`, [
+    'mmmf keeps locks and journals there, and a journal is executed when a run is resumed',
+    `fix: chown ${process.getuid?.() ?? 'USER'} ${dir} && chmod 700 ${dir} (or set stateDir to a private folder)`,
+  ]);
 }
