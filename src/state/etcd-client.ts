@@ -12,7 +12,10 @@ import type { Etcd3, IOptions, KVClient } from 'etcd3';
 import { ConfigError } from '../errors.js';
 import { StoreUnavailableError } from './cluster-store.js';
 
-/** `coordination.etcd`. Example: `{ endpoints: ['https://etcd1:2379', 'https://etcd2:2379'], tls: { ca: '/etc/mmmf/ca.pem', cert: '/etc/mmmf/mon1.pem', key: '/etc/mmmf/mon1-key.pem' } }` */
+/**
+ * `coordination.etcd`. Example:
+ * `{ endpoints: ['https://etcd1:2379', 'https://etcd2:2379'], tls: { ca: 'ca.pem', cert: 'mon1.pem', key: 'mon1-key.pem' } }`
+ */
 export interface EtcdStoreOptions {
   /** `host:port`, `http://host:port` or `https://host:port`; several members of one cluster. */
   endpoints: string[];
@@ -154,10 +157,13 @@ export function unavailable(where: string, what: string, budgetMs: number, err: 
   const e = err as { name?: string; message?: string };
   const message = (e.message ?? String(err)).replace(/\s*Resolution note:\s*$/, '');
   const text = `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${message}`;
+  const silent = `no member answered within ${budgetMs} ms: etcd down, frozen, or without quorum`;
+  // grpc's own words for a deadline ("waiting for name resolution", "0.001s" on a retry) only mislead.
+  if (/deadline|no answer within/i.test(text)) return new StoreUnavailableError(`${where}: ${what} failed: ${silent}`);
   const hint = /permission|auth|token|certificate|handshake|SSL|TLS/i.test(text)
     ? ' (check the etcd user, its password or client certificate, and its role on the key prefix)'
-    : /deadline|no answer|timed out|no leader|unavailable|ECONNREFUSED|circuit/i.test(text)
-      ? ` (no member answered within ${budgetMs} ms: etcd down, frozen, or without quorum)`
+    : /timed out|no leader|unavailable|ECONNREFUSED|circuit/i.test(text)
+      ? ` (${silent})`
       : '';
   return new StoreUnavailableError(`${where}: ${what} failed: ${text}${hint}`);
 }

@@ -80,8 +80,9 @@ export class EtcdLock implements StoreLock {
   /** The guard failed: says who holds the lock now (or that it is gone) and stops using the lease. */
   private lostBy(res: ITxnResponse): never {
     const kv = res.responses[0]?.response_range?.kvs[0];
+    const now = kv && decodeLock(kv.value);
     const why = kv
-      ? `it is now held by run ${decodeLock(kv.value).runId} on ${decodeLock(kv.value).host} (epoch ${kv.create_revision})`
+      ? `it is now held by run ${now?.runId} on ${now?.host} (epoch ${kv.create_revision})`
       : `its lease expired in etcd (${this.lease.describe()})`;
     this.lease.markLost(why);
     throw new LockLostError(`${this.name} is no longer this run's: ${why}`);
