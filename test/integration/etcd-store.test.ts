@@ -126,6 +126,7 @@ describe('etcd store: one actor, resume from another monitor, fencing', () => {
       ra.lock.publishMaster({ name: 'db9', host: 'h9', port: 1, epoch: ra.lock.epoch, at: '' }),
     ).rejects.toThrow(/no longer this run's|is lost/);
     await expect(ra.lock.check(1000)).rejects.toThrow(LockLostError);
+    await ra.lock.release(); // its lease is gone: releasing must not free mon2's lock
     const seen = await b.read();
     expect(seen.holder?.host).toBe('mon2');
     expect(seen.master).toBeUndefined();
