@@ -1,6 +1,7 @@
 // The etcd store when etcd misbehaves (ports 34011-34036): frozen (SIGSTOP), stopped, nothing listening, a
 // 3-member cluster losing members, TLS with client certificates, password auth with short-lived tokens. Every
-// call ends within its deadline with StoreUnavailableError or LockLostError, and the process can exit.
+// call ends within its deadline with StoreUnavailableError or LockLostError, and the process can exit (that test
+// runs the built store: `npm test` builds first). Bounds allow 500 ms of event-loop lag under a full-suite load.
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,7 +76,7 @@ describe('etcd frozen, stopped or absent', () => {
       for (const f of [read, reg]) {
         expect(f.err).toBeInstanceOf(StoreUnavailableError);
         expect(String(f.err)).toMatch(/etcd http:\/\/127\.0\.0\.1:34011: .* failed: no member answered within 1500 ms/);
-        expect(f.ms).toBeLessThan(1500 + 300);
+        expect(f.ms).toBeLessThan(1500 + 500);
       }
     } finally {
       etcd().members[0]!.thaw();
@@ -88,7 +89,7 @@ describe('etcd frozen, stopped or absent', () => {
     const n = await timedFailure(() => none.read());
     expect(n.err).toBeInstanceOf(StoreUnavailableError);
     expect(String(n.err)).toMatch(/etcd 127\.0\.0\.1:34013: reading \/mmmf\/clusters\/gone\/ failed/);
-    expect(n.ms).toBeLessThan(1500 + 300);
+    expect(n.ms).toBeLessThan(1500 + 500);
 
     const s = await open({ endpoints: etcd().endpoints, lockTtlSeconds: 2, requestTimeoutMs: 1500 }, 'gone');
     const lock = await registered(s);
@@ -105,7 +106,7 @@ describe('etcd frozen, stopped or absent', () => {
       );
       for (const f of fails) {
         expect(f.err).toBeInstanceOf(StoreUnavailableError);
-        expect(f.ms).toBeLessThan(1500 + 300);
+        expect(f.ms).toBeLessThan(1500 + 500);
       }
     } finally {
       await etcd().members[0]!.start();
@@ -168,7 +169,7 @@ describe('a 3-member etcd cluster', () => {
     );
     for (const f of fails) {
       expect(f.err).toBeInstanceOf(StoreUnavailableError);
-      expect(f.ms).toBeLessThan(3000 + 300);
+      expect(f.ms).toBeLessThan(3000 + 500);
     }
   });
 });
@@ -187,7 +188,7 @@ describe('etcd with TLS and client certificates', () => {
     const noCert = await open({ endpoints: etcd().endpoints, tls: { ca: tls.ca }, requestTimeoutMs: 1500 }, 'tls');
     const f = await timedFailure(() => noCert.read());
     expect(f.err).toBeInstanceOf(StoreUnavailableError);
-    expect(f.ms).toBeLessThan(1500 + 300);
+    expect(f.ms).toBeLessThan(1500 + 500);
     await lock.release();
   });
 });
