@@ -1,0 +1,266 @@
+// A real etcd (the OS package, 3.4) on loopback for tests and the bench: one member or a cluster, its data in a
+// temp folder, fast elections (heartbeat 50 ms, election 500 ms: the shortest lease is then 1 s), and always
+// torn down by pid (its own processes only), pass or fail. Ports: member i uses basePort + 2i (clients) and
+// basePort + 2i + 1 (peers); etcd itself holds them for the test's life.
+import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ETCD = '/usr/bin/etcd';
+const ETCDCTL = '/usr/bin/etcdctl';
+
+export interface EtcdTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface EtcdMember {
+  name: string;
+  clientPort: number;
+  endpoint: string;
+  readonly pid: number | undefined;
+  /** Starts it again after `stop()`, with the same data (rejoins its cluster). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** SIGSTOP: the process holds its ports and answers nothing (a frozen VM, a long GC pause). */
+  freeze(): void;
+  thaw(): void;
+}
+
+export interface EtcdCluster {
+  dir: string;
+  endpoints: string[];
+  members: EtcdMember[];
+  /** Client certificate, key and CA when started with `tls: true` (the server requires client certificates). */
+  tls?: EtcdTls;
+  etcdctl(...args: string[]): Promise<string>;
+  /** Waits until the given members (default: all) answer as healthy (they have a leader). */
+  healthy(endpoints?: string[]): Promise<void>;
+  down(): Promise<void>;
+}
+
+const running = new Set<number>();
+const dirs = new Set<string>();
+// A test process that dies before its afterAll must not leave etcd or its data behind.
+process.once('exit', () => {
+  running.forEach((pid) => killQuietly(pid, 'SIGKILL'));
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Installs etcd from the OS packages when missing (as root; CI's machines start without it). */
+async function ensureInstalled(): Promise<void> {
+  if (existsSync(ETCD) && existsSync(ETCDCTL)) return;
+  if (process.getuid?.() !== 0) throw new Error('etcd is not installed: sudo apt-get install etcd-server etcd-client');
+  // Two test files may get here at once: one installs, the other waits for it.
+  const install =
+    'test -x /usr/bin/etcd && test -x /usr/bin/etcdctl || { apt-get update -qq >/dev/null && ' +
+    'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null; }';
+  await execa('flock', [join(tmpdir(), 'mmmf-etcd-install.lock'), 'sh', '-c', install], { timeout: 600_000 });
+}
+
+/** A throw-away CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
+async function makeCerts(dir: string): Promise<EtcdTls & { serverCert: string; serverKey: string }> {
+  const p = (f: string) => join(dir, f);
+  const ssl = (...args: string[]) => execa('openssl', args, { timeout: 30_000 });
+  await ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=mmmf-test-ca',
+    '-keyout',
+    p('ca.key'),
+    '-out',
+    p('ca.crt'),
+  );
+  writeFileSync(p('san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+  for (const who of ['server', 'client']) {
+    await ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=mmmf-${who}`,
+      '-keyout',
+      p(`${who}.key`),
+      '-out',
+      p(`${who}.csr`),
+    );
+    await ssl(
+      'x509',
+      '-req',
+      '-in',
+      p(`${who}.csr`),
+      '-CA',
+      p('ca.crt'),
+      '-CAkey',
+      p('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      p('san.cnf'),
+      '-out',
+      p(`${who}.crt`),
+    );
+  }
+  return {
+    ca: p('ca.crt'),
+    cert: p('client.crt'),
+    key: p('client.key'),
+    serverCert: p('server.crt'),
+    serverKey: p('server.key'),
+  };
+}
+
+async function waitHealthy(ctl: (...a: string[]) => Promise<string>, endpoints: string[]): Promise<void> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await ctl('--endpoints', endpoints.join(','), 'endpoint', 'health');
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`etcd did not become healthy within 30 s: ${String(err)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export async function startEtcd(opts: { basePort: number; members?: number; tls?: boolean; args?: string[] }) {
+  await ensureInstalled();
+  const dir = mkdtempSync(join(tmpdir(), 'mmmf-etcd-'));
+  dirs.add(dir);
+  const n = opts.members ?? 1;
+  const certs = opts.tls ? await makeCerts(dir) : undefined;
+  const scheme = certs ? 'https' : 'http';
+  const specs = Array.from({ length: n }, (_, i) => ({
+    name: `e${i + 1}`,
+    clientPort: opts.basePort + 2 * i,
+    peerPort: opts.basePort + 2 * i + 1,
+  }));
+  const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
+  const tlsArgs = certs
+    ? [
+        '--cert-file',
+        certs.serverCert,
+        '--key-file',
+        certs.serverKey,
+        '--trusted-ca-file',
+        certs.ca,
+        '--client-cert-auth',
+      ]
+    : [];
+  const ctlTls = certs ? ['--cacert', certs.ca, '--cert', certs.cert, '--key', certs.key] : [];
+  const etcdctl = async (...args: string[]) =>
+    (await execa(ETCDCTL, [...ctlTls, '--command-timeout=3s', ...args], { timeout: 10_000, env: { ETCDCTL_API: '3' } }))
+      .stdout;
+
+  const members: EtcdMember[] = specs.map((s) => {
+    let pid: number | undefined;
+    const endpoint = `${scheme}://127.0.0.1:${s.clientPort}`;
+    const dataDir = join(dir, s.name);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const args = [
+      '--name',
+      s.name,
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${s.peerPort}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${s.peerPort}`,
+      '--initial-cluster',
+      initialCluster,
+      '--initial-cluster-state',
+      'new',
+      '--initial-cluster-token',
+      `mmmf-test-${opts.basePort}`,
+      '--heartbeat-interval=50',
+      '--election-timeout=500',
+      '--logger=zap',
+      '--log-level=warn',
+      ...tlsArgs,
+      ...(opts.args ?? []),
+    ];
+    const member: EtcdMember = {
+      name: s.name,
+      clientPort: s.clientPort,
+      endpoint,
+      get pid() {
+        return pid;
+      },
+      start() {
+        const log = openSync(join(dir, `${s.name}.log`), 'a');
+        const child = spawn(ETCD, args, { stdio: ['ignore', log, log] });
+        if (!child.pid) throw new Error(`etcd ${s.name} did not start`);
+        const started = child.pid;
+        pid = started;
+        running.add(started);
+        child.once('exit', () => {
+          running.delete(started);
+          if (pid === started) pid = undefined;
+        });
+        return Promise.resolve();
+      },
+      async stop() {
+        const p = pid;
+        if (p === undefined) return;
+        killQuietly(p, 'SIGCONT');
+        killQuietly(p, 'SIGTERM');
+        const until = Date.now() + 5_000;
+        while (running.has(p) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        if (running.has(p)) killQuietly(p, 'SIGKILL');
+        while (running.has(p)) await new Promise((r) => setTimeout(r, 20));
+      },
+      freeze() {
+        if (pid !== undefined) killQuietly(pid, 'SIGSTOP');
+      },
+      thaw() {
+        if (pid !== undefined) killQuietly(pid, 'SIGCONT');
+      },
+    };
+    return member;
+  });
+
+  const cluster: EtcdCluster = {
+    dir,
+    endpoints: members.map((m) => m.endpoint),
+    members,
+    ...(certs ? { tls: { ca: certs.ca, cert: certs.cert, key: certs.key } } : {}),
+    etcdctl: (...args) => etcdctl('--endpoints', cluster.endpoints.join(','), ...args),
+    healthy: (endpoints = cluster.endpoints) => waitHealthy(etcdctl, endpoints),
+    async down() {
+      await Promise.all(members.map((m) => m.stop()));
+      rmSync(dir, { recursive: true, force: true });
+      dirs.delete(dir);
+    },
+  };
+  try {
+    await Promise.all(members.map((m) => m.start()));
+    await waitHealthy(etcdctl, cluster.endpoints);
+  } catch (err) {
+    await cluster.down();
+    throw err;
+  }
+  return cluster;
+}
