@@ -9,13 +9,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fileSizeArgv,
+  locateSalvage,
+  remoteBinlogSource,
+  type RemoteRunner,
   noServerCheckArgv,
   parseNoServerCheck,
   readIndexArgv,
   readRangeArgv,
   remoteCommandLine,
 } from '../../src/binlog/binlog-file/index.js';
-import { FIXTURES, fixture } from './binlog-fixtures.js';
+import { FIXTURES, fixture, memorySource, scenarioFiles } from './binlog-fixtures.js';
 
 /** What ssh does with an argv: one command line, parsed by the remote user's shell. */
 function runRemote(argv: string[]): { code: number | null; out: Buffer } {
@@ -69,6 +72,31 @@ describe('reading binlog bytes with plain tools', () => {
   it('refuses offsets and lengths that are not whole numbers', () => {
     expect(() => readRangeArgv('/x', -1, 10)).toThrow(/offset/);
     expect(() => readRangeArgv('/x', 0, 1.5)).toThrow(/length/);
+  });
+});
+
+describe('a BinlogSource over remote commands', () => {
+  /** Runs the argv as ssh would (one command line for the remote shell), here, with stdout kept as bytes. */
+  const shell: RemoteRunner = async (argv) => {
+    const r = spawnSync('sh', ['-c', remoteCommandLine(argv)]);
+    return { exitCode: r.status ?? undefined, stdout: r.stdout, stderr: r.stderr.toString() };
+  };
+
+  it('salvages exactly what the same files give in memory', async () => {
+    const index = join(FIXTURES, 'mariadb', 'row', 'mysql-bin.index');
+    const req = { from: { gtid: '0-1-4' }, maxBytes: 1 << 20, chunkBytes: 1000 };
+    const remote = await locateSalvage(remoteBinlogSource(shell, index), req);
+    const local = await locateSalvage(memorySource(scenarioFiles('row')), req);
+    expect(remote.refusal).toBeUndefined();
+    expect(remote.transactions.length).toBeGreaterThan(0);
+    expect(remote).toEqual(local);
+  });
+
+  it('fails on a missing index or file instead of taking it as empty', async () => {
+    const missing = remoteBinlogSource(shell, join(dir, 'nothing.index'));
+    await expect(missing.listFiles()).rejects.toThrow(/reading .*nothing.index failed/);
+    const index = join(FIXTURES, 'mariadb', 'row', 'mysql-bin.index');
+    await expect(remoteBinlogSource(shell, index).read('./mysql-bin.000009', 0, 10)).rejects.toThrow(/failed/);
   });
 });
 

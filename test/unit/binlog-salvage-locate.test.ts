@@ -4,7 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
+  binlogBaseName,
   locateSalvage,
+  parseBinlogIndex,
+  resolveIndexEntry,
   readBinlogFile,
   replayBytes,
   type BinlogTransaction,
@@ -29,6 +32,19 @@ function locate(files: Map<string, Uint8Array>, req: Omit<SalvageRequest, 'maxBy
   return locateSalvage(memorySource(files), { maxBytes: 16 * MB, ...req });
 }
 
+describe('the binlog index', () => {
+  it('lists its entries in order and resolves relative ones against its own folder', () => {
+    const index = parseBinlogIndex('./mysql-bin.000001\r\n/var/log/mysql/mysql-bin.000002\n\n');
+    expect(index).toEqual(['./mysql-bin.000001', '/var/log/mysql/mysql-bin.000002']);
+    const at = '/var/lib/mysql/mysql-bin.index';
+    expect(index.map((e) => resolveIndexEntry(at, e))).toEqual([
+      '/var/lib/mysql/mysql-bin.000001',
+      '/var/log/mysql/mysql-bin.000002',
+    ]);
+    expect(index.map(binlogBaseName)).toEqual(['mysql-bin.000001', 'mysql-bin.000002']);
+  });
+});
+
 describe('salvage from a file position, across a rotation', () => {
   const files = scenarioFiles('row');
   const all = allTransactions(files);
@@ -44,6 +60,7 @@ describe('salvage from a file position, across a rotation', () => {
       after('0-1-4').map(({ file, start, end, gtid, serverId }) => ({ file, start, end, gtid, serverId })),
     );
     expect(got.slices.map((s) => s.file)).toEqual(['./mysql-bin.000001', './mysql-bin.000002']);
+    expect(got.endsAt).toEqual({ file: 'mysql-bin.000002', position: files.get('./mysql-bin.000002')!.length });
   });
 
   it('gives each file its format description first, then exactly the bytes of its transactions', async () => {

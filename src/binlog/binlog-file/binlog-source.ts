@@ -3,7 +3,8 @@ import { posix } from 'node:path';
 /**
  * Read access to one server's binlog files, local or remote. `listFiles` returns the index file's entries in
  * order, as written there; `read` returns up to `maxBytes` bytes of a file from `offset`, fewer only when the
- * file ends first (none at or past its end).
+ * file ends first (none at or past its end), and throws on any failure: a short read is taken as the end of the
+ * file. The files must not change while they are read (no server runs: see noServerCheckArgv).
  * Example (local files): `{ listFiles: async () => parseBinlogIndex(readFileSync(index, 'utf8')),
  * read: async (f, offset, max) => readSlice(resolveIndexEntry(index, f), offset, max) }`
  */

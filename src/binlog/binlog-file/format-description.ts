@@ -32,7 +32,10 @@ export interface FormatDescription {
   end: number;
 }
 
-/** Why the start of a file is not a binlog this reader can use. */
+/**
+ * Why the start of a file is not a binlog this reader can use.
+ * Example: `{ reason: 'torn', detail: 'the file ends inside its format description event' }`
+ */
 export interface HeaderProblem {
   reason: 'torn' | 'not-a-binlog' | 'crc' | 'unsupported';
   detail: string;

@@ -18,7 +18,7 @@ export interface BinlogTransaction {
 }
 
 /**
- * Transactions in a run of events. `complete` is where the last complete transaction or log event ends;
+ * Transactions in a run of events. Example: `{ transactions: [...], complete: 1800, open: 1800, bad: undefined }`. `complete` is where the last complete transaction or log event ends;
  * `open` is the start of a transaction whose end is not among the events (the run stopped inside it).
  */
 export interface Grouping {

@@ -21,6 +21,7 @@ export type {
   TornTail,
 } from './salvage-types.js';
 export { replayBytes } from './replay-stream.js';
+export { remoteBinlogSource, type RemoteRunner } from './remote-binlog-source.js';
 export {
   readIndexArgv,
   fileSizeArgv,

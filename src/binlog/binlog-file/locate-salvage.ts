@@ -47,6 +47,7 @@ export async function locateSalvage(source: BinlogSource, req: SalvageRequest): 
     earlierTornTails: [],
     stop: undefined,
     skipped: 0,
+    endsAt: undefined,
     bytesRead: 0,
   };
   const files = await source.listFiles();
@@ -68,8 +69,10 @@ export async function locateSalvage(source: BinlogSource, req: SalvageRequest): 
 
 function finish(out: SalvageLocation, reader: BudgetReader, refusal: SalvageRefusal | undefined): SalvageLocation {
   out.bytesRead = reader.bytesRead;
+  const last = out.transactions.at(-1);
+  out.endsAt = last && { file: binlogBaseName(last.file), position: last.end };
   if (!refusal) return out;
-  return { ...out, refusal, transactions: [], slices: [], stop: undefined };
+  return { ...out, refusal, transactions: [], slices: [], stop: undefined, endsAt: undefined };
 }
 
 type Start = { index: number; offset: number; head: FileHead } | SalvageRefusal;

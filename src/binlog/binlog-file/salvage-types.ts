@@ -1,10 +1,15 @@
 import type { Flavor } from '../../topology/server-state.js';
+import type { Coordinates } from '../coordinates.js';
 import type { BadEvent } from './scan-events.js';
 
 /**
  * Where the best replica stands in the dead master's binlog: the old master's coordinates it has executed up to
  * (Relay_Master_Log_File / Exec_Master_Log_Pos after draining), with its GTID position when it has one; or only
  * the GTID position (MariaDB gtid_slave_pos-like '0-1-1500,1-3-20'; MySQL executed set 'uuid:1-500').
+ * Pass what the replica has EXECUTED, not what it received: a transaction the master died while sending is
+ * in Retrieved_Gtid_Set / Read_Master_Log_Pos but can never be applied from the relay log; given the executed
+ * position it is salvaged whole (given a read position inside it, it is too, at the cost of reading the file).
+ * The file is named as the replica reports it (a base name, matched against the index's entries).
  * Examples: `{ file: 'mysql-bin.000012', position: 4711 }`, `{ file: 'mysql-bin.000012', position: 4711,
  * gtid: '0-1-1500' }`, `{ gtid: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-500' }`.
  */
@@ -71,7 +76,10 @@ export interface SalvageSlice {
   body: Uint8Array;
 }
 
-/** Bytes after the last complete transaction of a file: a write the server never finished. */
+/**
+ * Bytes after the last complete transaction of a file: a write the server never finished.
+ * Example: `{ file: './mysql-bin.000013', offset: 9120, bytes: 311 }`
+ */
 export interface TornTail {
   file: string;
   offset: number;
@@ -97,7 +105,7 @@ export interface SalvageStop {
  * to replay, in order, with what was left out and why.
  * Example: `{ flavor: 'mariadb', refusal: undefined, transactions: [27 items], slices: [2 items],
  * tornTail: { file: './mysql-bin.000013', offset: 9120, bytes: 311 }, earlierTornTails: [], stop: undefined,
- * skipped: 1500, bytesRead: 19873 }`
+ * skipped: 1500, endsAt: { file: 'mysql-bin.000013', position: 9120 }, bytesRead: 19873 }`
  */
 export interface SalvageLocation {
   flavor: Flavor | undefined;
@@ -111,5 +119,10 @@ export interface SalvageLocation {
   stop: SalvageStop | undefined;
   /** Transactions read but not salvaged because the replica already holds them (GTID position). */
   skipped: number;
+  /**
+   * The old master's coordinates right after the last salvaged transaction: where the replica stands in its log
+   * once they are applied (for the position mapping that follows). Example: `{ file: 'mysql-bin.000013', position: 9120 }`
+   */
+  endsAt: Coordinates | undefined;
   bytesRead: number;
 }

@@ -37,7 +37,7 @@ export interface ScannedEvent {
 }
 
 /**
- * The events found in a run of bytes. `end` is where the last whole event ends. Reading stops at the first
+ * The events found in a run of bytes. Example: `{ events: [...], end: 2021, tail: 0, bad: undefined }`. `end` is where the last whole event ends. Reading stops at the first
  * bad event (`bad`), or at the end of the bytes: `tail` is how many bytes there hold no whole event; at the end
  * of the file that is a torn write, before it the caller has to read more.
  */
