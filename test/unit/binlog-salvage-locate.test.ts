@@ -208,6 +208,18 @@ describe('what the dead master left half-written or broken', () => {
     expect(got.stop).toMatchObject({ file: first, reason: 'crc', filesAfter: [last] });
   });
 
+  it('a damaged event right at the position: a stop there, nothing salvaged', async () => {
+    const second = lastTrx[1]!;
+    const flipped = Buffer.from(lastBytes);
+    flipped[second.start + 30] = flipped[second.start + 30]! ^ 0x01;
+    const got = await locate(new Map(files).set(last, flipped), {
+      from: { file: 'mysql-bin.000002', position: second.start },
+    });
+    expect(got.refusal).toBeUndefined();
+    expect(got.transactions).toEqual([]);
+    expect(got.stop).toMatchObject({ file: last, offset: second.start, reason: 'crc' });
+  });
+
   it('refuses an unknown event type, even with a valid CRC', async () => {
     const bytes = Buffer.from(lastBytes);
     const at = lastTrx[1]!.start;

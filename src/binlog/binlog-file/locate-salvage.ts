@@ -186,6 +186,8 @@ async function readAligned(
   if (!check || read.bad?.offset !== from || !MISALIGNED.has(read.bad.reason)) return plain;
   const whole = await reader.readToEnd(file, format.end);
   const all = readEvents(whole.bytes, { base: format.end, from: format.end, format });
+  // The event at the position is itself damaged: a stop there, nothing salvaged, said so by afterFile.
+  if (all.bad?.offset === from) return plain;
   const events = scanEvents(whole.bytes, { base: format.end, from: format.end, format }).events;
   if (!events.some((e) => e.header.offset === from))
     return {
