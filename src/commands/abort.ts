@@ -1,6 +1,6 @@
 import { buildAbortPlan } from '../algorithm/build-abort-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
-import { EXIT } from '../errors.js';
+import { EXIT, UnsafeError } from '../errors.js';
 import { Journal } from '../executor/journal.js';
 import { invariantViolations } from '../safety/invariants.js';
 import type { Connector } from '../topology/connection.js';
@@ -40,7 +40,9 @@ export async function abortCommand(opts: AbortOptions): Promise<number> {
       return EXIT.ok;
     }
     const begun = new Set([...unfinished.results.map((r) => r.n), ...unfinished.interrupted]);
-    const steps = buildAbortPlan(config, unfinished.start.plan, begun, states);
+    const undo = buildAbortPlan(config, unfinished.start.plan, begun, states);
+    if (!undo.ok) throw new UnsafeError(undo.headline ?? 'refusing to abort: nothing was changed', undo.refusals);
+    const steps = undo.value;
     const plan: Plan = { ...unfinished.start.plan, steps };
     if (!s.json) {
       s.write(c.bold(`Aborting the unfinished failover to ${plan.target} (started ${unfinished.start.at}):\n`));

@@ -509,21 +509,34 @@ describe('file positioning (pure)', () => {
     expect(plan.warnings.join('\n')).toContain('db2 has relay_log_purge=ON');
   });
 
-  it('aborts by restarting replicas that were only stopped, and refuses once one was equalized by file', () => {
+  it('aborts by restarting replicas that were only stopped, and refuses once one was moved to the best by file', () => {
     const states = [dead(1), byFile(2, 500), byFile(3, 400), byFile(4, 100)];
     const plan = buildFailoverPlan({ ...config, positioning: 'file' }, states, { target: 'db4' });
     const upTo = (phase: string) =>
       new Set(plan.steps.filter((s) => s.n <= plan.steps.find((x) => x.phase === phase)!.n).map((s) => s.n));
-    const undo = buildAbortPlan(config, plan, upTo('map'), states);
-    expect(undo.map((s) => `${s.host}: ${s.title}: ${s.sql.join('; ')}`)).toEqual(
-      ['db2', 'db3', 'db4'].map((h) => `${h}: Restart replication from db1: START SLAVE`),
+    const undo = (begun: Set<number>, now: HostState[], moved?: 'follow') => {
+      const o = buildAbortPlan(config, plan, begun, now, moved);
+      return o.ok ? o.value.map((s) => `${s.host}: ${s.title}: ${s.sql.join('; ')}`) : o;
+    };
+    const restarted = ['db2', 'db3', 'db4'].map((h) => `${h}: Restart replication from db1: START SLAVE`);
+    expect(undo(upTo('map'), states)).toEqual(restarted);
+    // Its catch-up step began, but it still points at the old master (it failed before the CHANGE, or found
+    // nothing to do): its place in db1's binlog is intact.
+    expect(undo(upTo('equalize-target'), states)).toEqual(restarted);
+    // It was moved to db2 by file: --abort refuses, the way out is forward ...
+    const moved = states.map((s) =>
+      s.name === 'db4' ? byFile(4, 500, 'b-bin.000002', { sourcePort: 3306, sourceHost: '10.0.0.2' }) : s,
     );
-    expect(() => buildAbortPlan(config, plan, upTo('equalize-target'), states)).toThrow(
-      /already moved db4 to db2 by file and position/,
-    );
-    expect(refusalOf(() => buildAbortPlan(config, plan, upTo('equalize-target'), states))).toBe(
-      'finish it instead: mmmf --cfg fixture --failover-to db4',
-    );
+    expect(undo(upTo('equalize-target'), moved)).toEqual({
+      ok: false,
+      headline: expect.stringMatching(/already moved db4 to db2 by file and position/),
+      refusals: ['finish it instead: mmmf --cfg fixture --failover-to db4'],
+    });
+    // ... and a failed switchover's rollback lets it follow db2, which replicates from db1 again.
+    expect(undo(upTo('equalize-target'), moved, 'follow')).toEqual([
+      ...restarted.slice(0, 2),
+      'db4: Restart replication from db2: START SLAVE',
+    ]);
   });
 });
 

@@ -73,7 +73,9 @@ export async function executePlan(
     const until = rollback ? 'rolled back' : 'new master writable';
     s.write(`Writes were blocked for ${blockedMs} ms (old master read-only → ${until}).\n`);
   }
-  if (rollback) {
+  if (rollback?.refused) {
+    s.write(c.red(`No rollback: ${rollback.refused.join('; ')}. See \`mmmf status\`.\n`));
+  } else if (rollback) {
     s.write(
       rollback.ok
         ? c.yellow(
