@@ -1,7 +1,7 @@
 import { formatCoordinates } from '../binlog/coordinates.js';
 import { gtidAhead, gtidRelation } from '../binlog/gtid.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import { type HostState, isReplica, type ReplicaHost } from '../topology/server-state.js';
+import { type HostState, isReplica, type ReplicaHost } from '../domain/server-state.js';
 import { findOldMaster, type OldMaster } from './find-old-master.js';
 import type { HostPlan } from './plan-types.js';
 import {

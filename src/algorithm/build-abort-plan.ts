@@ -1,7 +1,7 @@
 import { dialectFor } from '../dialect/dialect.js';
 import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import { type HostState, isProbed, type ProbedHost } from '../topology/server-state.js';
+import { type HostState, isProbed, type ProbedHost } from '../domain/server-state.js';
 import { showRemote, vipAddArgv } from '../vip/vip-commands.js';
 import { StepList } from './plan/context.js';
 import type { Plan, Step } from './plan-types.js';

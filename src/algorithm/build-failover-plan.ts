@@ -1,6 +1,6 @@
 import { UnsafeError } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import type { HostState } from '../topology/server-state.js';
+import type { HostState } from '../domain/server-state.js';
 import { analyzeTopology } from './analyze-topology.js';
 import { chooseTarget } from './choose-target.js';
 import { type PlanContext, StepList } from './plan/context.js';

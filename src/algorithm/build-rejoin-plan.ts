@@ -1,7 +1,7 @@
 import { extraTransactions } from '../binlog/gtid.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
-import { type HostState, isProbed, isReplica, type ProbedHost } from '../topology/server-state.js';
+import { type HostState, isProbed, isReplica, type ProbedHost } from '../domain/server-state.js';
 import { findOldMaster } from './find-old-master.js';
 import type { HostPlan, Plan, Step } from './plan-types.js';
 import { coordinatesOf, dialectOf, sourceSpec, StepList } from './plan/context.js';

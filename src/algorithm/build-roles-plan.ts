@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../topology/config-types.js';
-import type { HostState } from '../topology/server-state.js';
+import type { HostState } from '../domain/server-state.js';
 import { findOldMaster } from './find-old-master.js';
 import type { HostPlan, Plan } from './plan-types.js';
 import { StepList } from './plan/context.js';

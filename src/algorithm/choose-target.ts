@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../topology/config-types.js';
-import type { HostState, ReplicaHost } from '../topology/server-state.js';
+import type { HostState, ReplicaHost } from '../domain/server-state.js';
 import { analyzeTopology } from './analyze-topology.js';
 import { compareReceived, versionKey } from './replica-facts.js';
 

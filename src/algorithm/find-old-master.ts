@@ -1,5 +1,5 @@
 import { matchSource, type SourceMatch } from '../topology/identity.js';
-import { type HostState, isReplica, type ReplicaHost } from '../topology/server-state.js';
+import { type HostState, isReplica, type ReplicaHost } from '../domain/server-state.js';
 
 /**
  * Who the old master is, found from what the replicas replicate from (never declared), by identity.

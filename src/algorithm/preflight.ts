@@ -4,7 +4,7 @@ import { gtidAhead } from '../binlog/gtid.js';
 import { dialectFor } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
-import { type AccountFacts, type HostState, isProbed, isReplica, type ReplicaHost } from '../topology/server-state.js';
+import { type AccountFacts, type HostState, isProbed, isReplica, type ReplicaHost } from '../domain/server-state.js';
 import { analyzeTopology, choosePositioning, errantTransactions } from './analyze-topology.js';
 import { onOff } from './replica-facts.js';
 

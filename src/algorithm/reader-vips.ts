@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { sourceChain } from '../topology/identity.js';
-import { type HostState, isReplica } from '../topology/server-state.js';
+import { type HostState, isReplica } from '../domain/server-state.js';
 
 /**
  * MMM's balanced reader role: each reader VIP on exactly one replica that replicates without error and lags

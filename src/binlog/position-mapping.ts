@@ -1,5 +1,6 @@
 import type { RelayStream, Transaction } from './binlog-events.js';
-import { compareCoordinates, formatCoordinates, type Coordinates } from './coordinates.js';
+import { compareCoordinates, formatCoordinates } from './coordinates.js';
+import type { Coordinates } from '../domain/coordinates.js';
 
 /** What the best replica B's logs say, read far enough back for one lagging replica L. */
 export interface MappingInput {

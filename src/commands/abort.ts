@@ -2,9 +2,9 @@ import { buildAbortPlan } from '../algorithm/build-abort-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
 import { EXIT, UnsafeError } from '../errors.js';
 import { Journal } from '../executor/journal.js';
-import { invariantViolations } from '../safety/invariants.js';
+import { invariantViolations } from './run/invariants.js';
 import type { Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import { printReport } from './run/report.js';
 import { planRun, sessionFor, withSession } from './run/session.js';
 

@@ -4,10 +4,10 @@ import { preflight, type Finding, type SshFacts } from '../algorithm/preflight.j
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { colorsFor } from '../output/style.js';
 import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import { probeAccounts, type AccountFacts } from '../topology/probe-accounts.js';
 import { probeCluster } from '../topology/probe.js';
-import { isReplica } from '../topology/server-state.js';
+import { isReplica } from '../domain/server-state.js';
 
 export interface CheckOptions {
   cfg: string;

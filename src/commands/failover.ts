@@ -12,7 +12,7 @@ import { probeVipHolders } from '../vip/holders.js';
 import { hookEnv, runHook } from '../safety/hooks.js';
 import type { Positioning } from '../topology/config-types.js';
 import type { Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import type { ProbedCluster } from '../topology/probe.js';
 import { executePlan } from './run/execute.js';
 import { requireDeadMaster } from './run/if-dead.js';

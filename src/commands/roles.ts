@@ -6,7 +6,7 @@ import { EXIT, UnsafeError } from '../errors.js';
 import { renderPlan } from '../output/render-plan.js';
 import { readOffline, writeOffline } from '../safety/offline.js';
 import type { Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import { probeVipHolders } from '../vip/holders.js';
 import { runWithProgress } from './run/progress.js';
 import { printReport } from './run/report.js';

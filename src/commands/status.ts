@@ -4,7 +4,7 @@ import { colorsFor } from '../output/style.js';
 import { renderStatus, renderVips, type VipView } from '../output/render-status.js';
 import { readOffline } from '../safety/offline.js';
 import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import { probeCluster } from '../topology/probe.js';
 
 export interface StatusOptions {

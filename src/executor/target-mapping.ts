@@ -3,7 +3,7 @@ import type { Plan } from '../algorithm/plan-types.js';
 import { compareCoordinates } from '../binlog/coordinates.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
-import type { HostState } from '../topology/server-state.js';
+import type { HostState } from '../domain/server-state.js';
 import { mapThroughBinlog, relayGap } from './actions/map-position.js';
 
 /**

@@ -1,7 +1,7 @@
 // The executor's shared vocabulary, in a leaf module: every executor file imports from here, and this file
 // imports no executor file (the layering test checks it).
 import type { ActionKind, ActionOf, Step, StepRef } from '../algorithm/plan-types.js';
-import type { Coordinates } from '../binlog/coordinates.js';
+import type { Coordinates } from '../domain/coordinates.js';
 import type { ServerLogs } from '../binlog/log-reader.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';

@@ -3,7 +3,7 @@ import type { Plan } from '../algorithm/plan-types.js';
 import type { StepResult } from '../executor/run-plan.js';
 import type { HookOutcome } from '../safety/hooks.js';
 import { replicatesFromHost } from '../topology/identity.js';
-import type { HostState } from '../topology/server-state.js';
+import type { HostState } from '../domain/server-state.js';
 
 /** One line per host: what it ended as, read back from the servers after the run (not assumed). */
 export interface HostOutcome {

@@ -5,7 +5,7 @@ import { buildFailoverPlan } from '../../src/algorithm/build-failover-plan.js';
 import { PHASES } from '../../src/algorithm/plan-types.js';
 import { UnsafeError } from '../../src/errors.js';
 import type { ResolvedConfig } from '../../src/topology/config-types.js';
-import type { HostState, ReplicaStatus } from '../../src/topology/server-state.js';
+import type { HostState, ReplicaStatus } from '../../src/domain/server-state.js';
 
 const config = unitConfig(4);
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };

@@ -1,6 +1,6 @@
 import { type Dialect, dialectFor, type SourceSpec } from '../../dialect/dialect.js';
 import type { ResolvedConfig, ResolvedHost } from '../../topology/config-types.js';
-import type { HostState, ProbedHost } from '../../topology/server-state.js';
+import type { HostState, ProbedHost } from '../../domain/server-state.js';
 import type { Analysis } from '../analyze-topology.js';
 import type { OnFailure, Phase, Step, StepAction, StepRef } from '../plan-types.js';
 

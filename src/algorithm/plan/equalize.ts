@@ -1,5 +1,5 @@
 import { PAGE_ROWS } from '../../binlog/binlog-events.js';
-import type { ReplicaHost } from '../../topology/server-state.js';
+import type { ReplicaHost } from '../../domain/server-state.js';
 import { isFormerMaster } from '../analyze-topology.js';
 import type { Step, StepRef } from '../plan-types.js';
 import { coordinatesOf, dialectOf, type PlanContext, showRef, sourceSpec } from './context.js';

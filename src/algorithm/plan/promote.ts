@@ -1,4 +1,4 @@
-import { isProbed, type ProbedHost } from '../../topology/server-state.js';
+import { isProbed, type ProbedHost } from '../../domain/server-state.js';
 import { showRemote, vipAddArgv, vipCheckArgv } from '../../vip/vip-commands.js';
 import { isFormerMaster } from '../analyze-topology.js';
 import type { Step, StepRef } from '../plan-types.js';

@@ -6,7 +6,7 @@ import type { PlanRun } from '../../executor/run-plan.js';
 import { hostOutcomes, renderResult } from '../../output/render-result.js';
 import { recordFailover } from '../../safety/anti-flap.js';
 import { hookEnv, runHook } from '../../safety/hooks.js';
-import { invariantViolations } from '../../safety/invariants.js';
+import { invariantViolations } from './invariants.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
 import { runWithProgress } from './progress.js';
 import { printReport } from './report.js';

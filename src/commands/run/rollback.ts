@@ -5,7 +5,7 @@ import { PlanRun } from '../../executor/run-plan.js';
 import type { StepResult } from '../../executor/types.js';
 import type { HostOutcome } from '../../output/render-result.js';
 import { sourceChain } from '../../topology/identity.js';
-import type { HostState } from '../../topology/server-state.js';
+import type { HostState } from '../../domain/server-state.js';
 import type { Session } from './session.js';
 
 export interface Rollback {

@@ -1,4 +1,5 @@
-import { compareCoordinates, type Coordinates, formatCoordinates } from '../../binlog/coordinates.js';
+import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
+import type { Coordinates } from '../../domain/coordinates.js';
 import type { ServerLogs } from '../../binlog/log-reader.js';
 import { mapByOwnLastTransaction, mapPosition, type Mapping } from '../../binlog/position-mapping.js';
 import { replicaStatus } from '../server-reads.js';
