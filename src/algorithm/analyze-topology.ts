@@ -94,8 +94,8 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
     };
   }
   const found = findOldMaster(states);
-  if (!found.ok) return empty(found.refusal);
-  const old = found.old;
+  if (!found.ok) return empty(found.refusals.join(' '));
+  const old = found.value;
   sourceFindings(old, states, warnings, refusals);
 
   const { excluded, delayed, candidates, positioning } = classify(config, old, states, opts, { warnings, refusals });
@@ -213,15 +213,15 @@ function alreadyDone(
   const running = (r: ReplicaHost) => r.replica.ioRunning !== 'No' || r.replica.sqlRunning;
   const under = states.filter((s) => s.name !== target.name && isReplica(s) && running(s));
   const found = findOldMaster(under.length ? [...under, target] : []);
-  if (!found.ok || found.old.name !== target.name || !found.old.direct.length) return undefined;
+  if (!found.ok || found.value.name !== target.name || !found.value.direct.length) return undefined;
   const stopped = replicas.filter((r) => !running(r) && r.name !== target.name);
   const left = stopped.length
     ? ` ${names(stopped)} ${stopped.length > 1 ? 'are' : 'is'} stopped (${stopped
         .map((r) => `${r.name} → ${r.replica.sourceAddress}`)
         .join(', ')}): repoint by hand.`
     : '';
-  const why = `${target.name} already is the master of every running replica (${names(found.old.direct)}); nothing to do.`;
-  return { old: found.old, why: why + left };
+  const why = `${target.name} already is the master of every running replica (${names(found.value.direct)}); nothing to do.`;
+  return { old: found.value, why: why + left };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { UnsafeError } from '../errors.js';
+import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../domain/server-state.js';
 import { analyzeTopology } from './analyze-topology.js';
@@ -28,35 +28,15 @@ export interface FailoverOptions {
 }
 
 /**
- * Pure: (config, probed state, options) -> Plan. No I/O, no clock. Throws UnsafeError listing every reason
- * when a failover would risk losing or splitting data; the operator sees all of them at once.
+ * Pure: (config, probed state, options) -> the plan, or every reason a failover would risk losing or splitting
+ * data (the operator sees all of them at once). No I/O, no clock.
  *
  * The runbook: fence the old master → quiesce every replica (stop receiving, apply the relay log, stop) →
  * confirm the best replica → bring the target, then the others, up to it → promote the target → move the VIP →
  * repoint the others (and, in a switchover, the old master) → verify.
  */
-export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Plan {
-  const o = planFailover(config, states, opts);
-  if (!o.ok) throw new UnsafeError(o.refusal, o.reasons);
-  return o.plan;
-}
-
-/** A plan, or why there is none: every reason at once (the command turns them into a refusal, exit 3). */
-export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; refusal: string; reasons: string[] };
-
-/** Pure: the plan, or every reason it would be unsafe (see buildFailoverPlan). */
-export function planFailover(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): PlanOutcome {
-  if (opts.target === 'auto' && !opts.switchover) {
-    const choice = chooseTarget(config, states, !!opts.liftDelay);
-    if (!choice.ok)
-      return {
-        ok: false,
-        refusal: 'refusing to fail over (--failover-to auto): nothing was changed',
-        reasons: choice.reasons,
-      };
-    const o = planFailover(config, states, { ...opts, target: choice.name });
-    return o.ok ? { ok: true, plan: { ...o.plan, targetWhy: choice.why } } : o;
-  }
+export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Outcome<Plan> {
+  if (opts.target === 'auto' && !opts.switchover) return autoPlan(config, states, opts);
   const a = analyzeTopology(config, states, opts);
   const header = {
     kind: opts.switchover ? ('switchover' as const) : ('failover' as const),
@@ -72,13 +52,13 @@ export function planFailover(config: ResolvedConfig, states: HostState[], opts: 
   };
   if (a.nothingToDo) {
     const plan: Plan = { ...header, kind: 'failover', target: opts.target, best: opts.target, steps: [] };
-    return { ok: true, plan: { ...plan, nothingToDo: a.nothingToDo } };
+    return accept({ ...plan, nothingToDo: a.nothingToDo });
   }
   if (opts.switchover) a.refusals.push(...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a));
   else if (a.oldMaster.state?.reachable && !opts.fenceLiveMaster) a.refusals.push(liveMasterRefusal(a, opts.target));
   if (a.refusals.length || !a.target || !a.best) {
     const verb = opts.switchover ? 'switch over' : 'fail over';
-    return { ok: false, refusal: `refusing to ${verb} to ${opts.target}: nothing was changed`, reasons: a.refusals };
+    return refuse(a.refusals, `refusing to ${verb} to ${opts.target}: nothing was changed`);
   }
   const ctx = { config, analysis: a, switchover: !!opts.switchover, list: new StepList() };
   const fence = fenceOldMaster(ctx);
@@ -90,7 +70,15 @@ export function planFailover(config: ResolvedConfig, states: HostState[], opts: 
   repointReplicas(ctx, promote, ready, fence);
   verifyWriterVip(ctx, vip);
   if (opts.readers) placeReaders(ctx, opts.readers);
-  return { ok: true, plan: { ...header, target: a.target.name, best: a.best.name, steps: ctx.list.steps } };
+  return accept({ ...header, target: a.target.name, best: a.best.name, steps: ctx.list.steps });
+}
+
+/** `--failover-to auto`: the target the rules choose, then its plan (with how it was chosen). */
+function autoPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Outcome<Plan> {
+  const choice = chooseTarget(config, states, !!opts.liftDelay);
+  if (!choice.ok) return refuse(choice.refusals, 'refusing to fail over (--failover-to auto): nothing was changed');
+  const o = buildFailoverPlan(config, states, { ...opts, target: choice.value.name });
+  return o.ok ? accept({ ...o.value, targetWhy: choice.value.why }) : o;
 }
 
 /**

@@ -66,13 +66,13 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
   // The active side of a master-master pair replicates too, but it is the master: it is writable on purpose
   // and no candidate to fail over to.
   const found = findOldMaster(states);
-  const active = found.ok && found.old.passive ? found.old.name : undefined;
+  const active = found.ok && found.value.passive ? found.value.name : undefined;
   for (const s of replicas) replicaFindings(config, s, states, { byFile, accounts, active }, add);
   for (const s of states) privilegeFindings(s, accounts, add);
 
   // Finally, ask the planner itself: would a failover to each candidate be refused right now?
   // Candidates are the master's direct replicas: a replica of an intermediate master stays under it.
-  const direct = new Set(found.ok ? found.old.direct.map((r) => r.name) : replicas.map((r) => r.name));
+  const direct = new Set(found.ok ? found.value.direct.map((r) => r.name) : replicas.map((r) => r.name));
   const candidates = target
     ? [target]
     : replicas.filter((s) => s.replica.sqlDelay === 0 && s.name !== active && direct.has(s.name)).map((s) => s.name);

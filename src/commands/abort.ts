@@ -1,10 +1,11 @@
 import { buildAbortPlan } from '../algorithm/build-abort-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
-import { EXIT, UnsafeError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { Journal } from '../executor/journal.js';
 import { invariantViolations } from './run/invariants.js';
 import type { Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
+import { valueOrRefuse } from './run/refusal.js';
 import { printReport } from './run/report.js';
 import { planRun, sessionFor, withSession } from './run/session.js';
 
@@ -41,8 +42,7 @@ export async function abortCommand(opts: AbortOptions): Promise<number> {
     }
     const begun = new Set([...unfinished.results.map((r) => r.n), ...unfinished.interrupted]);
     const undo = buildAbortPlan(config, unfinished.start.plan, begun, states);
-    if (!undo.ok) throw new UnsafeError(undo.headline ?? 'refusing to abort: nothing was changed', undo.refusals);
-    const steps = undo.value;
+    const steps = valueOrRefuse(undo, 'refusing to abort: nothing was changed');
     const plan: Plan = { ...unfinished.start.plan, steps };
     if (!s.json) {
       s.write(c.bold(`Aborting the unfinished failover to ${plan.target} (started ${unfinished.start.at}):\n`));

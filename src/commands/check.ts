@@ -83,7 +83,7 @@ async function runPreflight(opts: CheckOptions) {
       ...(opts.target ? { target: opts.target } : {}),
     });
     const old = findOldMaster(states);
-    const master = old.ok ? (old.old.name ?? old.old.address) : undefined;
+    const master = old.ok ? (old.value.name ?? old.value.address) : undefined;
     return { ...result, master, replicas: states.filter(isReplica).length };
   });
 }

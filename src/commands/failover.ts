@@ -1,6 +1,6 @@
-import { planFailover } from '../algorithm/build-failover-plan.js';
+import { buildFailoverPlan } from '../algorithm/build-failover-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
-import { EXIT, UnsafeError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { Journal, type UnfinishedRun } from '../executor/journal.js';
 import { faultsFromEnv } from '../executor/run-plan.js';
 import { targetMappingRefusal } from '../executor/target-mapping.js';
@@ -17,6 +17,7 @@ import type { ProbedCluster } from '../topology/probe.js';
 import { executePlan } from './run/execute.js';
 import { requireDeadMaster } from './run/if-dead.js';
 import { printReport } from './run/report.js';
+import { refused, valueOrRefuse } from './run/refusal.js';
 import { planRun, type Session, withSession } from './run/session.js';
 
 export interface FailoverCommandOptions {
@@ -82,7 +83,7 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     if (!s.json) s.write(renderPlan(plan, s.c, { dryRun: false }) + '\n\n');
     const pre = await runHook(config, 'preFailover', hookEnv(config, plan, 'preFailover'), { plan });
     if (pre && !pre.ok) {
-      throw new UnsafeError('the preFailover hook failed: refusing, nothing was changed', [
+      throw refused('the preFailover hook failed: refusing, nothing was changed', [
         `hook ${pre.detail}`,
         'fix the hook (or what it checks) and run again',
       ]);
@@ -100,20 +101,19 @@ async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCom
   const readers = s.config.vip?.readers.length
     ? { holders: (await probeVipHolders(s.config)).byVip, offline: readOffline(s.config) }
     : undefined;
-  const outcome = planFailover(s.config, probed.states, {
+  const outcome = buildFailoverPlan(s.config, probed.states, {
     target: opts.target,
     ...(readers ? { readers } : {}),
     ...(opts.switchover ? { switchover: s.config.switchover } : {}),
     ...(opts.liftDelay ? { liftDelay: true } : {}),
     ...(opts.fenceLiveMaster ? { fenceLiveMaster: true } : {}),
   });
-  if (!outcome.ok) throw new UnsafeError(outcome.refusal, outcome.reasons);
-  const unmappable = await targetMappingRefusal(outcome.plan, probed.states, s.conns.open, probed.dialects);
-  if (unmappable) {
-    const verb = opts.switchover ? 'switch over' : 'fail over';
-    throw new UnsafeError(`refusing to ${verb} to ${opts.target}: nothing was changed`, [unmappable]);
-  }
-  return outcome.plan;
+  const verb = opts.switchover ? 'switch over' : 'fail over';
+  const headline = `refusing to ${verb} to ${opts.target}: nothing was changed`;
+  const plan = valueOrRefuse(outcome, headline);
+  const unmappable = await targetMappingRefusal(plan, probed.states, s.conns.open, probed.dialects);
+  if (unmappable) throw refused(headline, [unmappable]);
+  return plan;
 }
 
 function show(s: Session, plan: Plan, dryRun: boolean): number {
@@ -161,7 +161,7 @@ async function resume(
     return EXIT.ok;
   }
   if (start.target !== opts.target && opts.target !== 'auto') {
-    throw new UnsafeError(`found ${said}: refusing to start another one to ${opts.target}`, [
+    throw refused(`found ${said}: refusing to start another one to ${opts.target}`, [
       `finish it: mmmf --cfg ${s.config.source} --failover-to ${start.target}`,
       `or look at its journal first: ${journal.file}`,
     ]);

@@ -1,14 +1,15 @@
-import { buildRejoinPlan } from '../algorithm/build-rejoin-plan.js';
+import { buildRejoinPlan, partiesHoldingExtra, type RejoinParties } from '../algorithm/build-rejoin-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
 import { extraTransactions } from '../binlog/gtid.js';
 import { ServerLogs } from '../binlog/log-reader.js';
-import { EXIT, UnsafeError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { renderPlan } from '../output/render-plan.js';
 import { invariantViolations } from './run/invariants.js';
 import type { Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
 import type { ProbedCluster } from '../topology/probe.js';
 import { runWithProgress } from './run/progress.js';
+import { valueOrRefuse } from './run/refusal.js';
 import { printReport } from './run/report.js';
 import { planRun, type Session, sessionFor, withSession } from './run/session.js';
 
@@ -34,11 +35,9 @@ export async function rejoinCommand(opts: RejoinOptions): Promise<number> {
   return withSession(sessionFor(config, opts, `mmmf rejoin ${opts.name}`), async (s) => {
     const probed = await s.probe();
     const outcome = buildRejoinPlan(config, probed.states, opts.name);
-    if (!outcome.ok) {
-      const listed = outcome.extra ? await listExtra(s, probed, outcome.extra) : [];
-      throw new UnsafeError(outcome.refusal, [...outcome.reasons, ...listed]);
-    }
-    const plan = outcome.plan;
+    const extra = outcome.ok ? undefined : partiesHoldingExtra(probed.states, opts.name);
+    const listed = extra ? await listExtra(s, probed, extra) : [];
+    const plan = valueOrRefuse(outcome, `refusing to rejoin ${opts.name}: nothing was changed`, listed);
     if (opts.dryRun || plan.nothingToDo) {
       if (s.json) {
         const nothing = plan.nothingToDo ? { nothingToDo: plan.nothingToDo } : {};
@@ -82,11 +81,8 @@ async function execute(s: Session, plan: Plan, probed: ProbedCluster): Promise<n
  * What only the former master holds, read from its binlog: each transaction's GTID, where it is, the tables
  * it touches and its first statement, then what the operator can do. Never merged, never thrown away.
  */
-async function listExtra(
-  s: Session,
-  probed: ProbedCluster,
-  extra: { host: string; master: string; gtids: string[] },
-): Promise<string[]> {
+async function listExtra(s: Session, probed: ProbedCluster, parties: RejoinParties): Promise<string[]> {
+  const extra = { host: parties.host.name, master: parties.master.name };
   const conn = s.conns.open.get(extra.host);
   const d = probed.dialects.get(extra.host);
   const master = probed.states.find((x) => x.name === extra.master);

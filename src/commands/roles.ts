@@ -2,13 +2,14 @@ import type { Dialect } from '../dialect/dialect.js';
 import { buildRolesPlan } from '../algorithm/build-roles-plan.js';
 import { findOldMaster } from '../algorithm/find-old-master.js';
 import type { Plan } from '../algorithm/plan-types.js';
-import { EXIT, UnsafeError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { renderPlan } from '../output/render-plan.js';
 import { readOffline, writeOffline } from '../safety/offline.js';
 import type { Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
 import { probeVipHolders } from '../vip/holders.js';
 import { runWithProgress } from './run/progress.js';
+import { refused, valueOrRefuse } from './run/refusal.js';
 import { printReport } from './run/report.js';
 import { planRun, type Session, sessionFor, withSession } from './run/session.js';
 
@@ -36,8 +37,8 @@ export async function rolesCommand(opts: RolesOptions): Promise<number> {
     let offline = readOffline(config);
     if (change?.kind === 'offline') {
       const found = findOldMaster(probed.states);
-      if (found.ok && found.old.name === change.name) {
-        throw new UnsafeError(`offline ${change.name}: it is the master: refusing, nothing was changed`, [
+      if (found.ok && found.value.name === change.name) {
+        throw refused(`offline ${change.name}: it is the master: refusing, nothing was changed`, [
           `move the writer first: mmmf --cfg ${config.source} --switchover-to NAME, then offline ${change.name}`,
         ]);
       }
@@ -45,8 +46,7 @@ export async function rolesCommand(opts: RolesOptions): Promise<number> {
     } else if (change?.kind === 'online') offline = offline.filter((n) => n !== change.name);
     const holders = await probeVipHolders(config);
     const outcome = buildRolesPlan(config, probed.states, { holders, offline, command });
-    if (!outcome.ok) throw new UnsafeError(outcome.refusal, outcome.reasons);
-    const plan = outcome.plan;
+    const plan = valueOrRefuse(outcome, `${command}: refusing, nothing was changed`);
     // Recorded before the moves, so a failover running meanwhile already keeps it out.
     if (change && !opts.dryRun) writeOffline(config, offline);
     if (opts.dryRun || plan.nothingToDo) return show(s, plan, command, !!opts.dryRun, offline);

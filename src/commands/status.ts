@@ -28,7 +28,7 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     const holders = await probeVipHolders(config);
     const offline = readOffline(config);
     const found = findOldMaster(states);
-    const master = found.ok ? found.old.name : undefined;
+    const master = found.ok ? found.value.name : undefined;
     const { why } = readerQualification(config, states, master, new Set(offline));
     vips = { writer: config.vip.address, readers: config.vip.readers, holders, offline, why };
   }
