@@ -1,7 +1,7 @@
 import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { HostState } from '../domain/server-state.js';
-import { analyzeTopology } from './analyze-topology.js';
+import { type Analysis, analyzeTopology, passGate } from './analyze-topology.js';
 import { chooseTarget } from './choose-target.js';
 import { type PlanContext, StepList } from './plan/context.js';
 import { addReaderSteps } from './plan/readers.js';
@@ -54,13 +54,17 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     const plan: Plan = { ...header, kind: 'failover', target: opts.target, best: opts.target, steps: [] };
     return accept({ ...plan, nothingToDo: a.nothingToDo });
   }
-  if (opts.switchover) a.refusals.push(...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a));
-  else if (a.oldMaster.state?.reachable && !opts.fenceLiveMaster) a.refusals.push(liveMasterRefusal(a, opts.target));
-  if (a.refusals.length || !a.target || !a.best) {
+  const own = opts.switchover
+    ? [...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a)]
+    : a.oldMaster.state?.reachable && !opts.fenceLiveMaster
+      ? [liveMasterRefusal(a, opts.target)]
+      : [];
+  const gate = passGate(a, own);
+  if (!gate.ok) {
     const verb = opts.switchover ? 'switch over' : 'fail over';
-    return refuse(a.refusals, `refusing to ${verb} to ${opts.target}: nothing was changed`);
+    return refuse(gate.refusals, `refusing to ${verb} to ${opts.target}: nothing was changed`);
   }
-  const ctx = { config, analysis: a, switchover: !!opts.switchover, list: new StepList() };
+  const ctx = { config, analysis: gate.value, switchover: !!opts.switchover, list: new StepList() };
   const fence = fenceOldMaster(ctx);
   const stopped = quiesceReplicas(ctx, fence);
   const confirmed = confirmBest(ctx, fence, stopped);
@@ -70,7 +74,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   repointReplicas(ctx, promote, ready, fence);
   verifyWriterVip(ctx, vip);
   if (opts.readers) placeReaders(ctx, opts.readers);
-  return accept({ ...header, target: a.target.name, best: a.best.name, steps: ctx.list.steps });
+  return accept({ ...header, target: gate.value.target.name, best: gate.value.best.name, steps: ctx.list.steps });
 }
 
 /** `--failover-to auto`: the target the rules choose, then its plan (with how it was chosen). */
@@ -93,7 +97,7 @@ function placeReaders(ctx: PlanContext, readers: NonNullable<FailoverOptions['re
   );
   const offline = new Set(readers.offline);
   const qualifying = config.hosts.map((h) => h.name).filter((n) => verified.has(n) && !offline.has(n));
-  const moves = assignReaders(config.vip.readers, qualifying, readers.holders, ctx.analysis.target?.name);
+  const moves = assignReaders(config.vip.readers, qualifying, readers.holders, ctx.analysis.target.name);
   addReaderSteps(
     config,
     list,
@@ -107,7 +111,7 @@ function placeReaders(ctx: PlanContext, readers: NonNullable<FailoverOptions['re
  * gets a channel it never had: with the cluster's channels on TLS and no replication.ssl, it would be the one
  * plaintext channel — refused, never silently downgraded.
  */
-function tlsRefusals(config: ResolvedConfig, a: ReturnType<typeof analyzeTopology>): string[] {
+function tlsRefusals(config: ResolvedConfig, a: Analysis): string[] {
   if (config.replication.ssl) return [];
   const tls = a.direct.filter((r) => r.replica.tls);
   const old = a.oldMaster.state;
@@ -120,7 +124,7 @@ function tlsRefusals(config: ResolvedConfig, a: ReturnType<typeof analyzeTopolog
 }
 
 /** A failover takes the master out of service: one that still answers is never failed over by accident. */
-function liveMasterRefusal(a: ReturnType<typeof analyzeTopology>, target: string): string {
+function liveMasterRefusal(a: Analysis, target: string): string {
   const old = `${a.oldMaster.name ?? a.oldMaster.address} (${a.oldMaster.state?.address ?? a.oldMaster.address})`;
   return (
     `the old master ${old} answers: it is alive, and a failover would take it out of service. For a planned ` +

@@ -41,19 +41,20 @@ export function chooseTarget(config: ResolvedConfig, states: HostState[], liftDe
     ...a.delayed.map((r) => `${r.name}: delayed (MASTER_DELAY ${r.replica.sqlDelay} s)`),
     ...a.hosts.filter((h) => h.role === 'excluded' || h.role === 'unreachable').map((h) => `${h.name}: ${h.note}`),
   ];
-  if (!allowed.length) {
-    const problems = a.refusals.filter((r) => !r.startsWith('--failover-to'));
-    return refuse(['no replica may be promoted by the rules (--failover-to auto)', ...left, ...problems]);
-  }
   const rank = (x: ReplicaHost, y: ReplicaHost) =>
     compareReceived(y, x, a.positioning.mode) || order.indexOf(x.name) - order.indexOf(y.name);
   const [chosen] = [...allowed].sort(rank);
+  if (!chosen) {
+    const problems = a.refusals.filter((r) => !r.startsWith('--failover-to'));
+    return refuse(['no replica may be promoted by the rules (--failover-to auto)', ...left, ...problems]);
+  }
   const others = allowed.length > 1 ? `, of ${allowed.map((r) => r.name).join(', ')}` : '';
-  const ahead = a.best && a.best !== chosen && compareReceived(a.best, chosen!, a.positioning.mode) > 0;
-  const source = ahead ? `; ${a.best!.name} received the most and is its source` : '';
+  const best = a.best;
+  const ahead = best && best !== chosen && compareReceived(best, chosen, a.positioning.mode) > 0;
+  const source = ahead ? `; ${best.name} received the most and is its source` : '';
   const skipped = left.length ? `; not chosen: ${left.join('; ')}` : '';
   return accept({
-    name: chosen!.name,
+    name: chosen.name,
     why: `auto: received the most${others} (ties by ${config.candidates.length ? 'candidates' : 'config'} order)${source}${skipped}`,
   });
 }

@@ -43,17 +43,19 @@ export function findOldMaster(states: HostState[]): Outcome<OldMaster> {
   const byName = new Map(replicas.map((r) => [r.name, r]));
   const roots = new Map<string, { match: SourceMatch; replicas: ReplicaHost[] }>();
   const sub: OldMaster['sub'] = [];
+  const matchOf = (r: ReplicaHost) => matches.get(r.name) ?? matchSource(r.replica, states);
+  const replicaNamed = (m: SourceMatch) => (m.name ? byName.get(m.name) : undefined);
   for (const r of replicas) {
-    let m = matches.get(r.name)!;
+    let m = matchOf(r);
     const seen = new Set([r.name]);
     let via: string | undefined;
     // Walk up while the source is itself a configured, reachable replica that is read-only: a writable server
     // is a master even when it replicates (the active side of a master-master pair).
-    while (m.name && byName.has(m.name) && byName.get(m.name)!.readOnly !== false) {
-      if (seen.has(m.name)) return refuse([loopRefusal([...seen])]);
-      seen.add(m.name);
-      via ??= m.name;
-      m = matches.get(m.name)!;
+    for (let up = replicaNamed(m); up && up.readOnly !== false; up = replicaNamed(m)) {
+      if (seen.has(up.name)) return refuse([loopRefusal([...seen])]);
+      seen.add(up.name);
+      via ??= up.name;
+      m = matchOf(up);
     }
     const root = roots.get(m.key) ?? { match: m, replicas: [] };
     roots.set(m.key, root);
@@ -105,11 +107,10 @@ function loopRefusal(names: string[]): string {
 function origins(r: ReplicaHost): Set<string> {
   const applied = r.gtidApplied ?? '';
   if (r.version.flavor === 'mariadb') {
-    return new Set(
-      applied.split(',').flatMap((g) => (/^\d+-(\d+)-\d+$/.exec(g.trim()) ? [g.trim().split('-')[1]!] : [])),
-    );
+    return new Set(applied.split(',').flatMap((g) => /^\d+-(\d+)-\d+$/.exec(g.trim())?.slice(1, 2) ?? []));
   }
-  return new Set(applied.split(',').flatMap((g) => (g.includes(':') ? [g.trim().split(':')[0]!.toLowerCase()] : [])));
+  const uuid = (g: string) => g.trim().split(':').slice(0, 1);
+  return new Set(applied.split(',').flatMap((g) => (g.includes(':') ? uuid(g).map((u) => u.toLowerCase()) : [])));
 }
 
 /** The source a replica last connected to wrote (some of) what it holds: it is a writer, not a relay. */
@@ -128,8 +129,9 @@ function orphanRoots(
   states: HostState[],
 ): Map<string, { match: SourceMatch; replicas: ReplicaHost[] }> | undefined {
   const writers = [...roots].filter(([, x]) => x.replicas.length && x.replicas.every(sourceWrote));
-  if (writers.length !== 1) return undefined;
-  const [writerKey, writer] = writers[0]!;
+  const [only] = writers;
+  if (writers.length !== 1 || !only) return undefined;
+  const [writerKey, writer] = only;
   const written = new Set(writer.replicas.flatMap((r) => [...origins(r)]));
   const others = [...roots].filter(([k]) => k !== writerKey);
   const dead = (name: string | undefined) => !!name && states.some((s) => s.name === name && !s.reachable);
