@@ -1,7 +1,7 @@
 import { buildFailoverPlan } from '../algorithm/build-failover-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
 import { Journal, type UnfinishedRun } from '../executor/journal.js';
-import { faultsFromEnv } from '../executor/run-plan.js';
+import { faultsFromEnv } from '../executor/faults.js';
 import { targetMappingRefusal } from '../executor/target-mapping.js';
 import type { Faults } from '../executor/types.js';
 import { renderPlan } from '../output/render-plan.js';
