@@ -1,7 +1,7 @@
-import { UnsafeError } from '../errors.js';
+import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import type { HostState } from '../topology/server-state.js';
-import { analyzeTopology } from './analyze-topology.js';
+import type { HostState } from '../domain/server-state.js';
+import { type Analysis, analyzeTopology, passGate } from './analyze-topology.js';
 import { chooseTarget } from './choose-target.js';
 import { type PlanContext, StepList } from './plan/context.js';
 import { addReaderSteps } from './plan/readers.js';
@@ -28,35 +28,15 @@ export interface FailoverOptions {
 }
 
 /**
- * Pure: (config, probed state, options) -> Plan. No I/O, no clock. Throws UnsafeError listing every reason
- * when a failover would risk losing or splitting data; the operator sees all of them at once.
+ * Pure: (config, probed state, options) -> the plan, or every reason a failover would risk losing or splitting
+ * data (the operator sees all of them at once). No I/O, no clock.
  *
  * The runbook: fence the old master → quiesce every replica (stop receiving, apply the relay log, stop) →
  * confirm the best replica → bring the target, then the others, up to it → promote the target → move the VIP →
  * repoint the others (and, in a switchover, the old master) → verify.
  */
-export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Plan {
-  const o = planFailover(config, states, opts);
-  if (!o.ok) throw new UnsafeError(o.refusal, o.reasons);
-  return o.plan;
-}
-
-/** A plan, or why there is none: every reason at once (the command turns them into a refusal, exit 3). */
-export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; refusal: string; reasons: string[] };
-
-/** Pure: the plan, or every reason it would be unsafe (see buildFailoverPlan). */
-export function planFailover(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): PlanOutcome {
-  if (opts.target === 'auto' && !opts.switchover) {
-    const choice = chooseTarget(config, states, !!opts.liftDelay);
-    if (!choice.ok)
-      return {
-        ok: false,
-        refusal: 'refusing to fail over (--failover-to auto): nothing was changed',
-        reasons: choice.reasons,
-      };
-    const o = planFailover(config, states, { ...opts, target: choice.name });
-    return o.ok ? { ok: true, plan: { ...o.plan, targetWhy: choice.why } } : o;
-  }
+export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Outcome<Plan> {
+  if (opts.target === 'auto' && !opts.switchover) return autoPlan(config, states, opts);
   const a = analyzeTopology(config, states, opts);
   const header = {
     kind: opts.switchover ? ('switchover' as const) : ('failover' as const),
@@ -72,15 +52,19 @@ export function planFailover(config: ResolvedConfig, states: HostState[], opts: 
   };
   if (a.nothingToDo) {
     const plan: Plan = { ...header, kind: 'failover', target: opts.target, best: opts.target, steps: [] };
-    return { ok: true, plan: { ...plan, nothingToDo: a.nothingToDo } };
+    return accept({ ...plan, nothingToDo: a.nothingToDo });
   }
-  if (opts.switchover) a.refusals.push(...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a));
-  else if (a.oldMaster.state?.reachable && !opts.fenceLiveMaster) a.refusals.push(liveMasterRefusal(a, opts.target));
-  if (a.refusals.length || !a.target || !a.best) {
+  const own = opts.switchover
+    ? [...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a)]
+    : a.oldMaster.state?.reachable && !opts.fenceLiveMaster
+      ? [liveMasterRefusal(a, opts.target)]
+      : [];
+  const gate = passGate(a, own);
+  if (!gate.ok) {
     const verb = opts.switchover ? 'switch over' : 'fail over';
-    return { ok: false, refusal: `refusing to ${verb} to ${opts.target}: nothing was changed`, reasons: a.refusals };
+    return refuse(gate.refusals, `refusing to ${verb} to ${opts.target}: nothing was changed`);
   }
-  const ctx = { config, analysis: a, switchover: !!opts.switchover, list: new StepList() };
+  const ctx = { config, analysis: gate.value, switchover: !!opts.switchover, list: new StepList() };
   const fence = fenceOldMaster(ctx);
   const stopped = quiesceReplicas(ctx, fence);
   const confirmed = confirmBest(ctx, fence, stopped);
@@ -90,7 +74,15 @@ export function planFailover(config: ResolvedConfig, states: HostState[], opts: 
   repointReplicas(ctx, promote, ready, fence);
   verifyWriterVip(ctx, vip);
   if (opts.readers) placeReaders(ctx, opts.readers);
-  return { ok: true, plan: { ...header, target: a.target.name, best: a.best.name, steps: ctx.list.steps } };
+  return accept({ ...header, target: gate.value.target.name, best: gate.value.best.name, steps: ctx.list.steps });
+}
+
+/** `--failover-to auto`: the target the rules choose, then its plan (with how it was chosen). */
+function autoPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Outcome<Plan> {
+  const choice = chooseTarget(config, states, !!opts.liftDelay);
+  if (!choice.ok) return refuse(choice.refusals, 'refusing to fail over (--failover-to auto): nothing was changed');
+  const o = buildFailoverPlan(config, states, { ...opts, target: choice.value.name });
+  return o.ok ? accept({ ...o.value, targetWhy: choice.value.why }) : o;
 }
 
 /**
@@ -105,7 +97,7 @@ function placeReaders(ctx: PlanContext, readers: NonNullable<FailoverOptions['re
   );
   const offline = new Set(readers.offline);
   const qualifying = config.hosts.map((h) => h.name).filter((n) => verified.has(n) && !offline.has(n));
-  const moves = assignReaders(config.vip.readers, qualifying, readers.holders, ctx.analysis.target?.name);
+  const moves = assignReaders(config.vip.readers, qualifying, readers.holders, ctx.analysis.target.name);
   addReaderSteps(
     config,
     list,
@@ -119,7 +111,7 @@ function placeReaders(ctx: PlanContext, readers: NonNullable<FailoverOptions['re
  * gets a channel it never had: with the cluster's channels on TLS and no replication.ssl, it would be the one
  * plaintext channel — refused, never silently downgraded.
  */
-function tlsRefusals(config: ResolvedConfig, a: ReturnType<typeof analyzeTopology>): string[] {
+function tlsRefusals(config: ResolvedConfig, a: Analysis): string[] {
   if (config.replication.ssl) return [];
   const tls = a.direct.filter((r) => r.replica.tls);
   const old = a.oldMaster.state;
@@ -132,7 +124,7 @@ function tlsRefusals(config: ResolvedConfig, a: ReturnType<typeof analyzeTopolog
 }
 
 /** A failover takes the master out of service: one that still answers is never failed over by accident. */
-function liveMasterRefusal(a: ReturnType<typeof analyzeTopology>, target: string): string {
+function liveMasterRefusal(a: Analysis, target: string): string {
   const old = `${a.oldMaster.name ?? a.oldMaster.address} (${a.oldMaster.state?.address ?? a.oldMaster.address})`;
   return (
     `the old master ${old} answers: it is alive, and a failover would take it out of service. For a planned ` +

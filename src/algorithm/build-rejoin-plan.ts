@@ -1,76 +1,107 @@
 import { extraTransactions } from '../binlog/gtid.js';
+import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
-import { type HostState, isProbed, isReplica, type ProbedHost } from '../topology/server-state.js';
+import { type HostState, isProbed, isReplica, type ProbedHost } from '../domain/server-state.js';
 import { findOldMaster } from './find-old-master.js';
 import type { HostPlan, Plan, Step } from './plan-types.js';
 import { coordinatesOf, dialectOf, sourceSpec, StepList } from './plan/context.js';
 import { fenceWrites } from './plan/fence.js';
 import { choosePositioning } from './replica-facts.js';
 
-/**
- * `mmmf rejoin NAME` (MMM's AWAITING_RECOVERY → set_online): a former master that came back after a failover
- * becomes a read-only replica of the current master — only when it holds nothing the master lacks. What only
- * it holds (written but never sent before it died) is refused and listed, never merged or thrown away.
- */
-export type RejoinOutcome =
-  | { ok: true; plan: Plan }
-  | { ok: false; refusal: string; reasons: string[]; extra?: { host: string; master: string; gtids: string[] } };
+/** The two servers a rejoin is about: the former master coming back, and the current master. */
+export interface RejoinParties {
+  host: ProbedHost;
+  master: ProbedHost;
+}
 
 const stateOf = (s: ProbedHost) => (s.version.flavor === 'mariadb' ? (s.gtidBinlogState ?? '') : (s.gtidBinlog ?? ''));
 
-/** Pure: the plan that brings `name` back as a replica of the current master, or why not. */
-export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], name: string): RejoinOutcome {
+/** What only the returning host holds: GTIDs in its binlog the master never received (empty: nothing). */
+const heldOnlyBy = ({ host, master }: RejoinParties): string[] =>
+  extraTransactions(host.version.flavor, stateOf(host), stateOf(master));
+
+/** Rejoin compares GTIDs: both servers of one flavor, and GTIDs on where the flavor makes them optional. */
+const comparable = ({ host, master }: RejoinParties) =>
+  host.version.flavor === master.version.flavor && (host.version.flavor === 'mariadb' || !!host.gtidEnabled);
+
+/** The parties, when a rejoin is refused because the host holds what the master lacks (the command lists it). */
+export function partiesHoldingExtra(states: HostState[], name: string): RejoinParties | undefined {
+  const p = findRejoinParties(states, name);
+  return p.ok && comparable(p.value) && heldOnlyBy(p.value).length ? p.value : undefined;
+}
+
+/** Pure: the returning host and the writable master it would follow, or why there is no such pair. */
+export function findRejoinParties(states: HostState[], name: string): Outcome<RejoinParties> {
   const host = states.find((s) => s.name === name);
-  const refuse = (refusal: string, reasons: string[] = []): RejoinOutcome => ({ ok: false, refusal, reasons });
-  if (!host) return refuse(`rejoin ${name}: no such host in the config`);
-  if (!isProbed(host)) return refuse(`${name} does not answer (${host.error}): start it, then run rejoin again`);
+  if (!host) return refuse([], `rejoin ${name}: no such host in the config`);
+  if (!isProbed(host)) return refuse([], `${name} does not answer (${host.error}): start it, then run rejoin again`);
   // Who the master is: as the replicas say (a pair already circular again), else without counting what `name`
   // itself replicates from (a returning former master may still name its old partner, or anything).
   const whole = findOldMaster(states);
-  const settled = whole.ok && whole.old.name !== name && whole.old.state?.readOnly === false;
+  const settled = whole.ok && whole.value.name !== name && whole.value.state?.readOnly === false;
   const found = settled
     ? whole
     : findOldMaster(states.map((s) => (s.name === name ? { ...s, replica: undefined } : s)));
-  if (!found.ok) return refuse(`cannot tell which server is the master`, [found.refusal]);
-  const master = found.old.state;
+  if (!found.ok) return refuse(found.refusals, `cannot tell which server is the master`);
+  const master = found.value.state;
   if (!isProbed(master) || master.name === name || master.readOnly !== false) {
-    return refuse(`no reachable writable master to rejoin ${name} to`, [
-      `the replicas replicate from ${found.old.name ?? found.old.address}` +
-        (isProbed(master) ? (master.readOnly ? ', which is read-only' : '') : ', which does not answer'),
-    ]);
+    return refuse(
+      [
+        `the replicas replicate from ${found.value.name ?? found.value.address}` +
+          (isProbed(master) ? (master.readOnly ? ', which is read-only' : '') : ', which does not answer'),
+      ],
+      `no reachable writable master to rejoin ${name} to`,
+    );
   }
-  if (host.version.flavor !== master.version.flavor || (host.version.flavor === 'mysql' && !host.gtidEnabled)) {
-    return refuse(`rejoin ${name}: only by GTID, between servers of one flavor`, [
-      `${name} is ${host.version.text}${host.gtidEnabled ? '' : ' without GTIDs'}; ${master.name} is ${master.version.text}`,
-      'rebuild it from a backup of the master, or repoint it by hand at a position you have checked',
-    ]);
+  return accept({ host, master });
+}
+
+/**
+ * Pure: `mmmf rejoin NAME` (MMM's AWAITING_RECOVERY → set_online): the plan that makes a former master that
+ * came back after a failover a read-only replica of the current master — only when it holds nothing the master
+ * lacks. What only it holds (written but never sent before it died) is refused and listed, never merged or
+ * thrown away.
+ */
+export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], name: string): Outcome<Plan> {
+  const parties = findRejoinParties(states, name);
+  if (!parties.ok) return parties;
+  const { host, master } = parties.value;
+  if (!comparable(parties.value)) {
+    return refuse(
+      [
+        `${name} is ${host.version.text}${host.gtidEnabled ? '' : ' without GTIDs'}; ${master.name} is ${master.version.text}`,
+        'rebuild it from a backup of the master, or repoint it by hand at a position you have checked',
+      ],
+      `rejoin ${name}: only by GTID, between servers of one flavor`,
+    );
   }
-  const extra = extraTransactions(host.version.flavor, stateOf(host), stateOf(master));
+  const extra = heldOnlyBy(parties.value);
   if (extra.length) {
-    return {
-      ok: false,
-      refusal: `${name} holds transactions that ${master.name} (the master) does not have: refusing, nothing was changed`,
-      reasons: [`${extra.join(', ')} (in ${name}'s binlog, never received by ${master.name})`],
-      extra: { host: name, master: master.name, gtids: extra },
-    };
+    return refuse(
+      [`${extra.join(', ')} (in ${name}'s binlog, never received by ${master.name})`],
+      `${name} holds transactions that ${master.name} (the master) does not have: refusing, nothing was changed`,
+    );
   }
   const others = states.filter(isReplica).filter((r) => r.name !== name);
   const onTls = others.filter((r) => r.replica.tls);
   if (onTls.length && !config.replication.ssl && !host.replica?.tls) {
-    return refuse(`rejoin ${name}: its channel would be the one plaintext channel of the cluster`, [
-      `${onTls.map((r) => r.name).join(', ')} replicate over TLS, ${name} has no TLS channel of its own to carry, and ` +
-        "replication.ssl is not configured: add replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } }",
-    ]);
+    return refuse(
+      [
+        `${onTls.map((r) => r.name).join(', ')} replicate over TLS, ${name} has no TLS channel of its own to carry, and ` +
+          "replication.ssl is not configured: add replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } }",
+      ],
+      `rejoin ${name}: its channel would be the one plaintext channel of the cluster`,
+    );
   }
   const mode = choosePositioning(config.positioning, others).mode;
   const partner = host.replica ? matchSource(host.replica, states).name === master.name : false;
   const running = (s: HostState) => s.replica?.ioRunning === 'Yes' && s.replica.sqlRunning;
   const masterFollows = master.replica ? matchSource(master.replica, states).name === name && running(master) : false;
   if (partner && running(host) && host.readOnly && (masterFollows || !pairWanted(master))) {
-    return { ok: true, plan: rejoinPlan(config, host, master, states, { pair: false, nothing: true, mode }) };
+    return accept(rejoinPlan(config, host, master, states, { pair: false, nothing: true, mode }));
   }
-  return { ok: true, plan: rejoinPlan(config, host, master, states, { pair: partner && pairWanted(master), mode }) };
+  return accept(rejoinPlan(config, host, master, states, { pair: partner && pairWanted(master), mode }));
 }
 
 /** The master replicates from nothing: the former partner may become its passive again. */

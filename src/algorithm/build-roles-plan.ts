@@ -1,12 +1,11 @@
+import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import type { HostState } from '../topology/server-state.js';
+import type { HostState } from '../domain/server-state.js';
 import { findOldMaster } from './find-old-master.js';
 import type { HostPlan, Plan } from './plan-types.js';
 import { StepList } from './plan/context.js';
 import { addReaderSteps } from './plan/readers.js';
 import { assignReaders, readerQualification } from './reader-vips.js';
-
-export type RolesOutcome = { ok: true; plan: Plan } | { ok: false; refusal: string; reasons: string[] };
 
 export interface RolesInput {
   /** Who holds each VIP now, and the hosts SSH could not ask. */
@@ -21,29 +20,27 @@ export interface RolesInput {
  * Pure: `mmmf roles` (and the rebalance after offline/online) — the reader VIP moves that leave each VIP on
  * exactly one qualifying replica, spread evenly, without touching replication or the writer.
  */
-export function buildRolesPlan(config: ResolvedConfig, states: HostState[], input: RolesInput): RolesOutcome {
+export function buildRolesPlan(config: ResolvedConfig, states: HostState[], input: RolesInput): Outcome<Plan> {
   const vip = config.vip;
   if (!vip?.readers.length) {
-    return {
-      ok: false,
-      refusal: `${input.command}: no reader VIPs configured`,
-      reasons: ["add vip.readers: ['10.0.0.201/24', ...] to the config (see README, Reader VIPs)"],
-    };
+    return refuse(
+      ["add vip.readers: ['10.0.0.201/24', ...] to the config (see README, Reader VIPs)"],
+      `${input.command}: no reader VIPs configured`,
+    );
   }
   const found = findOldMaster(states);
   const master =
-    found.ok && found.old.state?.reachable && found.old.state.readOnly === false ? found.old.name : undefined;
+    found.ok && found.value.state?.reachable && found.value.state.readOnly === false ? found.value.name : undefined;
   if (!master) {
-    return {
-      ok: false,
-      refusal: `${input.command}: no reachable writable master: reader VIPs are placed by the master's replicas`,
-      reasons: [
-        found.ok
-          ? `the replicas' master ${found.old.name ?? found.old.address} does not answer or is read-only`
-          : found.refusal,
+    return refuse(
+      [
+        ...(found.ok
+          ? [`the replicas' master ${found.value.name ?? found.value.address} does not answer or is read-only`]
+          : found.refusals),
         'fail over first (mmmf --failover-to ...), then run mmmf roles',
       ],
-    };
+      `${input.command}: no reachable writable master: reader VIPs are placed by the master's replicas`,
+    );
   }
   const offline = new Set(input.offline);
   const { qualifying, why } = readerQualification(config, states, master, offline);
@@ -68,7 +65,7 @@ export function buildRolesPlan(config: ResolvedConfig, states: HostState[], inpu
   const plan: Plan = {
     kind: 'roles',
     target: master,
-    oldMaster: { address: found.ok ? found.old.address : '?', name: master, reachable: true },
+    oldMaster: { address: found.ok ? found.value.address : '?', name: master, reachable: true },
     best: master,
     positioning: 'gtid',
     positioningWhy: 'replication is not touched',
@@ -77,5 +74,5 @@ export function buildRolesPlan(config: ResolvedConfig, states: HostState[], inpu
     steps: list.steps,
     ...(list.steps.length ? {} : { nothingToDo: 'every reader VIP is where it belongs: nothing to do.' }),
   };
-  return { ok: true, plan };
+  return accept(plan);
 }

@@ -1,10 +1,14 @@
+import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import type { HostState, ReplicaHost } from '../topology/server-state.js';
+import type { HostState, ReplicaHost } from '../domain/server-state.js';
 import { analyzeTopology } from './analyze-topology.js';
 import { compareReceived, versionKey } from './replica-facts.js';
 
-/** The target `--failover-to auto` chose and why, or why none may be promoted. */
-export type TargetChoice = { ok: true; name: string; why: string } | { ok: false; reasons: string[] };
+/** The target `--failover-to auto` chose, and why. */
+export interface TargetChoice {
+  name: string;
+  why: string;
+}
 
 /**
  * Pure: `--failover-to auto`. Allowed: a replica taking part (reachable, no errant transactions, no filters,
@@ -13,7 +17,7 @@ export type TargetChoice = { ok: true; name: string; why: string } | { ok: false
  * the most; ties go to the earlier in `candidates` (else config order). The replica that received the most of
  * all stays the source the target catches up from, so nothing it received is lost.
  */
-export function chooseTarget(config: ResolvedConfig, states: HostState[], liftDelay = false): TargetChoice {
+export function chooseTarget(config: ResolvedConfig, states: HostState[], liftDelay = false): Outcome<TargetChoice> {
   const a = analyzeTopology(config, states, { target: '', liftDelay });
   const order = config.candidates.length ? config.candidates : config.hosts.map((h) => h.name);
   const newest = Math.max(0, ...a.replicas.map(versionKey));
@@ -37,23 +41,20 @@ export function chooseTarget(config: ResolvedConfig, states: HostState[], liftDe
     ...a.delayed.map((r) => `${r.name}: delayed (MASTER_DELAY ${r.replica.sqlDelay} s)`),
     ...a.hosts.filter((h) => h.role === 'excluded' || h.role === 'unreachable').map((h) => `${h.name}: ${h.note}`),
   ];
-  if (!allowed.length) {
-    const problems = a.refusals.filter((r) => !r.startsWith('--failover-to'));
-    return {
-      ok: false,
-      reasons: ['no replica may be promoted by the rules (--failover-to auto)', ...left, ...problems],
-    };
-  }
   const rank = (x: ReplicaHost, y: ReplicaHost) =>
     compareReceived(y, x, a.positioning.mode) || order.indexOf(x.name) - order.indexOf(y.name);
   const [chosen] = [...allowed].sort(rank);
+  if (!chosen) {
+    const problems = a.refusals.filter((r) => !r.startsWith('--failover-to'));
+    return refuse(['no replica may be promoted by the rules (--failover-to auto)', ...left, ...problems]);
+  }
   const others = allowed.length > 1 ? `, of ${allowed.map((r) => r.name).join(', ')}` : '';
-  const ahead = a.best && a.best !== chosen && compareReceived(a.best, chosen!, a.positioning.mode) > 0;
-  const source = ahead ? `; ${a.best!.name} received the most and is its source` : '';
+  const best = a.best;
+  const ahead = best && best !== chosen && compareReceived(best, chosen, a.positioning.mode) > 0;
+  const source = ahead ? `; ${best.name} received the most and is its source` : '';
   const skipped = left.length ? `; not chosen: ${left.join('; ')}` : '';
-  return {
-    ok: true,
-    name: chosen!.name,
+  return accept({
+    name: chosen.name,
     why: `auto: received the most${others} (ties by ${config.candidates.length ? 'candidates' : 'config'} order)${source}${skipped}`,
-  };
+  });
 }

@@ -1,5 +1,6 @@
+import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import { matchSource, type SourceMatch } from '../topology/identity.js';
-import { type HostState, isReplica, type ReplicaHost } from '../topology/server-state.js';
+import { type HostState, isReplica, type ReplicaHost } from '../domain/server-state.js';
 
 /**
  * Who the old master is, found from what the replicas replicate from (never declared), by identity.
@@ -31,30 +32,30 @@ export interface OldMaster {
   orphans: { replica: ReplicaHost; via: string }[];
 }
 
-export type OldMasterFinding = { ok: true; old: OldMaster } | { ok: false; refusal: string };
-
 /**
  * Follows every reachable replica's source up the chain (a replica of a replica leads to its intermediate
  * master's source) to a root. One root is the old master; several roots, or a loop, are refused: mmmf will not
  * guess which server was the master.
  */
-export function findOldMaster(states: HostState[]): OldMasterFinding {
+export function findOldMaster(states: HostState[]): Outcome<OldMaster> {
   const replicas = states.filter(isReplica);
   const matches = new Map(replicas.map((r) => [r.name, matchSource(r.replica, states)]));
   const byName = new Map(replicas.map((r) => [r.name, r]));
   const roots = new Map<string, { match: SourceMatch; replicas: ReplicaHost[] }>();
   const sub: OldMaster['sub'] = [];
+  const matchOf = (r: ReplicaHost) => matches.get(r.name) ?? matchSource(r.replica, states);
+  const replicaNamed = (m: SourceMatch) => (m.name ? byName.get(m.name) : undefined);
   for (const r of replicas) {
-    let m = matches.get(r.name)!;
+    let m = matchOf(r);
     const seen = new Set([r.name]);
     let via: string | undefined;
     // Walk up while the source is itself a configured, reachable replica that is read-only: a writable server
     // is a master even when it replicates (the active side of a master-master pair).
-    while (m.name && byName.has(m.name) && byName.get(m.name)!.readOnly !== false) {
-      if (seen.has(m.name)) return { ok: false, refusal: loopRefusal([...seen]) };
-      seen.add(m.name);
-      via ??= m.name;
-      m = matches.get(m.name)!;
+    for (let up = replicaNamed(m); up && up.readOnly !== false; up = replicaNamed(m)) {
+      if (seen.has(up.name)) return refuse([loopRefusal([...seen])]);
+      seen.add(up.name);
+      via ??= up.name;
+      m = matchOf(up);
     }
     const root = roots.get(m.key) ?? { match: m, replicas: [] };
     roots.set(m.key, root);
@@ -67,37 +68,32 @@ export function findOldMaster(states: HostState[]): OldMasterFinding {
     const detail = [...roots.values()]
       .map((x) => `${x.replicas.map((r) => r.name).join(', ')} → ${x.match.name ?? x.match.address} (${x.match.how})`)
       .join('; ');
-    return {
-      ok: false,
-      refusal:
-        `replicas disagree about their master (${detail}). mmmf will not guess which one is the old master: ` +
+    return refuse([
+      `replicas disagree about their master (${detail}). mmmf will not guess which one is the old master: ` +
         'repoint the odd ones or remove them from the config, then re-run.',
-    };
+    ]);
   }
   const [root] = roots.values();
-  if (!root) return { ok: false, refusal: 'no reachable server replicates from anything' };
+  if (!root) return refuse(['no reachable server replicates from anything']);
   // The active side of a pair replicates from its passive side: it is the master, not one of its replicas.
   const notRoot = (r: ReplicaHost) => r.name !== root.match.name;
   root.replicas = root.replicas.filter(notRoot);
   const subReplicas = sub.filter((x) => notRoot(x.replica));
   const state = root.match.name ? states.find((s) => s.name === root.match.name) : undefined;
   const passive = isReplica(state) ? root.replicas.find((r) => matches.get(state.name)?.name === r.name) : undefined;
-  return {
-    ok: true,
-    old: {
-      key: root.match.key,
-      ...(root.match.name ? { name: root.match.name } : {}),
-      address: root.match.address,
-      how: root.match.how,
-      ...(state ? { state } : {}),
-      direct: root.replicas,
-      sub: subReplicas,
-      ...(passive ? { passive } : {}),
-      orphans: [...(orphans ?? new Map<string, { match: SourceMatch; replicas: ReplicaHost[] }>()).values()].flatMap(
-        (o) => o.replicas.map((replica) => ({ replica, via: o.match.name ?? o.match.address })),
-      ),
-    },
-  };
+  return accept({
+    key: root.match.key,
+    ...(root.match.name ? { name: root.match.name } : {}),
+    address: root.match.address,
+    how: root.match.how,
+    ...(state ? { state } : {}),
+    direct: root.replicas,
+    sub: subReplicas,
+    ...(passive ? { passive } : {}),
+    orphans: [...(orphans ?? new Map<string, { match: SourceMatch; replicas: ReplicaHost[] }>()).values()].flatMap(
+      (o) => o.replicas.map((replica) => ({ replica, via: o.match.name ?? o.match.address })),
+    ),
+  });
 }
 
 function loopRefusal(names: string[]): string {
@@ -111,11 +107,10 @@ function loopRefusal(names: string[]): string {
 function origins(r: ReplicaHost): Set<string> {
   const applied = r.gtidApplied ?? '';
   if (r.version.flavor === 'mariadb') {
-    return new Set(
-      applied.split(',').flatMap((g) => (/^\d+-(\d+)-\d+$/.exec(g.trim()) ? [g.trim().split('-')[1]!] : [])),
-    );
+    return new Set(applied.split(',').flatMap((g) => /^\d+-(\d+)-\d+$/.exec(g.trim())?.slice(1, 2) ?? []));
   }
-  return new Set(applied.split(',').flatMap((g) => (g.includes(':') ? [g.trim().split(':')[0]!.toLowerCase()] : [])));
+  const uuid = (g: string) => g.trim().split(':').slice(0, 1);
+  return new Set(applied.split(',').flatMap((g) => (g.includes(':') ? uuid(g).map((u) => u.toLowerCase()) : [])));
 }
 
 /** The source a replica last connected to wrote (some of) what it holds: it is a writer, not a relay. */
@@ -134,8 +129,9 @@ function orphanRoots(
   states: HostState[],
 ): Map<string, { match: SourceMatch; replicas: ReplicaHost[] }> | undefined {
   const writers = [...roots].filter(([, x]) => x.replicas.length && x.replicas.every(sourceWrote));
-  if (writers.length !== 1) return undefined;
-  const [writerKey, writer] = writers[0]!;
+  const [only] = writers;
+  if (writers.length !== 1 || !only) return undefined;
+  const [writerKey, writer] = only;
   const written = new Set(writer.replicas.flatMap((r) => [...origins(r)]));
   const others = [...roots].filter(([k]) => k !== writerKey);
   const dead = (name: string | undefined) => !!name && states.some((s) => s.name === name && !s.reachable);

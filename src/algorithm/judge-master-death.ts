@@ -99,24 +99,26 @@ export function judgeMasterDeath(samples: DeathSample[], master: string, windowM
   const last = samples.at(-1);
   if (!last) return { kind: 'undecided', evidence: ['no sample taken yet'] };
   const answered = samples.find((s) => s.master.answered);
-  if (answered) return aliveVerdict(answered, samples, master);
+  if (answered) return aliveVerdict(answered, last, master);
   // The longest run of agreeing samples that ends with the last one; `held` is each replica's received
   // position throughout that run (it must not move).
-  let start = samples.length;
+  const run: DeathSample[] = [];
   const held = new Map<string, string>();
-  for (let i = samples.length - 1; i >= 0; i--) {
-    const s = samples[i]!;
+  for (const s of [...samples].reverse()) {
     if (disagreements(s, master, held).length) break;
     for (const r of s.replicas) if (r.read && !held.has(r.name)) held.set(r.name, r.received);
-    start = i;
+    run.unshift(s);
   }
-  if (start === samples.length) {
-    const before = new Map(samples[0]!.replicas.filter((r) => r.read).map((r) => [r.name, r.received]));
+  const [first] = run;
+  if (!first) {
+    const firstSample = samples[0] ?? last;
+    const before = new Map(firstSample.replicas.filter((r) => r.read).map((r) => [r.name, r.received]));
     return { kind: 'undecided', evidence: disagreements(last, master, before) };
   }
-  const span = last.at - samples[start]!.at;
+  const span = last.at - first.at;
   if (span < windowMs) {
-    const before = start > 0 ? disagreements(samples[start - 1]!, master, held) : [];
+    const prior = samples[samples.length - run.length - 1];
+    const before = prior ? disagreements(prior, master, held) : [];
     return {
       kind: 'undecided',
       evidence: [
@@ -125,10 +127,10 @@ export function judgeMasterDeath(samples: DeathSample[], master: string, windowM
       ],
     };
   }
-  return { kind: 'dead', evidence: deadEvidence(samples.slice(start), master, span) };
+  return { kind: 'dead', evidence: deadEvidence(run, last, master, span) };
 }
 
-function aliveVerdict(answered: DeathSample, samples: DeathSample[], master: string): DeathVerdict {
+function aliveVerdict(answered: DeathSample, last: DeathSample, master: string): DeathVerdict {
   const healthy = answered.master.healthy;
   const connected = answered.replicas.filter((r) => r.read && r.io === 'Yes').map((r) => r.name);
   const evidence = [
@@ -138,13 +140,12 @@ function aliveVerdict(answered: DeathSample, samples: DeathSample[], master: str
   // A master that only answers with an error (too many connections, access denied) while its replicas all
   // lost it is not "healthy, nothing to do": the signals disagree.
   if (!healthy && !connected.length && answered.replicas.some(failing)) {
-    return { kind: 'undecided', evidence: [...evidence, ...disagreements(samples.at(-1)!, master, new Map())] };
+    return { kind: 'undecided', evidence: [...evidence, ...disagreements(last, master, new Map())] };
   }
   return { kind: 'alive', healthy, connected, detail: answered.master.detail, evidence };
 }
 
-function deadEvidence(run: DeathSample[], master: string, span: number): string[] {
-  const last = run.at(-1)!;
+function deadEvidence(run: DeathSample[], last: DeathSample, master: string, span: number): string[] {
   const out = [
     `mmmf: ${master} did not answer on ${run.length} of ${run.length} attempts over ${seconds(span)} (${last.master.detail})`,
   ];

@@ -2,7 +2,7 @@
  * A plan is plain data: what a run will do, in order, on which host, with the exact SQL and why.
  * `--dry-run` prints it; a real run prints the same plan and executes exactly it.
  */
-import type { Coordinates } from '../binlog/coordinates.js';
+import type { Coordinates } from '../domain/coordinates.js';
 
 /** Phases run in this order. Steps of a phase marked parallel run concurrently. */
 export const PHASES = [

@@ -1,4 +1,4 @@
-import type { ServerVersion } from '../topology/server-state.js';
+import type { ServerVersion } from '../domain/server-state.js';
 
 /**
  * What mmmf's admin account must be granted, per flavor and version, for the statements a failover sends —

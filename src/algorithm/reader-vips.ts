@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { sourceChain } from '../topology/identity.js';
-import { type HostState, isReplica } from '../topology/server-state.js';
+import { type HostState, isReplica } from '../domain/server-state.js';
 
 /**
  * MMM's balanced reader role: each reader VIP on exactly one replica that replicates without error and lags
@@ -30,19 +30,23 @@ export function assignReaders(
   const pool = qualifying.length ? qualifying : writer ? [writer] : [];
   const cap = pool.length ? Math.ceil(readers.length / pool.length) : 0;
   const load = new Map(pool.map((h) => [h, 0]));
+  const loadOf = (h: string) => load.get(h) ?? 0;
   const to = new Map<string, string>();
+  const place = (vip: string, host: string) => {
+    to.set(vip, host);
+    load.set(host, loadOf(host) + 1);
+  };
   for (const vip of readers) {
-    const keep = (holders.get(vip) ?? []).find((h) => load.has(h) && load.get(h)! < cap);
-    if (keep) {
-      to.set(vip, keep);
-      load.set(keep, load.get(keep)! + 1);
-    }
+    const keep = (holders.get(vip) ?? []).find((h) => load.has(h) && loadOf(h) < cap);
+    if (keep) place(vip, keep);
   }
   for (const vip of readers) {
-    if (to.has(vip) || !pool.length) continue;
-    const least = pool.reduce((a, b) => (load.get(b)! < load.get(a)! ? b : a));
-    to.set(vip, least);
-    load.set(least, load.get(least)! + 1);
+    const [first] = pool;
+    if (to.has(vip) || !first) continue;
+    place(
+      vip,
+      pool.reduce((a, b) => (loadOf(b) < loadOf(a) ? b : a), first),
+    );
   }
   return readers.map((vip) => {
     const now = holders.get(vip) ?? [];

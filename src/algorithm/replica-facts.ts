@@ -3,7 +3,7 @@ import { gtidRelation, gtidUnion } from '../binlog/gtid.js';
 import { compareGtidPos, parseGtidList, parseGtidPos } from '../binlog/mariadb-gtid.js';
 import { formatGtidSet, parseGtidSet, subtract } from '../binlog/mysql-gtid-set.js';
 import type { Positioning } from '../topology/config-types.js';
-import type { HostState, ReplicaHost } from '../topology/server-state.js';
+import type { HostState, ReplicaHost } from '../domain/server-state.js';
 
 // Pure facts about replicas that several decisions share: what each one received, whether it holds writes
 // of its own, how it must be positioned.

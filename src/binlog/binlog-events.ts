@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { compareCoordinates, type Coordinates } from './coordinates.js';
+import { compareCoordinates } from './coordinates.js';
+import type { Coordinates } from '../domain/coordinates.js';
 
 /**
  * One row of SHOW BINLOG EVENTS / SHOW RELAYLOG EVENTS. In a relay log `pos` is the relay log's own position

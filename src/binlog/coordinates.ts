@@ -1,8 +1,4 @@
-/** A position in a server's binary log. Example: `{ file: 'mysql-bin.000012', position: 4711 }` */
-export interface Coordinates {
-  file: string;
-  position: number;
-}
+import type { Coordinates } from '../domain/coordinates.js';
 
 /** The numeric suffix of a binlog file name: 'mysql-bin.000010' -> 10. Rotations roll over past 999999 too. */
 export function fileIndex(file: string): number {

@@ -1,4 +1,4 @@
-import type { Flavor } from '../topology/server-state.js';
+import type { Flavor } from '../domain/server-state.js';
 import {
   compareGtidPos,
   countAhead,

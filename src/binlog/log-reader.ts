@@ -10,7 +10,8 @@ import {
   type RelayStream,
   type Transaction,
 } from './binlog-events.js';
-import { compareCoordinates, fileIndex, type Coordinates } from './coordinates.js';
+import { compareCoordinates, fileIndex } from './coordinates.js';
+import type { Coordinates } from '../domain/coordinates.js';
 import type { BinlogSearch } from './position-mapping.js';
 
 export { PAGE_ROWS } from './binlog-events.js';

@@ -1,5 +1,7 @@
 import type { RelayStream, Transaction } from './binlog-events.js';
-import { compareCoordinates, formatCoordinates, type Coordinates } from './coordinates.js';
+import { compareCoordinates, formatCoordinates } from './coordinates.js';
+import type { Coordinates } from '../domain/coordinates.js';
+import { accept, type Outcome, refuse } from '../domain/outcome.js';
 
 /** What the best replica B's logs say, read far enough back for one lagging replica L. */
 export interface MappingInput {
@@ -18,9 +20,16 @@ export interface MappingInput {
   lastExecuted?: Transaction;
 }
 
-/** Example: `{ ok: true, coordinates: { file: 'mysql-bin.000004', position: 8812 }, behind: 312, evidence: [...] }` */
-export type Mapping =
-  { ok: true; coordinates: Coordinates; behind: number; evidence: string[] } | { ok: false; reason: string };
+/** Where a lagging replica continues in the best replica's binlog, and why mmmf is sure of it. Example:
+ * `{ coordinates: { file: 'mysql-bin.000004', position: 8812 }, behind: 312, evidence: [...] }` */
+export interface MappedPosition {
+  coordinates: Coordinates;
+  behind: number;
+  evidence: string[];
+}
+
+/** A mapped position, or (refused) the one reason it cannot be mapped. */
+export type Mapping = Outcome<MappedPosition>;
 
 const key = (c: Coordinates) => `${c.file}:${c.position}`;
 export const describeTrx = (t: Transaction | undefined) =>
@@ -42,19 +51,17 @@ export const describeTrx = (t: Transaction | undefined) =>
  */
 export function mapPosition(m: MappingInput): Mapping {
   const x = m.executed;
-  const refuse = (why: string): Mapping => ({
-    ok: false,
-    reason: `cannot map ${m.replica}'s position ${formatCoordinates(x)} into ${m.best}'s binlog: ${why}`,
-  });
-  if (!x.file) return refuse(`${m.replica} reports no executed old-master coordinates`);
+  const cannot = (why: string): Mapping =>
+    refuse([`cannot map ${m.replica}'s position ${formatCoordinates(x)} into ${m.best}'s binlog: ${why}`]);
+  if (!x.file) return cannot(`${m.replica} reports no executed old-master coordinates`);
   const purged =
     '(older relay logs were purged: relay_log_purge=ON?). ' + `Re-clone ${m.replica} from the new master afterwards`;
   if (!m.relay.from)
-    return refuse(`${m.best}'s relay log no longer says which old-master binlog file its events come from ${purged}`);
+    return cannot(`${m.best}'s relay log no longer says which old-master binlog file its events come from ${purged}`);
   if (compareCoordinates(m.relay.from, x) > 0)
-    return refuse(`${m.best}'s relay log only goes back to ${formatCoordinates(m.relay.from)} ${purged}`);
+    return cannot(`${m.best}'s relay log only goes back to ${formatCoordinates(m.relay.from)} ${purged}`);
   if (!m.relay.boundaries.some((b) => key(b) === key(x))) {
-    return refuse(
+    return cannot(
       `${formatCoordinates(x)} is not between two transactions in ${m.best}'s relay log, so the two replicas ` +
         'did not receive the same stream',
     );
@@ -63,7 +70,7 @@ export function mapPosition(m: MappingInput): Mapping {
   const before = m.relay.transactions.filter((t) => compareCoordinates(t.end, x) <= 0).at(-1);
   const n = after.length;
   if (m.binlog.length < n) {
-    return refuse(
+    return cannot(
       `${m.best}'s relay log has ${n} transactions after it but its binlog only ${m.binlog.length}` +
         (m.binlogComplete ? ' (binlogs purged, or log_slave_updates was off)' : ''),
     );
@@ -71,7 +78,7 @@ export function mapPosition(m: MappingInput): Mapping {
   const tail = m.binlog.slice(m.binlog.length - n);
   for (let i = 0; i < n; i++) {
     if (tail[i]!.signature !== after[i]!.signature) {
-      return refuse(
+      return cannot(
         `transaction ${i + 1} of ${n} differs between ${m.best}'s relay log (${describeTrx(after[i])}) ` +
           `and its binlog (${describeTrx(tail[i])} at ${formatCoordinates(tail[i]!.start)}): local writes, ` +
           `replication filters or out-of-order commits on ${m.best}`,
@@ -89,23 +96,23 @@ export function mapPosition(m: MappingInput): Mapping {
       : `${m.best} has nothing after it`,
   ];
   if (!m.lastExecuted)
-    return refuse(
+    return cannot(
       `${m.replica} has no transaction in its own binlog to check the cut against (log_bin OFF, or its binlogs purged)`,
     );
   if (!beforeCut || beforeCut.signature !== m.lastExecuted.signature) {
-    return refuse(
+    return cannot(
       `the transaction before the cut in ${m.best}'s binlog (${describeTrx(beforeCut)}) is not ` +
         `${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`,
     );
   }
   if (before && before.signature !== beforeCut.signature) {
-    return refuse(
+    return cannot(
       `${m.best}'s relay log has ${describeTrx(before)} just before ${formatCoordinates(x)} but its binlog ` +
         `has ${describeTrx(beforeCut)} before the cut`,
     );
   }
   evidence.push(`the transaction before the cut is ${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`);
-  return { ok: true, coordinates: cut, behind: n, evidence };
+  return accept({ coordinates: cut, behind: n, evidence });
 }
 
 /** Where a lagging replica's own last transactions were found in the best replica's binlog (read newest first). */
@@ -141,21 +148,20 @@ export function mapByOwnLastTransaction(m: {
   found: BinlogSearch;
   relayWhy: string;
 }): Mapping {
-  const refuse = (why: string): Mapping => ({
-    ok: false,
-    reason:
+  const cannot = (why: string): Mapping =>
+    refuse([
       `cannot map ${m.replica}'s position ${formatCoordinates(m.executed)} into ${m.best}'s binlog: ${m.relayWhy}, ` +
-      `and ${why}`,
-  });
+        `and ${why}`,
+    ]);
   const own = m.lastExecuted;
-  if (!own) return refuse(`${m.replica} has no transaction in its own binlog to look for (log_bin OFF, or purged)`);
+  if (!own) return cannot(`${m.replica} has no transaction in its own binlog to look for (log_bin OFF, or purged)`);
   const { anchor, after, by, matches } = m.found;
   if (!anchor || matches === 0)
-    return refuse(`its last transaction (${describeTrx(own)}) is not in ${m.best}'s binlog`);
+    return cannot(`its last transaction (${describeTrx(own)}) is not in ${m.best}'s binlog`);
   if (matches > 1)
-    return refuse(`its last transactions occur ${matches} times in ${m.best}'s binlog (${by}): ambiguous`);
+    return cannot(`its last transactions occur ${matches} times in ${m.best}'s binlog (${by}): ambiguous`);
   if (anchor.signature !== own.signature) {
-    return refuse(
+    return cannot(
       `${describeTrx(anchor)} in ${m.best}'s binlog is not the same transaction as ${m.replica}'s own last one ` +
         `(${describeTrx(own)})`,
     );
@@ -166,7 +172,7 @@ export function mapByOwnLastTransaction(m: {
     for (const t of after) {
       const g = mariadbGtid(t.gtid);
       if (!g || g.domain !== at.domain || g.seq <= seq) {
-        return refuse(
+        return cannot(
           `${m.best}'s binlog after ${anchor.gtid} holds ${describeTrx(t)}, out of order or of another domain, so ` +
             `what follows it is not exactly what ${m.replica} lacks`,
         );
@@ -175,8 +181,7 @@ export function mapByOwnLastTransaction(m: {
     }
   }
   const n = after.length;
-  return {
-    ok: true,
+  return accept({
     coordinates: anchor.end,
     behind: n,
     evidence: [
@@ -188,5 +193,5 @@ export function mapByOwnLastTransaction(m: {
         ? `${n} transaction${n === 1 ? '' : 's'} follow it there (first: ${describeTrx(after[0])})`
         : `nothing follows it`,
     ],
-  };
+  });
 }

@@ -4,10 +4,10 @@ import { preflight, type Finding, type SshFacts } from '../algorithm/preflight.j
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { colorsFor } from '../output/style.js';
 import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import { probeAccounts, type AccountFacts } from '../topology/probe-accounts.js';
 import { probeCluster } from '../topology/probe.js';
-import { isReplica } from '../topology/server-state.js';
+import { isReplica } from '../domain/server-state.js';
 
 export interface CheckOptions {
   cfg: string;
@@ -83,7 +83,7 @@ async function runPreflight(opts: CheckOptions) {
       ...(opts.target ? { target: opts.target } : {}),
     });
     const old = findOldMaster(states);
-    const master = old.ok ? (old.old.name ?? old.old.address) : undefined;
+    const master = old.ok ? (old.value.name ?? old.value.address) : undefined;
     return { ...result, master, replicas: states.filter(isReplica).length };
   });
 }

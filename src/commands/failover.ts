@@ -1,8 +1,7 @@
-import { planFailover } from '../algorithm/build-failover-plan.js';
+import { buildFailoverPlan } from '../algorithm/build-failover-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
-import { EXIT, UnsafeError } from '../errors.js';
 import { Journal, type UnfinishedRun } from '../executor/journal.js';
-import { faultsFromEnv } from '../executor/run-plan.js';
+import { faultsFromEnv } from '../executor/faults.js';
 import { targetMappingRefusal } from '../executor/target-mapping.js';
 import type { Faults } from '../executor/types.js';
 import { renderPlan } from '../output/render-plan.js';
@@ -12,11 +11,12 @@ import { probeVipHolders } from '../vip/holders.js';
 import { hookEnv, runHook } from '../safety/hooks.js';
 import type { Positioning } from '../topology/config-types.js';
 import type { Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import type { ProbedCluster } from '../topology/probe.js';
-import { executePlan } from './run/execute.js';
+import { failoverEnding } from './run/failover-ending.js';
 import { requireDeadMaster } from './run/if-dead.js';
-import { printReport } from './run/report.js';
+import { refused, valueOrRefuse } from './run/refusal.js';
+import { runAndReport, showOnly } from './run/run-and-report.js';
 import { planRun, type Session, withSession } from './run/session.js';
 
 export interface FailoverCommandOptions {
@@ -75,23 +75,28 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     if (unfinished) return resume(s, opts, journal, unfinished, probed);
     const planned = await planOrRefuse(s, probed, opts);
     const plan = deathEvidence && !planned.nothingToDo ? { ...planned, deathEvidence } : planned;
-    if (opts.dryRun || plan.nothingToDo) return show(s, plan, !!opts.dryRun);
+    const dryRun = !!opts.dryRun;
+    if (dryRun || plan.nothingToDo) {
+      return showOnly(s, { command: plan.kind, plan, dryRun, text: renderPlan(plan, s.c, { dryRun }) + '\n' });
+    }
     // Anti-flap guards against automation looping on failovers (a switchover is a deliberate, planned act).
     // After the plan, so that running a finished failover again says "nothing to do", not "too soon".
     if (!opts.switchover) checkAntiFlap(config, new Date(), !!opts.force);
-    if (!s.json) s.write(renderPlan(plan, s.c, { dryRun: false }) + '\n\n');
-    const pre = await runHook(config, 'preFailover', hookEnv(config, plan, 'preFailover'), { plan });
-    if (pre && !pre.ok) {
-      throw new UnsafeError('the preFailover hook failed: refusing, nothing was changed', [
-        `hook ${pre.detail}`,
-        'fix the hook (or what it checks) and run again',
-      ]);
-    }
-    s.log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
-    await s.sshReady();
-    journal.start(plan);
     const run = planRun(s, plan, probed.dialects, journal);
-    return executePlan(s, run, journal, probed.dialects);
+    const shown = renderPlan(plan, s.c, { dryRun: false }) + '\n\n';
+    const before = async () => {
+      const pre = await runHook(config, 'preFailover', hookEnv(config, plan, 'preFailover'), { plan });
+      if (pre && !pre.ok) {
+        throw refused('the preFailover hook failed: refusing, nothing was changed', [
+          `hook ${pre.detail}`,
+          'fix the hook (or what it checks) and run again',
+        ]);
+      }
+      s.log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
+      await s.sshReady();
+      journal.start(plan);
+    };
+    return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before }));
   });
 }
 
@@ -100,34 +105,19 @@ async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCom
   const readers = s.config.vip?.readers.length
     ? { holders: (await probeVipHolders(s.config)).byVip, offline: readOffline(s.config) }
     : undefined;
-  const outcome = planFailover(s.config, probed.states, {
+  const outcome = buildFailoverPlan(s.config, probed.states, {
     target: opts.target,
     ...(readers ? { readers } : {}),
     ...(opts.switchover ? { switchover: s.config.switchover } : {}),
     ...(opts.liftDelay ? { liftDelay: true } : {}),
     ...(opts.fenceLiveMaster ? { fenceLiveMaster: true } : {}),
   });
-  if (!outcome.ok) throw new UnsafeError(outcome.refusal, outcome.reasons);
-  const unmappable = await targetMappingRefusal(outcome.plan, probed.states, s.conns.open, probed.dialects);
-  if (unmappable) {
-    const verb = opts.switchover ? 'switch over' : 'fail over';
-    throw new UnsafeError(`refusing to ${verb} to ${opts.target}: nothing was changed`, [unmappable]);
-  }
-  return outcome.plan;
-}
-
-function show(s: Session, plan: Plan, dryRun: boolean): number {
-  if (s.json) {
-    printReport({
-      command: plan.kind,
-      dryRun,
-      ok: true,
-      exitCode: EXIT.ok,
-      plan,
-      ...(plan.nothingToDo ? { nothingToDo: plan.nothingToDo } : {}),
-    });
-  } else s.write(renderPlan(plan, s.c, { dryRun }) + '\n');
-  return EXIT.ok;
+  const verb = opts.switchover ? 'switch over' : 'fail over';
+  const headline = `refusing to ${verb} to ${opts.target}: nothing was changed`;
+  const plan = valueOrRefuse(outcome, headline);
+  const unmappable = await targetMappingRefusal(plan, probed.states, s.conns.open, probed.dialects);
+  if (unmappable) throw refused(headline, [unmappable]);
+  return plan;
 }
 
 /**
@@ -149,27 +139,29 @@ async function resume(
     `an unfinished failover to ${start.target} (started ${start.at} by pid ${start.pid} on ${start.host}; ` +
     `${done.length} of ${plan.steps.length} steps done${died})`;
   if (opts.dryRun) {
-    if (s.json) {
-      const resumed = { startedAt: start.at, done };
-      printReport({ command: plan.kind, dryRun: true, ok: true, exitCode: EXIT.ok, plan, resume: resumed });
-    } else {
-      s.write(
-        `${s.c.yellow(`Found ${said}.`)}\nA real run of --failover-to ${start.target} resumes it at the first ` +
-          `step not done:\n\n${renderPlan(plan, s.c, { dryRun: true })}\n`,
-      );
-    }
-    return EXIT.ok;
+    const text =
+      `${s.c.yellow(`Found ${said}.`)}\nA real run of --failover-to ${start.target} resumes it at the first ` +
+      `step not done:\n\n${renderPlan(plan, s.c, { dryRun: true })}\n`;
+    return showOnly(s, {
+      command: plan.kind,
+      plan,
+      dryRun: true,
+      text,
+      json: { resume: { startedAt: start.at, done } },
+    });
   }
   if (start.target !== opts.target && opts.target !== 'auto') {
-    throw new UnsafeError(`found ${said}: refusing to start another one to ${opts.target}`, [
+    throw refused(`found ${said}: refusing to start another one to ${opts.target}`, [
       `finish it: mmmf --cfg ${s.config.source} --failover-to ${start.target}`,
       `or look at its journal first: ${journal.file}`,
     ]);
   }
-  if (!s.json) s.write(`${s.c.yellow(`Resuming ${said}.`)}\n\n${renderPlan(plan, s.c, { dryRun: false })}\n\n`);
-  s.log?.line('mmmf', '#', `resuming ${said}`);
   const run = planRun(s, plan, probed.dialects, journal);
   run.restore(unfinished.results, unfinished.outputs);
-  await s.sshReady();
-  return executePlan(s, run, journal, probed.dialects);
+  const shown = `${s.c.yellow(`Resuming ${said}.`)}\n\n${renderPlan(plan, s.c, { dryRun: false })}\n\n`;
+  const before = async () => {
+    s.log?.line('mmmf', '#', `resuming ${said}`);
+    await s.sshReady();
+  };
+  return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before }));
 }

@@ -1,15 +1,14 @@
-import { buildRejoinPlan } from '../algorithm/build-rejoin-plan.js';
-import type { Plan } from '../algorithm/plan-types.js';
+import { buildRejoinPlan, partiesHoldingExtra, type RejoinParties } from '../algorithm/build-rejoin-plan.js';
 import { extraTransactions } from '../binlog/gtid.js';
 import { ServerLogs } from '../binlog/log-reader.js';
-import { EXIT, UnsafeError } from '../errors.js';
 import { renderPlan } from '../output/render-plan.js';
-import { invariantViolations } from '../safety/invariants.js';
+import { renderRejoinSummary } from '../output/render-summaries.js';
+import { invariantViolations } from './run/invariants.js';
 import type { Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import type { ProbedCluster } from '../topology/probe.js';
-import { runWithProgress } from './run/progress.js';
-import { printReport } from './run/report.js';
+import { valueOrRefuse } from './run/refusal.js';
+import { runAndReport, showOnly } from './run/run-and-report.js';
 import { planRun, type Session, sessionFor, withSession } from './run/session.js';
 
 export interface RejoinOptions {
@@ -34,59 +33,33 @@ export async function rejoinCommand(opts: RejoinOptions): Promise<number> {
   return withSession(sessionFor(config, opts, `mmmf rejoin ${opts.name}`), async (s) => {
     const probed = await s.probe();
     const outcome = buildRejoinPlan(config, probed.states, opts.name);
-    if (!outcome.ok) {
-      const listed = outcome.extra ? await listExtra(s, probed, outcome.extra) : [];
-      throw new UnsafeError(outcome.refusal, [...outcome.reasons, ...listed]);
+    const extra = outcome.ok ? undefined : partiesHoldingExtra(probed.states, opts.name);
+    const listed = extra ? await listExtra(s, probed, extra) : [];
+    const plan = valueOrRefuse(outcome, `refusing to rejoin ${opts.name}: nothing was changed`, listed);
+    const dryRun = !!opts.dryRun;
+    if (dryRun || plan.nothingToDo) {
+      return showOnly(s, { command: 'rejoin', plan, dryRun, text: renderPlan(plan, s.c, { dryRun }) + '\n' });
     }
-    const plan = outcome.plan;
-    if (opts.dryRun || plan.nothingToDo) {
-      if (s.json) {
-        const nothing = plan.nothingToDo ? { nothingToDo: plan.nothingToDo } : {};
-        printReport({ command: 'rejoin', dryRun: !!opts.dryRun, ok: true, exitCode: EXIT.ok, plan, ...nothing });
-      } else s.write(renderPlan(plan, s.c, { dryRun: !!opts.dryRun }) + '\n');
-      return EXIT.ok;
-    }
-    return execute(s, plan, probed);
+    const run = planRun(s, plan, probed.dialects);
+    return runAndReport(s, run, {
+      command: 'rejoin',
+      shown: renderPlan(plan, s.c, { dryRun: false }) + '\n\n',
+      readBack: async (results) => {
+        const violations = invariantViolations(plan, results, (await s.probe()).states);
+        return { ok: !run.failed && violations.length === 0, violations };
+      },
+      json: (j) => ({ invariants: { ok: j.violations.length === 0, violations: j.violations } }),
+      summary: (end, c) => renderRejoinSummary(plan, end.judged, c),
+    });
   });
-}
-
-async function execute(s: Session, plan: Plan, probed: ProbedCluster): Promise<number> {
-  const { c } = s;
-  if (!s.json) s.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
-  const run = planRun(s, plan, probed.dialects);
-  const results = s.json ? await run.runAll() : await runWithProgress(run);
-  for (const r of results) s.log?.line(r.host, '#', `step ${r.n} ${r.status}: ${r.detail}`);
-  const violations = invariantViolations(plan, results, (await s.probe()).states);
-  const ok = !run.failed && violations.length === 0;
-  const exitCode = ok ? EXIT.ok : EXIT.failed;
-  if (s.json) {
-    const invariants = { ok: violations.length === 0, violations };
-    printReport({ command: 'rejoin', dryRun: false, ok, exitCode, plan, results, invariants });
-    return exitCode;
-  }
-  for (const v of violations) s.write(c.red.bold(`✖ SAFETY INVARIANT BROKEN: ${v}\n`));
-  const master = plan.oldMaster.name ?? plan.oldMaster.address;
-  const pair = plan.steps.some((x) => x.phase === 'pair');
-  s.write(
-    ok
-      ? c.green(
-          `\n✔ ${plan.target} rejoined: a read-only replica of ${master}` +
-            `${pair ? `, and ${master} replicates from it again (the pair is circular)` : ''}.\n`,
-        )
-      : c.red('\n✖ Rejoin did not complete: see above; `mmmf status` shows where every host is.\n'),
-  );
-  return exitCode;
 }
 
 /**
  * What only the former master holds, read from its binlog: each transaction's GTID, where it is, the tables
  * it touches and its first statement, then what the operator can do. Never merged, never thrown away.
  */
-async function listExtra(
-  s: Session,
-  probed: ProbedCluster,
-  extra: { host: string; master: string; gtids: string[] },
-): Promise<string[]> {
+async function listExtra(s: Session, probed: ProbedCluster, parties: RejoinParties): Promise<string[]> {
+  const extra = { host: parties.host.name, master: parties.master.name };
   const conn = s.conns.open.get(extra.host);
   const d = probed.dialects.get(extra.host);
   const master = probed.states.find((x) => x.name === extra.master);

@@ -1,16 +1,14 @@
-import type { Dialect } from '../dialect/dialect.js';
 import { buildRolesPlan } from '../algorithm/build-roles-plan.js';
 import { findOldMaster } from '../algorithm/find-old-master.js';
-import type { Plan } from '../algorithm/plan-types.js';
-import { EXIT, UnsafeError } from '../errors.js';
 import { renderPlan } from '../output/render-plan.js';
+import { offlineLine, renderRolesSummary } from '../output/render-summaries.js';
 import { readOffline, writeOffline } from '../safety/offline.js';
 import type { Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import { probeVipHolders } from '../vip/holders.js';
-import { runWithProgress } from './run/progress.js';
-import { printReport } from './run/report.js';
-import { planRun, type Session, sessionFor, withSession } from './run/session.js';
+import { refused, valueOrRefuse } from './run/refusal.js';
+import { runAndReport, showOnly } from './run/run-and-report.js';
+import { planRun, sessionFor, withSession } from './run/session.js';
 
 export interface RolesOptions {
   cfg: string;
@@ -36,8 +34,8 @@ export async function rolesCommand(opts: RolesOptions): Promise<number> {
     let offline = readOffline(config);
     if (change?.kind === 'offline') {
       const found = findOldMaster(probed.states);
-      if (found.ok && found.old.name === change.name) {
-        throw new UnsafeError(`offline ${change.name}: it is the master: refusing, nothing was changed`, [
+      if (found.ok && found.value.name === change.name) {
+        throw refused(`offline ${change.name}: it is the master: refusing, nothing was changed`, [
           `move the writer first: mmmf --cfg ${config.source} --switchover-to NAME, then offline ${change.name}`,
         ]);
       }
@@ -45,54 +43,28 @@ export async function rolesCommand(opts: RolesOptions): Promise<number> {
     } else if (change?.kind === 'online') offline = offline.filter((n) => n !== change.name);
     const holders = await probeVipHolders(config);
     const outcome = buildRolesPlan(config, probed.states, { holders, offline, command });
-    if (!outcome.ok) throw new UnsafeError(outcome.refusal, outcome.reasons);
-    const plan = outcome.plan;
+    const plan = valueOrRefuse(outcome, `${command}: refusing, nothing was changed`);
     // Recorded before the moves, so a failover running meanwhile already keeps it out.
     if (change && !opts.dryRun) writeOffline(config, offline);
-    if (opts.dryRun || plan.nothingToDo) return show(s, plan, command, !!opts.dryRun, offline);
-    return execute(s, plan, probed.dialects, command, offline);
+    const dryRun = !!opts.dryRun;
+    const kind = command.split(' ')[0] as 'roles' | 'offline' | 'online';
+    if (dryRun || plan.nothingToDo) {
+      const text = renderPlan(plan, s.c, { dryRun }) + offlineLine(offline, s.c) + '\n';
+      return showOnly(s, { command: kind, plan, dryRun, text, json: { offline } });
+    }
+    const run = planRun(s, plan, probed.dialects);
+    return runAndReport(s, run, {
+      command: kind,
+      shown: renderPlan(plan, s.c, { dryRun: false }) + '\n\n',
+      // Replication is not touched: what must hold afterwards is every reader VIP on exactly one host.
+      readBack: async (results) => {
+        const after = await probeVipHolders(config);
+        const placed = [...after.byVip].filter(([vip]) => config.vip?.readers.includes(vip));
+        const stepsOk = !run.failed && results.every((r) => r.status !== 'failed');
+        return { ok: stepsOk && placed.every(([, hs]) => hs.length === 1), violations: [], placed, offline };
+      },
+      json: () => ({ offline }),
+      summary: (end, c) => renderRolesSummary(end.judged, c),
+    });
   });
-}
-
-function show(s: Session, plan: Plan, command: string, dryRun: boolean, offline: string[]): number {
-  if (s.json) {
-    const nothing = plan.nothingToDo ? { nothingToDo: plan.nothingToDo } : {};
-    printReport({ command: kindOf(command), dryRun, ok: true, exitCode: EXIT.ok, plan, offline, ...nothing });
-  } else s.write(renderPlan(plan, s.c, { dryRun }) + offlineLine(s, offline) + '\n');
-  return EXIT.ok;
-}
-
-async function execute(
-  s: Session,
-  plan: Plan,
-  dialects: Map<string, Dialect>,
-  command: string,
-  offline: string[],
-): Promise<number> {
-  const { c } = s;
-  if (!s.json) s.write(renderPlan(plan, c, { dryRun: false }) + '\n\n');
-  const run = planRun(s, plan, dialects);
-  const results = s.json ? await run.runAll() : await runWithProgress(run);
-  const failed = results.filter((r) => r.status === 'failed');
-  const after = await probeVipHolders(s.config);
-  const placed = [...after.byVip].filter(([vip]) => s.config.vip?.readers.includes(vip));
-  const ok = !run.failed && placed.every(([, hs]) => hs.length === 1) && failed.length === 0;
-  const exitCode = ok ? EXIT.ok : EXIT.failed;
-  if (s.json) {
-    printReport({ command: kindOf(command), dryRun: false, ok, exitCode, plan, results, offline });
-    return exitCode;
-  }
-  s.write('\n' + c.bold('Reader VIPs now') + '\n');
-  for (const [vip, hs] of placed) {
-    const mark = hs.length === 1 ? c.green('✔') : c.red('✖');
-    s.write(`  ${mark} ${vip}  ${hs.length ? hs.join(', ') : 'on no host'}\n`);
-  }
-  s.write(offlineLine(s, offline) + (ok ? '' : c.red('✖ Not every reader VIP is on exactly one host: see above.\n')));
-  return exitCode;
-}
-
-const kindOf = (command: string) => command.split(' ')[0] as 'roles' | 'offline' | 'online';
-
-function offlineLine(s: Session, offline: string[]): string {
-  return offline.length ? `\n${s.c.dim(`Offline (kept out of reader roles): ${offline.join(', ')}`)}\n` : '';
 }

@@ -4,7 +4,7 @@ import { colorsFor } from '../output/style.js';
 import { renderStatus, renderVips, type VipView } from '../output/render-status.js';
 import { readOffline } from '../safety/offline.js';
 import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
-import { loadConfig } from '../topology/load-config.js';
+import { loadConfig } from './load-config.js';
 import { probeCluster } from '../topology/probe.js';
 
 export interface StatusOptions {
@@ -28,7 +28,7 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     const holders = await probeVipHolders(config);
     const offline = readOffline(config);
     const found = findOldMaster(states);
-    const master = found.ok ? found.old.name : undefined;
+    const master = found.ok ? found.value.name : undefined;
     const { why } = readerQualification(config, states, master, new Set(offline));
     vips = { writer: config.vip.address, readers: config.vip.readers, holders, offline, why };
   }

@@ -1,4 +1,4 @@
-import type { ServerVersion } from '../topology/server-state.js';
+import type { ServerVersion } from '../domain/server-state.js';
 
 /**
  * What a server's version can say, computed once per server (MySQL's capability changes by version; MariaDB has

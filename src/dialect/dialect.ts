@@ -1,13 +1,13 @@
-import type { Coordinates } from '../binlog/coordinates.js';
-import type { Flavor, ReplicaStatus, ServerVersion } from '../topology/server-state.js';
+import type { Coordinates } from '../domain/coordinates.js';
+import type { Row } from '../domain/row.js';
+import type { Flavor, ReplicaStatus, ServerVersion } from '../domain/server-state.js';
+import type { Tls } from '../domain/tls.js';
 import { type Capabilities, capabilitiesOf } from './capabilities.js';
 
 /**
  * The one place that knows how each flavor and version spells replication statements and status columns.
  * No SQL with SLAVE/MASTER/REPLICA/SOURCE keywords lives anywhere else.
  */
-
-export type Row = Record<string, unknown>;
 
 /** Where a replica should replicate from. The password is only filled in when a statement is executed. */
 export interface SourceSpec {
@@ -16,15 +16,7 @@ export interface SourceSpec {
   user: string;
   password: string;
   /** TLS for the channel: file paths on the replica's own host (the server reads them). */
-  ssl?: ChannelTls;
-}
-
-/** Example: `{ ca: '/etc/mysql/tls/ca.pem', verifyServerCert: true }` */
-export interface ChannelTls {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  verifyServerCert?: boolean;
+  ssl?: Tls;
 }
 
 export const REDACTED = '<redacted>';
@@ -428,7 +420,7 @@ export function dialectFor(version: ServerVersion): Dialect {
 }
 
 /** A TLS channel's settings as the status row shows them (empty values left out). */
-function channelTls(row: Row): ChannelTls {
+function channelTls(row: Row): Tls {
   const file = (a: string, b: string) => str(col(row, a, b)) || undefined;
   const ca = file('Source_SSL_CA_File', 'Master_SSL_CA_File');
   const cert = file('Source_SSL_Cert', 'Master_SSL_Cert');

@@ -7,7 +7,7 @@ import type { SqlConnection } from '../topology/connection.js';
 import { REMOTE_ACTIONS, runAction } from './actions/index.js';
 import type { Journal } from './journal.js';
 import { materialize } from './materialize.js';
-import type { ActionContext, Faults, StepOutput, StepResult, StepStatus } from './types.js';
+import type { ActionContext, FaultPoint, Faults, StepOutput, StepResult, StepStatus } from './types.js';
 
 export type { StepResult, StepStatus } from './types.js';
 
@@ -119,14 +119,12 @@ export class PlanRun {
     if (!REMOTE_ACTIONS.has(step.action.kind) && !this.deps.conns.get(step.host)) {
       return finish('failed', `no connection to ${step.host}`);
     }
-    const faults = this.deps.faults ?? {};
-    if (faults.stepDelayMs) await new Promise((r) => setTimeout(r, faults.stepDelayMs));
-    if (faults.killAtStep === step.n) process.kill(process.pid, 'SIGKILL');
+    await this.fault('before-step', step.n);
     this.deps.journal?.begin(step.n);
     let r: StepResult;
     let output: StepOutput | undefined;
     try {
-      if (faults.failAtStep === step.n) throw new Error('injected failure (MMMF_TEST_FAIL_AT_STEP)');
+      await this.fault('step-begun', step.n);
       const outcome = await runAction(step, this.context(step));
       output = outcome.output;
       if (output) this.outputs.set(step.n, output);
@@ -179,7 +177,7 @@ export class PlanRun {
       checkpoint: (o) => {
         this.outputs.set(step.n, o);
         journal?.checkpoint(step.n, o);
-        if (this.deps.faults?.killAfterCheckpoint === step.n) process.kill(process.pid, 'SIGKILL');
+        void this.fault('after-checkpoint', step.n);
       },
       logs: (h) => {
         let l = this.logs.get(h);
@@ -187,20 +185,12 @@ export class PlanRun {
         return l;
       },
       materialize: (sql) => materialize(sql, config.replication.password, output),
+      fault: (point) => this.fault(point, step.n),
     };
   }
-}
 
-/** Reads MMMF_TEST_* once (the command does, and hands the result down). */
-export function faultsFromEnv(env: NodeJS.ProcessEnv): Faults | undefined {
-  const n = (k: string) => (env[k] ? Number(env[k]) : undefined);
-  const f: Faults = {};
-  const set = <K extends keyof Faults>(k: K, v: number | undefined) => {
-    if (v !== undefined && Number.isFinite(v)) f[k] = v;
-  };
-  set('stepDelayMs', n('MMMF_TEST_STEP_DELAY_MS'));
-  set('killAtStep', n('MMMF_TEST_KILL_AT_STEP'));
-  set('failAtStep', n('MMMF_TEST_FAIL_AT_STEP'));
-  set('killAfterCheckpoint', n('MMMF_TEST_KILL_AFTER_CHECKPOINT'));
-  return Object.keys(f).length ? f : undefined;
+  /** The one seam for test-only faults (faults.ts): nothing happens unless one is configured for this point. */
+  private fault(point: FaultPoint, n: number): Promise<void> {
+    return this.deps.faults?.at(point, n) ?? Promise.resolve();
+  }
 }

@@ -1,8 +1,8 @@
-import type { Coordinates } from '../binlog/coordinates.js';
+import type { Coordinates } from '../domain/coordinates.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { ResolvedHost } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
-import type { ReplicaStatus } from '../topology/server-state.js';
+import type { ReplicaStatus } from '../domain/server-state.js';
 
 /** How long one status read may take. */
 export const READ_MS = 10_000;

@@ -3,7 +3,7 @@ import type { Plan } from '../algorithm/plan-types.js';
 import { compareCoordinates } from '../binlog/coordinates.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
-import type { HostState } from '../topology/server-state.js';
+import type { HostState } from '../domain/server-state.js';
 import { mapThroughBinlog, relayGap } from './actions/map-position.js';
 
 /**
@@ -36,7 +36,7 @@ export async function targetMappingRefusal(
   const m = await mapThroughBinlog(bestLogs, ownLogs, { replica: plan.target, best: plan.best, x, why });
   if (m.ok) return undefined;
   return (
-    `${plan.target} cannot be brought up to ${plan.best} by file: ${m.reason}. Fail over to ${plan.best} instead ` +
+    `${plan.target} cannot be brought up to ${plan.best} by file: ${m.refusals.join('; ')}. Fail over to ${plan.best} instead ` +
     `(--failover-to ${plan.best}), then re-clone or repoint ${plan.target}.`
   );
 }

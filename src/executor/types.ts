@@ -1,7 +1,7 @@
 // The executor's shared vocabulary, in a leaf module: every executor file imports from here, and this file
 // imports no executor file (the layering test checks it).
 import type { ActionKind, ActionOf, Step, StepRef } from '../algorithm/plan-types.js';
-import type { Coordinates } from '../binlog/coordinates.js';
+import type { Coordinates } from '../domain/coordinates.js';
 import type { ServerLogs } from '../binlog/log-reader.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
@@ -38,16 +38,34 @@ export interface ActionOutcome {
   alreadyDone?: boolean;
 }
 
-/** Test-only fault injection, read once by the command from MMMF_TEST_* and handed down. */
+/**
+ * The named points where a test may inject a fault (see faults.ts), each with where it is. Adding a point is one
+ * line here and one call where it happens (`await ctx.fault('promote:after-reset')` inside a step).
+ */
+export const FAULT_POINTS = {
+  'before-step': 'before a step is journaled as begun: killed here, the step never began',
+  'step-begun': 'right after a step is journaled as begun, before it sends anything: failed here, the step failed',
+  'after-checkpoint': 'right after a step journaled a value it must not lose: killed here, a resume must keep it',
+} as const;
+
+export type FaultPoint = keyof typeof FAULT_POINTS;
+
+/**
+ * One injected fault: at `point` of step `step` (of every step when absent), die like kill -9, fail the step, or
+ * wait. `from` names where it was configured, for the failure's message.
+ *
+ * @example { point: 'step-begun', step: 9, action: 'fail', from: 'MMMF_TEST_FAIL_AT_STEP' }
+ */
+export interface FaultRule {
+  point: FaultPoint;
+  step?: number;
+  action: 'kill' | 'fail' | { delayMs: number };
+  from: string;
+}
+
+/** Test-only fault injection: the executor calls `at` at every named point (see faults.ts). */
 export interface Faults {
-  /** Slow every step down, so tests can race a second run or kill this one mid-plan. */
-  stepDelayMs?: number;
-  /** Die (like kill -9) right before this step. */
-  killAtStep?: number;
-  /** Make this step fail. */
-  failAtStep?: number;
-  /** Die right after this step's checkpoint. */
-  killAfterCheckpoint?: number;
+  at(point: FaultPoint, step: number): Promise<void>;
 }
 
 /** What an action handler may use: its host's connection and dialect, other hosts', and earlier steps' outputs. */
@@ -68,6 +86,8 @@ export interface ActionContext {
   logs(host: string): ServerLogs;
   /** A statement as printed in the plan, made executable (password and run-time values filled in). */
   materialize(sql: string): string;
+  /** Test-only: a fault injected at this named point of this step, if one is configured (else nothing). */
+  fault(point: FaultPoint): Promise<void>;
 }
 
 /** Runs one kind of action. Throws with an operator-readable message when the step fails. */

@@ -1,7 +1,8 @@
-import { compareCoordinates, type Coordinates, formatCoordinates } from '../binlog/coordinates.js';
+import { compareCoordinates, formatCoordinates } from '../binlog/coordinates.js';
+import type { Coordinates } from '../domain/coordinates.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
-import type { ReplicaStatus } from '../topology/server-state.js';
+import type { ReplicaStatus } from '../domain/server-state.js';
 import { one, replicaStatus, threadErrors } from './server-reads.js';
 
 /** How often a waiting step looks again. */

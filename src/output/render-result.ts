@@ -3,7 +3,7 @@ import type { Plan } from '../algorithm/plan-types.js';
 import type { StepResult } from '../executor/run-plan.js';
 import type { HookOutcome } from '../safety/hooks.js';
 import { replicatesFromHost } from '../topology/identity.js';
-import type { HostState } from '../topology/server-state.js';
+import type { HostState } from '../domain/server-state.js';
 
 /** One line per host: what it ended as, read back from the servers after the run (not assumed). */
 export interface HostOutcome {
@@ -80,7 +80,7 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
   });
 }
 
-/** Everything the summary of a run says. */
+/** Everything the summary of a failover or switchover says. */
 export interface RunSummary {
   plan: Plan;
   results: StepResult[];
@@ -93,6 +93,32 @@ export interface RunSummary {
   promoted?: boolean;
   /** When nothing was promoted: the command that continues. */
   next?: string | undefined;
+  /** How long writes were blocked (a master that was alive and fenced). */
+  blockedMs?: number | undefined;
+  /** A switchover that failed before promotion and was rolled back (or could not be). */
+  rollback?: { ok: boolean; refused?: string[] } | undefined;
+}
+
+/** Broken safety invariants, said first and in red by every command that changed servers. */
+export function violationLines(violations: string[], c: ChalkInstance): string[] {
+  return violations.map((v) => c.red.bold(`✖ SAFETY INVARIANT BROKEN: ${v}`));
+}
+
+/** The summary of a failover or switchover: the result, how long writes were blocked, and any rollback. */
+export function renderFailoverSummary(r: RunSummary, c: ChalkInstance): string {
+  const out = ['\n' + renderResult(r, c) + '\n'];
+  if (r.blockedMs !== undefined) {
+    const until = r.rollback ? 'rolled back' : 'new master writable';
+    out.push(`Writes were blocked for ${r.blockedMs} ms (old master read-only → ${until}).\n`);
+  }
+  const old = r.plan.oldMaster.name;
+  if (r.rollback?.refused) out.push(c.red(`No rollback: ${r.rollback.refused.join('; ')}. See \`mmmf status\`.\n`));
+  else if (r.rollback?.ok) {
+    out.push(
+      c.yellow(`Rolled back before promotion: ${old} is writable again and every replica replicates from it.\n`),
+    );
+  } else if (r.rollback) out.push(c.red('Rollback did not complete: see `mmmf status`.\n'));
+  return out.join('');
 }
 
 export function renderResult(r: RunSummary, c: ChalkInstance): string {
@@ -107,7 +133,7 @@ export function renderResult(r: RunSummary, c: ChalkInstance): string {
   const allOk =
     !failed.length && outcomes.every((o) => o.ok) && !results.some((x) => x.status === 'not-run') && !violations.length;
   const L: string[] = [];
-  for (const v of violations) L.push(c.red.bold(`✖ SAFETY INVARIANT BROKEN: ${v}`));
+  L.push(...violationLines(violations, c));
   const what = plan.kind === 'switchover' ? 'Switchover' : 'Failover';
   const withWarnings = warned.length ? `, with ${warned.length} warning${warned.length === 1 ? '' : 's'}` : '';
   L.push(

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { formatCoordinates } from '../binlog/coordinates.js';
 import { matchSource } from '../topology/identity.js';
-import type { HostState } from '../topology/server-state.js';
+import type { HostState } from '../domain/server-state.js';
 
 interface Node {
   label: string;

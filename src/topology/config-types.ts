@@ -1,3 +1,5 @@
+import type { Tls } from '../domain/tls.js';
+
 /** Connection settings of one server. Example: `{ host: '10.0.0.2', port: 3306, user: 'mmmf', password: 's3cret' }` */
 export type Positioning = 'gtid' | 'file' | 'auto';
 
@@ -20,26 +22,15 @@ export interface HostConfig {
 
 /**
  * TLS for mmmf's own connections: file paths relative to the config file. With it, TLS is required (there
- * is no opportunistic mode: anyone on the path could force a downgrade).
+ * is no opportunistic mode: anyone on the path could force a downgrade); the server's certificate is verified
+ * unless `verifyServerCert: false`.
  *
  * @example { ca: 'tls/ca.pem', cert: 'tls/mmmf.pem', key: 'tls/mmmf.key', verifyServerCert: true }
  */
-export interface ClientTls {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  /** Check the server's certificate against `ca` and its name against the host (default true). */
-  verifyServerCert?: boolean;
-}
+export type ClientTls = Tls;
 
 /** TLS for replication channels: file paths on each replica's own host, read by the server. */
-export interface ReplicationTls {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  /** MASTER_SSL_VERIFY_SERVER_CERT (default true). */
-  verifyServerCert?: boolean;
-}
+export type ReplicationTls = Tls;
 
 /** Example: `{ user: 'root', port: 22, identityFile: '/etc/mmmf/id_ed25519', options: ['StrictHostKeyChecking=yes'] }` */
 export interface SshConfig {

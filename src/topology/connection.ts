@@ -1,4 +1,4 @@
-import type { Row } from '../dialect/dialect.js';
+import type { Row } from '../domain/row.js';
 import { errorText } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import type { ClientTls, ResolvedHost } from './config-types.js';

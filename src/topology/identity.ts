@@ -1,4 +1,4 @@
-import type { HostState, ReplicaStatus } from './server-state.js';
+import type { HostState, ReplicaStatus } from '../domain/server-state.js';
 
 /**
  * Which configured host a replica replicates from, and how mmmf knows. Configs name servers by DNS names,

@@ -1,9 +1,9 @@
 import type { Dialect } from '../dialect/dialect.js';
 import { quote } from '../dialect/dialect.js';
 import type { SqlConnection } from './connection.js';
-import type { AccountFacts } from './server-state.js';
+import type { AccountFacts } from '../domain/server-state.js';
 
-export type { AccountFacts } from './server-state.js';
+export type { AccountFacts } from '../domain/server-state.js';
 
 export async function probeAccounts(conn: SqlConnection, _d: Dialect, replicationUser: string): Promise<AccountFacts> {
   const attempt = async <T>(fn: () => Promise<T>): Promise<T | { error: string }> => {

@@ -1,7 +1,7 @@
 import { dialectFor, parseVersion, type Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig, ResolvedHost } from './config-types.js';
 import { describeConnectError, type ConnectionSet, type SqlConnection } from './connection.js';
-import type { HostState } from './server-state.js';
+import type { HostState } from '../domain/server-state.js';
 
 const PROBE_QUERY_MS = 10_000;
 

@@ -1,4 +1,7 @@
+import { shellQuote } from '../process/shell-quote.js';
 import type { ResolvedHost } from '../topology/config-types.js';
+
+export { shellQuote };
 
 // The remote commands that move the writer VIP. Every value travels as a positional argument of a fixed
 // script, so no host name, interface or address is ever interpreted by a shell.
@@ -41,14 +44,6 @@ export function vipCheckArgv(address: string, iface: string): string[] {
     iface,
     address,
   ];
-}
-
-/**
- * One argument for a POSIX shell, single-quoted: nothing inside is expanded, whatever it holds
- * (quotes, `$`, `;`, backticks, spaces). ssh hands the remote command to the remote user's shell.
- */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** How the plan shows a remote command (a person could paste it). */

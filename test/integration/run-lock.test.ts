@@ -5,7 +5,7 @@ import { useCluster } from '../cluster-fixture.js';
 import { mmmf } from '../../harness/cluster.js';
 import { until } from '../../harness/load.js';
 import { clusterId } from '../../src/safety/run-lock.js';
-import { loadConfig } from '../../src/topology/load-config.js';
+import { loadConfig } from '../../src/commands/load-config.js';
 
 describe('single-run lock and anti-flap', () => {
   const cluster = useCluster({ basePort: 33161, replicas: 3 }, async (c) => {

@@ -196,16 +196,20 @@ describe('position mapping', () => {
 
   it('finds where the first missing transaction starts in the best replica binlog, with the evidence', () => {
     const m = mapPosition(base);
-    expect(m).toMatchObject({ ok: true, coordinates: { file: 'mysql-bin.000004', position: 905 }, behind: 2 });
-    if (m.ok) expect(m.evidence.join('\n')).toMatch(/the 2 transactions after it .* match the last 2 of its binlog/);
+    expect(m).toMatchObject({
+      ok: true,
+      value: { coordinates: { file: 'mysql-bin.000004', position: 905 }, behind: 2 },
+    });
+    if (m.ok)
+      expect(m.value.evidence.join('\n')).toMatch(/the 2 transactions after it .* match the last 2 of its binlog/);
     // Across the master's rotation: from the end of the old file (after the DDL) to the first transaction of the new one.
     expect(
       mapPosition({ ...base, executed: { file: 'mysql-bin.000001', position: 1770 }, lastExecuted: binlog[0]! }),
-    ).toMatchObject({ ok: true, coordinates: { position: 641 }, behind: 3 });
+    ).toMatchObject({ ok: true, value: { coordinates: { position: 641 }, behind: 3 } });
     // Up to date: its place is the best replica's end.
     expect(
       mapPosition({ ...base, executed: { file: 'mysql-bin.000002', position: 1381 }, lastExecuted: binlog[3]! }),
-    ).toMatchObject({ ok: true, coordinates: { position: 1637 }, behind: 0 });
+    ).toMatchObject({ ok: true, value: { coordinates: { position: 1637 }, behind: 0 } });
   });
 
   it('maps the same from a relay log followed only from the position on (bounded memory) as from all of it', () => {
@@ -249,7 +253,7 @@ describe('position mapping', () => {
   ])('refuses when %s', (_, change, why) => {
     const m = mapPosition({ ...base, ...change });
     expect(m.ok).toBe(false);
-    if (!m.ok) expect(m.reason).toMatch(why);
+    if (!m.ok) expect(m.refusals.join('; ')).toMatch(why);
   });
 });
 
@@ -282,8 +286,8 @@ describe('position mapping without the relay log (by the replica’s own last tr
       lastExecuted: trx('0-1-40', 900),
       found: found(trx('0-1-40', 5000), [trx('0-1-41', 5100), trx('0-1-42', 5200)]),
     });
-    expect(m).toMatchObject({ ok: true, coordinates: { file: 'bin.000009', position: 5000 }, behind: 2 });
-    expect(m.ok && m.evidence.join(' ')).toMatch(/mapped through db2's binlog instead.*found by GTID 0-1-40/);
+    expect(m).toMatchObject({ ok: true, value: { coordinates: { file: 'bin.000009', position: 5000 }, behind: 2 } });
+    expect(m.ok && m.value.evidence.join(' ')).toMatch(/mapped through db2's binlog instead.*found by GTID 0-1-40/);
   });
 
   it.each([
@@ -301,7 +305,7 @@ describe('position mapping without the relay log (by the replica’s own last tr
       ...change,
     });
     expect(m.ok).toBe(false);
-    expect(!m.ok && m.reason).toMatch(why);
-    expect(!m.ok && m.reason).toMatch(/relay log only goes back/);
+    expect(!m.ok && m.refusals.join('; ')).toMatch(why);
+    expect(!m.ok && m.refusals.join('; ')).toMatch(/relay log only goes back/);
   });
 });

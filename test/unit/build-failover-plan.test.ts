@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { unitConfig } from './fixture-config.js';
 import { buildAbortPlan } from '../../src/algorithm/build-abort-plan.js';
-import { buildFailoverPlan } from '../../src/algorithm/build-failover-plan.js';
-import { PHASES } from '../../src/algorithm/plan-types.js';
-import { UnsafeError } from '../../src/errors.js';
+import { buildFailoverPlan, type FailoverOptions } from '../../src/algorithm/build-failover-plan.js';
+import { PHASES, type Plan } from '../../src/algorithm/plan-types.js';
+import type { Outcome } from '../../src/domain/outcome.js';
 import type { ResolvedConfig } from '../../src/topology/config-types.js';
-import type { HostState, ReplicaStatus } from '../../src/topology/server-state.js';
+import type { HostState, ReplicaStatus } from '../../src/domain/server-state.js';
 
 const config = unitConfig(4);
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
@@ -78,27 +78,23 @@ function replica(
     ...state,
   };
 }
-const refusalOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as UnsafeError).problems.join('\n');
-  }
-  throw new Error('expected a refusal');
+/** The plan of a fixture that must be plannable: a refusal fails the test, with its reasons. */
+function planned(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Plan {
+  const o = buildFailoverPlan(config, states, opts);
+  if (!o.ok) throw new Error(`refused: ${o.refusals.join('; ')}`);
+  return o.value;
+}
+/** Every reason of a refusal, one per line (a plan fails the test). */
+const refusalOf = (o: Outcome<unknown>): string => {
+  if (o.ok) throw new Error('expected a refusal');
+  return o.refusals.join('\n');
 };
-const refusal = (states: HostState[], target: string): string => {
-  try {
-    buildFailoverPlan(config, states, { target });
-  } catch (e) {
-    expect(e).toBeInstanceOf(UnsafeError);
-    return (e as UnsafeError).problems.join('\n');
-  }
-  throw new Error('expected a refusal');
-};
+const refusal = (states: HostState[], target: string): string =>
+  refusalOf(buildFailoverPlan(config, states, { target }));
 
 describe('failover planning (pure)', () => {
   it('dead master, replicas at three positions, target = most lagging: equalize it and the middle one from the best', () => {
-    const plan = buildFailoverPlan(config, [dead(1), replica(2, 5000), replica(3, 4500), replica(4, 1000)], {
+    const plan = planned(config, [dead(1), replica(2, 5000), replica(3, 4500), replica(4, 1000)], {
       target: 'db4',
     });
     expect(plan.best).toBe('db2');
@@ -144,7 +140,7 @@ describe('failover planning (pure)', () => {
       relayLog: { file: 'relay-bin.000004', position: 777 },
     });
     const idle = replica(4, 10, { sqlRunning: false, ioRunning: 'No', lastIoError: '' }); // nothing unapplied: left alone
-    const plan = buildFailoverPlan(config, [dead(1), paused, both, idle], { target: 'db4' });
+    const plan = planned(config, [dead(1), paused, both, idle], { target: 'db4' });
     const start = plan.steps.filter((s) => s.phase === 'start-sql');
     expect(start.map((s) => [s.host, s.sql])).toEqual([
       ['db2', ['START SLAVE SQL_THREAD']],
@@ -178,18 +174,16 @@ describe('failover planning (pure)', () => {
       replica(3, 20, { file: 'mysql-bin.1000000' }),
       replica(4, 5, { file: 'mysql-bin.999999' }),
     ];
-    expect(buildFailoverPlan(config, states, { target: 'db2' }).best).toBe('db3');
+    expect(planned(config, states, { target: 'db2' }).best).toBe('db3');
   });
 
   it("ranks by received GTIDs when CHANGE MASTER has cleared a replica's coordinates", () => {
     const cleared = replica(4, 80, { received: { file: '', position: 0 }, executed: { file: '', position: 0 } });
-    expect(buildFailoverPlan(config, [dead(1), replica(2, 60), replica(3, 50), cleared], { target: 'db2' }).best).toBe(
-      'db4',
-    );
+    expect(planned(config, [dead(1), replica(2, 60), replica(3, 50), cleared], { target: 'db2' }).best).toBe('db4');
   });
 
   it('a target tied with the best needs no equalization', () => {
-    const plan = buildFailoverPlan(config, [dead(1), replica(2, 5000), replica(3, 5000), replica(4, 10)], {
+    const plan = planned(config, [dead(1), replica(2, 5000), replica(3, 5000), replica(4, 10)], {
       target: 'db3',
     });
     expect(plan.best).toBe('db3');
@@ -207,7 +201,7 @@ describe('failover planning (pure)', () => {
     expect(refusal(states, 'db3')).toMatch(
       /the old master db1 \(10\.0\.0\.1:3306\) answers: it is alive.*--switchover-to db3.*--fence-live-master/,
     );
-    const plan = buildFailoverPlan(config, states, { target: 'db3', fenceLiveMaster: true });
+    const plan = planned(config, states, { target: 'db3', fenceLiveMaster: true });
     expect(plan.steps.slice(0, 6).map((s) => `${s.phase} ${s.host} ${s.action.kind}`)).toEqual([
       'fence db1 fence-read-only',
       'fence db1 kill-clients',
@@ -225,7 +219,7 @@ describe('failover planning (pure)', () => {
   it('switchover: the live master is fenced, then becomes a replica of the target from gtid_current_pos', () => {
     const live = { ioRunning: 'Yes', lastIoError: '', secondsBehind: 0 };
     const states = [master(1), replica(2, 5000, live), replica(3, 5000, live), replica(4, 5000, live)];
-    const plan = buildFailoverPlan(config, states, {
+    const plan = planned(config, states, {
       target: 'db3',
       switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
     });
@@ -240,12 +234,10 @@ describe('failover planning (pure)', () => {
       replica(3, 5000, live),
       replica(4, 5000, live),
     ];
-    expect(() =>
-      buildFailoverPlan(config, lagging, {
-        target: 'db3',
-        switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
-      }),
-    ).toThrow(UnsafeError);
+    expect(
+      buildFailoverPlan(config, lagging, { target: 'db3', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } })
+        .ok,
+    ).toBe(false);
     const busy = [
       { ...master(1), oldestWriteTrxSeconds: 30 },
       replica(2, 5000, live),
@@ -253,7 +245,7 @@ describe('failover planning (pure)', () => {
       replica(4, 5000, live),
     ];
     expect(
-      refusalOf(() =>
+      refusalOf(
         buildFailoverPlan(config, busy, { target: 'db3', switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 } }),
       ),
     ).toMatch(/a write transaction has been open on db1 for 30 s/);
@@ -264,7 +256,7 @@ describe('failover planning (pure)', () => {
       state: { gtidCurrent: '0-4-20', gtidApplied: '0-1-10', gtidBinlogState: '0-4-20', gtidBinlog: '0-4-20' },
     });
     const other = replica(2, 60, { state: { gtidBinlogState: '0-4-20,0-1-60' } });
-    const plan = buildFailoverPlan(
+    const plan = planned(
       config,
       [dead(1), other, replica(3, 50, { state: { gtidBinlogState: '0-4-20,0-1-50' } }), former],
       { target: 'db3' },
@@ -283,7 +275,7 @@ describe('failover planning (pure)', () => {
       vip: { address: '10.0.0.100/24', interface: 'eth0', readers: [], readerMaxLagSeconds: 30 },
       hooks: { fence: '/usr/local/bin/stonith "$MMMF_OLD_MASTER"' },
     };
-    const plan = buildFailoverPlan(withVip, [dead(1), replica(2, 60), replica(3, 50), replica(4, 10)], {
+    const plan = planned(withVip, [dead(1), replica(2, 60), replica(3, 50), replica(4, 10)], {
       target: 'db3',
     });
     const kinds = plan.steps.map((x) => `${x.phase}:${x.action.kind}:${x.host}`);
@@ -303,10 +295,10 @@ describe('failover planning (pure)', () => {
     };
     const live = { ioRunning: 'Yes', lastIoError: '', secondsBehind: 0 };
     const plans = [
-      buildFailoverPlan(withVip, [dead(1), replica(2, 60, { sqlRunning: false }), replica(3, 50), replica(4, 10)], {
+      planned(withVip, [dead(1), replica(2, 60, { sqlRunning: false }), replica(3, 50), replica(4, 10)], {
         target: 'db4',
       }),
-      buildFailoverPlan(withVip, [master(1), replica(2, 60, live), replica(3, 60, live), replica(4, 60, live)], {
+      planned(withVip, [master(1), replica(2, 60, live), replica(3, 60, live), replica(4, 60, live)], {
         target: 'db2',
         switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
       }),
@@ -331,7 +323,7 @@ describe('failover planning (pure)', () => {
 
   it('keeps a replica of a replica under it, and refuses it as the target', () => {
     const sub = replica(3, 50, { sourceHost: '10.0.0.2' });
-    const plan = buildFailoverPlan(config, [dead(1), replica(2, 50), sub, replica(4, 50)], { target: 'db4' });
+    const plan = planned(config, [dead(1), replica(2, 50), sub, replica(4, 50)], { target: 'db4' });
     expect(plan.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'outside', note: /stays under it/ });
     expect(plan.steps.some((s) => s.host === 'db3')).toBe(false);
     expect(refusal([dead(1), replica(2, 50), sub, replica(4, 50)], 'db3')).toMatch(
@@ -355,7 +347,7 @@ describe('failover planning (pure)', () => {
 
   it('leaves out (and warns about) a non-target replica with errant transactions', () => {
     const e = replica(4, 50, { state: { gtidBinlog: '0-4-51', gtidApplied: '0-1-50' } });
-    const plan = buildFailoverPlan(config, [dead(1), replica(2, 60), replica(3, 50), e], { target: 'db3' });
+    const plan = planned(config, [dead(1), replica(2, 60), replica(3, 50), e], { target: 'db3' });
     expect(plan.steps.some((s) => s.host === 'db4')).toBe(false);
     expect(plan.hosts.find((h) => h.name === 'db4')!.role).toBe('excluded');
     expect(plan.warnings.join('\n')).toMatch(/db4 is left out/);
@@ -373,7 +365,7 @@ describe('failover planning (pure)', () => {
     );
     // ...unless it is the target itself
     expect(
-      buildFailoverPlan(
+      planned(
         config,
         [dead(1), replica(2, 60, { state: { logReplicaUpdates: true } }), replica(3, 50), replica(4, 10)],
         { target: 'db2' },
@@ -396,12 +388,12 @@ describe('failover planning (pure)', () => {
   it("says there is nothing to do when the target already is everyone's master", () => {
     const m = { ...master(3), name: 'db3', address: '10.0.0.3:3306' };
     const r = (i: number) => replica(i, 50, { sourceHost: '10.0.0.3', ioRunning: 'Yes', lastIoError: '' });
-    const plan = buildFailoverPlan(config, [dead(1), r(2), m, r(4)], { target: 'db3' });
+    const plan = planned(config, [dead(1), r(2), m, r(4)], { target: 'db3' });
     expect(plan.steps).toEqual([]);
     expect(plan.nothingToDo).toMatch(/already is the master/);
     // A replica the finished failover left stopped (still naming the old master) does not make a re-run refuse.
     const leftStopped = replica(4, 40, { ioRunning: 'No', sqlRunning: false, lastIoError: '' });
-    const again = buildFailoverPlan(config, [dead(1), r(2), m, leftStopped], { target: 'db3' });
+    const again = planned(config, [dead(1), r(2), m, leftStopped], { target: 'db3' });
     expect(again.nothingToDo).toBe(
       'db3 already is the master of every running replica (db2); nothing to do. db4 is stopped (db4 → 10.0.0.1:3306): repoint by hand.',
     );
@@ -418,11 +410,11 @@ describe('file positioning (pure)', () => {
     replica(i, seq, { gtidMode: 'No', gtidReceived: '', file, ...o });
 
   it("'auto' uses GTIDs only when every replica already does, and the plan says why", () => {
-    const g = buildFailoverPlan({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), replica(3, 40)], {
+    const g = planned({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), replica(3, 40)], {
       target: 'db3',
     });
     expect([g.positioning, g.positioningWhy]).toEqual(['gtid', 'auto: every replica already replicates with GTIDs']);
-    const f = buildFailoverPlan({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), byFile(3, 40)], {
+    const f = planned({ ...config, positioning: 'auto' }, [dead(1), replica(2, 50), byFile(3, 40)], {
       target: 'db3',
     });
     expect([f.positioning, f.positioningWhy]).toEqual([
@@ -433,7 +425,7 @@ describe('file positioning (pure)', () => {
 
   it('picks the best by old-master coordinates across a rotation (file number, not string or GTID)', () => {
     // db3 is in a later master file at a smaller offset; its GTID says less (file mode does not trust it).
-    const plan = buildFailoverPlan(
+    const plan = planned(
       { ...config, positioning: 'file' },
       [
         dead(1),
@@ -447,7 +439,7 @@ describe('file positioning (pure)', () => {
   });
 
   it('maps, equalizes, promotes and repoints with the exact statements', () => {
-    const plan = buildFailoverPlan(
+    const plan = planned(
       { ...config, positioning: 'file' },
       [dead(1), byFile(2, 500), byFile(3, 400), byFile(4, 100)],
       { target: 'db4' },
@@ -495,7 +487,7 @@ describe('file positioning (pure)', () => {
   });
 
   it('leaves out a replica without old-master coordinates, and warns when the best one purges its relay logs', () => {
-    const plan = buildFailoverPlan(
+    const plan = planned(
       { ...config, positioning: 'file' },
       [dead(1), byFile(2, 500, 'mysql-bin.000003', {}), byFile(3, 400, '', {}), byFile(4, 100)].map((s) =>
         s.name === 'db2' ? { ...s, relayLogPurge: true } : s,
@@ -509,21 +501,34 @@ describe('file positioning (pure)', () => {
     expect(plan.warnings.join('\n')).toContain('db2 has relay_log_purge=ON');
   });
 
-  it('aborts by restarting replicas that were only stopped, and refuses once one was equalized by file', () => {
+  it('aborts by restarting replicas that were only stopped, and refuses once one was moved to the best by file', () => {
     const states = [dead(1), byFile(2, 500), byFile(3, 400), byFile(4, 100)];
-    const plan = buildFailoverPlan({ ...config, positioning: 'file' }, states, { target: 'db4' });
+    const plan = planned({ ...config, positioning: 'file' }, states, { target: 'db4' });
     const upTo = (phase: string) =>
       new Set(plan.steps.filter((s) => s.n <= plan.steps.find((x) => x.phase === phase)!.n).map((s) => s.n));
-    const undo = buildAbortPlan(config, plan, upTo('map'), states);
-    expect(undo.map((s) => `${s.host}: ${s.title}: ${s.sql.join('; ')}`)).toEqual(
-      ['db2', 'db3', 'db4'].map((h) => `${h}: Restart replication from db1: START SLAVE`),
+    const undo = (begun: Set<number>, now: HostState[], moved?: 'follow') => {
+      const o = buildAbortPlan(config, plan, begun, now, moved);
+      return o.ok ? o.value.map((s) => `${s.host}: ${s.title}: ${s.sql.join('; ')}`) : o;
+    };
+    const restarted = ['db2', 'db3', 'db4'].map((h) => `${h}: Restart replication from db1: START SLAVE`);
+    expect(undo(upTo('map'), states)).toEqual(restarted);
+    // Its catch-up step began, but it still points at the old master (it failed before the CHANGE, or found
+    // nothing to do): its place in db1's binlog is intact.
+    expect(undo(upTo('equalize-target'), states)).toEqual(restarted);
+    // It was moved to db2 by file: --abort refuses, the way out is forward ...
+    const moved = states.map((s) =>
+      s.name === 'db4' ? byFile(4, 500, 'b-bin.000002', { sourcePort: 3306, sourceHost: '10.0.0.2' }) : s,
     );
-    expect(() => buildAbortPlan(config, plan, upTo('equalize-target'), states)).toThrow(
-      /already moved db4 to db2 by file and position/,
-    );
-    expect(refusalOf(() => buildAbortPlan(config, plan, upTo('equalize-target'), states))).toBe(
-      'finish it instead: mmmf --cfg fixture --failover-to db4',
-    );
+    expect(undo(upTo('equalize-target'), moved)).toEqual({
+      ok: false,
+      headline: expect.stringMatching(/already moved db4 to db2 by file and position/),
+      refusals: ['finish it instead: mmmf --cfg fixture --failover-to db4'],
+    });
+    // ... and a failed switchover's rollback lets it follow db2, which replicates from db1 again.
+    expect(undo(upTo('equalize-target'), moved, 'follow')).toEqual([
+      ...restarted.slice(0, 2),
+      'db4: Restart replication from db2: START SLAVE',
+    ]);
   });
 });
 
@@ -532,11 +537,10 @@ describe('every replica state a real cluster is in (pure)', () => {
 
   it('knows the old master by server_id when the config names it by another address, and fences it', () => {
     const aliased: HostState = { ...master(1), address: 'db1.example.com:3306', resolved: ['10.0.0.99'] };
-    const plan = buildFailoverPlan(
-      config,
-      [aliased, replica(2, 50, alive()), replica(3, 50, alive()), replica(4, 40, alive())],
-      { target: 'db3', fenceLiveMaster: true },
-    );
+    const plan = planned(config, [aliased, replica(2, 50, alive()), replica(3, 50, alive()), replica(4, 40, alive())], {
+      target: 'db3',
+      fenceLiveMaster: true,
+    });
     expect(plan.oldMaster).toMatchObject({ name: 'db1', reachable: true });
     expect(plan.steps.slice(0, 3).map((s) => `${s.host} ${s.action.kind}`)).toEqual([
       'db1 fence-read-only',
@@ -557,7 +561,7 @@ describe('every replica state a real cluster is in (pure)', () => {
   it('counts a replica stopped by an operator with everything applied as drained, not as broken', () => {
     const stopped = (i: number, seq: number) =>
       replica(i, seq, { ioRunning: 'No', sqlRunning: false, lastIoError: '' });
-    const plan = buildFailoverPlan(config, [dead(1), stopped(2, 50), stopped(3, 50), replica(4, 40)], {
+    const plan = planned(config, [dead(1), stopped(2, 50), stopped(3, 50), replica(4, 40)], {
       target: 'db2',
     });
     expect(plan.steps.filter((s) => s.phase === 'start-sql')).toEqual([]);
@@ -569,7 +573,7 @@ describe('every replica state a real cluster is in (pure)', () => {
 
   it('never waits for a delayed replica: it is stopped, then follows the new master with its delay kept', () => {
     const delayed = replica(4, 40, { sqlDelay: 3600 });
-    const plan = buildFailoverPlan(config, [dead(1), replica(2, 50), replica(3, 50), delayed], { target: 'db3' });
+    const plan = planned(config, [dead(1), replica(2, 50), replica(3, 50), delayed], { target: 'db3' });
     expect(plan.hosts.find((h) => h.name === 'db4')).toMatchObject({ role: 'delayed' });
     const db4 = plan.steps.filter((s) => s.host === 'db4').map((s) => s.action.kind);
     expect(db4).toEqual(['stop-io-thread', 'stop-replication', 'repoint', 'verify-replica']);
@@ -583,7 +587,7 @@ describe('every replica state a real cluster is in (pure)', () => {
     expect(refusal([dead(1), replica(2, 50), replica(3, 50), delayed], 'db3')).toMatch(
       /db4 is delayed \(MASTER_DELAY 3600 s\) and received transactions no other replica has.*--lift-delay/,
     );
-    const plan = buildFailoverPlan(config, [dead(1), replica(2, 50), replica(3, 50), delayed], {
+    const plan = planned(config, [dead(1), replica(2, 50), replica(3, 50), delayed], {
       target: 'db3',
       liftDelay: true,
     });
@@ -595,7 +599,7 @@ describe('every replica state a real cluster is in (pure)', () => {
 
   it('a delayed replica named as the target takes part: its delay is lifted and its relay log applied', () => {
     const delayed = replica(4, 40, { sqlDelay: 3600 });
-    const plan = buildFailoverPlan(config, [dead(1), replica(2, 50), replica(3, 50), delayed], { target: 'db4' });
+    const plan = planned(config, [dead(1), replica(2, 50), replica(3, 50), delayed], { target: 'db4' });
     expect(plan.steps.find((s) => s.host === 'db4' && s.phase === 'start-sql')!.action.kind).toBe('lift-delay');
     expect(plan.steps.some((s) => s.host === 'db4' && s.phase === 'equalize-target')).toBe(true);
   });
@@ -640,7 +644,7 @@ describe('replica states, one by one (pure, recorded status rows)', () => {
       expect(refusal(states, 'db2')).toMatch(expected);
       return;
     }
-    const plan = buildFailoverPlan(config, states, { target: 'db2' });
+    const plan = planned(config, states, { target: 'db2' });
     const before = plan.steps.filter(
       (s) => s.host === 'db3' && !['repoint', 'verify', 'equalize', 'map'].includes(s.phase),
     );
@@ -652,8 +656,10 @@ describe('replica states, one by one (pure, recorded status rows)', () => {
 });
 
 describe('--failover-to auto: the target chosen by rules (pure)', () => {
-  const auto = (states: HostState[], o: Partial<ResolvedConfig> = {}) =>
+  const autoOutcome = (states: HostState[], o: Partial<ResolvedConfig> = {}) =>
     buildFailoverPlan({ ...config, ...o }, states, { target: 'auto' });
+  const auto = (states: HostState[], o: Partial<ResolvedConfig> = {}) =>
+    planned({ ...config, ...o }, states, { target: 'auto' });
 
   it('promotes the allowed replica that received the most; ties by config order, or by candidates order', () => {
     const states = [dead(1), replica(2, 50), replica(3, 50), replica(4, 40)];
@@ -679,7 +685,7 @@ describe('--failover-to auto: the target chosen by rules (pure)', () => {
     expect([plan.target, plan.best]).toEqual(['db4', 'db3']);
     expect(plan.targetWhy).toMatch(/db2: log_bin or log_slave_updates is OFF; db3: older \(10\.6\.20-MariaDB\)/);
     expect(auto([dead(1), replica(2, 50, { sqlDelay: 600 }), replica(3, 50), replica(4, 40)]).target).toBe('db3');
-    const why = refusalOf(() => auto([dead(1), replica(2, 50)], { neverPromote: ['db2'] }));
+    const why = refusalOf(autoOutcome([dead(1), replica(2, 50)], { neverPromote: ['db2'] }));
     expect(why).toMatch(/no replica may be promoted by the rules .*\n.*db2: in neverPromote/);
   });
 });

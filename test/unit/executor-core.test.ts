@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Plan, Step, StepAction } from '../../src/algorithm/plan-types.js';
-import { dialectFor, type Row } from '../../src/dialect/dialect.js';
+import { dialectFor } from '../../src/dialect/dialect.js';
+import type { Row } from '../../src/domain/row.js';
+import { faultsFromEnv, parseFaults } from '../../src/executor/faults.js';
 import { Journal } from '../../src/executor/journal.js';
 import { materialize } from '../../src/executor/materialize.js';
 import { PlanRun } from '../../src/executor/run-plan.js';
@@ -223,5 +225,41 @@ describe('executor core (fake connections)', () => {
       /unexpected file/,
     );
     expect(materialize("MASTER_PASSWORD = '<redacted>'", "s3'cret", out(''))).toBe("MASTER_PASSWORD = 's3\\'cret'");
+  });
+
+  it('injects a configured failure through the fault seam: the step is journaled as begun, fails, sends nothing', async () => {
+    const cfg = config();
+    const a = fakeConn('a');
+    const b = fakeConn('b');
+    const c = fakeConn('c');
+    const p = plan([step(1, 'a', { kind: 'stop-replication', stop: 'STOP SLAVE' }, []), promoteB([1]), repointC([2])]);
+    const journal = new Journal(cfg);
+    journal.start(p);
+    const run = new PlanRun(p, {
+      config: cfg,
+      conns: new Map([a, b, c].map((x) => [x.conn.name, x.conn])),
+      dialects: new Map(['a', 'b', 'c'].map((n) => [n, d])),
+      journal,
+      faults: faultsFromEnv({ MMMF_TEST_FAIL_AT_STEP: '2' }),
+    });
+    const results = await run.runAll();
+    expect(results.map((r) => `${r.status}: ${r.detail}`)).toEqual([
+      'done: ok',
+      'failed: injected failure (MMMF_TEST_FAIL_AT_STEP)',
+      'not-run: not run: it needs step 2 (b: step 2), which failed',
+    ]);
+    expect(b.sent).toEqual([]);
+    expect(journal.unfinished()?.results.map((r) => r.n)).toEqual([1, 2]);
+  });
+
+  it('reads fault points from MMMF_TEST_FAULTS, and refuses one it does not know', () => {
+    expect(parseFaults('kill@after-checkpoint#12, delay=50@before-step')).toEqual([
+      { point: 'after-checkpoint', step: 12, action: 'kill', from: 'MMMF_TEST_FAULTS' },
+      { point: 'before-step', action: { delayMs: 50 }, from: 'MMMF_TEST_FAULTS' },
+    ]);
+    expect(() => parseFaults('kill@after-chekpoint#3')).toThrow(
+      /cannot read 'kill@after-chekpoint#3'.*points: before-step/,
+    );
+    expect(faultsFromEnv({})).toBeUndefined();
   });
 });

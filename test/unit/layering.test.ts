@@ -1,5 +1,7 @@
 // Layering rules, checked on every import (type-only ones too: a linter's no-cycle rule does not see them):
-// planning is pure, nothing imports the command layer, the executor's shared types are a leaf, no cycles.
+// the folders of src/ sit in one order and a folder imports only from folders below it (so no folder-level
+// cycle), the shared domain types import nothing of ours, planning is pure, nothing imports the command layer,
+// the executor's shared types are a leaf, and no file-level cycle either. ARCHITECTURE.md says why.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +25,31 @@ function importsOf(file: string): string[] {
 
 const graph = new Map(files(SRC).map((f) => [relative(ROOT, f), importsOf(f)]));
 
+/**
+ * The folders of src/ (and its top-level files), lowest first: each may import only from itself and from the
+ * ones before it. `state` (the cluster's coordination state) may use algorithm's plan types and executor's
+ * types and is used by the command layer.
+ */
+export const FOLDER_ORDER = [
+  'domain',
+  'errors.ts',
+  'process',
+  'dialect',
+  'topology',
+  'state',
+  'binlog',
+  'vip',
+  'algorithm',
+  'safety',
+  'executor',
+  'output',
+  'commands',
+  'index.ts',
+];
+
+/** src/a/b.ts → 'a'; src/errors.ts → 'errors.ts'; anything outside src/ → undefined. */
+const folderOf = (file: string) => (file.startsWith('src/') ? file.split('/')[1] : undefined);
+
 /** Modules that do I/O (network, files, processes, the clock of a run): planning must not reach them. */
 const IO = [
   /^src\/executor\//,
@@ -31,12 +58,42 @@ const IO = [
   /^src\/safety\//,
   /^src\/vip\/remote\.ts$/,
   /^src\/binlog\/log-reader\.ts$/,
-  /^src\/topology\/(connection|probe|probe-accounts|load-config)\.ts$/,
+  /^src\/topology\/(connection|probe|probe-accounts)\.ts$/,
   /^node:(fs|child_process|net|dns|os|dns\/promises)$/,
   /^(mysql2|mysql2\/promise|execa|listr2|jiti)$/,
 ];
 
 describe('layering', () => {
+  it('every folder imports only from folders below it in FOLDER_ORDER (no folder-level cycle)', () => {
+    const unknown = [...new Set([...graph.keys()].map(folderOf))].filter((f) => !FOLDER_ORDER.includes(f!));
+    expect(unknown, 'folders missing from FOLDER_ORDER').toEqual([]);
+    const bad: string[] = [];
+    for (const [file, deps] of graph) {
+      const from = FOLDER_ORDER.indexOf(folderOf(file)!);
+      for (const dep of deps) {
+        const to = folderOf(dep);
+        if (to !== undefined && FOLDER_ORDER.indexOf(to) > from) bad.push(`${file} → ${dep}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('the domain types import nothing of ours', () => {
+    const bad = [...graph]
+      .filter(([f]) => f.startsWith('src/domain/'))
+      .flatMap(([f, deps]) =>
+        deps.filter((d) => d.startsWith('src/') && !d.startsWith('src/domain/')).map((d) => `${f} → ${d}`),
+      );
+    expect(bad).toEqual([]);
+  });
+
+  it('the order check catches an upward import', () => {
+    const up = (file: string, dep: string) =>
+      FOLDER_ORDER.indexOf(folderOf(dep)!) > FOLDER_ORDER.indexOf(folderOf(file)!);
+    expect(up('src/dialect/dialect.ts', 'src/topology/identity.ts')).toBe(true);
+    expect(up('src/algorithm/analyze-topology.ts', 'src/domain/outcome.ts')).toBe(false);
+  });
+
   it('algorithm/ imports no I/O module, directly or through another module', () => {
     const bad: string[] = [];
     for (const [file] of graph) {

@@ -3,7 +3,7 @@ import { unitConfig } from './fixture-config.js';
 import { missingPrivileges } from '../../src/algorithm/privileges.js';
 import { preflight } from '../../src/algorithm/preflight.js';
 import type { AccountFacts } from '../../src/topology/probe-accounts.js';
-import type { HostState } from '../../src/topology/server-state.js';
+import type { HostState } from '../../src/domain/server-state.js';
 
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
 const config = unitConfig(2);

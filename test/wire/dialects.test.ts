@@ -11,7 +11,7 @@ import { mmmf } from '../../harness/cluster.js';
 import { binlogEnd, FakeCluster, type FakeReplica, type FakeServer, type FakeState } from './fake-server.js';
 import { clusterLogs, gtidAfter } from './log-fixtures.js';
 import { VERSIONS, type VersionProfile } from './versions.js';
-import type { HostState } from '../../src/topology/server-state.js';
+import type { HostState } from '../../src/domain/server-state.js';
 import mysqlClient from 'mysql2/promise';
 import { SESSION_SETTINGS } from '../../src/topology/connection.js';
 

@@ -1,7 +1,7 @@
 import { type Dialect, dialectFor, type SourceSpec } from '../../dialect/dialect.js';
 import type { ResolvedConfig, ResolvedHost } from '../../topology/config-types.js';
-import type { HostState, ProbedHost } from '../../topology/server-state.js';
-import type { Analysis } from '../analyze-topology.js';
+import type { HostState, ProbedHost } from '../../domain/server-state.js';
+import type { PlannableAnalysis } from '../analyze-topology.js';
 import type { OnFailure, Phase, Step, StepAction, StepRef } from '../plan-types.js';
 
 /** How a run-time value is shown in the printed plan (and found again by the executor's materialize). */
@@ -49,10 +49,10 @@ export class StepList {
   }
 }
 
-/** Everything the phase builders share: the config, what the analysis concluded, and the step list. */
+/** Everything the phase builders share: the config, the analysis that passed its gate, and the step list. */
 export interface PlanContext {
   config: ResolvedConfig;
-  analysis: Analysis;
+  analysis: PlannableAnalysis;
   switchover: boolean;
   list: StepList;
 }

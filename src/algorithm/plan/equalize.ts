@@ -1,6 +1,6 @@
 import { PAGE_ROWS } from '../../binlog/binlog-events.js';
-import type { ReplicaHost } from '../../topology/server-state.js';
-import { isFormerMaster } from '../analyze-topology.js';
+import type { ReplicaHost } from '../../domain/server-state.js';
+import { isFormerMaster } from '../replica-facts.js';
 import type { Step, StepRef } from '../plan-types.js';
 import { coordinatesOf, dialectOf, type PlanContext, showRef, sourceSpec } from './context.js';
 import type { Fence } from './fence.js';
@@ -15,10 +15,13 @@ export interface Confirmed {
 /** Re-checks on the drained state that the planned best replica really holds everything, before anything moves. */
 export function confirmBest(ctx: PlanContext, fence: Fence, stopped: Stopped): Confirmed {
   const { analysis: a, list } = ctx;
-  const best = a.best!;
+  const best = a.best;
   const bd = dialectOf(best);
   const byFile = a.positioning.mode === 'file';
-  const candidates = a.replicas.map((r) => ({ host: r.name, stoppedBy: stopped.get(r.name)!.n }));
+  const candidates = a.replicas.flatMap((r) => {
+    const stop = stopped.get(r.name);
+    return stop ? [{ host: r.name, stoppedBy: stop.n }] : [];
+  });
   const compared = a.replicas.length > 1 ? 'compared by old-master coordinates' : 'only replica';
   const common = { phase: 'confirm' as const, host: best.name, after: [stopped.get(best.name), fence.recordEnd] };
   const masterEnd = fence.masterEnd ? { masterEnd: fence.masterEnd } : {};
@@ -51,8 +54,8 @@ export function confirmBest(ctx: PlanContext, fence: Fence, stopped: Stopped): C
  */
 export function equalizeReplicas(ctx: PlanContext, confirmed: Confirmed, stopped: Stopped): Map<string, Step> {
   const { analysis: a } = ctx;
-  const target = a.target!;
-  const best = a.best!;
+  const target = a.target;
+  const best = a.best;
   const ready = new Map<string, Step>(stopped);
   const lagging = [target, ...a.replicas.filter((r) => r !== target)].filter((r) => r !== best);
   const byFile = a.positioning.mode === 'file';
@@ -72,7 +75,7 @@ export function equalizeReplicas(ctx: PlanContext, confirmed: Confirmed, stopped
 }
 
 function mapStep(ctx: PlanContext, r: ReplicaHost, confirmed: Confirmed, stopped: Stopped): Step {
-  const best = ctx.analysis.best!;
+  const best = ctx.analysis.best;
   const rd = dialectOf(r);
   const bd = dialectOf(best);
   const page = (d: typeof rd, kind: 'binlog' | 'relay', file: string) => d.logEventsSql(kind, file, 4, 0, PAGE_ROWS);
@@ -102,7 +105,7 @@ function equalizeStep(
   o: { mapped: Step | undefined; after: (Step | undefined)[] },
 ): Step {
   const { analysis: a, config } = ctx;
-  const best = a.best!;
+  const best = a.best;
   const rd = dialectOf(r);
   const source = sourceSpec(config, best.name, r);
   const stop = rd.stopReplication();

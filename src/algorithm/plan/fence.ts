@@ -1,4 +1,4 @@
-import { isProbed, type ProbedHost } from '../../topology/server-state.js';
+import { isProbed, type ProbedHost } from '../../domain/server-state.js';
 import { showRemote, vipRemoveArgv } from '../../vip/vip-commands.js';
 import type { Step, StepRef } from '../plan-types.js';
 import { dialectOf, hostConfig, type PlanContext, showRef, type StepList } from './context.js';

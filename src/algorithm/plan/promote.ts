@@ -1,6 +1,6 @@
-import { isProbed, type ProbedHost } from '../../topology/server-state.js';
+import { isProbed, type ProbedHost } from '../../domain/server-state.js';
 import { showRemote, vipAddArgv, vipCheckArgv } from '../../vip/vip-commands.js';
-import { isFormerMaster } from '../analyze-topology.js';
+import { isFormerMaster } from '../replica-facts.js';
 import type { Step, StepRef } from '../plan-types.js';
 import { coordinatesOf, dialectOf, hostConfig, type PlanContext, sourceSpec } from './context.js';
 import type { Fence } from './fence.js';
@@ -8,7 +8,7 @@ import type { Fence } from './fence.js';
 /** The promotion: the target forgets the old master and opens writes. Nothing that follows may run without it. */
 export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confirmed: Step): Step {
   const { analysis: a, list } = ctx;
-  const target = a.target!;
+  const target = a.target;
   const td = dialectOf(target);
   const byFile = a.positioning.mode === 'file';
   const stop = td.stopReplication();
@@ -70,7 +70,7 @@ export function addWriterVip(ctx: PlanContext, promote: Step): Step | undefined 
  */
 export function repointReplicas(ctx: PlanContext, promote: Step, ready: Map<string, Step>, fence: Fence): void {
   const { analysis: a } = ctx;
-  const target = a.target!;
+  const target = a.target;
   const byFile = a.positioning.mode === 'file';
   const at: StepRef | undefined = byFile ? { step: promote.n, key: 'file' } : undefined;
   const followers: { host: ProbedHost; step: Step; formerMaster: boolean; delay: number }[] = [];
@@ -113,7 +113,7 @@ function repointStep(
   },
 ): Step {
   const { analysis: a, config } = ctx;
-  const target = a.target!;
+  const target = a.target;
   const rd = dialectOf(r);
   const source = sourceSpec(config, target.name, r);
   const base = o.at
@@ -145,7 +145,7 @@ function repointStep(
 
 function verifyStep(ctx: PlanContext, r: ProbedHost, f: { step: Step; formerMaster: boolean; delay: number }): void {
   const { analysis: a, config } = ctx;
-  const target = a.target!.name;
+  const target = a.target.name;
   const rd = dialectOf(r);
   const byFile = a.positioning.mode === 'file';
   const seconds = config.timeouts.verify;

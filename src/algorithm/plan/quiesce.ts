@@ -1,5 +1,5 @@
 import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
-import type { ReplicaHost } from '../../topology/server-state.js';
+import type { ReplicaHost } from '../../domain/server-state.js';
 import type { Step } from '../plan-types.js';
 import { dialectOf, type PlanContext } from './context.js';
 import type { Fence } from './fence.js';

@@ -1,4 +1,4 @@
-import type { HostState } from '../../topology/server-state.js';
+import type { HostState } from '../../domain/server-state.js';
 import type { Analysis } from '../analyze-topology.js';
 
 /** A switchover's preflight limits. */

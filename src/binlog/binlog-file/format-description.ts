@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { Flavor } from '../../topology/server-state.js';
+import type { Flavor } from '../../domain/server-state.js';
 import {
   asBuffer,
   FIRST_EVENT_OFFSET,

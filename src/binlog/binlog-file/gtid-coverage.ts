@@ -1,4 +1,4 @@
-import type { Flavor } from '../../topology/server-state.js';
+import type { Flavor } from '../../domain/server-state.js';
 import { parseGtidPos } from '../mariadb-gtid.js';
 import { contains, parseGtidSet } from '../mysql-gtid-set.js';
 

@@ -1,4 +1,4 @@
-import { shellQuote } from '../../vip/vip-commands.js';
+import { shellQuote } from '../../process/shell-quote.js';
 
 // The commands that read a dead master's binlogs over SSH with the tools every Linux host has (no agent on
 // database hosts). Each is an argv: values travel as positional arguments of a fixed script, so no file name is

@@ -1,5 +1,5 @@
-import type { Flavor } from '../../topology/server-state.js';
-import type { Coordinates } from '../coordinates.js';
+import type { Flavor } from '../../domain/server-state.js';
+import type { Coordinates } from '../../domain/coordinates.js';
 import type { BadEvent } from './scan-events.js';
 
 /**

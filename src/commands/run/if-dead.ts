@@ -1,9 +1,10 @@
 import type { DeathSample, DeathVerdict } from '../../algorithm/judge-master-death.js';
 import { findOldMaster } from '../../algorithm/find-old-master.js';
-import { EXIT, UnsafeError } from '../../errors.js';
+import { EXIT } from '../../errors.js';
 import { confirmMasterDead } from '../../safety/confirm-master-dead.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
 import { connectMysql, type Connector } from '../../topology/connection.js';
+import { refused, valueOrRefuse } from './refusal.js';
 import { printReport } from './report.js';
 import { type Session, withSession } from './session.js';
 
@@ -29,16 +30,12 @@ export async function requireDeadMaster(o: IfDeadOptions): Promise<IfDeadOutcome
   return withSession({ config, json: o.json, debug: o.debug, connector: o.connector }, async (s) => {
     const probed = await s.probe();
     const found = findOldMaster(probed.states);
-    if (!found.ok) {
-      throw new UnsafeError('--if-dead: cannot tell which server is the master: nothing was changed', [found.refusal]);
-    }
-    const old = found.old;
+    const old = valueOrRefuse(found, '--if-dead: cannot tell which server is the master: nothing was changed');
     const master = old.name ? config.hosts.find((h) => h.name === old.name) : undefined;
     if (!master) {
-      throw new UnsafeError(
-        `--if-dead: the replicas' master ${old.address} is not in the config: nothing was changed`,
-        [`mmmf can only prove a master dead that it can try to reach: add ${old.address} to hosts in ${config.source}`],
-      );
+      throw refused(`--if-dead: the replicas' master ${old.address} is not in the config: nothing was changed`, [
+        `mmmf can only prove a master dead that it can try to reach: add ${old.address} to hosts in ${config.source}`,
+      ]);
     }
     const replicas = old.direct.flatMap((r) => {
       const conn = s.conns.open.get(r.name);
@@ -65,7 +62,7 @@ export async function requireDeadMaster(o: IfDeadOptions): Promise<IfDeadOutcome
 function settle(o: IfDeadOptions, master: string, verdict: DeathVerdict, s: Session): IfDeadOutcome {
   if (verdict.kind === 'dead') return { dead: true, evidence: verdict.evidence };
   if (verdict.kind === 'undecided') {
-    throw new UnsafeError(`--if-dead: the signals disagree about whether ${master} is dead: nothing was changed`, [
+    throw refused(`--if-dead: the signals disagree about whether ${master} is dead: nothing was changed`, [
       ...verdict.evidence,
       'the next run looks again (replicas notice a hung master after slave_net_timeout: see mmmf check)',
       `a master that is alive but must go (hung disk, broken storage): --failover-to NAME --fence-live-master`,

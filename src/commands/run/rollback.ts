@@ -4,13 +4,16 @@ import type { Dialect } from '../../dialect/dialect.js';
 import { PlanRun } from '../../executor/run-plan.js';
 import type { StepResult } from '../../executor/types.js';
 import type { HostOutcome } from '../../output/render-result.js';
-import type { HostState } from '../../topology/server-state.js';
+import { sourceChain } from '../../topology/identity.js';
+import type { HostState } from '../../domain/server-state.js';
 import type { Session } from './session.js';
 
 export interface Rollback {
   ok: boolean;
   steps: Step[];
   results: StepResult[];
+  /** Why no rollback could be planned (nothing was run for it). */
+  refused?: string[];
 }
 
 /**
@@ -29,14 +32,23 @@ export async function rollbackIfNeeded(
   if (promoted && promoted.status !== 'not-run') return undefined; // past the point of no return
   const begun = new Set([...run.results.values()].filter((r) => r.status !== 'not-run').map((r) => r.n));
   const { states } = await s.probe();
-  const steps = buildAbortPlan(s.config, plan, begun, states);
+  const undo = buildAbortPlan(s.config, plan, begun, states, 'follow');
+  if (!undo.ok) {
+    const refused = [...(undo.headline ? [undo.headline] : []), ...undo.refusals];
+    for (const r of refused) s.log?.line('mmmf', '!', `no rollback: ${r}`);
+    return { ok: false, steps: [], results: [], refused };
+  }
+  const steps = undo.value;
   const rb = new PlanRun({ ...plan, steps }, { config: s.config, conns: s.conns.open, dialects });
   const results = await rb.runAll();
   for (const r of results) s.log?.line(r.host, '#', `rollback step ${r.n} ${r.status}: ${r.detail}`);
   return { ok: !rb.failed, steps, results };
 }
 
-/** After a rollback every host should be back where it was: the old master writable, replicas on it. */
+/**
+ * After a rollback every host should be back where it was: the old master writable, replicas on it (directly,
+ * or through the replica a file-positioned run had brought them up to).
+ */
 export function rollbackOutcomes(plan: Plan, states: HostState[]): HostOutcome[] {
   return plan.hosts.map((h) => {
     const s = states.find((x) => x.name === h.name);
@@ -47,10 +59,15 @@ export function rollbackOutcomes(plan: Plan, states: HostState[]): HostOutcome[]
     }
     if (h.role === 'replica' || h.role === 'target') {
       const r = s.replica;
-      const ok = !!r && r.sourceAddress === plan.oldMaster.address && r.ioRunning === 'Yes' && r.sqlRunning;
-      const state = ok
-        ? `replica of ${plan.oldMaster.name} again, IO Yes, SQL Yes`
-        : `NOT restored: IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}`;
+      const direct = r?.sourceAddress === plan.oldMaster.address;
+      const chain = sourceChain(s, states);
+      const through = !direct && !!plan.oldMaster.name && chain.includes(plan.oldMaster.name) ? chain[0] : undefined;
+      const ok = !!r && (direct || !!through) && r.ioRunning === 'Yes' && r.sqlRunning;
+      const state = !ok
+        ? `NOT restored: IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}`
+        : through
+          ? `replica of ${through} (which replicates from ${plan.oldMaster.name}), IO Yes, SQL Yes`
+          : `replica of ${plan.oldMaster.name} again, IO Yes, SQL Yes`;
       return { name: h.name, ok, state };
     }
     return { name: h.name, ok: true, state: `${h.note} (untouched)` };

@@ -1,4 +1,5 @@
-import { compareCoordinates, type Coordinates, formatCoordinates } from '../../binlog/coordinates.js';
+import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
+import type { Coordinates } from '../../domain/coordinates.js';
 import { gtidAhead } from '../../binlog/gtid.js';
 import { errorText } from '../../errors.js';
 import { gtidOf, replicaStatus, replicatesFrom, WRITE_MS } from '../server-reads.js';

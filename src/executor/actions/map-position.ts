@@ -1,4 +1,5 @@
-import { compareCoordinates, type Coordinates, formatCoordinates } from '../../binlog/coordinates.js';
+import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
+import type { Coordinates } from '../../domain/coordinates.js';
 import type { ServerLogs } from '../../binlog/log-reader.js';
 import { mapByOwnLastTransaction, mapPosition, type Mapping } from '../../binlog/position-mapping.js';
 import { replicaStatus } from '../server-reads.js';
@@ -50,14 +51,15 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
   return outcome(m);
 
   function outcome(mapping: Mapping): ActionOutcome {
-    if (!mapping.ok && equal) return sameAsBest(mapping.reason);
-    if (!mapping.ok) throw new Error(`${mapping.reason}. ${step.host} is left stopped`);
-    const behind = `${mapping.behind} transaction${mapping.behind === 1 ? '' : 's'} behind`;
+    if (!mapping.ok && equal) return sameAsBest(mapping.refusals.join('; '));
+    if (!mapping.ok) throw new Error(`${mapping.refusals.join('; ')}. ${step.host} is left stopped`);
+    const { coordinates, behind: n, evidence } = mapping.value;
+    const behind = `${n} transaction${n === 1 ? '' : 's'} behind`;
     return {
       detail:
-        `old master ${formatCoordinates(x)} = ${a.best} ${formatCoordinates(mapping.coordinates)}, ${behind}. ` +
-        `Evidence: ${mapping.evidence.join('; ')}`,
-      output: { coordinates: mapping.coordinates },
+        `old master ${formatCoordinates(x)} = ${a.best} ${formatCoordinates(coordinates)}, ${behind}. ` +
+        `Evidence: ${evidence.join('; ')}`,
+      output: { coordinates },
     };
   }
 };

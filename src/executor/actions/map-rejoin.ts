@@ -23,9 +23,10 @@ export const mapRejoin: Handler<'map-rejoin'> = async (step, ctx) => {
     found,
     relayWhy: `${step.host} continues from its own binlog's last transaction`,
   });
-  if (!m.ok) throw new Error(`${m.reason}. ${step.host} is left read-only, not repointed`);
+  if (!m.ok) throw new Error(`${m.refusals.join('; ')}. ${step.host} is left read-only, not repointed`);
+  const { coordinates, evidence } = m.value;
   return {
-    detail: `its last transaction ${last?.gtid || ''} ends at ${source} ${formatCoordinates(m.coordinates)}; evidence: ${m.evidence.join('; ')}`,
-    output: { coordinates: m.coordinates },
+    detail: `its last transaction ${last?.gtid || ''} ends at ${source} ${formatCoordinates(coordinates)}; evidence: ${evidence.join('; ')}`,
+    output: { coordinates },
   };
 };

@@ -1,6 +1,6 @@
 import { formatCoordinates } from '../../binlog/coordinates.js';
 import { gtidRelation } from '../../binlog/gtid.js';
-import type { ReplicaStatus } from '../../topology/server-state.js';
+import type { ReplicaStatus } from '../../domain/server-state.js';
 import { binlogEnd, gtidOf, replicaStatus, replicatesFrom, sendAll, threadErrors, WRITE_MS } from '../server-reads.js';
 import type { Handler } from '../types.js';
 import { type Look, poll, waitForGtid, waitForPosition } from '../waits.js';

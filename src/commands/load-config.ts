@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
-import type { ResolvedConfig } from './config-types.js';
+import type { ResolvedConfig } from '../topology/config-types.js';
 import { trustedDir } from '../state/state-files.js';
-import { defaultStateDir, validateConfig } from './validate-config.js';
+import { defaultStateDir, validateConfig } from '../topology/validate-config.js';
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.json'];
 

@@ -1,7 +1,7 @@
-import type { Plan } from '../algorithm/plan-types.js';
-import type { StepResult } from '../executor/types.js';
-import { matchSource, sourceChain } from '../topology/identity.js';
-import type { HostState } from '../topology/server-state.js';
+import type { Plan } from '../../algorithm/plan-types.js';
+import type { StepResult } from '../../executor/types.js';
+import { matchSource, sourceChain } from '../../topology/identity.js';
+import type { HostState } from '../../domain/server-state.js';
 
 /**
  * The promises every run that changed anything must keep, checked on the servers as they are afterwards:

@@ -1,4 +1,5 @@
-import type { Coordinates } from '../binlog/coordinates.js';
+import type { Coordinates } from './coordinates.js';
+import type { Tls } from './tls.js';
 
 export type Flavor = 'mariadb' | 'mysql';
 
@@ -51,7 +52,7 @@ export interface ReplicaStatus {
    * The channel's TLS settings when it uses TLS (Master_SSL_Allowed: Yes): CA, certificate and key files on this
    * replica's host, and whether it verifies the source's certificate. Carried to the channels mmmf creates.
    */
-  tls?: { ca?: string; cert?: string; key?: string; verifyServerCert?: boolean };
+  tls?: Tls;
 }
 
 /** What a probe learnt about one configured server. Unreachable hosts carry only name, address and error. */

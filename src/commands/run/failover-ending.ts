@@ -1,0 +1,86 @@
+import type { Plan } from '../../algorithm/plan-types.js';
+import type { Dialect } from '../../dialect/dialect.js';
+import type { Journal } from '../../executor/journal.js';
+import type { PlanRun } from '../../executor/run-plan.js';
+import type { StepResult } from '../../executor/types.js';
+import { type HostOutcome, hostOutcomes, renderFailoverSummary } from '../../output/render-result.js';
+import { recordFailover } from '../../safety/anti-flap.js';
+import { hookEnv, runHook } from '../../safety/hooks.js';
+import type { ResolvedConfig } from '../../topology/config-types.js';
+import { invariantViolations } from './invariants.js';
+import { type Rollback, rollbackIfNeeded, rollbackOutcomes, writesBlockedMs } from './rollback.js';
+import type { Ending, Judged } from './run-and-report.js';
+import type { Session } from './session.js';
+
+/** What a failover or switchover found once its steps ran. */
+export interface FailoverJudged extends Judged {
+  results: StepResult[];
+  outcomes: HostOutcome[];
+  promoted: boolean;
+  rollback: Rollback | undefined;
+  blockedMs: number | undefined;
+}
+
+/**
+ * How a failover or switchover ends: a switchover that failed before promotion is rolled back, every host is
+ * read back and judged, the failover is recorded for anti-flap (only when a master was promoted), the journal
+ * ends and the postFailover or onFailure hook runs.
+ */
+export function failoverEnding(
+  s: Session,
+  run: PlanRun,
+  journal: Journal,
+  dialects: Map<string, Dialect>,
+  o: { shown: string; before?: () => Promise<void> },
+): Ending<FailoverJudged> {
+  const { config } = s;
+  const plan = run.plan;
+  return {
+    command: plan.kind,
+    shown: o.shown,
+    ...(o.before ? { before: o.before } : {}),
+    readBack: async (results) => {
+      const rollback = await rollbackIfNeeded(s, run, dialects);
+      const { states } = await s.probe();
+      const outcomes = rollback ? rollbackOutcomes(plan, states) : hostOutcomes(plan, results, states);
+      const violations = invariantViolations(plan, results, states);
+      const ok = !run.failed && outcomes.every((x) => x.ok) && violations.length === 0;
+      const promoted = results.some((r) => r.status === 'done' && isPromotion(plan, r.n));
+      const blockedMs = writesBlockedMs(plan, results, rollback);
+      return { ok, violations, results, outcomes, promoted, rollback, blockedMs };
+    },
+    close: async (j) => {
+      // Anti-flap counts failovers that moved the master; a run that promoted nobody is not one, and neither is
+      // a planned switchover (a master that dies after maintenance must still be failed over, by cron too).
+      if (j.promoted && plan.kind === 'failover') {
+        recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok: j.ok });
+      }
+      journal.end(j.ok);
+      const hookName = j.ok ? 'postFailover' : 'onFailure';
+      const env = hookEnv(config, plan, hookName, j.ok ? 'done' : 'failed');
+      return runHook(config, hookName, env, { plan, ok: j.ok, results: j.results, hosts: j.outcomes });
+    },
+    json: (j) => ({
+      hosts: j.outcomes,
+      promoted: j.promoted,
+      invariants: { ok: j.violations.length === 0, violations: j.violations },
+      ...(j.blockedMs !== undefined ? { writesBlockedMs: j.blockedMs } : {}),
+      ...(j.rollback ? { rollback: j.rollback } : {}),
+    }),
+    summary: (end, c) => {
+      const j = end.judged;
+      const next = j.promoted || j.rollback ? undefined : continueCommand(config, plan);
+      return renderFailoverSummary({ ...end, ...j, next }, c);
+    },
+  };
+}
+
+const isPromotion = (plan: Plan, n: number) => plan.steps.find((x) => x.n === n)?.phase === 'promote';
+
+/** Nothing was promoted: the command that continues from here (the best replica holds everything). */
+function continueCommand(config: ResolvedConfig, plan: Plan): string {
+  const other = plan.best !== plan.target ? plan.best : plan.hosts.find((h) => h.role === 'replica')?.name;
+  return other
+    ? `mmmf --cfg ${config.source} --failover-to ${other}   (it received the most; or fix ${plan.target} first)`
+    : `fix ${plan.target}, then run mmmf --cfg ${config.source} --failover-to ${plan.target} again`;
+}
