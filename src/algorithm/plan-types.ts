@@ -77,7 +77,8 @@ export type StepAction =
       /** Started after a CHANGE that keeps the relay log at the SQL thread's place (read once it stopped). */
       startSql: string;
     }
-  | { kind: 'stop-io-thread'; stopIo: string }
+  /** `setReadOnly`: a writable replica is made read-only first. */
+  | { kind: 'stop-io-thread'; stopIo: string; setReadOnly?: string[] }
   | { kind: 'drain-relay-log'; trustCoordinates: boolean }
   | {
       kind: 'stop-replication';

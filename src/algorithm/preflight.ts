@@ -7,6 +7,7 @@ import { findOldMaster } from './find-old-master.js';
 import { missingPrivileges } from './privileges.js';
 import { type Finding, replicaFindings } from './replica-checks.js';
 import { choosePositioning } from './replica-facts.js';
+import { writerProblems } from './writers.js';
 
 export type { Finding } from './replica-checks.js';
 
@@ -61,6 +62,7 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
           'fix connectivity or credentials (a failover would leave this host alone)',
         ),
       ),
+    ...writerProblems(states, config.source).map((w) => finding('error', undefined, w.message, w.fix)),
     ...clusterFindings(states, replicas),
     ...replicas.flatMap((s) => replicaFindings({ config, s, states, byFile, accounts, active })),
     ...states.flatMap((s) => privilegeFindings(s, accounts)),

@@ -5,6 +5,7 @@ import type { ResolvedConfig } from '../topology/config-types.js';
 import type { Classes } from './classify-replicas.js';
 import type { OldMaster } from './find-old-master.js';
 import { compareReceived, flavorOf, onOff, receivedGtid, versionKey } from './replica-facts.js';
+import { writableMasters, writableReplicas } from './writers.js';
 
 /** What one rule found: refusals (nothing may be changed: exit 3) and warnings (said in the plan). */
 export interface Findings {
@@ -36,6 +37,7 @@ const names = (xs: { name: string }[]) => xs.map((x) => x.name).join(', ');
  */
 export const REFUSAL_RULES: readonly Rule[] = [
   { name: 'the old master can be fenced', check: ({ old, states }) => sourceFindings(old, states) },
+  { name: 'no second master', check: (x) => ({ refusals: secondMasters(x), warnings: writableReplicaNote(x) }) },
   { name: 'one flavor', check: ({ c }) => ({ refusals: mixedFlavors(c.eligible) }) },
   { name: 'delayed replicas by file', check: ({ c }) => ({ warnings: delayedByFile(c) }) },
   { name: 'nothing only a left-out replica received', check: ({ old, c }) => ({ refusals: lostIfLeftOut(old, c) }) },
@@ -55,6 +57,33 @@ export const REFUSAL_RULES: readonly Rule[] = [
   { name: 'replicas of a dead intermediate master', check: ({ old, c }) => orphanFindings(old, c) },
   { name: 'a master-master pair', check: ({ old, target }) => ({ warnings: pairNote(old, target) }) },
 ];
+
+/**
+ * Another writable server that replicates from nobody is a second master: it may be taking writes, and a
+ * failover would leave two. Refused before any change, naming it and the way out. The old master (fenced by
+ * the plan) and the target do not count.
+ */
+function secondMasters({ states, old, target, config }: RuleInput): string[] {
+  return writableMasters(states)
+    .filter((m) => m.name !== old.name && m.name !== target)
+    .map(
+      (m) =>
+        `${m.name} is a second master (${m.why}): it may be taking writes, and a failover now would leave two ` +
+        `writable masters. See what only it holds with mmmf rejoin ${m.name} --cfg ${config.source} --dry-run; ` +
+        `then make it read-only (or rejoin it) and re-run.`,
+    );
+}
+
+/** Replicas with read_only off: many clusters run that way; said, not refused (the plan makes them read-only). */
+function writableReplicaNote({ states, old }: RuleInput): string[] {
+  const direct = new Set(old.direct.map((r) => r.name));
+  const writable = writableReplicas(states).filter((n) => direct.has(n));
+  if (!writable.length) return [];
+  return [
+    `${writable.join(', ')} ${writable.length > 1 ? 'are' : 'is a'} writable replica${writable.length > 1 ? 's' : ''} ` +
+      '(read_only off): made read-only when replication stops, so nothing is written there meanwhile.',
+  ];
+}
 
 /** Before the old master is known: the target must exist, answer and be a replica. */
 export function targetRefusals(target: HostState | undefined, name: string, replicas: ReplicaHost[]): string[] {

@@ -1,4 +1,5 @@
 import { matchSource } from '../topology/identity.js';
+import { findOldMaster } from './find-old-master.js';
 import type { HostState } from '../domain/server-state.js';
 
 /**
@@ -34,4 +35,55 @@ export function writableReplicas(states: HostState[]): string[] {
   return states
     .filter((s) => s.reachable && s.readOnly === false && s.replica && !masters.has(s.name))
     .map((s) => s.name);
+}
+
+/** Example: `{ message: '2 writable masters: test1 (...), test4 (...)', fix: '...' }` */
+export interface WriterProblem {
+  message: string;
+  fix: string;
+}
+
+/**
+ * What is wrong with the cluster's writers: two masters (split brain risk) or none (no writes possible). Used by
+ * `status` (red), `check` (an error: --nagios CRITICAL), `--if-dead` (refused) and the planner. `cfg` is the
+ * config's path, for the commands the fix names.
+ */
+export function writerProblems(states: HostState[], cfg: string): WriterProblem[] {
+  if (!states.some((s) => s.reachable)) return [];
+  const masters = writableMasters(states);
+  if (masters.length > 1) {
+    return [
+      {
+        message:
+          `${masters.length} writable masters: ${masters.map((m) => `${m.name} (${m.why})`).join(', ')}: two ` +
+          'servers may be taking writes (split brain risk)',
+        fix:
+          `see what only the wrong one holds (mmmf rejoin NAME --cfg ${cfg} --dry-run), make it read-only ` +
+          '(SET GLOBAL read_only = ON) and rejoin it',
+      },
+    ];
+  }
+  if (masters.length === 1) return [];
+  const found = findOldMaster(states);
+  const root = found.ok ? found.value : undefined;
+  const serves = root ? `${root.direct.length} replica${root.direct.length === 1 ? '' : 's'}` : '';
+  if (root?.state?.reachable) {
+    return [
+      {
+        message: `no writable master: ${root.name ?? root.address} serves ${serves} but is read-only: the cluster takes no writes`,
+        fix:
+          `if it is the master, open it for writes (SET GLOBAL read_only = OFF); a master restarted with ` +
+          'read_only=ON in my.cnf stays closed until someone does',
+      },
+    ];
+  }
+  if (root) {
+    return [
+      {
+        message: `no writable master: the replicas' master ${root.name ?? root.address} does not answer`,
+        fix: `fail over: mmmf --cfg ${cfg} --failover-to auto`,
+      },
+    ];
+  }
+  return [{ message: 'no writable master among the servers that answer', fix: 'run mmmf status to see the topology' }];
 }

@@ -1,5 +1,6 @@
 import { findOldMaster } from '../algorithm/find-old-master.js';
 import { readerQualification } from '../algorithm/reader-vips.js';
+import { writerProblems } from '../algorithm/writers.js';
 import { colorsFor } from '../output/style.js';
 import { renderStatus, renderVips, type VipView } from '../output/render-status.js';
 import { readOffline } from '../safety/offline.js';
@@ -32,9 +33,11 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     const { why } = readerQualification(config, states, master, new Set(offline));
     vips = { writer: config.vip.address, readers: config.vip.readers, holders, offline, why };
   }
+  const writers = writerProblems(states, config.source);
   if (opts.json) {
     const json = {
       config: config.source,
+      problems: writers,
       hosts: states,
       ...(vips
         ? {
@@ -49,7 +52,9 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   } else {
     const c = colorsFor(process.stdout);
-    process.stdout.write(renderStatus(states, c, config.source) + (vips ? '\n\n' + renderVips(vips, c) : '') + '\n');
+    const alarms = writers.map((w) => `${c.red(`✖ ${w.message}`)}\n  ${c.dim(`fix: ${w.fix}`)}\n`).join('');
+    const body = renderStatus(states, c, config.source) + (vips ? '\n\n' + renderVips(vips, c) : '');
+    process.stdout.write(alarms + (alarms ? '\n' : '') + body + '\n');
   }
   return 0;
 }

@@ -21,6 +21,10 @@ export interface DeathWitnesses {
   master: ResolvedHost;
   /** The master's direct replicas mmmf reaches, with their open connections. */
   replicas: { name: string; conn: SqlConnection; dialect: Dialect }[];
+  /** How many replicas the master has in the config, reachable or not: "dead" takes a majority of them. */
+  voters: number;
+  /** The master's datadir when mmmf last saw it alive: its server process is found by it over SSH. */
+  datadir?: string | undefined;
   connector: Connector;
   /** Ask the master's host over SSH too (ssh or a VIP is configured). */
   ssh: boolean;
@@ -43,12 +47,12 @@ export async function confirmMasterDead(w: DeathWitnesses): Promise<DeathVerdict
     const [master, replicas, ssh] = await Promise.all([
       attemptMaster(w),
       Promise.all(w.replicas.map(readReplica)),
-      w.ssh ? askHost(w.master, w.config.timeouts.connect) : undefined,
+      w.ssh ? askHost(w.master, w.config.timeouts.connect, w.datadir) : undefined,
     ]);
     // Stamped when the sample was taken (its slowest signal), so a window is never shorter than it says.
     const sample: DeathSample = { at: Date.now() - t0, master, replicas, ...(ssh ? { ssh } : {}) };
     samples.push(sample);
-    const verdict = judgeMasterDeath(samples, w.master.name, windowMs);
+    const verdict = judgeMasterDeath(samples, w.master.name, windowMs, w.voters);
     w.onSample?.(sample, verdict);
     if (verdict.kind !== 'undecided' || sample.at >= deadline) return verdict;
     await new Promise((r) => setTimeout(r, Math.max(0, SAMPLE_EVERY_MS - (Date.now() - started))));
@@ -90,49 +94,66 @@ async function readReplica(r: DeathWitnesses['replicas'][number]): Promise<Repli
 }
 
 /**
- * Asks the master's host which process listens on the master's port and whether it is stopped (`ss` sees
- * only the host's own sockets, also in a container or network namespace; `ps` where there is no `ss`).
+ * Asks the master's host for every mysqld/mariadbd process that may be the master's, listening or not (InnoDB
+ * recovery after a crash takes minutes before the port opens; systemd restarts a crashed server in seconds),
+ * stopped or not (a SIGSTOPped server resumes with its data). A process is the master's unless it runs in
+ * another network namespace (a container: another host), or it listens only on other ports, or its working
+ * directory — a server's datadir — is known to be another one. Plus whether anything listens on the port.
  * No shared SSH connection: a multiplexed one opened before a network cut would hang instead of failing.
  */
 const HOST_CHECK = [
-  'port=$1',
-  'if command -v ss >/dev/null 2>&1; then',
-  '  echo "listening $(ss -Hltn "sport = :$port" | wc -l)"',
-  '  pids=$(ss -Hltnp "sport = :$port" | grep -o "pid=[0-9]*" | cut -d= -f2 | sort -u)',
-  'else',
-  '  pids=$(ps -C mariadbd,mysqld -o pid= 2>/dev/null)',
-  '  echo "listening unknown"',
-  'fi',
-  'for p in $pids; do echo "process $p $(ps -o stat= -o comm= -p $p)"; done',
+  'port=$1; datadir=$2; me=$(readlink /proc/self/ns/net 2>/dev/null)',
+  'if command -v ss >/dev/null 2>&1; then echo "listening $(ss -Hltn "sport = :$port" | wc -l)"; else echo "listening unknown"; fi',
+  'for p in $(ps -C mariadbd,mysqld -o pid= 2>/dev/null); do',
+  '  ns=$(readlink /proc/$p/ns/net 2>/dev/null || echo unknown)',
+  '  [ "$ns" = unknown ] || [ "$ns" = "$me" ] || continue',
+  '  cwd=$(readlink /proc/$p/cwd 2>/dev/null || echo unknown)',
+  '  ports=$(ss -Hltnp 2>/dev/null | grep "pid=$p," | awk \'{print $4}\' | sed "s/.*://" | sort -u | tr "\\n" ,)',
+  '  echo "process $p $(ps -o stat= -p $p | tr -d " ") $(ps -o comm= -p $p) cwd=$cwd ports=${ports:-none}"',
+  'done',
 ].join('\n');
 
-async function askHost(host: ResolvedHost, connectTimeoutSec: number): Promise<SshView> {
+async function askHost(host: ResolvedHost, connectTimeoutSec: number, datadir: string | undefined): Promise<SshView> {
   const { runRemote } = await import('../vip/remote.js');
-  const r = await runRemote(host, ['sh', '-c', HOST_CHECK, 'mmmf-check', String(host.port)], connectTimeoutSec, {
-    shared: false,
-    timeoutSec: connectTimeoutSec + 5,
-  });
+  const argv = ['sh', '-c', HOST_CHECK, 'mmmf-check', String(host.port), datadir ?? ''];
+  const r = await runRemote(host, argv, connectTimeoutSec, { shared: false, timeoutSec: connectTimeoutSec + 5 });
   // 255: ssh itself failed (no route, refused, timed out): the host does not answer.
   if (!r.ok && (r.code === 255 || r.code === undefined)) {
     return { answered: false, mysqld: 'unknown', detail: r.out.split('\n').at(-1) || 'ssh failed' };
   }
-  return { answered: true, ...readHostCheck(r.out, host.port) };
+  return { answered: true, ...readHostCheck(r.out, host.port, datadir) };
 }
 
-/** Parses HOST_CHECK's output: "listening N", then "process PID STAT COMM" lines. */
-export function readHostCheck(out: string, port: number): Pick<SshView, 'mysqld' | 'detail'> {
+/** Parses HOST_CHECK's output: "listening N", then "process PID STAT COMM cwd=DIR ports=P,Q," lines. */
+export function readHostCheck(out: string, port: number, datadir?: string): Pick<SshView, 'mysqld' | 'detail'> {
   const listening = /^listening (\S+)/m.exec(out)?.[1];
-  const procs = [...out.matchAll(/^process (\d+) (\S+) (\S+)/gm)].map((m) => ({ pid: m[1], stat: m[2]!, comm: m[3] }));
-  const live = procs.filter((p) => !p.stat.startsWith('T') && !p.stat.startsWith('Z'));
-  const list = procs.map((p) => `${p.comm} pid ${p.pid} state ${p.stat}`).join(', ');
-  if (live.length) return { mysqld: 'running', detail: `${list} listens on port ${port}` };
-  if (procs.length) return { mysqld: 'stopped', detail: `only a stopped server: ${list}` };
-  if (listening === '0') return { mysqld: 'none', detail: `nothing listens on port ${port}` };
-  if (listening && listening !== 'unknown') {
+  const procs = [...out.matchAll(/^process (\d+) (\S+) (\S+) cwd=(.*?) ports=(\S*)$/gm)].map((m) => ({
+    pid: m[1],
+    stat: m[2]!,
+    comm: m[3],
+    cwd: m[4]!,
+    ports: m[5] === 'none' ? [] : m[5]!.split(',').filter(Boolean),
+  }));
+  const norm = (d: string) => d.replace(/\/+$/, '');
+  const ours = procs.filter((p) => {
+    if (p.stat.startsWith('Z')) return false;
+    if (p.ports.includes(String(port))) return true;
+    if (datadir && p.cwd !== 'unknown') return norm(p.cwd) === norm(datadir);
+    return p.ports.length === 0; // not listening (yet): it may be the master starting up
+  });
+  const list = ours.map((p) => `${p.comm} pid ${p.pid} state ${p.stat}${p.ports.length ? '' : ' (not listening)'}`);
+  const stopped = ours.filter((p) => p.stat.startsWith('T'));
+  if (ours.length > stopped.length) return { mysqld: 'running', detail: `its server runs: ${list.join(', ')}` };
+  if (ours.length)
+    return { mysqld: 'stopped', detail: `its server is stopped, not gone (it may be resumed): ${list.join(', ')}` };
+  if (listening && listening !== '0' && listening !== 'unknown') {
     return {
       mysqld: 'running',
       detail: `something listens on port ${port} (its process is not visible to the SSH user)`,
     };
   }
-  return { mysqld: 'none', detail: 'no mariadbd or mysqld process' };
+  return {
+    mysqld: 'none',
+    detail: listening === '0' ? `no server process, nothing listens on port ${port}` : 'no server process',
+  };
 }

@@ -315,6 +315,29 @@ describe('failover planning (pure)', () => {
     ).toMatch(/probably alive/);
   });
 
+  it('refuses while a second master is writable (a revived old server), naming it and the way out', () => {
+    const revived = { ...master(4), serverId: 9, gtidBinlog: '0-9-12' };
+    const r = refusal([dead(1), replica(2, 5000), replica(3, 4500), revived], 'db2');
+    expect(r).toMatch(/db4 is a second master \(writable, replicates from nobody\)/);
+    expect(r).toMatch(/mmmf rejoin db4 --cfg fixture --dry-run/);
+    // Made read-only, it is no master any more: the failover is planned.
+    expect(
+      planned(config, [dead(1), replica(2, 5000), replica(3, 4500), { ...revived, readOnly: true }], {
+        target: 'db2',
+      }).target,
+    ).toBe('db2');
+  });
+
+  it('makes a writable replica read-only before it stops receiving', () => {
+    const plan = planned(config, [dead(1), replica(2, 5000, { state: { readOnly: false } }), replica(3, 4500)], {
+      target: 'db3',
+    });
+    const stop2 = plan.steps.find((x) => x.phase === 'stop-io' && x.host === 'db2')!;
+    expect(stop2.sql).toEqual(['SET GLOBAL read_only = ON', 'STOP SLAVE IO_THREAD']);
+    expect(plan.steps.find((x) => x.phase === 'stop-io' && x.host === 'db3')!.sql).toEqual(['STOP SLAVE IO_THREAD']);
+    expect(plan.warnings.join('\n')).toMatch(/db2 is a writable replica/);
+  });
+
   it('refuses when replicas disagree about their master', () => {
     expect(
       refusal([dead(1), replica(2, 50), replica(3, 50, { sourceHost: '10.0.0.9' }), replica(4, 50)], 'db2'),

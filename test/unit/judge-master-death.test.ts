@@ -19,7 +19,15 @@ const every = (...samples: Omit<DeathSample, 'at'>[]): DeathSample[] => samples.
 const same = (n: number, s: Omit<DeathSample, 'at'>) => every(...Array.from({ length: n }, () => s));
 
 describe('judgeMasterDeath', () => {
-  const cases: { name: string; samples: DeathSample[]; window: number; kind: string; says?: RegExp }[] = [
+  const cases: {
+    name: string;
+    samples: DeathSample[];
+    window: number;
+    kind: string;
+    says?: RegExp;
+    /** The master's replicas in the config (default: those in the samples). */
+    voters?: number;
+  }[] = [
     {
       name: 'a healthy master: alive at once',
       samples: every({ master: up, replicas: [r('test2', 'Yes'), r('test3', 'Yes')] }),
@@ -74,21 +82,63 @@ describe('judgeMasterDeath', () => {
       samples: same(11, { master: down, replicas: [r('test2', 'No'), r('test3', 'No')] }),
       window: 10_000,
       kind: 'undecided',
-      says: /no replica of test1 reports a failing connection/,
+      says: /only 0 of test1's 2 replicas report a failing connection/,
     },
     {
-      name: 'a stopped replica abstains while another confirms',
-      samples: same(11, { master: down, replicas: [r('test2', 'No'), lost('test3')] }),
+      name: 'a stopped replica abstains while a majority confirms',
+      samples: same(11, { master: down, replicas: [r('test2', 'No'), lost('test3'), lost('test4')] }),
       window: 10_000,
       kind: 'dead',
       says: /test2: replication stopped by someone: no opinion/,
+    },
+    {
+      name: 'a stopped replica is no vote: one of two is no majority',
+      samples: same(11, { master: down, replicas: [r('test2', 'No'), lost('test3')] }),
+      window: 10_000,
+      kind: 'undecided',
+      says: /only 1 of test1's 2 replicas/,
+    },
+    {
+      name: 'a split: mmmf reads one replica that lost the master, the other two are out of reach',
+      samples: same(11, { master: down, replicas: [lost('test2')] }),
+      voters: 3,
+      window: 10_000,
+      kind: 'undecided',
+      says: /only 1 of test1's 3 replicas .* a majority \(2\)/,
+    },
+    {
+      name: 'a majority of the configured replicas lost it, one more is out of reach',
+      samples: same(11, { master: down, replicas: [lost('test2'), lost('test3')] }),
+      voters: 3,
+      window: 10_000,
+      kind: 'dead',
+      says: /quorum: 2 of test1's 3 replicas lost it/,
+    },
+    {
+      name: 'an IO error left long ago (never seen running in this run) is no vote',
+      samples: same(11, { master: down, replicas: [r('test2', 'No', 'bin.1:100', 'error reading packet')] }),
+      window: 10_000,
+      kind: 'undecided',
+      says: /only 0 of test1's 1 replicas/,
+    },
+    {
+      name: 'an IO thread that stopped with an error during the run counts',
+      samples: every(
+        { master: down, replicas: [lost('test2')] },
+        ...Array.from({ length: 4 }, () => ({
+          master: down,
+          replicas: [r('test2', 'No', 'bin.1:100', 'Fatal error: ... reconnect')],
+        })),
+      ),
+      window: 3000,
+      kind: 'dead',
     },
     {
       name: 'no replica at all',
       samples: same(11, { master: down, replicas: [] }),
       window: 10_000,
       kind: 'undecided',
-      says: /no reachable replica/,
+      says: /no replica in the config/,
     },
     {
       name: 'answered once (a blip): alive',
@@ -123,6 +173,17 @@ describe('judgeMasterDeath', () => {
       says: /ssh test1: the host answers and mariadbd pid 7 state D/,
     },
     {
+      name: 'SSH: the server is stopped (SIGSTOP), not gone: not dead',
+      samples: same(11, {
+        master: down,
+        replicas: [lost('test2')],
+        ssh: { answered: true, mysqld: 'stopped', detail: 'its server is stopped, not gone' },
+      }),
+      window: 10_000,
+      kind: 'undecided',
+      says: /ssh test1: the host answers and its server is stopped/,
+    },
+    {
       name: 'SSH: the host does not answer',
       samples: same(11, {
         master: down,
@@ -149,8 +210,8 @@ describe('judgeMasterDeath', () => {
       kind: 'dead',
     },
   ];
-  it.each(cases)('$name → $kind', ({ samples, window, kind, says }) => {
-    const v = judgeMasterDeath(samples, 'test1', window);
+  it.each(cases)('$name → $kind', ({ samples, window, kind, says, voters }) => {
+    const v = judgeMasterDeath(samples, 'test1', window, voters ?? samples[0]?.replicas.length ?? 0);
     expect(v.kind, v.evidence.join('\n')).toBe(kind);
     if (says) expect(v.evidence.join('\n')).toMatch(says);
   });
@@ -160,21 +221,29 @@ describe('judgeMasterDeath', () => {
       every({ master: up, replicas: [r('test2', 'Yes'), r('test3', 'Connecting'), r('test4', 'Yes')] }),
       'test1',
       10_000,
+      3,
     );
     expect(v).toMatchObject({ kind: 'alive', healthy: true, connected: ['test2', 'test4'] });
   });
 });
 
 describe('readHostCheck (the SSH check of the master host)', () => {
+  const p = (stat: string, cwd: string, ports: string) => `process 712 ${stat} mariadbd cwd=${cwd} ports=${ports}\n`;
   it.each([
-    ['listening 1\nprocess 712 Ssl mariadbd\n', 'running', /mariadbd pid 712 state Ssl listens on port 3306/],
-    ['listening 1\nprocess 712 Tl mariadbd\n', 'stopped', /only a stopped server/],
-    ['listening 0\n', 'none', /nothing listens on port 3306/],
-    ['listening 1\n', 'running', /not visible to the SSH user/],
-    ['listening unknown\n', 'none', /no mariadbd or mysqld process/],
-    ['listening unknown\nprocess 9 Sl mysqld\n', 'running', /mysqld pid 9/],
-  ])('%j → %s', (out, mysqld, detail) => {
-    const v = readHostCheck(out, 3306);
+    ['listening 1\n' + p('Ssl', '/var/lib/mysql', '3306,'), undefined, 'running', /mariadbd pid 712 state Ssl/],
+    ['listening 1\n' + p('Tl', '/var/lib/mysql', '3306,'), undefined, 'stopped', /stopped, not gone/],
+    // InnoDB recovery: not listening yet, in its datadir: alive.
+    ['listening 0\n' + p('Dsl', '/var/lib/mysql', 'none'), '/var/lib/mysql', 'running', /not listening/],
+    // Not listening, datadir unknown: may be the master starting: alive.
+    ['listening 0\n' + p('Ssl', 'unknown', 'none'), undefined, 'running', /not listening/],
+    // Another instance on the same host (other port, other datadir): not the master's.
+    ['listening 0\n' + p('Ssl', '/srv/other', '3307,'), '/var/lib/mysql', 'none', /no server process/],
+    ['listening 0\n' + p('Ssl', '/srv/other', 'none'), '/var/lib/mysql', 'none', /nothing listens on port 3306/],
+    ['listening 0\n', undefined, 'none', /nothing listens on port 3306/],
+    ['listening 1\n', undefined, 'running', /not visible to the SSH user/],
+    ['listening unknown\n', undefined, 'none', /no server process/],
+  ])('%j (datadir %s) → %s', (out, datadir, mysqld, detail) => {
+    const v = readHostCheck(out, 3306, datadir);
     expect(v.mysqld).toBe(mysqld);
     expect(v.detail).toMatch(detail);
   });

@@ -38,13 +38,18 @@ export function quiesceReplicas(ctx: PlanContext, fence: Fence): Stopped {
   const stopIo = new Map<string, Step>();
   for (const r of [...a.replicas, ...a.delayed]) {
     const sql = dialectOf(r).stopIoThread();
+    // A writable replica is made read-only before it stops: nothing is written there while the run works (a
+    // write would be an errant transaction), and a run that stops half-way leaves no second writer behind.
+    const setReadOnly = r.readOnly === false ? dialectOf(r).setReadOnly(true) : undefined;
     const step = list.add({
       phase: 'stop-io',
       host: r.name,
-      title: 'Stop the IO thread',
-      action: { kind: 'stop-io-thread', stopIo: sql },
-      sql: [sql],
-      why: 'freezes what this replica has received',
+      title: setReadOnly ? 'Make it read-only and stop the IO thread' : 'Stop the IO thread',
+      action: { kind: 'stop-io-thread', stopIo: sql, ...(setReadOnly ? { setReadOnly } : {}) },
+      sql: [...(setReadOnly ?? []), sql],
+      why: setReadOnly
+        ? 'it is writable (read_only off): nothing may be written here now; then freezes what it has received'
+        : 'freezes what this replica has received',
       after: [...fence.gate, resumed.get(r.name)],
     });
     stopIo.set(r.name, step);

@@ -1,5 +1,6 @@
 import type { DeathSample, DeathVerdict } from '../../algorithm/judge-master-death.js';
 import { findOldMaster } from '../../algorithm/find-old-master.js';
+import { writableMasters, writerProblems } from '../../algorithm/writers.js';
 import { EXIT } from '../../errors.js';
 import { confirmMasterDead } from '../../safety/confirm-master-dead.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
@@ -31,6 +32,14 @@ export async function requireDeadMaster(o: IfDeadOptions): Promise<IfDeadOutcome
     const probed = await s.probe();
     const found = findOldMaster(probed.states);
     const old = valueOrRefuse(found, '--if-dead: cannot tell which server is the master: nothing was changed');
+    // A second writer, or a master that is up but closed for writes, is not "alive, nothing to do" — and not a
+    // death to fail over from either: a person must look (exit 3, with what the servers say).
+    const writers = writerProblems(probed.states, config.source);
+    const masters = writableMasters(probed.states);
+    if (masters.length > 1 || (old.state?.reachable && masters.length === 0)) {
+      const evidence = writers.map((w) => `${w.message}; fix: ${w.fix}`);
+      throw refused('--if-dead: the cluster does not have exactly one writable master: nothing was changed', evidence);
+    }
     const master = old.name ? config.hosts.find((h) => h.name === old.name) : undefined;
     if (!master) {
       throw refused(`--if-dead: the replicas' master ${old.address} is not in the config: nothing was changed`, [
@@ -47,10 +56,15 @@ export async function requireDeadMaster(o: IfDeadOptions): Promise<IfDeadOutcome
         s.c.dim(`--if-dead: ${master.name} does not answer; confirming over ${config.deadConfirmSeconds} s...\n`),
       );
     }
+    // The master's replicas in the config: those that answer and replicate from it, and every one that does not
+    // answer (it may be one, cut off with the master): "dead" takes a majority of all of them.
+    const unreachable = probed.states.filter((x) => !x.reachable && x.name !== master.name).length;
+    const voters = old.direct.length + unreachable;
     const verdict = await confirmMasterDead({
       config,
       master,
       replicas,
+      voters,
       connector: o.connector ?? connectMysql,
       ssh: config.sshConfigured,
       onSample: (sample, v) => s.log?.line('mmmf', '#', `--if-dead sample at ${sample.at} ms: ${summary(sample, v)}`),

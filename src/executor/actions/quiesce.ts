@@ -65,8 +65,9 @@ export const liftDelay: Handler<'lift-delay'> = async (step, ctx) => {
 };
 
 export const stopIoThread: Handler<'stop-io-thread'> = async (step, ctx) => {
-  await ctx.conn(step.host).query(step.action.stopIo, WRITE_MS);
-  return { detail: 'ok' };
+  const { stopIo, setReadOnly } = step.action;
+  await sendAll(ctx.conn(step.host), [...(setReadOnly ?? []), stopIo]);
+  return { detail: setReadOnly ? 'read-only, IO thread stopped' : 'ok' };
 };
 
 export const stopReplication: Handler<'stop-replication'> = async (step, ctx) => {
