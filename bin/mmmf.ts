@@ -6,7 +6,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, MmmfError, UnsafeError, exitCodeFor } from '../src/errors.js';
 
-const EPILOG = `Exit codes: 0 done · 1 failed while executing (the summary says where each host was left) · 2 usage or config error · 3 refused as unsafe, nothing changed.
+const EPILOG = `Exit codes: 0 done · 1 failed while executing (the summary says where each host was left) · 2 usage or config error · 3 refused as unsafe, nothing changed · 4 the coordination store (etcd) does not answer, nothing changed.
 Docs: README.md`;
 
 /** The version in mmmf's own package.json (dist/bin/mmmf.js → ../../package.json). */
@@ -74,6 +74,11 @@ const RUN_OPTIONS = {
     type: 'boolean',
     describe: 'fail over even if the last failover was less than antiFlapMinutes ago (safety checks still apply)',
   },
+  resume: {
+    type: 'boolean',
+    describe:
+      'finish an unfinished run even when its journal is older than journalMaxAgeMinutes (look at mmmf status first)',
+  },
 } as const;
 
 interface RunArgs {
@@ -89,6 +94,7 @@ interface RunArgs {
   ifDead?: boolean | undefined;
   liftDelay?: boolean | undefined;
   force?: boolean | undefined;
+  resume?: boolean | undefined;
 }
 
 /** --abort, --switchover-to or --failover-to: one command each, imported only when it runs. */
@@ -98,7 +104,15 @@ async function runMain(a: RunArgs): Promise<number> {
   if (a.abort && a.cfg) return (await import('../src/commands/abort.js')).abortCommand({ cfg: a.cfg, ...common });
   const { failoverCommand } = await import('../src/commands/failover.js');
   if (a.switchoverTo && a.cfg) {
-    return failoverCommand({ cfg: a.cfg, target: a.switchoverTo, switchover: true, ...positioning, ...common });
+    const resume = { resume: !!a.resume };
+    return failoverCommand({
+      cfg: a.cfg,
+      target: a.switchoverTo,
+      switchover: true,
+      ...positioning,
+      ...common,
+      ...resume,
+    });
   }
   if (!a.failoverTo || !a.cfg) {
     process.stderr.write('mmmf: nothing to do: pass --cfg FILE --failover-to NAME, or a command (see mmmf --help)\n');
@@ -113,6 +127,7 @@ async function runMain(a: RunArgs): Promise<number> {
     liftDelay: !!a.liftDelay,
     fenceLiveMaster: !!a.fenceLiveMaster,
     ifDead: !!a.ifDead,
+    resume: !!a.resume,
   });
 }
 

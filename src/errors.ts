@@ -18,6 +18,9 @@ export class ConfigError extends MmmfError {}
 /** Refused as unsafe before the first change. Exit 3. */
 export class UnsafeError extends MmmfError {}
 
+/** The coordination store (etcd) does not answer or has no quorum: nothing was changed. Exit 4. */
+export class CoordinationError extends MmmfError {}
+
 /** Something failed while changing servers; the summary says what state each host was left in. Exit 1. */
 export class ExecutionError extends MmmfError {}
 
@@ -27,10 +30,11 @@ export function errorText(err: unknown): string {
   return (e?.message ?? String(err)).split('\n')[0] ?? String(err);
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, coordination: 4 } as const;
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof ConfigError) return EXIT.usage;
   if (err instanceof UnsafeError) return EXIT.refused;
+  if (err instanceof CoordinationError) return EXIT.coordination;
   return EXIT.failed;
 }

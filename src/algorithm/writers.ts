@@ -59,7 +59,7 @@ export function writerProblems(states: HostState[], cfg: string): WriterProblem[
           'servers may be taking writes (split brain risk)',
         fix:
           `see what only the wrong one holds (mmmf rejoin NAME --cfg ${cfg} --dry-run), make it read-only ` +
-          '(SET GLOBAL read_only = ON) and rejoin it',
+          '(read_only on, and in its my.cnf) and rejoin it',
       },
     ];
   }
@@ -72,8 +72,8 @@ export function writerProblems(states: HostState[], cfg: string): WriterProblem[
       {
         message: `no writable master: ${root.name ?? root.address} serves ${serves} but is read-only: the cluster takes no writes`,
         fix:
-          `if it is the master, open it for writes (SET GLOBAL read_only = OFF); a master restarted with ` +
-          'read_only=ON in my.cnf stays closed until someone does',
+          'if it is the master, open it for writes (turn read_only off); a master restarted with read_only ' +
+          'on in its my.cnf stays closed until someone does',
       },
     ];
   }

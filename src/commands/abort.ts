@@ -9,7 +9,7 @@ import { invariantViolations } from './run/invariants.js';
 import { valueOrRefuse } from './run/refusal.js';
 import { printReport } from './run/report.js';
 import { runAndReport, showOnly } from './run/run-and-report.js';
-import { planRun, sessionFor, withSession } from './run/session.js';
+import { heldLock, planRun, sessionFor, withSession } from './run/session.js';
 
 export interface AbortOptions {
   cfg: string;
@@ -27,8 +27,7 @@ export async function abortCommand(opts: AbortOptions): Promise<number> {
   const config = await loadConfig(opts.cfg);
   return withSession(sessionFor(config, opts, 'mmmf --abort'), async (s) => {
     const { states, dialects } = await s.probe();
-    const journal = new Journal(config);
-    const unfinished = journal.unfinished();
+    const unfinished = s.view?.unfinished;
     if (!unfinished) {
       const nothingToDo = 'no unfinished failover';
       if (s.json) printReport({ command: 'abort', dryRun: !!opts.dryRun, ok: true, exitCode: EXIT.ok, nothingToDo });
@@ -50,7 +49,10 @@ export async function abortCommand(opts: AbortOptions): Promise<number> {
         return { ok: !run.failed && violations.length === 0, violations };
       },
       // The unfinished run is over, whatever the undo achieved: a later run must not resume it.
-      close: async () => void journal.end(false),
+      close: async () => {
+        await new Journal(heldLock(s)).end(false);
+        return undefined;
+      },
       json: (j) => ({ invariants: { ok: j.violations.length === 0, violations: j.violations } }),
       summary: (end, c) => renderAbortSummary(plan, end.judged, c),
     });

@@ -7,7 +7,10 @@ import { connectMysql, withConnections, type Connector } from '../topology/conne
 import { loadConfig } from './load-config.js';
 import { probeAccounts, type AccountFacts } from '../topology/probe-accounts.js';
 import { probeCluster } from '../topology/probe.js';
-import { isReplica } from '../domain/server-state.js';
+import { type HostState, isReplica } from '../domain/server-state.js';
+import { writableMasters } from '../algorithm/writers.js';
+import type { CoordinationView } from '../output/render-coordination.js';
+import { coordinationView } from './run/coordination.js';
 
 export interface CheckOptions {
   cfg: string;
@@ -84,8 +87,43 @@ async function runPreflight(opts: CheckOptions) {
     });
     const old = findOldMaster(states);
     const master = old.ok ? (old.value.name ?? old.value.address) : undefined;
-    return { ...result, master, replicas: states.filter(isReplica).length };
+    const coordination = coordinationFindings(config, await coordinationView(config, conns.open), states);
+    const findings = [...coordination, ...result.findings];
+    return { ...result, findings, master, replicas: states.filter(isReplica).length };
   });
+}
+
+/**
+ * The cluster's store: readable (with etcd: reachable, with a quorum), no unfinished run left behind, and the
+ * published master — what proxies follow — the master the servers say.
+ */
+function coordinationFindings(config: ResolvedConfig, v: CoordinationView, states: HostState[]): Finding[] {
+  const cfg = config.source;
+  if (v.error) {
+    return [
+      {
+        level: 'error',
+        message: `the coordination store (${v.store}) cannot be read: ${v.error}`,
+        fix: 'every run needs it: bring etcd back (and its quorum), check the endpoints, TLS files and credentials',
+      },
+    ];
+  }
+  const out: Finding[] = [];
+  if (v.unfinished) out.push({ level: 'error', message: v.unfinished.text, fix: v.unfinished.fix });
+  if (v.holder)
+    out.push({ level: 'warning', message: `a run holds the cluster's lock: ${v.holder}`, fix: 'wait for it' });
+  const masters = writableMasters(states);
+  const actual = masters.length === 1 ? masters[0]?.name : undefined;
+  if (v.published && actual && v.published.name !== actual) {
+    out.push({
+      level: 'error',
+      message:
+        `the published master is ${v.published.name} (${v.published.host}:${v.published.port}, since ` +
+        `${v.published.at}), but the servers say ${actual} is: proxies that follow it send writes to the wrong server`,
+      fix: `mmmf --cfg ${cfg} --failover-to ${actual} publishes the master in place (it changes nothing else)`,
+    });
+  }
+  return out;
 }
 
 /** With a VIP configured, every host must answer over SSH and have `ip` and `arping`. */

@@ -1,23 +1,24 @@
 import { buildFailoverPlan } from '../algorithm/build-failover-plan.js';
 import type { Plan } from '../algorithm/plan-types.js';
+import { resumeRefusals } from '../algorithm/resume-checks.js';
 import { Journal, type UnfinishedRun } from '../executor/journal.js';
 import { faultsFromEnv } from '../executor/faults.js';
 import { targetMappingRefusal } from '../executor/target-mapping.js';
 import type { Faults } from '../executor/types.js';
 import { renderPlan } from '../output/render-plan.js';
 import { checkAntiFlap } from '../safety/anti-flap.js';
-import { readOffline } from '../safety/offline.js';
 import { probeVipHolders } from '../vip/holders.js';
 import { hookEnv, runHook } from '../safety/hooks.js';
 import type { Positioning } from '../topology/config-types.js';
 import type { Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
 import type { ProbedCluster } from '../topology/probe.js';
+import { publishMaster } from './run/coordination.js';
 import { failoverEnding } from './run/failover-ending.js';
 import { requireDeadMaster } from './run/if-dead.js';
 import { refused, valueOrRefuse } from './run/refusal.js';
 import { runAndReport, showOnly } from './run/run-and-report.js';
-import { planRun, type Session, withSession } from './run/session.js';
+import { heldLock, planRun, type Session, withSession } from './run/session.js';
 
 export interface FailoverCommandOptions {
   cfg: string;
@@ -38,6 +39,8 @@ export interface FailoverCommandOptions {
   fenceLiveMaster?: boolean;
   /** Fail over only when every signal agrees the master is dead for deadConfirmSeconds; a live one: exit 0. */
   ifDead?: boolean;
+  /** Finish an unfinished run even when its journal is older than journalMaxAgeMinutes. */
+  resume?: boolean;
   connector?: Connector;
   /** Test-only fault injection; read from MMMF_TEST_* once here when not given. */
   faults?: Faults;
@@ -64,24 +67,27 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     debug: !!opts.debug,
     faults: opts.faults ?? faultsFromEnv(process.env),
     connector: opts.connector,
-    // A dry run changes nothing, so it neither takes nor waits for the locks.
+    // A dry run changes nothing, so it neither takes nor waits for the locks (it reads the store: a resume shows).
     lock: opts.dryRun ? undefined : `mmmf --${opts.switchover ? 'switchover' : 'failover'}-to ${opts.target}`,
+    readState: true,
     warmSsh: !opts.dryRun,
   };
   return withSession(session, async (s) => {
     const probed = await s.probe();
-    const journal = new Journal(config);
-    const unfinished = journal.unfinished();
-    if (unfinished) return resume(s, opts, journal, unfinished, probed);
+    const unfinished = s.view?.unfinished;
+    if (unfinished) return resume(s, opts, unfinished, probed);
     const planned = await planOrRefuse(s, probed, opts);
     const plan = deathEvidence && !planned.nothingToDo ? { ...planned, deathEvidence } : planned;
     const dryRun = !!opts.dryRun;
     if (dryRun || plan.nothingToDo) {
+      // The master in place is published again (a proxy may follow a stale one after changes made by hand).
+      if (!dryRun && plan.nothingToDo) await publishMaster(s, plan.target);
       return showOnly(s, { command: plan.kind, plan, dryRun, text: renderPlan(plan, s.c, { dryRun }) + '\n' });
     }
     // Anti-flap guards against automation looping on failovers (a switchover is a deliberate, planned act).
     // After the plan, so that running a finished failover again says "nothing to do", not "too soon".
-    if (!opts.switchover) checkAntiFlap(config, new Date(), !!opts.force);
+    if (!opts.switchover) checkAntiFlap(config, s.view?.snapshot.antiFlap, new Date(), !!opts.force);
+    const journal = new Journal(heldLock(s));
     const run = planRun(s, plan, probed.dialects, journal);
     const shown = renderPlan(plan, s.c, { dryRun: false }) + '\n\n';
     const before = async () => {
@@ -94,7 +100,7 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
       }
       s.log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
       await s.sshReady();
-      journal.start(plan);
+      await journal.start(plan);
     };
     return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before }));
   });
@@ -103,7 +109,7 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
 /** The plan, or a refusal (exit 3) with every reason the planner or the read-only mapping check found. */
 async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCommandOptions): Promise<Plan> {
   const readers = s.config.vip?.readers.length
-    ? { holders: (await probeVipHolders(s.config)).byVip, offline: readOffline(s.config) }
+    ? { holders: (await probeVipHolders(s.config)).byVip, offline: (await s.view?.store.readOffline()) ?? [] }
     : undefined;
   const outcome = buildFailoverPlan(s.config, probed.states, {
     target: opts.target,
@@ -121,22 +127,24 @@ async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCom
 }
 
 /**
- * A run died (kill -9, lost network) and left its journal: finish exactly the plan it printed, skipping
- * the steps it completed. Every step is idempotent, so the one it died in runs again.
+ * A run died (kill -9, lost network, its monitor host) and left its journal: finish exactly the plan it printed,
+ * skipping the steps it completed — after looking first: the cluster is probed again and must still be safe to
+ * finish (resume-checks.ts), and a journal older than journalMaxAgeMinutes is not resumed by itself. Every step
+ * is idempotent, so the one it died in, and one that failed, run again.
  */
 async function resume(
   s: Session,
   opts: FailoverCommandOptions,
-  journal: Journal,
   unfinished: UnfinishedRun,
   probed: ProbedCluster,
 ): Promise<number> {
   const { start } = unfinished;
   const plan = start.plan;
+  const cfg = s.config.source;
   const done = unfinished.results.filter((r) => r.status === 'done' || r.status === 'skipped').map((r) => r.n);
   const died = unfinished.interrupted.length ? `, died in step ${unfinished.interrupted.join(', ')}` : '';
   const said =
-    `an unfinished failover to ${start.target} (started ${start.at} by pid ${start.pid} on ${start.host}; ` +
+    `an unfinished ${plan.kind} to ${start.target} (started ${start.at} by pid ${start.pid} on ${start.host}; ` +
     `${done.length} of ${plan.steps.length} steps done${died})`;
   if (opts.dryRun) {
     const text =
@@ -152,10 +160,23 @@ async function resume(
   }
   if (start.target !== opts.target && opts.target !== 'auto') {
     throw refused(`found ${said}: refusing to start another one to ${opts.target}`, [
-      `finish it: mmmf --cfg ${s.config.source} --failover-to ${start.target}`,
-      `or look at its journal first: ${journal.file}`,
+      `finish it: mmmf --cfg ${cfg} --failover-to ${start.target}`,
+      `or undo it (if nothing was promoted yet): mmmf --cfg ${cfg} --abort`,
+      `its journal: ${s.view?.store.where ?? s.config.stateDir}`,
     ]);
   }
+  const minutes = (Date.now() - Date.parse(unfinished.lastAt)) / 60_000;
+  if (minutes > s.config.journalMaxAgeMinutes && !opts.resume) {
+    throw refused(`found ${said}, last written ${minutes.toFixed(0)} minutes ago: not resumed by itself`, [
+      `its journal is older than journalMaxAgeMinutes (${s.config.journalMaxAgeMinutes}): the cluster may have ` +
+        `changed since (a false alarm, repairs by hand). Look first: mmmf status --cfg ${cfg}`,
+      `to undo it (if nothing was promoted yet): mmmf --cfg ${cfg} --abort`,
+      `to finish it anyway: mmmf --cfg ${cfg} --failover-to ${start.target} --resume`,
+    ]);
+  }
+  const unsafe = resumeRefusals(plan, new Set(done), probed.states, cfg);
+  if (unsafe.length) throw refused(`found ${said}: refusing to resume it, nothing was changed`, unsafe);
+  const journal = new Journal(heldLock(s));
   const run = planRun(s, plan, probed.dialects, journal);
   run.restore(unfinished.results, unfinished.outputs);
   const shown = `${s.c.yellow(`Resuming ${said}.`)}\n\n${renderPlan(plan, s.c, { dryRun: false })}\n\n`;

@@ -8,6 +8,7 @@ import type { Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
 import type { ProbedCluster } from '../topology/probe.js';
 import { valueOrRefuse } from './run/refusal.js';
+import { publishMaster } from './run/coordination.js';
 import { runAndReport, showOnly } from './run/run-and-report.js';
 import { planRun, type Session, sessionFor, withSession } from './run/session.js';
 
@@ -47,6 +48,11 @@ export async function rejoinCommand(opts: RejoinOptions): Promise<number> {
       readBack: async (results) => {
         const violations = invariantViolations(plan, results, (await s.probe()).states);
         return { ok: !run.failed && violations.length === 0, violations };
+      },
+      // The master did not move, but it is published again: proxies see the cluster whole.
+      close: async (j) => {
+        if (j.ok && plan.oldMaster.name) await publishMaster(s, plan.oldMaster.name).catch(() => {});
+        return undefined;
       },
       json: (j) => ({ invariants: { ok: j.violations.length === 0, violations: j.violations } }),
       summary: (end, c) => renderRejoinSummary(plan, end.judged, c),

@@ -2,7 +2,6 @@ import { buildRolesPlan } from '../algorithm/build-roles-plan.js';
 import { findOldMaster } from '../algorithm/find-old-master.js';
 import { renderPlan } from '../output/render-plan.js';
 import { offlineLine, renderRolesSummary } from '../output/render-summaries.js';
-import { readOffline, writeOffline } from '../safety/offline.js';
 import type { Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
 import { probeVipHolders } from '../vip/holders.js';
@@ -31,7 +30,7 @@ export async function rolesCommand(opts: RolesOptions): Promise<number> {
   const config = await loadConfig(opts.cfg, change ? [{ flag: change.kind, name: change.name }] : []);
   return withSession(sessionFor(config, opts, `mmmf ${command}`), async (s) => {
     const probed = await s.probe();
-    let offline = readOffline(config);
+    let offline = (await s.view?.store.readOffline()) ?? [];
     if (change?.kind === 'offline') {
       const found = findOldMaster(probed.states);
       if (found.ok && found.value.name === change.name) {
@@ -45,7 +44,7 @@ export async function rolesCommand(opts: RolesOptions): Promise<number> {
     const outcome = buildRolesPlan(config, probed.states, { holders, offline, command });
     const plan = valueOrRefuse(outcome, `${command}: refusing, nothing was changed`);
     // Recorded before the moves, so a failover running meanwhile already keeps it out.
-    if (change && !opts.dryRun) writeOffline(config, offline);
+    if (change && !opts.dryRun) await s.lock?.writeOffline(offline);
     const dryRun = !!opts.dryRun;
     const kind = command.split(' ')[0] as 'roles' | 'offline' | 'online';
     if (dryRun || plan.nothingToDo) {

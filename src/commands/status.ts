@@ -3,7 +3,8 @@ import { readerQualification } from '../algorithm/reader-vips.js';
 import { writerProblems } from '../algorithm/writers.js';
 import { colorsFor } from '../output/style.js';
 import { renderStatus, renderVips, type VipView } from '../output/render-status.js';
-import { readOffline } from '../safety/offline.js';
+import { renderCoordination } from '../output/render-coordination.js';
+import { coordinationView } from './run/coordination.js';
 import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
 import { probeCluster } from '../topology/probe.js';
@@ -17,17 +18,20 @@ export interface StatusOptions {
 /** `mmmf status`: probe every host (read-only) and draw the topology, with who holds which VIP. Exit code 0. */
 export async function statusCommand(opts: StatusOptions): Promise<number> {
   const config = await loadConfig(opts.cfg);
-  const { states } = await withConnections(
+  const { states, coordination } = await withConnections(
     config.hosts,
     config.timeouts.connect,
     opts.connector ?? connectMysql,
-    (conns) => probeCluster(config, conns),
+    async (conns) => ({
+      ...(await probeCluster(config, conns)),
+      coordination: await coordinationView(config, conns.open),
+    }),
   );
   let vips: VipView | undefined;
   if (config.vip) {
     const { probeVipHolders } = await import('../vip/holders.js');
     const holders = await probeVipHolders(config);
-    const offline = readOffline(config);
+    const offline = coordination.offline ?? [];
     const found = findOldMaster(states);
     const master = found.ok ? found.value.name : undefined;
     const { why } = readerQualification(config, states, master, new Set(offline));
@@ -38,6 +42,7 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     const json = {
       config: config.source,
       problems: writers,
+      coordination,
       hosts: states,
       ...(vips
         ? {
@@ -53,7 +58,11 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
   } else {
     const c = colorsFor(process.stdout);
     const alarms = writers.map((w) => `${c.red(`✖ ${w.message}`)}\n  ${c.dim(`fix: ${w.fix}`)}\n`).join('');
-    const body = renderStatus(states, c, config.source) + (vips ? '\n\n' + renderVips(vips, c) : '');
+    const body =
+      renderStatus(states, c, config.source) +
+      (vips ? '\n\n' + renderVips(vips, c) : '') +
+      '\n\n' +
+      renderCoordination(coordination, c);
     process.stdout.write(alarms + (alarms ? '\n' : '') + body + '\n');
   }
   return 0;

@@ -407,6 +407,12 @@ export class Dialect {
  * Advisory run lock, spelled the same by every flavor and version (so it can be taken before the probe
  * knows the version). Column `r`: 1 = got it, 0 = another connection holds it.
  */
+/**
+ * A server's identity as it reports it, the same on every flavor and version (columns id, hostname, port): the
+ * cluster is known by its servers, not by the addresses a config gives them.
+ */
+export const identitySql = 'SELECT @@server_id AS id, @@hostname AS hostname, @@port AS port';
+
 export const runLockSql = {
   acquire: (name: string, waitSeconds = 0) => `SELECT GET_LOCK(${quote(name)}, ${Math.trunc(waitSeconds)}) AS r`,
   /** Column `holder`: the connection id holding it, or NULL. */

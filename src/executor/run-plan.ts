@@ -20,6 +20,12 @@ export interface RunDeps {
   faults?: Faults;
 }
 
+/**
+ * How long the lock must stay this run's when a step starts: long enough to send its statements. Steps that wait
+ * (draining, catching up) write their result through the lock too, so a lock lost meanwhile stops the run there.
+ */
+const STEP_LOCK_BUDGET_MS = 2000;
+
 const succeeded = (r: StepResult | undefined) => r?.status === 'done' || r?.status === 'skipped';
 
 /**
@@ -41,16 +47,14 @@ export class PlanRun {
   ) {}
 
   /**
-   * Takes over what a killed run of the same plan recorded: completed steps are kept (with their outputs) and
-   * failures keep their consequences (what depends on them does not run). Steps that never finished run again;
-   * every step is idempotent, so re-running the one that was interrupted is safe.
+   * Takes over what a killed run of the same plan recorded: completed steps are kept (with their outputs). A step
+   * that failed or never finished runs again — every step is idempotent, and it runs only when what it depends on
+   * holds (its `after`), so a catch-up that failed on a conflict someone has fixed since is simply tried again.
    */
   restore(results: StepResult[], outputs: Map<number, StepOutput>): void {
     for (const [n, o] of outputs) this.outputs.set(n, o);
     for (const r of results) {
-      if (!this.plan.steps.some((s) => s.n === r.n)) continue;
-      if (succeeded(r)) this.previous.set(r.n, r);
-      else if (r.status === 'failed') this.results.set(r.n, r);
+      if (this.plan.steps.some((s) => s.n === r.n) && succeeded(r)) this.previous.set(r.n, r);
     }
   }
 
@@ -111,16 +115,22 @@ export class PlanRun {
     };
     const earlier = this.previous.get(step.n);
     if (earlier) return finish(earlier.status, `${earlier.detail} (before the resume)`);
-    const restored = this.results.get(step.n);
-    if (restored?.status === 'failed') return restored;
     const blocked = this.blockedBy(step);
     if (blocked) return finish('not-run', `not run: ${blocked}`);
     // VIP and fence-hook steps work over SSH or locally: the host's database may well be down.
     if (!REMOTE_ACTIONS.has(step.action.kind) && !this.deps.conns.get(step.host)) {
       return finish('failed', `no connection to ${step.host}`);
     }
+    if (this.lockLost) return finish('not-run', `not run: ${this.lockLost}`);
     await this.fault('before-step', step.n);
-    this.deps.journal?.begin(step.n);
+    try {
+      // The cluster's lock must still be this run's (another monitor may have taken over after our lease ran out).
+      await this.deps.journal?.check(STEP_LOCK_BUDGET_MS);
+      await this.deps.journal?.begin(step.n);
+    } catch (err) {
+      this.lockLost = `this run lost the cluster's lock (${errorText(err)}): it stops here, its journal stays`;
+      return finish('not-run', `not run: ${this.lockLost}`);
+    }
     let r: StepResult;
     let output: StepOutput | undefined;
     try {
@@ -132,9 +142,16 @@ export class PlanRun {
     } catch (err) {
       r = finish('failed', errorText(err));
     }
-    this.deps.journal?.result(r, output);
+    try {
+      await this.deps.journal?.result(r, output);
+    } catch (err) {
+      this.lockLost = `this run lost the cluster's lock (${errorText(err)}): it stops here, its journal stays`;
+    }
     return r;
   }
+
+  /** Set once the cluster's lock is lost: every later step is not run. */
+  lockLost: string | undefined;
 
   /** Why a step may not run: the first step it depends on that did not succeed. */
   private blockedBy(step: Step): string | undefined {
@@ -174,10 +191,10 @@ export class PlanRun {
       outputCoordinates: (n) => this.outputs.get(n)?.coordinates,
       succeeded: (n) => this.succeeded(n),
       checkpointed: () => this.outputs.get(step.n),
-      checkpoint: (o) => {
+      checkpoint: async (o) => {
         this.outputs.set(step.n, o);
-        journal?.checkpoint(step.n, o);
-        void this.fault('after-checkpoint', step.n);
+        await journal?.checkpoint(step.n, o);
+        await this.fault('after-checkpoint', step.n);
       },
       logs: (h) => {
         let l = this.logs.get(h);

@@ -81,7 +81,7 @@ export interface ActionContext {
   /** What this step recorded before a killed run died inside it (a resumed run must keep it). */
   checkpointed(): StepOutput | undefined;
   /** Records a value in the journal before the step goes on, so a run killed inside the step keeps it. */
-  checkpoint(output: StepOutput): void;
+  checkpoint(output: StepOutput): Promise<void>;
   /** One server's binlog and relay log, read lazily and shared by every step of the run. */
   logs(host: string): ServerLogs;
   /** A statement as printed in the plan, made executable (password and run-time values filled in). */

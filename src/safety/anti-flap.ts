@@ -1,40 +1,16 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { UnsafeError } from '../errors.js';
+import type { LastFailover } from '../state/cluster-store.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
-import { clusterId } from './run-lock.js';
-import { ensurePrivateDir, PRIVATE_FILE } from '../state/state-files.js';
 
-/** What the last failover on a cluster did, kept in the state folder. */
-export interface LastFailover {
-  finished: string;
-  target: string;
-  ok: boolean;
-}
-
-const fileFor = (config: ResolvedConfig) => join(config.stateDir, `${clusterId(config)}.last-failover.json`);
-
-export function readLastFailover(config: ResolvedConfig): LastFailover | undefined {
-  try {
-    return JSON.parse(readFileSync(fileFor(config), 'utf8')) as LastFailover;
-  } catch {
-    return undefined;
-  }
-}
-
-export function recordFailover(config: ResolvedConfig, last: LastFailover): void {
-  ensurePrivateDir(config.stateDir);
-  writeFileSync(fileFor(config), JSON.stringify(last) + '\n', { mode: PRIVATE_FILE });
-}
+export type { LastFailover } from '../state/cluster-store.js';
 
 /**
  * Anti-flap: a cluster that failed over minutes ago and "needs" it again usually has a problem a second
  * failover will not fix (a flapping network, a monitor in a loop). Refuse unless the operator says --force.
+ * `last` is the cluster store's record of the last failover (files, or etcd: shared by every monitor host).
  */
-export function checkAntiFlap(config: ResolvedConfig, now: Date, force: boolean): void {
-  if (force || config.antiFlapMinutes <= 0) return;
-  const last = readLastFailover(config);
-  if (!last) return;
+export function checkAntiFlap(config: ResolvedConfig, last: LastFailover | undefined, now: Date, force: boolean): void {
+  if (force || config.antiFlapMinutes <= 0 || !last) return;
   const ago = (now.getTime() - Date.parse(last.finished)) / 60_000;
   if (ago >= 0 && ago < config.antiFlapMinutes) {
     throw new UnsafeError(

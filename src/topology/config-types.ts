@@ -115,6 +115,36 @@ export interface MmmfConfig {
   neverPromote?: string[];
   /** Append every statement sent and every answer here, timestamped, secrets redacted (relative to the config file). */
   logFile?: string;
+  /**
+   * The cluster's name: its lock, journal, anti-flap and offline records are kept under it (required with
+   * `coordination`). Without it, the cluster is known by its servers (hostname:port#server_id as they report
+   * them), so configs of one cluster that differ by a host still share one lock and one journal.
+   */
+  cluster?: string;
+  /** A journal of an unfinished run older than this is not resumed by itself (--resume or --abort). Default 60. */
+  journalMaxAgeMinutes?: number;
+  /** Several monitor hosts: their lock, journal and records in etcd, the master published there for proxies. */
+  coordination?: { etcd: EtcdConfig };
+}
+
+/**
+ * Where several monitor hosts keep their shared state. Example:
+ * `{ endpoints: ['etcd1:2379', 'etcd2:2379', 'etcd3:2379'], tls: { ca: 'etcd/ca.pem', cert: 'etcd/mon.pem', key: 'etcd/mon.key' } }`
+ */
+export interface EtcdConfig {
+  endpoints: string[];
+  /** Key prefix, default '/mmmf'. */
+  prefix?: string;
+  /** PEM files (relative to the config). With cert and key the monitor authenticates by certificate. */
+  tls?: { ca: string; cert?: string; key?: string };
+  username?: string;
+  password?: string;
+  /** The run lock's lease: a dead monitor's lock frees itself after this long. Default 15. */
+  lockTtlSeconds?: number;
+  /** Deadline of every etcd request. Default 3000. */
+  requestTimeoutMs?: number;
+  /** Also publish the master as orchestrator does (`mysql/master/<cluster>` = host:port, `/hostname`, `/port`). */
+  publishOrchestratorKeys?: boolean;
 }
 
 export type HookCommand = string | string[];
@@ -160,4 +190,7 @@ export interface ResolvedConfig {
   vip?: { address: string; interface: string; readers: string[]; readerMaxLagSeconds: number };
   /** Where the config was loaded from, for messages. */
   source: string;
+  cluster?: string;
+  journalMaxAgeMinutes: number;
+  coordination?: { etcd: EtcdConfig };
 }

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { ClientTls, Positioning, ReplicationTls, ResolvedConfig, ResolvedHost } from './config-types.js';
+import { checkCoordination } from './validate-coordination.js';
 
 /** $MMMF_STATE_DIR, else $XDG_STATE_HOME/mmmf, else ~/.local/state/mmmf. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -25,6 +26,9 @@ const TOP_KEYS = [
   'ssh',
   'candidates',
   'neverPromote',
+  'cluster',
+  'journalMaxAgeMinutes',
+  'coordination',
 ];
 export const POSITIONINGS: readonly Positioning[] = ['gtid', 'file', 'auto'];
 const SWITCHOVER_KEYS = ['maxLagSeconds', 'maxTransactionSeconds'];
@@ -97,6 +101,7 @@ export function validateConfig(
   checkSsh(raw.ssh, 'ssh', p);
   const hosts = checkHosts(raw, isObj(defaults) ? defaults : {}, p, dirname(source));
   checkNames(raw, named, p);
+  const coordination = checkCoordination(raw, p, dirname(source));
   if (problems.length) return { problems };
   const r = raw.replication as { user: string; password: string; ssl?: unknown };
   const replSsl = r.ssl !== undefined ? replicationTls(r.ssl, () => {}) : undefined;
@@ -131,6 +136,9 @@ export function validateConfig(
         : {}),
       ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
       source,
+      journalMaxAgeMinutes: coordination.journalMaxAgeMinutes,
+      ...(coordination.cluster ? { cluster: coordination.cluster } : {}),
+      ...(coordination.etcd ? { coordination: { etcd: coordination.etcd } } : {}),
     },
   };
 }

@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
 import { mmmf } from '../../harness/cluster.js';
 import { until } from '../../harness/load.js';
-import { clusterId } from '../../src/safety/run-lock.js';
-import { loadConfig } from '../../src/commands/load-config.js';
+import { SERVER_LOCK_NAME } from '../../src/safety/run-lock.js';
 
 describe('single-run lock and anti-flap', () => {
   const cluster = useCluster({ basePort: 33161, replicas: 3 }, async (c) => {
@@ -15,10 +14,9 @@ describe('single-run lock and anti-flap', () => {
 
   it('refuses while another connection holds the cluster lock on a server, naming it', async () => {
     const c = cluster();
-    const id = clusterId(await loadConfig(c.cfg));
     const holder = await c.connect('test3');
     try {
-      const [rows] = await holder.query(`SELECT GET_LOCK('mmmf:${id}', 0) AS r`);
+      const [rows] = await holder.query(`SELECT GET_LOCK('${SERVER_LOCK_NAME}', 0) AS r`);
       expect((rows as { r: number }[])[0]!.r).toBe(1);
       const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
       expect(r.exitCode).toBe(3);
@@ -29,7 +27,8 @@ describe('single-run lock and anti-flap', () => {
     }
     // The server releases the lock once it has processed the disconnect: the next test needs it free.
     await until(
-      async () => Number((await c.query<{ f: number }>('test3', `SELECT IS_FREE_LOCK('mmmf:${id}') AS f`))[0]?.f) === 1,
+      async () =>
+        Number((await c.query<{ f: number }>('test3', `SELECT IS_FREE_LOCK('${SERVER_LOCK_NAME}') AS f`))[0]?.f) === 1,
       10_000,
       'the lock to be released',
     );

@@ -1,14 +1,16 @@
 // The executor's core with a scripted SqlConnection: dependencies, failure handling, resume, the journal and
 // materialize. No server: what each fake connection received is the evidence.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Plan, Step, StepAction } from '../../src/algorithm/plan-types.js';
 import { dialectFor } from '../../src/dialect/dialect.js';
 import type { Row } from '../../src/domain/row.js';
 import { faultsFromEnv, parseFaults } from '../../src/executor/faults.js';
-import { Journal } from '../../src/executor/journal.js';
+import { Journal, readUnfinished } from '../../src/executor/journal.js';
+import { identityOf } from '../../src/state/cluster-identity.js';
+import { FileStore } from '../../src/state/file-store.js';
 import { materialize } from '../../src/executor/materialize.js';
 import { PlanRun } from '../../src/executor/run-plan.js';
 import type { ResolvedConfig } from '../../src/topology/config-types.js';
@@ -19,6 +21,15 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+
+/** A journal kept by the local-files store in the config's state folder, with this run holding the lock. */
+async function journalIn(cfg: ResolvedConfig) {
+  const store = FileStore.open(cfg.stateDir, identityOf(undefined, ['a:3306#1']));
+  const holder = { runId: 'r', host: hostname(), pid: process.pid, command: 'test', started: '' };
+  const r = await store.register(holder, await store.read());
+  if (!r.ok) throw new Error(r.why);
+  return { journal: new Journal(r.lock), store };
+}
 
 function config(): ResolvedConfig {
   const stateDir = mkdtempSync(join(tmpdir(), 'mmmf-unit-'));
@@ -38,6 +49,7 @@ function config(): ResolvedConfig {
     stateDir,
     antiFlapMinutes: 0,
     deadConfirmSeconds: 10,
+    journalMaxAgeMinutes: 60,
     sshConfigured: false,
     hooks: {},
     switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5 },
@@ -180,14 +192,15 @@ describe('executor core (fake connections)', () => {
   it('resumes from the journal: completed steps are kept, a torn last line is ignored, the rest runs', async () => {
     const cfg = config();
     const p = plan([step(1, 'a', { kind: 'stop-replication', stop: 'STOP SLAVE' }, []), promoteB([1]), repointC([2])]);
-    const journal = new Journal(cfg);
-    journal.start(p);
-    journal.begin(1);
-    journal.result({ n: 1, host: 'a', status: 'done', detail: 'ok', at: 0, ms: 1 });
-    journal.begin(2);
+    const { journal, store } = await journalIn(cfg);
+    await journal.start(p);
+    await journal.begin(1);
+    await journal.result({ n: 1, host: 'a', status: 'done', detail: 'ok', at: 0, ms: 1 });
+    await journal.begin(2);
     // Killed while writing the next line: half a JSON object at the end of the file.
-    writeFileSync(journal.file, readFileSync(journal.file, 'utf8') + '{"type":"result","at":"2026', { flag: 'w' });
-    const unfinished = journal.unfinished()!;
+    const file = join(store.where, 'run.jsonl');
+    writeFileSync(file, readFileSync(file, 'utf8') + '{"type":"result","at":"2026', { flag: 'w' });
+    const unfinished = readUnfinished((await store.read()).run?.lines ?? [])!;
     expect(unfinished.results.map((r) => r.n)).toEqual([1]);
     expect(unfinished.interrupted).toEqual([2]);
 
@@ -233,8 +246,8 @@ describe('executor core (fake connections)', () => {
     const b = fakeConn('b');
     const c = fakeConn('c');
     const p = plan([step(1, 'a', { kind: 'stop-replication', stop: 'STOP SLAVE' }, []), promoteB([1]), repointC([2])]);
-    const journal = new Journal(cfg);
-    journal.start(p);
+    const { journal, store } = await journalIn(cfg);
+    await journal.start(p);
     const run = new PlanRun(p, {
       config: cfg,
       conns: new Map([a, b, c].map((x) => [x.conn.name, x.conn])),
@@ -249,7 +262,7 @@ describe('executor core (fake connections)', () => {
       'not-run: not run: it needs step 2 (b: step 2), which failed',
     ]);
     expect(b.sent).toEqual([]);
-    expect(journal.unfinished()?.results.map((r) => r.n)).toEqual([1, 2]);
+    expect(readUnfinished((await store.read()).run?.lines ?? [])?.results.map((r) => r.n)).toEqual([1, 2]);
   });
 
   it('reads fault points from MMMF_TEST_FAULTS, and refuses one it does not know', () => {

@@ -16,6 +16,7 @@ export function unitConfig(hosts: number, o: Partial<ResolvedConfig> = {}): Reso
     positioning: 'gtid',
     stateDir: '/nonexistent',
     antiFlapMinutes: 60,
+    journalMaxAgeMinutes: 60,
     deadConfirmSeconds: 10,
     sshConfigured: false,
     hooks: {},

@@ -201,7 +201,7 @@ export class FakeServer {
   replicationStatements(): string[] {
     return this.statements.filter(
       (s) =>
-        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS server_id|^SET SESSION |^SHOW ALL (SLAVES|REPLICAS) STATUS$/.test(
+        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS (server_id|id)|^SET SESSION |^SHOW ALL (SLAVES|REPLICAS) STATUS$/.test(
           s,
         ),
     );
@@ -344,9 +344,13 @@ export class FakeServer {
       const v = /^@@(?:global\.)?(\w+) AS (\w+)$/.exec(m.trim());
       if (!v) throw syntax(sql);
       const name = v[1]!;
-      if (!p.variables.includes(name)) throw new SqlError(1193, `Unknown system variable '${name}'`);
+      // Every version has hostname and port (mmmf reads them as the server's identity).
+      const always = name === 'hostname' || name === 'port';
+      if (!always && !p.variables.includes(name)) throw new SqlError(1193, `Unknown system variable '${name}'`);
       const values: Record<string, unknown> = {
         server_id: s.serverId,
+        hostname: 'fake-host',
+        port: this.port,
         read_only: s.readOnly ? 1 : 0,
         super_read_only: s.superReadOnly ? 1 : 0,
         log_bin: 1,

@@ -89,8 +89,10 @@ describe('switchover rollback (MariaDB 10.11 fakes)', () => {
       expect([s.state.replica?.sourcePort, s.state.replica?.io, s.state.replica?.sql]).toEqual([old.port, 'Yes', true]);
     }
     // The run is over: its journal was moved aside (a re-run plans afresh instead of resuming it) ...
-    const journals = readdirSync(join(dir, 'state')).filter((f) => f.includes('.journal.'));
-    expect(journals).toEqual([expect.stringMatching(/^[0-9a-f]{16}\.journal\.\d{4}-.*\.jsonl$/)]);
+    const [folder] = readdirSync(join(dir, 'state', 'clusters'));
+    const kept = join(dir, 'state', 'clusters', folder!);
+    expect(existsSync(join(kept, 'run.jsonl'))).toBe(false);
+    expect(readdirSync(join(kept, 'history'))).toEqual([expect.stringMatching(/\.jsonl$/)]);
     // ... and the onFailure hook was told.
     expect(existsSync(hookOut) && readFileSync(hookOut, 'utf8')).toBe('onFailure failed\n');
   });

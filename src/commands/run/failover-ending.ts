@@ -4,13 +4,14 @@ import type { Journal } from '../../executor/journal.js';
 import type { PlanRun } from '../../executor/run-plan.js';
 import type { StepResult } from '../../executor/types.js';
 import { type HostOutcome, hostOutcomes, renderFailoverSummary } from '../../output/render-result.js';
-import { recordFailover } from '../../safety/anti-flap.js';
 import { hookEnv, runHook } from '../../safety/hooks.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
 import { invariantViolations } from './invariants.js';
 import { type Rollback, rollbackIfNeeded, rollbackOutcomes, writesBlockedMs } from './rollback.js';
 import type { Ending, Judged } from './run-and-report.js';
-import type { Session } from './session.js';
+import { errorText } from '../../errors.js';
+import { heldLock, type Session } from './session.js';
+import { publishMaster } from './coordination.js';
 
 /** What a failover or switchover found once its steps ran. */
 export interface FailoverJudged extends Judged {
@@ -52,10 +53,18 @@ export function failoverEnding(
     close: async (j) => {
       // Anti-flap counts failovers that moved the master; a run that promoted nobody is not one, and neither is
       // a planned switchover (a master that dies after maintenance must still be failed over, by cron too).
-      if (j.promoted && plan.kind === 'failover') {
-        recordFailover(config, { finished: new Date().toISOString(), target: plan.target, ok: j.ok });
+      // A run that lost the cluster's lock writes nothing more: the run that holds it now decides.
+      const closing = async () => {
+        const lock = heldLock(s);
+        if (j.promoted && plan.kind === 'failover') {
+          await lock.recordFailover({ finished: new Date().toISOString(), target: plan.target, ok: j.ok });
+        }
+        if (j.promoted) await publishMaster(s, plan.target);
+        await journal.end(j.ok);
+      };
+      if (!run.lockLost) {
+        await closing().catch((err: unknown) => s.log?.line('mmmf', '!', `could not close the run: ${errorText(err)}`));
       }
-      journal.end(j.ok);
       const hookName = j.ok ? 'postFailover' : 'onFailure';
       const env = hookEnv(config, plan, hookName, j.ok ? 'done' : 'failed');
       return runHook(config, hookName, env, { plan, ok: j.ok, results: j.results, hosts: j.outcomes });

@@ -6,6 +6,7 @@ import { confirmMasterDead } from '../../safety/confirm-master-dead.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
 import { connectMysql, type Connector } from '../../topology/connection.js';
 import { refused, valueOrRefuse } from './refusal.js';
+import { describeHolder } from '../../state/file-store.js';
 import { printReport } from './report.js';
 import { type Session, withSession } from './session.js';
 
@@ -28,7 +29,12 @@ export type IfDeadOutcome = { dead: true; evidence: string[] } | { dead: false; 
 export async function requireDeadMaster(o: IfDeadOptions): Promise<IfDeadOutcome> {
   const { config } = o;
   // No lock and no SSH warm-up: this part must be free to run every minute.
-  return withSession({ config, json: o.json, debug: o.debug, connector: o.connector }, async (s) => {
+  const session = { config, json: o.json, debug: o.debug, connector: o.connector, readState: true };
+  return withSession(session, async (s) => {
+    // Another monitor acting now, or a run that died half-way (its monitor host with it): the death was proven
+    // when it started; the failover command resumes it (or names the holder) instead of judging again.
+    const pending = pendingRun(s);
+    if (pending) return pending;
     const probed = await s.probe();
     const found = findOldMaster(probed.states);
     const old = valueOrRefuse(found, '--if-dead: cannot tell which server is the master: nothing was changed');
@@ -71,6 +77,25 @@ export async function requireDeadMaster(o: IfDeadOptions): Promise<IfDeadOutcome
     });
     return settle(o, master.name, verdict, s);
   });
+}
+
+function pendingRun(s: Session): IfDeadOutcome | undefined {
+  const holder = s.view?.snapshot.holder;
+  if (holder) {
+    throw refused("--if-dead: another mmmf run holds this cluster's lock: nothing was changed", [
+      `held by ${describeHolder(holder)}`,
+      'the next run looks again once it is done',
+    ]);
+  }
+  const u = s.view?.unfinished;
+  if (!u) return undefined;
+  return {
+    dead: true,
+    evidence: [
+      `resuming the unfinished ${u.start.plan.kind} to ${u.start.target} that pid ${u.start.pid} on ${u.start.host} ` +
+        `started at ${u.start.at} (its own --if-dead or a person decided then)`,
+    ],
+  };
 }
 
 function settle(o: IfDeadOptions, master: string, verdict: DeathVerdict, s: Session): IfDeadOutcome {

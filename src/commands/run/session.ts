@@ -7,18 +7,22 @@ import { PlanRun } from '../../executor/run-plan.js';
 import type { Faults } from '../../executor/types.js';
 import { loggingConnector, openRunLog, redactingConnector, type RunLog } from '../../output/run-log.js';
 import { colorsFor } from '../../output/style.js';
-import { acquireLocalLock, acquireServerLocks } from '../../safety/run-lock.js';
+import { acquireServerLocks } from '../../safety/run-lock.js';
+import { type StoreLock, StoreUnavailableError } from '../../state/cluster-store.js';
+import { CoordinationError, errorText } from '../../errors.js';
+import { openStore, readIdentity, readStore, type StoreView, takeClusterLock } from './coordination.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
 import { type ConnectionSet, type Connector, connectMysql, withConnections } from '../../topology/connection.js';
 import { type ProbedCluster, probeCluster } from '../../topology/probe.js';
 
-/** A run killed on this machine a moment ago holds server locks until the servers notice its connections are gone. */
+/** A run that died a moment ago holds server locks until the servers notice its connections are gone. */
 const DEAD_RUN_LOCK_WAIT_S = 5;
 
 /**
  * Everything one run of a command shares, instead of parameters threaded through every function: the config,
- * the open connections (with the run log), the output (human or --json), test fault injection and the shared
- * SSH connections. Opened and closed by withSession, however the run ends.
+ * the open connections (with the run log), the output (human or --json), test fault injection, the shared
+ * SSH connections, and the cluster's store: what it holds, and this run's lock when it takes one. Opened and
+ * closed by withSession, however the run ends.
  */
 export interface Session {
   config: ResolvedConfig;
@@ -29,6 +33,10 @@ export interface Session {
   c: ChalkInstance;
   /** When the run started (epoch ms), for the summary's duration. */
   started: number;
+  /** The cluster's store as this run read it (commands that lock it, or read it: dry runs, status). */
+  view: StoreView | undefined;
+  /** This run's hold on the cluster's lock (a command that changes servers). */
+  lock: StoreLock | undefined;
   write(text: string): void;
   probe(): Promise<ProbedCluster>;
   /** Waits (at most a second) for the SSH connections opened while probing. */
@@ -41,8 +49,10 @@ export interface SessionOptions {
   debug: boolean;
   faults?: Faults | undefined;
   connector?: Connector | undefined;
-  /** Takes the cluster's locks for this command line (a dry run takes none). */
+  /** Takes the cluster's lock for this command line (a dry run takes none). */
   lock?: string | undefined;
+  /** Reads the cluster's store without taking its lock (a dry run, status). */
+  readState?: boolean;
   /** Opens the SSH connections the VIP steps will use while mmmf probes. */
   warmSsh?: boolean;
 }
@@ -50,7 +60,6 @@ export interface SessionOptions {
 export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Promise<T>): Promise<T> {
   const { config } = o;
   const started = Date.now();
-  const local = o.lock ? acquireLocalLock(config, o.lock) : { release: () => {}, tookOverFromDeadRun: false };
   let ssh: Promise<void> | undefined;
   try {
     // The handshakes are paid while probing, not while writes are blocked (see vip/remote.ts).
@@ -63,31 +72,64 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
     log?.line('mmmf', '#', `${o.lock ?? 'mmmf (dry run)'} (pid ${process.pid}, config ${config.source})`);
     const connector = loggingConnector(redactingConnector(o.connector ?? connectMysql, config), log);
     return await withConnections(config.hosts, config.timeouts.connect, connector, async (conns) => {
-      if (o.lock) {
-        await acquireServerLocks(config, conns.open, local.tookOverFromDeadRun ? DEAD_RUN_LOCK_WAIT_S : 0);
+      const state = o.lock || o.readState ? await openState(config, conns, o.lock) : undefined;
+      try {
+        if (o.lock) {
+          await acquireServerLocks(conns.open, state?.view.unfinished ? DEAD_RUN_LOCK_WAIT_S : 0);
+        }
+        const session: Session = {
+          config,
+          conns,
+          log,
+          faults: o.faults,
+          json: o.json,
+          c: colorsFor(process.stdout),
+          started,
+          view: state?.view,
+          lock: state?.lock,
+          write: (text) => process.stdout.write(text),
+          probe: () => probeCluster(config, conns),
+          sshReady: async () => {
+            if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000).unref())]);
+          },
+        };
+        return await fn(session);
+      } finally {
+        await state?.lock?.release().catch(() => {});
+        await state?.view.store.close().catch(() => {});
       }
-      const session: Session = {
-        config,
-        conns,
-        log,
-        faults: o.faults,
-        json: o.json,
-        c: colorsFor(process.stdout),
-        started,
-        write: (text) => process.stdout.write(text),
-        probe: () => probeCluster(config, conns),
-        sshReady: async () => {
-          if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000).unref())]);
-        },
-      };
-      return fn(session);
     });
   } finally {
     if (ssh) {
       await ssh.catch(() => {});
       await (await import('../../vip/remote.js')).closeMux();
     }
-    local.release();
+  }
+}
+
+/** The cluster's store read, and its lock taken when `lock` names the command; etcd's failures said plainly. */
+async function openState(
+  config: ResolvedConfig,
+  conns: ConnectionSet,
+  lock: string | undefined,
+): Promise<{ view: StoreView; lock: StoreLock | undefined }> {
+  try {
+    const store = await openStore(config, await readIdentity(config, conns.open));
+    const view = await readStore(store);
+    try {
+      return { view, lock: lock ? await takeClusterLock(view, lock) : undefined };
+    } catch (err) {
+      await store.close().catch(() => {});
+      throw err;
+    }
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) {
+      throw new CoordinationError(`the coordination store does not answer: nothing was changed`, [
+        errorText(err),
+        'with coordination configured every run needs etcd (and its quorum): bring etcd back, then run again',
+      ]);
+    }
+    throw err;
   }
 }
 
@@ -112,6 +154,7 @@ export function sessionFor(
     faults: faultsFromEnv(process.env),
     connector: o.connector,
     lock: o.dryRun ? undefined : lock,
+    readState: true,
   };
 }
 
@@ -124,4 +167,10 @@ export function planRun(s: Session, plan: Plan, dialects: Map<string, Dialect>, 
     ...(journal ? { journal } : {}),
     ...(s.faults ? { faults: s.faults } : {}),
   });
+}
+
+/** This run's lock on the cluster, which a command that changes servers holds (withSession took it). */
+export function heldLock(s: Session): StoreLock {
+  if (!s.lock) throw new Error('internal: a run that changes servers must hold the cluster lock');
+  return s.lock;
 }

@@ -18,7 +18,7 @@ export const promote: Handler<'promote'> = async (step, ctx) => {
     coordinates = d.parseBinlogStatus((await conn.query(a.recordEnd, READ_MS))[0]);
     // Never open writes without the position replicas must start from.
     if (!coordinates) throw new Error('the new master has no binary log position (log_bin OFF?)');
-    ctx.checkpoint({ coordinates });
+    await ctx.checkpoint({ coordinates });
   }
   await sendAll(conn, a.setWritable);
   // The pair stays circular: the new active replicates from the old one, which is read-only now.
