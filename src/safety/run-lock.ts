@@ -11,27 +11,27 @@ import type { SqlConnection } from '../topology/connection.js';
 export const SERVER_LOCK_NAME = 'mmmf:run';
 
 /**
- * Takes the advisory lock on every reachable server. Refuses (naming the holder) when any server says another
- * connection holds it.
+ * Takes the advisory lock on every reachable server, one after the other in `order` (the servers sorted by their
+ * own identity, the same for every config of the cluster): of two runs starting at once, the one that loses the
+ * first server stops there, instead of each winning some servers and both refusing. Refuses (naming the holder)
+ * when a server says another connection holds it; the locks taken so far go with this run's connections.
  */
-export async function acquireServerLocks(conns: Map<string, SqlConnection>, waitSeconds = 0): Promise<void> {
+export async function acquireServerLocks(
+  conns: Map<string, SqlConnection>,
+  waitSeconds = 0,
+  order: string[] = [...conns.keys()],
+): Promise<void> {
   const name = SERVER_LOCK_NAME;
-  const held: string[] = [];
-  await Promise.all(
-    [...conns].map(async ([host, conn]) => {
-      const [row] = await conn.query(runLockSql.acquire(name, waitSeconds), 10_000 + waitSeconds * 1000);
-      if (Number(row?.r) === 1) return;
-      const [h] = await conn.query(runLockSql.holder(name), 10_000);
-      const id = Number(h?.holder);
-      const [info] = id ? await conn.query(runLockSql.connectionInfo(id), 10_000) : [];
-      held.push(
-        `${host}: held by connection ${id || '?'}${info ? ` (${info.user}@${info.host}, for ${info.seconds} s)` : ''}`,
-      );
-    }),
-  );
-  if (held.length) {
+  for (const host of [...order, ...[...conns.keys()].filter((h) => !order.includes(h))]) {
+    const conn = conns.get(host);
+    if (!conn) continue;
+    const [row] = await conn.query(runLockSql.acquire(name, waitSeconds), 10_000 + waitSeconds * 1000);
+    if (Number(row?.r) === 1) continue;
+    const [h] = await conn.query(runLockSql.holder(name), 10_000);
+    const id = Number(h?.holder);
+    const [info] = id ? await conn.query(runLockSql.connectionInfo(id), 10_000) : [];
     throw new UnsafeError('another mmmf run is working on this cluster: refusing, nothing was changed', [
-      ...held,
+      `${host}: held by connection ${id || '?'}${info ? ` (${info.user}@${info.host}, for ${info.seconds} s)` : ''}`,
       'wait for it to finish (its lock is released when its connections close)',
     ]);
   }

@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -56,8 +57,13 @@ export class FileStore implements ClusterStore {
     requireTrustedDir(stateDir);
     const root = join(stateDir, 'clusters');
     ensurePrivateDir(root);
-    const dir = findFolder(root, id) ?? join(root, folderFor(id));
-    ensurePrivateDir(dir);
+    // Two runs of a cluster never seen before must not each make a folder of its own (their configs may list
+    // different hosts, so different names): finding or making the folder is done under a short lock.
+    const dir = underLock(join(root, '.open'), () => {
+      const found = findFolder(root, id) ?? join(root, folderFor(id));
+      ensurePrivateDir(found);
+      return found;
+    });
     ensurePrivateDir(join(dir, 'history'));
     // Remember every server seen, so the folder keeps matching as servers come and go.
     const known = readJson<ClusterIdentity>(join(dir, 'identity.json'));
@@ -188,8 +194,37 @@ export function describeHolder(h: RunHolder & { step?: number }): string {
   return `pid ${h.pid} on ${h.host} since ${h.started} (${h.command})${at}`;
 }
 
+/** Runs `fn` holding an exclusively created lock file (a stale one, older than 10 s, is taken over). */
+function underLock<T>(file: string, fn: () => T): T {
+  for (let i = 0; ; i++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: PRIVATE_FILE });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (statSafe(file)?.mtimeMs ?? Date.now());
+      if (age > 10_000 || i > 200) rmSync(file, { force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+function statSafe(file: string) {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
 function findFolder(root: string, id: ClusterIdentity): string | undefined {
   const matches = readdirSync(root)
+    .filter((f) => !f.startsWith('.'))
     .map((f) => join(root, f))
     .filter((d) => {
       const known = readJson<ClusterIdentity>(join(d, 'identity.json'));

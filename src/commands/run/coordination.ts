@@ -17,22 +17,33 @@ import { refused } from './refusal.js';
  * unreachable or without quorum ends the run before any change (never a silent fallback to local files).
  */
 
-/** The cluster's identity: the config's `cluster`, and the servers that answer as they name themselves. */
+/**
+ * The cluster's identity: the config's `cluster`, and the servers that answer as they name themselves; `order`
+ * is the host names sorted by those identities (the same order for every config of the cluster).
+ */
 export async function readIdentity(
   config: ResolvedConfig,
   conns: Map<string, SqlConnection>,
-): Promise<ClusterIdentity> {
+): Promise<ClusterIdentity & { order: string[] }> {
   const members = await Promise.all(
-    [...conns.values()].map(async (c) => {
+    [...conns].map(async ([name, c]) => {
       try {
         const [row] = await c.query(identitySql, 5000);
-        return row ? [memberId({ id: row.id, hostname: row.hostname, port: row.port })] : [];
+        return row ? [{ name, id: memberId({ id: row.id, hostname: row.hostname, port: row.port }) }] : [];
       } catch {
         return [];
       }
     }),
   );
-  return identityOf(config.cluster, members.flat());
+  const found = members.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const order = [...found.map((m) => m.name), ...[...conns.keys()].filter((n) => !found.some((m) => m.name === n))];
+  return {
+    ...identityOf(
+      config.cluster,
+      found.map((m) => m.id),
+    ),
+    order,
+  };
 }
 
 /** The cluster's store: etcd when coordination is configured, else the private state folder. */

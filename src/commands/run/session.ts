@@ -75,7 +75,8 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
       const state = o.lock || o.readState ? await openState(config, conns, o.lock) : undefined;
       try {
         if (o.lock) {
-          await acquireServerLocks(conns.open, state?.view.unfinished ? DEAD_RUN_LOCK_WAIT_S : 0);
+          const wait = state?.view.unfinished ? DEAD_RUN_LOCK_WAIT_S : 0;
+          await acquireServerLocks(conns.open, wait, state?.order);
         }
         const session: Session = {
           config,
@@ -112,12 +113,13 @@ async function openState(
   config: ResolvedConfig,
   conns: ConnectionSet,
   lock: string | undefined,
-): Promise<{ view: StoreView; lock: StoreLock | undefined }> {
+): Promise<{ view: StoreView; lock: StoreLock | undefined; order: string[] }> {
   try {
-    const store = await openStore(config, await readIdentity(config, conns.open));
+    const identity = await readIdentity(config, conns.open);
+    const store = await openStore(config, identity);
     const view = await readStore(store);
     try {
-      return { view, lock: lock ? await takeClusterLock(view, lock) : undefined };
+      return { view, lock: lock ? await takeClusterLock(view, lock) : undefined, order: identity.order };
     } catch (err) {
       await store.close().catch(() => {});
       throw err;
