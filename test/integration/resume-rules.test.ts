@@ -99,7 +99,10 @@ describe('two configs of one cluster that differ by a host', () => {
       mmmf(['--cfg', c.cfg, '--failover-to', 'test2'], env),
       mmmf(['--cfg', older, '--failover-to', 'test3'], env),
     ]);
-    expect([a.exitCode, b.exitCode].sort((x, y) => x - y), a.stderr + b.stderr).toEqual([0, 3]);
+    expect(
+      [a.exitCode, b.exitCode].sort((x, y) => x - y),
+      a.stderr + b.stderr,
+    ).toEqual([0, 3]);
     const loser = a.exitCode === 3 ? a : b;
     expect(loser.stderr).toMatch(/another mmmf run (holds this cluster's lock|is working on this cluster)/);
     // From the servers: exactly one of the two targets is the writable master.
