@@ -70,7 +70,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   const confirmed = confirmBest(ctx, fence, stopped);
   const ready = equalizeReplicas(ctx, confirmed, stopped);
   const promote = promoteTarget(ctx, ready, confirmed.step);
-  const vip = addWriterVip(ctx, promote);
+  const vip = addWriterVip(ctx, promote, fence);
   repointReplicas(ctx, promote, ready, fence);
   verifyWriterVip(ctx, vip);
   if (opts.readers) placeReaders(ctx, opts.readers);

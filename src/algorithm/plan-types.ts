@@ -61,6 +61,12 @@ export interface StepRef {
  */
 export type StepAction =
   | { kind: 'fence-read-only'; setReadOnly: string[] }
+  /**
+   * Right before the promotion, an old master that was down is looked at again (a fresh connection): still down,
+   * or it answers and is fenced now (read-only, client connections killed) — else the promotion does not run.
+   * The statements are for the cluster's flavor; the executor rebuilds them for the version that answers.
+   */
+  | { kind: 'recheck-old-master'; setReadOnly: string[]; listClients: string; dialectOf: string }
   | { kind: 'kill-clients'; listClients: string }
   | { kind: 'record-master-end'; binlogStatus: string; binlogGtid: string }
   | { kind: 'catch-up'; masterEnd: StepRef; startIo: string }

@@ -78,6 +78,8 @@ export interface ActionContext {
   outputCoordinates(step: number): Coordinates | undefined;
   /** Whether an earlier step succeeded (done or skipped) in this run or the run it resumes. */
   succeeded(step: number): boolean;
+  /** A fresh connection to a host (given up after the connect timeout); the caller closes it. */
+  connect(host: string): Promise<SqlConnection>;
   /** What this step recorded before a killed run died inside it (a resumed run must keep it). */
   checkpointed(): StepOutput | undefined;
   /** Records a value in the journal before the step goes on, so a run killed inside the step keeps it. */

@@ -115,11 +115,13 @@ describe('failover planning (pure)', () => {
       '10 confirm db2 after [7]',
       '11 equalize-target db4 after [9,10]',
       '12 equalize db3 after [8,10,11]',
-      '13 promote db4 after [10,11]',
-      '14 repoint db2 after [7,13]',
-      '15 repoint db3 after [12,13]',
-      '16 verify db2 after [14]',
-      '17 verify db3 after [15]',
+      // Right before the promotion the dead old master is looked at again (fenced if it came back).
+      '13 promote db1 after []',
+      '14 promote db4 after [10,11,13]',
+      '15 repoint db2 after [7,14]',
+      '16 repoint db3 after [12,14]',
+      '17 verify db2 after [15]',
+      '18 verify db3 after [16]',
     ]);
     const eq = plan.steps.find((s) => s.n === 11)!;
     expect(eq.sql[0]).toContain("MASTER_HOST = '10.0.0.2'");
@@ -473,11 +475,12 @@ describe('file positioning (pure)', () => {
       '12 map db3',
       '13 equalize-target db4',
       '14 equalize db3',
-      '15 promote db4',
-      '16 repoint db2',
-      '17 repoint db3',
-      '18 verify db2',
-      '19 verify db3',
+      '15 promote db1',
+      '16 promote db4',
+      '17 repoint db2',
+      '18 repoint db3',
+      '19 verify db2',
+      '20 verify db3',
     ]);
     const step = (n: number) => plan.steps.find((s) => s.n === n)!;
     expect(step(10).sql).toEqual([
@@ -486,10 +489,10 @@ describe('file positioning (pure)', () => {
     ]);
     // The target's mapping gates its catch-up, which gates the promotion: nothing is promoted on a guess.
     expect(step(13).after).toEqual([9, 10, 11]);
-    expect(step(15).after).toEqual([10, 13]);
+    expect(step(16).after).toEqual([10, 13, 15]);
     // Another replica's mapping gates only its own path: it is left stopped, the others carry on.
     expect(step(14).after).toEqual([8, 10, 12, 13]);
-    expect(step(17).after).toEqual([14, 15]);
+    expect(step(18).after).toEqual([14, 16]);
     expect(step(13).sql).toEqual([
       "CHANGE MASTER TO MASTER_HOST = '10.0.0.2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 11>', MASTER_LOG_POS = <pos from step 11>, MASTER_USE_GTID = no",
       "START SLAVE UNTIL MASTER_LOG_FILE = '<file from step 10>', MASTER_LOG_POS = <pos from step 10>",
@@ -497,14 +500,14 @@ describe('file positioning (pure)', () => {
       'STOP SLAVE',
     ]);
     // The new master's position is read before writes open, so no write can fall between it and the replicas.
-    expect(step(15).sql).toEqual([
+    expect(step(16).sql).toEqual([
       'STOP SLAVE',
       'RESET SLAVE ALL',
       'SHOW MASTER STATUS -- recorded before writes open: replicas start here',
       'SET GLOBAL read_only = OFF',
     ]);
-    expect(step(16).sql[1]).toBe(
-      "CHANGE MASTER TO MASTER_HOST = '10.0.0.4', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 15>', MASTER_LOG_POS = <pos from step 15>, MASTER_USE_GTID = no",
+    expect(step(17).sql[1]).toBe(
+      "CHANGE MASTER TO MASTER_HOST = '10.0.0.4', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 16>', MASTER_LOG_POS = <pos from step 16>, MASTER_USE_GTID = no",
     );
     expect(JSON.stringify(plan)).not.toContain('TopSecret');
   });

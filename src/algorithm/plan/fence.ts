@@ -20,6 +20,8 @@ export interface Fence {
   /** The old master's final binlog position (GTID and coordinates), when it was alive to be read. */
   masterEnd?: StepRef;
   recordEnd?: Step;
+  /** The dead old master's VIP removal: the new master takes the VIP only after it. */
+  vipRemove?: Step;
 }
 
 /**
@@ -75,20 +77,21 @@ export function fenceOldMaster(ctx: PlanContext): Fence {
       onFailure: 'warn',
     });
   }
-  if (config.vip && oldCfg) {
-    const argv = vipRemoveArgv(config.vip.address, oldCfg.vipInterface ?? config.vip.interface);
-    const down = old?.reachable ? '' : ' (its database is down, but its host may still answer)';
-    list.add({
-      phase: 'fence',
-      host: oldCfg.name,
-      title: 'Remove the writer VIP from the old master',
-      action: { kind: 'vip-remove' },
-      command: [showRemote(oldCfg, argv)],
-      why: `applications must stop reaching ${oldCfg.name}${down}`,
-      onFailure: 'warn',
-    });
-  }
-  if (!isProbed(old)) return { gate: [] };
+  // A dead old master loses the VIP first thing (its host may still answer); a live one keeps it until the new
+  // master is writable (promote.ts addWriterVip).
+  const vipRemove =
+    config.vip && oldCfg && !old?.reachable
+      ? list.add({
+          phase: 'fence',
+          host: oldCfg.name,
+          title: 'Remove the writer VIP from the old master',
+          action: { kind: 'vip-remove' },
+          command: [showRemote(oldCfg, vipRemoveArgv(config.vip.address, oldCfg.vipInterface ?? config.vip.interface))],
+          why: `applications must stop reaching ${oldCfg.name} (its database is down, but its host may still answer)`,
+          onFailure: 'warn',
+        })
+      : undefined;
+  if (!isProbed(old)) return { gate: [], ...(vipRemove ? { vipRemove } : {}) };
 
   const od = dialectOf(old);
   const noSuperReadOnly = od.hasSuperReadOnly ? '' : ' (MariaDB has no super_read_only)';

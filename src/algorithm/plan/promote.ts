@@ -1,5 +1,5 @@
 import { isProbed, type ProbedHost } from '../../domain/server-state.js';
-import { showRemote, vipAddArgv, vipCheckArgv } from '../../vip/vip-commands.js';
+import { showRemote, vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../../vip/vip-commands.js';
 import { isFormerMaster } from '../replica-facts.js';
 import type { Step, StepRef } from '../plan-types.js';
 import { coordinatesOf, dialectOf, hostConfig, type PlanContext, sourceSpec } from './context.js';
@@ -10,6 +10,7 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
   const { analysis: a, list } = ctx;
   const target = a.target;
   const td = dialectOf(target);
+  const recheck = recheckOldMaster(ctx);
   const byFile = a.positioning.mode === 'file';
   const stop = td.stopReplication();
   // MMM's move_role writer: in a pair's switchover the new active keeps replicating from the old active (now
@@ -42,15 +43,52 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
     why: keepPair
       ? `it accepts writes and keeps replicating from ${a.oldMaster.name ?? a.oldMaster.address}, its pair partner`
       : 'it forgets the old master and accepts writes',
-    after: [ready.get(target.name), confirmed],
+    after: [ready.get(target.name), confirmed, recheck],
+  });
+}
+
+/**
+ * A dead old master can come back while the run works (a crash restarted by systemd, a power cycle): right before
+ * the promotion it is looked at again, and fenced over SQL if it answers, or nothing is promoted.
+ */
+function recheckOldMaster(ctx: PlanContext): Step | undefined {
+  const { analysis: a, list } = ctx;
+  const name = a.oldMaster.name;
+  if (!name || a.oldMaster.state?.reachable) return undefined;
+  const d = dialectOf(a.target);
+  const setReadOnly = d.setReadOnly(true);
+  const listClients = d.clientConnectionsSql();
+  return list.add({
+    phase: 'promote',
+    host: name,
+    title: 'Make sure the old master is still down (fence it if it answers again)',
+    action: { kind: 'recheck-old-master', setReadOnly, listClients, dialectOf: a.target.name },
+    sql: [`-- only if ${name} answers: ${setReadOnly.join('; ')}; ${listClients}; KILL each client connection`],
+    why: 'a master that came back must not take writes next to the new one: fenced, or nothing is promoted',
   });
 }
 
 /** Moves the writer VIP onto the new master (after the promotion) and returns the step, if a VIP is configured. */
-export function addWriterVip(ctx: PlanContext, promote: Step): Step | undefined {
-  const { config } = ctx;
+export function addWriterVip(ctx: PlanContext, promote: Step, fence: Fence): Step | undefined {
+  const { config, analysis: a } = ctx;
   if (!config.vip) return undefined;
   const t = hostConfig(config, promote.host);
+  // A live old master (fenced: read-only, clients killed) keeps the VIP until the new master is writable, then
+  // gives it up and the new master takes it, back to back: clients see the VIP on no host for a moment only.
+  // A dead one lost it first thing (fence phase). Either way the VIP is added only once it is off the old host
+  // (or that host was shown unreachable over SSH), never on two hosts at once.
+  const old = a.oldMaster.name && a.oldMaster.state?.reachable ? hostConfig(config, a.oldMaster.name) : undefined;
+  const removed = old
+    ? ctx.list.add({
+        phase: 'vip',
+        host: old.name,
+        title: 'Remove the writer VIP from the old master',
+        action: { kind: 'vip-remove' },
+        command: [showRemote(old, vipRemoveArgv(config.vip.address, old.vipInterface ?? config.vip.interface))],
+        why: `${old.name} is read-only now; ${t.name} takes the VIP right after`,
+        after: [promote],
+      })
+    : fence.vipRemove;
   return ctx.list.add({
     phase: 'vip',
     host: t.name,
@@ -58,7 +96,7 @@ export function addWriterVip(ctx: PlanContext, promote: Step): Step | undefined 
     action: { kind: 'vip-add' },
     command: [showRemote(t, vipAddArgv(config.vip.address, t.vipInterface ?? config.vip.interface))],
     why: 'applications reach the writer through the VIP',
-    after: [promote],
+    after: [promote, removed],
   });
 }
 

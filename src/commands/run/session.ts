@@ -12,7 +12,14 @@ import { type StoreLock, StoreUnavailableError } from '../../state/cluster-store
 import { CoordinationError, errorText } from '../../errors.js';
 import { openStore, readIdentity, readStore, type StoreView, takeClusterLock } from './coordination.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
-import { type ConnectionSet, type Connector, connectMysql, withConnections } from '../../topology/connection.js';
+import {
+  type ConnectionSet,
+  type Connector,
+  connectMysql,
+  connectWithin,
+  type SqlConnection,
+  withConnections,
+} from '../../topology/connection.js';
 import { type ProbedCluster, probeCluster } from '../../topology/probe.js';
 
 /** A run that died a moment ago holds server locks until the servers notice its connections are gone. */
@@ -41,6 +48,8 @@ export interface Session {
   probe(): Promise<ProbedCluster>;
   /** Waits (at most a second) for the SSH connections opened while probing. */
   sshReady(): Promise<void>;
+  /** A fresh connection to a host, with the run log and redaction, given up after the connect timeout. */
+  connect(host: string): Promise<SqlConnection>;
 }
 
 export interface SessionOptions {
@@ -90,6 +99,11 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
           lock: state?.lock,
           write: (text) => process.stdout.write(text),
           probe: () => probeCluster(config, conns),
+          connect: (name) => {
+            const h = config.hosts.find((x) => x.name === name);
+            if (!h) return Promise.reject(new Error(`no host ${name} in the config`));
+            return connectWithin(connector, h, config.timeouts.connect);
+          },
           sshReady: async () => {
             if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000).unref())]);
           },
@@ -166,6 +180,7 @@ export function planRun(s: Session, plan: Plan, dialects: Map<string, Dialect>, 
     config: s.config,
     conns: s.conns.open,
     dialects,
+    connect: (h) => s.connect(h),
     ...(journal ? { journal } : {}),
     ...(s.faults ? { faults: s.faults } : {}),
   });

@@ -3,7 +3,7 @@ import type { ActionContext, ActionOutcome, Handler, HandlerTable } from '../typ
 import { confirmBest } from './confirm-best.js';
 import { confirmContained } from './confirm-contained.js';
 import { equalize } from './equalize.js';
-import { fenceReadOnly, killClients, recordMasterEnd } from './fence.js';
+import { fenceReadOnly, killClients, recheckOldMaster, recordMasterEnd } from './fence.js';
 import { mapPositionStep } from './map-position.js';
 import { mapRejoin } from './map-rejoin.js';
 import { makeWritable, promote } from './promote.js';
@@ -16,6 +16,7 @@ export const HANDLERS = {
   'fence-read-only': fenceReadOnly,
   'kill-clients': killClients,
   'record-master-end': recordMasterEnd,
+  'recheck-old-master': recheckOldMaster,
   'catch-up': catchUp,
   'resume-sql': resumeSql,
   'lift-delay': liftDelay,
@@ -39,7 +40,14 @@ export const HANDLERS = {
 } satisfies HandlerTable;
 
 /** Actions that work over SSH or locally, never over SQL: the host's database may be down. */
-export const REMOTE_ACTIONS: ReadonlySet<ActionKind> = new Set(['vip-remove', 'vip-add', 'vip-verify', 'fence-hook']);
+export const REMOTE_ACTIONS: ReadonlySet<ActionKind> = new Set([
+  'vip-remove',
+  'vip-add',
+  'vip-verify',
+  'fence-hook',
+  // its host did not answer when the run started: it opens a connection of its own
+  'recheck-old-master',
+]);
 
 /** Runs a step with the handler for its kind. */
 export function runAction(step: Step, ctx: ActionContext): Promise<ActionOutcome> {

@@ -21,9 +21,20 @@ function vipOf(
 
 const said = (r: { out: string; code: number | undefined }) => r.out || `exit ${r.code}`;
 
+/** What ssh says when the host itself does not answer (not when it answers and refuses). */
+const UNREACHABLE = /timed out|No route to host|Network is unreachable|Host is unreachable|no answer within/i;
+
 export const vipRemove: Handler<'vip-remove'> = async (step, ctx) => {
   const { host, address, iface, what } = vipOf(ctx, step.host, step.action.address);
   const r = await runRemote(host, vipRemoveArgv(address, iface), ctx.config.timeouts.connect);
+  // A host that does not answer at all (no route, silent: a power loss) answers for no address either: the VIP
+  // may go to the new master. A host that answers but refuses (sshd down, a key refused) may still hold it.
+  if (!r.ok && (r.code === 255 || r.code === undefined) && UNREACHABLE.test(r.out)) {
+    return {
+      detail: `${host.name} does not answer over SSH (${said(r)}): it answers for no address now`,
+      alreadyDone: true,
+    };
+  }
   if (!r.ok) {
     throw new Error(
       `could not remove the ${what} ${address} from ${host.name} over SSH (${said(r)}): if that host comes back ` +
