@@ -27,7 +27,7 @@ export function buildAbortPlan(
   movedByFile: MovedByFile = 'refuse',
 ): Outcome<Step[]> {
   const finish = `finish it instead: mmmf --cfg ${config.source} --failover-to ${plan.target}`;
-  const promote = plan.steps.find((s) => s.phase === 'promote');
+  const promote = plan.steps.find((s) => s.action.kind === 'promote');
   if (promote && begun.has(promote.n)) {
     return refuse(
       [finish],

@@ -14,7 +14,7 @@ describe('--abort', () => {
     const plan = JSON.parse(
       (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--fence-live-master', '--dry-run', '--json'])).stdout,
     ).plan;
-    promoteStep = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n;
+    promoteStep = plan.steps.find((s: { action: { kind: string } }) => s.action.kind === 'promote').n;
   });
 
   it('undoes a failover killed before promotion: old master writable, replicas back on it', async () => {

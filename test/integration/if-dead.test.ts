@@ -103,6 +103,8 @@ describe('--if-dead (unattended runs)', () => {
       'test4 received everything',
     );
     await execa('kill', ['-9', String(pidOf(c, 'test2'))]);
+    // test3 tries to receive again: it votes "dead" with test4 (test1, long dead, is no vote: 2 of 3 is a majority).
+    await c.query('test3', 'START SLAVE IO_THREAD');
     await until(async () => !(await source(c, 'test4')).includes('Yes Yes'), 10_000, 'test4 noticed');
 
     const r = await mmmf(['--cfg', cfg, '--failover-to', 'auto', '--if-dead']);

@@ -103,13 +103,15 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
         reject: false,
         env: { NO_COLOR: '1' },
       });
-      const stateDir = join(c.dir, 'state');
+      // The run in progress keeps its journal in the state folder's cluster folder (run.jsonl).
+      const clusters = join(c.dir, 'state', 'clusters');
       const begin = new RegExp(`"type":"begin","at":"[^"]+","n":${eq}}`);
       const began = () =>
-        existsSync(stateDir) &&
-        readdirSync(stateDir).some(
-          (f) => f.endsWith('.journal.jsonl') && begin.test(readFileSync(join(stateDir, f), 'utf8')),
-        );
+        existsSync(clusters) &&
+        readdirSync(clusters).some((f) => {
+          const run = join(clusters, f, 'run.jsonl');
+          return existsSync(run) && begin.test(readFileSync(run, 'utf8'));
+        });
       const lagging = await gtidSeq(c, 'test3', 'gtid_slave_pos');
       await until(
         async () => began() && (await gtidSeq(c, 'test3', 'gtid_slave_pos')) > lagging,
@@ -146,7 +148,7 @@ describe('kill -9 before or inside the promotion (file positioning)', () => {
       const plan = JSON.parse(
         (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
       ).plan;
-      const promote = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n as number;
+      const promote = plan.steps.find((s: { action: { kind: string } }) => s.action.kind === 'promote').n as number;
       const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], {
         MMMF_TEST_KILL_AFTER_CHECKPOINT: String(promote),
       });
@@ -187,7 +189,7 @@ describe('kill -9 before or inside the promotion (file positioning)', () => {
       const plan = JSON.parse(
         (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
       ).plan;
-      const promote = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n as number;
+      const promote = plan.steps.find((s: { action: { kind: string } }) => s.action.kind === 'promote').n as number;
       const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AT_STEP: String(promote) });
       expect(first.exitCode, first.stdout + first.stderr).toBe(-1);
       const snap = await replicationSnapshot(c, ['test2', 'test3']);

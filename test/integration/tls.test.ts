@@ -89,7 +89,7 @@ describe('TLS', () => {
     const c = cluster(); // test3 is the master now (test2 is down)
     const args = ['--cfg', c.cfg, '--failover-to', 'test4', '--fence-live-master', '--force'];
     const plan = JSON.parse((await mmmf([...args, '--dry-run', '--json'])).stdout).plan;
-    const promote = plan.steps.find((x: { phase: string }) => x.phase === 'promote').n as number;
+    const promote = plan.steps.find((x: { action: { kind: string } }) => x.action.kind === 'promote').n as number;
     const killed = await mmmf(args, { MMMF_TEST_KILL_AT_STEP: String(promote) });
     expect(killed.exitCode).toBe(-1);
     const aborted = await mmmf(['--cfg', c.cfg, '--abort']);

@@ -84,7 +84,7 @@ export function failoverEnding(
   };
 }
 
-const isPromotion = (plan: Plan, n: number) => plan.steps.find((x) => x.n === n)?.phase === 'promote';
+const isPromotion = (plan: Plan, n: number) => plan.steps.find((x) => x.n === n)?.action.kind === 'promote';
 
 /** Nothing was promoted: the command that continues from here (the best replica holds everything). */
 function continueCommand(config: ResolvedConfig, plan: Plan): string {

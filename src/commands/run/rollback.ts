@@ -27,7 +27,7 @@ export async function rollbackIfNeeded(
 ): Promise<Rollback | undefined> {
   const plan = run.plan;
   if (plan.kind !== 'switchover' || !run.failed) return undefined;
-  const promote = plan.steps.find((x) => x.phase === 'promote');
+  const promote = plan.steps.find((x) => x.action.kind === 'promote');
   const promoted = promote ? run.results.get(promote.n) : undefined;
   if (promoted && promoted.status !== 'not-run') return undefined; // past the point of no return
   const begun = new Set([...run.results.values()].filter((r) => r.status !== 'not-run').map((r) => r.n));

@@ -130,7 +130,7 @@ async function openState(
 ): Promise<{ view: StoreView; lock: StoreLock | undefined; order: string[] }> {
   try {
     const identity = await readIdentity(config, conns.open);
-    const store = await openStore(config, identity);
+    const store = await openStore(config, identity, { create: !!lock });
     const view = await readStore(store);
     try {
       return { view, lock: lock ? await takeClusterLock(view, lock) : undefined, order: identity.order };
