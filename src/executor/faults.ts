@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { FAULT_POINTS, type FaultPoint, type FaultRule, type Faults } from './types.js';
 
 /**
@@ -24,8 +26,33 @@ export class InjectedFaults implements Faults {
   }
 }
 
+/**
+ * Fault injection exists for the project's own tests: it is honoured only when mmmf runs from a checkout of its
+ * repository (its package root holds the test harness), never from an installed package, whose files leave the
+ * harness out — so no environment can make an installed mmmf kill itself or fail a step on purpose.
+ */
+export function faultsAllowed(from: string = import.meta.dirname): boolean {
+  let dir = from;
+  for (let i = 0; i < 8; i++) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        const name = (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name;
+        if (name === 'mmmf') return existsSync(join(dir, 'harness')) && !dir.split(sep).includes('node_modules');
+      } catch {
+        return false;
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return false;
+}
+
 /** The faults configured in the environment (read once by the command), or undefined when there are none. */
 export function faultsFromEnv(env: NodeJS.ProcessEnv): Faults | undefined {
+  if (!Object.keys(env).some((k) => k.startsWith('MMMF_TEST_')) || !faultsAllowed()) return undefined;
   const n = (k: string) => (env[k] && Number.isFinite(Number(env[k])) ? Number(env[k]) : undefined);
   const legacy: [string, FaultPoint, FaultRule['action'] | 'delay'][] = [
     ['MMMF_TEST_STEP_DELAY_MS', 'before-step', 'delay'],
