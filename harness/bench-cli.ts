@@ -15,10 +15,10 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from './cluster.js';
-import { repoRoot } from './paths.js';
+import { repoRoot, SHIPPED_BIN } from './paths.js';
 
 const ROOT = repoRoot();
-const CLI = join(ROOT, 'dist/bin/mmmf.js');
+const CLI = SHIPPED_BIN;
 const BASE_PORT = 33201;
 const GNU_TIME = '/usr/bin/time';
 const flag = (name: string) => process.argv.includes(`--${name}`);

@@ -3,6 +3,7 @@ import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import type { ResolvedConfig } from './config-types.js';
+import { importFile } from '../startup/import-file.js';
 import { trustedDir } from '../state/state-files.js';
 import { defaultStateDir, validateConfig } from './validate-config.js';
 
@@ -34,7 +35,7 @@ export async function loadConfig(file: string, named: NamedHost[] = []): Promise
   try {
     if (ext === '.json') raw = JSON.parse(readFileSync(path, 'utf8'));
     else if (ext === '.js' || ext === '.mjs')
-      raw = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
+      raw = ((await importFile(pathToFileURL(path).href)) as { default?: unknown }).default;
     else {
       // Transpiling costs ~200 ms on a small machine; jiti's file cache (keyed by content) makes every later
       // load of an unchanged config ~5 ms, so a failover after a cron `mmmf check` starts fast. The cache holds
