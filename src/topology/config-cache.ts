@@ -44,7 +44,8 @@ export async function importTypeScript(path: string, opts: TypeScriptLoad): Prom
   // Resolved from mmmf's own folder, as an installed package: a config may import from 'mmmf' wherever it lives.
   const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: dir ?? false, interopDefault: true });
   const code = jiti.transform({ source, filename: path, ts: true, async: true, babel: { comments: false } });
-  if (NEEDS_LOADER.test(code)) return jiti.import(path, { default: true });
+  // A config that does not compile comes back as code exporting __JITI_ERROR__: jiti.import reports it.
+  if (NEEDS_LOADER.test(code) || code.includes('__JITI_ERROR__')) return jiti.import(path, { default: true });
   if (dir && file) keep(dir, key, code);
   return runCompiled(code, path);
 }

@@ -103,6 +103,13 @@ describe('TypeScript configs through the compiled-config cache', () => {
     },
   );
 
+  it('reports a config that does not compile, every time, and keeps nothing for it', async () => {
+    const f = write('mmmf.config.ts', 'export default { hosts: ');
+    await expect(load(f)).rejects.toThrow(/Unexpected token/);
+    await expect(load(f)).rejects.toThrow(/Unexpected token/);
+    expect(entries()).toHaveLength(0);
+  });
+
   it("reports a config's own error from the cache as on the first run", async () => {
     const f = write(
       'mmmf.config.ts',
