@@ -5,11 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { repoRoot } from './paths.js';
+import { repoRoot, SHIPPED_BIN } from './paths.js';
 
 export const ROOT = repoRoot();
 const SANDBOX = join(ROOT, 'scripts/sandbox.sh');
-const CLI = join(ROOT, 'dist/bin/mmmf.js');
+/** The shipped bin, as `npm pack` ships it: the tests prove what users run. */
+const CLI = SHIPPED_BIN;
 
 export interface Cluster {
   dir: string;

@@ -31,7 +31,8 @@ export class InjectedFaults implements Faults {
  * repository (its package root holds the test harness), never from an installed package, whose files leave the
  * harness out — so no environment can make an installed mmmf kill itself or fail a step on purpose.
  */
-export function faultsAllowed(from: string = import.meta.dirname): boolean {
+export function faultsAllowed(from: string | undefined): boolean {
+  if (!from) return false;
   let dir = from;
   for (let i = 0; i < 8; i++) {
     const pkg = join(dir, 'package.json');
@@ -50,9 +51,12 @@ export function faultsAllowed(from: string = import.meta.dirname): boolean {
   return false;
 }
 
-/** The faults configured in the environment (read once by the command), or undefined when there are none. */
-export function faultsFromEnv(env: NodeJS.ProcessEnv): Faults | undefined {
-  if (!Object.keys(env).some((k) => k.startsWith('MMMF_TEST_')) || !faultsAllowed()) return undefined;
+/**
+ * The faults configured in the environment (read once by the command), or undefined when there are none. `from`
+ * is where mmmf runs from: the script node was started with (the shipped bin), or a test's own folder.
+ */
+export function faultsFromEnv(env: NodeJS.ProcessEnv, from: string | undefined = process.argv[1]): Faults | undefined {
+  if (!Object.keys(env).some((k) => k.startsWith('MMMF_TEST_')) || !faultsAllowed(from)) return undefined;
   const n = (k: string) => (env[k] && Number.isFinite(Number(env[k])) ? Number(env[k]) : undefined);
   const legacy: [string, FaultPoint, FaultRule['action'] | 'delay'][] = [
     ['MMMF_TEST_STEP_DELAY_MS', 'before-step', 'delay'],

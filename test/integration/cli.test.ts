@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../harness/cluster.js';
+import { SHIPPED_BIN } from '../../harness/paths.js';
 
-const CLI = join(ROOT, 'dist/bin/mmmf.js');
+const CLI = SHIPPED_BIN;
 const dir = mkdtempSync(join(tmpdir(), 'mmmf-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

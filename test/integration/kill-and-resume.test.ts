@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, replicationSnapshot, ROOT, startCluster, type Cluster } from '../../harness/cluster.js';
+import { dataFingerprint, mmmf, replicationSnapshot, startCluster, type Cluster } from '../../harness/cluster.js';
+import { SHIPPED_BIN } from '../../harness/paths.js';
 import { gtidSeq, until } from '../../harness/load.js';
 
 /** Master killed; the target test3 lags `backlog` transactions, test2 holds the last 50 only in its relay log. */
@@ -99,7 +100,7 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
       const eq = plan.steps.find(
         (s: { phase: string; host: string }) => s.phase === 'equalize-target' && s.host === 'test3',
       ).n as number;
-      const run = execa('node', [join(ROOT, 'dist/bin/mmmf.js'), '--cfg', c.cfg, '--failover-to', 'test3'], {
+      const run = execa('node', [SHIPPED_BIN, '--cfg', c.cfg, '--failover-to', 'test3'], {
         reject: false,
         env: { NO_COLOR: '1' },
       });

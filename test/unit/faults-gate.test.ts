@@ -27,7 +27,7 @@ describe('fault injection gate', () => {
 
   it('this checkout honours MMMF_TEST_* (the tests rely on it), and nothing is read without them', () => {
     dir = mkdtempSync(join(tmpdir(), 'mmmf-gate-'));
-    expect(faultsFromEnv({ MMMF_TEST_FAIL_AT_STEP: '3' })).toBeDefined();
-    expect(faultsFromEnv({ PATH: '/bin' })).toBeUndefined();
+    expect(faultsFromEnv({ MMMF_TEST_FAIL_AT_STEP: '3' }, import.meta.dirname)).toBeDefined();
+    expect(faultsFromEnv({ PATH: '/bin' }, import.meta.dirname)).toBeUndefined();
   });
 });

@@ -37,6 +37,7 @@ export const FOLDER_ORDER = [
   'dialect',
   'topology',
   'state',
+  'startup',
   'binlog',
   'vip',
   'algorithm',
