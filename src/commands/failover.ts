@@ -174,7 +174,8 @@ async function resume(
       `to finish it anyway: mmmf --cfg ${cfg} --failover-to ${start.target} --resume`,
     ]);
   }
-  const unsafe = resumeRefusals(plan, new Set(done), probed.states, cfg);
+  const begun = new Set([...unfinished.results.map((r) => r.n), ...unfinished.interrupted]);
+  const unsafe = resumeRefusals(plan, new Set(done), begun, probed.states, cfg);
   if (unsafe.length) throw refused(`found ${said}: refusing to resume it, nothing was changed`, unsafe);
   const journal = new Journal(heldLock(s));
   const run = planRun(s, plan, probed.dialects, journal);

@@ -98,7 +98,7 @@ describe('a master that comes back while the failover runs', () => {
     await c.sandbox('start', 'test1');
     await c.query('test1', 'SET GLOBAL read_only = OFF');
     const r = await run;
-    expect(r.stdout).toMatch(/test1.*it answered again: fenced \(read-only/);
+    expect(r.stdout, r.stdout + r.stderr).toMatch(/test1.*it answered again: fenced \(read-only/);
     const ro = async (n: string) => readOnly(c, n);
     expect([await ro('test1'), await ro('test2'), await ro('test3')]).toEqual([1, 0, 1]);
   });

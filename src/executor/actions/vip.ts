@@ -37,8 +37,9 @@ export const vipRemove: Handler<'vip-remove'> = async (step, ctx) => {
   }
   if (!r.ok) {
     throw new Error(
-      `could not remove the ${what} ${address} from ${host.name} over SSH (${said(r)}): if that host comes back ` +
-        `it may still answer for the ${what} — remove it there by hand`,
+      `could not remove the ${what} ${address} from ${host.name} over SSH (${said(r)}): the host answers, so it ` +
+        `may still answer for the ${what}${step.action.address ? '' : ', and the new master does not take it'} — ` +
+        `remove it there by hand (or power the host off), then run mmmf --cfg ${ctx.config.source} roles`,
     );
   }
   return { detail: `${address} is not on ${host.name}` };
