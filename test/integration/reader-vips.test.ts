@@ -54,7 +54,7 @@ describe.skipIf(!root)('reader VIPs on network-namespace hosts', () => {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(await expectPlaced(c, ['test1'])).toEqual({ [r1!]: 'test2', [r2!]: 'test3' });
     const again = await mmmfOnClient(c, ['--cfg', c.cfg, 'roles']);
-    expect(again.stdout).toMatch(/every reader VIP is where it belongs: nothing to do/);
+    expect(again.stdout).toMatch(/every VIP is where it belongs: nothing to do/);
 
     const refused = await mmmfOnClient(c, ['--cfg', c.cfg, 'offline', 'test1']);
     expect([refused.exitCode, refused.stderr]).toEqual([3, expect.stringMatching(/it is the master/)]);
