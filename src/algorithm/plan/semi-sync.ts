@@ -105,16 +105,20 @@ export function semiSyncRefusals(a: Analysis, intent: SemiSyncIntent | undefined
 
 /** Plan warnings: followers that will replicate asynchronously (no replica plugin, installing not allowed). */
 export function semiSyncWarnings(a: Analysis, intent: SemiSyncIntent | undefined, switchover: boolean): string[] {
-  if (!intent || !a.target) return [];
+  const t = a.target;
+  if (!intent || !t) return [];
   return followers(a, switchover)
     .filter((r) => !canAck(intent, r))
-    .map((r) => {
-      const ss = dialectOf(r).semiSync;
-      return (
-        `${r.name} has no semi-sync replica plugin: it replicates from ${a.target?.name} asynchronously and never ` +
-        `acknowledges; run ${ss.installPlugin(ss.pluginFor('replica'))} there, or set semiSync.installPlugins: true`
-      );
-    });
+    .map((r) => noReplicaPlugin(r, t.name));
+}
+
+/** The warning for a server that will replicate from `master` without acknowledging. */
+export function noReplicaPlugin(r: ProbedHost, master: string): string {
+  const ss = dialectOf(r).semiSync;
+  return (
+    `${r.name} has no semi-sync replica plugin: it replicates from ${master} asynchronously and never ` +
+    `acknowledges; run ${ss.installPlugin(ss.pluginFor('replica'))} there, or set semiSync.installPlugins: true`
+  );
 }
 
 /** The plan header's line. Example: 'test1 runs it; the new master: timeout 3000 ms, wait point AFTER_SYNC ...'. */
