@@ -135,7 +135,7 @@ describe('semi-sync steps (scripted connections)', () => {
       'SET GLOBAL rpl_semi_sync_slave_enabled = ON',
       'START SLAVE',
     ]);
-    expect(results[2]?.detail).toMatch(/^writable: 1 replica acknowledge/);
+    expect(results[2]?.detail).toMatch(/^writable: 1 replica acknowledges \(waited \d+ ms\)$/);
     // The writes-blocked window ends when writes opened, not at the promotion.
     const fenced = { n: 0, host: 'db1', status: 'done' as const, detail: '', at: results[0]!.at - 5, ms: 1 };
     const p = plan([step(0, 'db1', 'fence', { kind: 'fence-read-only', setReadOnly: [] }, []), ...steps()]);

@@ -2,6 +2,9 @@ import { READ_MS, sendAll } from '../server-reads.js';
 import type { Handler } from '../types.js';
 import { type Look, poll } from '../waits.js';
 
+/** Writes are closed while this waits: look often (a status read costs well under a millisecond). */
+const LOOK_EVERY_MS = 10;
+
 /**
  * Semi-sync: writes open on the new master only once enough replicas with their side on are connected, so the
  * first commit already waits for one that receives it instead of timing out into asynchronous replication.
@@ -25,8 +28,10 @@ export const openWrites: Handler<'open-writes'> = async (step, ctx) => {
       const n = Number(ss.statusValue(await conn.query(a.clientsSql, READ_MS))) || 0;
       return n >= needed ? { done: n } : { waiting: `${n} connected with their semi-sync side on` };
     },
+    LOOK_EVERY_MS,
   );
   await sendAll(conn, a.setWritable);
   const waited = Date.now() - started;
-  return { detail: `writable: ${clients} replica${clients > 1 ? 's' : ''} acknowledge (waited ${waited} ms)` };
+  const who = clients > 1 ? `${clients} replicas acknowledge` : '1 replica acknowledges';
+  return { detail: `writable: ${who} (waited ${waited} ms)` };
 };
