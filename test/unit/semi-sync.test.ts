@@ -214,7 +214,7 @@ describe('semi-sync plans', () => {
     expect(p.semiSync).toMatch(
       /^db1 runs it .*; db3: timeout 3000 ms, wait point AFTER_SYNC.*writes open once a replica/,
     );
-    const promote = stepOf(p, 'promote')!;
+    const promote = stepOf(p, 'promote', 'db3')!;
     expect(promote.action).toMatchObject({ kind: 'promote', setWritable: [] });
     expect(promote.sql).toEqual([
       'STOP SLAVE',
@@ -259,13 +259,13 @@ describe('semi-sync plans', () => {
 
   it('waitForAck: false: the promotion opens writes itself; a cluster without semi-sync plans as before', () => {
     const p = plan(withSemiSync({ waitForAck: false }), cluster(), { target: 'db3', switchover: SWITCHOVER });
-    expect(stepOf(p, 'promote')!.sql.at(-1)).toBe('SET GLOBAL read_only = OFF');
+    expect(stepOf(p, 'promote', 'db3')!.sql.at(-1)).toBe('SET GLOBAL read_only = OFF');
     expect(stepOf(p, 'open-writes')).toBeUndefined();
     const plain = cluster().map((s) => ({ ...s, semiSync: semi({ master: {}, replica: false }) }));
     const q = plan(unitConfig(4), plain, { target: 'db3', switchover: SWITCHOVER });
     expect(q.semiSync).toBeUndefined();
     expect(JSON.stringify(q.steps)).not.toMatch(/semi_sync|open-writes/);
-    expect(stepOf(q, 'promote')!.sql.at(-1)).toBe('SET GLOBAL read_only = OFF');
+    expect(stepOf(q, 'promote', 'db3')!.sql.at(-1)).toBe('SET GLOBAL read_only = OFF');
   });
 
   it('refuses before any change: a new master without its plugin (naming the fix), or nobody to acknowledge', () => {
@@ -278,7 +278,7 @@ describe('semi-sync plans', () => {
       /db3 has no semi-sync master plugin: run INSTALL PLUGIN rpl_semi_sync_master SONAME 'semisync_master\.so' on db3.*semiSync\.installPlugins: true/,
     );
     const allowed = plan(withSemiSync({ installPlugins: true }), states, { target: 'db3' });
-    expect(stepOf(allowed, 'promote')!.action).toMatchObject({
+    expect(stepOf(allowed, 'promote', 'db3')!.action).toMatchObject({
       semiSync: {
         install: {
           check: expect.stringContaining("PLUGIN_NAME IN ('rpl_semi_sync_source', 'rpl_semi_sync_master')"),

@@ -85,7 +85,8 @@ export function addWriterVip(ctx: PlanContext, promote: Step, fence: Fence): Ste
   // A live old master (fenced: read-only, clients killed) keeps the VIP until the new master is writable, then
   // gives it up and the new master takes it, back to back: clients see the VIP on no host for a moment only.
   // A dead one lost it first thing (fence phase). Either way the VIP is added only once it is off the old host
-  // (or that host was shown unreachable over SSH), never on two hosts at once.
+  // (or that host was shown unreachable over SSH), never on two hosts at once. (Semi-sync with waitForAck: the
+  // new master is still read-only here; writes open moments later, once a replica acknowledges.)
   const old = a.oldMaster.name && a.oldMaster.state?.reachable ? hostConfig(config, a.oldMaster.name) : undefined;
   const removed = old
     ? ctx.list.add({
