@@ -32,6 +32,8 @@ export async function startCluster(opts: {
   positioning?: 'gtid' | 'file';
   topology?: 'flat' | 'pair' | 'tree';
   tls?: boolean;
+  /** Semi-synchronous replication (sandbox --semi-sync). */
+  semiSync?: boolean;
 }): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'mmmf-test-'));
   const replicas = opts.replicas ?? 3;
@@ -48,6 +50,7 @@ export async function startCluster(opts: {
     ...(opts.positioning ? ['--positioning', opts.positioning] : []),
     ...(opts.topology ? ['--topology', opts.topology] : []),
     ...(opts.tls ? ['--tls'] : []),
+    ...(opts.semiSync ? ['--semi-sync'] : []),
   ];
   const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
   const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);

@@ -30,6 +30,9 @@
 #   --tls                MMMF_SANDBOX_TLS=1   a throw-away CA and server certificates (openssl), every server with
 #                                             require_secure_transport=ON, replication channels over TLS, and a
 #                                             config that connects over TCP with TLS (loopback mode only)
+#   --semi-sync          MMMF_SANDBOX_SEMISYNC=1 semi-synchronous replication (built into MariaDB): the master
+#                                             side on test1 (rpl_semi_sync_master_timeout=3000, wait point
+#                                             AFTER_SYNC), the replica side on every replica, in each my.cnf
 #   --netns              MMMF_SANDBOX_NETNS=1 hosts in network namespaces (root; installs iproute2,
 #                                             openssh-server, iputils-arping when missing)
 #
@@ -46,6 +49,7 @@ NETNS=${MMMF_SANDBOX_NETNS:-0}
 POSITIONING=${MMMF_SANDBOX_POSITIONING:-gtid}
 TOPOLOGY=${MMMF_SANDBOX_TOPOLOGY:-flat}
 TLS=${MMMF_SANDBOX_TLS:-0}
+SEMISYNC=${MMMF_SANDBOX_SEMISYNC:-0}
 REPL_USER=repl
 REPL_PASSWORD=repl-secret
 ADMIN_USER=mmmf
@@ -66,6 +70,7 @@ while [ $# -gt 0 ]; do
     --positioning) POSITIONING=$2; shift 2 ;;
     --topology) TOPOLOGY=$2; shift 2 ;;
     --tls) TLS=1; shift ;;
+    --semi-sync) SEMISYNC=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -171,6 +176,15 @@ EOF
   if [ "$POSITIONING" = file ]; then echo "relay_log_purge=OFF" >>"$d/my.cnf"; fi
   # Replicas stay read-only across restarts (MMM style: only the writer is writable).
   if [ "$idx" -gt 1 ]; then echo "read_only=ON" >>"$d/my.cnf"; fi
+  # Semi-sync as a production my.cnf sets it per role: the master waits up to 3 s for one replica's ack after
+  # the binlog sync (AFTER_SYNC, not MariaDB's default, so a failover that forgets it shows); replicas ack.
+  if [ "$SEMISYNC" = 1 ]; then
+    if [ "$idx" -eq 1 ]; then
+      printf 'rpl_semi_sync_master_enabled=ON\nrpl_semi_sync_master_timeout=3000\nrpl_semi_sync_master_wait_point=AFTER_SYNC\n' >>"$d/my.cnf"
+    else
+      echo "rpl_semi_sync_slave_enabled=ON" >>"$d/my.cnf"
+    fi
+  fi
 }
 
 start_node() { # NAME
@@ -247,7 +261,7 @@ cmd_up() {
   case "$TOPOLOGY" in flat | pair | tree) ;; *) die "--topology must be flat, pair or tree, got '$TOPOLOGY'" ;; esac
   [ "$TOPOLOGY" = flat ] || [ "$REPLICAS" -ge 2 ] || die "--topology $TOPOLOGY needs --replicas 2 or more"
   [ "$TLS" = 0 ] || [ "$NETNS" = 0 ] || die "--tls works in loopback mode only (not with --netns)"
-  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\nPOSITIONING=%s\nTOPOLOGY=%s\nTLS=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" "$POSITIONING" "$TOPOLOGY" "$TLS" >"$DIR/.settings"
+  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\nPOSITIONING=%s\nTOPOLOGY=%s\nTLS=%s\nSEMISYNC=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" "$POSITIONING" "$TOPOLOGY" "$TLS" "$SEMISYNC" >"$DIR/.settings"
   if [ "$TLS" = 1 ]; then tls_up; fi
   if [ "$NETNS" = 1 ]; then
     case " $(ip netns list | awk '{print $1}' | tr '\n' ' ')" in *" $(TAG_OF)-net "*) ;; *) net_up ;; esac
@@ -293,7 +307,7 @@ cmd_up() {
     touch "$DIR/.initialized"
   fi
   write_config
-  echo "sandbox: up in $DIR: $(nodes | tr '\n' ' ')(ports $BASE_PORT..$((BASE_PORT + REPLICAS)), binlog_format=$FORMAT, positioning=$POSITIONING, topology=$TOPOLOGY)"
+  echo "sandbox: up in $DIR: $(nodes | tr '\n' ' ')(ports $BASE_PORT..$((BASE_PORT + REPLICAS)), binlog_format=$FORMAT, positioning=$POSITIONING, topology=$TOPOLOGY$(if [ "$SEMISYNC" = 1 ]; then echo ', semi-sync'; fi))"
   echo "sandbox: config: $DIR/mmmf.config.ts"
 }
 

@@ -10,6 +10,8 @@ import { confirmBest, equalizeReplicas } from './plan/equalize.js';
 import { fenceOldMaster } from './plan/fence.js';
 import { addWriterVip, promoteTarget, repointReplicas, verifyWriterVip } from './plan/promote.js';
 import { quiesceReplicas } from './plan/quiesce.js';
+import { semiSyncHeader, semiSyncRefusals, semiSyncWarnings } from './plan/semi-sync.js';
+import { semiSyncIntent } from './semi-sync-intent.js';
 import { switchoverRefusals } from './plan/switchover.js';
 import type { Plan } from './plan-types.js';
 
@@ -38,6 +40,7 @@ export interface FailoverOptions {
 export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Outcome<Plan> {
   if (opts.target === 'auto' && !opts.switchover) return autoPlan(config, states, opts);
   const a = analyzeTopology(config, states, opts);
+  const semiSync = semiSyncIntent(config, a.oldMaster.state, a.direct);
   const header = {
     kind: opts.switchover ? ('switchover' as const) : ('failover' as const),
     oldMaster: {
@@ -48,23 +51,33 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     positioning: a.positioning.mode,
     positioningWhy: a.positioning.why,
     hosts: a.hosts,
-    warnings: a.warnings,
+    warnings: [...a.warnings, ...semiSyncWarnings(a, semiSync, !!opts.switchover)],
+    ...(semiSync && a.target ? { semiSync: semiSyncHeader(semiSync, a.target.name) } : {}),
   };
   if (a.nothingToDo) {
     const plan: Plan = { ...header, kind: 'failover', target: opts.target, best: opts.target, steps: [] };
     return accept({ ...plan, nothingToDo: a.nothingToDo });
   }
-  const own = opts.switchover
-    ? [...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a)]
-    : a.oldMaster.state?.reachable && !opts.fenceLiveMaster
-      ? [liveMasterRefusal(a, opts.target)]
-      : [];
+  const own = [
+    ...(opts.switchover
+      ? [...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a)]
+      : a.oldMaster.state?.reachable && !opts.fenceLiveMaster
+        ? [liveMasterRefusal(a, opts.target)]
+        : []),
+    ...semiSyncRefusals(a, semiSync, !!opts.switchover),
+  ];
   const gate = passGate(a, own);
   if (!gate.ok) {
     const verb = opts.switchover ? 'switch over' : 'fail over';
     return refuse(gate.refusals, `refusing to ${verb} to ${opts.target}: nothing was changed`);
   }
-  const ctx = { config, analysis: gate.value, switchover: !!opts.switchover, list: new StepList() };
+  const ctx = {
+    config,
+    analysis: gate.value,
+    switchover: !!opts.switchover,
+    list: new StepList(),
+    ...(semiSync ? { semiSync } : {}),
+  };
   const fence = fenceOldMaster(ctx);
   const stopped = quiesceReplicas(ctx, fence);
   const confirmed = confirmBest(ctx, fence, stopped);

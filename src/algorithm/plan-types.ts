@@ -20,6 +20,7 @@ export const PHASES = [
   { id: 'vip', label: 'Move the writer VIP to the new master', parallel: false },
   { id: 'repoint', label: 'Repoint replicas to the new master', parallel: true },
   { id: 'demote', label: 'Make the old master a replica of the new one', parallel: false },
+  { id: 'open-writes', label: 'Open writes once a replica acknowledges (semi-sync)', parallel: false },
   { id: 'verify', label: 'Verify replication from the new master', parallel: true },
   { id: 'pair', label: 'Make the master-master pair circular again', parallel: false },
   { id: 'readers', label: 'Place the reader VIPs', parallel: false },
@@ -48,6 +49,17 @@ export function phaseLabel(kind: Plan['kind'], id: Phase): string {
 export interface StepRef {
   step: number;
   key: 'gtid' | 'file' | 'pos';
+}
+
+/**
+ * Semi-synchronous replication settings a step sends: `install` (when the plugin is missing and the config allows
+ * it) runs only when `check` finds the plugin inactive; `set` goes out after it.
+ *
+ * @example { set: ['SET GLOBAL rpl_semi_sync_master_enabled = OFF', 'SET GLOBAL rpl_semi_sync_slave_enabled = ON'] }
+ */
+export interface SemiSyncChange {
+  install?: { check: string; install: string };
+  set: string[];
 }
 
 /**
@@ -134,6 +146,9 @@ export type StepAction =
       reset?: string;
       /** By file: read the new master's binlog end before writes open (replicas start there). */
       recordEnd?: string;
+      /** Semi-sync: the master side on, before writes open. */
+      semiSync?: SemiSyncChange;
+      /** Empty when an open-writes step opens them (semi-sync: once a replica acknowledges). */
       setWritable: string[];
       /** A master-master pair's switchover: start replicating from the old active (now passive) again. */
       restart?: string;
@@ -152,7 +167,21 @@ export type StepAction =
       stop: string;
       change: string;
       setReadOnly: string[];
+      /** Semi-sync: the replica side on (before start: it takes effect when the IO thread starts), master side off. */
+      semiSync?: SemiSyncChange;
       start: string;
+    }
+  | {
+      /**
+       * Semi-sync: writes open only once `needed` replicas with their side on are connected to the new master,
+       * so the first commit already waits for one of them. `followers`: the repoint steps of replicas that will
+       * acknowledge (with none of them done, none can).
+       */
+      kind: 'open-writes';
+      clientsSql: string;
+      needed: number;
+      followers: number[];
+      setWritable: string[];
     }
   | { kind: 'restart-replication'; start: string }
   | { kind: 'make-writable'; setWritable: string[] }
@@ -163,6 +192,8 @@ export type StepAction =
       byFile?: boolean;
       /** A delayed replica: its threads must run, but it is not waited for to catch up. */
       delayed?: boolean;
+      /** Semi-sync: this status must read ON (it acknowledges the new master's commits). */
+      semiSyncStatus?: string;
     }
   /** `address`: a reader VIP; absent: the writer VIP. */
   | { kind: 'vip-remove'; address?: string }
@@ -238,4 +269,6 @@ export interface Plan {
   steps: Step[];
   /** Set when there is nothing to do (the target already is the master of every reachable replica). */
   nothingToDo?: string;
+  /** Semi-synchronous replication is carried: why, and the new master's settings (absent: not touched). */
+  semiSync?: string;
 }

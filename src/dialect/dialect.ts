@@ -3,6 +3,7 @@ import type { Row } from '../domain/row.js';
 import type { Flavor, ReplicaStatus, ServerVersion } from '../domain/server-state.js';
 import type { Tls } from '../domain/tls.js';
 import { type Capabilities, capabilitiesOf } from './capabilities.js';
+import { SemiSyncDialect } from './semi-sync.js';
 
 /**
  * The one place that knows how each flavor and version spells replication statements and status columns.
@@ -52,9 +53,12 @@ function col(row: Row, ...names: string[]): unknown {
 export class Dialect {
   /** What this server's version can say, computed once. */
   readonly caps: Capabilities;
+  /** Semi-synchronous replication's statements and status (semi-sync.ts). */
+  readonly semiSync: SemiSyncDialect;
 
   constructor(readonly version: ServerVersion) {
     this.caps = capabilitiesOf(version);
+    this.semiSync = new SemiSyncDialect(version);
   }
 
   get isMariadb(): boolean {

@@ -1,4 +1,5 @@
 import type { Coordinates } from './coordinates.js';
+import type { SemiSyncState } from './semi-sync.js';
 import type { Tls } from './tls.js';
 
 export type Flavor = 'mariadb' | 'mysql';
@@ -99,6 +100,8 @@ export interface HostState {
   clientConnections?: number;
   /** Age in seconds of the oldest open write transaction (read on servers that are not replicas). */
   oldestWriteTrxSeconds?: number;
+  /** Semi-synchronous replication: each side, when its plugin is loaded (built into MariaDB 10.3.3+). */
+  semiSync?: SemiSyncState;
 }
 
 /** A reachable host that replicates: its version and replica status are known. */

@@ -45,6 +45,7 @@ export function renderPlan(plan: Plan, c: ChalkInstance, opts: { dryRun: boolean
       `  positioning ${plan.positioning === 'gtid' ? 'GTID' : 'file and position'} ${c.dim(`(${plan.positioningWhy})`)}`,
     );
   }
+  if (plan.semiSync) L.push(`  semi-sync   ${plan.semiSync}`);
   L.push('', c.bold('Hosts'));
   const w = Math.max(...plan.hosts.map((h) => h.name.length));
   for (const h of plan.hosts) {

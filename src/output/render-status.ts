@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import { formatCoordinates } from '../binlog/coordinates.js';
 import { matchSource } from '../topology/identity.js';
 import type { HostState } from '../domain/server-state.js';
+import { semiSyncLine } from './semi-sync-text.js';
 
 interface Node {
   label: string;
@@ -126,6 +127,8 @@ function describe(n: Node, c: ChalkInstance): string[] {
     ? `binlog ${formatCoordinates(s.binlog)}  ${gtidLabel} ${s.gtidEnabled === false ? '' : s.gtidBinlog || '-'}  ${s.binlogFormat}`
     : 'binlog OFF';
   out.push(c.dim(`${bl}  server_id ${s.serverId}  ${s.clientConnections ?? 0} client conn`));
+  const semi = semiSyncLine(s, c);
+  if (semi) out.push(semi);
   return out;
 }
 

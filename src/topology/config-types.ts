@@ -125,6 +125,11 @@ export interface MmmfConfig {
   journalMaxAgeMinutes?: number;
   /** Several monitor hosts: their lock, journal and records in etcd, the master published there for proxies. */
   coordination?: { etcd: EtcdConfig };
+  /**
+   * Semi-synchronous replication across a failover, switchover and rejoin (`true` = `{ enabled: true }`).
+   * Without it, mmmf carries what the old master ran.
+   */
+  semiSync?: boolean | SemiSyncConfig;
 }
 
 /**
@@ -145,6 +150,36 @@ export interface EtcdConfig {
   requestTimeoutMs?: number;
   /** Also publish the master as orchestrator does (`mysql/master/<cluster>` = host:port, `/hostname`, `/port`). */
   publishOrchestratorKeys?: boolean;
+}
+
+/**
+ * How mmmf carries semi-synchronous replication (README, Semi-synchronous replication).
+ *
+ * @example { enabled: true, timeoutMs: 10000, waitPoint: 'AFTER_SYNC', waitForAck: true, installPlugins: false }
+ */
+export interface SemiSyncConfig {
+  /**
+   * true: the new master always runs it; false: mmmf never touches semi-sync settings; absent: as the old master
+   * ran it (when it does not answer: as its replicas' side says).
+   */
+  enabled?: boolean;
+  /** The new master's timeout in ms before it falls back to asynchronous. Default: the old master's, else its own. */
+  timeoutMs?: number;
+  /** When a commit waits for the acknowledgement. Default: the old master's, else the new master's own. */
+  waitPoint?: 'AFTER_SYNC' | 'AFTER_COMMIT';
+  /** Writes open only once a replica that acknowledges is connected (default true); false: open at once. */
+  waitForAck?: boolean;
+  /** INSTALL PLUGIN where a side's plugin is missing (MySQL). Default false: refused, naming the statement. */
+  installPlugins?: boolean;
+}
+
+/** `semiSync` with its defaults applied. `enabled: 'auto'`: as the old master ran it. */
+export interface ResolvedSemiSync {
+  enabled: boolean | 'auto';
+  timeoutMs?: number;
+  waitPoint?: 'AFTER_SYNC' | 'AFTER_COMMIT';
+  waitForAck: boolean;
+  installPlugins: boolean;
 }
 
 export type HookCommand = string | string[];
@@ -188,6 +223,8 @@ export interface ResolvedConfig {
   /** Never promoted by `--failover-to auto` (they may still be the source others catch up from). */
   neverPromote: string[];
   vip?: { address: string; interface: string; readers: string[]; readerMaxLagSeconds: number };
+  /** Absent: the defaults (SEMI_SYNC_DEFAULTS: as the old master ran it, writes wait for an acknowledging replica). */
+  semiSync?: ResolvedSemiSync;
   /** Where the config was loaded from, for messages. */
   source: string;
   cluster?: string;

@@ -24,6 +24,11 @@ export async function probeHost(
   const clients = await conn.query(dialect.clientConnectionsSql(), PROBE_QUERY_MS);
   const replica = replicaRows[0] ? dialect.parseReplicaStatus(replicaRows[0]) : undefined;
   const [trx] = replica ? [] : await conn.query(dialect.oldestWriteTransactionSql(), PROBE_QUERY_MS);
+  const ss = dialect.semiSync;
+  const semiSync = ss.parse(
+    await conn.query(ss.variablesSql(), PROBE_QUERY_MS),
+    await conn.query(ss.statusSql(), PROBE_QUERY_MS),
+  );
   const state: HostState = {
     name: host.name,
     address: addressOf(host),
@@ -55,6 +60,7 @@ export async function probeHost(
     ...(channels > 1 ? { channels } : {}),
     clientConnections: clients.length,
     ...(trx ? { oldestWriteTrxSeconds: Number(trx.s) } : {}),
+    semiSync,
   };
   return { state, dialect };
 }

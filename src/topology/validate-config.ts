@@ -3,6 +3,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { ClientTls, Positioning, ReplicationTls, ResolvedConfig, ResolvedHost } from './config-types.js';
 import { checkCoordination } from './validate-coordination.js';
+import { checkSemiSync, resolveSemiSync } from './validate-semi-sync.js';
 
 /** $MMMF_STATE_DIR, else $XDG_STATE_HOME/mmmf, else ~/.local/state/mmmf. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -29,6 +30,7 @@ const TOP_KEYS = [
   'cluster',
   'journalMaxAgeMinutes',
   'coordination',
+  'semiSync',
 ];
 export const POSITIONINGS: readonly Positioning[] = ['gtid', 'file', 'auto'];
 const SWITCHOVER_KEYS = ['maxLagSeconds', 'maxTransactionSeconds'];
@@ -99,6 +101,7 @@ export function validateConfig(
   checkNumbers(sw, 'switchover', SWITCHOVER_KEYS, (v) => v >= 0, 'a number of seconds >= 0', p);
   checkVip(raw.vip, p);
   checkSsh(raw.ssh, 'ssh', p);
+  checkSemiSync(raw.semiSync, p);
   const hosts = checkHosts(raw, isObj(defaults) ? defaults : {}, p, dirname(source));
   checkNames(raw, named, p);
   const coordination = checkCoordination(raw, p, dirname(source));
@@ -135,6 +138,7 @@ export function validateConfig(
           }
         : {}),
       ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
+      semiSync: resolveSemiSync(raw.semiSync),
       source,
       journalMaxAgeMinutes: coordination.journalMaxAgeMinutes,
       ...(coordination.cluster ? { cluster: coordination.cluster } : {}),

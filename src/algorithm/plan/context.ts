@@ -3,6 +3,7 @@ import type { ResolvedConfig, ResolvedHost } from '../../topology/config-types.j
 import type { HostState, ProbedHost } from '../../domain/server-state.js';
 import type { PlannableAnalysis } from '../analyze-topology.js';
 import type { OnFailure, Phase, Step, StepAction, StepRef } from '../plan-types.js';
+import type { SemiSyncIntent } from '../semi-sync-intent.js';
 
 /** How a run-time value is shown in the printed plan (and found again by the executor's materialize). */
 export const showRef = (ref: StepRef) => `<${ref.key} from step ${ref.step}>`;
@@ -55,6 +56,8 @@ export interface PlanContext {
   analysis: PlannableAnalysis;
   switchover: boolean;
   list: StepList;
+  /** Semi-synchronous replication to carry (plan/semi-sync.ts); absent: not touched. */
+  semiSync?: SemiSyncIntent;
 }
 
 export const dialectOf = (s: ProbedHost): Dialect => dialectFor(s.version);

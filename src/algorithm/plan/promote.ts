@@ -4,6 +4,7 @@ import { isFormerMaster } from '../replica-facts.js';
 import type { Step, StepRef } from '../plan-types.js';
 import { coordinatesOf, dialectOf, hostConfig, type PlanContext, sourceSpec } from './context.js';
 import type { Fence } from './fence.js';
+import { ackStatusSql, followerChange, newMasterChange, openWritesStep, showChange } from './semi-sync.js';
 
 /** The promotion: the target forgets the old master and opens writes. Nothing that follows may run without it. */
 export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confirmed: Step): Step {
@@ -19,7 +20,10 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
   const keepPair = ctx.switchover && a.passive === target;
   const reset = keepPair ? undefined : td.resetReplicationAll();
   const restart = keepPair ? td.startReplication() : undefined;
-  const setWritable = td.setReadOnly(false);
+  // Semi-sync: the master side goes on here, before anything can be written; with waitForAck an open-writes
+  // step opens writes once a replica acknowledges (plan/semi-sync.ts).
+  const semiSync = ctx.semiSync ? newMasterChange(ctx.semiSync, target) : undefined;
+  const setWritable = ctx.semiSync?.waitForAck ? [] : td.setReadOnly(false);
   const recordEnd = byFile ? td.binlogStatusSql() : undefined;
   return list.add({
     phase: 'promote',
@@ -30,6 +34,7 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
       stop,
       ...(reset ? { reset } : {}),
       ...(recordEnd ? { recordEnd } : {}),
+      ...(semiSync ? { semiSync } : {}),
       setWritable,
       ...(restart ? { restart } : {}),
     },
@@ -37,12 +42,16 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
       stop,
       ...(reset ? [reset] : []),
       ...(recordEnd ? [`${recordEnd} -- recorded before writes open: replicas start here`] : []),
+      ...showChange(semiSync),
       ...setWritable,
       ...(restart ? [restart] : []),
     ],
-    why: keepPair
-      ? `it accepts writes and keeps replicating from ${a.oldMaster.name ?? a.oldMaster.address}, its pair partner`
-      : 'it forgets the old master and accepts writes',
+    why:
+      (keepPair
+        ? `it accepts writes and keeps replicating from ${a.oldMaster.name ?? a.oldMaster.address}, its pair partner`
+        : 'it forgets the old master and accepts writes') +
+      (semiSync ? '; semi-sync master side on first' : '') +
+      (setWritable.length ? '' : ' (they open once a replica acknowledges)'),
     after: [ready.get(target.name), confirmed, recheck],
   });
 }
@@ -76,7 +85,8 @@ export function addWriterVip(ctx: PlanContext, promote: Step, fence: Fence): Ste
   // A live old master (fenced: read-only, clients killed) keeps the VIP until the new master is writable, then
   // gives it up and the new master takes it, back to back: clients see the VIP on no host for a moment only.
   // A dead one lost it first thing (fence phase). Either way the VIP is added only once it is off the old host
-  // (or that host was shown unreachable over SSH), never on two hosts at once.
+  // (or that host was shown unreachable over SSH), never on two hosts at once. (Semi-sync with waitForAck: the
+  // new master is still read-only here; writes open moments later, once a replica acknowledges.)
   const old = a.oldMaster.name && a.oldMaster.state?.reachable ? hostConfig(config, a.oldMaster.name) : undefined;
   const removed = old
     ? ctx.list.add({
@@ -134,6 +144,7 @@ export function repointReplicas(ctx: PlanContext, promote: Step, ready: Map<stri
     const step = repointStep(ctx, old, { title, formerMaster: true, delay: 0, at, why, after, phase: 'demote' });
     followers.push({ host: old, step, formerMaster: true, delay: 0 });
   }
+  openWritesStep(ctx, promote, followers);
   for (const f of followers) verifyStep(ctx, f.host, f);
 }
 
@@ -160,6 +171,7 @@ function repointStep(
   const change = rd.withDelay(base, o.delay);
   const stop = rd.stopReplication();
   const setReadOnly = rd.setReadOnly(true);
+  const semiSync = ctx.semiSync ? followerChange(ctx.semiSync, r) : undefined;
   const start = rd.startReplication();
   return ctx.list.add({
     phase: o.phase ?? 'repoint',
@@ -173,10 +185,11 @@ function repointStep(
       stop,
       change,
       setReadOnly,
+      ...(semiSync ? { semiSync } : {}),
       start,
     },
-    sql: [stop, change, ...setReadOnly, start],
-    why: o.why,
+    sql: [stop, change, ...setReadOnly, ...showChange(semiSync), start],
+    why: o.why + (semiSync ? '; semi-sync replica side on before it starts' : ''),
     after: o.after,
   });
 }
@@ -198,6 +211,7 @@ function verifyStep(ctx: PlanContext, r: ProbedHost, f: { step: Step; formerMast
       : f.formerMaster
         ? `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${target}>, at most ${seconds} s`
         : `${rd.waitForGtidSql(`<binlog GTID position of ${target}>`, 1)} -- repeated until 0, at most ${seconds} s`;
+  const semiSyncStatus = ackStatusSql(ctx.semiSync, r);
   ctx.list.add({
     phase: 'verify',
     host: r.name,
@@ -208,8 +222,13 @@ function verifyStep(ctx: PlanContext, r: ProbedHost, f: { step: Step; formerMast
       ...(f.formerMaster ? { formerMaster: true } : {}),
       ...(byFile ? { byFile: true } : {}),
       ...(delayed ? { delayed: true } : {}),
+      ...(semiSyncStatus ? { semiSyncStatus } : {}),
     },
-    sql: [`${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${seconds} s`, caughtUp],
+    sql: [
+      `${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${seconds} s`,
+      caughtUp,
+      ...(semiSyncStatus ? [`${semiSyncStatus} -- repeated until ON: it acknowledges ${target}'s commits`] : []),
+    ],
     why: `a ${ctx.switchover ? 'switchover' : 'failover'} is done only when every replica runs and has caught up`,
     after: [f.step],
   });

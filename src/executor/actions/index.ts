@@ -6,6 +6,7 @@ import { equalize } from './equalize.js';
 import { fenceReadOnly, killClients, recheckOldMaster, recordMasterEnd } from './fence.js';
 import { mapPositionStep } from './map-position.js';
 import { mapRejoin } from './map-rejoin.js';
+import { openWrites } from './open-writes.js';
 import { makeWritable, promote } from './promote.js';
 import { catchUp, drainRelayLog, liftDelay, resumeSql, stopIoThread, stopReplication } from './quiesce.js';
 import { repoint, restartReplication, verifyReplica } from './repoint.js';
@@ -31,6 +32,7 @@ export const HANDLERS = {
   promote,
   'make-writable': makeWritable,
   repoint,
+  'open-writes': openWrites,
   'restart-replication': restartReplication,
   'verify-replica': verifyReplica,
   'vip-remove': vipRemove,
