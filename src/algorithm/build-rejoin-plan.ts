@@ -8,6 +8,7 @@ import type { HostPlan, Plan, Step } from './plan-types.js';
 import { coordinatesOf, dialectOf, sourceSpec, StepList } from './plan/context.js';
 import { fenceWrites } from './plan/fence.js';
 import { choosePositioning } from './replica-facts.js';
+import type { PositioningMode } from '../domain/positioning.js';
 
 /** The two servers a rejoin is about: the former master coming back, and the current master. */
 export interface RejoinParties {
@@ -112,7 +113,7 @@ function rejoinPlan(
   host: ProbedHost,
   master: ProbedHost,
   states: HostState[],
-  o: { pair: boolean; nothing?: boolean; mode: 'gtid' | 'file' },
+  o: { pair: boolean; nothing?: boolean; mode: PositioningMode },
 ): Plan {
   const list = new StepList();
   const hosts: HostPlan[] = states.map((s) => ({

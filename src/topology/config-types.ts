@@ -1,8 +1,10 @@
+import type { PositioningMode } from '../domain/positioning.js';
 import type { Tls } from '../domain/tls.js';
 
-/** Connection settings of one server. Example: `{ host: '10.0.0.2', port: 3306, user: 'mmmf', password: 's3cret' }` */
-export type Positioning = 'gtid' | 'file' | 'auto';
+/** How replicas are positioned on their new source: a mode, or 'auto' (GTID when every replica already uses it). */
+export type Positioning = PositioningMode | 'auto';
 
+/** Connection settings of one server. Example: `{ host: '10.0.0.2', port: 3306, user: 'mmmf', password: 's3cret' }` */
 export interface HostConfig {
   /** Address replicas use to reach this server, and mmmf too unless `socket` is set. */
   host: string;

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { ClientTls, Positioning, ReplicationTls, ResolvedConfig, ResolvedHost } from './config-types.js';
+import { formatAddress } from '../domain/address.js';
 
 /** $MMMF_STATE_DIR, else $XDG_STATE_HOME/mmmf, else ~/.local/state/mmmf. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -266,7 +267,7 @@ function checkHosts(raw: Obj, d: Obj, p: Problem, baseDir: string): ResolvedHost
     }
     const host = checkHost(name, h, d, isObj(raw.ssh) ? raw.ssh : {}, p, baseDir);
     if (!host) continue;
-    const key = `${host.host}:${host.port}`;
+    const key = formatAddress(host);
     const other = seen.get(key);
     if (other) p(`hosts.${name}: same address ${key} as hosts.${other}; every server needs its own host:port`);
     else seen.set(key, name);

@@ -2,6 +2,7 @@ import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.
 import { gtidMissing, gtidRelation, gtidUnion } from '../../binlog/gtid.js';
 import { binlogEnd, gtidOf, replicaStatus } from '../server-reads.js';
 import type { ActionContext, ActionOutcome, Handler } from '../types.js';
+import type { StepRef } from '../../algorithm/plan-types.js';
 
 const RE_RUN = 'Nothing was repointed; replication is stopped. Re-run mmmf: it re-probes and chooses again.';
 
@@ -20,7 +21,7 @@ export const confirmBest: Handler<'confirm-best'> = async (step, ctx) => {
 async function byGtid(
   host: string,
   others: string[],
-  a: { masterEnd?: { step: number; key: 'gtid' | 'file' | 'pos' } },
+  a: { masterEnd?: StepRef },
   ctx: ActionContext,
 ): Promise<ActionOutcome> {
   const d = ctx.dialect(host);
