@@ -43,17 +43,17 @@ export interface SshConfig {
   options?: string[];
 }
 
-/** Bounds on every wait, in seconds. */
+/** Bounds on every wait, in seconds (defaults: CONFIG_DEFAULTS in config-defaults.ts). */
 export interface Timeouts {
-  /** Connecting to a server while probing. Default 3. */
+  /** Connecting to a server while probing. */
   connect?: number;
-  /** Waiting for a replica's SQL thread to apply its relay log. Default 300. */
+  /** Waiting for a replica's SQL thread to apply its relay log. */
   drain?: number;
-  /** Waiting for a lagging replica to catch up with the best one. Default 600. */
+  /** Waiting for a lagging replica to catch up with the best one. */
   equalize?: number;
-  /** Waiting for repointed replicas to run and catch up with the new master. Default 60. */
+  /** Waiting for repointed replicas to run and catch up with the new master. */
   verify?: number;
-  /** A hook command. Default 60. */
+  /** A hook command. */
   hook?: number;
 }
 
@@ -79,18 +79,19 @@ export interface MmmfConfig {
   hosts: Record<string, HostConfig>;
   timeouts?: Timeouts;
   /**
-   * How replicas are positioned on their new source (default 'auto'): 'gtid' by GTID; 'file' by binlog file
-   * and position, mapped exactly through the best replica's relay log; 'auto' uses GTID when every replica
-   * already replicates with it, else file. Overridden per run with --positioning.
+   * How replicas are positioned on their new source (default 'auto'; every default is in CONFIG_DEFAULTS):
+   * 'gtid' by GTID; 'file' by binlog file and position, mapped exactly through the best replica's relay log;
+   * 'auto' uses GTID when every replica already replicates with it, else file. Overridden per run with
+   * --positioning.
    */
   positioning?: Positioning;
   /** Where mmmf keeps its lock file and the record of the last failover (relative to the config file). */
   stateDir?: string;
-  /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). Default 60. */
+  /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). */
   antiFlapMinutes?: number;
   /**
    * `--if-dead`: for how many seconds every signal must agree that the master is dead (mmmf cannot reach it,
-   * its replicas lost it and receive nothing, its host runs no live mysqld when SSH is configured). Default 10.
+   * its replicas lost it and receive nothing, its host runs no live mysqld when SSH is configured).
    */
   deadConfirmSeconds?: number;
   /**
@@ -102,11 +103,11 @@ export interface MmmfConfig {
   /**
    * The writer VIP (MMM's exclusive writer role): after a failover or switchover it sits on the new master only.
    * `readers` (MMM's balanced reader role): each on exactly one replica that replicates without error and lags
-   * less than `readerMaxLagSeconds` (default 30), spread evenly; on the writer only when no replica qualifies.
+   * less than `readerMaxLagSeconds`, spread evenly; on the writer only when no replica qualifies.
    */
   vip?: { address: string; interface: string; readers?: string[]; readerMaxLagSeconds?: number };
   ssh?: SshConfig;
-  /** Limits a planned switchover checks before it blocks writes. Defaults: 10 s of lag, 5 s old write transactions. */
+  /** Limits a planned switchover checks before it blocks writes: seconds of lag, age of a write transaction. */
   switchover?: { maxLagSeconds?: number; maxTransactionSeconds?: number };
   /**
    * Who `--failover-to auto` may promote, in priority order (exact host names, never patterns); default: every

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { existsSync } from 'node:fs';
+import { CONFIG_DEFAULTS as D, DEFAULT_TIMEOUTS } from './config-defaults.js';
 import type { ClientTls, Positioning, ReplicationTls, ResolvedConfig, ResolvedHost } from './config-types.js';
 import { formatAddress } from '../domain/address.js';
 
@@ -53,7 +54,6 @@ const SSH_KEYS = ['host', 'user', 'port', 'identityFile', 'options'];
 const DEFAULT_KEYS = ['port', 'user', 'password', 'ssl'];
 const TLS_KEYS = ['ca', 'cert', 'key', 'verifyServerCert'];
 const TIMEOUT_KEYS = ['connect', 'drain', 'equalize', 'verify', 'hook'];
-const DEFAULT_TIMEOUTS = { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 };
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 type Obj = Record<string, unknown>;
@@ -108,16 +108,20 @@ export function validateConfig(
       replication: { user: r.user, password: r.password, ...(replSsl ? { ssl: replSsl } : {}) },
       hosts,
       timeouts: { ...DEFAULT_TIMEOUTS, ...(timeouts as Partial<ResolvedConfig['timeouts']>) },
-      positioning: (raw.positioning as Positioning | undefined) ?? 'auto',
+      positioning: (raw.positioning as Positioning | undefined) ?? D.positioning,
       stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
-      antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
-      deadConfirmSeconds: typeof raw.deadConfirmSeconds === 'number' ? raw.deadConfirmSeconds : 10,
+      antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : D.antiFlapMinutes,
+      deadConfirmSeconds: typeof raw.deadConfirmSeconds === 'number' ? raw.deadConfirmSeconds : D.deadConfirmSeconds,
       sshConfigured:
         raw.ssh !== undefined ||
         raw.vip !== undefined ||
         Object.values(isObj(raw.hosts) ? raw.hosts : {}).some((h) => isObj(h) && h.ssh !== undefined),
       hooks,
-      switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...(sw as Partial<ResolvedConfig['switchover']>) },
+      switchover: {
+        maxLagSeconds: D['switchover.maxLagSeconds'],
+        maxTransactionSeconds: D['switchover.maxTransactionSeconds'],
+        ...(sw as Partial<ResolvedConfig['switchover']>),
+      },
       candidates: Array.isArray(raw.candidates) ? (raw.candidates as string[]) : [],
       neverPromote: Array.isArray(raw.neverPromote) ? (raw.neverPromote as string[]) : [],
       ...(isObj(vip)
@@ -125,8 +129,9 @@ export function validateConfig(
             vip: {
               address: vip.address as string,
               interface: vip.interface as string,
-              readers: Array.isArray(vip.readers) ? (vip.readers as string[]) : [],
-              readerMaxLagSeconds: typeof vip.readerMaxLagSeconds === 'number' ? vip.readerMaxLagSeconds : 30,
+              readers: Array.isArray(vip.readers) ? (vip.readers as string[]) : [...D['vip.readers']],
+              readerMaxLagSeconds:
+                typeof vip.readerMaxLagSeconds === 'number' ? vip.readerMaxLagSeconds : D['vip.readerMaxLagSeconds'],
             },
           }
         : {}),
@@ -187,7 +192,9 @@ function checkScalars(raw: Obj, p: Problem): void {
   }
   const dead = raw.deadConfirmSeconds;
   if (dead !== undefined && !(typeof dead === 'number' && dead >= 0 && dead <= 600)) {
-    p(`deadConfirmSeconds: must be a number of seconds from 0 to 600 (default 10), got ${JSON.stringify(dead)}`);
+    p(
+      `deadConfirmSeconds: must be a number of seconds from 0 to 600 (default ${D.deadConfirmSeconds}), got ${JSON.stringify(dead)}`,
+    );
   }
   if (raw.logFile !== undefined && (typeof raw.logFile !== 'string' || raw.logFile === '')) {
     p(`logFile: must be a file path, got ${JSON.stringify(raw.logFile)}`);
@@ -239,7 +246,8 @@ function checkVip(vip: unknown, p: Problem): void {
   }
   const lag = vip.readerMaxLagSeconds;
   if (lag !== undefined && !(typeof lag === 'number' && lag >= 0)) {
-    p(`vip.readerMaxLagSeconds: must be a number of seconds >= 0 (default 30), got ${JSON.stringify(lag)}`);
+    const def = D['vip.readerMaxLagSeconds'];
+    p(`vip.readerMaxLagSeconds: must be a number of seconds >= 0 (default ${def}), got ${JSON.stringify(lag)}`);
   }
   if (typeof vip.interface !== 'string' || !IFACE_RE.test(vip.interface)) {
     p(`vip.interface: must be a network interface name like 'eth0', got ${JSON.stringify(vip.interface)}`);
@@ -303,14 +311,14 @@ function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem, baseDir: 
   return {
     name,
     host: h.host as string,
-    port: (h.port ?? d.port ?? 3306) as number,
+    port: (h.port ?? d.port ?? D['defaults.port']) as number,
     user: user ?? '',
     password: (h.password ?? d.password ?? '') as string,
     ...(typeof h.socket === 'string' ? { socket: h.socket } : {}),
     ssh: {
       host: (typeof own.host === 'string' ? own.host : h.host) as string,
-      user: (own.user || ssh.user || 'root') as string,
-      port: (own.port || ssh.port || 22) as number,
+      user: (own.user || ssh.user || D['ssh.user']) as string,
+      port: (own.port || ssh.port || D['ssh.port']) as number,
       ...(identityFile ? { identityFile } : {}),
       options: [...((ssh.options || []) as string[]), ...((own.options || []) as string[])],
     },
