@@ -71,7 +71,8 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
   if (!comparable(parties.value)) {
     return refuse(
       [
-        `${name} is ${host.version.text}${host.gtidEnabled ? '' : ' without GTIDs'}; ${master.name} is ${master.version.text}`,
+        `${name} is ${host.version.text}${host.gtidEnabled ? '' : ' without GTIDs'}; ` +
+          `${master.name} is ${master.version.text}`,
         'rebuild it from a backup of the master, or repoint it by hand at a position you have checked',
       ],
       `rejoin ${name}: only by GTID, between servers of one flavor`,
@@ -89,8 +90,9 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
   if (onTls.length && !config.replication.ssl && !host.replica?.tls) {
     return refuse(
       [
-        `${onTls.map((r) => r.name).join(', ')} replicate over TLS, ${name} has no TLS channel of its own to carry, and ` +
-          "replication.ssl is not configured: add replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } }",
+        `${onTls.map((r) => r.name).join(', ')} replicate over TLS, ${name} has no TLS channel of its own to ` +
+          'carry, and replication.ssl is not configured: add ' +
+          "replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } }",
       ],
       `rejoin ${name}: its channel would be the one plaintext channel of the cluster`,
     );
@@ -116,17 +118,6 @@ function rejoinPlan(
   o: { pair: boolean; nothing?: boolean; mode: PositioningMode },
 ): Plan {
   const list = new StepList();
-  const hosts: HostPlan[] = states.map((s) => ({
-    name: s.name,
-    address: s.address,
-    role: s.name === host.name ? 'target' : s.name === master.name ? 'old-master' : 'outside',
-    note:
-      s.name === host.name
-        ? `will replicate from ${master.name}${o.pair ? ' as the passive side of the pair' : ''}, read-only`
-        : s.name === master.name
-          ? `the master${o.pair ? `; will replicate from ${host.name} again (the pair is circular again)` : ''}`
-          : 'untouched',
-  }));
   const base: Plan = {
     kind: 'rejoin',
     target: host.name,
@@ -136,8 +127,9 @@ function rejoinPlan(
     positioningWhy:
       o.mode === 'gtid'
         ? 'a former master continues from gtid_current_pos (everything it holds, written or replicated)'
-        : 'the cluster replicates by file: it continues right after its own last transaction in the binlog of its source',
-    hosts,
+        : 'the cluster replicates by file: it continues right after its own last transaction in the binlog of ' +
+          'its source',
+    hosts: rejoinHosts(states, host.name, master.name, o.pair),
     warnings: [],
     steps: list.steps,
   };
@@ -170,6 +162,21 @@ function rejoinPlan(
     verifyOn(list, master, host.name, back, byFile);
   }
   return base;
+}
+
+/** The plan's Hosts table: the returning host, the master, everyone else untouched. */
+function rejoinHosts(states: HostState[], host: string, master: string, pair: boolean): HostPlan[] {
+  return states.map((s) => ({
+    name: s.name,
+    address: s.address,
+    role: s.name === host ? 'target' : s.name === master ? 'old-master' : 'outside',
+    note:
+      s.name === host
+        ? `will replicate from ${master}${pair ? ' as the passive side of the pair' : ''}, read-only`
+        : s.name === master
+          ? `the master${pair ? `; will replicate from ${host} again (the pair is circular again)` : ''}`
+          : 'untouched',
+  }));
 }
 
 function repointTo(

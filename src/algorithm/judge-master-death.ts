@@ -32,7 +32,10 @@ export interface ReplicaView {
 export interface SshView {
   /** The host ran the check (it is up and reachable over SSH). */
   answered: boolean;
-  /** 'running': a mysqld listens on the master's port and is not stopped; 'stopped': only a stopped (SIGSTOP) one; 'none'. */
+  /**
+   * 'running': a mysqld listens on the master's port and is not stopped; 'stopped': only a stopped (SIGSTOP)
+   * one; 'none'.
+   */
   mysqld: 'running' | 'stopped' | 'none' | 'unknown';
   detail: string;
 }
@@ -59,7 +62,10 @@ const abstains = (r: ReplicaView) => !r.read || (r.io === 'No' && r.ioError === 
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** Why one sample does not say "dead" (empty when it does); `held` is each replica's received position to compare with. */
+/**
+ * Why one sample does not say "dead" (empty when it does); `held` is each replica's received position to compare
+ * with.
+ */
 function disagreements(s: DeathSample, master: string, held: Map<string, string>): string[] {
   const out: string[] = [];
   if (s.master.answered) out.push(`mmmf: ${master} answered (${s.master.detail})`);
@@ -74,7 +80,8 @@ function disagreements(s: DeathSample, master: string, held: Map<string, string>
   if (!s.replicas.some(failing) && !s.replicas.some((r) => r.read && r.io === 'Yes')) {
     out.push(
       s.replicas.length
-        ? `no replica of ${master} reports a failing connection to it (${s.replicas.map(describeReplica).join('; ')}): ` +
+        ? `no replica of ${master} reports a failing connection to it ` +
+            `(${s.replicas.map(describeReplica).join('; ')}): ` +
             'mmmf alone cannot tell a dead master from a network that cuts only mmmf off'
         : `${master} has no reachable replica to confirm it is dead`,
     );
@@ -135,7 +142,8 @@ function aliveVerdict(answered: DeathSample, last: DeathSample, master: string):
   const connected = answered.replicas.filter((r) => r.read && r.io === 'Yes').map((r) => r.name);
   const evidence = [
     healthy ? `mmmf: ${master} answers` : `mmmf: ${master} answered (${answered.master.detail})`,
-    `${connected.length} of ${answered.replicas.length} replicas connected to it${connected.length ? `: ${connected.join(', ')}` : ''}`,
+    `${connected.length} of ${answered.replicas.length} replicas connected to it` +
+      (connected.length ? `: ${connected.join(', ')}` : ''),
   ];
   // A master that only answers with an error (too many connections, access denied) while its replicas all
   // lost it is not "healthy, nothing to do": the signals disagree.
@@ -147,7 +155,8 @@ function aliveVerdict(answered: DeathSample, last: DeathSample, master: string):
 
 function deadEvidence(run: DeathSample[], last: DeathSample, master: string, span: number): string[] {
   const out = [
-    `mmmf: ${master} did not answer on ${run.length} of ${run.length} attempts over ${seconds(span)} (${last.master.detail})`,
+    `mmmf: ${master} did not answer on ${run.length} of ${run.length} attempts over ${seconds(span)} ` +
+      `(${last.master.detail})`,
   ];
   for (const r of last.replicas) {
     if (failing(r))

@@ -103,7 +103,9 @@ export function choosePositioning(wanted: Positioning, replicas: ReplicaHost[]):
   if (!byFile.length) return { mode: 'gtid', why: 'auto: every replica already replicates with GTIDs' };
   return {
     mode: 'file',
-    why: `auto: ${byFile.map((r) => r.name).join(', ')} ${byFile.length === 1 ? 'replicates' : 'replicate'} by file and position (Using_Gtid: No), so GTID positions are not trusted`,
+    why:
+      `auto: ${byFile.map((r) => r.name).join(', ')} ${byFile.length === 1 ? 'replicates' : 'replicate'} by file ` +
+      'and position (Using_Gtid: No), so GTID positions are not trusted',
   };
 }
 

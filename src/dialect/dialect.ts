@@ -24,7 +24,13 @@ export const REDACTED = '<redacted>';
 
 /** SQL string literal, escaped for both flavors' default sql_mode. */
 export function quote(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\0/g, '\\0').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+  const escaped = s
+    .replace(/\\/g, '\\\\')
+    .replace(/'/g, "\\'")
+    .replace(/\0/g, '\\0')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r');
+  return `'${escaped}'`;
 }
 
 export function parseVersion(versionText: string, comment = ''): ServerVersion {
@@ -138,7 +144,8 @@ export class Dialect {
    */
   logEventsSql(kind: 'binlog' | 'relay', file: string, from: number, skip: number, limit: number): string {
     const log = kind === 'binlog' ? 'BINLOG' : 'RELAYLOG';
-    return `SHOW ${log} EVENTS IN ${quote(file)} FROM ${Math.trunc(from)} LIMIT ${Math.trunc(skip)}, ${Math.trunc(limit)}`;
+    const page = `FROM ${Math.trunc(from)} LIMIT ${Math.trunc(skip)}, ${Math.trunc(limit)}`;
+    return `SHOW ${log} EVENTS IN ${quote(file)} ${page}`;
   }
 
   /** Age in seconds of the oldest open transaction that has modified rows (column `s`, 0 when none). */
@@ -393,7 +400,8 @@ export const runLockSql = {
   /** Column `holder`: the connection id holding it, or NULL. */
   holder: (name: string) => `SELECT IS_USED_LOCK(${quote(name)}) AS holder`,
   connectionInfo: (id: number) =>
-    `SELECT USER AS user, HOST AS host, TIME AS seconds FROM information_schema.PROCESSLIST WHERE ID = ${Math.trunc(id)}`,
+    'SELECT USER AS user, HOST AS host, TIME AS seconds FROM information_schema.PROCESSLIST ' +
+    `WHERE ID = ${Math.trunc(id)}`,
 };
 
 export function dialectFor(version: ServerVersion): Dialect {

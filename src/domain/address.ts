@@ -1,4 +1,4 @@
-/** `host:port` as replicas name a server. Example: `formatAddress({ host: '10.0.0.2', port: 3306 })` → `'10.0.0.2:3306'` */
+/** `host:port` as replicas name a server. Example: `formatAddress({ host: 'db2', port: 3306 })` → `'db2:3306'` */
 export const formatAddress = (h: { host: string; port: number }) => `${h.host}:${h.port}`;
 
 /** The host and port of `host:port`; the port follows the last colon (the host may be an IPv6 address). */

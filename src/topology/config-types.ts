@@ -34,7 +34,11 @@ export type ClientTls = Tls;
 /** TLS for replication channels: file paths on each replica's own host, read by the server. */
 export type ReplicationTls = Tls;
 
-/** Example: `{ user: 'root', port: 22, identityFile: '/etc/mmmf/id_ed25519', options: ['StrictHostKeyChecking=yes'] }` */
+/**
+ * How mmmf reaches a host over SSH.
+ *
+ * @example { user: 'root', port: 22, identityFile: '/etc/mmmf/id_ed25519', options: ['StrictHostKeyChecking=yes'] }
+ */
 export interface SshConfig {
   user?: string;
   port?: number;

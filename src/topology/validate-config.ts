@@ -80,64 +80,58 @@ export function validateConfig(
   checkReplication(raw.replication, p);
   const defaults = raw.defaults ?? {};
   checkDefaults(defaults, p);
-  const timeouts = raw.timeouts ?? {};
-  checkNumbers(
-    timeouts,
-    'timeouts',
-    TIMEOUT_KEYS,
-    (v) => v > 0 && Number.isFinite(v),
-    'a positive number of seconds',
-    p,
-  );
+  const positive = (v: number) => v > 0 && Number.isFinite(v);
+  checkNumbers(raw.timeouts ?? {}, 'timeouts', TIMEOUT_KEYS, positive, 'a positive number of seconds', p);
   checkScalars(raw, p);
-  const hooks = raw.hooks ?? {};
-  checkHooks(hooks, p);
-  const sw = raw.switchover ?? {};
-  checkNumbers(sw, 'switchover', SWITCHOVER_KEYS, (v) => v >= 0, 'a number of seconds >= 0', p);
+  checkHooks(raw.hooks ?? {}, p);
+  checkNumbers(raw.switchover ?? {}, 'switchover', SWITCHOVER_KEYS, (v) => v >= 0, 'a number of seconds >= 0', p);
   checkVip(raw.vip, p);
   checkSsh(raw.ssh, 'ssh', p);
   const hosts = checkHosts(raw, isObj(defaults) ? defaults : {}, p, dirname(source));
   checkNames(raw, named, p);
   if (problems.length) return { problems };
+  return { problems, config: resolve(raw, source, hosts) };
+}
+
+/** The resolved config of a raw config that passed every check: defaults filled in, paths made absolute. */
+function resolve(raw: Obj, source: string, hosts: ResolvedHost[]): ResolvedConfig {
   const r = raw.replication as { user: string; password: string; ssl?: unknown };
   const replSsl = r.ssl !== undefined ? replicationTls(r.ssl, () => {}) : undefined;
   const vip = raw.vip;
+  const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
   return {
-    problems,
-    config: {
-      replication: { user: r.user, password: r.password, ...(replSsl ? { ssl: replSsl } : {}) },
-      hosts,
-      timeouts: { ...DEFAULT_TIMEOUTS, ...(timeouts as Partial<ResolvedConfig['timeouts']>) },
-      positioning: (raw.positioning as Positioning | undefined) ?? D.positioning,
-      stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
-      antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : D.antiFlapMinutes,
-      deadConfirmSeconds: typeof raw.deadConfirmSeconds === 'number' ? raw.deadConfirmSeconds : D.deadConfirmSeconds,
-      sshConfigured:
-        raw.ssh !== undefined ||
-        raw.vip !== undefined ||
-        Object.values(isObj(raw.hosts) ? raw.hosts : {}).some((h) => isObj(h) && h.ssh !== undefined),
-      hooks,
-      switchover: {
-        maxLagSeconds: D['switchover.maxLagSeconds'],
-        maxTransactionSeconds: D['switchover.maxTransactionSeconds'],
-        ...(sw as Partial<ResolvedConfig['switchover']>),
-      },
-      candidates: Array.isArray(raw.candidates) ? (raw.candidates as string[]) : [],
-      neverPromote: Array.isArray(raw.neverPromote) ? (raw.neverPromote as string[]) : [],
-      ...(isObj(vip)
-        ? {
-            vip: {
-              address: vip.address as string,
-              interface: vip.interface as string,
-              readers: Array.isArray(vip.readers) ? (vip.readers as string[]) : [...D['vip.readers']],
-              readerMaxLagSeconds:
-                typeof vip.readerMaxLagSeconds === 'number' ? vip.readerMaxLagSeconds : D['vip.readerMaxLagSeconds'],
-            },
-          }
-        : {}),
-      ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
-      source,
+    replication: { user: r.user, password: r.password, ...(replSsl ? { ssl: replSsl } : {}) },
+    hosts,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...(raw.timeouts as Partial<ResolvedConfig['timeouts']> | undefined) },
+    positioning: (raw.positioning as Positioning | undefined) ?? D.positioning,
+    stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
+    antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : D.antiFlapMinutes,
+    deadConfirmSeconds: typeof raw.deadConfirmSeconds === 'number' ? raw.deadConfirmSeconds : D.deadConfirmSeconds,
+    sshConfigured:
+      raw.ssh !== undefined ||
+      raw.vip !== undefined ||
+      Object.values(isObj(raw.hosts) ? raw.hosts : {}).some((h) => isObj(h) && h.ssh !== undefined),
+    hooks: raw.hooks ?? {},
+    switchover: {
+      maxLagSeconds: D['switchover.maxLagSeconds'],
+      maxTransactionSeconds: D['switchover.maxTransactionSeconds'],
+      ...(raw.switchover as Partial<ResolvedConfig['switchover']> | undefined),
     },
+    candidates: list(raw.candidates),
+    neverPromote: list(raw.neverPromote),
+    ...(isObj(vip)
+      ? {
+          vip: {
+            address: vip.address as string,
+            interface: vip.interface as string,
+            readers: Array.isArray(vip.readers) ? list(vip.readers) : [...D['vip.readers']],
+            readerMaxLagSeconds:
+              typeof vip.readerMaxLagSeconds === 'number' ? vip.readerMaxLagSeconds : D['vip.readerMaxLagSeconds'],
+          },
+        }
+      : {}),
+    ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
+    source,
   };
 }
 
@@ -193,7 +187,8 @@ function checkScalars(raw: Obj, p: Problem): void {
   const dead = raw.deadConfirmSeconds;
   if (dead !== undefined && !(typeof dead === 'number' && dead >= 0 && dead <= 600)) {
     p(
-      `deadConfirmSeconds: must be a number of seconds from 0 to 600 (default ${D.deadConfirmSeconds}), got ${JSON.stringify(dead)}`,
+      `deadConfirmSeconds: must be a number of seconds from 0 to 600 (default ${D.deadConfirmSeconds}), ` +
+        `got ${JSON.stringify(dead)}`,
     );
   }
   if (raw.logFile !== undefined && (typeof raw.logFile !== 'string' || raw.logFile === '')) {
@@ -233,7 +228,8 @@ function checkVip(vip: unknown, p: Problem): void {
     const readers = vip.readers;
     if (!Array.isArray(readers) || readers.some((r) => !cidr(r))) {
       p(
-        `vip.readers: must be a list of IPv4 addresses with a prefix length, like ['10.0.0.201/24'], got ${JSON.stringify(readers)}`,
+        "vip.readers: must be a list of IPv4 addresses with a prefix length, like ['10.0.0.201/24'], " +
+          `got ${JSON.stringify(readers)}`,
       );
     } else {
       const seen = new Set<unknown>([vip.address]);
@@ -353,7 +349,8 @@ function clientTls(v: unknown, at: string, p: Problem, baseDir: string): ClientT
   if (v.verifyServerCert === false) out.verifyServerCert = false;
   else if (!out.ca && v.verifyServerCert !== false) {
     p(
-      `${at}.ca: missing; the server certificate is verified against it (or set verifyServerCert: false, which trusts anyone on the path)`,
+      `${at}.ca: missing; the server certificate is verified against it ` +
+        '(or set verifyServerCert: false, which trusts anyone on the path)',
     );
   }
   return out;

@@ -68,14 +68,16 @@ async function byFile(
   const masterEnd = a.masterEnd ? ctx.outputCoordinates(a.masterEnd.step) : undefined;
   if (masterEnd && compareCoordinates(mine, masterEnd) < 0) {
     problems.push(
-      `the old master wrote up to ${formatCoordinates(masterEnd)}, but ${host} executed only up to ${formatCoordinates(mine)}`,
+      `the old master wrote up to ${formatCoordinates(masterEnd)}, but ${host} executed only up to ` +
+        formatCoordinates(mine),
     );
   }
   if (problems.length) throw new Error(`${problems.join('; ')}. ${RE_RUN}`);
   const end = await binlogEnd(conn, d);
   if (!end) throw new Error(`${host} has no binary log (log_bin OFF?)`);
   return {
-    detail: `executed the most (old master ${formatCoordinates(mine)}); its own binlog ends at ${formatCoordinates(end)}`,
+    detail:
+      `executed the most (old master ${formatCoordinates(mine)}); its own binlog ends at ` + formatCoordinates(end),
     output: { coordinates: end },
   };
 }
