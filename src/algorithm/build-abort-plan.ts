@@ -1,4 +1,5 @@
 import { dialectFor } from '../dialect/dialect.js';
+import { parseAddress } from '../domain/address.js';
 import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { type HostState, isProbed, type ProbedHost } from '../domain/server-state.js';
@@ -86,11 +87,7 @@ function replicaStep(config: ResolvedConfig, plan: Plan, list: StepList, s: Prob
     return;
   }
   const stop = d.stopReplication();
-  const [oldHost, oldPort] = [
-    plan.oldMaster.address.slice(0, plan.oldMaster.address.lastIndexOf(':')),
-    Number(plan.oldMaster.address.split(':').pop()),
-  ];
-  const source = { host: oldHost, port: oldPort, user: config.replication.user, password: '' };
+  const source = { ...parseAddress(plan.oldMaster.address), user: config.replication.user, password: '' };
   const change = d.changeSourceGtid(source, true);
   list.add({
     phase: 'repoint',

@@ -10,6 +10,7 @@ import { fenceWrites } from './plan/fence.js';
 import { ackStatusSql, followerChange, noReplicaPlugin, showChange } from './plan/semi-sync.js';
 import { semiSyncIntent } from './semi-sync-intent.js';
 import { choosePositioning } from './replica-facts.js';
+import type { PositioningMode } from '../domain/positioning.js';
 
 /** The two servers a rejoin is about: the former master coming back, and the current master. */
 export interface RejoinParties {
@@ -72,7 +73,8 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
   if (!comparable(parties.value)) {
     return refuse(
       [
-        `${name} is ${host.version.text}${host.gtidEnabled ? '' : ' without GTIDs'}; ${master.name} is ${master.version.text}`,
+        `${name} is ${host.version.text}${host.gtidEnabled ? '' : ' without GTIDs'}; ` +
+          `${master.name} is ${master.version.text}`,
         'rebuild it from a backup of the master, or repoint it by hand at a position you have checked',
       ],
       `rejoin ${name}: only by GTID, between servers of one flavor`,
@@ -90,8 +92,9 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
   if (onTls.length && !config.replication.ssl && !host.replica?.tls) {
     return refuse(
       [
-        `${onTls.map((r) => r.name).join(', ')} replicate over TLS, ${name} has no TLS channel of its own to carry, and ` +
-          "replication.ssl is not configured: add replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } }",
+        `${onTls.map((r) => r.name).join(', ')} replicate over TLS, ${name} has no TLS channel of its own to ` +
+          'carry, and replication.ssl is not configured: add ' +
+          "replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } }",
       ],
       `rejoin ${name}: its channel would be the one plaintext channel of the cluster`,
     );
@@ -114,7 +117,7 @@ function rejoinPlan(
   host: ProbedHost,
   master: ProbedHost,
   states: HostState[],
-  o: { pair: boolean; nothing?: boolean; mode: 'gtid' | 'file' },
+  o: { pair: boolean; nothing?: boolean; mode: PositioningMode },
 ): Plan {
   const list = new StepList();
   // Semi-sync: a former master comes back with its master side as it left it; as a replica it acknowledges
@@ -124,17 +127,6 @@ function rejoinPlan(
     master,
     states.filter((s) => s.name !== host.name),
   );
-  const hosts: HostPlan[] = states.map((s) => ({
-    name: s.name,
-    address: s.address,
-    role: s.name === host.name ? 'target' : s.name === master.name ? 'old-master' : 'outside',
-    note:
-      s.name === host.name
-        ? `will replicate from ${master.name}${o.pair ? ' as the passive side of the pair' : ''}, read-only`
-        : s.name === master.name
-          ? `the master${o.pair ? `; will replicate from ${host.name} again (the pair is circular again)` : ''}`
-          : 'untouched',
-  }));
   const base: Plan = {
     kind: 'rejoin',
     target: host.name,
@@ -144,8 +136,9 @@ function rejoinPlan(
     positioningWhy:
       o.mode === 'gtid'
         ? 'a former master continues from gtid_current_pos (everything it holds, written or replicated)'
-        : 'the cluster replicates by file: it continues right after its own last transaction in the binlog of its source',
-    hosts,
+        : 'the cluster replicates by file: it continues right after its own last transaction in the binlog of ' +
+          'its source',
+    hosts: rejoinHosts(states, host.name, master.name, o.pair),
     warnings: intent && !ackStatusSql(intent, host) ? [noReplicaPlugin(host, master.name)] : [],
     steps: list.steps,
     ...(intent ? { semiSync: rejoinSemiSync(intent.why, host) } : {}),
@@ -186,6 +179,21 @@ function rejoinPlan(
 function rejoinSemiSync(why: string, host: ProbedHost): string {
   const off = host.semiSync?.master?.enabled ? ', its master side off' : '';
   return `${why}; ${host.name} rejoins with its replica side on${off}`;
+}
+
+/** The plan's Hosts table: the returning host, the master, everyone else untouched. */
+function rejoinHosts(states: HostState[], host: string, master: string, pair: boolean): HostPlan[] {
+  return states.map((s) => ({
+    name: s.name,
+    address: s.address,
+    role: s.name === host ? 'target' : s.name === master ? 'old-master' : 'outside',
+    note:
+      s.name === host
+        ? `will replicate from ${master}${pair ? ' as the passive side of the pair' : ''}, read-only`
+        : s.name === master
+          ? `the master${pair ? `; will replicate from ${host} again (the pair is circular again)` : ''}`
+          : 'untouched',
+  }));
 }
 
 function repointTo(

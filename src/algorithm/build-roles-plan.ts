@@ -95,8 +95,10 @@ function addWriterVipSteps(
   const vip = config.vip;
   if (!vip) return;
   const held = holders.byVip.get(vip.address) ?? [];
-  if (held.length === 1 && held[0] === master && !holders.unknown.length) return;
-  const removed = [...held, ...holders.unknown]
+  // Once the master holds it, a host SSH could not ask is only warned about (the plan's warnings name it):
+  // trying to remove it there every run would fail every run while that host is down.
+  const mayHold = held.includes(master) ? held : [...held, ...holders.unknown];
+  const removed = mayHold
     .filter((n, i, all) => n !== master && all.indexOf(n) === i)
     .map((from) => {
       const h = hostConfig(config, from);

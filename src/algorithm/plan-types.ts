@@ -3,6 +3,7 @@
  * `--dry-run` prints it; a real run prints the same plan and executes exactly it.
  */
 import type { Coordinates } from '../domain/coordinates.js';
+import type { PositioningMode } from '../domain/positioning.js';
 
 /** Phases run in this order. Steps of a phase marked parallel run concurrently. */
 export const PHASES = [
@@ -261,7 +262,7 @@ export interface Plan {
   /** The replica that received the most from the old master; every other one is brought up to it. */
   best: string;
   /** GTID positions, or binlog file and position mapped through the best replica's relay log. */
-  positioning: 'gtid' | 'file';
+  positioning: PositioningMode;
   /** Why that positioning was chosen (config, --positioning, or what 'auto' found). */
   positioningWhy: string;
   hosts: HostPlan[];

@@ -128,8 +128,10 @@ function clusterFindings(states: HostState[], replicas: ReplicaHost[]): Finding[
     add(
       'warning',
       configured.name,
-      `replicas reach ${configured.name} as ${m.address}, the config names it ${configured.address} (the same server: ${m.how})`,
-      `use the replicas' address in the config (host: '${r.replica.sourceHost}', port: ${r.replica.sourcePort}), so that ` +
+      `replicas reach ${configured.name} as ${m.address}, the config names it ${configured.address} ` +
+        `(the same server: ${m.how})`,
+      `use the replicas' address in the config (host: '${r.replica.sourceHost}', port: ${r.replica.sourcePort}), ` +
+        'so that ' +
         'what mmmf fences and what replicas use cannot drift apart',
     );
     break;

@@ -55,7 +55,8 @@ async function nagiosCheck(opts: CheckOptions): Promise<number> {
       .map((x) => `${x.host ? `${x.host}: ` : ''}${x.message}`)
       .join('; ');
     text =
-      `master ${master ?? 'unknown'}, ${n(replicas, 'replica')}: ${n(errors.length, 'error')}, ${n(warnings.length, 'warning')}` +
+      `master ${master ?? 'unknown'}, ${n(replicas, 'replica')}: ` +
+      `${n(errors.length, 'error')}, ${n(warnings.length, 'warning')}` +
       (first ? `: ${first}` : '');
   } catch (err) {
     status = 'UNKNOWN';
@@ -165,7 +166,8 @@ function renderFindings(findings: Finding[], candidates: string[], errors: numbe
     '',
     errors
       ? c.red(
-          `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: a failover would not work as things stand (exit 3)`,
+          `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ` +
+            'a failover would not work as things stand (exit 3)',
         )
       : c.green(`0 errors, ${warnings} warning${warnings === 1 ? '' : 's'}`),
   );

@@ -29,7 +29,10 @@ export interface FailoverCommandOptions {
   force?: boolean;
   /** Stream the run log (every statement and answer) to stderr. */
   debug?: boolean;
-  /** A planned switchover: the master is alive, becomes a replica of the target; a failure before promotion rolls back. */
+  /**
+   * A planned switchover: the master is alive and becomes a replica of the target; a failure before promotion
+   * rolls back.
+   */
   switchover?: boolean;
   /** Overrides the config's `positioning` for this run. */
   positioning?: Positioning;

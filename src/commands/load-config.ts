@@ -9,17 +9,17 @@ import { defaultStateDir, validateConfig } from '../topology/validate-config.js'
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.json'];
 
-/**
- * Loads and validates the topology file. TypeScript configs are compiled by jiti (once per content: see
- * config-cache.ts), which strips type-only imports, so `import type { MmmfConfig } from 'mmmf'` works even where
- * 'mmmf' cannot be resolved from the config's folder (a config kept in /etc, say).
- */
 /** A host the command line names (`--failover-to db2`): checked with the config's other problems. */
 export interface NamedHost {
   flag: string;
   name: string;
 }
 
+/**
+ * Loads and validates the topology file. TypeScript configs are compiled by jiti (once per content: see
+ * config-cache.ts), which strips type-only imports, so `import type { MmmfConfig } from 'mmmf'` works even where
+ * 'mmmf' cannot be resolved from the config's folder (a config kept in /etc, say).
+ */
 export async function loadConfig(file: string, named: NamedHost[] = []): Promise<ResolvedConfig> {
   const path = resolve(file);
   const ext = extname(path);

@@ -83,9 +83,8 @@ export function parseFaults(spec: string): FaultRule[] {
       const m = /^(kill|fail|delay=(\d+))@([\w:-]+)(?:#(\d+))?$/.exec(entry);
       const point = m?.[3];
       if (!m || !point || !(point in FAULT_POINTS)) {
-        throw new Error(
-          `MMMF_TEST_FAULTS: cannot read '${entry}' (ACTION@POINT[#STEP]; points: ${Object.keys(FAULT_POINTS).join(', ')})`,
-        );
+        const points = Object.keys(FAULT_POINTS).join(', ');
+        throw new Error(`MMMF_TEST_FAULTS: cannot read '${entry}' (ACTION@POINT[#STEP]; points: ${points})`);
       }
       const action: FaultRule['action'] = m[2] ? { delayMs: Number(m[2]) } : m[1] === 'kill' ? 'kill' : 'fail';
       return { point: point as FaultPoint, ...(m[4] ? { step: Number(m[4]) } : {}), action, from: 'MMMF_TEST_FAULTS' };

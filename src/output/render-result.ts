@@ -73,7 +73,8 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
         ok,
         state: ok
           ? `replica of ${plan.target}, IO Yes, SQL Yes, ${rw}`
-          : `NOT failed over: replicates from ${src}, IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}${why}`,
+          : `NOT failed over: replicates from ${src}, IO ${r?.ioRunning ?? '-'}, ` +
+            `SQL ${r?.sqlRunning ? 'Yes' : 'No'}${why}`,
       };
     }
     return { name: h.name, ok: true, state: `${h.note} (untouched)` };

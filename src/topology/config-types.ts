@@ -1,8 +1,10 @@
+import type { PositioningMode } from '../domain/positioning.js';
 import type { Tls } from '../domain/tls.js';
 
-/** Connection settings of one server. Example: `{ host: '10.0.0.2', port: 3306, user: 'mmmf', password: 's3cret' }` */
-export type Positioning = 'gtid' | 'file' | 'auto';
+/** How replicas are positioned on their new source: a mode, or 'auto' (GTID when every replica already uses it). */
+export type Positioning = PositioningMode | 'auto';
 
+/** Connection settings of one server. Example: `{ host: '10.0.0.2', port: 3306, user: 'mmmf', password: 's3cret' }` */
 export interface HostConfig {
   /** Address replicas use to reach this server, and mmmf too unless `socket` is set. */
   host: string;
@@ -32,7 +34,11 @@ export type ClientTls = Tls;
 /** TLS for replication channels: file paths on each replica's own host, read by the server. */
 export type ReplicationTls = Tls;
 
-/** Example: `{ user: 'root', port: 22, identityFile: '/etc/mmmf/id_ed25519', options: ['StrictHostKeyChecking=yes'] }` */
+/**
+ * How mmmf reaches a host over SSH.
+ *
+ * @example { user: 'root', port: 22, identityFile: '/etc/mmmf/id_ed25519', options: ['StrictHostKeyChecking=yes'] }
+ */
 export interface SshConfig {
   user?: string;
   port?: number;
@@ -41,17 +47,17 @@ export interface SshConfig {
   options?: string[];
 }
 
-/** Bounds on every wait, in seconds. */
+/** Bounds on every wait, in seconds (defaults: CONFIG_DEFAULTS in config-defaults.ts). */
 export interface Timeouts {
-  /** Connecting to a server while probing. Default 3. */
+  /** Connecting to a server while probing. */
   connect?: number;
-  /** Waiting for a replica's SQL thread to apply its relay log. Default 300. */
+  /** Waiting for a replica's SQL thread to apply its relay log. */
   drain?: number;
-  /** Waiting for a lagging replica to catch up with the best one. Default 600. */
+  /** Waiting for a lagging replica to catch up with the best one. */
   equalize?: number;
-  /** Waiting for repointed replicas to run and catch up with the new master. Default 60. */
+  /** Waiting for repointed replicas to run and catch up with the new master. */
   verify?: number;
-  /** A hook command. Default 60. */
+  /** A hook command. */
   hook?: number;
 }
 
@@ -77,18 +83,19 @@ export interface MmmfConfig {
   hosts: Record<string, HostConfig>;
   timeouts?: Timeouts;
   /**
-   * How replicas are positioned on their new source (default 'auto'): 'gtid' by GTID; 'file' by binlog file
-   * and position, mapped exactly through the best replica's relay log; 'auto' uses GTID when every replica
-   * already replicates with it, else file. Overridden per run with --positioning.
+   * How replicas are positioned on their new source (default 'auto'; every default is in CONFIG_DEFAULTS):
+   * 'gtid' by GTID; 'file' by binlog file and position, mapped exactly through the best replica's relay log;
+   * 'auto' uses GTID when every replica already replicates with it, else file. Overridden per run with
+   * --positioning.
    */
   positioning?: Positioning;
   /** Where mmmf keeps its lock file and the record of the last failover (relative to the config file). */
   stateDir?: string;
-  /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). Default 60. */
+  /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). */
   antiFlapMinutes?: number;
   /**
    * `--if-dead`: for how many seconds every signal must agree that the master is dead (mmmf cannot reach it,
-   * its replicas lost it and receive nothing, its host runs no live mysqld when SSH is configured). Default 10.
+   * its replicas lost it and receive nothing, its host runs no live mysqld when SSH is configured).
    */
   deadConfirmSeconds?: number;
   /**
@@ -100,11 +107,11 @@ export interface MmmfConfig {
   /**
    * The writer VIP (MMM's exclusive writer role): after a failover or switchover it sits on the new master only.
    * `readers` (MMM's balanced reader role): each on exactly one replica that replicates without error and lags
-   * less than `readerMaxLagSeconds` (default 30), spread evenly; on the writer only when no replica qualifies.
+   * less than `readerMaxLagSeconds`, spread evenly; on the writer only when no replica qualifies.
    */
   vip?: { address: string; interface: string; readers?: string[]; readerMaxLagSeconds?: number };
   ssh?: SshConfig;
-  /** Limits a planned switchover checks before it blocks writes. Defaults: 10 s of lag, 5 s old write transactions. */
+  /** Limits a planned switchover checks before it blocks writes: seconds of lag, age of a write transaction. */
   switchover?: { maxLagSeconds?: number; maxTransactionSeconds?: number };
   /**
    * Who `--failover-to auto` may promote, in priority order (exact host names, never patterns); default: every

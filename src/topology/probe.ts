@@ -1,11 +1,10 @@
 import { dialectFor, parseVersion, type Dialect } from '../dialect/dialect.js';
+import { formatAddress, parseAddress } from '../domain/address.js';
 import type { ResolvedConfig, ResolvedHost } from './config-types.js';
 import { describeConnectError, type ConnectionSet, type SqlConnection } from './connection.js';
 import type { HostState } from '../domain/server-state.js';
 
 const PROBE_QUERY_MS = 10_000;
-
-export const addressOf = (h: { host: string; port: number }) => `${h.host}:${h.port}`;
 
 /** Reads everything mmmf decides on from one server. Never changes anything. */
 export async function probeHost(
@@ -31,7 +30,7 @@ export async function probeHost(
   );
   const state: HostState = {
     name: host.name,
-    address: addressOf(host),
+    address: formatAddress(host),
     reachable: true,
     version,
     serverId: Number(vars.server_id),
@@ -76,7 +75,7 @@ export async function probeCluster(config: ResolvedConfig, conns: ConnectionSet)
   const dialects = new Map<string, Dialect>();
   const states = await Promise.all(
     config.hosts.map(async (h): Promise<HostState> => {
-      const down = (error: string): HostState => ({ name: h.name, address: addressOf(h), reachable: false, error });
+      const down = (error: string): HostState => ({ name: h.name, address: formatAddress(h), reachable: false, error });
       const conn = conns.open.get(h.name);
       if (!conn) return down(conns.failed.get(h.name) ?? 'not connected');
       try {
@@ -117,7 +116,7 @@ async function addResolvedAddresses(states: HostState[]): Promise<void> {
   };
   await Promise.all(
     states.map(async (s) => {
-      s.resolved = await resolve(s.address.slice(0, s.address.lastIndexOf(':')));
+      s.resolved = await resolve(parseAddress(s.address).host);
       if (s.replica) s.replica.sourceResolved = await resolve(s.replica.sourceHost);
     }),
   );

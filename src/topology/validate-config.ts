@@ -1,9 +1,11 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { existsSync } from 'node:fs';
+import { CONFIG_DEFAULTS as D, DEFAULT_TIMEOUTS } from './config-defaults.js';
 import type { ClientTls, Positioning, ReplicationTls, ResolvedConfig, ResolvedHost } from './config-types.js';
 import { checkCoordination } from './validate-coordination.js';
 import { checkSemiSync, resolveSemiSync } from './validate-semi-sync.js';
+import { formatAddress } from '../domain/address.js';
 
 /** $MMMF_STATE_DIR, else $XDG_STATE_HOME/mmmf, else ~/.local/state/mmmf. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -58,7 +60,6 @@ const SSH_KEYS = ['host', 'user', 'port', 'identityFile', 'options'];
 const DEFAULT_KEYS = ['port', 'user', 'password', 'ssl'];
 const TLS_KEYS = ['ca', 'cert', 'key', 'verifyServerCert'];
 const TIMEOUT_KEYS = ['connect', 'drain', 'equalize', 'verify', 'hook'];
-const DEFAULT_TIMEOUTS = { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 };
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 type Obj = Record<string, unknown>;
@@ -85,20 +86,11 @@ export function validateConfig(
   checkReplication(raw.replication, p);
   const defaults = raw.defaults ?? {};
   checkDefaults(defaults, p);
-  const timeouts = raw.timeouts ?? {};
-  checkNumbers(
-    timeouts,
-    'timeouts',
-    TIMEOUT_KEYS,
-    (v) => v > 0 && Number.isFinite(v),
-    'a positive number of seconds',
-    p,
-  );
+  const positive = (v: number) => v > 0 && Number.isFinite(v);
+  checkNumbers(raw.timeouts ?? {}, 'timeouts', TIMEOUT_KEYS, positive, 'a positive number of seconds', p);
   checkScalars(raw, p);
-  const hooks = raw.hooks ?? {};
-  checkHooks(hooks, p);
-  const sw = raw.switchover ?? {};
-  checkNumbers(sw, 'switchover', SWITCHOVER_KEYS, (v) => v >= 0, 'a number of seconds >= 0', p);
+  checkHooks(raw.hooks ?? {}, p);
+  checkNumbers(raw.switchover ?? {}, 'switchover', SWITCHOVER_KEYS, (v) => v >= 0, 'a number of seconds >= 0', p);
   checkVip(raw.vip, p);
   checkSsh(raw.ssh, 'ssh', p);
   checkSemiSync(raw.semiSync, p);
@@ -106,44 +98,57 @@ export function validateConfig(
   checkNames(raw, named, p);
   const coordination = checkCoordination(raw, p, dirname(source));
   if (problems.length) return { problems };
+  return { problems, config: resolve(raw, source, hosts, coordination) };
+}
+
+/** The resolved config of a raw config that passed every check: defaults filled in, paths made absolute. */
+function resolve(
+  raw: Obj,
+  source: string,
+  hosts: ResolvedHost[],
+  coordination: ReturnType<typeof checkCoordination>,
+): ResolvedConfig {
   const r = raw.replication as { user: string; password: string; ssl?: unknown };
   const replSsl = r.ssl !== undefined ? replicationTls(r.ssl, () => {}) : undefined;
   const vip = raw.vip;
+  const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
   return {
-    problems,
-    config: {
-      replication: { user: r.user, password: r.password, ...(replSsl ? { ssl: replSsl } : {}) },
-      hosts,
-      timeouts: { ...DEFAULT_TIMEOUTS, ...(timeouts as Partial<ResolvedConfig['timeouts']>) },
-      positioning: (raw.positioning as Positioning | undefined) ?? 'auto',
-      stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
-      antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
-      deadConfirmSeconds: typeof raw.deadConfirmSeconds === 'number' ? raw.deadConfirmSeconds : 10,
-      sshConfigured:
-        raw.ssh !== undefined ||
-        raw.vip !== undefined ||
-        Object.values(isObj(raw.hosts) ? raw.hosts : {}).some((h) => isObj(h) && h.ssh !== undefined),
-      hooks,
-      switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...(sw as Partial<ResolvedConfig['switchover']>) },
-      candidates: Array.isArray(raw.candidates) ? (raw.candidates as string[]) : [],
-      neverPromote: Array.isArray(raw.neverPromote) ? (raw.neverPromote as string[]) : [],
-      ...(isObj(vip)
-        ? {
-            vip: {
-              address: vip.address as string,
-              interface: vip.interface as string,
-              readers: Array.isArray(vip.readers) ? (vip.readers as string[]) : [],
-              readerMaxLagSeconds: typeof vip.readerMaxLagSeconds === 'number' ? vip.readerMaxLagSeconds : 30,
-            },
-          }
-        : {}),
-      ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
-      semiSync: resolveSemiSync(raw.semiSync),
-      source,
-      journalMaxAgeMinutes: coordination.journalMaxAgeMinutes,
-      ...(coordination.cluster ? { cluster: coordination.cluster } : {}),
-      ...(coordination.etcd ? { coordination: { etcd: coordination.etcd } } : {}),
+    replication: { user: r.user, password: r.password, ...(replSsl ? { ssl: replSsl } : {}) },
+    hosts,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...(raw.timeouts as Partial<ResolvedConfig['timeouts']> | undefined) },
+    positioning: (raw.positioning as Positioning | undefined) ?? D.positioning,
+    stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
+    antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : D.antiFlapMinutes,
+    deadConfirmSeconds: typeof raw.deadConfirmSeconds === 'number' ? raw.deadConfirmSeconds : D.deadConfirmSeconds,
+    sshConfigured:
+      raw.ssh !== undefined ||
+      raw.vip !== undefined ||
+      Object.values(isObj(raw.hosts) ? raw.hosts : {}).some((h) => isObj(h) && h.ssh !== undefined),
+    hooks: raw.hooks ?? {},
+    switchover: {
+      maxLagSeconds: D['switchover.maxLagSeconds'],
+      maxTransactionSeconds: D['switchover.maxTransactionSeconds'],
+      ...(raw.switchover as Partial<ResolvedConfig['switchover']> | undefined),
     },
+    candidates: list(raw.candidates),
+    neverPromote: list(raw.neverPromote),
+    ...(isObj(vip)
+      ? {
+          vip: {
+            address: vip.address as string,
+            interface: vip.interface as string,
+            readers: Array.isArray(vip.readers) ? list(vip.readers) : [...D['vip.readers']],
+            readerMaxLagSeconds:
+              typeof vip.readerMaxLagSeconds === 'number' ? vip.readerMaxLagSeconds : D['vip.readerMaxLagSeconds'],
+          },
+        }
+      : {}),
+    ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
+    semiSync: resolveSemiSync(raw.semiSync),
+    source,
+    journalMaxAgeMinutes: coordination.journalMaxAgeMinutes,
+    ...(coordination.cluster ? { cluster: coordination.cluster } : {}),
+    ...(coordination.etcd ? { coordination: { etcd: coordination.etcd } } : {}),
   };
 }
 
@@ -198,7 +203,10 @@ function checkScalars(raw: Obj, p: Problem): void {
   }
   const dead = raw.deadConfirmSeconds;
   if (dead !== undefined && !(typeof dead === 'number' && dead >= 0 && dead <= 600)) {
-    p(`deadConfirmSeconds: must be a number of seconds from 0 to 600 (default 10), got ${JSON.stringify(dead)}`);
+    p(
+      `deadConfirmSeconds: must be a number of seconds from 0 to 600 (default ${D.deadConfirmSeconds}), ` +
+        `got ${JSON.stringify(dead)}`,
+    );
   }
   if (raw.logFile !== undefined && (typeof raw.logFile !== 'string' || raw.logFile === '')) {
     p(`logFile: must be a file path, got ${JSON.stringify(raw.logFile)}`);
@@ -237,7 +245,8 @@ function checkVip(vip: unknown, p: Problem): void {
     const readers = vip.readers;
     if (!Array.isArray(readers) || readers.some((r) => !cidr(r))) {
       p(
-        `vip.readers: must be a list of IPv4 addresses with a prefix length, like ['10.0.0.201/24'], got ${JSON.stringify(readers)}`,
+        "vip.readers: must be a list of IPv4 addresses with a prefix length, like ['10.0.0.201/24'], " +
+          `got ${JSON.stringify(readers)}`,
       );
     } else {
       const seen = new Set<unknown>([vip.address]);
@@ -250,7 +259,8 @@ function checkVip(vip: unknown, p: Problem): void {
   }
   const lag = vip.readerMaxLagSeconds;
   if (lag !== undefined && !(typeof lag === 'number' && lag >= 0)) {
-    p(`vip.readerMaxLagSeconds: must be a number of seconds >= 0 (default 30), got ${JSON.stringify(lag)}`);
+    const def = D['vip.readerMaxLagSeconds'];
+    p(`vip.readerMaxLagSeconds: must be a number of seconds >= 0 (default ${def}), got ${JSON.stringify(lag)}`);
   }
   if (typeof vip.interface !== 'string' || !IFACE_RE.test(vip.interface)) {
     p(`vip.interface: must be a network interface name like 'eth0', got ${JSON.stringify(vip.interface)}`);
@@ -278,7 +288,7 @@ function checkHosts(raw: Obj, d: Obj, p: Problem, baseDir: string): ResolvedHost
     }
     const host = checkHost(name, h, d, isObj(raw.ssh) ? raw.ssh : {}, p, baseDir);
     if (!host) continue;
-    const key = `${host.host}:${host.port}`;
+    const key = formatAddress(host);
     const other = seen.get(key);
     if (other) p(`hosts.${name}: same address ${key} as hosts.${other}; every server needs its own host:port`);
     else seen.set(key, name);
@@ -314,14 +324,14 @@ function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem, baseDir: 
   return {
     name,
     host: h.host as string,
-    port: (h.port ?? d.port ?? 3306) as number,
+    port: (h.port ?? d.port ?? D['defaults.port']) as number,
     user: user ?? '',
     password: (h.password ?? d.password ?? '') as string,
     ...(typeof h.socket === 'string' ? { socket: h.socket } : {}),
     ssh: {
       host: (typeof own.host === 'string' ? own.host : h.host) as string,
-      user: (own.user || ssh.user || 'root') as string,
-      port: (own.port || ssh.port || 22) as number,
+      user: (own.user || ssh.user || D['ssh.user']) as string,
+      port: (own.port || ssh.port || D['ssh.port']) as number,
       ...(identityFile ? { identityFile } : {}),
       options: [...((ssh.options || []) as string[]), ...((own.options || []) as string[])],
     },

@@ -1,7 +1,12 @@
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 import type { ResolvedSemiSync } from './config-types.js';
 
 /** What `semiSync` means when the config leaves a key out. */
-export const SEMI_SYNC_DEFAULTS: ResolvedSemiSync = { enabled: 'auto', waitForAck: true, installPlugins: false };
+export const SEMI_SYNC_DEFAULTS: ResolvedSemiSync = {
+  enabled: 'auto',
+  waitForAck: CONFIG_DEFAULTS['semiSync.waitForAck'],
+  installPlugins: CONFIG_DEFAULTS['semiSync.installPlugins'],
+};
 
 const KEYS = ['enabled', 'timeoutMs', 'waitPoint', 'waitForAck', 'installPlugins'];
 const WAIT_POINTS = ['AFTER_SYNC', 'AFTER_COMMIT'];

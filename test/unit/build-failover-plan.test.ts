@@ -6,78 +6,9 @@ import { PHASES, type Plan } from '../../src/algorithm/plan-types.js';
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { ResolvedConfig } from '../../src/topology/config-types.js';
 import type { HostState, ReplicaStatus } from '../../src/domain/server-state.js';
+import { dead, master, replica, version } from './fixture-states.js';
 
 const config = unitConfig(4);
-const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
-const dead = (i: number): HostState => ({
-  name: `db${i}`,
-  address: `10.0.0.${i}:3306`,
-  reachable: false,
-  error: 'ECONNREFUSED',
-});
-const master = (i: number): HostState => ({
-  name: `db${i}`,
-  address: `10.0.0.${i}:3306`,
-  reachable: true,
-  version,
-  serverId: i,
-  readOnly: false,
-  logBin: true,
-  logReplicaUpdates: true,
-  binlogFormat: 'ROW',
-  gtidBinlog: '0-1-5000',
-  gtidApplied: '',
-  binlog: { file: 'mysql-bin.000003', position: 900 },
-});
-function replica(
-  i: number,
-  seq: number,
-  o: Partial<ReplicaStatus> & { state?: Partial<HostState>; file?: string } = {},
-): HostState {
-  const { state, file, ...rs } = o;
-  const pos = { file: file ?? 'mysql-bin.000003', position: 100 + seq };
-  return {
-    name: `db${i}`,
-    address: `10.0.0.${i}:3306`,
-    reachable: true,
-    version,
-    serverId: i,
-    readOnly: true,
-    logBin: true,
-    logReplicaUpdates: true,
-    binlogFormat: 'ROW',
-    gtidBinlog: `0-1-${seq}`,
-    gtidApplied: `0-1-${seq}`,
-    binlog: { file: 'mysql-bin.000001', position: 4 },
-    replica: {
-      sourceHost: '10.0.0.1',
-      sourcePort: 3306,
-      ioRunning: 'Connecting',
-      sqlRunning: true,
-      ioState: '',
-      sqlState: '',
-      received: pos,
-      executed: pos,
-      secondsBehind: null,
-      gtidMode: 'Slave_Pos',
-      gtidReceived: `0-1-${seq}`,
-      lastIoError: 'error reconnecting to master',
-      lastSqlError: '',
-      filters: [],
-      relayLog: { file: 'relay-bin.000002', position: 4 },
-      sourceAddress: '10.0.0.1:3306',
-      sourceServerId: 1,
-      sourceUuid: '',
-      sqlDelay: 0,
-      untilCondition: 'None',
-      ...rs,
-      ...(rs.sourceHost || rs.sourcePort
-        ? { sourceAddress: `${rs.sourceHost ?? '10.0.0.1'}:${rs.sourcePort ?? 3306}`, sourceServerId: 0 }
-        : {}),
-    },
-    ...state,
-  };
-}
 /** The plan of a fixture that must be plannable: a refusal fails the test, with its reasons. */
 function planned(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Plan {
   const o = buildFailoverPlan(config, states, opts);

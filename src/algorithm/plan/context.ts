@@ -68,10 +68,9 @@ export function hostConfig(config: ResolvedConfig, name: string): ResolvedHost {
   return h;
 }
 
-/** The replication source a replica is pointed at; the password stays redacted in the plan. */
 /**
- * The source a replica is pointed at. TLS: replication.ssl, else the replica's own current channel settings
- * (its files, on its host), so a channel on TLS stays on TLS.
+ * The source a replica is pointed at; the password stays redacted in the plan. TLS: replication.ssl, else the
+ * replica's own current channel settings (its files, on its host), so a channel on TLS stays on TLS.
  */
 export function sourceSpec(config: ResolvedConfig, name: string, replica?: HostState): SourceSpec {
   const h = hostConfig(config, name);

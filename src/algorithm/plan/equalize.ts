@@ -40,7 +40,9 @@ export function confirmBest(ctx: PlanContext, fence: Fence, stopped: Stopped): C
         title: `Confirm ${best.name} holds every transaction any replica has`,
         action: { kind: 'confirm-best', candidates, ...masterEnd },
         sql: [`${bd.currentGtidSql()} -- on every replica`],
-        why: `${best.name} received the most (${compared}); this re-checks it after draining, before anything is repointed`,
+        why:
+          `${best.name} received the most (${compared}); this re-checks it after draining, before anything is ` +
+          'repointed',
       });
   return { step, bestEnd: { step: step.n, key: byFile ? 'file' : 'gtid' } };
 }
@@ -88,7 +90,8 @@ function mapStep(ctx: PlanContext, r: ReplicaHost, confirmed: Confirmed, stopped
       `${rd.replicaStatusSql()} -- its executed old-master coordinates`,
       `${rd.binaryLogsSql()}; ${page(rd, 'binlog', '<newest binlog>')} -- its own last transaction`,
       `${page(bd, 'relay', '<relay log file>')} -- on ${best.name}: newest relay log first, back to that position`,
-      `${bd.binaryLogsSql()}; ${page(bd, 'binlog', '<binlog file>')} -- on ${best.name}: as many transactions back from its end`,
+      `${bd.binaryLogsSql()}; ${page(bd, 'binlog', '<binlog file>')} -- on ${best.name}: as many transactions ` +
+        'back from its end',
     ],
     why:
       `old-master coordinates mean nothing in ${best.name}'s binlog. ${best.name}'s relay log keeps them: count its ` +
@@ -149,8 +152,8 @@ function equalizeStep(
       stop,
     ],
     why:
-      `${r.name} must hold everything ${best.name} has before it ${isTarget ? 'is promoted' : 'follows the new master'}` +
-      ' (skipped at run time when it already does)',
+      `${r.name} must hold everything ${best.name} has before it ` +
+      `${isTarget ? 'is promoted' : 'follows the new master'} (skipped at run time when it already does)`,
     after: o.after,
   });
 }

@@ -4,8 +4,9 @@ import { READ_MS, sendAll, WRITE_MS } from '../server-reads.js';
 import type { Handler } from '../types.js';
 
 /**
- * STOP, RESET ALL (kept in a pair's switchover), then (by file) the binlog position replicas will start from, then writes open. The position
- * is read before read_only goes OFF and journaled at once: a run killed inside this step keeps it on resume,
+ * STOP, RESET ALL (kept in a pair's switchover), then (by file) the binlog position replicas will start from,
+ * then writes open. The position is read before read_only goes OFF and journaled at once: a run killed inside
+ * this step keeps it on resume,
  * because reading it again after writes opened would skip those writes on every replica.
  */
 export const promote: Handler<'promote'> = async (step, ctx) => {

@@ -1,19 +1,9 @@
 import { formatCoordinates } from '../../binlog/coordinates.js';
 import { gtidRelation } from '../../binlog/gtid.js';
-import type { ReplicaStatus } from '../../domain/server-state.js';
-import {
-  binlogEnd,
-  gtidOf,
-  READ_MS,
-  replicaStatus,
-  replicatesFrom,
-  sendAll,
-  threadErrors,
-  WRITE_MS,
-} from '../server-reads.js';
+import { binlogEnd, gtidOf, READ_MS, replicaStatus, replicatesFrom, sendAll, WRITE_MS } from '../server-reads.js';
 import { applySemiSync } from '../semi-sync.js';
 import type { Handler } from '../types.js';
-import { type Look, poll, waitForGtid, waitForPosition } from '../waits.js';
+import { type Look, poll, stopIfBroken, waitForGtid, waitForPosition } from '../waits.js';
 
 export const repoint: Handler<'repoint'> = async (step, ctx) => {
   const a = step.action;
@@ -50,14 +40,12 @@ export const verifyReplica: Handler<'verify-replica'> = async (step, ctx) => {
   const conn = ctx.conn(step.host);
   const d = ctx.dialect(step.host);
   const seconds = ctx.config.timeouts.verify;
-  const started = Date.now();
+  // A replica that cannot connect to its new source gets the same grace as in every other wait.
+  const check = stopIfBroken(`replication from ${a.source} to run`);
   await poll('IO and SQL threads running', seconds, async (): Promise<Look<true>> => {
-    const s: ReplicaStatus | undefined = await replicaStatus(conn, d);
+    const s = await replicaStatus(conn, d);
     if (s && s.ioRunning === 'Yes' && s.sqlRunning) return { done: true };
-    const connecting = s?.ioRunning === 'Connecting' && !s.lastSqlError;
-    if ((s?.lastIoError || s?.lastSqlError) && !(connecting && Date.now() - started < seconds * 1000)) {
-      throw new Error(threadErrors(s));
-    }
+    check(s);
     return { waiting: `IO ${s?.ioRunning ?? '-'}, SQL ${s?.sqlRunning ? 'Yes' : 'No'}` };
   });
   const acks = a.semiSyncStatus ? await acknowledges(ctx, step.host, a.semiSyncStatus, seconds) : '';

@@ -3,6 +3,7 @@ import type { ResolvedConfig, ResolvedHost } from '../../topology/config-types.j
 import { runRemote } from '../../vip/remote.js';
 import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../../vip/vip-commands.js';
 import type { ActionContext, Handler } from '../types.js';
+import { formatAddress } from '../../domain/address.js';
 
 // Steps that work over SSH or locally, never over SQL: the host's database may well be down.
 
@@ -89,7 +90,7 @@ export async function vipHolders(config: ResolvedConfig): Promise<{ name: string
 
 export const fenceHook: Handler<'fence-hook'> = async (step, ctx) => {
   const old = ctx.config.hosts.find((h) => h.name === step.host);
-  const outcome = await runFenceHook(ctx.config, step.host, old ? `${old.host}:${old.port}` : '');
+  const outcome = await runFenceHook(ctx.config, step.host, old ? formatAddress(old) : '');
   if (!outcome.ok) throw new Error(`fence hook ${outcome.detail}: the old master may still take writes`);
   return { detail: `fence hook: ${outcome.detail}` };
 };
