@@ -99,6 +99,18 @@ export interface HostState {
   clientConnections?: number;
   /** Age in seconds of the oldest open write transaction (read on servers that are not replicas). */
   oldestWriteTrxSeconds?: number;
+  /** Where it keeps its data and binlogs on its host (for salvaging them should it die). */
+  files?: ServerFiles;
+}
+
+/**
+ * @@datadir, @@log_bin_basename and @@log_bin_index as the server reports them (absolute paths on its host).
+ * Example: `{ datadir: '/var/lib/mysql/', logBinBasename: '/var/lib/mysql/mysql-bin', logBinIndex: '/var/lib/mysql/mysql-bin.index' }`
+ */
+export interface ServerFiles {
+  datadir: string;
+  logBinBasename?: string;
+  logBinIndex?: string;
 }
 
 /** A reachable host that replicates: its version and replica status are known. */

@@ -1,4 +1,5 @@
 import { dialectFor, parseVersion, type Dialect } from '../dialect/dialect.js';
+import { binlogLocationSql } from '../dialect/salvage-dialect.js';
 import type { ResolvedConfig, ResolvedHost } from './config-types.js';
 import { describeConnectError, type ConnectionSet, type SqlConnection } from './connection.js';
 import type { HostState } from '../domain/server-state.js';
@@ -24,6 +25,7 @@ export async function probeHost(
   const clients = await conn.query(dialect.clientConnectionsSql(), PROBE_QUERY_MS);
   const replica = replicaRows[0] ? dialect.parseReplicaStatus(replicaRows[0]) : undefined;
   const [trx] = replica ? [] : await conn.query(dialect.oldestWriteTransactionSql(), PROBE_QUERY_MS);
+  const files = await serverFiles(conn);
   const state: HostState = {
     name: host.name,
     address: addressOf(host),
@@ -55,8 +57,24 @@ export async function probeHost(
     ...(channels > 1 ? { channels } : {}),
     clientConnections: clients.length,
     ...(trx ? { oldestWriteTrxSeconds: Number(trx.s) } : {}),
+    ...(files ? { files } : {}),
   };
   return { state, dialect };
+}
+
+/** Where the server keeps its files (remembered for a salvage of its binlog); nothing when it cannot say. */
+async function serverFiles(conn: SqlConnection): Promise<HostState['files']> {
+  try {
+    const [r] = await conn.query(binlogLocationSql(), PROBE_QUERY_MS);
+    const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+    const datadir = text(r?.datadir);
+    if (!datadir) return undefined;
+    const logBinBasename = text(r?.log_bin_basename);
+    const logBinIndex = text(r?.log_bin_index);
+    return { datadir, ...(logBinBasename ? { logBinBasename } : {}), ...(logBinIndex ? { logBinIndex } : {}) };
+  } catch {
+    return undefined; // a server that cannot say is probed all the same: this only serves a later salvage
+  }
 }
 
 /** The probed cluster: one state per configured host (in config order) and a dialect per reachable host. */

@@ -9,6 +9,7 @@ import { mapRejoin } from './map-rejoin.js';
 import { makeWritable, promote } from './promote.js';
 import { catchUp, drainRelayLog, liftDelay, resumeSql, stopIoThread, stopReplication } from './quiesce.js';
 import { repoint, restartReplication, verifyReplica } from './repoint.js';
+import { salvage } from './salvage.js';
 import { fenceHook, vipAdd, vipRemove, vipVerify } from './vip.js';
 
 /** One handler per action kind: a kind without one does not compile. */
@@ -27,6 +28,7 @@ export const HANDLERS = {
   'confirm-contained': confirmContained,
   'map-position': mapPositionStep,
   'map-rejoin': mapRejoin,
+  salvage,
   equalize,
   promote,
   'make-writable': makeWritable,
