@@ -122,16 +122,16 @@ describe.skipIf(!root)('salvaging the dead master binlog over SSH (GTID, ROW)', 
     await expectSame(c, ['test2', 'test3', 'test4']);
   });
 
-  it('the old master host unreachable over SSH: the failover goes on as without salvage, and says so', async () => {
+  it('the old master host off the network (SSH unreachable): the failover goes on as without salvage, and says so', async () => {
     const c = cluster();
     await stopReceiving(c, ['test3', 'test4']);
     const lost = await writeOnly(c, 'test2', { firstId: 500, count: 5, tag: 'lost' });
-    await c.sandbox('sshstop', 'test2');
     await c.sandbox('kill', 'test2');
+    await c.sandbox('netcut', 'test2'); // its host is silent: SSH (and the VIP's removal) get no answer
     const r = await run(c, ['--failover-to', 'test4', '--force']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/nothing salvaged; the failover went on without it/);
-    expect(r.stdout).toMatch(/test2's host does not answer over SSH as root@/);
+    expect(r.stdout).toMatch(/test2's host does not answer over SSH as root@[\d.]+ \(/);
     for (const n of ['test3', 'test4']) {
       expect(
         (await salvagedIds(c, n)).filter((id) => lost.includes(id)),
