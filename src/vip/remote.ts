@@ -227,9 +227,3 @@ export async function runRemoteBytes(
   if (r.timedOut) throw new Error(`ssh ${host.ssh.user}@${host.ssh.host}: no answer within ${seconds} s`);
   return { exitCode: r.code, stdout: r.bytes ?? Buffer.alloc(0), stderr: r.stderr };
 }
-
-/** Whether this run holds an open SSH connection to `name` (opened while probing). */
-export function hasMux(name: string): boolean {
-  const socket = mux?.sockets.get(name);
-  return !!socket && existsSync(socket);
-}
