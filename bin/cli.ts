@@ -68,6 +68,12 @@ const RUN_OPTIONS = {
     describe:
       'finish an unfinished run even when its journal is older than journalMaxAgeMinutes (look at mmmf status first)',
   },
+  salvage: {
+    type: 'boolean',
+    describe:
+      "apply what only a dead master's binlog holds, read over SSH (on when SSH is configured for it); " +
+      '--no-salvage: not in this run',
+  },
 } as const;
 
 interface RunArgs {
@@ -84,6 +90,7 @@ interface RunArgs {
   liftDelay?: boolean | undefined;
   force?: boolean | undefined;
   resume?: boolean | undefined;
+  salvage?: boolean | undefined;
 }
 
 /** --abort, --switchover-to or --failover-to: one command each, imported only when it runs. */
@@ -117,6 +124,7 @@ async function runMain(a: RunArgs): Promise<number> {
     fenceLiveMaster: !!a.fenceLiveMaster,
     ifDead: !!a.ifDead,
     resume: !!a.resume,
+    noSalvage: a.salvage === false,
   });
 }
 
@@ -136,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
     .usage(
       [
         '$0 --cfg FILE --failover-to NAME|auto [--dry-run] [--json] [--force] [--if-dead | --fence-live-master]',
-        '     [--lift-delay] [--positioning gtid|file|auto]',
+        '     [--lift-delay] [--positioning gtid|file|auto] [--no-salvage]',
         '$0 --cfg FILE --switchover-to NAME [--dry-run] [--json] [--positioning gtid|file|auto]',
         '$0 --cfg FILE --abort [--dry-run] [--json]',
         '$0 status --cfg FILE [--json]',

@@ -36,6 +36,16 @@ export function buildAbortPlan(
         `${plan.target}, which may have taken writes)`,
     );
   }
+  // By file, salvaged transactions sit in the best replica beyond its position in the old master's binlog:
+  // replicating from the old master again would apply them twice (by GTID they are in its GTID position).
+  const salvage = plan.steps.find((s) => s.action.kind === 'salvage');
+  if (plan.positioning === 'file' && salvage && begun.has(salvage.n)) {
+    return refuse(
+      [finish],
+      `the unfinished failover to ${plan.target} began salvaging ${oldName(plan)}'s binlog into ${salvage.host} ` +
+        `(step ${salvage.n}): by file and position, replicating from ${oldName(plan)} again could apply them twice`,
+    );
+  }
   const touched = touchedReplicas(plan, begun, states);
   const moved = plan.positioning === 'file' ? touched.filter((s) => sourceOf(s) !== plan.oldMaster.address) : [];
   if (moved.length && movedByFile === 'refuse') {

@@ -6,7 +6,8 @@ import { chooseTarget } from './choose-target.js';
 import { type PlanContext, StepList } from './plan/context.js';
 import { addReaderSteps } from './plan/readers.js';
 import { assignReaders } from './reader-vips.js';
-import { confirmBest, equalizeReplicas } from './plan/equalize.js';
+import { confirmBest, equalizeReplicas, mapLaggingReplicas } from './plan/equalize.js';
+import { salvageDeadMaster, type SalvageOptions } from './plan/salvage.js';
 import { fenceOldMaster } from './plan/fence.js';
 import { addWriterVip, promoteTarget, repointReplicas, verifyWriterVip } from './plan/promote.js';
 import { quiesceReplicas } from './plan/quiesce.js';
@@ -27,6 +28,8 @@ export interface FailoverOptions {
   fenceLiveMaster?: boolean;
   /** Reader VIPs configured: who holds each now (read over SSH) and the hosts set offline. */
   readers?: { holders: Map<string, string[]>; offline: string[] };
+  /** Salvaging a dead old master's binlog over SSH: switched off for this run, and what mmmf remembers of it. */
+  salvage?: SalvageOptions;
 }
 
 /**
@@ -81,8 +84,10 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   const fence = fenceOldMaster(ctx);
   const stopped = quiesceReplicas(ctx, fence);
   const confirmed = confirmBest(ctx, fence, stopped);
-  const ready = equalizeReplicas(ctx, confirmed, stopped);
-  const promote = promoteTarget(ctx, ready, confirmed.step);
+  const mapped = mapLaggingReplicas(ctx, confirmed, stopped);
+  const salvaged = salvageDeadMaster(ctx, confirmed, opts.salvage);
+  const ready = equalizeReplicas(ctx, salvaged, stopped, mapped);
+  const promote = promoteTarget(ctx, ready, salvaged.step);
   const vip = addWriterVip(ctx, promote, fence);
   repointReplicas(ctx, promote, ready, fence);
   verifyWriterVip(ctx, vip);

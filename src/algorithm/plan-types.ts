@@ -15,6 +15,7 @@ export const PHASES = [
   { id: 'stop', label: 'Stop replication', parallel: true },
   { id: 'confirm', label: 'Confirm the best replica', parallel: false },
   { id: 'map', label: "Map lagging replicas' positions into the best replica's binlog", parallel: true },
+  { id: 'salvage', label: "Salvage what only the dead master's binlog holds", parallel: false },
   { id: 'equalize-target', label: 'Bring the new master up to the best replica', parallel: false },
   { id: 'equalize', label: 'Bring the other lagging replicas up to the best one', parallel: true },
   { id: 'promote', label: 'Promote the new master', parallel: false },
@@ -113,6 +114,29 @@ export type StepAction =
       byFile?: boolean;
     }
   | { kind: 'map-position'; best: string; bestEnd: StepRef }
+  | {
+      /**
+       * The transactions only the dead old master's binlog holds (acknowledged, never sent): read over SSH from
+       * its host (proved to run no server, before reading and again before applying), every event checked, and
+       * applied once to this best replica, so equalization spreads them to every other one. A salvage that may
+       * not happen (no SSH, an encrypted binlog, ...) applies nothing and passes `before` on: the failover goes
+       * on as without it. Outputs the best replica's position after it (GTID, or its binlog end by file).
+       */
+      kind: 'salvage';
+      oldMaster: string;
+      /** The confirm step's output: the best replica's position before the salvage. */
+      before: StepRef;
+      byFile: boolean;
+      /** The old master's binlog index, when known before the run (binlogDir or remembered); else found over SSH. */
+      index?: string;
+      /** hosts.NAME.binlogDir, searched for the index when the index is not known. */
+      binlogDir?: string;
+      /** The old master's datadir as last seen (its server's working directory: the no-server check's anchor). */
+      datadir?: string;
+      maxBytes: number;
+      /** MariaDB: gtid_slave_pos set after the apply (the printed plan's placeholder for the value). */
+      fixGtid?: string;
+    }
   | {
       kind: 'equalize';
       source: string;

@@ -11,6 +11,9 @@ import { type HostState, isReplica } from '../domain/server-state.js';
 import { writableMasters } from '../algorithm/writers.js';
 import type { CoordinationView } from '../output/render-coordination.js';
 import { coordinationView } from './run/coordination.js';
+import { rememberHosts } from '../state/host-memory.js';
+import { salvageFindings } from '../algorithm/salvage-preflight.js';
+import { probeSalvageFacts } from './salvage-facts.js';
 
 export interface CheckOptions {
   cfg: string;
@@ -71,6 +74,7 @@ async function runPreflight(opts: CheckOptions) {
   const config = await loadConfig(opts.cfg, opts.target ? [{ flag: 'check --failover-to', name: opts.target }] : []);
   return withConnections(config.hosts, config.timeouts.connect, opts.connector ?? connectMysql, async (conns) => {
     const { states, dialects } = await probeCluster(config, conns);
+    rememberHosts(config.stateDir, states);
     const accounts = new Map<string, AccountFacts>();
     await Promise.all(
       [...conns.open].map(async ([name, conn]) => {
@@ -86,10 +90,12 @@ async function runPreflight(opts: CheckOptions) {
       ...(ssh ? { ssh } : {}),
       ...(opts.target ? { target: opts.target } : {}),
     });
+    const salvage = await probeSalvageFacts(config, states);
     const old = findOldMaster(states);
     const master = old.ok ? (old.value.name ?? old.value.address) : undefined;
     const coordination = coordinationFindings(config, await coordinationView(config, conns.open), states);
-    const findings = [...coordination, ...result.findings];
+    const salvaging = salvage ? salvageFindings(config, states, accounts, salvage) : [];
+    const findings = [...coordination, ...result.findings, ...salvaging];
     return { ...result, findings, master, replicas: states.filter(isReplica).length };
   });
 }

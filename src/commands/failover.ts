@@ -12,6 +12,8 @@ import { hookEnv, runHook } from '../safety/hooks.js';
 import type { Positioning } from '../topology/config-types.js';
 import type { Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
+import { recallHost } from '../state/host-memory.js';
+import type { ServerFiles } from '../domain/server-state.js';
 import type { ProbedCluster } from '../topology/probe.js';
 import { publishMaster } from './run/coordination.js';
 import { failoverEnding } from './run/failover-ending.js';
@@ -47,6 +49,8 @@ export interface FailoverCommandOptions {
   connector?: Connector;
   /** Test-only fault injection; read from MMMF_TEST_* once here when not given. */
   faults?: Faults;
+  /** Do not salvage a dead old master's binlog in this run (`--no-salvage`). */
+  noSalvage?: boolean;
 }
 
 /**
@@ -57,6 +61,8 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   const flag = opts.switchover ? '--switchover-to' : '--failover-to';
   const config = await loadConfig(opts.cfg, [{ flag, name: opts.target }]);
   if (opts.positioning) config.positioning = opts.positioning;
+  // Also in a resumed run: a salvage the killed run began keeps what it applied and goes on.
+  if (opts.noSalvage) delete config.salvage;
   let deathEvidence: string[] | undefined;
   if (opts.ifDead) {
     const common = { config, json: !!opts.json, debug: !!opts.debug, dryRun: !!opts.dryRun };
@@ -109,6 +115,16 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   });
 }
 
+/** What mmmf remembers of every host's files (for a salvage of a dead master's binlog). */
+function rememberedFiles(config: Session['config']): Record<string, ServerFiles> {
+  const out: Record<string, ServerFiles> = {};
+  for (const h of config.hosts) {
+    const m = recallHost(config.stateDir, h.name, `${h.host}:${h.port}`);
+    if (m) out[h.name] = m.files;
+  }
+  return out;
+}
+
 /** The plan, or a refusal (exit 3) with every reason the planner or the read-only mapping check found. */
 async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCommandOptions): Promise<Plan> {
   const readers = s.config.vip?.readers.length
@@ -120,6 +136,7 @@ async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCom
     ...(opts.switchover ? { switchover: s.config.switchover } : {}),
     ...(opts.liftDelay ? { liftDelay: true } : {}),
     ...(opts.fenceLiveMaster ? { fenceLiveMaster: true } : {}),
+    salvage: { remembered: rememberedFiles(s.config) },
   });
   const verb = opts.switchover ? 'switch over' : 'fail over';
   const headline = `refusing to ${verb} to ${opts.target}: nothing was changed`;

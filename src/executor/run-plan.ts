@@ -90,6 +90,11 @@ export class PlanRun {
     );
   }
 
+  /** What a step handed on (in this run, or in the run it resumes), for the report. */
+  outputOf(n: number): StepOutput | undefined {
+    return this.outputs.get(n);
+  }
+
   /** Whether a step of this plan succeeded (in this run, or in the run it resumes). */
   succeeded(n: number): boolean {
     return succeeded(this.results.get(n)) || succeeded(this.previous.get(n));

@@ -84,7 +84,8 @@ function stepLines(plan: Plan, c: ChalkInstance): string[] {
         : '';
       L.push(`  ${String(s.n).padStart(3)}. ${c.bold(s.host)}: ${s.title}${after}`);
       for (const sql of s.sql) L.push(`         ${c.dim('>')} ${sql}`);
-      for (const cmd of s.command ?? []) L.push(`         ${c.dim('$')} ${cmd}`);
+      // A remote script's own lines are indented under it (leading blanks change nothing a shell does).
+      for (const cmd of s.command ?? []) L.push(`         ${c.dim('$')} ${cmd.replace(/\n/g, '\n           ')}`);
       L.push(`         ${c.dim(`why: ${s.why}`)}`);
     }
   }

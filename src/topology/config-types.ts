@@ -20,6 +20,11 @@ export interface HostConfig {
   vipInterface?: string;
   /** TLS for mmmf's own connection to this server (overrides `defaults.ssl`). */
   ssl?: ClientTls;
+  /**
+   * The folder holding this server's binlog files, on its own host (MHA's master_binlog_dir), for salvaging
+   * them over SSH when it dies. Default: where the server said its binlogs were when mmmf last saw it.
+   */
+  binlogDir?: string;
 }
 
 /**
@@ -137,6 +142,12 @@ export interface MmmfConfig {
    * Without it, mmmf carries what the old master ran.
    */
   semiSync?: boolean | SemiSyncConfig;
+  /**
+   * A failover whose old master's database is dead but whose host answers over SSH first applies, to the best
+   * replica, the transactions only the old master's binlog holds (on whenever SSH is configured for that
+   * host). `false` turns it off; `maxBytes` bounds how much of the binlog is read (default 256 MiB).
+   */
+  salvage?: false | { maxBytes?: number };
 }
 
 /**
@@ -210,6 +221,8 @@ export interface ResolvedHost {
   vipInterface?: string;
   /** TLS for mmmf's connection, paths resolved against the config's folder. */
   ssl?: ClientTls;
+  /** Where its binlog files are on its host (absolute), when configured. */
+  binlogDir?: string;
 }
 
 export interface ResolvedConfig {
@@ -232,6 +245,11 @@ export interface ResolvedConfig {
   vip?: { address: string; interface: string; readers: string[]; readerMaxLagSeconds: number };
   /** Absent: the defaults (SEMI_SYNC_DEFAULTS: as the old master ran it, writes wait for an acknowledging replica). */
   semiSync?: ResolvedSemiSync;
+  /**
+   * Salvaging a dead master's binlog over SSH (absent: `salvage: false`). `hosts`: those SSH is configured for
+   * (`ssh`, a VIP, or the host's own `ssh` or `binlogDir`), the only ones whose binlog is ever read.
+   */
+  salvage?: { maxBytes: number; hosts: string[] };
   /** Where the config was loaded from, for messages. */
   source: string;
   cluster?: string;

@@ -1,5 +1,6 @@
 import { dialectFor, parseVersion, type Dialect } from '../dialect/dialect.js';
 import { formatAddress, parseAddress } from '../domain/address.js';
+import { binlogLocationSql } from '../dialect/salvage-dialect.js';
 import type { ResolvedConfig, ResolvedHost } from './config-types.js';
 import { describeConnectError, type ConnectionSet, type SqlConnection } from './connection.js';
 import type { HostState } from '../domain/server-state.js';
@@ -28,6 +29,7 @@ export async function probeHost(
     await conn.query(ss.variablesSql(), PROBE_QUERY_MS),
     await conn.query(ss.statusSql(), PROBE_QUERY_MS),
   );
+  const files = await serverFiles(conn);
   const state: HostState = {
     name: host.name,
     address: formatAddress(host),
@@ -60,8 +62,24 @@ export async function probeHost(
     clientConnections: clients.length,
     ...(trx ? { oldestWriteTrxSeconds: Number(trx.s) } : {}),
     semiSync,
+    ...(files ? { files } : {}),
   };
   return { state, dialect };
+}
+
+/** Where the server keeps its files (remembered for a salvage of its binlog); nothing when it cannot say. */
+async function serverFiles(conn: SqlConnection): Promise<HostState['files']> {
+  try {
+    const [r] = await conn.query(binlogLocationSql(), PROBE_QUERY_MS);
+    const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+    const datadir = text(r?.datadir);
+    if (!datadir) return undefined;
+    const logBinBasename = text(r?.log_bin_basename);
+    const logBinIndex = text(r?.log_bin_index);
+    return { datadir, ...(logBinBasename ? { logBinBasename } : {}), ...(logBinIndex ? { logBinIndex } : {}) };
+  } catch {
+    return undefined; // a server that cannot say is probed all the same: this only serves a later salvage
+  }
 }
 
 /** The probed cluster: one state per configured host (in config order) and a dialect per reachable host. */

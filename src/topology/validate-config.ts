@@ -33,6 +33,7 @@ const TOP_KEYS = [
   'journalMaxAgeMinutes',
   'coordination',
   'semiSync',
+  'salvage',
 ];
 export const POSITIONINGS: readonly Positioning[] = ['gtid', 'file', 'auto'];
 const SWITCHOVER_KEYS = ['maxLagSeconds', 'maxTransactionSeconds'];
@@ -55,7 +56,7 @@ function checkSsh(o: unknown, at: string, p: (m: string) => void): void {
     p(`${at}.options: must be an array of 'Name=value' strings (ssh -o), got ${JSON.stringify(o.options)}`);
   }
 }
-const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket', 'ssh', 'vipInterface', 'ssl'];
+const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket', 'ssh', 'vipInterface', 'ssl', 'binlogDir'];
 const SSH_KEYS = ['host', 'user', 'port', 'identityFile', 'options'];
 const DEFAULT_KEYS = ['port', 'user', 'password', 'ssl'];
 const TLS_KEYS = ['ca', 'cert', 'key', 'verifyServerCert'];
@@ -97,6 +98,7 @@ export function validateConfig(
   const hosts = checkHosts(raw, isObj(defaults) ? defaults : {}, p, dirname(source));
   checkNames(raw, named, p);
   const coordination = checkCoordination(raw, p, dirname(source));
+  checkSalvage(raw.salvage, p);
   if (problems.length) return { problems };
   return { problems, config: resolve(raw, source, hosts, coordination) };
 }
@@ -145,6 +147,7 @@ function resolve(
       : {}),
     ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
     semiSync: resolveSemiSync(raw.semiSync),
+    ...resolveSalvage(raw, hosts),
     source,
     journalMaxAgeMinutes: coordination.journalMaxAgeMinutes,
     ...(coordination.cluster ? { cluster: coordination.cluster } : {}),
@@ -310,6 +313,11 @@ function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem, baseDir: 
   if (h.vipInterface !== undefined && (typeof h.vipInterface !== 'string' || !IFACE_RE.test(h.vipInterface))) {
     p(`${at}vipInterface: must be a network interface name`);
   }
+  if (h.binlogDir !== undefined && !(typeof h.binlogDir === 'string' && h.binlogDir.startsWith('/'))) {
+    p(
+      `${at}binlogDir: must be an absolute folder on that host, like '/var/lib/mysql', got ${JSON.stringify(h.binlogDir)}`,
+    );
+  }
   const user = (h.user ?? d.user) as string | undefined;
   if (user === undefined) p(`${at}user: missing; set it on the host or in defaults.user`);
   const ssl =
@@ -337,7 +345,37 @@ function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem, baseDir: 
     },
     ...(typeof h.vipInterface === 'string' ? { vipInterface: h.vipInterface } : {}),
     ...(ssl ? { ssl } : {}),
+    ...(typeof h.binlogDir === 'string' ? { binlogDir: h.binlogDir.replace(/(.)\/+$/, '$1') } : {}),
   };
+}
+
+/** Default bound on the binlog bytes a salvage reads (headers and transactions the replica holds included). */
+export const DEFAULT_SALVAGE_MAX_BYTES = 256 * 1024 * 1024;
+
+function checkSalvage(v: unknown, p: Problem): void {
+  if (v === undefined || v === false) return;
+  if (!isObj(v)) return p(`salvage: must be false or an object { maxBytes }, got ${JSON.stringify(v)}`);
+  unknownKeys(v, ['maxBytes'], 'salvage.', p);
+  const max = v.maxBytes;
+  if (max !== undefined && !(typeof max === 'number' && Number.isSafeInteger(max) && max >= 65536)) {
+    p(`salvage.maxBytes: must be a whole number of bytes, at least 65536, got ${JSON.stringify(max)}`);
+  }
+}
+
+/**
+ * Salvage is on unless `salvage: false`, for the hosts SSH is configured for: the shared `ssh` settings or a
+ * VIP (which needs SSH on every host), else a host's own `ssh` or `binlogDir`.
+ */
+function resolveSalvage(raw: Obj, hosts: ResolvedHost[]): Pick<ResolvedConfig, 'salvage'> {
+  if (raw.salvage === false) return {};
+  const all = raw.ssh !== undefined || raw.vip !== undefined;
+  const own = isObj(raw.hosts) ? raw.hosts : {};
+  const ssh = hosts.filter((h) => {
+    const c = own[h.name];
+    return all || (isObj(c) && (c.ssh !== undefined || c.binlogDir !== undefined));
+  });
+  const max = isObj(raw.salvage) && typeof raw.salvage.maxBytes === 'number' ? raw.salvage.maxBytes : undefined;
+  return { salvage: { maxBytes: max ?? DEFAULT_SALVAGE_MAX_BYTES, hosts: ssh.map((h) => h.name) } };
 }
 
 /** mmmf's own TLS: known keys, files that exist (relative to the config's folder), a boolean verify flag. */

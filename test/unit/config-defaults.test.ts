@@ -20,8 +20,8 @@ const rows = table
 /** How the README writes a default: numbers bare, strings and lists as code. */
 const shown = (v: unknown) =>
   typeof v === 'number' ? String(v) : typeof v === 'string' ? `\`'${v}'\`` : `\`${JSON.stringify(v)}\``;
-/** Rows whose default is another setting or the environment, not a value of its own. */
-const DERIVED = ['stateDir', 'hosts.NAME.port', 'hosts.NAME.user'];
+/** Rows whose default is another setting, the environment or the SSH setup, not a value of its own. */
+const DERIVED = ['stateDir', 'hosts.NAME.port', 'hosts.NAME.user', 'salvage'];
 
 describe('config defaults', () => {
   it('the README states every default of CONFIG_DEFAULTS, in the order its rows name the settings', () => {

@@ -215,7 +215,7 @@ export class FakeServer {
   replicationStatements(): string[] {
     return this.statements.filter(
       (s) =>
-        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS (server_id|id)|^SET SESSION |^SHOW ALL (SLAVES|REPLICAS) STATUS$/.test(
+        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS (server_id|id)|^SELECT @@datadir AS|^SET SESSION |^SHOW ALL (SLAVES|REPLICAS) STATUS$/.test(
           s,
         ),
     );
@@ -254,6 +254,18 @@ export class FakeServer {
         columns: ['host', 'plugin'],
         rows: [{ host: '%', plugin: p.flavor === 'mysql' ? 'caching_sha2_password' : 'mysql_native_password' }],
       };
+    }
+    if ((m = /^SET GLOBAL gtid_slave_pos = '([\d,-]*)'$/.exec(sql))) {
+      if (p.flavor !== 'mariadb') throw new SqlError(1193, "Unknown system variable 'gtid_slave_pos'");
+      const r = s.replica;
+      if (r && (r.sql || r.io !== 'No')) {
+        throw new SqlError(
+          1198,
+          "This operation cannot be performed as you have a running slave ''; run STOP SLAVE '' first",
+        );
+      }
+      s.gtid = m[1]!;
+      return undefined;
     }
     if ((m = /^SET GLOBAL (super_read_only|read_only) = (ON|OFF)$/.exec(sql))) {
       if (!p.variables.includes(m[1]!)) throw new SqlError(1193, `Unknown system variable '${m[1]}'`);
@@ -429,6 +441,9 @@ export class FakeServer {
         gtid_slave_pos: s.gtid,
         gtid_current_pos: s.gtid,
         gtid_binlog_state: s.gtid,
+        datadir: '/var/lib/mysql/',
+        log_bin_basename: '/var/lib/mysql/mysql-bin',
+        log_bin_index: '/var/lib/mysql/mysql-bin.index',
       };
       row[v[2]!] = values[name];
     }

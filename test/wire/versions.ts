@@ -150,6 +150,9 @@ const COMMON_VARS = [
   'version_comment',
   'log_slave_updates',
   'slave_net_timeout',
+  'datadir',
+  'log_bin_basename',
+  'log_bin_index',
 ];
 const MYSQL_VARS = [
   ...COMMON_VARS,

@@ -21,6 +21,7 @@ import {
   withConnections,
 } from '../../topology/connection.js';
 import { type ProbedCluster, probeCluster } from '../../topology/probe.js';
+import { rememberHosts } from '../../state/host-memory.js';
 
 /** A run that died a moment ago holds server locks until the servers notice its connections are gone. */
 const DEAD_RUN_LOCK_WAIT_S = 5;
@@ -71,11 +72,11 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
   const started = Date.now();
   let ssh: Promise<void> | undefined;
   try {
-    // The handshakes are paid while probing, not while writes are blocked (see vip/remote.ts).
-    if (o.warmSsh && config.vip) {
-      ssh = import('../../vip/remote.js').then((m) =>
-        m.openMux(config.hosts, config.stateDir, config.timeouts.connect),
-      );
+    // The handshakes are paid while probing, not while writes are blocked (see vip/remote.ts): every host for
+    // the VIP, else those whose binlog a failover may salvage.
+    const sshHosts = config.vip ? config.hosts : config.hosts.filter((h) => config.salvage?.hosts.includes(h.name));
+    if (o.warmSsh && sshHosts.length) {
+      ssh = import('../../vip/remote.js').then((m) => m.openMux(sshHosts, config.stateDir, config.timeouts.connect));
     }
     const log = openRunLog(config, o.debug);
     log?.line('mmmf', '#', `${o.lock ?? 'mmmf (dry run)'} (pid ${process.pid}, config ${config.source})`);
@@ -98,7 +99,11 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
           view: state?.view,
           lock: state?.lock,
           write: (text) => process.stdout.write(text),
-          probe: () => probeCluster(config, conns),
+          probe: async () => {
+            const probed = await probeCluster(config, conns);
+            rememberHosts(config.stateDir, probed.states);
+            return probed;
+          },
           connect: (name) => {
             const h = config.hosts.find((x) => x.name === name);
             if (!h) return Promise.reject(new Error(`no host ${name} in the config`));

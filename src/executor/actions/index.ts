@@ -10,6 +10,7 @@ import { openWrites } from './open-writes.js';
 import { makeWritable, promote } from './promote.js';
 import { catchUp, drainRelayLog, liftDelay, resumeSql, stopIoThread, stopReplication } from './quiesce.js';
 import { repoint, restartReplication, verifyReplica } from './repoint.js';
+import { salvage } from './salvage.js';
 import { fenceHook, vipAdd, vipRemove, vipVerify } from './vip.js';
 
 /** One handler per action kind: a kind without one does not compile. */
@@ -28,6 +29,7 @@ export const HANDLERS = {
   'confirm-contained': confirmContained,
   'map-position': mapPositionStep,
   'map-rejoin': mapRejoin,
+  salvage,
   equalize,
   promote,
   'make-writable': makeWritable,
