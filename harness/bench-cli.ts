@@ -16,10 +16,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from './cluster.js';
 import { repoRoot } from './paths.js';
+import { basePortOf } from './ports.js';
 
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'dist/bin/mmmf.js');
-const BASE_PORT = 33201;
+const BASE_PORT = basePortOf('bench');
 const GNU_TIME = '/usr/bin/time';
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const num = (name: string, fallback: number) => {
