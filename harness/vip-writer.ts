@@ -47,4 +47,5 @@ while (Date.now() < until && seq < 1_000_000 && !failed) {
     conn?.destroy();
   }
 }
-process.stdout.write('done\n');
+// Exit now: a connection left half-open to a silent server would keep the process alive after the deadline.
+process.stdout.write('done\n', () => process.exit(0));
