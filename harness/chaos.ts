@@ -115,7 +115,7 @@ async function crash(c: Cluster, s: ChaosScenario, seed: number, names: string[]
     'replicas to notice the crash',
   );
   for (const n of s.stopAfterCrash) await c.query(n, 'STOP SLAVE');
-  return { attempted: load.attempted, violations };
+  return { attempted: load.attempted, violations, retried: load.retried.length };
 }
 
 async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult> {
@@ -141,6 +141,8 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     if (s.aliveAliasCheck) violations.push(...(await aliveAliasRefusal(cl, names)));
     const crashed = await crash(cl, s, seed, names);
     violations.push(...crashed.violations);
+    // Deadlocks between writers, each transaction run again with the same seq: counted, not hidden.
+    if (crashed.retried) line += ` retried=${crashed.retried}`;
     const ev = await ledgerEvidence(cl, names, 'test1');
     const received = (n: string) => ev.replicas[n]!.gtid;
     const maxReceived = Math.max(...names.map(received));
