@@ -37,29 +37,41 @@ interface Open {
  */
 export async function readLogs(paths: string[]): Promise<LoggedTransaction[]> {
   const out: LoggedTransaction[] = [];
-  const state = { open: undefined as Open | undefined, file: 0, row: undefined as number[] | undefined };
+  const state = newState();
   // Many files per mariadb-binlog call (a replica with 4 KiB relay logs has thousands); each file's own first
   // event is at position 4, which tells where the next file begins.
   for (let i = 0; i < paths.length; i += 200) {
     const chunk = paths.slice(i, i + 200);
     let at = -1;
     await eachLine(chunk, (line) => {
-      if (line === '# at 4') {
-        at++;
-        const own = /^mysql-bin\.(\d+)$/.exec(basename(chunk[at] ?? ''));
-        if (own) state.file = Number(own[1]);
-      }
+      if (line === '# at 4') fileStart(state, chunk[++at] ?? '');
       parseLine(line, state, out);
     });
   }
   return out;
 }
 
-function parseLine(
-  line: string,
-  st: { open: Open | undefined; file: number; row: number[] | undefined },
-  out: LoggedTransaction[],
-): void {
+/** The same parse over mariadb-binlog's text already read, file by file (for tests of the parser itself). */
+export function parseLogText(files: { name: string; text: string }[]): LoggedTransaction[] {
+  const out: LoggedTransaction[] = [];
+  const state = newState();
+  for (const f of files) {
+    fileStart(state, f.name);
+    for (const line of f.text.split('\n')) parseLine(line, state, out);
+  }
+  return out;
+}
+
+type ParseState = { open: Open | undefined; file: number; row: number[] | undefined };
+const newState = (): ParseState => ({ open: undefined, file: 0, row: undefined });
+
+/** A binlog file names its own number; a relay log learns its master's file from the Rotate events in it. */
+function fileStart(st: ParseState, path: string): void {
+  const own = /^mysql-bin\.(\d+)$/.exec(basename(path));
+  if (own) st.file = Number(own[1]);
+}
+
+function parseLine(line: string, st: ParseState, out: LoggedTransaction[]): void {
   const h = HEADER.exec(line);
   if (h) {
     st.row = undefined;
