@@ -19,11 +19,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from './cluster.js';
 import { repoRoot, SHIPPED_BIN } from './paths.js';
+import { basePortOf } from './ports.js';
 import { measureSalvage } from './bench-salvage.js';
 
 const ROOT = repoRoot();
 const CLI = SHIPPED_BIN;
-const BASE_PORT = 33201;
+const BASE_PORT = basePortOf('bench');
 const GNU_TIME = '/usr/bin/time';
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const num = (name: string, fallback: number) => {

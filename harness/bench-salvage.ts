@@ -3,8 +3,9 @@
 // the kill). Network-namespace hosts (root): the binlog is read over SSH, mmmf runs on the client host.
 import { type Cluster, mmmfOnClient, startCluster } from './cluster.js';
 import { SALVAGE_DDL, stopReceiving, writeOnly } from './salvage-load.js';
+import { basePortOf } from './ports.js';
 
-const BASE_PORT = 33581;
+const BASE_PORT = basePortOf('bench-salvage');
 const TRANSACTIONS = 1000;
 /** Bytes of text per row: 1,000 rows make about 10 MB of ROW binlog. */
 const PAD = 10_000;

@@ -10,6 +10,7 @@ import { dataFingerprint, mmmfOnClient, type Cluster } from '../../harness/clust
 import { until } from '../../harness/load.js';
 import { binlogEndOf, SALVAGE_DDL, salvagedIds, stopReceiving, writeOnly } from '../../harness/salvage-load.js';
 import { useCluster } from '../cluster-fixture.js';
+import { basePortOf } from '../../harness/ports.js';
 
 const root = process.getuid?.() === 0;
 const run = (c: Cluster, args: string[], env: Record<string, string> = {}) =>
@@ -22,7 +23,7 @@ async function expectSame(c: Cluster, names: string[]): Promise<void> {
 
 describe.skipIf(!root)('salvaging the dead master binlog over SSH (file and position, STATEMENT)', () => {
   const cluster = useCluster(
-    { basePort: 33571, replicas: 3, netns: true, positioning: 'file', format: 'STATEMENT' },
+    { basePort: basePortOf('salvage-file'), replicas: 3, netns: true, positioning: 'file', format: 'STATEMENT' },
     async (c) => {
       for (const sql of SALVAGE_DDL) await c.query('test1', sql);
       await until(async () => (await salvagedIds(c, 'test4').catch(() => null)) !== null, 20_000, 'the table');

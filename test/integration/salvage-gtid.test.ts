@@ -11,6 +11,7 @@ import { dataFingerprint, mmmfOnClient, type Cluster } from '../../harness/clust
 import { until } from '../../harness/load.js';
 import { binlogEndOf, SALVAGE_DDL, salvagedIds, stopReceiving, writeOnly } from '../../harness/salvage-load.js';
 import { useCluster } from '../cluster-fixture.js';
+import { basePortOf } from '../../harness/ports.js';
 
 const root = process.getuid?.() === 0;
 const run = (c: Cluster, args: string[], env: Record<string, string> = {}) =>
@@ -39,7 +40,7 @@ async function expectSame(c: Cluster, names: string[]): Promise<void> {
 }
 
 describe.skipIf(!root)('salvaging the dead master binlog over SSH (GTID, ROW)', () => {
-  const cluster = useCluster({ basePort: 33561, replicas: 3, netns: true }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('salvage-gtid'), replicas: 3, netns: true }, async (c) => {
     for (const sql of SALVAGE_DDL) await c.query('test1', sql);
     await until(async () => (await salvagedIds(c, 'test4').catch(() => null)) !== null, 20_000, 'the table');
     // mmmf sees every host alive once, and remembers where each keeps its binlog (what a cron'd check does).

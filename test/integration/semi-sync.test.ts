@@ -10,6 +10,7 @@ import { type Cluster, mmmf } from '../../harness/cluster.js';
 import { followingWriter, LEDGER_DDL, LEDGER_KEYS, until } from '../../harness/load.js';
 import { useCluster } from '../cluster-fixture.js';
 import { expectAckedEverywhere, expectIdenticalData } from '../expect-data.js';
+import { basePortOf } from '../../harness/ports.js';
 
 const TIMEOUT_MS = 3000; // the sandbox's rpl_semi_sync_master_timeout
 
@@ -89,7 +90,7 @@ async function expectAckedOn(c: Cluster, master: string, names: string[], acked:
 }
 
 describe('semi-synchronous cluster', () => {
-  const cluster = useCluster({ basePort: 33561, replicas: 2, semiSync: true }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('semi-sync'), replicas: 2, semiSync: true }, async (c) => {
     await c.query('test1', LEDGER_DDL);
     await c.sandbox('load', '100');
   });

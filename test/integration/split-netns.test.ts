@@ -7,13 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { mmmfOnClient, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
 import { until } from '../../harness/load.js';
 import { useCluster } from '../cluster-fixture.js';
+import { basePortOf } from '../../harness/ports.js';
 
 const root = process.getuid?.() === 0;
 const io = async (c: Cluster, n: string) =>
   (await c.query<{ Slave_IO_Running: string }>(n, 'SHOW SLAVE STATUS'))[0]?.Slave_IO_Running;
 
 describe.skipIf(!root)('--if-dead across a network split', () => {
-  const cluster = useCluster({ basePort: 33681, replicas: 3, netns: true }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('split-netns'), replicas: 3, netns: true }, async (c) => {
     await c.sandbox('load', '50');
     // test2 notices a silent master in seconds (the other side keeps its connections).
     await c.query('test2', 'STOP SLAVE');

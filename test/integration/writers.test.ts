@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mmmf, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
 import { useCluster } from '../cluster-fixture.js';
+import { basePortOf } from '../../harness/ports.js';
 
 const ALL = ['test1', 'test2', 'test3', 'test4'];
 const readOnly = async (c: Cluster, n: string) =>
@@ -27,7 +28,7 @@ const cronConfig = (c: Cluster) => {
 };
 
 describe('writers: exactly one writable master', () => {
-  const cluster = useCluster({ basePort: 33701, replicas: 3 }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('writers'), replicas: 3 }, async (c) => {
     await c.query('test1', 'CREATE TABLE sbtest.w (id INT PRIMARY KEY, v VARCHAR(20))');
     await c.sandbox('load', '50');
   });
@@ -84,7 +85,7 @@ describe('writers: exactly one writable master', () => {
 });
 
 describe('a master that comes back while the failover runs', () => {
-  const cluster = useCluster({ basePort: 33691, replicas: 2 }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('writers-back'), replicas: 2 }, async (c) => {
     await c.sandbox('load', '50');
   });
 
@@ -105,7 +106,7 @@ describe('a master that comes back while the failover runs', () => {
 });
 
 describe('a target that cannot catch up, on a cluster whose replicas are writable', () => {
-  const cluster = useCluster({ basePort: 33711, replicas: 3 }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('writers-read-only'), replicas: 3 }, async (c) => {
     await c.query('test1', 'CREATE TABLE sbtest.w (id INT PRIMARY KEY, v VARCHAR(20))');
     for (const n of ['test2', 'test3', 'test4']) await c.query(n, 'SET GLOBAL read_only = OFF');
   });
