@@ -7,6 +7,7 @@ import type { SqlConnection } from '../topology/connection.js';
 import { REMOTE_ACTIONS, runAction } from './actions/index.js';
 import type { Journal } from './journal.js';
 import { materialize } from './materialize.js';
+import { mark } from '../process/timeline.js';
 import type { ActionContext, FaultPoint, Faults, StepOutput, StepResult, StepStatus } from './types.js';
 
 export type { StepResult, StepStatus } from './types.js';
@@ -42,6 +43,8 @@ export class PlanRun {
   private readonly previous = new Map<number, StepResult>();
   /** Binlog and relay-log reads, shared by the steps that map positions through the same server. */
   private readonly logs = new Map<string, ServerLogs>();
+  /** Reads shared by the steps of one phase (ActionContext.shared), by phase and key. */
+  private readonly sharedReads = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly plan: Plan,
@@ -79,6 +82,7 @@ export class PlanRun {
       };
       if (p.parallel) await Promise.all(p.steps.map(run));
       else for (const s of p.steps) await run(s);
+      mark(`phase ${p.phase}`);
     }
     return this.plan.steps.map((s) => this.results.get(s.n)!);
   }
@@ -211,6 +215,17 @@ export class PlanRun {
         let l = this.logs.get(h);
         if (!l) this.logs.set(h, (l = new ServerLogs(conn(h), dialect(h))));
         return l;
+      },
+      shared: <T>(key: string, read: () => Promise<T>) => {
+        const k = `${step.phase}:${key}`;
+        let p = this.sharedReads.get(k) as Promise<T> | undefined;
+        if (!p) {
+          p = read();
+          this.sharedReads.set(k, p);
+          // A failed read is not shared: the next step reads again.
+          p.catch(() => this.sharedReads.delete(k));
+        }
+        return p;
       },
       materialize: (sql) => materialize(sql, config.replication.password, output),
       fault: (point) => this.fault(point, step.n),

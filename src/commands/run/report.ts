@@ -2,6 +2,7 @@ import type { Plan, Step } from '../../algorithm/plan-types.js';
 import type { StepResult } from '../../executor/types.js';
 import type { HostOutcome } from '../../output/render-result.js';
 import type { HookOutcome } from '../../safety/hooks.js';
+import type { Span } from '../../process/timeline.js';
 import type { SalvageReport } from '../../binlog/binlog-file/salvage-report.js';
 
 /**
@@ -37,6 +38,8 @@ export interface RunReport {
   offline?: string[];
   /** A failover that salvaged (or tried to salvage) the dead master's binlog: what, how much, what not, why. */
   salvage?: SalvageReport;
+  /** Where the time went so far: start-up, config, lock, probe, each phase (output/timeline.ts). */
+  timings?: Span[];
 }
 
 export function printReport(report: RunReport): void {
