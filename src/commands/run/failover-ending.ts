@@ -45,7 +45,7 @@ export function failoverEnding(
     ...(o.before ? { before: o.before } : {}),
     readBack: async (results) => {
       const rollback = await rollbackIfNeeded(s, run, dialects);
-      const { states } = await s.probe();
+      const { states } = await s.probe({ readBack: true });
       const outcomes = rollback ? rollbackOutcomes(plan, states) : hostOutcomes(plan, results, states);
       const violations = invariantViolations(plan, results, states);
       const ok = !run.failed && outcomes.every((x) => x.ok) && violations.length === 0;
