@@ -5,6 +5,7 @@ import { errorText } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
 import { REMOTE_ACTIONS, runAction } from './actions/index.js';
+import { armVipMove } from './actions/vip.js';
 import type { Journal } from './journal.js';
 import { materialize } from './materialize.js';
 import { mark } from '../process/timeline.js';
@@ -28,6 +29,9 @@ export interface RunDeps {
  * (draining, catching up) write their result through the lock too, so a lock lost meanwhile stops the run there.
  */
 const STEP_LOCK_BUDGET_MS = 2000;
+
+/** How long an armed VIP command waits for its word (the promotion's steps take far less): then it is ended. */
+const ARM_HOLD_S = 120;
 
 const succeeded = (r: StepResult | undefined) => r?.status === 'done' || r?.status === 'skipped';
 
@@ -107,7 +111,16 @@ export class PlanRun {
   /** Steps started and not finished: a step of the same parallel phase that depends on one waits for it. */
   private readonly running = new Map<number, Promise<StepResult>>();
 
+  /** Whether the writer VIP's move has been armed (as the promotion begins). */
+  private vipArmed = false;
+
   runStep(step: Step): Promise<StepResult> {
+    if (step.phase === 'promote' && !this.vipArmed) {
+      // Ready before it is needed: the VIP then moves in milliseconds once the new master is writable.
+      this.vipArmed = true;
+      const left = this.plan.steps.filter((s) => !this.succeeded(s.n));
+      armVipMove(left, this.deps.config, this.deps.config.timeouts.connect + ARM_HOLD_S);
+    }
     const p = (async () => {
       const pending = step.after.flatMap((n) => this.running.get(n) ?? []);
       await Promise.all(pending);

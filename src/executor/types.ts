@@ -33,6 +33,8 @@ export interface StepOutput {
   salvage?: SalvageReport;
   /** A salvage about to apply: journaled first, so a resumed run counts what was applied after it. */
   salvageStart?: SalvageStart;
+  /** A VIP step run from an armed command: the host's clock (epoch ms) when the address went or came. */
+  vipAt?: number;
 }
 
 /**

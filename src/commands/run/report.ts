@@ -32,6 +32,8 @@ export interface RunReport {
   promoted?: boolean;
   invariants?: { ok: boolean; violations: string[] };
   writesBlockedMs?: number;
+  /** A switchover's writer VIP move: how long the address was on no host, by the two hosts' clocks. */
+  vipGapMs?: number;
   rollback?: { ok: boolean; steps: Step[]; results: StepResult[] };
   hook?: HookOutcome;
   /** roles, offline, online: the hosts kept out of reader roles. */

@@ -4,6 +4,7 @@ import type { Dialect } from '../../dialect/dialect.js';
 import type { Journal } from '../../executor/journal.js';
 import { faultsFromEnv } from '../../executor/faults.js';
 import { PlanRun } from '../../executor/run-plan.js';
+import { disarmVipMove } from '../../executor/actions/vip.js';
 import type { Faults } from '../../executor/types.js';
 import { loggingConnector, openRunLog, redactingConnector, type RunLog } from '../../output/run-log.js';
 import { colorsFor } from '../../output/style.js';
@@ -130,6 +131,7 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
       }
     });
   } finally {
+    await disarmVipMove();
     if (ssh) {
       await ssh.catch(() => {});
       await (await import('../../vip/remote.js')).closeMux();

@@ -1,0 +1,55 @@
+import { runChild } from '../process/run-child.js';
+import type { ResolvedHost } from '../topology/config-types.js';
+import { muxSocket, type RemoteResult, sshArgs } from './remote.js';
+
+/**
+ * A remote command started ahead of time: ssh is running, the host's shell is up and waits for one line on its
+ * stdin. `fire` sends "go" and the command runs at once — no ssh to start, no session to open, only the bytes
+ * to carry — so the writer VIP leaves the old master and reaches the new one milliseconds apart. Anything but
+ * "go" (stdin closed by `disarm`, by mmmf's death, by the deadline) ends it with nothing done.
+ */
+export interface Armed {
+  /** Runs the command now; `at` is the host's clock (epoch ms) when it finished, when it could say. */
+  fire(): Promise<RemoteResult & { at?: number }>;
+  /** Ends the wait without running the command (the host's shell reads end of file). */
+  disarm(): Promise<void>;
+}
+
+/** Exit code of a wrapper that never got its "go": the command did not run. */
+export const NOT_FIRED = 97;
+
+/**
+ * The wrapper around the command: waits for "go", runs the command with its own arguments (nothing is
+ * interpreted by a shell), then prints the host's clock in nanoseconds and exits with the command's code.
+ */
+const WRAPPER =
+  'IFS= read -r go && [ "$go" = go ] || exit ' +
+  `${NOT_FIRED}; "$@"; rc=$?; echo "mmmf-done-at $(date +%s%N)"; exit $rc`;
+
+/** Arms `argv` on `host` through this run's SSH connection; the whole wait ends after `holdSec` at most. */
+export function armRemote(host: ResolvedHost, argv: string[], connectTimeoutSec: number, holdSec: number): Armed {
+  let stdin: NodeJS.WritableStream | undefined;
+  const wrapped = ['sh', '-c', WRAPPER, 'mmmf-armed', ...argv];
+  const done = runChild('ssh', sshArgs(host, wrapped, connectTimeoutSec, muxSocket(host.name)), {
+    timeoutMs: holdSec * 1000,
+    openStdin: (s) => (stdin = s),
+  });
+  const send = (line?: string) => {
+    if (line) stdin?.write(line);
+    stdin?.end();
+  };
+  return {
+    async fire() {
+      send('go\n');
+      const r = await done;
+      const m = /mmmf-done-at (\d+)/.exec(r.stdout);
+      const out = r.out.replace(/mmmf-done-at \d+\n?/, '').trim();
+      const code = r.timedOut ? undefined : (r.code ?? (r.startError ? 255 : undefined));
+      return { ok: r.ok, code, out, ...(m?.[1] ? { at: Number(BigInt(m[1]) / 1000n) / 1000 } : {}) };
+    },
+    async disarm() {
+      send();
+      await done;
+    },
+  };
+}
