@@ -34,6 +34,6 @@ export function spans(): Span[] {
 /** One line for the run log: `start-up 92 ms · config 8 ms · … · total 310 ms`. */
 export function timelineText(): string {
   const all = spans();
-  const total = marks.length ? Math.round(marks[marks.length - 1]!.at) : 0;
+  const total = Math.round(marks.at(-1)?.at ?? 0);
   return `${all.map((s) => `${s.name} ${Math.round(s.ms)} ms`).join(' · ')} · total ${total} ms`;
 }

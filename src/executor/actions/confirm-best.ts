@@ -31,10 +31,10 @@ async function byGtid(
   const [mine, ...theirs] = await Promise.all(
     [host, ...others].map((name) => gtidOf(ctx.conn(name), ctx.dialect(name).currentGtidSql())),
   );
-  const best = gtidUnion(f, '', mine!);
+  const best = gtidUnion(f, '', mine ?? '');
   const problems: string[] = [];
   for (const [i, name] of others.entries()) {
-    const other = theirs[i]!;
+    const other = theirs[i] ?? '';
     const rel = gtidRelation(f, best, other);
     if (rel === 'behind' || rel === 'diverged') {
       problems.push(`${name} has ${gtidMissing(f, other, best).join(', ')} which ${host} lacks`);
