@@ -21,6 +21,12 @@ import { startCluster, type Cluster } from './cluster.js';
 import { repoRoot, SHIPPED_BIN } from './paths.js';
 import { basePortOf } from './ports.js';
 import { measureSalvage } from './bench-salvage.js';
+import { goalsTable, LABELS, writeReadmeGoals } from './bench-goals.js';
+
+interface Span {
+  name: string;
+  ms: number;
+}
 
 const ROOT = repoRoot();
 const CLI = SHIPPED_BIN;
@@ -68,16 +74,23 @@ async function withSandbox<T>(
 ): Promise<T> {
   const c = await startCluster({ basePort: BASE_PORT, replicas, netns, positioning, topology });
   try {
+    // The config compiled once, as the cron `--if-dead` line, a `check` or a `status` before would have done:
+    // every figure is a run with the compiled-config cache warm (a first run ever compiles it with jiti).
+    if (netns) await onClient(c, [CLI, 'status', '--cfg', c.cfg]);
+    else await execa('node', [CLI, 'status', '--cfg', c.cfg], { reject: false });
     return await fn(c);
   } finally {
     await c.down();
   }
 }
 
+/** Runs a command on the sandbox's client host, whatever it exits with. */
+const onClient = (c: Cluster, argv: string[]) => c.sandbox('client', 'node', ...argv).catch(() => '');
+
 async function failover(
   s: Cluster,
   target: string,
-): Promise<{ ms: number; equalizeMs: number; mapMs: number; peakMiB: number }> {
+): Promise<{ ms: number; equalizeMs: number; mapMs: number; peakMiB: number; timings: Span[] }> {
   const t = process.hrtime.bigint();
   // GNU time reports the process's peak resident memory; its start-up cost is far below the figures' noise.
   const argv = ['node', CLI, '--cfg', s.cfg, '--failover-to', target, '--json'];
@@ -89,6 +102,7 @@ async function failover(
   if (r.exitCode !== 0)
     throw new Error(`failover failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout.slice(0, 2000)}`);
   const out = JSON.parse(r.stdout) as {
+    timings?: Span[];
     results: { host: string; n: number; ms: number }[];
     plan: { steps: { n: number; phase: string; host: string }[] };
   };
@@ -96,7 +110,43 @@ async function failover(
     const st = out.plan.steps.find((x) => x.phase === phase && x.host === target);
     return st ? out.results.find((x) => x.n === st.n)!.ms : 0;
   };
-  return { ms, equalizeMs: stepMs('equalize-target'), mapMs: stepMs('map'), peakMiB };
+  return { ms, equalizeMs: stepMs('equalize-target'), mapMs: stepMs('map'), peakMiB, timings: out.timings ?? [] };
+}
+
+/** `node -e 0`, the floor of a whole-process figure, measured right before it (median of three). */
+function nodeFloor(): number {
+  const xs = [0, 1, 2].map(() => {
+    const t = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    return since(t);
+  });
+  return median(xs);
+}
+
+/**
+ * The in-sync failover of 1 + 3 (master killed, nothing to catch up), exec to exit, beside `node -e 0` measured
+ * right before each run; and where its time goes (the run's own timeline, medians).
+ */
+async function byInSync() {
+  const xs: number[] = [];
+  const floors: number[] = [];
+  const spans = new Map<string, number[]>();
+  for (let i = 0; i < RUNS; i++) {
+    await withSandbox(3, async (s) => {
+      await s.sandbox('load', '200');
+      const [m] = await s.query('test1', 'SELECT @@gtid_binlog_pos AS g');
+      for (const k of ['test2', 'test3', 'test4']) await s.query(k, `SELECT MASTER_GTID_WAIT('${m!.g}', 30)`);
+      await s.sandbox('kill', 'test1');
+      floors.push(nodeFloor());
+      const r = await failover(s, 'test2');
+      xs.push(r.ms);
+      for (const t of r.timings) spans.set(t.name, [...(spans.get(t.name) ?? []), t.ms]);
+    });
+    progress(`1+3 in sync: run ${i + 1}/${RUNS} ${fmt(xs[i]!)} (node -e 0: ${fmt(floors[i]!)})`);
+  }
+  rows.push({ group: 'insync', label: LABELS.inSync, unit: 'ms', values: xs, floor: floors, goal: 5.0 });
+  const where = [...spans].map(([name, v]) => `${name} ${median(v).toFixed(0)}`).join(' · ');
+  rows.push({ group: 'insync', label: '  where the time goes (medians, ms)', unit: 'ms', values: [], note: where });
 }
 
 /** `shared` transactions every replica receives, then `behind` more that test4 (IO thread stopped) lacks. */
@@ -356,6 +406,8 @@ async function bySwitchover() {
     unit: 'ms',
     values: r.seen,
   });
+  rows.push({ group: 'switchover', label: LABELS.perWrite, unit: 'ms', values: r.perWrite });
+  rows.push({ group: 'switchover', label: LABELS.vipGap, unit: 'ms', values: r.vipGap });
 }
 
 /** MMM's move_role writer: a master-master pair switching back and forth, the pair kept circular. */
@@ -369,6 +421,8 @@ async function byPair() {
     values: r.measured,
   });
   rows.push({ group: 'pair', label: '  longest gap seen by a writer through the VIP', unit: 'ms', values: r.seen });
+  rows.push({ group: 'pair', label: LABELS.perWrite, unit: 'ms', values: r.perWrite });
+  rows.push({ group: 'pair', label: LABELS.vipGap, unit: 'ms', values: r.vipGap });
 }
 
 /**
@@ -378,7 +432,7 @@ async function byPair() {
 async function measureSwitchovers(
   topology: 'flat' | 'pair',
   targets: string[],
-): Promise<{ measured: number[]; seen: number[] } | undefined> {
+): Promise<{ measured: number[]; seen: number[]; perWrite: number[]; vipGap: number[] } | undefined> {
   if (process.getuid?.() !== 0) {
     const group = topology === 'pair' ? 'pair' : 'switchover';
     rows.push({
@@ -392,6 +446,8 @@ async function measureSwitchovers(
   }
   const measured: number[] = [];
   const seen: number[] = [];
+  const perWrite: number[] = [];
+  const vipGap: number[] = [];
   await withSandbox(
     3,
     async (s) => {
@@ -400,32 +456,26 @@ async function measureSwitchovers(
         'CREATE TABLE sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq))',
       );
       const vip = /address: '([\d.]+)\//.exec(readFileSync(s.cfg, 'utf8'))![1]!;
+      const writerJs = join(ROOT, 'dist/harness/vip-writer.js');
       for (let i = 0; i < Math.max(RUNS, 3); i++) {
-        const writer = s.sandbox(
-          'client',
-          'node',
-          join(ROOT, 'dist/harness/vip-writer.js'),
-          vip,
-          'app',
-          'app-secret',
-          '8',
-          String(100 + i),
-        );
+        // One writer keeps its connection (reconnecting on failure), one opens a connection per write.
+        const writer = s.sandbox('client', 'node', writerJs, vip, 'app', 'app-secret', '8', String(100 + i));
+        const each = s.sandbox('client', 'node', writerJs, vip, 'app', 'app-secret', '8', String(200 + i), 'per-write');
         await new Promise((r) => setTimeout(r, 2500));
         const target = targets[i % targets.length]!;
         const r = await s.sandbox('client', 'node', CLI, '--cfg', s.cfg, '--switchover-to', target, '--json');
-        const out = JSON.parse(r) as { ok: boolean; writesBlockedMs?: number };
+        const out = JSON.parse(r) as { ok: boolean; writesBlockedMs?: number; vipGapMs?: number };
         if (!out.ok || out.writesBlockedMs === undefined) throw new Error(`switchover failed: ${r.slice(0, 2000)}`);
-        const acks = (await writer)
-          .split('\n')
-          .filter((l) => l.startsWith('ack '))
-          .map((l) => Number(l.split(' ')[2]));
-        let gap = 0;
-        for (let k = 1; k < acks.length; k++) gap = Math.max(gap, acks[k]! - acks[k - 1]!);
+        const gap = longestGap(await writer);
+        const gapEach = longestGap(await each);
         measured.push(out.writesBlockedMs);
         seen.push(gap);
+        perWrite.push(gapEach);
+        if (out.vipGapMs !== undefined) vipGap.push(out.vipGapMs);
         progress(
-          `${topology} switchover ${i + 1}: mmmf measured ${fmt(out.writesBlockedMs)}, writer saw a gap of ${fmt(gap)}`,
+          `${topology} switchover ${i + 1}: mmmf measured ${fmt(out.writesBlockedMs)}, VIP on no host ` +
+            `${out.vipGapMs ?? '?'} ms, writers saw gaps of ${fmt(gap)} (one connection) and ${fmt(gapEach)} ` +
+            `(a connection per write)`,
         );
       }
     },
@@ -433,7 +483,18 @@ async function measureSwitchovers(
     'gtid',
     topology,
   );
-  return { measured, seen };
+  return { measured, seen, perWrite, vipGap };
+}
+
+/** The longest time between two acknowledged writes in a writer's output. */
+function longestGap(output: string): number {
+  const acks = output
+    .split('\n')
+    .filter((l) => l.startsWith('ack '))
+    .map((l) => Number(l.split(' ')[2]));
+  let gap = 0;
+  for (let k = 1; k < acks.length; k++) gap = Math.max(gap, acks[k]! - acks[k - 1]!);
+  return gap;
 }
 
 /**
@@ -566,6 +627,7 @@ async function main() {
   const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : undefined;
   const groups: Record<string, () => Promise<void>> = {
     startup,
+    insync: byInSync,
     replicas: byReplicas,
     backlog: byBacklog,
     positioning: byPositioning,
@@ -585,9 +647,13 @@ async function main() {
   } else {
     for (const fn of Object.values(groups)) await fn();
   }
+  const header =
+    `${started.toISOString()} · ${(await execa('mariadbd', ['--version'])).stdout.trim()} · node ${process.version} · ` +
+    `${(await import('node:os')).cpus().length} cores · ${RUNS} run(s) per figure · load average at the end ` +
+    `${(await import('node:os')).loadavg()[0]!.toFixed(1)} (a shared machine: ratios are taken within this run)`;
+  const goalsMd = goalsTable(rows);
   const md =
-    `# mmmf benchmark\n\n${started.toISOString()} · ${(await execa('mariadbd', ['--version'])).stdout.trim()} · node ${process.version} · ` +
-    `${(await import('node:os')).cpus().length} cores\n\n${table()}\n\nWall time of the whole \`mmmf\` process (node start-up, probe, plan, execution, final probe); ` +
+    `# mmmf benchmark\n\n${header}\n\n## Goals\n\n${goalsMd}\n\n## Figures\n\n${table()}\n\nWall time of the whole \`mmmf\` process (node start-up, probe, plan, execution, final probe); ` +
     'memory = its peak resident set (GNU time). ' +
     'Equalization = the target\'s "catch up from the best replica" step; floor = the same replica applying the same backlog ' +
     'through ordinary replication from the old master before it died.\n';
@@ -598,7 +664,8 @@ async function main() {
     join(ROOT, 'bench/results.json'),
     JSON.stringify({ started, runs: RUNS, quick: QUICK, rows }, null, 2) + '\n',
   );
-  process.stderr.write('bench: written to bench/results.md and bench/results.json\n');
+  const readme = writeReadmeGoals(join(ROOT, 'README.md'), header, goalsMd);
+  process.stderr.write(`bench: written to bench/results.md and bench/results.json${readme ? ' and README.md' : ''}\n`);
 }
 
 main().catch((err) => {
