@@ -19,15 +19,17 @@ export interface Armed {
 export const NOT_FIRED = 97;
 
 /**
- * The wrapper around the command: waits for "go", runs the command with its own arguments (nothing is
- * interpreted by a shell), then prints the host's clock in nanoseconds and exits with the command's code.
+ * The wrapper around a `sh -c SCRIPT NAME ARGS...` command (vip-commands.ts): waits for "go", then evaluates
+ * SCRIPT in this same shell with ARGS as its positional parameters (no second shell to start; the values stay
+ * parameters, never code), then prints the host's clock in nanoseconds. A SCRIPT that fails exits on its own.
  */
 const WRAPPER =
-  'IFS= read -r go && [ "$go" = go ] || exit ' +
-  `${NOT_FIRED}; "$@"; rc=$?; echo "mmmf-done-at $(date +%s%N)"; exit $rc`;
+  `IFS= read -r go && [ "$go" = go ] || exit ${NOT_FIRED}; ` +
+  'script=$3; shift 4; eval "$script"; rc=$?; echo "mmmf-done-at $(date +%s%N)"; exit $rc';
 
 /** Arms `argv` on `host` through this run's SSH connection; the whole wait ends after `holdSec` at most. */
 export function armRemote(host: ResolvedHost, argv: string[], connectTimeoutSec: number, holdSec: number): Armed {
+  if (argv[0] !== 'sh' || argv[1] !== '-c') throw new Error('internal: an armed command is a sh -c script');
   let stdin: NodeJS.WritableStream | undefined;
   const wrapped = ['sh', '-c', WRAPPER, 'mmmf-armed', ...argv];
   const done = runChild('ssh', sshArgs(host, wrapped, connectTimeoutSec, muxSocket(host.name)), {

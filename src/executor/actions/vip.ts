@@ -3,7 +3,7 @@ import type { ResolvedConfig, ResolvedHost } from '../../topology/config-types.j
 import { runRemote } from '../../vip/remote.js';
 import { type Armed, armRemote } from '../../vip/armed.js';
 import type { Step } from '../../algorithm/plan-types.js';
-import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../../vip/vip-commands.js';
+import { vipAddArgv, vipAddNowArgv, vipCheckArgv, vipRemoveArgv, vipRemoveNowArgv } from '../../vip/vip-commands.js';
 import type { ActionContext, Handler } from '../types.js';
 import { formatAddress } from '../../domain/address.js';
 
@@ -44,7 +44,7 @@ export function armVipMove(steps: Step[], config: ResolvedConfig, holdSec: numbe
     const host = config.hosts.find((h) => h.name === s.host);
     if (!host || armed.has(s.n)) continue;
     const iface = host.vipInterface ?? vip.interface;
-    const argv = kind === 'vip-remove' ? vipRemoveArgv(vip.address, iface) : vipAddArgv(vip.address, iface);
+    const argv = kind === 'vip-remove' ? vipRemoveNowArgv(vip.address, iface) : vipAddNowArgv(vip.address, iface);
     armed.set(s.n, armRemote(host, argv, config.timeouts.connect, holdSec));
   }
 }
