@@ -12,7 +12,8 @@
 //   - a master-master pair's switchover (the pair kept circular) with the writer VIP move (root)
 //   - a failover that salvages 1,000 transactions (~10 MB) only the dead master's binlog held, over SSH, beside
 //     the same failover without them (root)
-// `--only switchover` (or startup, replicas, backlog, positioning, memory, delayed, ifdead, pair, salvage) re-measures those rows and keeps the others.
+// `--replicas 2,20` and `--backlogs 10000` measure only those sizes.
+// `--only switchover` (or startup, insync, replicas, backlog, positioning, memory, delayed, ifdead, pair, salvage) re-measures those rows and keeps the others.
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -39,8 +40,13 @@ const num = (name: string, fallback: number) => {
 };
 const QUICK = flag('quick');
 const RUNS = num('runs', QUICK ? 1 : 3);
-const REPLICA_COUNTS = QUICK ? [2, 5] : [2, 5, 10, 20];
-const BACKLOGS = QUICK ? [0, 1000] : [0, 1000, 10_000, 100_000];
+/** `--replicas 2,20`, `--backlogs 10000`: only those sizes (the goals need 2 and 20 replicas, and 10,000). */
+const list = (name: string, fallback: number[]) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]!.split(',').map(Number) : fallback;
+};
+const REPLICA_COUNTS = list('replicas', QUICK ? [2, 5] : [2, 5, 10, 20]);
+const BACKLOGS = list('backlogs', QUICK ? [0, 1000] : [0, 1000, 10_000, 100_000]);
 
 interface Row {
   group: string;
@@ -453,7 +459,7 @@ async function measureSwitchovers(
     async (s) => {
       await s.query(
         'test1',
-        'CREATE TABLE sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq))',
+        'CREATE TABLE IF NOT EXISTS sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq))',
       );
       const vip = /address: '([\d.]+)\//.exec(readFileSync(s.cfg, 'utf8'))![1]!;
       const writerJs = join(ROOT, 'dist/harness/vip-writer.js');
