@@ -21,17 +21,28 @@ export const NOT_FIRED = 97;
 /**
  * The wrapper around a `sh -c SCRIPT NAME ARGS...` command (vip-commands.ts): waits for "go", then evaluates
  * SCRIPT in this same shell with ARGS as its positional parameters (no second shell to start; the values stay
- * parameters, never code), then prints the host's clock in nanoseconds. A SCRIPT that fails exits on its own.
+ * parameters, never code), and prints the host's clock in nanoseconds. A SCRIPT that fails exits on its own.
+ * The removal reads the clock before it runs, the add after it (and after its ARP went out): the window they
+ * give is never shorter than the real one, and no clock is read between the removal and its answer.
  */
 const WRAPPER =
   `IFS= read -r go && [ "$go" = go ] || exit ${NOT_FIRED}; ` +
-  'script=$3; shift 4; eval "$script"; rc=$?; echo "mmmf-done-at $(date +%s%N)"; exit $rc';
+  'script=$3; when=$4; shift 5; [ "$when" = before ] && t=$(date +%s%N); eval "$script"; rc=$?; ' +
+  '[ "$when" = before ] || t=$(date +%s%N); echo "mmmf-done-at $t"; exit $rc';
 
-/** Arms `argv` on `host` through this run's SSH connection; the whole wait ends after `holdSec` at most. */
-export function armRemote(host: ResolvedHost, argv: string[], connectTimeoutSec: number, holdSec: number): Armed {
+/**
+ * Arms `argv` on `host` through this run's SSH connection; the whole wait ends after `holdSec` at most. `clock`:
+ * read the host's clock before the command runs or after it.
+ */
+export function armRemote(
+  host: ResolvedHost,
+  argv: string[],
+  o: { connectTimeoutSec: number; holdSec: number; clock: 'before' | 'after' },
+): Armed {
   if (argv[0] !== 'sh' || argv[1] !== '-c') throw new Error('internal: an armed command is a sh -c script');
+  const { connectTimeoutSec, holdSec } = o;
   let stdin: NodeJS.WritableStream | undefined;
-  const wrapped = ['sh', '-c', WRAPPER, 'mmmf-armed', ...argv];
+  const wrapped = ['sh', '-c', WRAPPER, 'mmmf-armed', argv[0], argv[1], argv[2] ?? '', o.clock, ...argv.slice(3)];
   const done = runChild('ssh', sshArgs(host, wrapped, connectTimeoutSec, muxSocket(host.name)), {
     timeoutMs: holdSec * 1000,
     openStdin: (s) => (stdin = s),

@@ -45,7 +45,8 @@ export function armVipMove(steps: Step[], config: ResolvedConfig, holdSec: numbe
     if (!host || armed.has(s.n)) continue;
     const iface = host.vipInterface ?? vip.interface;
     const argv = kind === 'vip-remove' ? vipRemoveNowArgv(vip.address, iface) : vipAddNowArgv(vip.address, iface);
-    armed.set(s.n, armRemote(host, argv, config.timeouts.connect, holdSec));
+    const clock = kind === 'vip-remove' ? 'before' : 'after';
+    armed.set(s.n, armRemote(host, argv, { connectTimeoutSec: config.timeouts.connect, holdSec, clock }));
   }
 }
 
