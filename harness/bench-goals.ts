@@ -23,6 +23,10 @@ export const LABELS = {
   vipGap: '  VIP on no host (by the hosts’ clocks)',
   perWrite: '  longest gap seen by a connection-per-write client',
   pairBlocked: "pair switchover with VIP move: writes blocked (mmmf's measure)",
+  delayed: '1 + 3, one of them delayed (MASTER_DELAY 3600)',
+  undelayed: '1 + 3 in sync (beside the delayed row)',
+  salvage: "1 + 3, failover salvaging 1,000 transactions (~10 MB) only the dead master's binlog held",
+  unsalvaged: '1 + 3, the same failover without them (beside the salvage row)',
 } as const;
 
 const median = (xs: number[]) => {
@@ -95,6 +99,9 @@ export function goals(rows: GoalRow[]): Goal[] {
       5,
     ),
     msGoal('pair switchover: writes blocked', get(LABELS.pairBlocked)?.values, 150),
+    // Earlier issues' aims, kept beside the goals.
+    ratioGoal('with a delayed replica / without', get(LABELS.delayed)?.values, get(LABELS.undelayed)?.values, 1.2),
+    ratioGoal('salvaging 1,000 transactions / without', get(LABELS.salvage)?.values, get(LABELS.unsalvaged)?.values, 2),
   ];
 }
 
