@@ -627,7 +627,8 @@ async function main() {
   const header =
     `${started.toISOString()} · ${(await execa('mariadbd', ['--version'])).stdout.trim()} · node ${process.version} · ` +
     `${(await import('node:os')).cpus().length} cores · ${RUNS} run(s) per figure · load average at the end ` +
-    `${(await import('node:os')).loadavg()[0]!.toFixed(1)} (a shared machine: ratios are taken within this run)`;
+    `${(await import('node:os')).loadavg()[0]!.toFixed(1)} (a shared machine: each ratio is taken within one run)` +
+    (only ? ` · measured now: ${only.join(', ')}; the other groups are the last run's` : '');
   const goalsMd = goalsTable(rows);
   const md =
     `# mmmf benchmark\n\n${header}\n\n## Goals\n\n${goalsMd}\n\n## Figures\n\n${table()}\n\nWall time of the whole \`mmmf\` process (node start-up, probe, plan, execution, final probe); ` +
