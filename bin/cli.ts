@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, MmmfError, UnsafeError, exitCodeFor } from '../src/errors.js';
+import { mark } from '../src/process/timeline.js';
 
 /** mmmf's own version, written in by the bundler (tools/bundle.ts) from package.json: the bin only runs bundled. */
 declare const MMMF_VERSION: string;
@@ -129,6 +130,7 @@ async function runMain(a: RunArgs): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  mark('start-up');
   let code: number = EXIT.ok;
   const run = async (fn: () => Promise<number>) => {
     try {

@@ -4,13 +4,16 @@
 // (bounded in time and count; every connect and query has a deadline, so a silent server cannot hang it).
 // A failed write is tried again with the same seq (a duplicate key then means it had committed): the ledger
 // stays gap-free. With `stop-on-error` it stops at its first failure instead (a test that cuts the master
-// off the network and must not see later writes land elsewhere).
-//   node dist/harness/vip-writer.js VIP_HOST USER PASSWORD SECONDS WRITER_ID [stop-on-error]
+// off the network and must not see later writes land elsewhere). With `per-write` it opens a connection for
+// every write, as PHP and many pools do, and leaves the connect to the kernel's own SYN retries (10 s bound):
+// a SYN lost while the VIP is on no host shows as a gap of a second or more.
+//   node dist/harness/vip-writer.js VIP_HOST USER PASSWORD SECONDS WRITER_ID [stop-on-error|per-write]
 import mysql from 'mysql2/promise';
 
 const [host, user, password, seconds, writer, mode] = process.argv.slice(2);
 const until = Date.now() + Number(seconds) * 1000;
 const stopOnError = mode === 'stop-on-error';
+const perWrite = mode === 'per-write';
 let seq = 1;
 let failed = false;
 while (Date.now() < until && seq < 1_000_000 && !failed) {
@@ -21,7 +24,7 @@ while (Date.now() < until && seq < 1_000_000 && !failed) {
       port: 3306,
       user: user!,
       password: password!,
-      connectTimeout: 1000,
+      connectTimeout: perWrite ? 10_000 : 1000,
     });
     conn.on('error', () => {});
     while (Date.now() < until) {
@@ -38,6 +41,7 @@ while (Date.now() < until && seq < 1_000_000 && !failed) {
       }
       process.stdout.write(`ack ${seq} ${Date.now()}\n`);
       seq++;
+      if (perWrite) break;
     }
   } catch (err) {
     process.stdout.write(`err ${seq} ${Date.now()} ${String((err as Error).message).split('\n')[0]}\n`);

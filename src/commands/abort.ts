@@ -45,7 +45,7 @@ export async function abortCommand(opts: AbortOptions): Promise<number> {
       command: 'abort',
       shown,
       readBack: async (results) => {
-        const violations = invariantViolations(plan, results, (await s.probe()).states);
+        const violations = invariantViolations(plan, results, (await s.probe({ readBack: true })).states);
         return { ok: !run.failed && violations.length === 0, violations };
       },
       // The unfinished run is over, whatever the undo achieved: a later run must not resume it.

@@ -6,6 +6,7 @@ import { faultsFromEnv } from '../executor/faults.js';
 import { targetMappingRefusal } from '../executor/target-mapping.js';
 import type { Faults } from '../executor/types.js';
 import { renderPlan } from '../output/render-plan.js';
+import { mark } from '../process/timeline.js';
 import { checkAntiFlap } from '../safety/anti-flap.js';
 import { probeVipHolders } from '../vip/holders.js';
 import { hookEnv, runHook } from '../safety/hooks.js';
@@ -60,6 +61,7 @@ export interface FailoverCommandOptions {
 export async function failoverCommand(opts: FailoverCommandOptions): Promise<number> {
   const flag = opts.switchover ? '--switchover-to' : '--failover-to';
   const config = await loadConfig(opts.cfg, [{ flag, name: opts.target }]);
+  mark('config');
   if (opts.positioning) config.positioning = opts.positioning;
   // Also in a resumed run: a salvage the killed run began keeps what it applied and goes on.
   if (opts.noSalvage) delete config.salvage;
@@ -86,6 +88,7 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     const unfinished = s.view?.unfinished;
     if (unfinished) return resume(s, opts, unfinished, probed);
     const planned = await planOrRefuse(s, probed, opts);
+    mark('plan');
     const plan = deathEvidence && !planned.nothingToDo ? { ...planned, deathEvidence } : planned;
     const dryRun = !!opts.dryRun;
     if (dryRun || plan.nothingToDo) {
@@ -110,6 +113,7 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
       s.log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
       await s.sshReady();
       await journal.start(plan);
+      mark('hook, ssh, journal');
     };
     return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before }));
   });

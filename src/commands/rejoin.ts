@@ -46,7 +46,7 @@ export async function rejoinCommand(opts: RejoinOptions): Promise<number> {
       command: 'rejoin',
       shown: renderPlan(plan, s.c, { dryRun: false }) + '\n\n',
       readBack: async (results) => {
-        const violations = invariantViolations(plan, results, (await s.probe()).states);
+        const violations = invariantViolations(plan, results, (await s.probe({ readBack: true })).states);
         return { ok: !run.failed && violations.length === 0, violations };
       },
       // The master did not move, but it is published again: proxies see the cluster whole.

@@ -5,8 +5,10 @@ import { errorText } from '../errors.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
 import { REMOTE_ACTIONS, runAction } from './actions/index.js';
+import { armVipMove } from './actions/vip.js';
 import type { Journal } from './journal.js';
 import { materialize } from './materialize.js';
+import { mark } from '../process/timeline.js';
 import type { ActionContext, FaultPoint, Faults, StepOutput, StepResult, StepStatus } from './types.js';
 
 export type { StepResult, StepStatus } from './types.js';
@@ -28,6 +30,9 @@ export interface RunDeps {
  */
 const STEP_LOCK_BUDGET_MS = 2000;
 
+/** How long an armed VIP command waits for its word (the promotion's steps take far less): then it is ended. */
+const ARM_HOLD_S = 120;
+
 const succeeded = (r: StepResult | undefined) => r?.status === 'done' || r?.status === 'skipped';
 
 /**
@@ -42,6 +47,8 @@ export class PlanRun {
   private readonly previous = new Map<number, StepResult>();
   /** Binlog and relay-log reads, shared by the steps that map positions through the same server. */
   private readonly logs = new Map<string, ServerLogs>();
+  /** Reads shared by the steps of one phase (ActionContext.shared), by phase and key. */
+  private readonly sharedReads = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly plan: Plan,
@@ -79,6 +86,7 @@ export class PlanRun {
       };
       if (p.parallel) await Promise.all(p.steps.map(run));
       else for (const s of p.steps) await run(s);
+      mark(`phase ${p.phase}`);
     }
     return this.plan.steps.map((s) => this.results.get(s.n)!);
   }
@@ -103,7 +111,16 @@ export class PlanRun {
   /** Steps started and not finished: a step of the same parallel phase that depends on one waits for it. */
   private readonly running = new Map<number, Promise<StepResult>>();
 
+  /** Whether the writer VIP's move has been armed (as the promotion begins). */
+  private vipArmed = false;
+
   runStep(step: Step): Promise<StepResult> {
+    if (step.phase === 'promote' && !this.vipArmed) {
+      // Ready before it is needed: the VIP then moves in milliseconds once the new master is writable.
+      this.vipArmed = true;
+      const left = this.plan.steps.filter((s) => !this.succeeded(s.n));
+      armVipMove(left, this.deps.config, this.deps.config.timeouts.connect + ARM_HOLD_S);
+    }
     const p = (async () => {
       const pending = step.after.flatMap((n) => this.running.get(n) ?? []);
       await Promise.all(pending);
@@ -211,6 +228,17 @@ export class PlanRun {
         let l = this.logs.get(h);
         if (!l) this.logs.set(h, (l = new ServerLogs(conn(h), dialect(h))));
         return l;
+      },
+      shared: <T>(key: string, read: () => Promise<T>) => {
+        const k = `${step.phase}:${key}`;
+        let p = this.sharedReads.get(k) as Promise<T> | undefined;
+        if (!p) {
+          p = read();
+          this.sharedReads.set(k, p);
+          // A failed read is not shared: the next step reads again.
+          p.catch(() => this.sharedReads.delete(k));
+        }
+        return p;
       },
       materialize: (sql) => materialize(sql, config.replication.password, output),
       fault: (point) => this.fault(point, step.n),

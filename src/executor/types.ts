@@ -33,6 +33,8 @@ export interface StepOutput {
   salvage?: SalvageReport;
   /** A salvage about to apply: journaled first, so a resumed run counts what was applied after it. */
   salvageStart?: SalvageStart;
+  /** A VIP step run from an armed command: the host's clock (epoch ms) when the address went or came. */
+  vipAt?: number;
 }
 
 /**
@@ -110,6 +112,11 @@ export interface ActionContext {
   checkpoint(output: StepOutput): Promise<void>;
   /** One server's binlog and relay log, read lazily and shared by every step of the run. */
   logs(host: string): ServerLogs;
+  /**
+   * A read that every step of this phase needs alike (the new master's position each replica's verify waits
+   * for): sent once per phase, not once per step, where 20 steps would queue 20 round trips on one connection.
+   */
+  shared<T>(key: string, read: () => Promise<T>): Promise<T>;
   /** A statement as printed in the plan, made executable (password and run-time values filled in). */
   materialize(sql: string): string;
   /** Test-only: a fault injected at this named point of this step, if one is configured (else nothing). */

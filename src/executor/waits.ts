@@ -30,13 +30,18 @@ export async function poll<T>(
   pauseMs = POLL_MS,
 ): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
-  for (;;) {
+  // Most waits end within a few milliseconds (an IO thread connecting, a replica a few events behind, often
+  // while writes are blocked): the first looks come quickly, then the pause doubles up to `pauseMs`.
+  for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, pauseMs)) {
     const l = await look();
     if ('done' in l) return l.done;
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${seconds} s (${l.waiting})`);
-    if (l.pause !== false) await sleep(pauseMs);
+    if (l.pause !== false) await sleep(Math.min(pause, pauseMs));
   }
 }
+
+/** The first pause of a wait (then 10, 20, 40, 50 ms). */
+const FIRST_PAUSE_MS = 5;
 
 /**
  * For a wait on a replica: throws when it broke while waiting for `what`. SQL errors and an IO thread that

@@ -1,6 +1,7 @@
 import type { Step } from '../algorithm/plan-types.js';
 import type { PlanRun } from '../executor/run-plan.js';
 import type { StepResult } from '../executor/types.js';
+import { mark } from '../process/timeline.js';
 
 /** A step as the progress display names it. Example: `4. test2: Promote to master` */
 export const stepTitle = (s: Step): string => `${s.n}. ${s.host}: ${s.title}`;
@@ -42,6 +43,7 @@ export async function runWithLines(
     };
     if (p.parallel) await Promise.all(p.steps.map(one));
     else for (const s of p.steps) await one(s);
+    mark(`phase ${p.phase}`);
   }
   return run.plan.steps.map((s) => run.results.get(s.n) as StepResult);
 }

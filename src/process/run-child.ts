@@ -35,6 +35,11 @@ export interface ChildOptions {
   /** Written to stdin, which is then closed; without it stdin is /dev/null. */
   input?: string | Buffer;
   /**
+   * Instead of `input`: stdin stays open and is handed over, for a command started ahead of time that waits
+   * for a word on its stdin (vip/armed.ts). Closing it (or mmmf dying) ends that wait.
+   */
+  openStdin?: (stdin: NodeJS.WritableStream) => void;
+  /**
    * A file the child reads as its stdin (instead of `input`): it is read whole whatever happens to mmmf, never
    * cut short by mmmf dying half-way through writing a pipe.
    */
@@ -84,7 +89,7 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
       stdinFd = o.stdinFile === undefined ? undefined : openSync(o.stdinFile, 'r');
       child = spawn(file, args, {
         detached: true,
-        stdio: [stdinFd ?? (o.input === undefined ? 'ignore' : 'pipe'), 'pipe', 'pipe'],
+        stdio: [stdinFd ?? (o.input === undefined && !o.openStdin ? 'ignore' : 'pipe'), 'pipe', 'pipe'],
         ...(o.env ? { env: o.env } : {}),
       });
     } catch (err) {
@@ -141,7 +146,10 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
       setTimeout(() => settle(code, signal), PIPE_GRACE_MS).unref();
     });
     child.on('close', (code, signal) => settle(code, signal));
-    if (o.input !== undefined && child.stdin) {
+    if (o.openStdin && child.stdin) {
+      child.stdin.on('error', () => {});
+      o.openStdin(child.stdin);
+    } else if (o.input !== undefined && child.stdin) {
       child.stdin.on('error', () => {}); // a child that exits without reading its stdin is not an error here
       child.stdin.end(o.input);
     }

@@ -7,29 +7,39 @@ import type { HostState } from '../domain/server-state.js';
 
 const PROBE_QUERY_MS = 10_000;
 
+/**
+ * How a probe reads: `known` is the server's dialect from an earlier probe of this run (its version is not asked
+ * again); `readBack` is the look after a run's steps, which judges roles, replication and read-only and so skips
+ * what only planning uses (client connections, open transactions, where the server keeps its files).
+ */
+export interface ProbeOptions {
+  known?: Dialect | undefined;
+  readBack?: boolean;
+}
+
 /** Reads everything mmmf decides on from one server. Never changes anything. */
 export async function probeHost(
   host: ResolvedHost,
   conn: SqlConnection,
+  o: ProbeOptions = {},
 ): Promise<{ state: HostState; dialect: Dialect }> {
-  const [v] = await conn.query('SELECT VERSION() AS version, @@version_comment AS comment', PROBE_QUERY_MS);
-  const version = parseVersion(String(v?.version ?? ''), String(v?.comment ?? ''));
-  const dialect = dialectFor(version);
+  const dialect = o.known ?? (await askDialect(conn));
+  const version = dialect.version;
   const [vars = {}] = await conn.query(dialect.variablesSql(), PROBE_QUERY_MS);
   const replicaRows = await conn.query(dialect.replicaStatusSql(), PROBE_QUERY_MS);
   const all = dialect.allChannelsSql();
   const channels = all ? (await conn.query(all, PROBE_QUERY_MS)).length : replicaRows.length;
   const binlogRows = Number(vars.log_bin) === 1 ? await conn.query(dialect.binlogStatusSql(), PROBE_QUERY_MS) : [];
   const binlog = dialect.parseBinlogStatus(binlogRows[0]);
-  const clients = await conn.query(dialect.clientConnectionsSql(), PROBE_QUERY_MS);
+  const clients = o.readBack ? undefined : await conn.query(dialect.clientConnectionsSql(), PROBE_QUERY_MS);
   const replica = replicaRows[0] ? dialect.parseReplicaStatus(replicaRows[0]) : undefined;
-  const [trx] = replica ? [] : await conn.query(dialect.oldestWriteTransactionSql(), PROBE_QUERY_MS);
+  const [trx] = replica || o.readBack ? [] : await conn.query(dialect.oldestWriteTransactionSql(), PROBE_QUERY_MS);
   const ss = dialect.semiSync;
   const semiSync = ss.parse(
     await conn.query(ss.variablesSql(), PROBE_QUERY_MS),
     await conn.query(ss.statusSql(), PROBE_QUERY_MS),
   );
-  const files = await serverFiles(conn);
+  const files = o.readBack ? undefined : await serverFiles(conn);
   const state: HostState = {
     name: host.name,
     address: formatAddress(host),
@@ -59,12 +69,17 @@ export async function probeHost(
     ...(binlog ? { binlog } : {}),
     ...(replica ? { replica } : {}),
     ...(channels > 1 ? { channels } : {}),
-    clientConnections: clients.length,
+    ...(clients ? { clientConnections: clients.length } : {}),
     ...(trx ? { oldestWriteTrxSeconds: Number(trx.s) } : {}),
     semiSync,
     ...(files ? { files } : {}),
   };
   return { state, dialect };
+}
+
+async function askDialect(conn: SqlConnection): Promise<Dialect> {
+  const [v] = await conn.query('SELECT VERSION() AS version, @@version_comment AS comment', PROBE_QUERY_MS);
+  return dialectFor(parseVersion(String(v?.version ?? ''), String(v?.comment ?? '')));
 }
 
 /** Where the server keeps its files (remembered for a salvage of its binlog); nothing when it cannot say. */
@@ -89,7 +104,11 @@ export interface ProbedCluster {
 }
 
 /** Probes every host in parallel over already-open connections; a host that fails is reported, not fatal. */
-export async function probeCluster(config: ResolvedConfig, conns: ConnectionSet): Promise<ProbedCluster> {
+export async function probeCluster(
+  config: ResolvedConfig,
+  conns: ConnectionSet,
+  o: { readBack?: { dialects: Map<string, Dialect> } } = {},
+): Promise<ProbedCluster> {
   const dialects = new Map<string, Dialect>();
   const states = await Promise.all(
     config.hosts.map(async (h): Promise<HostState> => {
@@ -97,7 +116,8 @@ export async function probeCluster(config: ResolvedConfig, conns: ConnectionSet)
       const conn = conns.open.get(h.name);
       if (!conn) return down(conns.failed.get(h.name) ?? 'not connected');
       try {
-        const { state, dialect } = await probeHost(h, conn);
+        const how = o.readBack ? { known: o.readBack.dialects.get(h.name), readBack: true } : {};
+        const { state, dialect } = await probeHost(h, conn, how);
         dialects.set(h.name, dialect);
         return state;
       } catch (err) {

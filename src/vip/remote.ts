@@ -174,6 +174,12 @@ function alive(pid: number): boolean {
   }
 }
 
+/** This run's connection to a host, when it has one that still stands. */
+export function muxSocket(name: string): string | undefined {
+  const socket = mux?.sockets.get(name);
+  return socket && existsSync(socket) ? socket : undefined;
+}
+
 /**
  * Runs `argv` on `host` over SSH, through this run's connection when there is one, within a deadline that ends
  * the whole process group. `shared: false` opens a connection of its own (a check that must see the network as
@@ -185,8 +191,7 @@ export async function runRemote(
   connectTimeoutSec: number,
   o: { shared?: boolean; timeoutSec?: number } = {},
 ): Promise<RemoteResult> {
-  const socket = o.shared === false ? undefined : mux?.sockets.get(host.name);
-  const usable = socket && existsSync(socket) ? socket : undefined;
+  const usable = o.shared === false ? undefined : muxSocket(host.name);
   const r = await runChild('ssh', sshArgs(host, argv, connectTimeoutSec, usable), {
     timeoutMs: (o.timeoutSec ?? connectTimeoutSec + 20) * 1000,
   });
@@ -215,8 +220,7 @@ export async function runRemoteBytes(
   connectTimeoutSec: number,
   o: { maxBytes: number; timeoutSec?: number },
 ): Promise<RemoteBytes> {
-  const socket = mux?.sockets.get(host.name);
-  const usable = socket && existsSync(socket) ? socket : undefined;
+  const usable = muxSocket(host.name);
   const seconds = o.timeoutSec ?? connectTimeoutSec + 60;
   const r = await runChild('ssh', sshArgs(host, argv, connectTimeoutSec, usable), {
     timeoutMs: seconds * 1000,

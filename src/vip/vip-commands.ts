@@ -34,6 +34,34 @@ export function vipAddArgv(address: string, iface: string): string[] {
   ];
 }
 
+/**
+ * The armed forms (vip/armed.ts), run the moment the word comes: the change itself first — one process — and
+ * the check only when it failed, so the VIP is on no host for as short a time as the hosts allow. Idempotent
+ * like the plain forms: removing an absent address, or adding a present one, succeeds.
+ */
+export function vipRemoveNowArgv(address: string, iface: string): string[] {
+  return [
+    'sh',
+    '-c',
+    'ip addr del "$2" dev "$1" 2>/dev/null || ! ip -o addr show dev "$1" | grep -qF " $2 " || exit 1',
+    'mmmf-vip',
+    iface,
+    address,
+  ];
+}
+
+export function vipAddNowArgv(address: string, iface: string): string[] {
+  return [
+    'sh',
+    '-c',
+    '{ ip addr add "$2" dev "$1" 2>/dev/null || ip -o addr show dev "$1" | grep -qF " $2 "; } || exit 1; ' +
+      '(arping -q -U -c 1 -I "$1" "${2%/*}" >/dev/null 2>&1 &)',
+    'mmmf-vip',
+    iface,
+    address,
+  ];
+}
+
 /** Prints "yes" when the host holds the address, "no" otherwise. */
 export function vipCheckArgv(address: string, iface: string): string[] {
   return [

@@ -38,6 +38,24 @@ describe('FileStore', () => {
     expect((await other.register(holder({ runId: 'r3' }), await other.read())).ok).toBe(true);
   });
 
+  it('a second run is told which step the holder is at (its journal), and a lock taken over is lost at once', async () => {
+    const a = FileStore.open(dir, all);
+    const r = await a.register(holder(), await a.read());
+    if (!r.ok) throw new Error(r.why);
+    await r.lock.append({ type: 'start', target: 'db2' });
+    await r.lock.append({ type: 'begin', n: 3 });
+    await r.lock.setStep(3);
+    const second = await a.register(holder({ runId: 'r2' }), await a.read());
+    expect(second.ok).toBe(false);
+    if (!second.ok) expect(second.why).toMatch(/, at step 3$/);
+    // Someone removes the lock file and another run takes it: the next write of the first run is refused,
+    // however recently it found the lock its own.
+    rmSync(join(a.where, 'lock'));
+    const third = await a.register(holder({ runId: 'r3' }), await a.read());
+    expect(third.ok).toBe(true);
+    await expect(r.lock.append({ type: 'begin', n: 4 })).rejects.toBeInstanceOf(LockLostError);
+  });
+
   it('a named cluster is found by its name only', async () => {
     const a = FileStore.open(dir, identityOf('orders', ['db1:3306#1']));
     const b = FileStore.open(dir, identityOf('orders', ['zz:3306#9']));

@@ -23,6 +23,8 @@ export interface FailoverJudged extends Judged {
   rollback: Rollback | undefined;
   blockedMs: number | undefined;
   salvage: SalvageReport | undefined;
+  /** How long the writer VIP was on no host, by the hosts' clocks (armed move from a live old master). */
+  vipGapMs: number | undefined;
 }
 
 /**
@@ -45,14 +47,16 @@ export function failoverEnding(
     ...(o.before ? { before: o.before } : {}),
     readBack: async (results) => {
       const rollback = await rollbackIfNeeded(s, run, dialects);
-      const { states } = await s.probe();
+      const { states } = await s.probe({ readBack: true });
       const outcomes = rollback ? rollbackOutcomes(plan, states) : hostOutcomes(plan, results, states);
       const violations = invariantViolations(plan, results, states);
       const ok = !run.failed && outcomes.every((x) => x.ok) && violations.length === 0;
       const promoted = results.some((r) => r.status === 'done' && isPromotion(plan, r.n));
       const blockedMs = writesBlockedMs(plan, results, rollback);
       const salvage = salvageOutcome(plan, results, (n) => run.outputOf(n));
-      return { ok, violations, results, outcomes, promoted, rollback, blockedMs, salvage };
+      const vipGapMs = vipGap(plan, (n) => run.outputOf(n)?.vipAt);
+      if (vipGapMs !== undefined) s.log?.line('mmmf', '#', `the writer VIP was on no host for ${vipGapMs} ms`);
+      return { ok, violations, results, outcomes, promoted, rollback, blockedMs, salvage, vipGapMs };
     },
     close: async (j) => {
       // Anti-flap counts failovers that moved the master; a run that promoted nobody is not one, and neither is
@@ -78,6 +82,7 @@ export function failoverEnding(
       promoted: j.promoted,
       invariants: { ok: j.violations.length === 0, violations: j.violations },
       ...(j.blockedMs !== undefined ? { writesBlockedMs: j.blockedMs } : {}),
+      ...(j.vipGapMs !== undefined ? { vipGapMs: j.vipGapMs } : {}),
       ...(j.rollback ? { rollback: j.rollback } : {}),
       ...(j.salvage ? { salvage: j.salvage } : {}),
     }),
@@ -87,6 +92,15 @@ export function failoverEnding(
       return renderFailoverSummary({ ...end, ...j, next }, c);
     },
   };
+}
+
+/** From the old master's VIP removal to the new master's VIP, as each host's clock said (both armed). */
+function vipGap(plan: Plan, at: (n: number) => number | undefined): number | undefined {
+  const inVip = plan.steps.filter((x) => x.phase === 'vip' && !('address' in x.action && x.action.address));
+  const removed = inVip.find((x) => x.action.kind === 'vip-remove');
+  const added = inVip.find((x) => x.action.kind === 'vip-add');
+  const [from, to] = [removed && at(removed.n), added && at(added.n)];
+  return from !== undefined && to !== undefined ? Math.round((to - from) * 10) / 10 : undefined;
 }
 
 const isPromotion = (plan: Plan, n: number) => plan.steps.find((x) => x.n === n)?.action.kind === 'promote';

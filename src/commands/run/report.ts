@@ -2,6 +2,7 @@ import type { Plan, Step } from '../../algorithm/plan-types.js';
 import type { StepResult } from '../../executor/types.js';
 import type { HostOutcome } from '../../output/render-result.js';
 import type { HookOutcome } from '../../safety/hooks.js';
+import type { Span } from '../../process/timeline.js';
 import type { SalvageReport } from '../../binlog/binlog-file/salvage-report.js';
 
 /**
@@ -31,12 +32,16 @@ export interface RunReport {
   promoted?: boolean;
   invariants?: { ok: boolean; violations: string[] };
   writesBlockedMs?: number;
+  /** A switchover's writer VIP move: how long the address was on no host, by the two hosts' clocks. */
+  vipGapMs?: number;
   rollback?: { ok: boolean; steps: Step[]; results: StepResult[] };
   hook?: HookOutcome;
   /** roles, offline, online: the hosts kept out of reader roles. */
   offline?: string[];
   /** A failover that salvaged (or tried to salvage) the dead master's binlog: what, how much, what not, why. */
   salvage?: SalvageReport;
+  /** Where the time went so far: start-up, config, lock, probe, each phase (output/timeline.ts). */
+  timings?: Span[];
 }
 
 export function printReport(report: RunReport): void {

@@ -5,6 +5,7 @@ import type { PlanRun } from '../../executor/run-plan.js';
 import type { StepResult } from '../../executor/types.js';
 import type { HookOutcome } from '../../safety/hooks.js';
 import { runWithProgress } from './progress.js';
+import { mark, spans } from '../../process/timeline.js';
 import { printReport, type RunReport } from './report.js';
 import type { Session } from './session.js';
 
@@ -58,8 +59,10 @@ export async function runAndReport<J extends Judged>(s: Session, run: PlanRun, e
   const results = s.json ? await run.runAll() : await runWithProgress(run);
   for (const r of results) s.log?.line(r.host, '#', `step ${r.n} ${r.status}: ${r.detail}`);
   const judged = await ending.readBack(results);
+  mark('read back');
   for (const v of judged.violations) s.log?.line('mmmf', '!', `invariant broken: ${v}`);
   const hook = await ending.close?.(judged);
+  mark('close');
   if (hook) s.log?.line('mmmf', '#', `${hook.hook} hook ${hook.ok ? 'ok' : 'FAILED'}: ${hook.detail}`);
   // A failed hook after a completed run must not look like success to cron: exit 1, said plainly.
   const exitCode = judged.ok && (!hook || hook.ok) ? EXIT.ok : EXIT.failed;
@@ -75,6 +78,7 @@ export async function runAndReport<J extends Judged>(s: Session, run: PlanRun, e
       results,
       ...ending.json?.(judged),
       ...(hook ? { hook } : {}),
+      timings: spans(),
     });
   } else s.write(ending.summary({ plan, results, judged, hook, seconds, exitCode }, s.c));
   return exitCode;

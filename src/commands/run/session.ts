@@ -4,9 +4,11 @@ import type { Dialect } from '../../dialect/dialect.js';
 import type { Journal } from '../../executor/journal.js';
 import { faultsFromEnv } from '../../executor/faults.js';
 import { PlanRun } from '../../executor/run-plan.js';
+import { disarmVipMove } from '../../executor/actions/vip.js';
 import type { Faults } from '../../executor/types.js';
 import { loggingConnector, openRunLog, redactingConnector, type RunLog } from '../../output/run-log.js';
 import { colorsFor } from '../../output/style.js';
+import { mark, timelineText } from '../../process/timeline.js';
 import { acquireServerLocks } from '../../safety/run-lock.js';
 import { type StoreLock, StoreUnavailableError } from '../../state/cluster-store.js';
 import { CoordinationError, errorText } from '../../errors.js';
@@ -46,7 +48,8 @@ export interface Session {
   /** This run's hold on the cluster's lock (a command that changes servers). */
   lock: StoreLock | undefined;
   write(text: string): void;
-  probe(): Promise<ProbedCluster>;
+  /** Probes every host; `readBack`: the look after the steps (outcomes, invariants), lighter (topology/probe.ts). */
+  probe(o?: { readBack?: boolean }): Promise<ProbedCluster>;
   /** Waits (at most a second) for the SSH connections opened while probing. */
   sshReady(): Promise<void>;
   /** A fresh connection to a host, with the run log and redaction, given up after the connect timeout. */
@@ -82,12 +85,17 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
     log?.line('mmmf', '#', `${o.lock ?? 'mmmf (dry run)'} (pid ${process.pid}, config ${config.source})`);
     const connector = loggingConnector(redactingConnector(o.connector ?? connectMysql, config), log);
     return await withConnections(config.hosts, config.timeouts.connect, connector, async (conns) => {
+      mark('connect');
       const state = o.lock || o.readState ? await openState(config, conns, o.lock) : undefined;
+      mark('store');
       try {
         if (o.lock) {
           const wait = state?.view.unfinished ? DEAD_RUN_LOCK_WAIT_S : 0;
           await acquireServerLocks(conns.open, wait, state?.order);
+          mark('lock');
         }
+        let probes = 0;
+        let dialects: Map<string, Dialect> | undefined;
         const session: Session = {
           config,
           conns,
@@ -99,9 +107,12 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
           view: state?.view,
           lock: state?.lock,
           write: (text) => process.stdout.write(text),
-          probe: async () => {
-            const probed = await probeCluster(config, conns);
+          probe: async (p) => {
+            const readBack = p?.readBack && dialects ? { readBack: { dialects } } : {};
+            const probed = await probeCluster(config, conns, readBack);
+            dialects ??= probed.dialects;
             rememberHosts(config.stateDir, probed.states);
+            mark(probes++ ? 'probe again' : 'probe');
             return probed;
           },
           connect: (name) => {
@@ -120,10 +131,14 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
       }
     });
   } finally {
+    await disarmVipMove();
     if (ssh) {
       await ssh.catch(() => {});
       await (await import('../../vip/remote.js')).closeMux();
     }
+    mark('teardown');
+    // Where the time went, once the run is over (its own writes, to stderr, are not in it).
+    if (o.debug) process.stderr.write(`${new Date().toISOString()} mmmf # time: ${timelineText()}\n`);
   }
 }
 

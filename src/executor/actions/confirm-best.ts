@@ -27,10 +27,14 @@ async function byGtid(
   const d = ctx.dialect(host);
   const f = d.version.flavor;
   // gtid_current_pos, not gtid_slave_pos: a former master holds its own writes only in its binlog.
-  const best = gtidUnion(f, '', await gtidOf(ctx.conn(host), d.currentGtidSql()));
+  // Read from every replica at once: one round trip in all, not one per replica (the replicas are stopped).
+  const [mine, ...theirs] = await Promise.all(
+    [host, ...others].map((name) => gtidOf(ctx.conn(name), ctx.dialect(name).currentGtidSql())),
+  );
+  const best = gtidUnion(f, '', mine ?? '');
   const problems: string[] = [];
-  for (const name of others) {
-    const other = await gtidOf(ctx.conn(name), ctx.dialect(name).currentGtidSql());
+  for (const [i, name] of others.entries()) {
+    const other = theirs[i] ?? '';
     const rel = gtidRelation(f, best, other);
     if (rel === 'behind' || rel === 'diverged') {
       problems.push(`${name} has ${gtidMissing(f, other, best).join(', ')} which ${host} lacks`);
@@ -59,8 +63,9 @@ async function byFile(
   const mine = (await replicaStatus(conn, d))?.executed;
   if (!mine?.file) throw new Error(`${host} reports no executed old-master coordinates`);
   const problems: string[] = [];
-  for (const name of others) {
-    const other = (await replicaStatus(ctx.conn(name), ctx.dialect(name)))?.executed;
+  const theirs = await Promise.all(others.map((name) => replicaStatus(ctx.conn(name), ctx.dialect(name))));
+  for (const [i, name] of others.entries()) {
+    const other = theirs[i]?.executed;
     if (other?.file && compareCoordinates(other, mine) > 0) {
       problems.push(`${name} executed up to ${formatCoordinates(other)}, beyond ${host}'s ${formatCoordinates(mine)}`);
     }

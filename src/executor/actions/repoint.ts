@@ -51,12 +51,16 @@ export const verifyReplica: Handler<'verify-replica'> = async (step, ctx) => {
   const acks = a.semiSyncStatus ? await acknowledges(ctx, step.host, a.semiSyncStatus, seconds) : '';
   if (a.delayed) return { detail: `IO and SQL threads running; it applies behind on purpose (delayed)${acks}` };
   if (a.byFile) {
-    const end = await binlogEnd(ctx.conn(a.source), ctx.dialect(a.source));
+    const end = await ctx.shared(`binlog end of ${a.source}`, () =>
+      binlogEnd(ctx.conn(a.source), ctx.dialect(a.source)),
+    );
     if (!end) throw new Error(`${a.source} has no binary log position`);
     await waitForPosition(conn, d, { at: end, seconds });
     return { detail: `IO and SQL threads running, caught up with ${a.source} at ${formatCoordinates(end)}${acks}` };
   }
-  const srcGtid = await gtidOf(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql());
+  const srcGtid = await ctx.shared(`binlog GTID of ${a.source}`, () =>
+    gtidOf(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql()),
+  );
   if (a.formerMaster) {
     // A former master already has the old transactions, so its gtid_slave_pos never moves past them: it is
     // caught up when its gtid_current_pos holds the new master's binlog position.

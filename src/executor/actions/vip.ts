@@ -1,7 +1,9 @@
 import { runFenceHook } from '../../safety/hooks.js';
 import type { ResolvedConfig, ResolvedHost } from '../../topology/config-types.js';
 import { runRemote } from '../../vip/remote.js';
-import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../../vip/vip-commands.js';
+import { type Armed, armRemote } from '../../vip/armed.js';
+import type { Step } from '../../algorithm/plan-types.js';
+import { vipAddArgv, vipAddNowArgv, vipCheckArgv, vipRemoveArgv, vipRemoveNowArgv } from '../../vip/vip-commands.js';
 import type { ActionContext, Handler } from '../types.js';
 import { formatAddress } from '../../domain/address.js';
 
@@ -25,8 +27,52 @@ const said = (r: { out: string; code: number | undefined }) => r.out || `exit ${
 /** What ssh says when the host itself does not answer (not when it answers and refuses). */
 const UNREACHABLE = /timed out|No route to host|Network is unreachable|Host is unreachable|no answer within/i;
 
+/** VIP steps whose command waits, armed, on its host: by step number (one run per process). */
+const armed = new Map<number, Armed>();
+
+/**
+ * Starts the writer VIP's move ahead of time (called as the promotion begins): ssh runs and each host's shell
+ * waits for the word, so the address leaves the old master and reaches the new one milliseconds apart. An armed
+ * command that is never fired (the promotion failed) is disarmed when the run ends, having done nothing.
+ */
+export function armVipMove(steps: Step[], config: ResolvedConfig, holdSec: number): void {
+  const vip = config.vip;
+  if (!vip) return;
+  for (const s of steps) {
+    const kind = s.action.kind;
+    if (s.phase !== 'vip' || (kind !== 'vip-remove' && kind !== 'vip-add') || s.action.address) continue;
+    const host = config.hosts.find((h) => h.name === s.host);
+    if (!host || armed.has(s.n)) continue;
+    const iface = host.vipInterface ?? vip.interface;
+    const argv = kind === 'vip-remove' ? vipRemoveNowArgv(vip.address, iface) : vipAddNowArgv(vip.address, iface);
+    const clock = kind === 'vip-remove' ? 'before' : 'after';
+    armed.set(s.n, armRemote(host, argv, { connectTimeoutSec: config.timeouts.connect, holdSec, clock }));
+  }
+}
+
+/** Ends every armed command that was not fired; they do nothing. */
+export async function disarmVipMove(): Promise<void> {
+  const left = [...armed.values()];
+  armed.clear();
+  await Promise.all(left.map((a) => a.disarm()));
+}
+
+/**
+ * The armed command of this step, fired: its result when it ran and succeeded. Anything else (it died, it timed
+ * out, ssh failed while waiting) says nothing about the host now, so the step asks the host afresh.
+ */
+async function fireArmed(n: number): Promise<{ at?: number } | undefined> {
+  const a = armed.get(n);
+  if (!a) return undefined;
+  armed.delete(n);
+  const r = await a.fire();
+  return r.ok ? (r.at !== undefined ? { at: r.at } : {}) : undefined;
+}
+
 export const vipRemove: Handler<'vip-remove'> = async (step, ctx) => {
   const { host, address, iface, what } = vipOf(ctx, step.host, step.action.address);
+  const fired = await fireArmed(step.n);
+  if (fired) return { detail: `${address} is not on ${host.name}`, ...vipOutput(fired) };
   const r = await runRemote(host, vipRemoveArgv(address, iface), ctx.config.timeouts.connect);
   // A host that does not answer at all (no route, silent: a power loss) answers for no address either: the VIP
   // may go to the new master. A host that answers but refuses (sshd down, a key refused) may still hold it.
@@ -49,7 +95,8 @@ export const vipRemove: Handler<'vip-remove'> = async (step, ctx) => {
 export const vipAdd: Handler<'vip-add'> = async (step, ctx) => {
   const { host, address, iface, what } = vipOf(ctx, step.host, step.action.address);
   const timeout = ctx.config.timeouts.connect;
-  const r = await runRemote(host, vipAddArgv(address, iface), timeout);
+  const fired = await fireArmed(step.n);
+  const r = fired ? { ok: true, code: 0, out: '' } : await runRemote(host, vipAddArgv(address, iface), timeout);
   if (!r.ok) {
     const reach = step.action.address
       ? 'readers cannot reach it through it'
@@ -61,8 +108,11 @@ export const vipAdd: Handler<'vip-add'> = async (step, ctx) => {
   if (check.out.split('\n').pop() !== 'yes') {
     throw new Error(`added the ${what} ${address} on ${host.name}, but reading it back says '${check.out}'`);
   }
-  return { detail: `${address} on ${host.name}, gratuitous ARP sent` };
+  return { detail: `${address} on ${host.name}, gratuitous ARP sent`, ...vipOutput(fired) };
 };
+
+const vipOutput = (fired: { at?: number } | undefined) =>
+  fired?.at !== undefined ? { output: { vipAt: fired.at } } : {};
 
 export const vipVerify: Handler<'vip-verify'> = async (step, ctx) => {
   const holder = step.action.holder;
