@@ -117,8 +117,14 @@ export class EtcdLock implements StoreLock {
 
   async check(budgetMs: number): Promise<void> {
     this.assertNotLost();
-    this.assertValidFor(budgetMs);
-    const spare = () => Math.max(0, Math.min(this.ctx.conn.requestTimeoutMs, this.lease.validForMs() - budgetMs));
+    // What renewing may take: while the lease covers the step, no more than leaves it covered (a frozen etcd is
+    // then noticed while the next step would still have been safe); once it no longer does (a short TTL between
+    // two keepalives), as long as the lease surely lives: only the answer says whether it still covers the step.
+    const spare = () => {
+      const left = this.lease.validForMs();
+      return Math.max(0, Math.min(this.ctx.conn.requestTimeoutMs, left >= budgetMs ? left - budgetMs : left));
+    };
+    if (this.lease.validForMs() <= 0) this.assertValidFor(budgetMs);
     try {
       // Renew first: the step then starts with a full lease, and the answer proves the lease still exists.
       await this.lease.renew(spare());
