@@ -16,6 +16,7 @@ import type { ProbedCluster } from '../topology/probe.js';
 import { publishMaster } from './run/coordination.js';
 import { failoverEnding } from './run/failover-ending.js';
 import { requireDeadMaster } from './run/if-dead.js';
+import { failedOverMeanwhile } from './run/other-runs.js';
 import { refused, valueOrRefuse } from './run/refusal.js';
 import { runAndReport, showOnly } from './run/run-and-report.js';
 import { heldLock, planRun, type Session, withSession } from './run/session.js';
@@ -55,11 +56,13 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   const config = await loadConfig(opts.cfg, [{ flag, name: opts.target }]);
   if (opts.positioning) config.positioning = opts.positioning;
   let deathEvidence: string[] | undefined;
+  let provenDead: string | undefined;
   if (opts.ifDead) {
     const common = { config, json: !!opts.json, debug: !!opts.debug, dryRun: !!opts.dryRun };
     const outcome = await requireDeadMaster({ ...common, connector: opts.connector });
     if (!outcome.dead) return outcome.exitCode;
     deathEvidence = outcome.evidence;
+    provenDead = outcome.master;
   }
   const session = {
     config,
@@ -76,6 +79,9 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     const probed = await s.probe();
     const unfinished = s.view?.unfinished;
     if (unfinished) return resume(s, opts, unfinished, probed);
+    // Between the judgment and the lock another monitor may have done this very failover.
+    const done = provenDead && !opts.dryRun ? failedOverMeanwhile(s, probed, provenDead, !!opts.json) : undefined;
+    if (done !== undefined) return done;
     const planned = await planOrRefuse(s, probed, opts);
     const plan = deathEvidence && !planned.nothingToDo ? { ...planned, deathEvidence } : planned;
     const dryRun = !!opts.dryRun;
