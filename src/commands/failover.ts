@@ -190,5 +190,6 @@ async function resume(
     s.log?.line('mmmf', '#', `resuming ${said}`);
     await s.sshReady();
   };
-  return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before }));
+  const resumed = { startedAt: start.at, done };
+  return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before, resumed }));
 }
