@@ -10,10 +10,14 @@
 //   - a failover with one delayed replica beside the same without it
 //   - unattended: kill -9 of the master → writable new master with `--if-dead` and the default window
 //   - a master-master pair's switchover (the pair kept circular) with the writer VIP move (root)
-// `--only switchover` (or startup, replicas, backlog, positioning, memory, delayed, ifdead, pair) re-measures those rows and keeps the others.
+//   - several monitor hosts: kill -9 of the acting monitor mid-failover → writable new master, finished by
+//     another monitor's timer (etcd, lockTtlSeconds 5, timers every 10 s; harness/bench-monitors.ts)
+// `--only switchover` (or startup, replicas, backlog, positioning, memory, delayed, ifdead, pair, monitors)
+// re-measures those rows and keeps the others.
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MONITOR_PERIOD_S, MONITOR_TTL_S, measureMonitors } from './bench-monitors.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { repoRoot } from './paths.js';
 
@@ -275,6 +279,15 @@ async function byIfDead() {
   rows.push({ group: 'ifdead', label, unit: 'ms', values: xs });
 }
 
+/** Several monitor hosts: the acting monitor dies mid-failover, another one's timer finishes it. */
+async function byMonitors() {
+  const xs = await measureMonitors(RUNS, progress);
+  const label =
+    `kill -9 of the acting monitor mid-failover → writable new master, finished by another monitor ` +
+    `(3 monitors, lockTtlSeconds ${MONITOR_TTL_S}, timers every ${MONITOR_PERIOD_S} s)`;
+  rows.push({ group: 'monitors', label, unit: 'ms', values: xs });
+}
+
 /**
  * Peak memory of a failover by file while the target is only 1,000 transactions behind but the best replica's
  * current relay log and binlog hold many more: what reading those logs costs in memory.
@@ -480,6 +493,14 @@ function table(): string {
     aims.push(`switchover write-unavailability = ${fmt(median(sw.values))} (aim < 1 s including the VIP move)`);
   const pair = get("pair switchover with VIP move: writes blocked (mmmf's measure)");
   if (pair?.values.length) aims.push(`pair switchover write-unavailability = ${fmt(median(pair.values))}`);
+  const monitors = rows.find((r) => r.group === 'monitors');
+  if (monitors?.values.length) {
+    const goal = (MONITOR_TTL_S + MONITOR_PERIOD_S) * 1000;
+    aims.push(
+      `a dead acting monitor's failover finished by another = ${fmt(median(monitors.values))} (aim ≤ lockTtlSeconds + ` +
+        `timer period = ${fmt(goal)})`,
+    );
+  }
   return L.join('\n') + (aims.length ? `\n\nAims: ${aims.join('; ')}. Equalization aim: ratio to floor ≤ 1.2.` : '');
 }
 
@@ -499,6 +520,7 @@ async function main() {
     pair: byPair,
     delayed: byDelayed,
     ifdead: byIfDead,
+    monitors: byMonitors,
   };
   if (only) {
     const previous = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as { rows: Row[] };

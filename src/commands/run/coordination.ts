@@ -127,7 +127,7 @@ export async function coordinationView(
     const { snapshot, unfinished } = await readStore(store);
     const offline = await store.readOffline();
     const writeError = o.probeWrite ? await store.probeWrite().then(() => undefined, errorText) : undefined;
-    const where = `${store.kind === 'etcd' ? 'etcd' : 'files'} ${store.where}`;
+    const where = store.kind === 'etcd' ? store.where : `files ${store.where}`; // etcd's names itself
     const h = snapshot.holder;
     const a = snapshot.antiFlap;
     const cfg = config.source;
