@@ -3,15 +3,16 @@
 // The master is killed; the first monitor to prove it dead acts and is itself killed (-9) before its promotion
 // step, and its host stays dead. Measured: from that kill to the new master being writable, which another
 // monitor's timer does by resuming the journaled run. Aim: at most the lock's TTL plus the timer period.
-// Ports: sandbox 33781-33784, etcd 34071/34072 (no other suite uses them).
+// Ports: harness/ports.ts ('bench-monitors', ETCD_PORTS.benchMonitors).
 import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from './cluster.js';
 import { startEtcd, type EtcdCluster } from './etcd.js';
-import { repoRoot } from './paths.js';
+import { SHIPPED_BIN } from './paths.js';
+import { basePortOf, ETCD_PORTS } from './ports.js';
 
-const CLI = join(repoRoot(), 'dist/bin/mmmf.js');
+const CLI = SHIPPED_BIN;
 export const MONITOR_TTL_S = 5;
 export const MONITOR_PERIOD_S = 10;
 const MONITORS = 3;
@@ -68,7 +69,7 @@ async function writable(c: Cluster, name: string): Promise<boolean> {
  * what each timer run did (for the progress line).
  */
 async function once(etcd: EtcdCluster, i: number): Promise<{ ms: number; story: string }> {
-  const c = await startCluster({ basePort: 33781, replicas: 3 });
+  const c = await startCluster({ basePort: basePortOf('bench-monitors'), replicas: 3 });
   try {
     await c.sandbox('load', '200');
     const cfgs = Array.from({ length: MONITORS }, (_, m) => writeConfig(c, etcd, m + 1, `bench-${Date.now()}-${i}`));
@@ -132,7 +133,7 @@ function pick(r: { exitCode?: number | undefined; signal?: string | undefined; s
 
 /** `runs` measurements (ms), each on a fresh sandbox, over one etcd. */
 export async function measureMonitors(runs: number, progress: (s: string) => void): Promise<number[]> {
-  const etcd = await startEtcd({ basePort: 34071 });
+  const etcd = await startEtcd({ basePort: ETCD_PORTS.benchMonitors });
   try {
     const xs: number[] = [];
     for (let i = 0; i < runs; i++) {

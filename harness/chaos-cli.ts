@@ -1,6 +1,8 @@
 // npm run chaos -- --iterations N --seed S [--replicas R] [--base-port P]
-// One line per iteration, then "N passed, N failed". Exit 1 on any violation (the cluster is kept).
-import { runChaos } from './chaos.js';
+// One line per iteration, then what the iterations covered and "N passed, N failed". Exit 1 on any violation
+// (the cluster is kept). MMMF_CLI=path/to/mmmf.js runs another build of mmmf (see scripts/mutation-check.sh).
+import { runChaos, type IterationResult } from './chaos.js';
+import { PORTS } from './ports.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -13,15 +15,46 @@ function arg(name: string, fallback: number): number {
   return v;
 }
 
+/** How many iterations were in each state and killed mmmf in each phase: what a run really covered. */
+function coverage(results: IterationResult[]): string {
+  const count = new Map<string, number>();
+  const add = (k: string, on: boolean) => on && count.set(k, (count.get(k) ?? 0) + 1);
+  for (const { scenario: s, killed } of results) {
+    add(s.positioning, true);
+    add(s.format, true);
+    add('pair', !!s.pair);
+    add('delayed', !!s.delayed);
+    add('delayed lifted', !!s.delayed?.lift);
+    add('drift', !!s.drift);
+    add('alias', s.alias);
+    add('alive-alias', s.aliveAliasCheck);
+    add('purge', !!s.purge);
+    add('parallel', s.parallel.length > 0);
+    add('stopped after crash', s.stopAfterCrash.length > 0);
+    add('most lagging target', s.mostLagging);
+    for (const l of s.lag) add(`lag ${l.mode}`, true);
+    add(`mmmf killed in ${killed?.phase}`, !!killed);
+  }
+  return [...count].map(([k, n]) => `${k}: ${n}`).join(', ');
+}
+
 const iterations = arg('iterations', 10);
 const seed = arg('seed', Math.floor(Date.now() / 1000) % 100000);
 const replicas = arg('replicas', 3);
-const basePort = arg('base-port', 33301);
+const basePort = arg('base-port', PORTS.chaos.first);
 console.log(
-  `chaos: ${iterations} iterations, seed ${seed}, 1 master + ${replicas} replicas on ports ${basePort}..${basePort + replicas}`,
+  `chaos: ${iterations} iterations, seed ${seed}, 1 master + ${replicas} replicas on ports ${basePort}..${basePort + replicas}` +
+    (process.env.MMMF_CLI ? `, mmmf from ${process.env.MMMF_CLI}` : ''),
 );
 const started = Date.now();
-const { passed, failed } = await runChaos({ iterations, seed, replicas, basePort, log: (l) => console.log(l) });
+const { passed, failed, results } = await runChaos({
+  iterations,
+  seed,
+  replicas,
+  basePort,
+  log: (l) => console.log(l),
+});
 console.log(`chaos: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`chaos: covered ${coverage(results)}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed ? 1 : 0;

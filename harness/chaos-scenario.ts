@@ -40,7 +40,10 @@ export interface ChaosScenario {
   aliveAliasCheck: boolean;
   /** A lagging replica with a row written under sql_log_bin=0 that the backlog collides with: the target. */
   drift?: string;
-  /** mmmf is killed before this step (1-based, clamped to the plan) and run again. */
+  /**
+   * mmmf is killed before a step of its plan and run again: the step at this fraction of the plan the dry run
+   * prints for the crashed cluster (so the kill always falls inside the plan).
+   */
   killAtStep?: number;
   /**
    * test1 ⇄ test2 are a master-master pair, switched over to test2 and back under writes before the load: the
@@ -81,7 +84,8 @@ export function drawScenario(seed: number, replicas: number): ChaosScenario {
   const alias = rand() < 0.2;
   const aliveAliasCheck = rand() < 0.15;
   const driftName = rand() < 0.15 ? pick(names) : undefined;
-  const killAtStep = rand() < 0.2 ? int(1, 20) : undefined;
+  // One draw either way, so every later field of a seed stays what it was when this drew a step number.
+  const killAtStep = rand() < 0.2 ? rand() : undefined;
   const s: ChaosScenario = {
     format,
     positioning,
@@ -111,7 +115,7 @@ export function drawScenario(seed: number, replicas: number): ChaosScenario {
       other.mode = 'sync';
       delete other.ioAt;
     }
-  } else if (killAtStep) s.killAtStep = killAtStep;
+  } else if (killAtStep !== undefined) s.killAtStep = killAtStep;
   // Drawn last, so every other field of a seed stays what it was before pairs existed.
   if (rand() < 0.2) s.pair = true;
   // A delayed replica replicates (it lags by its delay, not by a stopped thread).
@@ -136,7 +140,7 @@ export function describeScenario(seed: number, s: ChaosScenario): string {
     s.alias ? 'alias=localhost' : '',
     s.aliveAliasCheck ? 'alive-alias' : '',
     s.drift ? `drift=${s.drift}` : '',
-    s.killAtStep ? `kill-mmmf@${s.killAtStep}` : '',
+    s.killAtStep !== undefined ? `kill-mmmf@${Math.floor(s.killAtStep * 100)}%` : '',
     s.pair ? 'pair' : '',
   ].filter(Boolean);
   return `seed=${seed} ${s.format} ${s.positioning} writers=${s.writers} lag=[${lag}] kill@${s.killAt}${

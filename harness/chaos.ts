@@ -1,13 +1,16 @@
 // The crash harness behind `npm run chaos`: per iteration a fresh sandbox, concurrent write load, random lag
 // per replica, kill -9 of the master at a random moment, failover to a random replica, then every invariant
-// a DBA cares about is checked. Decisions come from the seed (iteration i of seed S = iteration 0 of seed S+i),
-// counted in master transactions, so an iteration is replayed with `--seed S+i --iterations 1`.
-import { execa } from 'execa';
-import { readdirSync, writeFileSync } from 'node:fs';
+// a DBA cares about is checked on the servers (harness/chaos-judge.ts). Decisions come from the seed
+// (iteration i of seed S = iteration 0 of seed S+i), counted in master transactions, so an iteration is
+// replayed with `--seed S+i --iterations 1`. How strict an iteration is never depends on what mmmf says.
 import { join } from 'node:path';
-import { dataFingerprint, mmmf, startCluster, type Cluster } from './cluster.js';
-import { type ChaosScenario, describeScenario, drawScenario, type LagPlan } from './chaos-scenario.js';
-import { EVENTS_DDL, LEDGER_DDL, LEDGER_KEYS, gtidSeq, startLoad, until } from './load.js';
+import { mmmf, startCluster, type Cluster } from './cluster.js';
+import { aliveAliasRefusal, checkInvariants, controlSnapshot, delayedHoldsMost, driftOutcome } from './chaos-judge.js';
+import { type ChaosScenario, describeScenario, drawScenario } from './chaos-scenario.js';
+import { aliasConfig, lagActions, prepare, slaveStatus } from './chaos-setup.js';
+import { allRunsEnded, killedBeforeStep, readJournals } from './journal-view.js';
+import { ledgerEvidence } from './ledger.js';
+import { gtidSeq, startLoad, until } from './load.js';
 
 export interface ChaosOptions {
   iterations: number;
@@ -22,38 +25,12 @@ export interface IterationResult {
   ok: boolean;
   line: string;
   violations: string[];
+  scenario: ChaosScenario;
+  /** Where mmmf was killed: step k of a plan of n steps, and that step's phase. */
+  killed?: { k: number; of: number; phase: string };
+  ms: number;
   /** The cluster folder, kept for inspection when an invariant broke. */
   keptAt?: string;
-}
-
-/**
- * Where each of the dead master's transactions ends in its binlog, read offline from its files with
- * mariadb-binlog (the harness's own ground truth; mmmf never reads binlog files). Lets the harness say which
- * GTID a replica had received from its old-master coordinates alone, as file positioning sees it.
- */
-async function masterTransactionEnds(dataDir: string): Promise<{ file: number; end: number; seq: number }[]> {
-  const out: { file: number; end: number; seq: number }[] = [];
-  const files = readdirSync(dataDir)
-    .filter((f) => /^mysql-bin\.\d+$/.test(f))
-    .sort();
-  for (const f of files) {
-    const text = (await execa('mariadb-binlog', [join(dataDir, f)], { reject: false })).stdout;
-    let current: { seq: number; end: number } | undefined;
-    for (const m of text.matchAll(/end_log_pos (\d+) CRC32 \S+\s+(GTID 0-\d+-(\d+)|.*)/g)) {
-      const end = Number(m[1]);
-      if (m[3]) {
-        if (current) out.push({ file: Number(f.split('.')[1]), ...current });
-        current = { seq: Number(m[3]), end };
-      } else if (/^(Rotate|Stop)/.test(m[2]!)) {
-        if (current) out.push({ file: Number(f.split('.')[1]), ...current });
-        current = undefined;
-      } else if (current) current.end = end;
-    }
-    // The last transaction of the file the master was writing when it died may be incomplete: only count
-    // what mariadb-binlog could read to its end.
-    if (current) out.push({ file: Number(f.split('.')[1]), ...current });
-  }
-  return out;
 }
 
 export async function runChaos(
@@ -63,7 +40,7 @@ export async function runChaos(
   for (let i = 0; i < o.iterations; i++) {
     const r = await iteration(o.seed + i, o);
     results.push(r);
-    o.log(`${r.ok ? 'ok  ' : 'FAIL'} ${i + 1}/${o.iterations} ${r.line}`);
+    o.log(`${r.ok ? 'ok  ' : 'FAIL'} ${i + 1}/${o.iterations} ${r.line} (${(r.ms / 1000).toFixed(0)} s)`);
     if (!r.ok) {
       for (const v of r.violations) o.log(`     ✖ ${v}`);
       o.log(`     replay: npm run chaos -- --seed ${r.seed} --iterations 1 --replicas ${o.replicas}`);
@@ -78,244 +55,14 @@ export async function runChaos(
   return { passed, failed: results.length - passed, results };
 }
 
-type Status = Record<string, string>;
-const slaveStatus = async (c: Cluster, n: string): Promise<Status> =>
-  (await c.query<Status>(n, 'SHOW SLAVE STATUS'))[0] ?? {};
-const readOnly = async (c: Cluster, n: string) =>
-  Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
-
-/** The sandbox config with test1 named otherwise (a `socket` keeps it reachable; without one, it is not). */
-function aliasConfig(c: Cluster, test1: string, file: string): string {
-  const path = join(c.dir, file);
-  writeFileSync(
-    path,
-    `import base from './mmmf.config.ts';\nexport default { ...base, hosts: { ...base.hosts, test1: ${test1} } };\n`,
-  );
-  return path;
-}
-
-/** Replica states real clusters are in, set up before the load: delay, parallel appliers, purged relay logs. */
-async function prepare(c: Cluster, s: ChaosScenario): Promise<void> {
-  await c.query('test1', EVENTS_DDL);
-  await c.query('test1', LEDGER_DDL);
-  await c.query('test1', 'CREATE TABLE IF NOT EXISTS sbtest.drift (id INT PRIMARY KEY) ENGINE=InnoDB');
-  // Every replica holds the tables before any is reconfigured (a replica delayed from here on would not).
-  const ddlDone = await gtidSeq(c, 'test1');
-  for (const l of s.lag) {
-    await until(
-      async () => (await gtidSeq(c, l.name, 'gtid_slave_pos')) >= ddlDone,
-      30_000,
-      `${l.name} to hold the tables`,
-    );
-  }
-  if (s.pair) {
-    // A planned switchover to the passive and back, under writes: the pair stays circular each time.
-    for (const to of ['test2', 'test1']) {
-      await c.sandbox('load', '50');
-      const r = await mmmf(['--cfg', c.cfg, '--switchover-to', to]);
-      if (r.exitCode !== 0) {
-        throw new Error(`pair switchover to ${to}: exit ${r.exitCode}: ${r.stderr || r.stdout.slice(-1500)}`);
-      }
-    }
-  }
-  const reconfigure = async (n: string, sql: string[]) => {
-    await c.query(n, 'STOP SLAVE');
-    for (const q of sql) await c.query(n, q);
-    await c.query(n, 'START SLAVE');
-  };
-  for (const n of s.parallel) {
-    await reconfigure(n, ['SET GLOBAL slave_parallel_threads = 4', "SET GLOBAL slave_parallel_mode = 'optimistic'"]);
-  }
-  if (s.delayed) await reconfigure(s.delayed.name, ['CHANGE MASTER TO MASTER_DELAY = 3600']);
-  if (s.purge) await reconfigure(s.purge, ['SET GLOBAL relay_log_purge = ON', 'SET GLOBAL max_relay_log_size = 4096']);
-  if (s.drift) {
-    await until(
-      async () => (await c.query(s.drift!, 'SHOW TABLES IN sbtest LIKE "drift"')).length === 1,
-      30_000,
-      'drift table',
-    );
-    const conn = await c.connect(s.drift);
-    await conn.query('SET SESSION sql_log_bin = 0'); // invisible to GTIDs: only the collision will tell
-    await conn.query('INSERT INTO sbtest.drift VALUES (1)');
-    await conn.end();
-  }
-}
-
-/** Fires each lag action when the master has committed that many transactions (counted from `base`). */
-async function lagActions(c: Cluster, lag: LagPlan[], base: number, rotateAt?: number): Promise<void> {
-  const actions: { at: number; n: string; run: () => Promise<unknown> }[] = [];
-  const sql = (n: string, q: string) => () => c.query(n, q);
-  for (const l of lag) {
-    if (l.mode === 'io-stop') actions.push({ at: l.at, n: l.name, run: sql(l.name, 'STOP SLAVE IO_THREAD') });
-    if (l.mode === 'sql-pause') actions.push({ at: l.at, n: l.name, run: sql(l.name, 'STOP SLAVE SQL_THREAD') });
-    if (l.mode === 'both-stop') {
-      actions.push({ at: l.at, n: l.name, run: sql(l.name, 'STOP SLAVE SQL_THREAD') });
-      actions.push({ at: l.ioAt!, n: l.name, run: sql(l.name, 'STOP SLAVE IO_THREAD') });
-    }
-    if (l.mode === 'backup') actions.push({ at: l.at, n: l.name, run: () => stopAsBackup(c, l.name) });
-  }
-  if (rotateAt) actions.push({ at: rotateAt, n: 'test1', run: sql('test1', 'FLUSH BINARY LOGS') });
-  for (const a of actions.sort((x, y) => x.at - y.at)) {
-    await until(async () => (await gtidSeq(c, 'test1')) - base >= a.at, 120_000, `master transaction ${a.at}`);
-    await a.run();
-  }
-}
-
-/**
- * A backup job's replica: stops receiving, applies everything it received, then stops (both threads). Its
- * IO thread may stop inside a transaction, so "applied" is the SQL thread idling at the end of its relay log
- * with nothing moving, not Exec = Read.
- */
-async function stopAsBackup(c: Cluster, n: string): Promise<void> {
-  await c.query(n, 'STOP SLAVE IO_THREAD');
-  let last = '';
-  await until(
-    async () => {
-      const s = await slaveStatus(c, n);
-      const at = `${s.Relay_Log_File}:${s.Relay_Log_Pos}`;
-      const idle = /read all relay log/i.test(s.Slave_SQL_Running_State ?? '') && at === last;
-      last = at;
-      if (!idle) await new Promise((r) => setTimeout(r, 300));
-      return idle;
-    },
-    60_000,
-    `${n} to apply its relay log`,
-  );
-  await c.query(n, 'STOP SLAVE');
-}
-
-async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult> {
-  const s = drawScenario(seed, o.replicas);
-  const names = s.lag.map((l) => l.name);
-  const violations: string[] = [];
-  let c: Cluster | undefined;
-  let keep = false;
-  let line = describeScenario(seed, s);
-  try {
-    c = await startCluster({
-      basePort: o.basePort,
-      replicas: o.replicas,
-      format: s.format,
-      positioning: s.positioning,
-      ...(s.pair ? { topology: 'pair' as const } : {}),
-    });
-    const cl = c;
-    await prepare(cl, s);
-    const base = await gtidSeq(cl, 'test1');
-    const load = await startLoad(cl, 'test1', s.writers, seed);
-    await lagActions(cl, s.lag, base, s.purge ? Math.floor(s.killAt / 2) : undefined);
-    if (s.drift) {
-      // The colliding row: another replica must hold it before the crash (the drifted one lags).
-      await cl.query('test1', 'INSERT INTO sbtest.drift VALUES (1)');
-      const witness = s.lag.find((l) => l.mode === 'sync' && l.name !== s.drift && l.name !== s.delayed?.name)!.name;
-      await until(
-        async () => (await cl.query(witness, 'SELECT 1 FROM sbtest.drift')).length === 1,
-        30_000,
-        'drift row',
-      );
-    }
-    if (s.aliveAliasCheck) {
-      // Only a master some replica is still connected to can be told alive; with none, a run cannot know.
-      const connected = await Promise.all(
-        names.map(async (n) => (await slaveStatus(cl, n)).Slave_IO_Running === 'Yes'),
-      );
-      if (connected.some(Boolean)) violations.push(...(await aliveAliasRefusal(cl, names)));
-      else line += ' (alive-alias skipped: no replica connected)';
-    }
-    await until(async () => (await gtidSeq(cl, 'test1')) - base >= s.killAt, 120_000, `master transaction ${s.killAt}`);
-    await cl.sandbox('kill', 'test1');
-    await load.stop();
-    // An IO thread can take a moment to notice the crash; until then mmmf rightly refuses (the master may be
-    // alive). Cron would simply run again: wait as it would.
-    await until(
-      async () =>
-        (await Promise.all(names.map((n) => slaveStatus(cl, n)))).every((st) => st.Slave_IO_Running !== 'Yes'),
-      30_000,
-      'replicas to notice the crash',
-    );
-    for (const n of s.stopAfterCrash) await cl.query(n, 'STOP SLAVE');
-
-    const seen = await whatReplicasHold(cl, names);
-    const maxReceived = Math.max(...Object.values(seen.received));
-    const candidates = names.filter((n) => n !== s.delayed?.name || s.delayed.lift);
-    const laggard = candidates.reduce((a, b) => (seen.received[b]! < seen.received[a]! ? b : a));
-    let target = s.drift ?? (s.mostLagging ? laggard : candidates[Math.floor(s.targetPick * candidates.length)]!);
-    line += ` → ${target}${target === laggard ? ' (most lagging)' : ''} behind=${maxReceived - seen.received[target]!}`;
-    const cfg = s.alias
-      ? aliasConfig(
-          cl,
-          `{ host: 'localhost', port: ${cl.port('test1')}, socket: '${join(cl.dir, 'test1', 'mariadbd.sock')}' }`,
-          'alias.config.ts',
-        )
-      : cl.cfg;
-    const lift = s.delayed?.lift ? ['--lift-delay'] : [];
-
-    const t0 = Date.now();
-    let out: RunOutput;
-    if (s.drift) {
-      const failed = await runJson(cfg, target, lift);
-      violations.push(...(await driftOutcome(cl, s.drift, names, failed)));
-      // Continue to the replica that received the most (it holds everything): that must work.
-      target = names
-        .filter((n) => n !== s.drift && n !== s.delayed?.name)
-        .reduce((a, b) => (seen.received[b]! > seen.received[a]! ? b : a));
-      line += ` then → ${target}`;
-    } else if (s.killAtStep) {
-      const killed = await runJson(cfg, target, lift, { MMMF_TEST_KILL_AT_STEP: String(s.killAtStep) });
-      // A plan shorter than the kill step finished; running it again must say there is nothing to do.
-      line += killed.exitCode === 0 ? ' (plan shorter than the kill step; run again)' : ' (killed, resumed)';
-    }
-    out = await runJson(cfg, target, lift);
-    if (out.exitCode === 3 && /--lift-delay/.test(out.stderr) && s.delayed && !s.delayed.lift) {
-      // Only the delayed replica received the newest transactions: refused, as it must be; lifting keeps them.
-      line += ' (refused: delayed holds the most; lifted)';
-      s.delayed.lift = true;
-      out = await runJson(cfg, target, ['--lift-delay']);
-    }
-    line += ` failover=${((Date.now() - t0) / 1000).toFixed(2)}s`;
-    if (out.exitCode !== 0) violations.push(`mmmf exited ${out.exitCode}: ${out.why}`);
-    const partial = (out.json.results ?? []).some((r) => /incomplete one/.test(r.detail));
-    const left = new Set(
-      [s.drift, s.delayed && !s.delayed.lift ? s.delayed.name : undefined].filter(Boolean) as string[],
-    );
-    violations.push(
-      ...(await checkInvariants(cl, {
-        names,
-        target,
-        seen,
-        left,
-        partial,
-        seed,
-        delayed: s.delayed,
-        positioning: s.positioning,
-      })),
-    );
-    if (violations.length) {
-      keep = true;
-      violations.push(`plan: ${JSON.stringify(out.json.plan ?? null).slice(0, 4000)}`);
-    }
-  } catch (err) {
-    violations.push(`harness error: ${(err as Error).stack ?? String(err)}`);
-    keep = true;
-  } finally {
-    if (c && !keep) await c.down();
-  }
-  return { seed, ok: violations.length === 0, line, violations, ...(keep && c ? { keptAt: c.dir } : {}) };
-}
-
 interface RunOutput {
   exitCode: number;
-  stderr: string;
+  signal?: string;
   why: string;
-  json: { results?: { n: number; host: string; status: string; detail: string }[]; plan?: unknown };
+  json: { results?: { n: number; host: string; status: string; detail: string }[]; plan?: { steps?: unknown[] } };
 }
 
-async function runJson(
-  cfg: string,
-  target: string,
-  extra: string[],
-  env: Record<string, string> = {},
-): Promise<RunOutput> {
+async function runJson(cfg: string, target: string, extra: string[], env: Record<string, string> = {}) {
   const r = await mmmf(['--cfg', cfg, '--failover-to', target, '--json', ...extra], env);
   let json: RunOutput['json'] = {};
   try {
@@ -327,142 +74,169 @@ async function runJson(
     .filter((x) => x.status !== 'done' && x.status !== 'skipped')
     .map((x) => `step ${x.n} ${x.host} ${x.status}: ${x.detail}`)
     .join('; ');
-  return {
+  const out: RunOutput = {
     exitCode: r.exitCode,
-    stderr: r.stderr,
     json,
     why: r.stderr.trim() || failedSteps || r.stdout.slice(0, 500),
   };
-}
-
-/** With the master alive and configured at an address mmmf cannot reach: refused, and nothing changed. */
-async function aliveAliasRefusal(c: Cluster, names: string[]): Promise<string[]> {
-  const cfg = aliasConfig(c, `{ host: '127.0.0.2', port: ${c.port('test1')} }`, 'unreachable-alias.config.ts');
-  const before = await Promise.all(
-    names.map((n) => slaveStatus(c, n).then((st) => `${st.Master_Port} ${st.Using_Gtid}`)),
-  );
-  const r = await mmmf(['--cfg', cfg, '--failover-to', names[0]!]);
-  const after = await Promise.all(
-    names.map((n) => slaveStatus(c, n).then((st) => `${st.Master_Port} ${st.Using_Gtid}`)),
-  );
-  const out: string[] = [];
-  // Replicas whose IO thread a lag action stopped are not "connected"; with none connected mmmf may proceed.
-  if (r.exitCode !== 3)
-    out.push(`alive master at an unreachable alias: exit ${r.exitCode}, expected 3 (${r.stderr.slice(0, 300)})`);
-  if (after.join() !== before.join())
-    out.push(`alive master at an unreachable alias: replication changed (${before} → ${after})`);
-  if ((await readOnly(c, 'test1')) !== 0)
-    out.push('alive master at an unreachable alias: the master was made read-only');
+  if (r.signal) out.signal = r.signal;
   return out;
 }
 
-/** A target that could not be brought up: nothing promoted, nothing pointed at it, no server writable. */
-async function driftOutcome(c: Cluster, drift: string, names: string[], r: RunOutput): Promise<string[]> {
-  const out: string[] = [];
-  if (r.exitCode !== 1 && r.exitCode !== 3) out.push(`drifted target ${drift}: exit ${r.exitCode}, expected 1 or 3`);
-  for (const n of names) {
-    if ((await readOnly(c, n)) === 0)
-      out.push(`drifted target: ${n} is writable after a failover that promoted nobody`);
-    if (n === drift) continue;
-    const st = await slaveStatus(c, n);
-    if (Number(st.Master_Port) === c.port(drift)) out.push(`${n} was pointed at ${drift}, which was never promoted`);
+/** The crash: writers still writing right up to kill -9 of the master, then every replica has noticed it. */
+async function crash(c: Cluster, s: ChaosScenario, seed: number, names: string[]) {
+  const base = await gtidSeq(c, 'test1');
+  const load = await startLoad(c, 'test1', s.writers, seed);
+  await lagActions(c, s.lag, base, s.purge ? Math.floor(s.killAt / 2) : undefined);
+  if (s.drift) {
+    // The colliding row: another replica must hold it before the crash (the drifted one lags).
+    await c.query('test1', 'INSERT INTO sbtest.drift VALUES (1)');
+    const witness = s.lag.find((l) => l.mode === 'sync' && l.name !== s.drift && l.name !== s.delayed?.name)!.name;
+    await until(async () => (await c.query(witness, 'SELECT 1 FROM sbtest.drift')).length === 1, 30_000, 'drift row');
   }
-  return out;
+  await until(async () => (await gtidSeq(c, 'test1')) - base >= s.killAt, 120_000, `master transaction ${s.killAt}`);
+  const violations: string[] = [];
+  try {
+    await load.stillWriting();
+  } catch (err) {
+    violations.push(`the kill was to come under load: ${(err as Error).message}`);
+  }
+  const killedAt = Date.now();
+  await c.sandbox('kill', 'test1');
+  await load.stop();
+  for (const e of load.errors.filter((x) => x.at < killedAt)) {
+    violations.push(`writer ${e.writer} failed at seq ${e.seq} before the kill: ${e.message}`);
+  }
+  // An IO thread can take a moment to notice the crash; until then mmmf rightly refuses (the master may be
+  // alive). Cron would simply run again: wait as it would.
+  await until(
+    async () => (await Promise.all(names.map((n) => slaveStatus(c, n)))).every((st) => st.Slave_IO_Running !== 'Yes'),
+    30_000,
+    'replicas to notice the crash',
+  );
+  for (const n of s.stopAfterCrash) await c.query(n, 'STOP SLAVE');
+  return { attempted: load.attempted, violations, retried: load.retried.length };
 }
 
-interface Seen {
-  /** Ledger rows any replica had applied before the failover. */
-  before: Set<string>;
-  received: Record<string, number>;
-}
+async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult> {
+  const started = Date.now();
+  const s = drawScenario(seed, o.replicas);
+  const names = s.lag.map((l) => l.name);
+  const violations: string[] = [];
+  let c: Cluster | undefined;
+  let keep = false;
+  let killed: IterationResult['killed'];
+  let line = describeScenario(seed, s);
+  try {
+    c = await startCluster({
+      basePort: o.basePort,
+      replicas: o.replicas,
+      format: s.format,
+      positioning: s.positioning,
+      ...(s.pair ? { topology: 'pair' as const } : {}),
+    });
+    const cl = c;
+    await prepare(cl, s);
+    // Before the load, when every replica is connected to the live master.
+    if (s.aliveAliasCheck) violations.push(...(await aliveAliasRefusal(cl, names)));
+    const crashed = await crash(cl, s, seed, names);
+    violations.push(...crashed.violations);
+    // Deadlocks between writers, each transaction run again with the same seq: counted, not hidden.
+    if (crashed.retried) line += ` retried=${crashed.retried}`;
+    const ev = await ledgerEvidence(cl, names, 'test1');
+    const received = (n: string) => ev.replicas[n]!.gtid;
+    const maxReceived = Math.max(...names.map(received));
 
-/** What reached any replica: ledger rows applied, and GTIDs received (applied or only in a relay log). */
-async function whatReplicasHold(c: Cluster, names: string[]): Promise<Seen> {
-  const before = new Set<string>();
-  const received: Record<string, number> = {};
-  const ends = await masterTransactionEnds(join(c.dir, 'test1', 'data'));
-  for (const n of names) {
-    const applied = await gtidSeq(c, n, 'gtid_slave_pos');
-    for (const r of await c.query<{ k: string }>(n, LEDGER_KEYS)) before.add(r.k);
-    const st = await slaveStatus(c, n);
-    // Received = applied, or in the relay log: by GTID (GTID mode only) and by old-master coordinates.
-    const file = Number(st.Master_Log_File?.split('.')[1] ?? 0);
-    const read = Number(st.Read_Master_Log_Pos ?? 0);
-    const byCoordinates = Math.max(
-      0,
-      ...ends.filter((e) => e.file < file || (e.file === file && e.end <= read)).map((e) => e.seq),
-    );
-    received[n] = Math.max(Number(/0-1-(\d+)/.exec(st.Gtid_IO_Pos ?? '')?.[1] ?? 0), applied, byCoordinates);
+    let lift = !!s.delayed?.lift;
+    const candidates = () => names.filter((n) => n !== s.delayed?.name || lift);
+    const laggard = candidates().reduce((a, b) => (received(b) < received(a) ? b : a));
+    const pick = candidates()[Math.floor(s.targetPick * candidates().length)]!;
+    let target = s.drift ?? (s.mostLagging ? laggard : pick);
+    line += ` → ${target}${target === laggard ? ' (most lagging)' : ''} behind=${maxReceived - received(target)}`;
+    const cfg = s.alias
+      ? aliasConfig(cl, `{ host: 'localhost', port: ${cl.port('test1')} }`, 'alias.config.ts')
+      : cl.cfg;
+    const flags = () => (lift ? ['--lift-delay'] : []);
+
+    const t0 = Date.now();
+    if (s.drift) {
+      const failed = await runJson(cfg, target, flags());
+      violations.push(...(await driftOutcome(cl, s.drift, names, failed.exitCode)));
+      // Continue to the replica that received the most (it holds everything): that must work.
+      target = names
+        .filter((n) => n !== s.drift && n !== s.delayed?.name)
+        .reduce((a, b) => (received(b) > received(a) ? b : a));
+      line += ` then → ${target}`;
+    }
+    const delayedWhy = s.delayed && !lift ? delayedHoldsMost(ev, s.delayed.name, candidates()) : undefined;
+    if (delayedWhy) {
+      // Only the delayed replica received the newest transactions: a failover without it must be refused, and
+      // change nothing; lifting its delay (the harness's decision, from its own reading) keeps them.
+      const before = await controlSnapshot(cl, names);
+      const refused = await runJson(cfg, target, []);
+      if (refused.exitCode !== 3)
+        violations.push(`delayed ${s.delayed!.name} held ${delayedWhy}: exit ${refused.exitCode}, expected 3`);
+      const after = await controlSnapshot(cl, names);
+      if (after !== before) violations.push(`a refused run changed the servers: ${before} → ${after}`);
+      line += ` (delayed held ${delayedWhy}: refused, then lifted)`;
+      lift = true;
+      s.delayed!.lift = true;
+    }
+    if (s.killAtStep !== undefined) {
+      const k = await killRun(cl, cfg, target, flags(), s.killAtStep);
+      violations.push(...k.violations);
+      killed = k.killed;
+      line += killed ? ` (killed before step ${killed.k}/${killed.of} ${killed.phase}, resumed)` : '';
+    }
+    const out = await runJson(cfg, target, flags());
+    line += ` failover=${((Date.now() - t0) / 1000).toFixed(2)}s`;
+    if (out.exitCode !== 0) violations.push(`mmmf exited ${out.exitCode}: ${out.why}`);
+    violations.push(...allRunsEnded(readJournals(join(cl.dir, 'state'))).map((x) => `journal: ${x}`));
+    const left = new Set([s.drift, s.delayed && !lift ? s.delayed.name : undefined].filter((x) => x !== undefined));
+    const judged = { names, target, ev, attempted: crashed.attempted, left, seed, positioning: s.positioning };
+    violations.push(...(await checkInvariants(cl, { ...judged, delayed: s.delayed })));
+    if (violations.length) {
+      keep = true;
+      violations.push(`plan: ${JSON.stringify(out.json.plan ?? null).slice(0, 4000)}`);
+    }
+  } catch (err) {
+    violations.push(`harness error: ${(err as Error).stack ?? String(err)}`);
+    keep = true;
+  } finally {
+    if (c && !keep) await c.down();
   }
-  return { before, received };
+  return {
+    seed,
+    ok: violations.length === 0,
+    line,
+    violations,
+    scenario: s,
+    ...(killed ? { killed } : {}),
+    ms: Date.now() - started,
+    ...(keep && c ? { keptAt: c.dir } : {}),
+  };
 }
 
 /**
- * Every promise, on the servers as they are: nothing any replica received is missing on a survivor, identical
- * data, exactly one writable server, every replica replicating from the new master (a delayed one with its
- * delay, or left stopped by file), and a fresh write reaches every survivor.
+ * mmmf killed (SIGKILL) right before a step drawn within the plan it prints for this very cluster, and the
+ * journal read back to prove the kill came there. A run that ends any other way is a violation.
  */
-async function checkInvariants(
-  c: Cluster,
-  o: {
-    names: string[];
-    target: string;
-    seen: Seen;
-    left: Set<string>;
-    partial: boolean;
-    seed: number;
-    delayed: ChaosScenario['delayed'];
-    positioning: 'gtid' | 'file';
-  },
-): Promise<string[]> {
-  const v: string[] = [];
-  const survivors = o.names.filter((n) => !o.left.has(n));
-  const maxReceived = Math.max(
-    ...o.names.filter((n) => n !== o.delayed?.name || o.delayed.lift).map((n) => o.seen.received[n]!),
-  );
-  for (const n of survivors) {
-    const keys = new Set((await c.query<{ k: string }>(n, LEDGER_KEYS)).map((x) => x.k));
-    const lost = [...o.seen.before].filter((k) => !keys.has(k));
-    if (lost.length)
-      v.push(`${n} lacks ${lost.length} transactions another replica had, e.g. ${lost.slice(0, 5).join(' ')}`);
-    const seq = await gtidSeq(c, n, 'gtid_slave_pos');
-    if (seq < maxReceived - (o.partial ? 1 : 0))
-      v.push(`${n} is at GTID seq ${seq}, but ${maxReceived} had been received`);
+async function killRun(c: Cluster, cfg: string, target: string, flags: string[], draw: number) {
+  const dry = await runJson(cfg, target, [...flags, '--dry-run']);
+  const steps = (dry.json.plan?.steps ?? []) as { n: number; phase: string }[];
+  if (dry.exitCode !== 0 || !steps.length) {
+    return { violations: [`the dry run before the kill: exit ${dry.exitCode}: ${dry.why}`] };
   }
-  const prints = await Promise.all(survivors.map(async (n) => [n, await dataFingerprint(c, n)] as const));
-  if (new Set(prints.map((p) => p[1])).size !== 1)
-    v.push(`data differs: ${prints.map(([n, f]) => `${n}: ${f}`).join(' | ')}`);
-  const writable = [];
-  for (const n of o.names) {
-    if ((await readOnly(c, n)) === 0) writable.push(n);
-    if (n === o.target) continue;
-    const st = await slaveStatus(c, n);
-    const state = [String(st.Master_Port), st.Slave_IO_Running, st.Slave_SQL_Running].join(' ');
-    const stopped = st.Slave_IO_Running === 'No' && st.Slave_SQL_Running === 'No';
-    if (n === o.delayed?.name && !o.delayed.lift) {
-      const want = o.positioning === 'gtid' ? `${c.port(o.target)} Yes Yes` : undefined;
-      if (want ? state !== want || String(st.SQL_Delay) !== '3600' : !stopped) {
-        v.push(
-          `delayed ${n}: port/IO/SQL = ${state}, delay ${st.SQL_Delay}; expected ${want ? `${want}, delay 3600` : 'stopped'}`,
-        );
-      }
-    } else if (o.left.has(n)) {
-      // Never promoted: it may point at the new master (stopped after a failed catch-up), never elsewhere running.
-      if (!stopped && Number(st.Master_Port) !== c.port(o.target))
-        v.push(`${n} replicates from ${st.Master_Port}, not the master`);
-    } else if (state !== `${c.port(o.target)} Yes Yes` || st.Last_Error) {
-      v.push(`${n} replication: port/IO/SQL = ${state}, error '${st.Last_Error ?? ''}'`);
-    }
+  const step = steps[Math.floor(draw * steps.length)]!;
+  const killed = { k: step.n, of: steps.length, phase: step.phase };
+  const r = await runJson(cfg, target, flags, { MMMF_TEST_KILL_AT_STEP: String(step.n) });
+  const violations: string[] = [];
+  if (r.signal !== 'SIGKILL') {
+    violations.push(
+      `mmmf was to be killed before step ${step.n} of ${steps.length}, but exited ${r.exitCode}: ${r.why}`,
+    );
+  } else {
+    violations.push(...killedBeforeStep(readJournals(join(c.dir, 'state')), step.n).map((x) => `journal: ${x}`));
   }
-  if (writable.join() !== o.target) v.push(`writable servers: [${writable.join(', ')}], expected only ${o.target}`);
-  await c.query(o.target, `INSERT INTO sbtest.ledger (writer, seq) VALUES (0, ${o.seed})`);
-  for (const n of survivors) {
-    try {
-      const fresh = `SELECT 1 FROM sbtest.ledger WHERE writer = 0 AND seq = ${o.seed}`;
-      await until(async () => (await c.query(n, fresh)).length === 1, 10_000, `fresh write on ${n}`);
-    } catch {
-      v.push(`a fresh write on ${o.target} did not reach ${n} within 10 s`);
-    }
-  }
-  return v;
+  return { violations, killed };
 }

@@ -5,11 +5,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { repoRoot } from './paths.js';
+import { repoRoot, SHIPPED_BIN } from './paths.js';
+import { ownerOf } from './ports.js';
 
 export const ROOT = repoRoot();
 const SANDBOX = join(ROOT, 'scripts/sandbox.sh');
-const CLI = join(ROOT, 'dist/bin/mmmf.js');
+/**
+ * The mmmf build every test and the chaos harness run: the shipped bin, as `npm pack` ships it (the tests prove
+ * what users run), or another build named by MMMF_CLI (the mutation check points it at a deliberately broken
+ * copy).
+ */
+export const CLI = process.env.MMMF_CLI || SHIPPED_BIN;
 
 export interface Cluster {
   dir: string;
@@ -31,9 +37,15 @@ export async function startCluster(opts: {
   positioning?: 'gtid' | 'file';
   topology?: 'flat' | 'pair' | 'tree';
   tls?: boolean;
+  /** Semi-synchronous replication (sandbox --semi-sync). */
+  semiSync?: boolean;
+  /** mmmf's config reaches the servers over their Unix sockets (only for a test about sockets). */
+  socket?: boolean;
 }): Promise<Cluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'mmmf-test-'));
   const replicas = opts.replicas ?? 3;
+  const owned = ownerOf(opts.basePort, replicas + 1);
+  if ('error' in owned) throw new Error(`startCluster: ${owned.error}; give the suite a range in harness/ports.ts`);
+  const dir = mkdtempSync(join(tmpdir(), 'mmmf-test-'));
   const base = [
     '--dir',
     dir,
@@ -47,6 +59,8 @@ export async function startCluster(opts: {
     ...(opts.positioning ? ['--positioning', opts.positioning] : []),
     ...(opts.topology ? ['--topology', opts.topology] : []),
     ...(opts.tls ? ['--tls'] : []),
+    ...(opts.semiSync ? ['--semi-sync'] : []),
+    ...(opts.socket ? ['--socket'] : []),
   ];
   const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
   const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);
@@ -58,8 +72,9 @@ export async function startCluster(opts: {
     names,
     port,
     sandbox,
-    // Root over the node's socket (works whether the node listens on loopback or in a network namespace);
-    // other accounts over TCP on loopback, as an application would.
+    // The harness's own observations: root over the node's socket (works whether the node listens on loopback
+    // or in a network namespace). Other accounts over TCP on loopback, as an application would. mmmf itself
+    // reaches the servers as its config says: over TCP unless the sandbox was made with --socket.
     connect: (name, user = 'root', password = '') =>
       mysql.createConnection({
         ...(user === 'root'
@@ -95,7 +110,9 @@ export async function startCluster(opts: {
 }
 
 export interface CliResult {
+  /** -1 when the process was killed by a signal (see `signal`). */
   exitCode: number;
+  signal?: string;
   stdout: string;
   stderr: string;
 }
@@ -103,7 +120,12 @@ export interface CliResult {
 /** Runs the built CLI exactly as an operator would (no TTY, so plain output). */
 export async function mmmf(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const r = await execa('node', [CLI, ...args], { reject: false, env: { NO_COLOR: '1', ...env }, timeout: 600_000 });
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  return {
+    exitCode: r.exitCode ?? -1,
+    ...(r.signal ? { signal: r.signal } : {}),
+    stdout: String(r.stdout),
+    stderr: String(r.stderr),
+  };
 }
 
 /** Runs the built CLI on a --netns sandbox's client host (its own network namespace), as an operator there would. */
@@ -116,7 +138,12 @@ export async function mmmfOnClient(c: Cluster, args: string[], env: Record<strin
       reject: false,
     },
   );
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  return {
+    exitCode: r.exitCode ?? -1,
+    ...(r.signal ? { signal: r.signal } : {}),
+    stdout: String(r.stdout),
+    stderr: String(r.stderr),
+  };
 }
 
 /** Everything that says where a server is in replication: equal before/after means nothing was changed. */

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** The repository root, found from this file whether it runs as TypeScript source or compiled under dist/. */
@@ -11,3 +11,13 @@ export function repoRoot(): string {
   }
   return dir;
 }
+
+/**
+ * The CLI exactly as it ships: the file package.json "bin" names (the bundle `npm run build` writes). Tests,
+ * the chaos harness and the bench run this file, so what they prove holds for what `npm pack` ships.
+ */
+export const SHIPPED_BIN: string = (() => {
+  const root = repoRoot();
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { mmmf: string } };
+  return join(root, pkg.bin.mmmf);
+})();

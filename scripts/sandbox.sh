@@ -3,7 +3,9 @@
 #
 #   scripts/sandbox.sh [options] up|down|status|reset
 #   scripts/sandbox.sh install                          install mariadb-server when missing (as root)
-#   scripts/sandbox.sh [options] load [TRANSACTIONS]    write load on the current master
+#   scripts/sandbox.sh [options] load [TRANSACTIONS] [WRITER]  write load on the current master: every
+#                                                       transaction also adds the next ledger row of WRITER
+#                                                       (default 100) to sbtest.ledger
 #   scripts/sandbox.sh [options] lag NAME               stop NAME's IO thread (it falls behind)
 #   scripts/sandbox.sh [options] unlag NAME             start NAME's IO thread again
 #   scripts/sandbox.sh [options] kill NAME              kill -9 NAME's server (a crash)
@@ -30,12 +32,20 @@
 #   --tls                MMMF_SANDBOX_TLS=1   a throw-away CA and server certificates (openssl), every server with
 #                                             require_secure_transport=ON, replication channels over TLS, and a
 #                                             config that connects over TCP with TLS (loopback mode only)
+#   --semi-sync          MMMF_SANDBOX_SEMISYNC=1 semi-synchronous replication (built into MariaDB): the master
+#                                             side on test1 (rpl_semi_sync_master_timeout=3000, wait point
+#                                             AFTER_SYNC), the replica side on every replica, in each my.cnf
 #   --netns              MMMF_SANDBOX_NETNS=1 hosts in network namespaces (root; installs iproute2,
 #                                             openssh-server, iputils-arping when missing)
+#   --socket             MMMF_SANDBOX_SOCKET=1 the config reaches each server as root over its Unix socket
+#                                             (loopback mode only); by default mmmf connects over TCP to
+#                                             127.0.0.1:port with the admin account, as in production
 #
 # Every instance has its own datadir, socket, tmpdir and pid file under DIR. Only processes whose pid files
 # live under DIR are ever stopped. The cluster's ready-made config is DIR/mmmf.config.ts. Accounts: root
-# (no password, admin), repl/repl-secret (replication), app/app-secret (DML on sbtest, like an application).
+# (no password, over the socket: the sandbox's own commands), mmmf/mmmf-secret (admin, mmmf's account),
+# repl/repl-secret (replication), app/app-secret (DML on sbtest, like an application). sbtest.ledger holds one
+# row (writer, seq) per load transaction, written in that transaction: what arrived can be read back by content.
 set -euo pipefail
 
 DIR=${MMMF_SANDBOX_DIR:-$PWD/.sandbox}
@@ -46,6 +56,8 @@ NETNS=${MMMF_SANDBOX_NETNS:-0}
 POSITIONING=${MMMF_SANDBOX_POSITIONING:-gtid}
 TOPOLOGY=${MMMF_SANDBOX_TOPOLOGY:-flat}
 TLS=${MMMF_SANDBOX_TLS:-0}
+SEMISYNC=${MMMF_SANDBOX_SEMISYNC:-0}
+SOCKET=${MMMF_SANDBOX_SOCKET:-0}
 REPL_USER=repl
 REPL_PASSWORD=repl-secret
 ADMIN_USER=mmmf
@@ -66,6 +78,8 @@ while [ $# -gt 0 ]; do
     --positioning) POSITIONING=$2; shift 2 ;;
     --topology) TOPOLOGY=$2; shift 2 ;;
     --tls) TLS=1; shift ;;
+    --semi-sync) SEMISYNC=1; shift ;;
+    --socket) SOCKET=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -171,6 +185,15 @@ EOF
   if [ "$POSITIONING" = file ]; then echo "relay_log_purge=OFF" >>"$d/my.cnf"; fi
   # Replicas stay read-only across restarts (MMM style: only the writer is writable).
   if [ "$idx" -gt 1 ]; then echo "read_only=ON" >>"$d/my.cnf"; fi
+  # Semi-sync as a production my.cnf sets it per role: the master waits up to 3 s for one replica's ack after
+  # the binlog sync (AFTER_SYNC, not MariaDB's default, so a failover that forgets it shows); replicas ack.
+  if [ "$SEMISYNC" = 1 ]; then
+    if [ "$idx" -eq 1 ]; then
+      printf 'rpl_semi_sync_master_enabled=ON\nrpl_semi_sync_master_timeout=3000\nrpl_semi_sync_master_wait_point=AFTER_SYNC\n' >>"$d/my.cnf"
+    else
+      echo "rpl_semi_sync_slave_enabled=ON" >>"$d/my.cnf"
+    fi
+  fi
 }
 
 start_node() { # NAME
@@ -224,15 +247,19 @@ write_config() {
     elif [ "$TLS" = 1 ]; then
       # Over TCP with TLS (a Unix socket would count as secure and prove nothing).
       echo "  defaults: { user: '$ADMIN_USER', password: '$ADMIN_PASSWORD', ssl: { ca: 'tls/ca.pem' } },"
-    else
+    elif [ "$SOCKET" = 1 ]; then
       echo "  defaults: { user: 'root', password: '' },"
+    else
+      # Over TCP, as in production: a dead server refuses or times out like a remote one, never ENOENT.
+      echo "  defaults: { user: '$ADMIN_USER', password: '$ADMIN_PASSWORD' },"
     fi
     echo "  stateDir: 'state', // lock file and last-failover record, kept with the sandbox"
     echo "  hosts: {"
     for n in $(nodes); do
       if [ "$NETNS" = 1 ]; then echo "    $n: { host: '$(node_host "$n")', port: 3306 },"
-      elif [ "$TLS" = 1 ]; then echo "    $n: { host: '127.0.0.1', port: $(node_port "$n") },"
-      else echo "    $n: { host: '127.0.0.1', port: $(node_port "$n"), socket: '$(node_dir "$n")/mariadbd.sock' },"; fi
+      elif [ "$SOCKET" = 1 ]; then
+        echo "    $n: { host: '127.0.0.1', port: $(node_port "$n"), socket: '$(node_dir "$n")/mariadbd.sock' },"
+      else echo "    $n: { host: '127.0.0.1', port: $(node_port "$n") },"; fi
     done
     echo "  },"
     echo "} satisfies MmmfConfig;"
@@ -247,7 +274,8 @@ cmd_up() {
   case "$TOPOLOGY" in flat | pair | tree) ;; *) die "--topology must be flat, pair or tree, got '$TOPOLOGY'" ;; esac
   [ "$TOPOLOGY" = flat ] || [ "$REPLICAS" -ge 2 ] || die "--topology $TOPOLOGY needs --replicas 2 or more"
   [ "$TLS" = 0 ] || [ "$NETNS" = 0 ] || die "--tls works in loopback mode only (not with --netns)"
-  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\nPOSITIONING=%s\nTOPOLOGY=%s\nTLS=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" "$POSITIONING" "$TOPOLOGY" "$TLS" >"$DIR/.settings"
+  [ "$SOCKET" = 0 ] || { [ "$NETNS" = 0 ] && [ "$TLS" = 0 ]; } || die "--socket works in plain loopback mode only"
+  printf 'BASE_PORT=%s\nREPLICAS=%s\nNETNS=%s\nPOSITIONING=%s\nTOPOLOGY=%s\nTLS=%s\nSEMISYNC=%s\nSOCKET=%s\n' "$BASE_PORT" "$REPLICAS" "$NETNS" "$POSITIONING" "$TOPOLOGY" "$TLS" "$SEMISYNC" "$SOCKET" >"$DIR/.settings"
   if [ "$TLS" = 1 ]; then tls_up; fi
   if [ "$NETNS" = 1 ]; then
     case " $(ip netns list | awk '{print $1}' | tr '\n' ' ')" in *" $(TAG_OF)-net "*) ;; *) net_up ;; esac
@@ -282,7 +310,8 @@ cmd_up() {
       GRANT SELECT, INSERT, UPDATE, DELETE ON sbtest.* TO 'app'@'%';
       CREATE DATABASE sbtest;
       CREATE TABLE sbtest.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, pad VARCHAR(255) NOT NULL,
-        created TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB;"
+        created TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB;
+      CREATE TABLE sbtest.ledger (writer INT NOT NULL, seq INT NOT NULL, PRIMARY KEY (writer, seq)) ENGINE=InnoDB;"
     local pos
     pos=$(sql "$master" "SELECT @@gtid_binlog_pos")
     for n in $(nodes); do
@@ -293,7 +322,7 @@ cmd_up() {
     touch "$DIR/.initialized"
   fi
   write_config
-  echo "sandbox: up in $DIR: $(nodes | tr '\n' ' ')(ports $BASE_PORT..$((BASE_PORT + REPLICAS)), binlog_format=$FORMAT, positioning=$POSITIONING, topology=$TOPOLOGY)"
+  echo "sandbox: up in $DIR: $(nodes | tr '\n' ' ')(ports $BASE_PORT..$((BASE_PORT + REPLICAS)), binlog_format=$FORMAT, positioning=$POSITIONING, topology=$TOPOLOGY$(if [ "$SEMISYNC" = 1 ]; then echo ', semi-sync'; fi))"
   echo "sandbox: config: $DIR/mmmf.config.ts"
 }
 
@@ -363,18 +392,22 @@ current_master() {
   die "no writable master found"
 }
 
-cmd_load() { # [TRANSACTIONS] — each one inserts 2 rows and updates one: mixed, realistic traffic
-  local count=${1:-1000} master
+cmd_load() { # [TRANSACTIONS] [WRITER] — each one inserts 2 rows, updates one and adds WRITER's next ledger row
+  local count=${1:-1000} writer=${2:-100} master from
+  case "$writer" in ''|*[!0-9]*) die "load: WRITER must be a number" ;; esac
   master=$(current_master)
-  awk -v n="$count" 'BEGIN {
+  # The ledger continues from what the master holds: a gap-free sequence per writer, whatever a failover kept.
+  from=$(sql "$master" "SELECT COALESCE(MAX(seq), 0) FROM sbtest.ledger WHERE writer = $writer")
+  awk -v n="$count" -v w="$writer" -v from="$from" 'BEGIN {
     srand(42)
     for (i = 1; i <= n; i++) {
       k = int(rand() * 100000)
       printf "BEGIN; INSERT INTO sbtest.t (k, pad) VALUES (%d, REPEAT(\"x\", %d)), (%d, \"it'"'"'s \\\\ \\\"quoted\\\"\");", k, 1 + k % 200, k + 1
-      printf " UPDATE sbtest.t SET k = k + 1 WHERE id = %d; COMMIT;\n", 1 + int(rand() * i)
+      printf " UPDATE sbtest.t SET k = k + 1 WHERE id = %d;", 1 + int(rand() * i)
+      printf " INSERT INTO sbtest.ledger (writer, seq) VALUES (%d, %d); COMMIT;\n", w, from + i
     }
   }' | client "$master"
-  echo "sandbox: $count transactions written on $master"
+  echo "sandbox: $count transactions written on $master (ledger writer $writer, $((from + 1))..$((from + count)))"
 }
 
 cmd="$1"; shift
@@ -388,7 +421,7 @@ case "$cmd" in
   down) cmd_down ;;
   status) cmd_status ;;
   reset) cmd_down; mkdir -p "$DIR"; cmd_up ;; # down removes the folder; up writes into it
-  load) cmd_load "${1:-1000}" ;;
+  load) cmd_load "${1:-1000}" "${2:-100}" ;;
   lag) node_exists "$1"; sql "$1" "STOP SLAVE IO_THREAD"; echo "sandbox: $1 IO thread stopped" ;;
   unlag) node_exists "$1"; sql "$1" "START SLAVE IO_THREAD"; echo "sandbox: $1 IO thread started" ;;
   kill) node_exists "$1"; stop_node "$1" KILL; echo "sandbox: $1 killed (-9)" ;;

@@ -12,7 +12,10 @@ export class MmmfError extends Error {
   }
 }
 
-/** Bad command line or config: nothing was contacted. Exit 2. Example: `new ConfigError('config is invalid', ['hosts.test9: ...'])` */
+/**
+ * Bad command line or config: nothing was contacted. Exit 2.
+ * Example: `new ConfigError('config is invalid', ['hosts.test9: ...'])`
+ */
 export class ConfigError extends MmmfError {}
 
 /** Refused as unsafe before the first change. Exit 3. */

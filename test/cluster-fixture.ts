@@ -1,5 +1,6 @@
 // One real sandbox cluster per test file: started (and prepared) before its tests, always torn down after,
-// pass or fail. Use: `const cluster = useCluster({ basePort: 33121 }); it('...', async () => { const c = cluster(); ... })`.
+// pass or fail. Use: `const cluster = useCluster({ basePort: basePortOf('my-suite') }); it('...', async () => {
+// const c = cluster(); ... })`, with the suite's own range added to harness/ports.ts.
 import { afterAll, beforeAll } from 'vitest';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 

@@ -1,6 +1,7 @@
 // The outcome every failover test ends on: the survivors hold identical data.
 import { expect } from 'vitest';
 import { dataFingerprint, type Cluster } from '../harness/cluster.js';
+import { describeEvidence, type LedgerEvidence, ledgerViolations } from '../harness/ledger.js';
 import { LEDGER_KEYS } from '../harness/load.js';
 
 /** Every named server holds the same data (checksum and row count of every table); a failure lists each one's. */
@@ -23,4 +24,20 @@ export async function expectAckedEverywhere(c: Cluster, master: string, acked: S
       `acknowledged writes missing on ${n}`,
     ).toEqual([]);
   }
+}
+
+/**
+ * Nothing lost, by content: on every survivor each writer's ledger is exactly 1..N, gap-free, with N at least
+ * what any replica had received whole before the failover (`evidence`, read from the servers' tables and logs
+ * after the crash), and no longer than its writer ever sent. The evidence must hold ledger rows at all, or the
+ * assertion could not fail.
+ */
+export async function expectNothingLost(
+  c: Cluster,
+  survivors: string[],
+  evidence: LedgerEvidence,
+  attempted?: Map<number, number>,
+): Promise<void> {
+  expect(evidence.longest.size, describeEvidence(evidence)).toBeGreaterThan(0);
+  expect(await ledgerViolations(c, survivors, evidence, attempted), describeEvidence(evidence)).toEqual([]);
 }

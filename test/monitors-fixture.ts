@@ -4,12 +4,10 @@
 import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, type Cluster } from '../harness/cluster.js';
+import { CLI, type Cluster } from '../harness/cluster.js';
 import type { EtcdCluster } from '../harness/etcd.js';
 import { decodeJournal } from '../src/state/etcd-keys.js';
 import { readUnfinished, type UnfinishedRun } from '../src/executor/journal.js';
-
-const CLI = join(ROOT, 'dist/bin/mmmf.js');
 
 export interface MonitorRun {
   monitor: string;

@@ -1,4 +1,5 @@
 import { dialectFor } from '../dialect/dialect.js';
+import { parseAddress } from '../domain/address.js';
 import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { type HostState, isProbed, type ProbedHost } from '../domain/server-state.js';
@@ -27,12 +28,22 @@ export function buildAbortPlan(
   movedByFile: MovedByFile = 'refuse',
 ): Outcome<Step[]> {
   const finish = `finish it instead: mmmf --cfg ${config.source} --failover-to ${plan.target}`;
-  const promote = plan.steps.find((s) => s.phase === 'promote');
+  const promote = plan.steps.find((s) => s.action.kind === 'promote');
   if (promote && begun.has(promote.n)) {
     return refuse(
       [finish],
       `the unfinished failover to ${plan.target} is past the point of no return (step ${promote.n} promoted ` +
         `${plan.target}, which may have taken writes)`,
+    );
+  }
+  // By file, salvaged transactions sit in the best replica beyond its position in the old master's binlog:
+  // replicating from the old master again would apply them twice (by GTID they are in its GTID position).
+  const salvage = plan.steps.find((s) => s.action.kind === 'salvage');
+  if (plan.positioning === 'file' && salvage && begun.has(salvage.n)) {
+    return refuse(
+      [finish],
+      `the unfinished failover to ${plan.target} began salvaging ${oldName(plan)}'s binlog into ${salvage.host} ` +
+        `(step ${salvage.n}): by file and position, replicating from ${oldName(plan)} again could apply them twice`,
     );
   }
   const touched = touchedReplicas(plan, begun, states);
@@ -86,11 +97,7 @@ function replicaStep(config: ResolvedConfig, plan: Plan, list: StepList, s: Prob
     return;
   }
   const stop = d.stopReplication();
-  const [oldHost, oldPort] = [
-    plan.oldMaster.address.slice(0, plan.oldMaster.address.lastIndexOf(':')),
-    Number(plan.oldMaster.address.split(':').pop()),
-  ];
-  const source = { host: oldHost, port: oldPort, user: config.replication.user, password: '' };
+  const source = { ...parseAddress(plan.oldMaster.address), user: config.replication.user, password: '' };
   const change = d.changeSourceGtid(source, true);
   list.add({
     phase: 'repoint',

@@ -6,10 +6,13 @@ import { chooseTarget } from './choose-target.js';
 import { type PlanContext, StepList } from './plan/context.js';
 import { addReaderSteps } from './plan/readers.js';
 import { assignReaders } from './reader-vips.js';
-import { confirmBest, equalizeReplicas } from './plan/equalize.js';
+import { confirmBest, equalizeReplicas, mapLaggingReplicas } from './plan/equalize.js';
+import { salvageDeadMaster, type SalvageOptions } from './plan/salvage.js';
 import { fenceOldMaster } from './plan/fence.js';
 import { addWriterVip, promoteTarget, repointReplicas, verifyWriterVip } from './plan/promote.js';
 import { quiesceReplicas } from './plan/quiesce.js';
+import { semiSyncHeader, semiSyncRefusals, semiSyncWarnings } from './plan/semi-sync.js';
+import { semiSyncIntent } from './semi-sync-intent.js';
 import { switchoverRefusals } from './plan/switchover.js';
 import type { Plan } from './plan-types.js';
 
@@ -25,6 +28,8 @@ export interface FailoverOptions {
   fenceLiveMaster?: boolean;
   /** Reader VIPs configured: who holds each now (read over SSH) and the hosts set offline. */
   readers?: { holders: Map<string, string[]>; offline: string[] };
+  /** Salvaging a dead old master's binlog over SSH: switched off for this run, and what mmmf remembers of it. */
+  salvage?: SalvageOptions;
 }
 
 /**
@@ -38,6 +43,7 @@ export interface FailoverOptions {
 export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Outcome<Plan> {
   if (opts.target === 'auto' && !opts.switchover) return autoPlan(config, states, opts);
   const a = analyzeTopology(config, states, opts);
+  const semiSync = semiSyncIntent(config, a.oldMaster.state, a.direct);
   const header = {
     kind: opts.switchover ? ('switchover' as const) : ('failover' as const),
     oldMaster: {
@@ -48,29 +54,41 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
     positioning: a.positioning.mode,
     positioningWhy: a.positioning.why,
     hosts: a.hosts,
-    warnings: a.warnings,
+    warnings: [...a.warnings, ...semiSyncWarnings(a, semiSync, !!opts.switchover)],
+    ...(semiSync && a.target ? { semiSync: semiSyncHeader(semiSync, a.target.name) } : {}),
   };
   if (a.nothingToDo) {
     const plan: Plan = { ...header, kind: 'failover', target: opts.target, best: opts.target, steps: [] };
     return accept({ ...plan, nothingToDo: a.nothingToDo });
   }
-  const own = opts.switchover
-    ? [...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a)]
-    : a.oldMaster.state?.reachable && !opts.fenceLiveMaster
-      ? [liveMasterRefusal(a, opts.target)]
-      : [];
+  const own = [
+    ...(opts.switchover
+      ? [...switchoverRefusals(a, states, opts.switchover), ...tlsRefusals(config, a)]
+      : a.oldMaster.state?.reachable && !opts.fenceLiveMaster
+        ? [liveMasterRefusal(a, opts.target)]
+        : []),
+    ...semiSyncRefusals(a, semiSync, !!opts.switchover),
+  ];
   const gate = passGate(a, own);
   if (!gate.ok) {
     const verb = opts.switchover ? 'switch over' : 'fail over';
     return refuse(gate.refusals, `refusing to ${verb} to ${opts.target}: nothing was changed`);
   }
-  const ctx = { config, analysis: gate.value, switchover: !!opts.switchover, list: new StepList() };
+  const ctx = {
+    config,
+    analysis: gate.value,
+    switchover: !!opts.switchover,
+    list: new StepList(),
+    ...(semiSync ? { semiSync } : {}),
+  };
   const fence = fenceOldMaster(ctx);
   const stopped = quiesceReplicas(ctx, fence);
   const confirmed = confirmBest(ctx, fence, stopped);
-  const ready = equalizeReplicas(ctx, confirmed, stopped);
-  const promote = promoteTarget(ctx, ready, confirmed.step);
-  const vip = addWriterVip(ctx, promote);
+  const mapped = mapLaggingReplicas(ctx, confirmed, stopped);
+  const salvaged = salvageDeadMaster(ctx, confirmed, opts.salvage);
+  const ready = equalizeReplicas(ctx, salvaged, stopped, mapped);
+  const promote = promoteTarget(ctx, ready, salvaged.step);
+  const vip = addWriterVip(ctx, promote, fence);
   repointReplicas(ctx, promote, ready, fence);
   verifyWriterVip(ctx, vip);
   if (opts.readers) placeReaders(ctx, opts.readers);

@@ -4,10 +4,13 @@ import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
 import { type HostState, isProbed, isReplica, type ProbedHost } from '../domain/server-state.js';
 import { findOldMaster } from './find-old-master.js';
-import type { HostPlan, Plan, Step } from './plan-types.js';
+import type { HostPlan, Plan, SemiSyncChange, Step } from './plan-types.js';
 import { coordinatesOf, dialectOf, sourceSpec, StepList } from './plan/context.js';
 import { fenceWrites } from './plan/fence.js';
+import { ackStatusSql, followerChange, noReplicaPlugin, showChange } from './plan/semi-sync.js';
+import { semiSyncIntent } from './semi-sync-intent.js';
 import { choosePositioning } from './replica-facts.js';
+import type { PositioningMode } from '../domain/positioning.js';
 
 /** The two servers a rejoin is about: the former master coming back, and the current master. */
 export interface RejoinParties {
@@ -70,7 +73,8 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
   if (!comparable(parties.value)) {
     return refuse(
       [
-        `${name} is ${host.version.text}${host.gtidEnabled ? '' : ' without GTIDs'}; ${master.name} is ${master.version.text}`,
+        `${name} is ${host.version.text}${host.gtidEnabled ? '' : ' without GTIDs'}; ` +
+          `${master.name} is ${master.version.text}`,
         'rebuild it from a backup of the master, or repoint it by hand at a position you have checked',
       ],
       `rejoin ${name}: only by GTID, between servers of one flavor`,
@@ -88,8 +92,9 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
   if (onTls.length && !config.replication.ssl && !host.replica?.tls) {
     return refuse(
       [
-        `${onTls.map((r) => r.name).join(', ')} replicate over TLS, ${name} has no TLS channel of its own to carry, and ` +
-          "replication.ssl is not configured: add replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } }",
+        `${onTls.map((r) => r.name).join(', ')} replicate over TLS, ${name} has no TLS channel of its own to ` +
+          'carry, and replication.ssl is not configured: add ' +
+          "replication: { ..., ssl: { ca: '/path/on/the/replicas/ca.pem' } }",
       ],
       `rejoin ${name}: its channel would be the one plaintext channel of the cluster`,
     );
@@ -112,20 +117,16 @@ function rejoinPlan(
   host: ProbedHost,
   master: ProbedHost,
   states: HostState[],
-  o: { pair: boolean; nothing?: boolean; mode: 'gtid' | 'file' },
+  o: { pair: boolean; nothing?: boolean; mode: PositioningMode },
 ): Plan {
   const list = new StepList();
-  const hosts: HostPlan[] = states.map((s) => ({
-    name: s.name,
-    address: s.address,
-    role: s.name === host.name ? 'target' : s.name === master.name ? 'old-master' : 'outside',
-    note:
-      s.name === host.name
-        ? `will replicate from ${master.name}${o.pair ? ' as the passive side of the pair' : ''}, read-only`
-        : s.name === master.name
-          ? `the master${o.pair ? `; will replicate from ${host.name} again (the pair is circular again)` : ''}`
-          : 'untouched',
-  }));
+  // Semi-sync: a former master comes back with its master side as it left it; as a replica it acknowledges
+  // instead (the master's own side is untouched: it already runs, or it does not).
+  const intent = semiSyncIntent(
+    config,
+    master,
+    states.filter((s) => s.name !== host.name),
+  );
   const base: Plan = {
     kind: 'rejoin',
     target: host.name,
@@ -135,10 +136,12 @@ function rejoinPlan(
     positioningWhy:
       o.mode === 'gtid'
         ? 'a former master continues from gtid_current_pos (everything it holds, written or replicated)'
-        : 'the cluster replicates by file: it continues right after its own last transaction in the binlog of its source',
-    hosts,
-    warnings: [],
+        : 'the cluster replicates by file: it continues right after its own last transaction in the binlog of ' +
+          'its source',
+    hosts: rejoinHosts(states, host.name, master.name, o.pair),
+    warnings: intent && !ackStatusSql(intent, host) ? [noReplicaPlugin(host, master.name)] : [],
     steps: list.steps,
+    ...(intent ? { semiSync: rejoinSemiSync(intent.why, host) } : {}),
   };
   if (o.nothing) {
     return { ...base, nothingToDo: `${host.name} already replicates from ${master.name}, read-only: nothing to do.` };
@@ -162,13 +165,35 @@ function rejoinPlan(
     after: [kill],
   });
   const byFile = o.mode === 'file';
-  const repoint = repointTo(list, host, master, config, { after: confirm, readOnly: true, byFile });
-  const verify = verifyOn(list, host, master.name, repoint, byFile);
+  const semiSync = intent ? followerChange(intent, host) : undefined;
+  const ack = ackStatusSql(intent, host);
+  const repoint = repointTo(list, host, master, config, { after: confirm, readOnly: true, byFile, semiSync });
+  const verify = verifyOn(list, host, master.name, repoint, { byFile, semiSyncStatus: ack });
   if (o.pair) {
     const back = repointTo(list, master, host, config, { after: verify, readOnly: false, byFile });
-    verifyOn(list, master, host.name, back, byFile);
+    verifyOn(list, master, host.name, back, { byFile });
   }
   return base;
+}
+
+function rejoinSemiSync(why: string, host: ProbedHost): string {
+  const off = host.semiSync?.master?.enabled ? ', its master side off' : '';
+  return `${why}; ${host.name} rejoins with its replica side on${off}`;
+}
+
+/** The plan's Hosts table: the returning host, the master, everyone else untouched. */
+function rejoinHosts(states: HostState[], host: string, master: string, pair: boolean): HostPlan[] {
+  return states.map((s) => ({
+    name: s.name,
+    address: s.address,
+    role: s.name === host ? 'target' : s.name === master ? 'old-master' : 'outside',
+    note:
+      s.name === host
+        ? `will replicate from ${master}${pair ? ' as the passive side of the pair' : ''}, read-only`
+        : s.name === master
+          ? `the master${pair ? `; will replicate from ${host} again (the pair is circular again)` : ''}`
+          : 'untouched',
+  }));
 }
 
 function repointTo(
@@ -176,7 +201,7 @@ function repointTo(
   r: ProbedHost,
   source: ProbedHost,
   config: ResolvedConfig,
-  o: { after: Step; readOnly: boolean; byFile: boolean },
+  o: { after: Step; readOnly: boolean; byFile: boolean; semiSync?: SemiSyncChange | undefined },
 ): Step {
   const rd = dialectOf(r);
   const stop = rd.stopReplication();
@@ -212,9 +237,10 @@ function repointTo(
       stop,
       change,
       setReadOnly,
+      ...(o.semiSync ? { semiSync: o.semiSync } : {}),
       start,
     },
-    sql: [stop, change, ...setReadOnly, start],
+    sql: [stop, change, ...setReadOnly, ...showChange(o.semiSync), start],
     why: o.readOnly
       ? mapped
         ? `continues right after its last transaction in ${source.name}'s binlog`
@@ -224,19 +250,31 @@ function repointTo(
   });
 }
 
-function verifyOn(list: StepList, r: ProbedHost, source: string, after: Step, byFile: boolean): Step {
+function verifyOn(
+  list: StepList,
+  r: ProbedHost,
+  source: string,
+  after: Step,
+  { byFile, semiSyncStatus }: { byFile: boolean; semiSyncStatus?: string | undefined },
+): Step {
   const rd = dialectOf(r);
   const pos = { file: `<binlog file of ${source}>`, position: `<binlog pos of ${source}>` };
   return list.add({
     phase: after.phase === 'pair' ? 'pair' : 'verify',
     host: r.name,
     title: `Verify it replicates from ${source}`,
-    action: { kind: 'verify-replica', source, ...(byFile ? { byFile: true } : { formerMaster: true }) },
+    action: {
+      kind: 'verify-replica',
+      source,
+      ...(byFile ? { byFile: true } : { formerMaster: true }),
+      ...(semiSyncStatus ? { semiSyncStatus } : {}),
+    },
     sql: [
       `${rd.replicaStatusSql()} -- repeated until IO and SQL threads run`,
       byFile
         ? `${rd.waitForPositionSql(pos, 1)} -- repeated until >= 0`
         : `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${source}>`,
+      ...(semiSyncStatus ? [`${semiSyncStatus} -- repeated until ON: it acknowledges ${source}'s commits`] : []),
     ],
     why: 'a rejoin is done only when replication runs and has caught up',
     after: [after],

@@ -55,6 +55,8 @@ export function chooseTarget(config: ResolvedConfig, states: HostState[], liftDe
   const skipped = left.length ? `; not chosen: ${left.join('; ')}` : '';
   return accept({
     name: chosen.name,
-    why: `auto: received the most${others} (ties by ${config.candidates.length ? 'candidates' : 'config'} order)${source}${skipped}`,
+    why:
+      `auto: received the most${others} (ties by ${config.candidates.length ? 'candidates' : 'config'} order)` +
+      `${source}${skipped}`,
   });
 }

@@ -183,6 +183,7 @@ export function alreadyDone(
         .map((r) => `${r.name} → ${r.replica.sourceAddress}`)
         .join(', ')}): repoint by hand.`
     : '';
-  const why = `${target.name} already is the master of every running replica (${names(found.value.direct)}); nothing to do.`;
+  const direct = names(found.value.direct);
+  const why = `${target.name} already is the master of every running replica (${direct}); nothing to do.`;
   return { old: found.value, why: why + left };
 }

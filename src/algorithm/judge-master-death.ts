@@ -142,8 +142,8 @@ export function judgeMasterDeath(
   const run: DeathSample[] = [];
   const held = new Map<string, string>();
   for (let i = samples.length - 1; i >= 0; i--) {
-    const s = samples[i]!;
-    if (disagreements(s, { master, voters, held, sawRunning: sawRunning(i) }).length) break;
+    const s = samples[i];
+    if (!s || disagreements(s, { master, voters, held, sawRunning: sawRunning(i) }).length) break;
     for (const r of s.replicas) if (r.read && !held.has(r.name)) held.set(r.name, r.received);
     run.unshift(s);
   }
@@ -167,7 +167,7 @@ export function judgeMasterDeath(
       ],
     };
   }
-  return { kind: 'dead', evidence: deadEvidence(run, { master, voters, held, sawRunning: seen }, span) };
+  return { kind: 'dead', evidence: deadEvidence(run, last, { master, voters, held, sawRunning: seen }, span) };
 }
 
 function aliveVerdict(answered: DeathSample, j: Judging): DeathVerdict {
@@ -176,7 +176,8 @@ function aliveVerdict(answered: DeathSample, j: Judging): DeathVerdict {
   const connected = answered.replicas.filter((r) => r.read && r.io === 'Yes').map((r) => r.name);
   const evidence = [
     healthy ? `mmmf: ${master} answers` : `mmmf: ${master} answered (${answered.master.detail})`,
-    `${connected.length} of ${answered.replicas.length} replicas connected to it${connected.length ? `: ${connected.join(', ')}` : ''}`,
+    `${connected.length} of ${answered.replicas.length} replicas connected to it` +
+      (connected.length ? `: ${connected.join(', ')}` : ''),
   ];
   // A master that only answers with an error (too many connections, access denied) while its replicas all
   // lost it is not "healthy, nothing to do": the signals disagree.
@@ -186,11 +187,11 @@ function aliveVerdict(answered: DeathSample, j: Judging): DeathVerdict {
   return { kind: 'alive', healthy, connected, detail: answered.master.detail, evidence };
 }
 
-function deadEvidence(run: DeathSample[], j: Judging, span: number): string[] {
-  const last = run.at(-1)!;
+function deadEvidence(run: DeathSample[], last: DeathSample, j: Judging, span: number): string[] {
   const lost = last.replicas.filter((r) => failing(r, j.sawRunning)).length;
   const out = [
-    `mmmf: ${j.master} did not answer on ${run.length} of ${run.length} attempts over ${seconds(span)} (${last.master.detail})`,
+    `mmmf: ${j.master} did not answer on ${run.length} of ${run.length} attempts over ${seconds(span)} ` +
+      `(${last.master.detail})`,
     `quorum: ${lost} of ${j.master}'s ${j.voters} replicas lost it (a majority is ${majorityOf(j.voters)})`,
   ];
   for (const r of last.replicas) {

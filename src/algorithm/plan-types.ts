@@ -3,6 +3,7 @@
  * `--dry-run` prints it; a real run prints the same plan and executes exactly it.
  */
 import type { Coordinates } from '../domain/coordinates.js';
+import type { PositioningMode } from '../domain/positioning.js';
 
 /** Phases run in this order. Steps of a phase marked parallel run concurrently. */
 export const PHASES = [
@@ -14,12 +15,14 @@ export const PHASES = [
   { id: 'stop', label: 'Stop replication', parallel: true },
   { id: 'confirm', label: 'Confirm the best replica', parallel: false },
   { id: 'map', label: "Map lagging replicas' positions into the best replica's binlog", parallel: true },
+  { id: 'salvage', label: "Salvage what only the dead master's binlog holds", parallel: false },
   { id: 'equalize-target', label: 'Bring the new master up to the best replica', parallel: false },
   { id: 'equalize', label: 'Bring the other lagging replicas up to the best one', parallel: true },
   { id: 'promote', label: 'Promote the new master', parallel: false },
   { id: 'vip', label: 'Move the writer VIP to the new master', parallel: false },
   { id: 'repoint', label: 'Repoint replicas to the new master', parallel: true },
   { id: 'demote', label: 'Make the old master a replica of the new one', parallel: false },
+  { id: 'open-writes', label: 'Open writes once a replica acknowledges (semi-sync)', parallel: false },
   { id: 'verify', label: 'Verify replication from the new master', parallel: true },
   { id: 'pair', label: 'Make the master-master pair circular again', parallel: false },
   { id: 'readers', label: 'Place the reader VIPs', parallel: false },
@@ -51,6 +54,17 @@ export interface StepRef {
 }
 
 /**
+ * Semi-synchronous replication settings a step sends: `install` (when the plugin is missing and the config allows
+ * it) runs only when `check` finds the plugin inactive; `set` goes out after it.
+ *
+ * @example { set: ['SET GLOBAL rpl_semi_sync_master_enabled = OFF', 'SET GLOBAL rpl_semi_sync_slave_enabled = ON'] }
+ */
+export interface SemiSyncChange {
+  install?: { check: string; install: string };
+  set: string[];
+}
+
+/**
  * What a step does, with every statement it sends named by its role. Statements may hold the printed plan's
  * run-time placeholders (`<gtid from step 10>`) and the redacted password; the executor fills both in just
  * before sending (materialize). Statements the executor builds itself are reads or per-row commands whose
@@ -61,6 +75,12 @@ export interface StepRef {
  */
 export type StepAction =
   | { kind: 'fence-read-only'; setReadOnly: string[] }
+  /**
+   * Right before the promotion, an old master that was down is looked at again (a fresh connection): still down,
+   * or it answers and is fenced now (read-only, client connections killed) — else the promotion does not run.
+   * The statements are for the cluster's flavor; the executor rebuilds them for the version that answers.
+   */
+  | { kind: 'recheck-old-master'; setReadOnly: string[]; listClients: string; dialectOf: string }
   | { kind: 'kill-clients'; listClients: string }
   | { kind: 'record-master-end'; binlogStatus: string; binlogGtid: string }
   | { kind: 'catch-up'; masterEnd: StepRef; startIo: string }
@@ -95,6 +115,29 @@ export type StepAction =
     }
   | { kind: 'map-position'; best: string; bestEnd: StepRef }
   | {
+      /**
+       * The transactions only the dead old master's binlog holds (acknowledged, never sent): read over SSH from
+       * its host (proved to run no server, before reading and again before applying), every event checked, and
+       * applied once to this best replica, so equalization spreads them to every other one. A salvage that may
+       * not happen (no SSH, an encrypted binlog, ...) applies nothing and passes `before` on: the failover goes
+       * on as without it. Outputs the best replica's position after it (GTID, or its binlog end by file).
+       */
+      kind: 'salvage';
+      oldMaster: string;
+      /** The confirm step's output: the best replica's position before the salvage. */
+      before: StepRef;
+      byFile: boolean;
+      /** The old master's binlog index, when known before the run (binlogDir or remembered); else found over SSH. */
+      index?: string;
+      /** hosts.NAME.binlogDir, searched for the index when the index is not known. */
+      binlogDir?: string;
+      /** The old master's datadir as last seen (its server's working directory: the no-server check's anchor). */
+      datadir?: string;
+      maxBytes: number;
+      /** MariaDB: gtid_slave_pos set after the apply (the printed plan's placeholder for the value). */
+      fixGtid?: string;
+    }
+  | {
       kind: 'equalize';
       source: string;
       until: StepRef;
@@ -128,6 +171,9 @@ export type StepAction =
       reset?: string;
       /** By file: read the new master's binlog end before writes open (replicas start there). */
       recordEnd?: string;
+      /** Semi-sync: the master side on, before writes open. */
+      semiSync?: SemiSyncChange;
+      /** Empty when an open-writes step opens them (semi-sync: once a replica acknowledges). */
       setWritable: string[];
       /** A master-master pair's switchover: start replicating from the old active (now passive) again. */
       restart?: string;
@@ -146,7 +192,21 @@ export type StepAction =
       stop: string;
       change: string;
       setReadOnly: string[];
+      /** Semi-sync: the replica side on (before start: it takes effect when the IO thread starts), master side off. */
+      semiSync?: SemiSyncChange;
       start: string;
+    }
+  | {
+      /**
+       * Semi-sync: writes open only once `needed` replicas with their side on are connected to the new master,
+       * so the first commit already waits for one of them. `followers`: the repoint steps of replicas that will
+       * acknowledge (with none of them done, none can).
+       */
+      kind: 'open-writes';
+      clientsSql: string;
+      needed: number;
+      followers: number[];
+      setWritable: string[];
     }
   | { kind: 'restart-replication'; start: string }
   | { kind: 'make-writable'; setWritable: string[] }
@@ -157,6 +217,8 @@ export type StepAction =
       byFile?: boolean;
       /** A delayed replica: its threads must run, but it is not waited for to catch up. */
       delayed?: boolean;
+      /** Semi-sync: this status must read ON (it acknowledges the new master's commits). */
+      semiSyncStatus?: string;
     }
   /** `address`: a reader VIP; absent: the writer VIP. */
   | { kind: 'vip-remove'; address?: string }
@@ -224,7 +286,7 @@ export interface Plan {
   /** The replica that received the most from the old master; every other one is brought up to it. */
   best: string;
   /** GTID positions, or binlog file and position mapped through the best replica's relay log. */
-  positioning: 'gtid' | 'file';
+  positioning: PositioningMode;
   /** Why that positioning was chosen (config, --positioning, or what 'auto' found). */
   positioningWhy: string;
   hosts: HostPlan[];
@@ -232,4 +294,6 @@ export interface Plan {
   steps: Step[];
   /** Set when there is nothing to do (the target already is the master of every reachable replica). */
   nothingToDo?: string;
+  /** Semi-synchronous replication is carried: why, and the new master's settings (absent: not touched). */
+  semiSync?: string;
 }

@@ -7,6 +7,7 @@ import { findOldMaster } from './find-old-master.js';
 import { missingPrivileges } from './privileges.js';
 import { type Finding, replicaFindings } from './replica-checks.js';
 import { choosePositioning } from './replica-facts.js';
+import { semiSyncFindings } from './semi-sync-checks.js';
 import { writerProblems } from './writers.js';
 
 export type { Finding } from './replica-checks.js';
@@ -67,6 +68,12 @@ export function preflight({ config, states, accounts, target, ssh }: PreflightIn
     ...replicas.flatMap((s) => replicaFindings({ config, s, states, byFile, accounts, active })),
     ...states.flatMap((s) => privilegeFindings(s, accounts)),
     ...candidates.flatMap((name) => plannerFindings(config, states, name)),
+    ...semiSyncFindings(
+      config,
+      found.ok ? found.value.state : undefined,
+      found.ok ? found.value.direct : [],
+      candidates,
+    ),
   ];
   const seen = new Set<string>();
   const unique = findings.filter((x) => {
@@ -121,8 +128,10 @@ function clusterFindings(states: HostState[], replicas: ReplicaHost[]): Finding[
     add(
       'warning',
       configured.name,
-      `replicas reach ${configured.name} as ${m.address}, the config names it ${configured.address} (the same server: ${m.how})`,
-      `use the replicas' address in the config (host: '${r.replica.sourceHost}', port: ${r.replica.sourcePort}), so that ` +
+      `replicas reach ${configured.name} as ${m.address}, the config names it ${configured.address} ` +
+        `(the same server: ${m.how})`,
+      `use the replicas' address in the config (host: '${r.replica.sourceHost}', port: ${r.replica.sourcePort}), ` +
+        'so that ' +
         'what mmmf fences and what replicas use cannot drift apart',
     );
     break;

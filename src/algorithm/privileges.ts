@@ -84,7 +84,11 @@ const ALIASES: Record<string, string[]> = {
  * Pure: the needs the account's global grants (`SHOW GRANTS` lines `... ON *.* TO ...`) do not satisfy.
  * ALL PRIVILEGES satisfies everything.
  */
-export function missingPrivileges(v: ServerVersion, grants: string[]): PrivilegeNeed[] {
+export function missingPrivileges(
+  v: ServerVersion,
+  grants: string[],
+  needs: PrivilegeNeed[] = privilegeNeeds(v),
+): PrivilegeNeed[] {
   const global = grants
     .filter((line) => / ON \*\.\* TO /i.test(line))
     .map(
@@ -98,5 +102,5 @@ export function missingPrivileges(v: ServerVersion, grants: string[]): Privilege
   if (/\bALL( PRIVILEGES)?\b/.test(global)) return [];
   const held = new Set(global.split(',').map((p) => p.trim().replace(/\s+/g, ' ')));
   const has = (p: string) => held.has(p) || (ALIASES[p] ?? []).some((a) => held.has(a));
-  return privilegeNeeds(v).filter((n) => !n.anyOf.some(has));
+  return needs.filter((n) => !n.anyOf.some(has));
 }

@@ -1,3 +1,4 @@
+import { CONFIG_DEFAULTS } from '../topology/config-defaults.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { sourceChain } from '../topology/identity.js';
 import { type HostState, isReplica } from '../domain/server-state.js';
@@ -71,7 +72,7 @@ export function readerQualification(
   master: string | undefined,
   offline: Set<string>,
 ): { qualifying: string[]; why: Map<string, string> } {
-  const maxLag = config.vip?.readerMaxLagSeconds ?? 30;
+  const maxLag = config.vip?.readerMaxLagSeconds ?? CONFIG_DEFAULTS['vip.readerMaxLagSeconds'];
   const why = new Map<string, string>();
   const qualifying: string[] = [];
   for (const s of states) {

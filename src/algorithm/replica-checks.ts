@@ -105,7 +105,8 @@ function replicating({ s }: ReplicaCheckInput) {
     const sql = r.lastSqlError ? `; SQL error: ${r.lastSqlError}` : '';
     return error(
       `replication not running (IO ${r.ioRunning}, SQL ${r.sqlRunning ? 'Yes' : 'No'})${io}${sql}`,
-      `fix the error and ${dialectFor(s.version).startReplication()}; a stopped replica falls behind and may be left out`,
+      `fix the error and ${dialectFor(s.version).startReplication()}; a stopped replica falls behind and may be ` +
+        'left out',
     );
   }
   if (r.sqlDelay !== 0 || (r.secondsBehind ?? 0) <= LAG_WARNING_SECONDS) return [];
@@ -114,7 +115,8 @@ function replicating({ s }: ReplicaCheckInput) {
 
 function readOnly({ s, active }: ReplicaCheckInput) {
   if (s.readOnly || s.name === active) return [];
-  const fix = `${dialectFor(s.version).setReadOnly(true).join('; ')} (and in my.cnf): writes here become errant transactions`;
+  const readOnlyOn = dialectFor(s.version).setReadOnly(true).join('; ');
+  const fix = `${readOnlyOn} (and in my.cnf): writes here become errant transactions`;
   return warning('read_only is OFF on a replica', fix);
 }
 

@@ -4,13 +4,14 @@ import { compareGtidPos, parseGtidList, parseGtidPos } from '../binlog/mariadb-g
 import { formatGtidSet, parseGtidSet, subtract } from '../binlog/mysql-gtid-set.js';
 import type { Positioning } from '../topology/config-types.js';
 import type { HostState, ReplicaHost } from '../domain/server-state.js';
+import type { PositioningMode } from '../domain/positioning.js';
 
 // Pure facts about replicas that several decisions share: what each one received, whether it holds writes
 // of its own, how it must be positioned.
 
 /** How replicas will be positioned, and why (shown in the plan). */
 export interface PositioningChoice {
-  mode: 'gtid' | 'file';
+  mode: PositioningMode;
   why: string;
 }
 
@@ -79,7 +80,7 @@ export const flavorOf = (s: HostState) => s.version?.flavor ?? 'mariadb';
  * (file number, then position), which also break a tie in favour of a half-received last transaction.
  * CHANGE MASTER clears the coordinates, so either may be unknown.
  */
-export function compareReceived(a: ReplicaHost, b: ReplicaHost, mode: 'gtid' | 'file' = 'gtid'): number {
+export function compareReceived(a: ReplicaHost, b: ReplicaHost, mode: PositioningMode = 'gtid'): number {
   // By file and position, GTIDs are not trusted: only the old master's coordinates count.
   const rel =
     mode === 'gtid' && flavorOf(a) === flavorOf(b)
@@ -102,7 +103,9 @@ export function choosePositioning(wanted: Positioning, replicas: ReplicaHost[]):
   if (!byFile.length) return { mode: 'gtid', why: 'auto: every replica already replicates with GTIDs' };
   return {
     mode: 'file',
-    why: `auto: ${byFile.map((r) => r.name).join(', ')} ${byFile.length === 1 ? 'replicates' : 'replicate'} by file and position (Using_Gtid: No), so GTID positions are not trusted`,
+    why:
+      `auto: ${byFile.map((r) => r.name).join(', ')} ${byFile.length === 1 ? 'replicates' : 'replicate'} by file ` +
+      'and position (Using_Gtid: No), so GTID positions are not trusted',
   };
 }
 

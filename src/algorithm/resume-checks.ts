@@ -7,12 +7,20 @@ import { writableMasters } from './writers.js';
  * describes, as far as safety goes: a master that came back while the run was dead, or any other writer, would
  * end up as a second master; a target that no longer answers cannot be finished. Pure: the refusals (none: go on).
  *
- * `done` are the steps the dead run completed.
+ * `done` are the steps the dead run completed, `begun` those it started (completed or not).
  */
-export function resumeRefusals(plan: Plan, done: ReadonlySet<number>, states: HostState[], cfg: string): string[] {
+export function resumeRefusals(
+  plan: Plan,
+  done: ReadonlySet<number>,
+  begun: ReadonlySet<number>,
+  states: HostState[],
+  cfg: string,
+): string[] {
   const out: string[] = [];
   const stepDone = (kind: string) => plan.steps.some((s) => s.action.kind === kind && done.has(s.n));
   const promoted = stepDone('promote');
+  // A run killed inside the promotion may have opened writes on the target already: it is the master there.
+  const promoting = plan.steps.some((s) => s.action.kind === 'promote' && begun.has(s.n));
   const fenced = stepDone('fence-read-only');
   const old = plan.oldMaster.name ? states.find((s) => s.name === plan.oldMaster.name) : undefined;
   if (old?.reachable && !plan.oldMaster.reachable) {
@@ -27,7 +35,7 @@ export function resumeRefusals(plan: Plan, done: ReadonlySet<number>, states: Ho
     );
   }
   const allowed = new Set<string>();
-  if (promoted) allowed.add(plan.target);
+  if (promoted || promoting) allowed.add(plan.target);
   // Before it is fenced, a live old master (a switchover, --fence-live-master) is still the master.
   else if (plan.oldMaster.reachable && !fenced && plan.oldMaster.name) allowed.add(plan.oldMaster.name);
   for (const m of writableMasters(states)) {

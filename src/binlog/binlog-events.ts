@@ -294,7 +294,8 @@ export class RelayFollower {
       return;
     }
     if (!this.masterFile) return;
-    if (e.endPos === 0) return; // written by the replica itself (e.g. the master's format event copied at a relay rotation)
+    // Written by the replica itself (e.g. the master's format event copied at a relay rotation).
+    if (e.endPos === 0) return;
     const end = { file: this.masterFile, position: e.endPos };
     const before = this.out.transactions.at(-1);
     g.feed(e, end);

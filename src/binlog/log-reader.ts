@@ -22,7 +22,8 @@ const NO_SUCH_LOG = 1220;
 /**
  * Hands every event of one log file to `onEvent`, page by page with LIMIT (each page starts at the last
  * event's position, so a page costs the server no rescan from the file's start). `onEvent` returns true to
- * stop early; a small first page suits a caller that expects to stop early. False when the file does not exist (any more).
+ * stop early; a small first page suits a caller that expects to stop early. False when the file does not exist
+ * (any more).
  */
 export async function scanLogFile(
   conn: SqlConnection,
@@ -61,7 +62,10 @@ const siblingFile = (file: string, index: number) => {
   return `${m[1]}${String(index).padStart(m[2]!.length, '0')}`;
 };
 
-/** A relay file started by a (re)connect names the old master's position among its first few events: a small first page. */
+/**
+ * A relay file started by a (re)connect names the old master's position among its first few events: a small
+ * first page.
+ */
 const HEAD_ROWS = 20;
 
 /** Keeps only the last `n` items pushed (n = Infinity keeps all). */
@@ -174,7 +178,10 @@ export class ServerLogs {
     return this.serial(async () => (await this.filesFor(currentFile, x)).from);
   }
 
-  /** At least `n` of the last whole transactions of this server's binlog, oldest first (fewer when there are no more). */
+  /**
+   * At least `n` of the last whole transactions of this server's binlog, oldest first (fewer when there are no
+   * more).
+   */
   binlogTail(n: number): Promise<{ transactions: Transaction[]; complete: boolean }> {
     return this.serial(async () => {
       if (this.binlog && this.binlog.n >= n) return this.binlog;

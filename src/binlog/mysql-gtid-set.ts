@@ -7,7 +7,10 @@
 
 /** Closed intervals [from, to], sorted, disjoint and not adjacent. */
 export type Intervals = [number, number][];
-/** Source key (lower-case uuid, plus `:tag` when tagged) → intervals. Example: `Map { 'ad9f…' => [[1, 5], [11, 18]] }` */
+/**
+ * Source key (lower-case uuid, plus `:tag` when tagged) → intervals.
+ * Example: `Map { 'ad9f…' => [[1, 5], [11, 18]] }`
+ */
 export type GtidSet = Map<string, Intervals>;
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;

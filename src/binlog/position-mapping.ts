@@ -53,19 +53,8 @@ export function mapPosition(m: MappingInput): Mapping {
   const x = m.executed;
   const cannot = (why: string): Mapping =>
     refuse([`cannot map ${m.replica}'s position ${formatCoordinates(x)} into ${m.best}'s binlog: ${why}`]);
-  if (!x.file) return cannot(`${m.replica} reports no executed old-master coordinates`);
-  const purged =
-    '(older relay logs were purged: relay_log_purge=ON?). ' + `Re-clone ${m.replica} from the new master afterwards`;
-  if (!m.relay.from)
-    return cannot(`${m.best}'s relay log no longer says which old-master binlog file its events come from ${purged}`);
-  if (compareCoordinates(m.relay.from, x) > 0)
-    return cannot(`${m.best}'s relay log only goes back to ${formatCoordinates(m.relay.from)} ${purged}`);
-  if (!m.relay.boundaries.some((b) => key(b) === key(x))) {
-    return cannot(
-      `${formatCoordinates(x)} is not between two transactions in ${m.best}'s relay log, so the two replicas ` +
-        'did not receive the same stream',
-    );
-  }
+  const uncovered = relayGapAt(m);
+  if (uncovered) return cannot(uncovered);
   const after = m.relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0);
   const before = m.relay.transactions.filter((t) => compareCoordinates(t.end, x) <= 0).at(-1);
   const n = after.length;
@@ -76,17 +65,18 @@ export function mapPosition(m: MappingInput): Mapping {
     );
   }
   const tail = m.binlog.slice(m.binlog.length - n);
-  for (let i = 0; i < n; i++) {
-    if (tail[i]!.signature !== after[i]!.signature) {
-      return cannot(
-        `transaction ${i + 1} of ${n} differs between ${m.best}'s relay log (${describeTrx(after[i])}) ` +
-          `and its binlog (${describeTrx(tail[i])} at ${formatCoordinates(tail[i]!.start)}): local writes, ` +
-          `replication filters or out-of-order commits on ${m.best}`,
-      );
-    }
+  const differs = tail.findIndex((t, i) => t.signature !== after[i]?.signature);
+  if (differs >= 0) {
+    const t = tail[differs];
+    return cannot(
+      `transaction ${differs + 1} of ${n} differs between ${m.best}'s relay log (${describeTrx(after[differs])}) ` +
+        `and its binlog (${describeTrx(t)} at ${formatCoordinates(t?.start)}): local writes, ` +
+        `replication filters or out-of-order commits on ${m.best}`,
+    );
   }
-  const cut = n > 0 ? tail[0]!.start : m.binlogEnd;
   const beforeCut = m.binlog[m.binlog.length - n - 1];
+  const wrongCut = cutDisagrees(m, before, beforeCut);
+  if (wrongCut) return cannot(wrongCut);
   const evidence = [
     `${formatCoordinates(x)} ends ${before ? `the transaction ${describeTrx(before)}` : 'a log header'} ` +
       `in ${m.best}'s relay log`,
@@ -94,25 +84,53 @@ export function mapPosition(m: MappingInput): Mapping {
       ? `the ${n} transaction${n === 1 ? '' : 's'} after it in ${m.best}'s relay log match the last ${n} of ` +
         `its binlog one by one (first: ${describeTrx(after[0])})`
       : `${m.best} has nothing after it`,
+    `the transaction before the cut is ${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`,
   ];
-  if (!m.lastExecuted)
-    return cannot(
-      `${m.replica} has no transaction in its own binlog to check the cut against (log_bin OFF, or its binlogs purged)`,
+  return accept({ coordinates: tail[0]?.start ?? m.binlogEnd, behind: n, evidence });
+}
+
+/** Why B's relay log cannot say where L's position is: no coordinates, purged too far, or not at a boundary. */
+function relayGapAt(m: MappingInput): string | undefined {
+  const x = m.executed;
+  if (!x.file) return `${m.replica} reports no executed old-master coordinates`;
+  const purged =
+    '(older relay logs were purged: relay_log_purge=ON?). ' + `Re-clone ${m.replica} from the new master afterwards`;
+  if (!m.relay.from) {
+    return `${m.best}'s relay log no longer says which old-master binlog file its events come from ${purged}`;
+  }
+  if (compareCoordinates(m.relay.from, x) > 0) {
+    return `${m.best}'s relay log only goes back to ${formatCoordinates(m.relay.from)} ${purged}`;
+  }
+  if (!m.relay.boundaries.some((b) => key(b) === key(x))) {
+    return (
+      `${formatCoordinates(x)} is not between two transactions in ${m.best}'s relay log, so the two replicas ` +
+      'did not receive the same stream'
     );
+  }
+  return undefined;
+}
+
+/** The cut is right only when the transaction before it is L's own last one (and the relay log's too). */
+function cutDisagrees(m: MappingInput, before: Transaction | undefined, beforeCut: Transaction | undefined) {
+  if (!m.lastExecuted) {
+    return (
+      `${m.replica} has no transaction in its own binlog to check the cut against (log_bin OFF, or its binlogs ` +
+      'purged)'
+    );
+  }
   if (!beforeCut || beforeCut.signature !== m.lastExecuted.signature) {
-    return cannot(
+    return (
       `the transaction before the cut in ${m.best}'s binlog (${describeTrx(beforeCut)}) is not ` +
-        `${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`,
+      `${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`
     );
   }
   if (before && before.signature !== beforeCut.signature) {
-    return cannot(
-      `${m.best}'s relay log has ${describeTrx(before)} just before ${formatCoordinates(x)} but its binlog ` +
-        `has ${describeTrx(beforeCut)} before the cut`,
+    return (
+      `${m.best}'s relay log has ${describeTrx(before)} just before ${formatCoordinates(m.executed)} but its ` +
+      `binlog has ${describeTrx(beforeCut)} before the cut`
     );
   }
-  evidence.push(`the transaction before the cut is ${m.replica}'s own last one (${describeTrx(m.lastExecuted)})`);
-  return accept({ coordinates: cut, behind: n, evidence });
+  return undefined;
 }
 
 /** Where a lagging replica's own last transactions were found in the best replica's binlog (read newest first). */

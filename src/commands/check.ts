@@ -11,6 +11,9 @@ import { type HostState, isReplica } from '../domain/server-state.js';
 import { writableMasters } from '../algorithm/writers.js';
 import type { CoordinationView } from '../output/render-coordination.js';
 import { coordinationView } from './run/coordination.js';
+import { rememberHosts } from '../state/host-memory.js';
+import { salvageFindings } from '../algorithm/salvage-preflight.js';
+import { probeSalvageFacts } from './salvage-facts.js';
 
 export interface CheckOptions {
   cfg: string;
@@ -55,7 +58,8 @@ async function nagiosCheck(opts: CheckOptions): Promise<number> {
       .map((x) => `${x.host ? `${x.host}: ` : ''}${x.message}`)
       .join('; ');
     text =
-      `master ${master ?? 'unknown'}, ${n(replicas, 'replica')}: ${n(errors.length, 'error')}, ${n(warnings.length, 'warning')}` +
+      `master ${master ?? 'unknown'}, ${n(replicas, 'replica')}: ` +
+      `${n(errors.length, 'error')}, ${n(warnings.length, 'warning')}` +
       (first ? `: ${first}` : '');
   } catch (err) {
     status = 'UNKNOWN';
@@ -70,6 +74,7 @@ async function runPreflight(opts: CheckOptions) {
   const config = await loadConfig(opts.cfg, opts.target ? [{ flag: 'check --failover-to', name: opts.target }] : []);
   return withConnections(config.hosts, config.timeouts.connect, opts.connector ?? connectMysql, async (conns) => {
     const { states, dialects } = await probeCluster(config, conns);
+    rememberHosts(config.stateDir, states);
     const accounts = new Map<string, AccountFacts>();
     await Promise.all(
       [...conns.open].map(async ([name, conn]) => {
@@ -85,11 +90,13 @@ async function runPreflight(opts: CheckOptions) {
       ...(ssh ? { ssh } : {}),
       ...(opts.target ? { target: opts.target } : {}),
     });
+    const salvage = await probeSalvageFacts(config, states);
     const old = findOldMaster(states);
     const master = old.ok ? (old.value.name ?? old.value.address) : undefined;
     const view = await coordinationView(config, conns.open, { probeWrite: true });
     const coordination = coordinationFindings(config, view, states);
-    const findings = [...coordination, ...result.findings];
+    const salvaging = salvage ? salvageFindings(config, states, accounts, salvage) : [];
+    const findings = [...coordination, ...result.findings, ...salvaging];
     return { ...result, findings, master, replicas: states.filter(isReplica).length };
   });
 }
@@ -184,7 +191,8 @@ function renderFindings(findings: Finding[], candidates: string[], errors: numbe
     '',
     errors
       ? c.red(
-          `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: a failover would not work as things stand (exit 3)`,
+          `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ` +
+            'a failover would not work as things stand (exit 3)',
         )
       : c.green(`0 errors, ${warnings} warning${warnings === 1 ? '' : 's'}`),
   );

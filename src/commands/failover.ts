@@ -12,6 +12,8 @@ import { hookEnv, runHook } from '../safety/hooks.js';
 import type { Positioning } from '../topology/config-types.js';
 import type { Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
+import { recallHost } from '../state/host-memory.js';
+import type { ServerFiles } from '../domain/server-state.js';
 import type { ProbedCluster } from '../topology/probe.js';
 import { publishMaster } from './run/coordination.js';
 import { failoverEnding } from './run/failover-ending.js';
@@ -30,7 +32,10 @@ export interface FailoverCommandOptions {
   force?: boolean;
   /** Stream the run log (every statement and answer) to stderr. */
   debug?: boolean;
-  /** A planned switchover: the master is alive, becomes a replica of the target; a failure before promotion rolls back. */
+  /**
+   * A planned switchover: the master is alive and becomes a replica of the target; a failure before promotion
+   * rolls back.
+   */
   switchover?: boolean;
   /** Overrides the config's `positioning` for this run. */
   positioning?: Positioning;
@@ -45,6 +50,8 @@ export interface FailoverCommandOptions {
   connector?: Connector;
   /** Test-only fault injection; read from MMMF_TEST_* once here when not given. */
   faults?: Faults;
+  /** Do not salvage a dead old master's binlog in this run (`--no-salvage`). */
+  noSalvage?: boolean;
 }
 
 /**
@@ -55,6 +62,8 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   const flag = opts.switchover ? '--switchover-to' : '--failover-to';
   const config = await loadConfig(opts.cfg, [{ flag, name: opts.target }]);
   if (opts.positioning) config.positioning = opts.positioning;
+  // Also in a resumed run: a salvage the killed run began keeps what it applied and goes on.
+  if (opts.noSalvage) delete config.salvage;
   let deathEvidence: string[] | undefined;
   let provenDead: string | undefined;
   if (opts.ifDead) {
@@ -112,6 +121,16 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   });
 }
 
+/** What mmmf remembers of every host's files (for a salvage of a dead master's binlog). */
+function rememberedFiles(config: Session['config']): Record<string, ServerFiles> {
+  const out: Record<string, ServerFiles> = {};
+  for (const h of config.hosts) {
+    const m = recallHost(config.stateDir, h.name, `${h.host}:${h.port}`);
+    if (m) out[h.name] = m.files;
+  }
+  return out;
+}
+
 /** The plan, or a refusal (exit 3) with every reason the planner or the read-only mapping check found. */
 async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCommandOptions): Promise<Plan> {
   const readers = s.config.vip?.readers.length
@@ -123,6 +142,7 @@ async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCom
     ...(opts.switchover ? { switchover: s.config.switchover } : {}),
     ...(opts.liftDelay ? { liftDelay: true } : {}),
     ...(opts.fenceLiveMaster ? { fenceLiveMaster: true } : {}),
+    salvage: { remembered: rememberedFiles(s.config) },
   });
   const verb = opts.switchover ? 'switch over' : 'fail over';
   const headline = `refusing to ${verb} to ${opts.target}: nothing was changed`;
@@ -180,7 +200,8 @@ async function resume(
       `to finish it anyway: mmmf --cfg ${cfg} --failover-to ${start.target} --resume`,
     ]);
   }
-  const unsafe = resumeRefusals(plan, new Set(done), probed.states, cfg);
+  const begun = new Set([...unfinished.results.map((r) => r.n), ...unfinished.interrupted]);
+  const unsafe = resumeRefusals(plan, new Set(done), begun, probed.states, cfg);
   if (unsafe.length) throw refused(`found ${said}: refusing to resume it, nothing was changed`, unsafe);
   const journal = new Journal(heldLock(s));
   const run = planRun(s, plan, probed.dialects, journal);

@@ -78,7 +78,8 @@ async function listExtra(s: Session, probed: ProbedCluster, parties: RejoinParti
         (t) => t.gtid && t.gtid !== 'anonymous' && extraTransactions(d.version.flavor, t.gtid, masterState).length,
       );
       out.push(
-        `${only.length} transaction${only.length === 1 ? '' : 's'} only ${extra.host} holds (of its last ${transactions.length}):`,
+        `${only.length} transaction${only.length === 1 ? '' : 's'} only ${extra.host} holds ` +
+          `(of its last ${transactions.length}):`,
       );
       for (const t of only.slice(0, LISTED)) {
         const tables = t.tables.length ? ` tables ${t.tables.join(', ')}` : '';
@@ -88,7 +89,8 @@ async function listExtra(s: Session, probed: ProbedCluster, parties: RejoinParti
       const first = only[0];
       if (first) {
         out.push(
-          `to see them whole: mysqlbinlog --start-position=${first.start.position} ${first.start.file} (on ${extra.host})`,
+          `to see them whole: mysqlbinlog --start-position=${first.start.position} ${first.start.file} ` +
+            `(on ${extra.host})`,
         );
       }
     } catch (err) {
@@ -97,7 +99,8 @@ async function listExtra(s: Session, probed: ProbedCluster, parties: RejoinParti
   }
   out.push(
     `choose: rebuild ${extra.host} from a backup of ${extra.master} (what only it holds is then gone), or re-apply ` +
-      `those transactions on ${extra.master} by hand and then rebuild ${extra.host}; mmmf never merges or discards them`,
+      `those transactions on ${extra.master} by hand and then rebuild ${extra.host}; ` +
+      'mmmf never merges or discards them',
   );
   return out;
 }

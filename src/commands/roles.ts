@@ -55,12 +55,16 @@ export async function rolesCommand(opts: RolesOptions): Promise<number> {
     return runAndReport(s, run, {
       command: kind,
       shown: renderPlan(plan, s.c, { dryRun: false }) + '\n\n',
-      // Replication is not touched: what must hold afterwards is every reader VIP on exactly one host.
+      // Replication is not touched: what must hold afterwards is every reader VIP on exactly one host, and the
+      // writer VIP on the master alone.
       readBack: async (results) => {
         const after = await probeVipHolders(config);
         const placed = [...after.byVip].filter(([vip]) => config.vip?.readers.includes(vip));
+        const writer = config.vip ? (after.byVip.get(config.vip.address) ?? []) : [];
+        const writerOk = writer.length === 1 && writer[0] === plan.target;
+        const violations = writerOk ? [] : [`the writer VIP is on [${writer.join(', ')}], not on ${plan.target} alone`];
         const stepsOk = !run.failed && results.every((r) => r.status !== 'failed');
-        return { ok: stepsOk && placed.every(([, hs]) => hs.length === 1), violations: [], placed, offline };
+        return { ok: stepsOk && writerOk && placed.every(([, hs]) => hs.length === 1), violations, placed, offline };
       },
       json: () => ({ offline }),
       summary: (end, c) => renderRolesSummary(end.judged, c),

@@ -8,6 +8,7 @@ import { coordinationView } from './run/coordination.js';
 import { connectMysql, withConnections, type Connector } from '../topology/connection.js';
 import { loadConfig } from './load-config.js';
 import { probeCluster } from '../topology/probe.js';
+import { rememberHosts } from '../state/host-memory.js';
 
 export interface StatusOptions {
   cfg: string;
@@ -22,10 +23,11 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     config.hosts,
     config.timeouts.connect,
     opts.connector ?? connectMysql,
-    async (conns) => ({
-      ...(await probeCluster(config, conns)),
-      coordination: await coordinationView(config, conns.open),
-    }),
+    async (conns) => {
+      const probed = await probeCluster(config, conns);
+      rememberHosts(config.stateDir, probed.states);
+      return { ...probed, coordination: await coordinationView(config, conns.open) };
+    },
   );
   let vips: VipView | undefined;
   if (config.vip) {

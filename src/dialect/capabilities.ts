@@ -21,6 +21,10 @@ export interface Capabilities {
   binaryLogStatus: boolean;
   /** super_read_only, which also stops privileged users (MySQL 5.7). */
   superReadOnly: boolean;
+  /** Semi-sync built into the server, both sides' variables always there (MariaDB 10.3.3); else plugins. */
+  semiSyncBuiltIn: boolean;
+  /** Semi-sync plugins rpl_semi_sync_source / _replica, spelled source/replica (MySQL 8.0.26; 9.0 dropped the old). */
+  semiSyncSourcePlugins: boolean;
 }
 
 export function atLeast(v: ServerVersion, major: number, minor: number, patch = 0): boolean {
@@ -38,5 +42,7 @@ export function capabilitiesOf(v: ServerVersion): Capabilities {
     logReplicaUpdates: mysql(8, 0, 26),
     binaryLogStatus: mysql(8, 2),
     superReadOnly: mysql(5, 7),
+    semiSyncBuiltIn: v.flavor === 'mariadb' && atLeast(v, 10, 3, 3),
+    semiSyncSourcePlugins: mysql(8, 0, 26),
   };
 }

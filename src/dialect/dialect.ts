@@ -3,6 +3,8 @@ import type { Row } from '../domain/row.js';
 import type { Flavor, ReplicaStatus, ServerVersion } from '../domain/server-state.js';
 import type { Tls } from '../domain/tls.js';
 import { type Capabilities, capabilitiesOf } from './capabilities.js';
+import { SemiSyncDialect } from './semi-sync.js';
+import { formatAddress } from '../domain/address.js';
 
 /**
  * The one place that knows how each flavor and version spells replication statements and status columns.
@@ -23,7 +25,13 @@ export const REDACTED = '<redacted>';
 
 /** SQL string literal, escaped for both flavors' default sql_mode. */
 export function quote(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\0/g, '\\0').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+  const escaped = s
+    .replace(/\\/g, '\\\\')
+    .replace(/'/g, "\\'")
+    .replace(/\0/g, '\\0')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r');
+  return `'${escaped}'`;
 }
 
 export function parseVersion(versionText: string, comment = ''): ServerVersion {
@@ -52,9 +60,12 @@ function col(row: Row, ...names: string[]): unknown {
 export class Dialect {
   /** What this server's version can say, computed once. */
   readonly caps: Capabilities;
+  /** Semi-synchronous replication's statements and status (semi-sync.ts). */
+  readonly semiSync: SemiSyncDialect;
 
   constructor(readonly version: ServerVersion) {
     this.caps = capabilitiesOf(version);
+    this.semiSync = new SemiSyncDialect(version);
   }
 
   get isMariadb(): boolean {
@@ -137,7 +148,8 @@ export class Dialect {
    */
   logEventsSql(kind: 'binlog' | 'relay', file: string, from: number, skip: number, limit: number): string {
     const log = kind === 'binlog' ? 'BINLOG' : 'RELAYLOG';
-    return `SHOW ${log} EVENTS IN ${quote(file)} FROM ${Math.trunc(from)} LIMIT ${Math.trunc(skip)}, ${Math.trunc(limit)}`;
+    const page = `FROM ${Math.trunc(from)} LIMIT ${Math.trunc(skip)}, ${Math.trunc(limit)}`;
+    return `SHOW ${log} EVENTS IN ${quote(file)} ${page}`;
   }
 
   /** Age in seconds of the oldest open transaction that has modified rows (column `s`, 0 when none). */
@@ -178,7 +190,7 @@ export class Dialect {
     return {
       sourceHost,
       sourcePort,
-      sourceAddress: `${sourceHost}:${sourcePort}`,
+      sourceAddress: formatAddress({ host: sourceHost, port: sourcePort }),
       sourceServerId: num(col(row, 'Source_Server_Id', 'Master_Server_Id')),
       sourceUuid: str(col(row, 'Source_UUID', 'Master_UUID')),
       sqlDelay: num(col(row, 'SQL_Delay')),
@@ -253,10 +265,7 @@ export class Dialect {
     if (this.isMariadb) {
       return `CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
     }
-    const words = this.caps.sourceOptions
-      ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE_AUTO_POSITION']
-      : ['CHANGE MASTER TO', 'MASTER_AUTO_POSITION'];
-    return `${words[0]} ${words[1]} = 0, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
+    return `${this.changeTo} ${this.sourceWord}_AUTO_POSITION = 0, RELAY_LOG_FILE = ${quote(relay.file)}, RELAY_LOG_POS = ${Math.trunc(relay.position)}`;
   }
 
   /**
@@ -265,9 +274,7 @@ export class Dialect {
    */
   useGtidPositioning(): string {
     if (this.isMariadb) return 'CHANGE MASTER TO MASTER_USE_GTID = slave_pos';
-    return this.caps.sourceOptions
-      ? 'CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 1'
-      : 'CHANGE MASTER TO MASTER_AUTO_POSITION = 1';
+    return `${this.changeTo} ${this.sourceWord}_AUTO_POSITION = 1`;
   }
 
   stopSqlThread(): string {
@@ -290,11 +297,10 @@ export class Dialect {
    */
   shortNetTimeout(timeoutSec: number): string[] {
     const variable = this.caps.logReplicaUpdates ? 'replica_net_timeout' : 'slave_net_timeout';
-    const change = this.caps.sourceOptions ? 'CHANGE REPLICATION SOURCE TO' : 'CHANGE MASTER TO';
     return [
       `SET GLOBAL ${variable} = ${Math.trunc(timeoutSec)}`,
       this.stopReplication(),
-      `${change} ${this.sourceWord}_HEARTBEAT_PERIOD = ${Math.max(1, Math.trunc(timeoutSec / 2))}`,
+      `${this.changeTo} ${this.sourceWord}_HEARTBEAT_PERIOD = ${Math.max(1, Math.trunc(timeoutSec / 2))}`,
       this.startReplication(),
     ];
   }
@@ -314,26 +320,25 @@ export class Dialect {
    * a former master (`formerMaster`) from gtid_current_pos, since its own writes are only in its binlog.
    */
   changeSourceGtid(src: SourceSpec, redact: boolean, formerMaster = false): string {
+    const positioning = this.isMariadb
+      ? `MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}`
+      : `${this.sourceWord}_AUTO_POSITION = 1`;
+    return `${this.changeSourceTo(src, redact)}, ${positioning}${this.security(src)}`;
+  }
+
+  /** CHANGE ... TO the source's host, port, user and password, in this version's words. */
+  private changeSourceTo(src: SourceSpec, redact: boolean): string {
+    const w = this.sourceWord;
     const pw = quote(redact ? REDACTED : src.password);
-    if (this.isMariadb) {
-      return (
-        `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-        `MASTER_PASSWORD = ${pw}, MASTER_USE_GTID = ${formerMaster ? 'current_pos' : 'slave_pos'}` +
-        this.security(src)
-      );
-    }
-    if (this.caps.sourceOptions) {
-      return (
-        `CHANGE REPLICATION SOURCE TO SOURCE_HOST = ${quote(src.host)}, SOURCE_PORT = ${src.port}, SOURCE_USER = ${quote(src.user)}, ` +
-        `SOURCE_PASSWORD = ${pw}, SOURCE_AUTO_POSITION = 1` +
-        this.security(src)
-      );
-    }
     return (
-      `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-      `MASTER_PASSWORD = ${pw}, MASTER_AUTO_POSITION = 1` +
-      this.security(src)
+      `${this.changeTo} ${w}_HOST = ${quote(src.host)}, ${w}_PORT = ${src.port}, ${w}_USER = ${quote(src.user)}, ` +
+      `${w}_PASSWORD = ${pw}`
     );
+  }
+
+  /** CHANGE REPLICATION SOURCE TO (MySQL 8.0.23+) or CHANGE MASTER TO. */
+  private get changeTo(): string {
+    return this.caps.sourceOptions ? 'CHANGE REPLICATION SOURCE TO' : 'CHANGE MASTER TO';
   }
 
   /**
@@ -341,7 +346,7 @@ export class Dialect {
    * caching_sha2_password replication user can log in before the new source has cached it (error 2061).
    */
   private security(src: SourceSpec): string {
-    const w = this.isMariadb ? 'MASTER' : this.sourceWord;
+    const w = this.sourceWord;
     const t = src.ssl;
     if (t) {
       const parts = [`${w}_SSL = 1`];
@@ -360,28 +365,15 @@ export class Dialect {
    * placeholders ('<file from step N>', <pos from step N>), filled in only when the statement is sent.
    */
   changeSourceFile(src: SourceSpec, at: { file: string; position: number | string }, redact: boolean): string {
-    const pw = quote(redact ? REDACTED : src.password);
-    const pos = positionText(at.position);
-    if (this.isMariadb) {
-      return (
-        `CHANGE MASTER TO MASTER_HOST = ${quote(src.host)}, MASTER_PORT = ${src.port}, MASTER_USER = ${quote(src.user)}, ` +
-        `MASTER_PASSWORD = ${pw}, MASTER_LOG_FILE = ${quote(at.file)}, MASTER_LOG_POS = ${pos}, MASTER_USE_GTID = no` +
-        this.security(src)
-      );
-    }
-    const [change, w] = this.caps.sourceOptions
-      ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE']
-      : ['CHANGE MASTER TO', 'MASTER'];
-    return (
-      `${change} ${w}_HOST = ${quote(src.host)}, ${w}_PORT = ${src.port}, ${w}_USER = ${quote(src.user)}, ${w}_PASSWORD = ${pw}, ` +
-      `${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}, ${w}_AUTO_POSITION = 0` +
-      this.security(src)
-    );
+    const w = this.sourceWord;
+    const noGtid = this.isMariadb ? 'MASTER_USE_GTID = no' : `${w}_AUTO_POSITION = 0`;
+    const positioning = `${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${positionText(at.position)}, ${noGtid}`;
+    return `${this.changeSourceTo(src, redact)}, ${positioning}${this.security(src)}`;
   }
 
   /** Replicate up to exactly this position of the source's binlog, then stop by itself. */
   startReplicationUntilPosition(at: { file: string; position: number | string }): string {
-    const w = this.caps.sourceOptions ? 'SOURCE' : 'MASTER';
+    const w = this.sourceWord;
     const pos = positionText(at.position);
     return `${this.startReplication()} UNTIL ${w}_LOG_FILE = ${quote(at.file)}, ${w}_LOG_POS = ${pos}`;
   }
@@ -418,7 +410,8 @@ export const runLockSql = {
   /** Column `holder`: the connection id holding it, or NULL. */
   holder: (name: string) => `SELECT IS_USED_LOCK(${quote(name)}) AS holder`,
   connectionInfo: (id: number) =>
-    `SELECT USER AS user, HOST AS host, TIME AS seconds FROM information_schema.PROCESSLIST WHERE ID = ${Math.trunc(id)}`,
+    'SELECT USER AS user, HOST AS host, TIME AS seconds FROM information_schema.PROCESSLIST ' +
+    `WHERE ID = ${Math.trunc(id)}`,
 };
 
 export function dialectFor(version: ServerVersion): Dialect {

@@ -1,4 +1,5 @@
 import type { Coordinates } from './coordinates.js';
+import type { SemiSyncState } from './semi-sync.js';
 import type { Tls } from './tls.js';
 
 export type Flavor = 'mariadb' | 'mysql';
@@ -99,6 +100,20 @@ export interface HostState {
   clientConnections?: number;
   /** Age in seconds of the oldest open write transaction (read on servers that are not replicas). */
   oldestWriteTrxSeconds?: number;
+  /** Semi-synchronous replication: each side, when its plugin is loaded (built into MariaDB 10.3.3+). */
+  semiSync?: SemiSyncState;
+  /** Where it keeps its data and binlogs on its host (for salvaging them should it die). */
+  files?: ServerFiles;
+}
+
+/**
+ * @@datadir, @@log_bin_basename and @@log_bin_index as the server reports them (absolute paths on its host).
+ * Example: `{ datadir: '/var/lib/mysql/', logBinBasename: '/var/lib/mysql/mysql-bin', logBinIndex: '/var/lib/mysql/mysql-bin.index' }`
+ */
+export interface ServerFiles {
+  datadir: string;
+  logBinBasename?: string;
+  logBinIndex?: string;
 }
 
 /** A reachable host that replicates: its version and replica status are known. */

@@ -3,7 +3,7 @@
  * shape serves mmmf's own connections (files next to the config), the replication channels mmmf creates
  * (files on each replica's host, read by the server) and a channel's settings as its status row shows them.
  *
- * @example { ca: '/etc/mysql/tls/ca.pem', cert: '/etc/mysql/tls/client.pem', key: '/etc/mysql/tls/client.key', verifyServerCert: true }
+ * @example { ca: '/etc/mysql/tls/ca.pem', cert: '/etc/mysql/tls/client.pem', key: '/etc/mysql/tls/client.key' }
  */
 export interface Tls {
   ca?: string;

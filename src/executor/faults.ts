@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { FAULT_POINTS, type FaultPoint, type FaultRule, type Faults } from './types.js';
 
 /**
@@ -24,8 +26,37 @@ export class InjectedFaults implements Faults {
   }
 }
 
-/** The faults configured in the environment (read once by the command), or undefined when there are none. */
-export function faultsFromEnv(env: NodeJS.ProcessEnv): Faults | undefined {
+/**
+ * Fault injection exists for the project's own tests: it is honoured only when mmmf runs from a checkout of its
+ * repository (its package root holds the test harness), never from an installed package, whose files leave the
+ * harness out — so no environment can make an installed mmmf kill itself or fail a step on purpose.
+ */
+export function faultsAllowed(from: string | undefined): boolean {
+  if (!from) return false;
+  let dir = from;
+  for (let i = 0; i < 8; i++) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        const name = (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name;
+        if (name === 'mmmf') return existsSync(join(dir, 'harness')) && !dir.split(sep).includes('node_modules');
+      } catch {
+        return false;
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return false;
+}
+
+/**
+ * The faults configured in the environment (read once by the command), or undefined when there are none. `from`
+ * is where mmmf runs from: the script node was started with (the shipped bin), or a test's own folder.
+ */
+export function faultsFromEnv(env: NodeJS.ProcessEnv, from: string | undefined = process.argv[1]): Faults | undefined {
+  if (!Object.keys(env).some((k) => k.startsWith('MMMF_TEST_')) || !faultsAllowed(from)) return undefined;
   const n = (k: string) => (env[k] && Number.isFinite(Number(env[k])) ? Number(env[k]) : undefined);
   const legacy: [string, FaultPoint, FaultRule['action'] | 'delay'][] = [
     ['MMMF_TEST_STEP_DELAY_MS', 'before-step', 'delay'],
@@ -52,9 +83,8 @@ export function parseFaults(spec: string): FaultRule[] {
       const m = /^(kill|fail|delay=(\d+))@([\w:-]+)(?:#(\d+))?$/.exec(entry);
       const point = m?.[3];
       if (!m || !point || !(point in FAULT_POINTS)) {
-        throw new Error(
-          `MMMF_TEST_FAULTS: cannot read '${entry}' (ACTION@POINT[#STEP]; points: ${Object.keys(FAULT_POINTS).join(', ')})`,
-        );
+        const points = Object.keys(FAULT_POINTS).join(', ');
+        throw new Error(`MMMF_TEST_FAULTS: cannot read '${entry}' (ACTION@POINT[#STEP]; points: ${points})`);
       }
       const action: FaultRule['action'] = m[2] ? { delayMs: Number(m[2]) } : m[1] === 'kill' ? 'kill' : 'fail';
       return { point: point as FaultPoint, ...(m[4] ? { step: Number(m[4]) } : {}), action, from: 'MMMF_TEST_FAULTS' };

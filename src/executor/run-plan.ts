@@ -17,6 +17,8 @@ export interface RunDeps {
   dialects: Map<string, Dialect>;
   /** Where every step is recorded before and after it runs, so a killed run can be resumed. */
   journal?: Journal;
+  /** Opens a fresh connection to a host (a step that must look at a host again, not trust the session's). */
+  connect?: (host: string) => Promise<SqlConnection>;
   faults?: Faults;
 }
 
@@ -86,6 +88,11 @@ export class PlanRun {
     return [...this.results.values()].some(
       (r) => (r.status === 'failed' && !warnOnly.has(r.n)) || r.status === 'not-run',
     );
+  }
+
+  /** What a step handed on (in this run, or in the run it resumes), for the report. */
+  outputOf(n: number): StepOutput | undefined {
+    return this.outputs.get(n);
   }
 
   /** Whether a step of this plan succeeded (in this run, or in the run it resumes). */
@@ -190,6 +197,10 @@ export class PlanRun {
       output,
       outputCoordinates: (n) => this.outputs.get(n)?.coordinates,
       succeeded: (n) => this.succeeded(n),
+      connect: (h) => {
+        if (!this.deps.connect) return Promise.reject(new Error('no connector in this run'));
+        return this.deps.connect(h);
+      },
       checkpointed: () => this.outputs.get(step.n),
       checkpoint: async (o) => {
         this.outputs.set(step.n, o);

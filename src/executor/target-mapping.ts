@@ -36,7 +36,8 @@ export async function targetMappingRefusal(
   const m = await mapThroughBinlog(bestLogs, ownLogs, { replica: plan.target, best: plan.best, x, why });
   if (m.ok) return undefined;
   return (
-    `${plan.target} cannot be brought up to ${plan.best} by file: ${m.refusals.join('; ')}. Fail over to ${plan.best} instead ` +
+    `${plan.target} cannot be brought up to ${plan.best} by file: ${m.refusals.join('; ')}. ` +
+    `Fail over to ${plan.best} instead ` +
     `(--failover-to ${plan.best}), then re-clone or repoint ${plan.target}.`
   );
 }

@@ -3,6 +3,7 @@
 import type { ActionKind, ActionOf, Step, StepRef } from '../algorithm/plan-types.js';
 import type { Coordinates } from '../domain/coordinates.js';
 import type { ServerLogs } from '../binlog/log-reader.js';
+import type { SalvageReport } from '../binlog/binlog-file/salvage-report.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
@@ -28,6 +29,25 @@ export interface StepResult {
 export interface StepOutput {
   gtid?: string;
   coordinates?: Coordinates;
+  /** A salvage's account, for the report. */
+  salvage?: SalvageReport;
+  /** A salvage about to apply: journaled first, so a resumed run counts what was applied after it. */
+  salvageStart?: SalvageStart;
+}
+
+/**
+ * Where the best replica stood when a salvage began to apply, and what it was to apply. Example:
+ * `{ binlogEnd: { file: 'mysql-bin.000003', position: 1880 }, slavePos: '0-1-1500', transactions: 27,
+ * first: '0-1-1501', last: '0-1-1527', endsAt: { file: 'mysql-bin.000012', position: 9120 } }`
+ */
+export interface SalvageStart {
+  binlogEnd: Coordinates;
+  /** Its GTID position then (MariaDB gtid_slave_pos, MySQL gtid_executed); '' without GTIDs. */
+  slavePos: string;
+  transactions: number;
+  first?: string;
+  last?: string;
+  endsAt?: Coordinates;
 }
 
 /** What a step produced for later steps and a one-line account for the operator. */
@@ -46,6 +66,10 @@ export const FAULT_POINTS = {
   'before-step': 'before a step is journaled as begun: killed here, the step never began',
   'step-begun': 'right after a step is journaled as begun, before it sends anything: failed here, the step failed',
   'after-checkpoint': 'right after a step journaled a value it must not lose: killed here, a resume must keep it',
+  'salvage:read':
+    "a salvage read and decoded the dead master's binlog; its host is checked again next, then it applies",
+  'salvage:applying': 'a salvage started applying one file: killed here, the apply client dies with mmmf mid-stream',
+  'salvage:file-applied': 'a salvage applied one file (of several, across a rotation): killed here, part is applied',
 } as const;
 
 export type FaultPoint = keyof typeof FAULT_POINTS;
@@ -78,6 +102,8 @@ export interface ActionContext {
   outputCoordinates(step: number): Coordinates | undefined;
   /** Whether an earlier step succeeded (done or skipped) in this run or the run it resumes. */
   succeeded(step: number): boolean;
+  /** A fresh connection to a host (given up after the connect timeout); the caller closes it. */
+  connect(host: string): Promise<SqlConnection>;
   /** What this step recorded before a killed run died inside it (a resumed run must keep it). */
   checkpointed(): StepOutput | undefined;
   /** Records a value in the journal before the step goes on, so a run killed inside the step keeps it. */

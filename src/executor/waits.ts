@@ -20,15 +20,21 @@ export type Look<T> = { done: T } | { waiting: string; pause?: boolean };
 /**
  * The one polling loop: looks until `look` says done, throws what it throws (a broken replica ends a wait at
  * once), and gives up after `seconds` saying what it last saw. `pause: false` skips the pause when the look
- * itself already waited (a server-side wait of one second).
+ * itself already waited (a server-side wait of one second); `pauseMs`: a wait that holds writes closed looks
+ * more often.
  */
-export async function poll<T>(what: string, seconds: number, look: () => Promise<Look<T>>): Promise<T> {
+export async function poll<T>(
+  what: string,
+  seconds: number,
+  look: () => Promise<Look<T>>,
+  pauseMs = POLL_MS,
+): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const l = await look();
     if ('done' in l) return l.done;
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${seconds} s (${l.waiting})`);
-    if (l.pause !== false) await sleep(POLL_MS);
+    if (l.pause !== false) await sleep(pauseMs);
   }
 }
 

@@ -4,6 +4,8 @@ import type { StepResult } from '../executor/run-plan.js';
 import type { HookOutcome } from '../safety/hooks.js';
 import { replicatesFromHost } from '../topology/identity.js';
 import type { HostState } from '../domain/server-state.js';
+import type { SalvageReport } from '../binlog/binlog-file/salvage-report.js';
+import { renderSalvage } from './render-salvage.js';
 
 /** One line per host: what it ended as, read back from the servers after the run (not assumed). */
 export interface HostOutcome {
@@ -73,7 +75,8 @@ export function hostOutcomes(plan: Plan, results: StepResult[], finalStates: Hos
         ok,
         state: ok
           ? `replica of ${plan.target}, IO Yes, SQL Yes, ${rw}`
-          : `NOT failed over: replicates from ${src}, IO ${r?.ioRunning ?? '-'}, SQL ${r?.sqlRunning ? 'Yes' : 'No'}${why}`,
+          : `NOT failed over: replicates from ${src}, IO ${r?.ioRunning ?? '-'}, ` +
+            `SQL ${r?.sqlRunning ? 'Yes' : 'No'}${why}`,
       };
     }
     return { name: h.name, ok: true, state: `${h.note} (untouched)` };
@@ -97,6 +100,8 @@ export interface RunSummary {
   blockedMs?: number | undefined;
   /** A switchover that failed before promotion and was rolled back (or could not be). */
   rollback?: { ok: boolean; refused?: string[] } | undefined;
+  /** The dead master's binlog salvage, when the plan had one. */
+  salvage?: SalvageReport | undefined;
 }
 
 /** Broken safety invariants, said first and in red by every command that changed servers. */
@@ -107,6 +112,7 @@ export function violationLines(violations: string[], c: ChalkInstance): string[]
 /** The summary of a failover or switchover: the result, how long writes were blocked, and any rollback. */
 export function renderFailoverSummary(r: RunSummary, c: ChalkInstance): string {
   const out = ['\n' + renderResult(r, c) + '\n'];
+  if (r.salvage) out.push('\n' + renderSalvage(r.salvage, c).join('\n') + '\n');
   if (r.blockedMs !== undefined) {
     const until = r.rollback ? 'rolled back' : 'new master writable';
     out.push(`Writes were blocked for ${r.blockedMs} ms (old master read-only → ${until}).\n`);

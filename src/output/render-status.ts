@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import { formatCoordinates } from '../binlog/coordinates.js';
 import { matchSource } from '../topology/identity.js';
 import type { HostState } from '../domain/server-state.js';
+import { semiSyncLine } from './semi-sync-text.js';
 
 interface Node {
   label: string;
@@ -112,7 +113,8 @@ function describe(n: Node, c: ChalkInstance): string[] {
     out.push(head.join('  '));
     out.push(
       c.dim(
-        `received ${formatCoordinates(r.received)}  executed ${formatCoordinates(r.executed)}  gtid ${s.gtidApplied || '-'}  using_gtid ${r.gtidMode}`,
+        `received ${formatCoordinates(r.received)}  executed ${formatCoordinates(r.executed)}  ` +
+          `gtid ${s.gtidApplied || '-'}  using_gtid ${r.gtidMode}`,
       ),
     );
     if (r.lastIoError) out.push(c.red(`IO error: ${r.lastIoError}`));
@@ -123,9 +125,12 @@ function describe(n: Node, c: ChalkInstance): string[] {
   const gtidLabel =
     s.version?.flavor === 'mysql' ? (s.gtidEnabled ? 'gtid_executed' : 'gtid_mode OFF') : 'gtid_binlog_pos';
   const bl = s.logBin
-    ? `binlog ${formatCoordinates(s.binlog)}  ${gtidLabel} ${s.gtidEnabled === false ? '' : s.gtidBinlog || '-'}  ${s.binlogFormat}`
+    ? `binlog ${formatCoordinates(s.binlog)}  ${gtidLabel} ` +
+      `${s.gtidEnabled === false ? '' : s.gtidBinlog || '-'}  ${s.binlogFormat}`
     : 'binlog OFF';
   out.push(c.dim(`${bl}  server_id ${s.serverId}  ${s.clientConnections ?? 0} client conn`));
+  const semi = semiSyncLine(s, c);
+  if (semi) out.push(semi);
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 
 /**
  * Every child process mmmf starts (ssh, hooks, the binlog tools) runs here: in a process group of its own,
@@ -22,6 +23,8 @@ export interface ChildResult {
   out: string;
   /** stdout alone (at most MAX_OUTPUT bytes). */
   stdout: string;
+  /** stderr alone (at most MAX_OUTPUT bytes): a binary stdout is judged apart from what the child complained. */
+  stderr: string;
   /** Why it could not start (ENOENT, EACCES), when it could not. */
   startError?: string;
 }
@@ -31,6 +34,11 @@ export interface ChildOptions {
   timeoutMs: number;
   /** Written to stdin, which is then closed; without it stdin is /dev/null. */
   input?: string | Buffer;
+  /**
+   * A file the child reads as its stdin (instead of `input`): it is read whole whatever happens to mmmf, never
+   * cut short by mmmf dying half-way through writing a pipe.
+   */
+  stdinFile?: string;
   /** The child's whole environment (nothing is inherited when given). */
   env?: Record<string, string>;
   /** Also collect stdout as bytes (binlog reads). */
@@ -71,32 +79,25 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
   const cap = o.maxOutputBytes ?? MAX_OUTPUT;
   return new Promise((resolve) => {
     let child: ChildProcess;
+    let stdinFd: number | undefined;
     try {
+      stdinFd = o.stdinFile === undefined ? undefined : openSync(o.stdinFile, 'r');
       child = spawn(file, args, {
         detached: true,
-        stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        stdio: [stdinFd ?? (o.input === undefined ? 'ignore' : 'pipe'), 'pipe', 'pipe'],
         ...(o.env ? { env: o.env } : {}),
       });
     } catch (err) {
       resolve(notStarted(err));
       return;
+    } finally {
+      if (stdinFd !== undefined) closeSync(stdinFd); // the child has its own copy
     }
-    const all: Buffer[] = [];
-    const out: Buffer[] = [];
-    let allBytes = 0;
-    let outBytes = 0;
-    const collect = (chunk: Buffer, isStdout: boolean) => {
-      if (allBytes < cap) {
-        all.push(chunk.subarray(0, cap - allBytes));
-        allBytes += chunk.length;
-      }
-      if (isStdout && outBytes < cap) {
-        out.push(chunk.subarray(0, cap - outBytes));
-        outBytes += chunk.length;
-      }
-    };
-    child.stdout?.on('data', (c: Buffer) => collect(c, true));
-    child.stderr?.on('data', (c: Buffer) => collect(c, false));
+    const all = capped(cap);
+    const out = capped(cap);
+    const err = capped(cap);
+    child.stdout?.on('data', (c: Buffer) => (all.push(c), out.push(c)));
+    child.stderr?.on('data', (c: Buffer) => (all.push(c), err.push(c)));
     let settled = false;
     let timedOut = false;
     const pid = child.pid;
@@ -115,14 +116,15 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
       child.stdout?.destroy();
       child.stderr?.destroy();
       child.stdin?.destroy();
-      const stdoutBuf = Buffer.concat(out);
+      const stdoutBuf = out.bytes();
       resolve({
         ok: !timedOut && !startError && code === 0,
         code: code ?? undefined,
         signal: signal ?? undefined,
         timedOut,
-        out: Buffer.concat(all).toString('utf8').trim(),
+        out: all.bytes().toString('utf8').trim(),
         stdout: stdoutBuf.toString('utf8'),
+        stderr: err.bytes().toString('utf8'),
         ...(o.binary ? { bytes: stdoutBuf } : {}),
         ...(startError ? { startError } : {}),
       });
@@ -146,7 +148,30 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
   });
 }
 
+/** Collects chunks up to `cap` bytes; what comes after is dropped, never buffered without bound. */
+function capped(cap: number): { push(chunk: Buffer): void; bytes(): Buffer } {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  return {
+    push(chunk) {
+      if (n >= cap) return;
+      chunks.push(chunk.subarray(0, cap - n));
+      n += chunk.length;
+    },
+    bytes: () => Buffer.concat(chunks),
+  };
+}
+
 function notStarted(err: unknown): ChildResult {
   const why = (err as NodeJS.ErrnoException).code ?? String(err);
-  return { ok: false, code: undefined, signal: undefined, timedOut: false, out: '', stdout: '', startError: why };
+  return {
+    ok: false,
+    code: undefined,
+    signal: undefined,
+    timedOut: false,
+    out: '',
+    stdout: '',
+    stderr: '',
+    startError: why,
+  };
 }

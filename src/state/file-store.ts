@@ -54,9 +54,15 @@ export class FileStore implements ClusterStore {
    * The store of the cluster `id`: its folder when one describes it (an unnamed cluster: the folder whose
    * servers overlap `id`'s, with an unfinished run first, else the most recently used), else a new one.
    */
-  static open(stateDir: string, id: ClusterIdentity): FileStore {
-    requireTrustedDir(stateDir);
+  static open(stateDir: string, id: ClusterIdentity, o: { create?: boolean } = {}): FileStore {
     const root = join(stateDir, 'clusters');
+    // Only reading (status, a dry run, a cron run that finds the master alive): nothing is created or changed.
+    if (o.create === false) {
+      if (!existsSync(stateDir)) return new FileStore(join(root, folderFor(id)));
+      requireTrustedDir(stateDir);
+      return new FileStore((existsSync(root) && findFolder(root, id)) || join(root, folderFor(id)));
+    }
+    requireTrustedDir(stateDir);
     ensurePrivateDir(root);
     // Two runs of a cluster never seen before must not each make a folder of its own (their configs may list
     // different hosts, so different names): finding or making the folder is done under a short lock.

@@ -1,8 +1,10 @@
+import type { PositioningMode } from '../domain/positioning.js';
 import type { Tls } from '../domain/tls.js';
 
-/** Connection settings of one server. Example: `{ host: '10.0.0.2', port: 3306, user: 'mmmf', password: 's3cret' }` */
-export type Positioning = 'gtid' | 'file' | 'auto';
+/** How replicas are positioned on their new source: a mode, or 'auto' (GTID when every replica already uses it). */
+export type Positioning = PositioningMode | 'auto';
 
+/** Connection settings of one server. Example: `{ host: '10.0.0.2', port: 3306, user: 'mmmf', password: 's3cret' }` */
 export interface HostConfig {
   /** Address replicas use to reach this server, and mmmf too unless `socket` is set. */
   host: string;
@@ -18,6 +20,11 @@ export interface HostConfig {
   vipInterface?: string;
   /** TLS for mmmf's own connection to this server (overrides `defaults.ssl`). */
   ssl?: ClientTls;
+  /**
+   * The folder holding this server's binlog files, on its own host (MHA's master_binlog_dir), for salvaging
+   * them over SSH when it dies. Default: where the server said its binlogs were when mmmf last saw it.
+   */
+  binlogDir?: string;
 }
 
 /**
@@ -32,7 +39,11 @@ export type ClientTls = Tls;
 /** TLS for replication channels: file paths on each replica's own host, read by the server. */
 export type ReplicationTls = Tls;
 
-/** Example: `{ user: 'root', port: 22, identityFile: '/etc/mmmf/id_ed25519', options: ['StrictHostKeyChecking=yes'] }` */
+/**
+ * How mmmf reaches a host over SSH.
+ *
+ * @example { user: 'root', port: 22, identityFile: '/etc/mmmf/id_ed25519', options: ['StrictHostKeyChecking=yes'] }
+ */
 export interface SshConfig {
   user?: string;
   port?: number;
@@ -41,17 +52,17 @@ export interface SshConfig {
   options?: string[];
 }
 
-/** Bounds on every wait, in seconds. */
+/** Bounds on every wait, in seconds (defaults: CONFIG_DEFAULTS in config-defaults.ts). */
 export interface Timeouts {
-  /** Connecting to a server while probing. Default 3. */
+  /** Connecting to a server while probing. */
   connect?: number;
-  /** Waiting for a replica's SQL thread to apply its relay log. Default 300. */
+  /** Waiting for a replica's SQL thread to apply its relay log. */
   drain?: number;
-  /** Waiting for a lagging replica to catch up with the best one. Default 600. */
+  /** Waiting for a lagging replica to catch up with the best one. */
   equalize?: number;
-  /** Waiting for repointed replicas to run and catch up with the new master. Default 60. */
+  /** Waiting for repointed replicas to run and catch up with the new master. */
   verify?: number;
-  /** A hook command. Default 60. */
+  /** A hook command. */
   hook?: number;
 }
 
@@ -77,18 +88,19 @@ export interface MmmfConfig {
   hosts: Record<string, HostConfig>;
   timeouts?: Timeouts;
   /**
-   * How replicas are positioned on their new source (default 'auto'): 'gtid' by GTID; 'file' by binlog file
-   * and position, mapped exactly through the best replica's relay log; 'auto' uses GTID when every replica
-   * already replicates with it, else file. Overridden per run with --positioning.
+   * How replicas are positioned on their new source (default 'auto'; every default is in CONFIG_DEFAULTS):
+   * 'gtid' by GTID; 'file' by binlog file and position, mapped exactly through the best replica's relay log;
+   * 'auto' uses GTID when every replica already replicates with it, else file. Overridden per run with
+   * --positioning.
    */
   positioning?: Positioning;
   /** Where mmmf keeps its lock file and the record of the last failover (relative to the config file). */
   stateDir?: string;
-  /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). Default 60. */
+  /** Refuse a failover when the last one on this cluster finished less than this many minutes ago (0 = off). */
   antiFlapMinutes?: number;
   /**
    * `--if-dead`: for how many seconds every signal must agree that the master is dead (mmmf cannot reach it,
-   * its replicas lost it and receive nothing, its host runs no live mysqld when SSH is configured). Default 10.
+   * its replicas lost it and receive nothing, its host runs no live mysqld when SSH is configured).
    */
   deadConfirmSeconds?: number;
   /**
@@ -100,11 +112,11 @@ export interface MmmfConfig {
   /**
    * The writer VIP (MMM's exclusive writer role): after a failover or switchover it sits on the new master only.
    * `readers` (MMM's balanced reader role): each on exactly one replica that replicates without error and lags
-   * less than `readerMaxLagSeconds` (default 30), spread evenly; on the writer only when no replica qualifies.
+   * less than `readerMaxLagSeconds`, spread evenly; on the writer only when no replica qualifies.
    */
   vip?: { address: string; interface: string; readers?: string[]; readerMaxLagSeconds?: number };
   ssh?: SshConfig;
-  /** Limits a planned switchover checks before it blocks writes. Defaults: 10 s of lag, 5 s old write transactions. */
+  /** Limits a planned switchover checks before it blocks writes: seconds of lag, age of a write transaction. */
   switchover?: { maxLagSeconds?: number; maxTransactionSeconds?: number };
   /**
    * Who `--failover-to auto` may promote, in priority order (exact host names, never patterns); default: every
@@ -125,6 +137,17 @@ export interface MmmfConfig {
   journalMaxAgeMinutes?: number;
   /** Several monitor hosts: their lock, journal and records in etcd, the master published there for proxies. */
   coordination?: { etcd: EtcdConfig };
+  /**
+   * Semi-synchronous replication across a failover, switchover and rejoin (`true` = `{ enabled: true }`).
+   * Without it, mmmf carries what the old master ran.
+   */
+  semiSync?: boolean | SemiSyncConfig;
+  /**
+   * A failover whose old master's database is dead but whose host answers over SSH first applies, to the best
+   * replica, the transactions only the old master's binlog holds (on whenever SSH is configured for that
+   * host). `false` turns it off; `maxBytes` bounds how much of the binlog is read (default 256 MiB).
+   */
+  salvage?: false | { maxBytes?: number };
 }
 
 /**
@@ -145,6 +168,36 @@ export interface EtcdConfig {
   requestTimeoutMs?: number;
   /** Also publish the master as orchestrator does (`mysql/master/<cluster>` = host:port, `/hostname`, `/port`). */
   publishOrchestratorKeys?: boolean;
+}
+
+/**
+ * How mmmf carries semi-synchronous replication (README, Semi-synchronous replication).
+ *
+ * @example { enabled: true, timeoutMs: 10000, waitPoint: 'AFTER_SYNC', waitForAck: true, installPlugins: false }
+ */
+export interface SemiSyncConfig {
+  /**
+   * true: the new master always runs it; false: mmmf never touches semi-sync settings; absent: as the old master
+   * ran it (when it does not answer: as its replicas' side says).
+   */
+  enabled?: boolean;
+  /** The new master's timeout in ms before it falls back to asynchronous. Default: the old master's, else its own. */
+  timeoutMs?: number;
+  /** When a commit waits for the acknowledgement. Default: the old master's, else the new master's own. */
+  waitPoint?: 'AFTER_SYNC' | 'AFTER_COMMIT';
+  /** Writes open only once a replica that acknowledges is connected (default true); false: open at once. */
+  waitForAck?: boolean;
+  /** INSTALL PLUGIN where a side's plugin is missing (MySQL). Default false: refused, naming the statement. */
+  installPlugins?: boolean;
+}
+
+/** `semiSync` with its defaults applied. `enabled: 'auto'`: as the old master ran it. */
+export interface ResolvedSemiSync {
+  enabled: boolean | 'auto';
+  timeoutMs?: number;
+  waitPoint?: 'AFTER_SYNC' | 'AFTER_COMMIT';
+  waitForAck: boolean;
+  installPlugins: boolean;
 }
 
 export type HookCommand = string | string[];
@@ -168,6 +221,8 @@ export interface ResolvedHost {
   vipInterface?: string;
   /** TLS for mmmf's connection, paths resolved against the config's folder. */
   ssl?: ClientTls;
+  /** Where its binlog files are on its host (absolute), when configured. */
+  binlogDir?: string;
 }
 
 export interface ResolvedConfig {
@@ -188,6 +243,13 @@ export interface ResolvedConfig {
   /** Never promoted by `--failover-to auto` (they may still be the source others catch up from). */
   neverPromote: string[];
   vip?: { address: string; interface: string; readers: string[]; readerMaxLagSeconds: number };
+  /** Absent: the defaults (SEMI_SYNC_DEFAULTS: as the old master ran it, writes wait for an acknowledging replica). */
+  semiSync?: ResolvedSemiSync;
+  /**
+   * Salvaging a dead master's binlog over SSH (absent: `salvage: false`). `hosts`: those SSH is configured for
+   * (`ssh`, a VIP, or the host's own `ssh` or `binlogDir`), the only ones whose binlog is ever read.
+   */
+  salvage?: { maxBytes: number; hosts: string[] };
   /** Where the config was loaded from, for messages. */
   source: string;
   cluster?: string;

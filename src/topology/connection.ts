@@ -1,3 +1,4 @@
+import type * as Mysql2 from 'mysql2/promise';
 import type { Row } from '../domain/row.js';
 import { errorText } from '../errors.js';
 import { readFileSync } from 'node:fs';
@@ -29,9 +30,27 @@ export const SESSION_SETTINGS = [
   'SET SESSION lock_wait_timeout = 30',
 ];
 
-/** Opens a mysql2 connection (imported lazily: `mmmf --help` must not load a MySQL driver). */
+type Driver = typeof Mysql2;
+
+/** The MySQL driver did not load: no host can be judged from here, so it ends the run instead of a host's probe. */
+export class DriverError extends Error {}
+
+/**
+ * mysql2, imported on first use: `mmmf --help` must not load a MySQL driver. A bundler hands over a CommonJS
+ * module imported this way as `default` only (esbuild does); a driver without createConnection would have made
+ * every host look unreachable, so it is an error of its own.
+ */
+async function loadDriver(): Promise<Driver> {
+  const m = (await import('mysql2/promise')) as Driver & { default?: Driver };
+  const driver = typeof m.createConnection === 'function' ? m : m.default;
+  if (typeof driver?.createConnection !== 'function')
+    throw new DriverError('the MySQL driver (mysql2) did not load: mmmf is not installed correctly');
+  return driver;
+}
+
+/** Opens a mysql2 connection. */
 export const connectMysql: Connector = async (host, connectTimeoutSec) => {
-  const mysql = await import('mysql2/promise');
+  const mysql = await loadDriver();
   const options = {
     host: host.host,
     port: host.port,
@@ -133,6 +152,7 @@ export async function withConnections<T>(
       try {
         set.open.set(h.name, await connectWithin(connector, h, connectTimeoutSec));
       } catch (err) {
+        if (err instanceof DriverError) throw err;
         set.failed.set(h.name, describeConnectError(err));
       }
     }),

@@ -1,3 +1,4 @@
+import { parseAddress } from '../domain/address.js';
 import type { HostState, ReplicaStatus } from '../domain/server-state.js';
 
 /**
@@ -41,15 +42,13 @@ export function matchSource(r: ReplicaStatus, states: HostState[]): SourceMatch 
     if (byId.length === 1)
       return { name: byId[0]!.name, key: byId[0]!.name, how: `server_id ${r.sourceServerId}`, address };
   }
-  const port = (s: HostState) => Number(s.address.slice(s.address.lastIndexOf(':') + 1));
-  const host = (s: HostState) => s.address.slice(0, s.address.lastIndexOf(':'));
-  const samePort = states.filter((s) => port(s) === r.sourcePort);
+  const samePort = states.filter((s) => parseAddress(s.address).port === r.sourcePort);
   // A reachable host whose server_id differs from the one the replica reports is another server, whatever
   // its address says (the same address can reach two servers: a moved VIP, NAT).
   const idKnown = r.sourceServerId > 0 && r.ioRunning === 'Yes';
   const plausible = (s: HostState) =>
     !s.reachable || !idKnown || s.serverId === undefined || s.serverId === r.sourceServerId;
-  const exact = samePort.find((s) => host(s) === r.sourceHost && plausible(s));
+  const exact = samePort.find((s) => parseAddress(s.address).host === r.sourceHost && plausible(s));
   if (exact) return { name: exact.name, key: exact.name, how: 'address', address };
   const resolved = new Set(r.sourceResolved ?? []);
   const viaDns = samePort.filter((s) => plausible(s) && (s.resolved ?? []).some((ip) => resolved.has(ip)));

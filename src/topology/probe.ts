@@ -1,11 +1,11 @@
 import { dialectFor, parseVersion, type Dialect } from '../dialect/dialect.js';
+import { formatAddress, parseAddress } from '../domain/address.js';
+import { binlogLocationSql } from '../dialect/salvage-dialect.js';
 import type { ResolvedConfig, ResolvedHost } from './config-types.js';
 import { describeConnectError, type ConnectionSet, type SqlConnection } from './connection.js';
 import type { HostState } from '../domain/server-state.js';
 
 const PROBE_QUERY_MS = 10_000;
-
-export const addressOf = (h: { host: string; port: number }) => `${h.host}:${h.port}`;
 
 /** Reads everything mmmf decides on from one server. Never changes anything. */
 export async function probeHost(
@@ -24,9 +24,15 @@ export async function probeHost(
   const clients = await conn.query(dialect.clientConnectionsSql(), PROBE_QUERY_MS);
   const replica = replicaRows[0] ? dialect.parseReplicaStatus(replicaRows[0]) : undefined;
   const [trx] = replica ? [] : await conn.query(dialect.oldestWriteTransactionSql(), PROBE_QUERY_MS);
+  const ss = dialect.semiSync;
+  const semiSync = ss.parse(
+    await conn.query(ss.variablesSql(), PROBE_QUERY_MS),
+    await conn.query(ss.statusSql(), PROBE_QUERY_MS),
+  );
+  const files = await serverFiles(conn);
   const state: HostState = {
     name: host.name,
-    address: addressOf(host),
+    address: formatAddress(host),
     reachable: true,
     version,
     serverId: Number(vars.server_id),
@@ -55,8 +61,25 @@ export async function probeHost(
     ...(channels > 1 ? { channels } : {}),
     clientConnections: clients.length,
     ...(trx ? { oldestWriteTrxSeconds: Number(trx.s) } : {}),
+    semiSync,
+    ...(files ? { files } : {}),
   };
   return { state, dialect };
+}
+
+/** Where the server keeps its files (remembered for a salvage of its binlog); nothing when it cannot say. */
+async function serverFiles(conn: SqlConnection): Promise<HostState['files']> {
+  try {
+    const [r] = await conn.query(binlogLocationSql(), PROBE_QUERY_MS);
+    const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+    const datadir = text(r?.datadir);
+    if (!datadir) return undefined;
+    const logBinBasename = text(r?.log_bin_basename);
+    const logBinIndex = text(r?.log_bin_index);
+    return { datadir, ...(logBinBasename ? { logBinBasename } : {}), ...(logBinIndex ? { logBinIndex } : {}) };
+  } catch {
+    return undefined; // a server that cannot say is probed all the same: this only serves a later salvage
+  }
 }
 
 /** The probed cluster: one state per configured host (in config order) and a dialect per reachable host. */
@@ -70,7 +93,7 @@ export async function probeCluster(config: ResolvedConfig, conns: ConnectionSet)
   const dialects = new Map<string, Dialect>();
   const states = await Promise.all(
     config.hosts.map(async (h): Promise<HostState> => {
-      const down = (error: string): HostState => ({ name: h.name, address: addressOf(h), reachable: false, error });
+      const down = (error: string): HostState => ({ name: h.name, address: formatAddress(h), reachable: false, error });
       const conn = conns.open.get(h.name);
       if (!conn) return down(conns.failed.get(h.name) ?? 'not connected');
       try {
@@ -111,7 +134,7 @@ async function addResolvedAddresses(states: HostState[]): Promise<void> {
   };
   await Promise.all(
     states.map(async (s) => {
-      s.resolved = await resolve(s.address.slice(0, s.address.lastIndexOf(':')));
+      s.resolved = await resolve(parseAddress(s.address).host);
       if (s.replica) s.replica.sourceResolved = await resolve(s.replica.sourceHost);
     }),
   );

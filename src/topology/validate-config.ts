@@ -1,8 +1,11 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { existsSync } from 'node:fs';
+import { CONFIG_DEFAULTS as D, DEFAULT_TIMEOUTS } from './config-defaults.js';
 import type { ClientTls, Positioning, ReplicationTls, ResolvedConfig, ResolvedHost } from './config-types.js';
 import { checkCoordination } from './validate-coordination.js';
+import { checkSemiSync, resolveSemiSync } from './validate-semi-sync.js';
+import { formatAddress } from '../domain/address.js';
 
 /** $MMMF_STATE_DIR, else $XDG_STATE_HOME/mmmf, else ~/.local/state/mmmf. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -29,6 +32,8 @@ const TOP_KEYS = [
   'cluster',
   'journalMaxAgeMinutes',
   'coordination',
+  'semiSync',
+  'salvage',
 ];
 export const POSITIONINGS: readonly Positioning[] = ['gtid', 'file', 'auto'];
 const SWITCHOVER_KEYS = ['maxLagSeconds', 'maxTransactionSeconds'];
@@ -51,12 +56,11 @@ function checkSsh(o: unknown, at: string, p: (m: string) => void): void {
     p(`${at}.options: must be an array of 'Name=value' strings (ssh -o), got ${JSON.stringify(o.options)}`);
   }
 }
-const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket', 'ssh', 'vipInterface', 'ssl'];
+const HOST_KEYS = ['host', 'port', 'user', 'password', 'socket', 'ssh', 'vipInterface', 'ssl', 'binlogDir'];
 const SSH_KEYS = ['host', 'user', 'port', 'identityFile', 'options'];
 const DEFAULT_KEYS = ['port', 'user', 'password', 'ssl'];
 const TLS_KEYS = ['ca', 'cert', 'key', 'verifyServerCert'];
 const TIMEOUT_KEYS = ['connect', 'drain', 'equalize', 'verify', 'hook'];
-const DEFAULT_TIMEOUTS = { connect: 3, drain: 300, equalize: 600, verify: 60, hook: 60 };
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 type Obj = Record<string, unknown>;
@@ -83,63 +87,71 @@ export function validateConfig(
   checkReplication(raw.replication, p);
   const defaults = raw.defaults ?? {};
   checkDefaults(defaults, p);
-  const timeouts = raw.timeouts ?? {};
-  checkNumbers(
-    timeouts,
-    'timeouts',
-    TIMEOUT_KEYS,
-    (v) => v > 0 && Number.isFinite(v),
-    'a positive number of seconds',
-    p,
-  );
+  const positive = (v: number) => v > 0 && Number.isFinite(v);
+  checkNumbers(raw.timeouts ?? {}, 'timeouts', TIMEOUT_KEYS, positive, 'a positive number of seconds', p);
   checkScalars(raw, p);
-  const hooks = raw.hooks ?? {};
-  checkHooks(hooks, p);
-  const sw = raw.switchover ?? {};
-  checkNumbers(sw, 'switchover', SWITCHOVER_KEYS, (v) => v >= 0, 'a number of seconds >= 0', p);
+  checkHooks(raw.hooks ?? {}, p);
+  checkNumbers(raw.switchover ?? {}, 'switchover', SWITCHOVER_KEYS, (v) => v >= 0, 'a number of seconds >= 0', p);
   checkVip(raw.vip, p);
   checkSsh(raw.ssh, 'ssh', p);
+  checkSemiSync(raw.semiSync, p);
   const hosts = checkHosts(raw, isObj(defaults) ? defaults : {}, p, dirname(source));
   checkNames(raw, named, p);
   const coordination = checkCoordination(raw, p, dirname(source));
+  checkSalvage(raw.salvage, p);
   if (problems.length) return { problems };
+  return { problems, config: resolve(raw, source, hosts, coordination) };
+}
+
+/** The resolved config of a raw config that passed every check: defaults filled in, paths made absolute. */
+function resolve(
+  raw: Obj,
+  source: string,
+  hosts: ResolvedHost[],
+  coordination: ReturnType<typeof checkCoordination>,
+): ResolvedConfig {
   const r = raw.replication as { user: string; password: string; ssl?: unknown };
   const replSsl = r.ssl !== undefined ? replicationTls(r.ssl, () => {}) : undefined;
   const vip = raw.vip;
+  const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
   return {
-    problems,
-    config: {
-      replication: { user: r.user, password: r.password, ...(replSsl ? { ssl: replSsl } : {}) },
-      hosts,
-      timeouts: { ...DEFAULT_TIMEOUTS, ...(timeouts as Partial<ResolvedConfig['timeouts']>) },
-      positioning: (raw.positioning as Positioning | undefined) ?? 'auto',
-      stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
-      antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : 60,
-      deadConfirmSeconds: typeof raw.deadConfirmSeconds === 'number' ? raw.deadConfirmSeconds : 10,
-      sshConfigured:
-        raw.ssh !== undefined ||
-        raw.vip !== undefined ||
-        Object.values(isObj(raw.hosts) ? raw.hosts : {}).some((h) => isObj(h) && h.ssh !== undefined),
-      hooks,
-      switchover: { maxLagSeconds: 10, maxTransactionSeconds: 5, ...(sw as Partial<ResolvedConfig['switchover']>) },
-      candidates: Array.isArray(raw.candidates) ? (raw.candidates as string[]) : [],
-      neverPromote: Array.isArray(raw.neverPromote) ? (raw.neverPromote as string[]) : [],
-      ...(isObj(vip)
-        ? {
-            vip: {
-              address: vip.address as string,
-              interface: vip.interface as string,
-              readers: Array.isArray(vip.readers) ? (vip.readers as string[]) : [],
-              readerMaxLagSeconds: typeof vip.readerMaxLagSeconds === 'number' ? vip.readerMaxLagSeconds : 30,
-            },
-          }
-        : {}),
-      ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
-      source,
-      journalMaxAgeMinutes: coordination.journalMaxAgeMinutes,
-      ...(coordination.cluster ? { cluster: coordination.cluster } : {}),
-      ...(coordination.etcd ? { coordination: { etcd: coordination.etcd } } : {}),
+    replication: { user: r.user, password: r.password, ...(replSsl ? { ssl: replSsl } : {}) },
+    hosts,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...(raw.timeouts as Partial<ResolvedConfig['timeouts']> | undefined) },
+    positioning: (raw.positioning as Positioning | undefined) ?? D.positioning,
+    stateDir: typeof raw.stateDir === 'string' ? resolvePath(dirname(source), raw.stateDir) : defaultStateDir(),
+    antiFlapMinutes: typeof raw.antiFlapMinutes === 'number' ? raw.antiFlapMinutes : D.antiFlapMinutes,
+    deadConfirmSeconds: typeof raw.deadConfirmSeconds === 'number' ? raw.deadConfirmSeconds : D.deadConfirmSeconds,
+    sshConfigured:
+      raw.ssh !== undefined ||
+      raw.vip !== undefined ||
+      Object.values(isObj(raw.hosts) ? raw.hosts : {}).some((h) => isObj(h) && h.ssh !== undefined),
+    hooks: raw.hooks ?? {},
+    switchover: {
+      maxLagSeconds: D['switchover.maxLagSeconds'],
+      maxTransactionSeconds: D['switchover.maxTransactionSeconds'],
+      ...(raw.switchover as Partial<ResolvedConfig['switchover']> | undefined),
     },
+    candidates: list(raw.candidates),
+    neverPromote: list(raw.neverPromote),
+    ...(isObj(vip)
+      ? {
+          vip: {
+            address: vip.address as string,
+            interface: vip.interface as string,
+            readers: Array.isArray(vip.readers) ? list(vip.readers) : [...D['vip.readers']],
+            readerMaxLagSeconds:
+              typeof vip.readerMaxLagSeconds === 'number' ? vip.readerMaxLagSeconds : D['vip.readerMaxLagSeconds'],
+          },
+        }
+      : {}),
+    ...(typeof raw.logFile === 'string' ? { logFile: resolvePath(dirname(source), raw.logFile) } : {}),
+    semiSync: resolveSemiSync(raw.semiSync),
+    ...resolveSalvage(raw, hosts),
+    source,
+    journalMaxAgeMinutes: coordination.journalMaxAgeMinutes,
+    ...(coordination.cluster ? { cluster: coordination.cluster } : {}),
+    ...(coordination.etcd ? { coordination: { etcd: coordination.etcd } } : {}),
   };
 }
 
@@ -194,7 +206,10 @@ function checkScalars(raw: Obj, p: Problem): void {
   }
   const dead = raw.deadConfirmSeconds;
   if (dead !== undefined && !(typeof dead === 'number' && dead >= 0 && dead <= 600)) {
-    p(`deadConfirmSeconds: must be a number of seconds from 0 to 600 (default 10), got ${JSON.stringify(dead)}`);
+    p(
+      `deadConfirmSeconds: must be a number of seconds from 0 to 600 (default ${D.deadConfirmSeconds}), ` +
+        `got ${JSON.stringify(dead)}`,
+    );
   }
   if (raw.logFile !== undefined && (typeof raw.logFile !== 'string' || raw.logFile === '')) {
     p(`logFile: must be a file path, got ${JSON.stringify(raw.logFile)}`);
@@ -233,7 +248,8 @@ function checkVip(vip: unknown, p: Problem): void {
     const readers = vip.readers;
     if (!Array.isArray(readers) || readers.some((r) => !cidr(r))) {
       p(
-        `vip.readers: must be a list of IPv4 addresses with a prefix length, like ['10.0.0.201/24'], got ${JSON.stringify(readers)}`,
+        "vip.readers: must be a list of IPv4 addresses with a prefix length, like ['10.0.0.201/24'], " +
+          `got ${JSON.stringify(readers)}`,
       );
     } else {
       const seen = new Set<unknown>([vip.address]);
@@ -246,7 +262,8 @@ function checkVip(vip: unknown, p: Problem): void {
   }
   const lag = vip.readerMaxLagSeconds;
   if (lag !== undefined && !(typeof lag === 'number' && lag >= 0)) {
-    p(`vip.readerMaxLagSeconds: must be a number of seconds >= 0 (default 30), got ${JSON.stringify(lag)}`);
+    const def = D['vip.readerMaxLagSeconds'];
+    p(`vip.readerMaxLagSeconds: must be a number of seconds >= 0 (default ${def}), got ${JSON.stringify(lag)}`);
   }
   if (typeof vip.interface !== 'string' || !IFACE_RE.test(vip.interface)) {
     p(`vip.interface: must be a network interface name like 'eth0', got ${JSON.stringify(vip.interface)}`);
@@ -274,7 +291,7 @@ function checkHosts(raw: Obj, d: Obj, p: Problem, baseDir: string): ResolvedHost
     }
     const host = checkHost(name, h, d, isObj(raw.ssh) ? raw.ssh : {}, p, baseDir);
     if (!host) continue;
-    const key = `${host.host}:${host.port}`;
+    const key = formatAddress(host);
     const other = seen.get(key);
     if (other) p(`hosts.${name}: same address ${key} as hosts.${other}; every server needs its own host:port`);
     else seen.set(key, name);
@@ -296,6 +313,11 @@ function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem, baseDir: 
   if (h.vipInterface !== undefined && (typeof h.vipInterface !== 'string' || !IFACE_RE.test(h.vipInterface))) {
     p(`${at}vipInterface: must be a network interface name`);
   }
+  if (h.binlogDir !== undefined && !(typeof h.binlogDir === 'string' && h.binlogDir.startsWith('/'))) {
+    p(
+      `${at}binlogDir: must be an absolute folder on that host, like '/var/lib/mysql', got ${JSON.stringify(h.binlogDir)}`,
+    );
+  }
   const user = (h.user ?? d.user) as string | undefined;
   if (user === undefined) p(`${at}user: missing; set it on the host or in defaults.user`);
   const ssl =
@@ -310,20 +332,50 @@ function checkHost(name: string, h: Obj, d: Obj, ssh: Obj, p: Problem, baseDir: 
   return {
     name,
     host: h.host as string,
-    port: (h.port ?? d.port ?? 3306) as number,
+    port: (h.port ?? d.port ?? D['defaults.port']) as number,
     user: user ?? '',
     password: (h.password ?? d.password ?? '') as string,
     ...(typeof h.socket === 'string' ? { socket: h.socket } : {}),
     ssh: {
       host: (typeof own.host === 'string' ? own.host : h.host) as string,
-      user: (own.user || ssh.user || 'root') as string,
-      port: (own.port || ssh.port || 22) as number,
+      user: (own.user || ssh.user || D['ssh.user']) as string,
+      port: (own.port || ssh.port || D['ssh.port']) as number,
       ...(identityFile ? { identityFile } : {}),
       options: [...((ssh.options || []) as string[]), ...((own.options || []) as string[])],
     },
     ...(typeof h.vipInterface === 'string' ? { vipInterface: h.vipInterface } : {}),
     ...(ssl ? { ssl } : {}),
+    ...(typeof h.binlogDir === 'string' ? { binlogDir: h.binlogDir.replace(/(.)\/+$/, '$1') } : {}),
   };
+}
+
+/** Default bound on the binlog bytes a salvage reads (headers and transactions the replica holds included). */
+export const DEFAULT_SALVAGE_MAX_BYTES = 256 * 1024 * 1024;
+
+function checkSalvage(v: unknown, p: Problem): void {
+  if (v === undefined || v === false) return;
+  if (!isObj(v)) return p(`salvage: must be false or an object { maxBytes }, got ${JSON.stringify(v)}`);
+  unknownKeys(v, ['maxBytes'], 'salvage.', p);
+  const max = v.maxBytes;
+  if (max !== undefined && !(typeof max === 'number' && Number.isSafeInteger(max) && max >= 65536)) {
+    p(`salvage.maxBytes: must be a whole number of bytes, at least 65536, got ${JSON.stringify(max)}`);
+  }
+}
+
+/**
+ * Salvage is on unless `salvage: false`, for the hosts SSH is configured for: the shared `ssh` settings or a
+ * VIP (which needs SSH on every host), else a host's own `ssh` or `binlogDir`.
+ */
+function resolveSalvage(raw: Obj, hosts: ResolvedHost[]): Pick<ResolvedConfig, 'salvage'> {
+  if (raw.salvage === false) return {};
+  const all = raw.ssh !== undefined || raw.vip !== undefined;
+  const own = isObj(raw.hosts) ? raw.hosts : {};
+  const ssh = hosts.filter((h) => {
+    const c = own[h.name];
+    return all || (isObj(c) && (c.ssh !== undefined || c.binlogDir !== undefined));
+  });
+  const max = isObj(raw.salvage) && typeof raw.salvage.maxBytes === 'number' ? raw.salvage.maxBytes : undefined;
+  return { salvage: { maxBytes: max ?? DEFAULT_SALVAGE_MAX_BYTES, hosts: ssh.map((h) => h.name) } };
 }
 
 /** mmmf's own TLS: known keys, files that exist (relative to the config's folder), a boolean verify flag. */

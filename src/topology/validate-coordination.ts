@@ -1,3 +1,4 @@
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { EtcdConfig } from './config-types.js';
@@ -31,7 +32,7 @@ export interface CoordinationSettings {
  * problem is reported through `p`.
  */
 export function checkCoordination(raw: Obj, p: (m: string) => void, baseDir: string): CoordinationSettings {
-  const out: CoordinationSettings = { journalMaxAgeMinutes: 60 };
+  const out: CoordinationSettings = { journalMaxAgeMinutes: CONFIG_DEFAULTS.journalMaxAgeMinutes };
   if (raw.cluster !== undefined) {
     if (typeof raw.cluster !== 'string' || !CLUSTER_RE.test(raw.cluster)) {
       p(`cluster: a name of letters, digits, '.', '_', '-' (up to 64), got ${JSON.stringify(raw.cluster)}`);

@@ -195,3 +195,35 @@ export async function runRemote(
     : r.out;
   return { ok: r.ok, code: r.timedOut ? undefined : (r.code ?? (r.startError ? 255 : undefined)), out };
 }
+
+/** What a binary-safe remote command gave: its stdout as bytes, never decoded or trimmed, apart from stderr. */
+export interface RemoteBytes {
+  exitCode: number | undefined;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * Runs `argv` on `host` over SSH like runRemote (this run's connection, a deadline that ends the whole group),
+ * but keeps stdout as bytes and stderr apart: binlog bytes must reach mmmf exactly as they are on disk, and an
+ * ssh or tool complaint must never be mistaken for them. At most `maxBytes` + 1 bytes of stdout are kept, so
+ * a reader asking for `maxBytes` sees an overrun. Rejects when ssh cannot run or the deadline passes.
+ */
+export async function runRemoteBytes(
+  host: ResolvedHost,
+  argv: string[],
+  connectTimeoutSec: number,
+  o: { maxBytes: number; timeoutSec?: number },
+): Promise<RemoteBytes> {
+  const socket = mux?.sockets.get(host.name);
+  const usable = socket && existsSync(socket) ? socket : undefined;
+  const seconds = o.timeoutSec ?? connectTimeoutSec + 60;
+  const r = await runChild('ssh', sshArgs(host, argv, connectTimeoutSec, usable), {
+    timeoutMs: seconds * 1000,
+    binary: true,
+    maxOutputBytes: o.maxBytes + 1,
+  });
+  if (r.startError) throw new Error(`cannot run ssh: ${r.startError}`);
+  if (r.timedOut) throw new Error(`ssh ${host.ssh.user}@${host.ssh.host}: no answer within ${seconds} s`);
+  return { exitCode: r.code, stdout: r.bytes ?? Buffer.alloc(0), stderr: r.stderr };
+}

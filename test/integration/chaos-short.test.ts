@@ -2,6 +2,7 @@
 // invariant checked (see harness/chaos.ts). The full run is `npm run chaos -- --iterations 50`.
 import { describe, expect, it } from 'vitest';
 import { runChaos } from '../../harness/chaos.js';
+import { basePortOf } from '../../harness/ports.js';
 
 describe('chaos (short)', () => {
   it('loses nothing across randomized crashes', async () => {
@@ -10,7 +11,7 @@ describe('chaos (short)', () => {
       iterations: 3,
       seed: 30002, // a file-positioned pair switched over and back, a delayed replica lifted, mmmf killed and resumed
       replicas: 3,
-      basePort: 33151,
+      basePort: basePortOf('chaos-short'),
       log: (l) => lines.push(l),
     });
     expect(failed, lines.join('\n')).toBe(0);

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
 import { mmmf, replicationSnapshot } from '../../harness/cluster.js';
+import { basePortOf } from '../../harness/ports.js';
 
 describe('mmmf check', () => {
-  const cluster = useCluster({ basePort: 33171, replicas: 3 }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('check'), replicas: 3 }, async (c) => {
     await c.sandbox('load', '50');
   });
 

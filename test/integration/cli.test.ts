@@ -4,9 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../harness/cluster.js';
-
-const CLI = join(ROOT, 'dist/bin/mmmf.js');
+import { CLI, ROOT } from '../../harness/cluster.js';
 const dir = mkdtempSync(join(tmpdir(), 'mmmf-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,7 +1,7 @@
-// The etcd store when etcd misbehaves (ports 34011-34036): frozen (SIGSTOP), stopped, nothing listening, a
-// 3-member cluster losing members, TLS with client certificates, password auth with short-lived tokens. Every
-// call ends within its deadline with StoreUnavailableError or LockLostError, and the process can exit (that test
-// runs the built store: `npm test` builds first). Bounds allow 500 ms of event-loop lag under a full-suite load.
+// The etcd store when etcd misbehaves (ports: ETCD_PORTS in harness/ports.ts): frozen (SIGSTOP), stopped,
+// nothing listening, a 3-member cluster losing members, TLS with client certificates, password auth with
+// short-lived tokens. Every call ends within its deadline with StoreUnavailableError or LockLostError, and the
+// process can exit (that test runs the built store: `npm test` builds first). Bounds allow 500 ms of event-loop lag under a full-suite load.
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,8 +13,9 @@ import {
   type StoreLock,
 } from '../../src/state/cluster-store.js';
 import { holder, sleep, timedFailure, useEtcd, useStores, validForMs } from '../etcd-fixture.js';
+import { ETCD_PORTS } from '../../harness/ports.js';
 
-const NOBODY = 34013; // this file's port where nothing listens
+const NOBODY = ETCD_PORTS.nobody; // this file's port where nothing listens
 const empty = { runRevision: '0', antiFlapRevision: '0' };
 
 async function registered(s: ClusterStore): Promise<StoreLock> {
@@ -24,7 +25,7 @@ async function registered(s: ClusterStore): Promise<StoreLock> {
 }
 
 describe('etcd frozen, stopped or absent', () => {
-  const etcd = useEtcd({ basePort: 34011 });
+  const etcd = useEtcd({ basePort: ETCD_PORTS.failures });
   const open = useStores();
 
   for (const requestTimeoutMs of [5000, 1000]) {
@@ -75,7 +76,11 @@ describe('etcd frozen, stopped or absent', () => {
       );
       for (const f of [read, reg]) {
         expect(f.err).toBeInstanceOf(StoreUnavailableError);
-        expect(String(f.err)).toMatch(/etcd http:\/\/127\.0\.0\.1:34011: .* failed: no member answered within 1500 ms/);
+        expect(String(f.err)).toMatch(
+          new RegExp(
+            `etcd http://127\\.0\\.0\\.1:${ETCD_PORTS.failures}: .* failed: no member answered within 1500 ms`,
+          ),
+        );
         expect(f.ms).toBeLessThan(1500 + 500);
       }
     } finally {
@@ -88,7 +93,7 @@ describe('etcd frozen, stopped or absent', () => {
     const none = await open({ endpoints: [`127.0.0.1:${NOBODY}`], requestTimeoutMs: 1500 }, 'gone');
     const n = await timedFailure(() => none.read());
     expect(n.err).toBeInstanceOf(StoreUnavailableError);
-    expect(String(n.err)).toMatch(/etcd 127\.0\.0\.1:34013: reading \/mmmf\/clusters\/gone\/ failed/);
+    expect(String(n.err)).toMatch(new RegExp(`etcd 127\\.0\\.0\\.1:${NOBODY}: reading /mmmf/clusters/gone/ failed`));
     expect(n.ms).toBeLessThan(1500 + 500);
 
     const s = await open({ endpoints: etcd().endpoints, lockTtlSeconds: 2, requestTimeoutMs: 1500 }, 'gone');
@@ -140,7 +145,7 @@ describe('etcd frozen, stopped or absent', () => {
 });
 
 describe('a 3-member etcd cluster', () => {
-  const etcd = useEtcd({ basePort: 34021, members: 3 });
+  const etcd = useEtcd({ basePort: ETCD_PORTS.failuresCluster, members: 3 });
   const open = useStores();
 
   it('works with one member down and refuses with two down', async () => {
@@ -175,7 +180,7 @@ describe('a 3-member etcd cluster', () => {
 });
 
 describe('etcd with TLS and client certificates', () => {
-  const etcd = useEtcd({ basePort: 34031, tls: true });
+  const etcd = useEtcd({ basePort: ETCD_PORTS.failuresTls, tls: true });
   const open = useStores();
 
   it('works with a client certificate and refuses without one', async () => {
@@ -194,7 +199,7 @@ describe('etcd with TLS and client certificates', () => {
 });
 
 describe('etcd with password auth and 2 s tokens', () => {
-  const etcd = useEtcd({ basePort: 34035, args: ['--auth-token-ttl=2'] });
+  const etcd = useEtcd({ basePort: ETCD_PORTS.failuresAuth, args: ['--auth-token-ttl=2'] });
   const open = useStores();
 
   it('keeps its lock past token expiry, and a wrong password fails without showing it', async () => {

@@ -1,11 +1,12 @@
-// The etcd coordination store against a real etcd (one member on 34001/34002): exactly one of several monitors
+// The etcd coordination store against a real etcd (one member, ETCD_PORTS.store): exactly one of several monitors
 // acts, a dead monitor's run is resumed by another, a run that lost its lease writes nothing.
 import { describe, expect, it } from 'vitest';
 import { LockLostError, type StoreLock } from '../../src/state/cluster-store.js';
 import { holder, sleep, useEtcd, useStores, validForMs } from '../etcd-fixture.js';
+import { ETCD_PORTS } from '../../harness/ports.js';
 
 describe('etcd store: one actor, resume from another monitor, fencing', () => {
-  const etcd = useEtcd({ basePort: 34001 });
+  const etcd = useEtcd({ basePort: ETCD_PORTS.store });
   const open = useStores();
   const opts = (extra: object = {}) => ({ endpoints: etcd().endpoints, lockTtlSeconds: 2, ...extra });
 

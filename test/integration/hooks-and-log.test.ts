@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
 import { mmmf, replicationSnapshot } from '../../harness/cluster.js';
+import { ledgerEvidence, type LedgerEvidence } from '../../harness/ledger.js';
+import { basePortOf } from '../../harness/ports.js';
+import { expectNothingLost } from '../expect-data.js';
 
 describe('hooks and the run log', () => {
   const f = (name: string) => join(cluster().dir, name);
@@ -18,9 +21,11 @@ describe('hooks and the run log', () => {
     );
     return file;
   };
-  const cluster = useCluster({ basePort: 33181, replicas: 3 }, async (c) => {
+  let ev: LedgerEvidence;
+  const cluster = useCluster({ basePort: basePortOf('hooks-and-log'), replicas: 3 }, async (c) => {
     await c.sandbox('load', '100');
     await c.sandbox('kill', 'test1');
+    ev = await ledgerEvidence(c, ['test2', 'test3', 'test4'], 'test1');
   });
 
   it('a failing preFailover hook aborts with exit 3 before any change', async () => {
@@ -40,7 +45,8 @@ describe('hooks and the run log', () => {
       postFailover: ['/bin/sh', '-c', `echo "post $MMMF_OUTCOME" >> ${f('order.txt')}; cat > ${f('post.json')}`],
     };
     const r = await mmmf(['--cfg', config(hooks), '--failover-to', 'test2', '--debug']);
-    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect.soft(r.exitCode, r.stdout + r.stderr).toBe(0);
+    await expectNothingLost(c, ['test2', 'test3', 'test4'], ev);
     expect(readFileSync(f('order.txt'), 'utf8')).toBe(`pre test1 test2 127.0.0.1:${c.port('test2')}\npost done\n`);
     expect(JSON.parse(readFileSync(f('pre.json'), 'utf8')).plan.target).toBe('test2');
     const post = JSON.parse(readFileSync(f('post.json'), 'utf8'));

@@ -2,17 +2,34 @@
 // the same command again: the journal makes the second run finish exactly the printed plan, and the cluster
 // converges with nothing lost — by GTID and by file and position (where re-running a step from the recorded
 // position would apply transactions twice). By file, also killed inside the promotion once writes were open,
-// and --abort refused once the target was equalized from the best replica.
+// and --abort refused once the target was equalized from the best replica. Where each killed run died is read
+// back from its journal in the state folder; nothing lost is judged by the ledger (every sandbox load
+// transaction adds the next row of writer 100), against what the replicas had received before the first run.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { dataFingerprint, mmmf, replicationSnapshot, ROOT, startCluster, type Cluster } from '../../harness/cluster.js';
+import { CLI, dataFingerprint, mmmf, replicationSnapshot, startCluster, type Cluster } from '../../harness/cluster.js';
+import { allRunsEnded, killedBeforeStep, readJournals } from '../../harness/journal-view.js';
+import { ledgerEvidence, type LedgerEvidence } from '../../harness/ledger.js';
 import { gtidSeq, until } from '../../harness/load.js';
+import { basePortOf } from '../../harness/ports.js';
+import { expectNothingLost } from '../expect-data.js';
+
+interface Crashed {
+  c: Cluster;
+  masterSeq: number;
+  /** What test2 and test3 held or had received when the master died. */
+  ev: LedgerEvidence;
+}
 
 /** Master killed; the target test3 lags `backlog` transactions, test2 holds the last 50 only in its relay log. */
-async function crashedCluster(positioning: 'gtid' | 'file', backlog = 400): Promise<{ c: Cluster; masterSeq: number }> {
-  const c = await startCluster({ basePort: positioning === 'gtid' ? 33191 : 33271, replicas: 2, positioning });
+async function crashedCluster(positioning: 'gtid' | 'file', backlog = 400): Promise<Crashed> {
+  const c = await startCluster({
+    basePort: basePortOf(positioning === 'gtid' ? 'kill-and-resume-gtid' : 'kill-and-resume-file'),
+    replicas: 2,
+    positioning,
+  });
   try {
     await c.sandbox('load', '100');
     await c.sandbox('lag', 'test3');
@@ -30,16 +47,24 @@ async function crashedCluster(positioning: 'gtid' | 'file', backlog = 400): Prom
     );
     const masterSeq = await gtidSeq(c, 'test1');
     await c.sandbox('kill', 'test1');
-    return { c, masterSeq };
+    return { c, masterSeq, ev: await ledgerEvidence(c, ['test2', 'test3'], 'test1') };
   } catch (err) {
     await c.down();
     throw err;
   }
 }
 
-async function expectConverged(c: Cluster, masterSeq: number, label: string) {
+const readOnly = async (c: Cluster, n: string) =>
+  Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
+const journals = (c: Cluster) => readJournals(join(c.dir, 'state'));
+
+/** On the servers: nothing lost, identical data, test3 the one writable master, test2 replicating from it. */
+async function expectConverged(x: Crashed, label: string) {
+  const { c, masterSeq, ev } = x;
+  await expectNothingLost(c, ['test2', 'test3'], ev);
   expect(await dataFingerprint(c, 'test2'), label).toBe(await dataFingerprint(c, 'test3'));
   expect(await gtidSeq(c, 'test3'), label).toBe(masterSeq);
+  expect([await readOnly(c, 'test2'), await readOnly(c, 'test3')], label).toEqual([1, 0]);
   const [r2] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
   expect([String(r2?.Master_Port), r2?.Slave_IO_Running, r2?.Slave_SQL_Running, r2?.Last_Error], label).toEqual([
     String(c.port('test3')),
@@ -47,6 +72,7 @@ async function expectConverged(c: Cluster, masterSeq: number, label: string) {
     'Yes',
     '',
   ]);
+  expect(allRunsEnded(journals(c)), label).toEqual([]);
 }
 
 describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s positioning)', (positioning) => {
@@ -63,10 +89,12 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
     }
     expect(steps).toBeGreaterThan(8);
     for (let k = 1; k <= steps; k++) {
-      const { c, masterSeq } = await crashedCluster(positioning);
+      const crashed = await crashedCluster(positioning);
+      const { c } = crashed;
       try {
         const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AT_STEP: String(k) });
-        expect(first.exitCode, `k=${k}: ${first.stdout}${first.stderr}`).toBe(-1); // killed by SIGKILL
+        expect([first.exitCode, first.signal], `k=${k}: ${first.stdout}${first.stderr}`).toEqual([-1, 'SIGKILL']);
+        expect(killedBeforeStep(journals(c), k), `k=${k}`).toEqual([]); // it died right before step k
 
         if (k === Math.ceil(steps / 2) && positioning === 'gtid') {
           const other = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
@@ -79,9 +107,9 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
         }
 
         const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
-        expect(again.exitCode, `k=${k}: ${again.stdout}${again.stderr}`).toBe(0);
+        expect.soft(again.exitCode, `k=${k}: ${again.stdout}${again.stderr}`).toBe(0);
         expect(again.stdout).toMatch(/Resuming an unfinished failover to test3/);
-        await expectConverged(c, masterSeq, `k=${k}`);
+        await expectConverged(crashed, `k=${k}`);
         const done = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--force']);
         expect(done.stdout, `k=${k}`).toMatch(/already is the master/); // the journal is closed
       } finally {
@@ -91,7 +119,8 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
   }, 900_000);
 
   it("converges when killed in the middle of the target's equalization", async () => {
-    const { c, masterSeq } = await crashedCluster(positioning, 8000);
+    const crashed = await crashedCluster(positioning, 8000);
+    const { c, masterSeq } = crashed;
     try {
       const plan = JSON.parse(
         (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
@@ -99,17 +128,19 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
       const eq = plan.steps.find(
         (s: { phase: string; host: string }) => s.phase === 'equalize-target' && s.host === 'test3',
       ).n as number;
-      const run = execa('node', [join(ROOT, 'dist/bin/mmmf.js'), '--cfg', c.cfg, '--failover-to', 'test3'], {
+      const run = execa('node', [CLI, '--cfg', c.cfg, '--failover-to', 'test3'], {
         reject: false,
         env: { NO_COLOR: '1' },
       });
-      const stateDir = join(c.dir, 'state');
+      // The run in progress keeps its journal in the state folder's cluster folder (run.jsonl).
+      const clusters = join(c.dir, 'state', 'clusters');
       const begin = new RegExp(`"type":"begin","at":"[^"]+","n":${eq}}`);
       const began = () =>
-        existsSync(stateDir) &&
-        readdirSync(stateDir).some(
-          (f) => f.endsWith('.journal.jsonl') && begin.test(readFileSync(join(stateDir, f), 'utf8')),
-        );
+        existsSync(clusters) &&
+        readdirSync(clusters).some((f) => {
+          const run = join(clusters, f, 'run.jsonl');
+          return existsSync(run) && begin.test(readFileSync(run, 'utf8'));
+        });
       const lagging = await gtidSeq(c, 'test3', 'gtid_slave_pos');
       await until(
         async () => began() && (await gtidSeq(c, 'test3', 'gtid_slave_pos')) > lagging,
@@ -125,13 +156,13 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
       await run;
       expect(atKill).toBeLessThan(masterSeq);
       const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
-      expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+      expect.soft(again.exitCode, again.stdout + again.stderr).toBe(0);
       expect(again.stdout).toMatch(/Resuming an unfinished failover to test3/);
       if (positioning === 'file')
         expect(again.stdout).toMatch(
           /Catch up from test2 — replicated test2 \S+\.\.\S+ \(continuing an interrupted run\)/,
         );
-      await expectConverged(c, masterSeq, 'killed mid-equalization');
+      await expectConverged(crashed, 'killed mid-equalization');
     } finally {
       await c.down();
     }
@@ -141,16 +172,21 @@ describe.each(['gtid', 'file'] as const)('kill -9 mid-failover, then resume (%s 
 // By file only: a GTID replica asks for what it misses, a file one starts where it is told to.
 describe('kill -9 before or inside the promotion (file positioning)', () => {
   it('keeps the recorded position when killed inside the promotion, after writes opened', async () => {
-    const { c } = await crashedCluster('file');
+    const crashed = await crashedCluster('file');
+    const { c } = crashed;
     try {
       const plan = JSON.parse(
         (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
       ).plan;
-      const promote = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n as number;
+      const promote = plan.steps.find((s: { action: { kind: string } }) => s.action.kind === 'promote').n as number;
       const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], {
         MMMF_TEST_KILL_AFTER_CHECKPOINT: String(promote),
       });
-      expect(first.exitCode, first.stdout + first.stderr).toBe(-1);
+      expect([first.exitCode, first.signal], first.stdout + first.stderr).toEqual([-1, 'SIGKILL']);
+      // The journal: the promotion began and recorded its checkpoint, and never finished.
+      const open = journals(c).open ?? [];
+      expect(open.filter((r) => 'n' in r && r.n === promote).map((r) => r.type)).toEqual(['begin', 'checkpoint']);
+      expect(open.some((r) => r.type === 'result' && r.result.n === promote)).toBe(false);
       // What the killed run was about to do, and what a proxy that sends writes to whichever server is writable
       // (ProxySQL watching read_only) then does: an application write lands on test3 before the run is resumed.
       await c.query('test3', 'SET GLOBAL read_only = OFF');
@@ -159,10 +195,12 @@ describe('kill -9 before or inside the promotion (file positioning)', () => {
         "INSERT INTO sbtest.t (k, pad) VALUES (424242, 'written between the kill and the resume')",
       );
       const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
-      expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+      expect.soft(again.exitCode, again.stdout + again.stderr).toBe(0);
       expect(again.stdout).toMatch(
         /Promote to master — writable; binlog at \S+ recorded before the interrupted run opened writes/,
       );
+      await expectNothingLost(c, ['test2', 'test3'], crashed.ev);
+      expect(allRunsEnded(journals(c))).toEqual([]);
       await until(
         async () => (await c.query('test2', 'SELECT 1 FROM sbtest.t WHERE k = 424242')).length === 1,
         20_000,
@@ -182,23 +220,27 @@ describe('kill -9 before or inside the promotion (file positioning)', () => {
   }, 300_000);
 
   it('refuses --abort once the target was equalized by file (exit 3, nothing changed), and the same command finishes', async () => {
-    const { c, masterSeq } = await crashedCluster('file');
+    const crashed = await crashedCluster('file');
+    const { c } = crashed;
     try {
       const plan = JSON.parse(
         (await mmmf(['--cfg', c.cfg, '--failover-to', 'test3', '--dry-run', '--json'])).stdout,
       ).plan;
-      const promote = plan.steps.find((s: { phase: string }) => s.phase === 'promote').n as number;
+      const promote = plan.steps.find((s: { action: { kind: string } }) => s.action.kind === 'promote').n as number;
       const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3'], { MMMF_TEST_KILL_AT_STEP: String(promote) });
-      expect(first.exitCode, first.stdout + first.stderr).toBe(-1);
+      expect([first.exitCode, first.signal], first.stdout + first.stderr).toEqual([-1, 'SIGKILL']);
+      expect(killedBeforeStep(journals(c), promote)).toEqual([]);
       const snap = await replicationSnapshot(c, ['test2', 'test3']);
+      const journal = journals(c);
       const abort = await mmmf(['--cfg', c.cfg, '--abort']);
       expect(abort.exitCode, abort.stdout + abort.stderr).toBe(3);
       expect(abort.stderr).toMatch(/already moved test3 to test2 by file and position/);
       expect(abort.stderr).toMatch(/finish it instead: mmmf --cfg .* --failover-to test3/);
       expect(await replicationSnapshot(c, ['test2', 'test3'])).toEqual(snap);
+      expect(journals(c)).toEqual(journal); // the refused abort left the unfinished run as it was
       const again = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
-      expect(again.exitCode, again.stdout + again.stderr).toBe(0);
-      await expectConverged(c, masterSeq, 'finished after a refused abort');
+      expect.soft(again.exitCode, again.stdout + again.stderr).toBe(0);
+      await expectConverged(crashed, 'finished after a refused abort');
     } finally {
       await c.down();
     }

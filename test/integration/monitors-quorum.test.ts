@@ -1,22 +1,24 @@
-// Monitors over a 3-member etcd on loopback (34051-34056) and one MariaDB cluster (33751-33753): one member
+// Monitors over a 3-member etcd on loopback and one MariaDB cluster (ports: harness/ports.ts): one member
 // down, switchovers work and publish the new master; two down, every run refuses with exit 4 and nothing
 // changes. `check` proves etcd reachable and writable for the cluster's keys (a second etcd with users and
-// roles, 34061/34062) and that the published master is the cluster's master.
+// roles) and that the published master is the cluster's master.
 import { describe, expect, it } from 'vitest';
 import { mmmf, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
+import { basePortOf, ETCD_PORTS } from '../../harness/ports.js';
 import { useCluster } from '../cluster-fixture.js';
 import { holder, sleep, useEtcd, useStores } from '../etcd-fixture.js';
 import { monitorConfig, published, runMonitor } from '../monitors-fixture.js';
 
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const findings = (out: string) => out.split('\n').filter((l) => /^[✖!] /.test(l));
 
 describe('monitors over a 3-member etcd', () => {
-  const cluster = useCluster({ basePort: 33751, replicas: 2 }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('monitors-quorum'), replicas: 2 }, async (c) => {
     // check's only findings are then the coordination store's.
     for (const n of ['test2', 'test3']) await c.query(n, 'SET GLOBAL slave_net_timeout = 10');
   });
-  const etcd = useEtcd({ basePort: 34051, members: 3 });
-  const auth = useEtcd({ basePort: 34061 });
+  const etcd = useEtcd({ basePort: ETCD_PORTS.monitorsQuorum, members: 3 });
+  const auth = useEtcd({ basePort: ETCD_PORTS.monitorsAuth });
   const open = useStores();
   const cfgFor = (c: Cluster, name: string, cluster: string, extra: Record<string, unknown> = {}) =>
     monitorConfig(c, name, cluster, {
@@ -74,11 +76,15 @@ describe('monitors over a 3-member etcd', () => {
     const s = await open({ endpoints: etcd().endpoints, lockTtlSeconds: 3 }, 'short-lease');
     const r = await s.register(holder('mon1'), await s.read());
     if (!r.ok) throw new Error(r.why);
+    const failed: string[] = [];
     let checks = 0;
     for (const until = Date.now() + 5000; Date.now() < until; checks++) {
-      await r.lock.check(2000); // what PlanRun asks before each step
+      // What PlanRun asks before each step: a failure here would stop a healthy run for nothing.
+      await r.lock.check(2000).catch((err: Error) => failed.push(`check ${checks}: ${err.message}`));
       await sleep(97);
     }
+    expect(failed).toEqual([]);
+    expect(checks).toBeGreaterThan(20); // the checks spanned more than one lease
     console.log(`3 s lease: ${checks} checks of 2 s in 5 s, none failed`);
     await r.lock.release();
   });
@@ -118,8 +124,9 @@ describe('monitors over a 3-member etcd', () => {
     await etcd().etcdctl('put', key, JSON.stringify(wrong));
     const stale = await mmmf(['check', '--cfg', cfg]);
     expect(stale.exitCode, stale.stdout).toBe(3);
+    const says = `✖ the published master is test3 (127.0.0.1:${c.port('test3')}, `;
     expect(findings(stale.stdout)).toEqual([
-      expect.stringMatching(/^✖ the published master is test3 \(127\.0\.0\.1:33753, .*but the servers say test1 is/),
+      expect.stringMatching(new RegExp(`^${esc(says)}.*but the servers say test1 is`)),
     ]);
 
     // Users and roles: read-only on the prefix is not enough; readwrite on the cluster's keys is.

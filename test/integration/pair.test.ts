@@ -2,9 +2,11 @@
 // read-only) replicate from each other; test3 and test4 replicate from test1. Discovered, never declared.
 import { describe, expect, it } from 'vitest';
 import { mmmf, type Cluster } from '../../harness/cluster.js';
+import { ledgerEvidence } from '../../harness/ledger.js';
 import { followingWriter, LEDGER_DDL, until } from '../../harness/load.js';
+import { basePortOf } from '../../harness/ports.js';
 import { useCluster } from '../cluster-fixture.js';
-import { expectAckedEverywhere, expectIdenticalData } from '../expect-data.js';
+import { expectAckedEverywhere, expectIdenticalData, expectNothingLost } from '../expect-data.js';
 
 const slave = async (c: Cluster, n: string) => (await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS'))[0];
 const link = async (c: Cluster, n: string) => {
@@ -15,8 +17,8 @@ const readOnly = async (c: Cluster, n: string) =>
   Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
 
 describe.each([
-  { positioning: 'gtid' as const, basePort: 33451 },
-  { positioning: 'file' as const, basePort: 33491 },
+  { positioning: 'gtid' as const, basePort: basePortOf('pair-gtid') },
+  { positioning: 'file' as const, basePort: basePortOf('pair-file') },
 ])('master-master pair ($positioning positioning)', ({ positioning, basePort }) => {
   const cluster = useCluster({ basePort, replicas: 3, positioning }, async (c) => {
     await c.query('test1', LEDGER_DDL);
@@ -67,6 +69,7 @@ describe.each([
     expect(await link(c, 'test1')).toBe(`${c.port('test2')} Yes Yes`);
     for (const n of ['test3', 'test4']) expect(await link(c, n)).toBe(`${c.port('test2')} Yes Yes`);
     await expectAckedEverywhere(c, 'test2', w.acked);
+    await expectNothingLost(c, c.names, await ledgerEvidence(c, ['test2']), new Map([[1, w.attempted()]]));
     await expectIdenticalData(c, c.names);
     // A write on the new active reaches the old one over the circle, and nothing loops back.
     await c.query('test2', "INSERT INTO sbtest.t (k, pad) VALUES (7, 'through the circle')");
@@ -86,8 +89,10 @@ describe.each([
   it('failover to the passive after the active died: its link to the dead active is stopped', async () => {
     const c = cluster();
     await c.sandbox('kill', 'test1');
+    const ev = await ledgerEvidence(c, ['test2', 'test3', 'test4'], 'test1');
     const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']); // switchovers do not arm anti-flap
-    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect.soft(r.exitCode, r.stdout + r.stderr).toBe(0);
+    await expectNothingLost(c, ['test2', 'test3', 'test4'], ev);
     expect(await readOnly(c, 'test2')).toBe(0);
     expect(await slave(c, 'test2')).toBeUndefined(); // nothing test1 wrote but never sent can flow in
     for (const n of ['test3', 'test4']) expect(await link(c, n)).toBe(`${c.port('test2')} Yes Yes`);

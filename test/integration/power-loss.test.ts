@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mmmfOnClient, type Cluster } from '../../harness/cluster.js';
 import { useCluster } from '../cluster-fixture.js';
+import { basePortOf } from '../../harness/ports.js';
 
 const root = process.getuid?.() === 0;
 const vipHolders = async (c: Cluster) => (await c.sandbox('vip-holders')).split('\n').filter(Boolean);
@@ -22,7 +23,7 @@ function withHangingHook(c: Cluster): string {
 }
 
 describe.skipIf(!root)('power loss of the master host right after a status', () => {
-  const cluster = useCluster({ basePort: 33541, replicas: 2, netns: true }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('power-loss'), replicas: 2, netns: true }, async (c) => {
     await c.sandbox('load', '50');
   });
 

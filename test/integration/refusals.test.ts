@@ -3,10 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
 import { mmmf, replicationSnapshot } from '../../harness/cluster.js';
+import { PORTS } from '../../harness/ports.js';
 
 describe('refusals and dry runs change nothing', () => {
   const replicas = ['test2', 'test3', 'test4'];
-  const cluster = useCluster({ basePort: 33111, replicas: 3 }, async (c) => {
+  const cluster = useCluster({ basePort: PORTS.refusals.first, replicas: 3 }, async (c) => {
     await c.sandbox('lag', 'test4');
     await c.sandbox('load', '300');
     await c.sandbox('lag', 'test3');
@@ -33,15 +34,16 @@ describe('refusals and dry runs change nothing', () => {
   it('refuses (exit 3) when replicas disagree about their master, and changes nothing', async () => {
     const c = cluster();
     await c.query('test4', 'STOP SLAVE');
-    // A server outside the config (nothing listens there): test4 keeps its old Master_Server_Id until it
-    // connects, so only its address says where it points.
-    await c.query('test4', `CHANGE MASTER TO MASTER_PORT = ${c.basePort + 90}`);
+    // A server outside the config (nothing listens there, on the last port of this suite's own range): test4
+    // keeps its old Master_Server_Id until it connects, so only its address says where it points.
+    const nowhere = PORTS.refusals.last;
+    await c.query('test4', `CHANGE MASTER TO MASTER_PORT = ${nowhere}`);
     await c.query('test4', 'START SLAVE');
     const before = await replicationSnapshot(c, replicas);
     const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test2']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/replicas disagree about their master/);
-    expect(r.stderr).toContain(`test4 → 127.0.0.1:${c.basePort + 90}`);
+    expect(r.stderr).toContain(`test4 → 127.0.0.1:${nowhere}`);
     expect(await replicationSnapshot(c, replicas)).toEqual(before);
     await c.query('test4', 'STOP SLAVE');
     await c.query('test4', `CHANGE MASTER TO MASTER_PORT = ${c.port('test1')}`);

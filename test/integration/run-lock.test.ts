@@ -1,19 +1,51 @@
 // Two runs against one cluster must never race into a split brain: the second refuses (exit 3) and names
-// the holder. A failover right after another is refused (anti-flap) unless --force.
+// the holder. A failover right after another is refused (anti-flap) unless --force. Judged on the servers:
+// one writable server, every other replicating from it, one journaled run, nothing changed by a refusal.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
-import { mmmf } from '../../harness/cluster.js';
+import { mmmf, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
+import { readJournals } from '../../harness/journal-view.js';
+import { ledgerEvidence, type LedgerEvidence } from '../../harness/ledger.js';
 import { until } from '../../harness/load.js';
 import { SERVER_LOCK_NAME } from '../../src/safety/run-lock.js';
+import { basePortOf } from '../../harness/ports.js';
+import { expectIdenticalData, expectNothingLost } from '../expect-data.js';
+
+const REPLICAS = ['test2', 'test3', 'test4'];
+
+const readOnly = async (c: Cluster, n: string) =>
+  Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
+const writable = async (c: Cluster) => {
+  const ro = await Promise.all(REPLICAS.map((n) => readOnly(c, n)));
+  return REPLICAS.filter((_, i) => ro[i] === 0);
+};
+
+/** `master` is the only writable server and every other replica replicates from it (a fenced old master aside). */
+async function expectMaster(c: Cluster, master: string, fenced?: string) {
+  expect(await writable(c)).toEqual([master]);
+  for (const n of REPLICAS.filter((x) => x !== master && x !== fenced)) {
+    const [s] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
+    expect([n, String(s?.Master_Port), s?.Slave_IO_Running, s?.Slave_SQL_Running]).toEqual([
+      n,
+      String(c.port(master)),
+      'Yes',
+      'Yes',
+    ]);
+  }
+}
 
 describe('single-run lock and anti-flap', () => {
-  const cluster = useCluster({ basePort: 33161, replicas: 3 }, async (c) => {
+  let ev: LedgerEvidence;
+  const cluster = useCluster({ basePort: basePortOf('run-lock'), replicas: 3 }, async (c) => {
     await c.sandbox('load', '200');
     await c.sandbox('kill', 'test1');
+    ev = await ledgerEvidence(c, REPLICAS, 'test1');
   });
 
   it('refuses while another connection holds the cluster lock on a server, naming it', async () => {
     const c = cluster();
+    const before = await replicationSnapshot(c, REPLICAS);
     const holder = await c.connect('test3');
     try {
       const [rows] = await holder.query(`SELECT GET_LOCK('${SERVER_LOCK_NAME}', 0) AS r`);
@@ -32,8 +64,8 @@ describe('single-run lock and anti-flap', () => {
       10_000,
       'the lock to be released',
     );
-    const [s] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
-    expect(String(s?.Master_Port)).toBe(String(c.port('test1'))); // nothing changed
+    expect(await replicationSnapshot(c, REPLICAS)).toEqual(before); // nothing changed
+    expect(readJournals(join(c.dir, 'state'))).toEqual({ closed: [] }); // no run began
   });
 
   it('lets exactly one of two concurrent runs fail over; the other refuses with exit 3', async () => {
@@ -47,17 +79,32 @@ describe('single-run lock and anti-flap', () => {
     const loser = a.exitCode === 3 ? a : b;
     expect(loser.stderr).toMatch(/another mmmf run (holds this cluster's lock|is working on this cluster)/);
     expect(loser.stderr).toMatch(/held by (pid \d+|connection \d+)/);
+    // On the servers: exactly one failover happened, to the winner's target.
+    const winner = a.exitCode === 0 ? 'test2' : 'test3';
+    await expectMaster(c, winner);
+    const j = readJournals(join(c.dir, 'state'));
+    expect(j.open).toBeUndefined();
+    expect(j.closed.map((run) => run.find((r) => r.type === 'start'))).toEqual([
+      expect.objectContaining({ target: winner }),
+    ]);
+    await expectNothingLost(c, REPLICAS, ev);
+    await expectIdenticalData(c, REPLICAS);
   });
 
   it('refuses a second failover within antiFlapMinutes unless --force', async () => {
     const c = cluster();
+    const [old] = await writable(c); // the previous test's winner
+    const before = await replicationSnapshot(c, REPLICAS);
     // The new master is alive: --fence-live-master, so that anti-flap is what refuses.
     const r = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--fence-live-master']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/last failover of this cluster .* finished [\d.]+ minutes ago/);
     expect(r.stderr).toMatch(/add --force/);
+    expect(await replicationSnapshot(c, REPLICAS)).toEqual(before);
     const forced = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4', '--force', '--fence-live-master']);
     expect(forced.exitCode, forced.stdout + forced.stderr).toBe(0);
     expect(forced.stdout).toMatch(/Failover to test4 done/);
+    await expectMaster(c, 'test4', old);
+    await expectNothingLost(c, REPLICAS, ev);
   });
 });

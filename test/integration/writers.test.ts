@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mmmf, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
 import { useCluster } from '../cluster-fixture.js';
+import { basePortOf } from '../../harness/ports.js';
 
 const ALL = ['test1', 'test2', 'test3', 'test4'];
 const readOnly = async (c: Cluster, n: string) =>
@@ -27,7 +28,7 @@ const cronConfig = (c: Cluster) => {
 };
 
 describe('writers: exactly one writable master', () => {
-  const cluster = useCluster({ basePort: 33701, replicas: 3 }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('writers'), replicas: 3 }, async (c) => {
     await c.query('test1', 'CREATE TABLE sbtest.w (id INT PRIMARY KEY, v VARCHAR(20))');
     await c.sandbox('load', '50');
   });
@@ -83,8 +84,29 @@ describe('writers: exactly one writable master', () => {
   });
 });
 
+describe('a master that comes back while the failover runs', () => {
+  const cluster = useCluster({ basePort: basePortOf('writers-back'), replicas: 2 }, async (c) => {
+    await c.sandbox('load', '50');
+  });
+
+  it('is fenced right before the promotion (read-only), and the failover ends with exactly one writer', async () => {
+    const c = cluster();
+    const cfg = cronConfig(c);
+    await c.sandbox('kill', 'test1');
+    // Slow steps: the old master is back, writable, before the run reaches the promotion.
+    const run = mmmf(['--cfg', cfg, '--failover-to', 'test2'], { MMMF_TEST_STEP_DELAY_MS: '500' });
+    await new Promise((r) => setTimeout(r, 1000));
+    await c.sandbox('start', 'test1');
+    await c.query('test1', 'SET GLOBAL read_only = OFF');
+    const r = await run;
+    expect(r.stdout, r.stdout + r.stderr).toMatch(/test1.*it answered again: fenced \(read-only/);
+    const ro = async (n: string) => readOnly(c, n);
+    expect([await ro('test1'), await ro('test2'), await ro('test3')]).toEqual([1, 0, 1]);
+  });
+});
+
 describe('a target that cannot catch up, on a cluster whose replicas are writable', () => {
-  const cluster = useCluster({ basePort: 33711, replicas: 3 }, async (c) => {
+  const cluster = useCluster({ basePort: basePortOf('writers-read-only'), replicas: 3 }, async (c) => {
     await c.query('test1', 'CREATE TABLE sbtest.w (id INT PRIMARY KEY, v VARCHAR(20))');
     for (const n of ['test2', 'test3', 'test4']) await c.query(n, 'SET GLOBAL read_only = OFF');
   });

@@ -19,6 +19,7 @@ import {
   remoteCommandLine,
 } from '../../src/binlog/binlog-file/index.js';
 import { FIXTURES, fixture, memorySource, scenarioFiles } from './binlog-fixtures.js';
+import { basePortOf } from '../../harness/ports.js';
 
 /** What ssh does with an argv: one command line, parsed by the remote user's shell. */
 function runRemote(argv: string[]): { code: number | null; out: Buffer } {
@@ -101,8 +102,8 @@ describe('a BinlogSource over remote commands', () => {
 });
 
 describe('proving no server runs for a datadir and port', () => {
-  // Ports 33990-33999 are this suite's; each listener below is held for the test's whole life.
-  const PORT = 33993;
+  // This suite's ports (harness/ports.ts); each listener below is held for the test's whole life.
+  const PORT = basePortOf('binlog-remote-unit') + 3;
   let datadir: string;
   let bin: string;
   let fake: ChildProcess | undefined;

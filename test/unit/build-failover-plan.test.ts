@@ -6,78 +6,9 @@ import { PHASES, type Plan } from '../../src/algorithm/plan-types.js';
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { ResolvedConfig } from '../../src/topology/config-types.js';
 import type { HostState, ReplicaStatus } from '../../src/domain/server-state.js';
+import { dead, master, replica, version } from './fixture-states.js';
 
 const config = unitConfig(4);
-const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
-const dead = (i: number): HostState => ({
-  name: `db${i}`,
-  address: `10.0.0.${i}:3306`,
-  reachable: false,
-  error: 'ECONNREFUSED',
-});
-const master = (i: number): HostState => ({
-  name: `db${i}`,
-  address: `10.0.0.${i}:3306`,
-  reachable: true,
-  version,
-  serverId: i,
-  readOnly: false,
-  logBin: true,
-  logReplicaUpdates: true,
-  binlogFormat: 'ROW',
-  gtidBinlog: '0-1-5000',
-  gtidApplied: '',
-  binlog: { file: 'mysql-bin.000003', position: 900 },
-});
-function replica(
-  i: number,
-  seq: number,
-  o: Partial<ReplicaStatus> & { state?: Partial<HostState>; file?: string } = {},
-): HostState {
-  const { state, file, ...rs } = o;
-  const pos = { file: file ?? 'mysql-bin.000003', position: 100 + seq };
-  return {
-    name: `db${i}`,
-    address: `10.0.0.${i}:3306`,
-    reachable: true,
-    version,
-    serverId: i,
-    readOnly: true,
-    logBin: true,
-    logReplicaUpdates: true,
-    binlogFormat: 'ROW',
-    gtidBinlog: `0-1-${seq}`,
-    gtidApplied: `0-1-${seq}`,
-    binlog: { file: 'mysql-bin.000001', position: 4 },
-    replica: {
-      sourceHost: '10.0.0.1',
-      sourcePort: 3306,
-      ioRunning: 'Connecting',
-      sqlRunning: true,
-      ioState: '',
-      sqlState: '',
-      received: pos,
-      executed: pos,
-      secondsBehind: null,
-      gtidMode: 'Slave_Pos',
-      gtidReceived: `0-1-${seq}`,
-      lastIoError: 'error reconnecting to master',
-      lastSqlError: '',
-      filters: [],
-      relayLog: { file: 'relay-bin.000002', position: 4 },
-      sourceAddress: '10.0.0.1:3306',
-      sourceServerId: 1,
-      sourceUuid: '',
-      sqlDelay: 0,
-      untilCondition: 'None',
-      ...rs,
-      ...(rs.sourceHost || rs.sourcePort
-        ? { sourceAddress: `${rs.sourceHost ?? '10.0.0.1'}:${rs.sourcePort ?? 3306}`, sourceServerId: 0 }
-        : {}),
-    },
-    ...state,
-  };
-}
 /** The plan of a fixture that must be plannable: a refusal fails the test, with its reasons. */
 function planned(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Plan {
   const o = buildFailoverPlan(config, states, opts);
@@ -115,11 +46,13 @@ describe('failover planning (pure)', () => {
       '10 confirm db2 after [7]',
       '11 equalize-target db4 after [9,10]',
       '12 equalize db3 after [8,10,11]',
-      '13 promote db4 after [10,11]',
-      '14 repoint db2 after [7,13]',
-      '15 repoint db3 after [12,13]',
-      '16 verify db2 after [14]',
-      '17 verify db3 after [15]',
+      // Right before the promotion the dead old master is looked at again (fenced if it came back).
+      '13 promote db1 after []',
+      '14 promote db4 after [10,11,13]',
+      '15 repoint db2 after [7,14]',
+      '16 repoint db3 after [12,14]',
+      '17 verify db2 after [15]',
+      '18 verify db3 after [16]',
     ]);
     const eq = plan.steps.find((s) => s.n === 11)!;
     expect(eq.sql[0]).toContain("MASTER_HOST = '10.0.0.2'");
@@ -473,11 +406,12 @@ describe('file positioning (pure)', () => {
       '12 map db3',
       '13 equalize-target db4',
       '14 equalize db3',
-      '15 promote db4',
-      '16 repoint db2',
-      '17 repoint db3',
-      '18 verify db2',
-      '19 verify db3',
+      '15 promote db1',
+      '16 promote db4',
+      '17 repoint db2',
+      '18 repoint db3',
+      '19 verify db2',
+      '20 verify db3',
     ]);
     const step = (n: number) => plan.steps.find((s) => s.n === n)!;
     expect(step(10).sql).toEqual([
@@ -486,10 +420,10 @@ describe('file positioning (pure)', () => {
     ]);
     // The target's mapping gates its catch-up, which gates the promotion: nothing is promoted on a guess.
     expect(step(13).after).toEqual([9, 10, 11]);
-    expect(step(15).after).toEqual([10, 13]);
+    expect(step(16).after).toEqual([10, 13, 15]);
     // Another replica's mapping gates only its own path: it is left stopped, the others carry on.
     expect(step(14).after).toEqual([8, 10, 12, 13]);
-    expect(step(17).after).toEqual([14, 15]);
+    expect(step(18).after).toEqual([14, 16]);
     expect(step(13).sql).toEqual([
       "CHANGE MASTER TO MASTER_HOST = '10.0.0.2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 11>', MASTER_LOG_POS = <pos from step 11>, MASTER_USE_GTID = no",
       "START SLAVE UNTIL MASTER_LOG_FILE = '<file from step 10>', MASTER_LOG_POS = <pos from step 10>",
@@ -497,14 +431,14 @@ describe('file positioning (pure)', () => {
       'STOP SLAVE',
     ]);
     // The new master's position is read before writes open, so no write can fall between it and the replicas.
-    expect(step(15).sql).toEqual([
+    expect(step(16).sql).toEqual([
       'STOP SLAVE',
       'RESET SLAVE ALL',
       'SHOW MASTER STATUS -- recorded before writes open: replicas start here',
       'SET GLOBAL read_only = OFF',
     ]);
-    expect(step(16).sql[1]).toBe(
-      "CHANGE MASTER TO MASTER_HOST = '10.0.0.4', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 15>', MASTER_LOG_POS = <pos from step 15>, MASTER_USE_GTID = no",
+    expect(step(17).sql[1]).toBe(
+      "CHANGE MASTER TO MASTER_HOST = '10.0.0.4', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = '<redacted>', MASTER_LOG_FILE = '<file from step 16>', MASTER_LOG_POS = <pos from step 16>, MASTER_USE_GTID = no",
     );
     expect(JSON.stringify(plan)).not.toContain('TopSecret');
   });

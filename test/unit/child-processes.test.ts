@@ -1,6 +1,8 @@
 // Child processes (hooks, ssh) never outlive their deadline, whatever their children do with the pipes, and
 // get only the environment they are meant to; a server's greeting is read without sending anything.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { showHookCommand } from '../../src/algorithm/plan/fence.js';
 import { runChild } from '../../src/process/run-child.js';
@@ -44,6 +46,24 @@ describe('runChild', () => {
     expect([r.ok, r.code, r.timedOut, r.out]).toEqual([false, 3, false, 'in\nerr']);
     const missing = await runChild('/nonexistent/program', [], { timeoutMs: 5000 });
     expect([missing.ok, missing.startError]).toEqual([false, 'ENOENT']);
+  });
+});
+
+describe('runChild for binlog bytes', () => {
+  it('keeps stdout bytes apart from stderr, and reads stdin from a file it reads whole', async () => {
+    const r = await runChild('sh', ['-c', 'printf "\\000\\377\\n"; echo warn >&2'], { timeoutMs: 5000, binary: true });
+    expect([...r.bytes!]).toEqual([0, 255, 10]);
+    expect(r.stderr).toBe('warn\n');
+    const dir = mkdtempSync(join(tmpdir(), 'mmmf-child-'));
+    try {
+      const file = join(dir, 'in.sql');
+      writeFileSync(file, 'x'.repeat(1 << 20));
+      const wc = await runChild('wc', ['-c'], { timeoutMs: 5000, stdinFile: file });
+      expect(wc.stdout.trim()).toBe(String(1 << 20));
+      expect((await runChild('cat', [], { timeoutMs: 5000, stdinFile: join(dir, 'nope') })).startError).toBe('ENOENT');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

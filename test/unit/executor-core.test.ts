@@ -253,7 +253,7 @@ describe('executor core (fake connections)', () => {
       conns: new Map([a, b, c].map((x) => [x.conn.name, x.conn])),
       dialects: new Map(['a', 'b', 'c'].map((n) => [n, d])),
       journal,
-      faults: faultsFromEnv({ MMMF_TEST_FAIL_AT_STEP: '2' }),
+      faults: faultsFromEnv({ MMMF_TEST_FAIL_AT_STEP: '2' }, import.meta.dirname),
     });
     const results = await run.runAll();
     expect(results.map((r) => `${r.status}: ${r.detail}`)).toEqual([
@@ -273,6 +273,6 @@ describe('executor core (fake connections)', () => {
     expect(() => parseFaults('kill@after-chekpoint#3')).toThrow(
       /cannot read 'kill@after-chekpoint#3'.*points: before-step/,
     );
-    expect(faultsFromEnv({})).toBeUndefined();
+    expect(faultsFromEnv({}, import.meta.dirname)).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FOLDER_ORDER } from './folder-order.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
@@ -24,28 +25,6 @@ function importsOf(file: string): string[] {
 }
 
 const graph = new Map(files(SRC).map((f) => [relative(ROOT, f), importsOf(f)]));
-
-/**
- * The folders of src/ (and its top-level files), lowest first: each may import only from itself and from the
- * ones before it. `state` (the cluster's coordination state) may use algorithm's plan types and executor's
- * types and is used by the command layer.
- */
-export const FOLDER_ORDER = [
-  'domain',
-  'errors.ts',
-  'process',
-  'dialect',
-  'topology',
-  'state',
-  'binlog',
-  'vip',
-  'algorithm',
-  'safety',
-  'executor',
-  'output',
-  'commands',
-  'index.ts',
-];
 
 /** src/a/b.ts → 'a'; src/errors.ts → 'errors.ts'; anything outside src/ → undefined. */
 const folderOf = (file: string) => (file.startsWith('src/') ? file.split('/')[1] : undefined);

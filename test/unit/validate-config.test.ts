@@ -183,3 +183,30 @@ describe('config validation', () => {
     expect(problems.some((p) => p.startsWith('hosts: missing'))).toBe(true);
   });
 });
+
+describe('salvage settings', () => {
+  it('salvage is on for the hosts SSH is configured for, off with salvage: false; binlogDir is an absolute folder', () => {
+    const own = validateConfig(
+      { ...good, hosts: { ...good.hosts, b: { host: '10.0.0.2', binlogDir: '/logs/' } } },
+      'x.ts',
+    );
+    expect(own.problems).toEqual([]);
+    expect(own.config!.salvage).toEqual({ maxBytes: 256 * 1024 * 1024, hosts: ['b'] });
+    expect(own.config!.hosts[1]!.binlogDir).toBe('/logs');
+    const all = validateConfig({ ...good, ssh: { user: 'ops' }, salvage: { maxBytes: 1 << 20 } }, 'x.ts');
+    expect(all.config!.salvage).toEqual({ maxBytes: 1 << 20, hosts: ['a', 'b'] });
+    expect(validateConfig({ ...good, ssh: {}, salvage: false }, 'x.ts').config!.salvage).toBeUndefined();
+    const bad = validateConfig(
+      { ...good, salvage: { maxBytes: 10, max: 1 }, hosts: { ...good.hosts, a: { host: 'h', binlogDir: 'rel' } } },
+      'x.ts',
+    );
+    expect(bad.problems).toEqual([
+      'hosts.a.binlogDir: must be an absolute folder on that host, like \'/var/lib/mysql\', got "rel"',
+      'salvage.max: unknown key (allowed: maxBytes)',
+      'salvage.maxBytes: must be a whole number of bytes, at least 65536, got 10',
+    ]);
+    expect(validateConfig({ ...good, salvage: true }, 'x.ts').problems).toEqual([
+      'salvage: must be false or an object { maxBytes }, got true',
+    ]);
+  });
+});

@@ -3,11 +3,11 @@
 // switchover through them, by GTID and by file, and this asserts the exact statements each server received.
 // The expected spellings below come from the vendors' manuals, written independently of src/dialect.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mmmf } from '../../harness/cluster.js';
+import { type DeadPort, holdDeadPort } from './dead-port.js';
 import { binlogEnd, FakeCluster, type FakeReplica, type FakeServer, type FakeState } from './fake-server.js';
 import { clusterLogs, gtidAfter } from './log-fixtures.js';
 import { VERSIONS, type VersionProfile } from './versions.js';
@@ -59,18 +59,18 @@ function spelling(p: VersionProfile) {
 
 const changes = (s: FakeServer) =>
   s.statements.filter((x) => /^(START|STOP|RESET|CHANGE|SET|KILL)\b/.test(x) && !x.startsWith('SET SESSION '));
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-
 let cluster: FakeCluster | undefined;
 let dir: string | undefined;
+const held: DeadPort[] = [];
+/** The dead master's port: refused, and held (bound, not listening) until the test ends. */
+const deadPort = async () => {
+  const d = await holdDeadPort();
+  held.push(d);
+  return d.port;
+};
 afterEach(async () => {
   await cluster?.stop();
+  await Promise.all(held.splice(0).map((d) => d.release()));
   if (dir) rmSync(dir, { recursive: true, force: true });
   cluster = undefined;
   dir = undefined;
@@ -128,7 +128,7 @@ describe.each(VERSIONS)('$label', (p) => {
       const logs = clusterLogs(p.flavor, 20, 12, byGtid || p.flavor === 'mariadb');
       const gtid = (n: number) => (byGtid || p.flavor === 'mariadb' ? gtidAfter(p.flavor, n) : '');
       cluster = new FakeCluster();
-      const dead = await freePort();
+      const dead = await deadPort();
       const state = (id: number, n: number, binlog: FakeState['binlog'], relay: FakeState['relay']): FakeState => ({
         serverId: id,
         serverUuid: uuid(id),
@@ -276,7 +276,7 @@ describe('mixed versions', () => {
     const older = VERSIONS.find((v) => v.label === 'MySQL 8.0.26+')!;
     const logs = clusterLogs('mysql', 20, 12, true);
     cluster = new FakeCluster();
-    const dead = await freePort();
+    const dead = await deadPort();
     const state = (id: number, n: number): FakeState => ({
       serverId: id,
       serverUuid: `${id}${id}${id}${id}${id}${id}${id}${id}-0000-11ef-8000-00000000000${id}`,

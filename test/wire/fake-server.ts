@@ -7,6 +7,16 @@ import type { AddressInfo } from 'node:net';
 import { gtidAhead, gtidUnion } from '../../src/binlog/gtid.js';
 import { compareCoordinates } from '../../src/binlog/coordinates.js';
 import type { VersionProfile } from './versions.js';
+import {
+  type FakeSemiSync,
+  installSemiSyncPlugin,
+  masterSide,
+  replicaSideOn,
+  semiSyncStatus,
+  semiSyncVariables,
+  setSemiSyncVariable,
+  showLike,
+} from './fake-semi-sync.js';
 
 export interface Coords {
   file: string;
@@ -46,6 +56,8 @@ export interface FakeReplica {
   authenticated?: boolean;
   publicKey?: boolean;
   tls?: boolean;
+  /** The IO thread started with the semi-sync replica side on (it acknowledges what it receives). */
+  semiSyncAck?: boolean;
 }
 
 export interface FakeState {
@@ -64,6 +76,8 @@ export interface FakeState {
   shaCached?: boolean;
   /** The admin account's global privileges (SHOW GRANTS); absent: ALL PRIVILEGES. */
   privileges?: string[];
+  /** Semi-sync plugins installed and variables set (fake-semi-sync.ts); absent: none installed, nothing set. */
+  semiSync?: FakeSemiSync;
 }
 
 /** The parts of mysql2's server-side connection used here (its typings describe only the client side). */
@@ -128,7 +142,7 @@ export class FakeServer {
   constructor(
     readonly profile: VersionProfile,
     readonly state: FakeState,
-    private readonly cluster: FakeCluster,
+    readonly cluster: FakeCluster,
   ) {}
 
   listen(): Promise<void> {
@@ -201,7 +215,7 @@ export class FakeServer {
   replicationStatements(): string[] {
     return this.statements.filter(
       (s) =>
-        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS (server_id|id)|^SET SESSION |^SHOW ALL (SLAVES|REPLICAS) STATUS$/.test(
+        !/^SELECT (VERSION\(\)|GET_LOCK|IS_USED_LOCK|RELEASE_LOCK|COALESCE|ID AS id)|^SELECT @@server_id AS (server_id|id)|^SELECT @@datadir AS|^SET SESSION |^SHOW ALL (SLAVES|REPLICAS) STATUS$/.test(
           s,
         ),
     );
@@ -241,6 +255,18 @@ export class FakeServer {
         rows: [{ host: '%', plugin: p.flavor === 'mysql' ? 'caching_sha2_password' : 'mysql_native_password' }],
       };
     }
+    if ((m = /^SET GLOBAL gtid_slave_pos = '([\d,-]*)'$/.exec(sql))) {
+      if (p.flavor !== 'mariadb') throw new SqlError(1193, "Unknown system variable 'gtid_slave_pos'");
+      const r = s.replica;
+      if (r && (r.sql || r.io !== 'No')) {
+        throw new SqlError(
+          1198,
+          "This operation cannot be performed as you have a running slave ''; run STOP SLAVE '' first",
+        );
+      }
+      s.gtid = m[1]!;
+      return undefined;
+    }
     if ((m = /^SET GLOBAL (super_read_only|read_only) = (ON|OFF)$/.exec(sql))) {
       if (!p.variables.includes(m[1]!)) throw new SqlError(1193, `Unknown system variable '${m[1]}'`);
       // MariaDB 10.11+: SUPER no longer covers read_only (MDEV-29596; checked on 10.11.19).
@@ -262,6 +288,8 @@ export class FakeServer {
       }
       return undefined;
     }
+    const semi = this.semiSyncStatement(sql);
+    if (semi !== 'not semi-sync') return semi;
     const wait =
       /^SELECT (MASTER_GTID_WAIT|WAIT_FOR_EXECUTED_GTID_SET|MASTER_POS_WAIT|SOURCE_POS_WAIT)\((.*)\) AS r$/.exec(sql);
     if (wait) return one({ r: this.wait(wait[1]!, wait[2]!) });
@@ -336,6 +364,49 @@ export class FakeServer {
     throw syntax(sql);
   }
 
+  /** Semi-sync's statements (fake-semi-sync.ts), or 'not semi-sync'. */
+  private semiSyncStatement(
+    sql: string,
+  ): { columns: string[]; rows: Record<string, unknown>[] } | undefined | 'not semi-sync' {
+    const p = this.profile;
+    const ss = (this.state.semiSync ??= { plugins: [], vars: {} });
+    const mariadb = p.flavor === 'mariadb';
+    let m: RegExpExecArray | null;
+    if ((m = /^SHOW GLOBAL VARIABLES LIKE '([^']*)'$/.exec(sql))) {
+      return showLike(semiSyncVariables(p.semiSync, ss, mariadb), m[1]!);
+    }
+    if ((m = /^SHOW GLOBAL STATUS LIKE '([^']*)'$/.exec(sql))) {
+      const clients = [...this.cluster.servers.values()].filter((x) => {
+        const r = x.state.replica;
+        return r && r.sourcePort === this.port && r.io === 'Yes' && r.semiSyncAck;
+      }).length;
+      const src = this.source();
+      const acking =
+        this.state.replica?.io === 'Yes' &&
+        !!this.state.replica.semiSyncAck &&
+        !!src &&
+        masterSide(src.profile.semiSync, src.state.semiSync ?? { plugins: [], vars: {} }, mariadb).on;
+      return showLike(semiSyncStatus(p.semiSync, ss, mariadb, { clients, acking }), m[1]!);
+    }
+    if ((m = /^SET GLOBAL (rpl_semi_sync_\w+) = (\w+)$/.exec(sql))) {
+      setSemiSyncVariable(p.semiSync, ss, mariadb, m[1]!, m[2]!);
+      return undefined;
+    }
+    if ((m = /^INSTALL PLUGIN (\w+) SONAME '([^']+)'$/.exec(sql))) {
+      installSemiSyncPlugin(p.semiSync, ss, m[1]!, m[2]!);
+      return undefined;
+    }
+    m =
+      /^SELECT PLUGIN_NAME AS name FROM information_schema\.PLUGINS WHERE PLUGIN_NAME IN \((.*)\) AND PLUGIN_STATUS = 'ACTIVE'$/.exec(
+        sql,
+      );
+    if (m) {
+      const names = [...m[1]!.matchAll(/'([^']+)'/g)].map((x) => x[1]!);
+      return { columns: ['name'], rows: ss.plugins.filter((x) => names.includes(x)).map((name) => ({ name })) };
+    }
+    return 'not semi-sync';
+  }
+
   private variables(sql: string): Record<string, unknown> {
     const p = this.profile;
     const s = this.state;
@@ -370,6 +441,9 @@ export class FakeServer {
         gtid_slave_pos: s.gtid,
         gtid_current_pos: s.gtid,
         gtid_binlog_state: s.gtid,
+        datadir: '/var/lib/mysql/',
+        log_bin_basename: '/var/lib/mysql/mysql-bin',
+        log_bin_index: '/var/lib/mysql/mysql-bin.index',
       };
       row[v[2]!] = values[name];
     }
@@ -460,6 +534,7 @@ export class FakeServer {
       );
     if (verb === 'STOP') {
       if (which !== 'SQL_THREAD') r.io = 'No';
+      if (which !== 'SQL_THREAD') r.semiSyncAck = false;
       if (which !== 'IO_THREAD') r.sql = false;
       return;
     }
@@ -478,6 +553,12 @@ export class FakeServer {
         r.authenticated = true;
         src.state.shaCached = true;
         r.io = 'Yes';
+        // The replica side is read when the IO thread starts (a later SET GLOBAL changes nothing until a restart).
+        r.semiSyncAck = replicaSideOn(
+          this.profile.semiSync,
+          this.state.semiSync ?? { plugins: [], vars: {} },
+          this.profile.flavor === 'mariadb',
+        );
         r.lastIoError = '';
         r.received = binlogEnd(src.state);
         r.retrieved = src.state.gtid;

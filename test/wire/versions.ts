@@ -1,6 +1,7 @@
 // What each server version accepts and answers, as documented by the vendors (MySQL reference manual and
 // release notes 5.7–9.x; MariaDB knowledge base 10.4–11.x). The fake server enforces this grammar
 // independently of mmmf's dialect: a statement a version does not know gets that version's real error.
+import type { SemiSyncProfile } from './fake-semi-sync.js';
 
 export interface VersionProfile {
   label: string;
@@ -32,6 +33,8 @@ export interface VersionProfile {
   binlogStatusColumns: string[];
   /** Event type names in SHOW BINLOG EVENTS. */
   events: 'mysql' | 'mariadb';
+  /** Semi-sync: built in (MariaDB 10.3.3+), or the plugins this version ships (MySQL). */
+  semiSync: SemiSyncProfile;
 }
 
 /** SHOW SLAVE STATUS up to Master_Server_Id: the same names in the same order in MySQL 5.7–8.x and MariaDB. */
@@ -147,6 +150,9 @@ const COMMON_VARS = [
   'version_comment',
   'log_slave_updates',
   'slave_net_timeout',
+  'datadir',
+  'log_bin_basename',
+  'log_bin_index',
 ];
 const MYSQL_VARS = [
   ...COMMON_VARS,
@@ -167,6 +173,10 @@ const MARIADB_VARS = [
 const BINLOG_STATUS_MYSQL = ['File', 'Position', 'Binlog_Do_DB', 'Binlog_Ignore_DB', 'Executed_Gtid_Set'];
 const BINLOG_STATUS_MARIADB = ['File', 'Position', 'Binlog_Do_DB', 'Binlog_Ignore_DB'];
 
+/** Semi-sync plugins: the old spelling (5.5–8.4), and since 8.0.26 source/replica (the only ones from 9.0). */
+const OLD_PLUGINS = ['rpl_semi_sync_master', 'rpl_semi_sync_slave'];
+const NEW_PLUGINS = ['rpl_semi_sync_source', 'rpl_semi_sync_replica'];
+
 const mysql = (label: string, version: string, o: Partial<VersionProfile>): VersionProfile => ({
   label,
   flavor: 'mysql',
@@ -186,6 +196,7 @@ const mysql = (label: string, version: string, o: Partial<VersionProfile>): Vers
   replicaStatusColumns: MYSQL_SLAVE_COLUMNS_80,
   binlogStatusColumns: BINLOG_STATUS_MYSQL,
   events: 'mysql',
+  semiSync: { builtIn: false, plugins: OLD_PLUGINS },
   ...o,
 });
 const mariadb = (label: string, version: string, o: Partial<VersionProfile>): VersionProfile => ({
@@ -207,6 +218,7 @@ const mariadb = (label: string, version: string, o: Partial<VersionProfile>): Ve
   replicaStatusColumns: MARIADB_COLUMNS_1011,
   binlogStatusColumns: BINLOG_STATUS_MARIADB,
   events: 'mariadb',
+  semiSync: { builtIn: true, plugins: [] },
   ...o,
 });
 
@@ -228,6 +240,7 @@ export const VERSIONS: VersionProfile[] = [
     slaveStatusColumns: MYSQL_SLAVE_COLUMNS_80,
   }),
   mysql('MySQL 8.0.26+', '8.0.40', {
+    semiSync: { builtIn: false, plugins: [...OLD_PLUGINS, ...NEW_PLUGINS] },
     replicaWords: true,
     changeSource: true,
     untilSource: true,
@@ -238,6 +251,7 @@ export const VERSIONS: VersionProfile[] = [
   }),
   // 8.4 removed SHOW SLAVE STATUS, START/STOP/RESET SLAVE, CHANGE MASTER, SHOW MASTER STATUS and the MASTER_* options.
   mysql('MySQL 8.4 LTS', '8.4.3', {
+    semiSync: { builtIn: false, plugins: [...OLD_PLUGINS, ...NEW_PLUGINS] }, // the old ones deprecated
     slaveWords: false,
     replicaWords: true,
     changeMaster: false,
@@ -252,6 +266,7 @@ export const VERSIONS: VersionProfile[] = [
     replicaStatusColumns: MYSQL_REPLICA_COLUMNS,
   }),
   mysql('MySQL 9.x', '9.1.0', {
+    semiSync: { builtIn: false, plugins: NEW_PLUGINS }, // 9.0 removed rpl_semi_sync_master/_slave
     slaveWords: false,
     replicaWords: true,
     changeMaster: false,

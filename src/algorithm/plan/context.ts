@@ -3,6 +3,7 @@ import type { ResolvedConfig, ResolvedHost } from '../../topology/config-types.j
 import type { HostState, ProbedHost } from '../../domain/server-state.js';
 import type { PlannableAnalysis } from '../analyze-topology.js';
 import type { OnFailure, Phase, Step, StepAction, StepRef } from '../plan-types.js';
+import type { SemiSyncIntent } from '../semi-sync-intent.js';
 
 /** How a run-time value is shown in the printed plan (and found again by the executor's materialize). */
 export const showRef = (ref: StepRef) => `<${ref.key} from step ${ref.step}>`;
@@ -55,6 +56,8 @@ export interface PlanContext {
   analysis: PlannableAnalysis;
   switchover: boolean;
   list: StepList;
+  /** Semi-synchronous replication to carry (plan/semi-sync.ts); absent: not touched. */
+  semiSync?: SemiSyncIntent;
 }
 
 export const dialectOf = (s: ProbedHost): Dialect => dialectFor(s.version);
@@ -65,10 +68,9 @@ export function hostConfig(config: ResolvedConfig, name: string): ResolvedHost {
   return h;
 }
 
-/** The replication source a replica is pointed at; the password stays redacted in the plan. */
 /**
- * The source a replica is pointed at. TLS: replication.ssl, else the replica's own current channel settings
- * (its files, on its host), so a channel on TLS stays on TLS.
+ * The source a replica is pointed at; the password stays redacted in the plan. TLS: replication.ssl, else the
+ * replica's own current channel settings (its files, on its host), so a channel on TLS stays on TLS.
  */
 export function sourceSpec(config: ResolvedConfig, name: string, replica?: HostState): SourceSpec {
   const h = hostConfig(config, name);

@@ -40,27 +40,48 @@ export function confirmBest(ctx: PlanContext, fence: Fence, stopped: Stopped): C
         title: `Confirm ${best.name} holds every transaction any replica has`,
         action: { kind: 'confirm-best', candidates, ...masterEnd },
         sql: [`${bd.currentGtidSql()} -- on every replica`],
-        why: `${best.name} received the most (${compared}); this re-checks it after draining, before anything is repointed`,
+        why:
+          `${best.name} received the most (${compared}); this re-checks it after draining, before anything is ` +
+          'repointed',
       });
   return { step, bestEnd: { step: step.n, key: byFile ? 'file' : 'gtid' } };
 }
 
+/** The replicas behind the best one, the target first. */
+function laggingReplicas(ctx: PlanContext) {
+  const { target, best, replicas } = ctx.analysis;
+  return [target, ...replicas.filter((r) => r !== target)].filter((r) => r !== best);
+}
+
 /**
- * Every replica behind the best one replicates from it up to exactly its end, then stops. The target goes
- * first and alone: when it cannot be brought up, nothing else has moved, and nothing is promoted. By file,
- * each lagging replica's position is first mapped into the best replica's binlog.
+ * By file, each lagging replica's position mapped into the best replica's binlog, as replication left it: a
+ * salvage that follows appends the dead master's last transactions after everything mapped there, so they come
+ * after the cut of every lagging replica, as the old master's last ones.
+ */
+export function mapLaggingReplicas(ctx: PlanContext, confirmed: Confirmed, stopped: Stopped): Map<string, Step> {
+  const mapped = new Map<string, Step>();
+  if (ctx.analysis.positioning.mode !== 'file') return mapped;
+  for (const r of laggingReplicas(ctx)) mapped.set(r.name, mapStep(ctx, r, confirmed, stopped));
+  return mapped;
+}
+
+/**
+ * Every replica behind the best one replicates from it up to exactly its end (`confirmed`: after a salvage,
+ * the salvage's), then stops. The target goes first and alone: when it cannot be brought up, nothing else has
+ * moved, and nothing is promoted. By file, each starts at its position mapped into the best replica's binlog.
  *
  * Returns, per replica, the last step it needs before it may follow the new master.
  */
-export function equalizeReplicas(ctx: PlanContext, confirmed: Confirmed, stopped: Stopped): Map<string, Step> {
+export function equalizeReplicas(
+  ctx: PlanContext,
+  confirmed: Confirmed,
+  stopped: Stopped,
+  mapped: Map<string, Step> = mapLaggingReplicas(ctx, confirmed, stopped),
+): Map<string, Step> {
   const { analysis: a } = ctx;
   const target = a.target;
-  const best = a.best;
   const ready = new Map<string, Step>(stopped);
-  const lagging = [target, ...a.replicas.filter((r) => r !== target)].filter((r) => r !== best);
-  const byFile = a.positioning.mode === 'file';
-  const mapped = new Map<string, Step>();
-  for (const r of byFile ? lagging : []) mapped.set(r.name, mapStep(ctx, r, confirmed, stopped));
+  const lagging = laggingReplicas(ctx);
   let targetReady: Step | undefined;
   for (const r of lagging) {
     const isTarget = r === target;
@@ -88,7 +109,8 @@ function mapStep(ctx: PlanContext, r: ReplicaHost, confirmed: Confirmed, stopped
       `${rd.replicaStatusSql()} -- its executed old-master coordinates`,
       `${rd.binaryLogsSql()}; ${page(rd, 'binlog', '<newest binlog>')} -- its own last transaction`,
       `${page(bd, 'relay', '<relay log file>')} -- on ${best.name}: newest relay log first, back to that position`,
-      `${bd.binaryLogsSql()}; ${page(bd, 'binlog', '<binlog file>')} -- on ${best.name}: as many transactions back from its end`,
+      `${bd.binaryLogsSql()}; ${page(bd, 'binlog', '<binlog file>')} -- on ${best.name}: as many transactions ` +
+        'back from its end',
     ],
     why:
       `old-master coordinates mean nothing in ${best.name}'s binlog. ${best.name}'s relay log keeps them: count its ` +
@@ -149,8 +171,8 @@ function equalizeStep(
       stop,
     ],
     why:
-      `${r.name} must hold everything ${best.name} has before it ${isTarget ? 'is promoted' : 'follows the new master'}` +
-      ' (skipped at run time when it already does)',
+      `${r.name} must hold everything ${best.name} has before it ` +
+      `${isTarget ? 'is promoted' : 'follows the new master'} (skipped at run time when it already does)`,
     after: o.after,
   });
 }

@@ -20,6 +20,8 @@ export interface Fence {
   /** The old master's final binlog position (GTID and coordinates), when it was alive to be read. */
   masterEnd?: StepRef;
   recordEnd?: Step;
+  /** The dead old master's VIP removal: the new master takes the VIP only after it. */
+  vipRemove?: Step;
 }
 
 /**
@@ -61,6 +63,39 @@ export function fenceWrites(
  * loses the VIP (its host may still answer even when its database does not).
  */
 export function fenceOldMaster(ctx: PlanContext): Fence {
+  const old = ctx.analysis.oldMaster.state;
+  const vipRemove = fenceFromOutside(ctx);
+  if (!isProbed(old)) return { gate: [], ...(vipRemove ? { vipRemove } : {}) };
+  const od = dialectOf(old);
+  const noSuperReadOnly = od.hasSuperReadOnly ? '' : ' (MariaDB has no super_read_only)';
+  const { readOnly, kill } = fenceWrites(ctx.list, old, {
+    readOnly: ['Make the old master read-only', 'stops new writes from clients while the topology changes'],
+    kill: [
+      'Kill client connections on the old master',
+      `read_only does not stop privileged users${noSuperReadOnly}, and open transactions must not commit later`,
+    ],
+  });
+  const binlogStatus = od.binlogStatusSql();
+  const binlogGtid = od.binlogGtidSql();
+  const recordEnd = ctx.list.add({
+    phase: 'fence',
+    host: old.name,
+    title: "Record the old master's final position",
+    action: { kind: 'record-master-end', binlogStatus, binlogGtid },
+    sql: [binlogStatus, binlogGtid],
+    why: 'every replica must receive up to here so nothing written on it is lost',
+    after: [kill],
+  });
+  const masterEnd: StepRef = { step: recordEnd.n, key: 'gtid' };
+  catchUp(ctx, recordEnd, masterEnd);
+  return { gate: [readOnly, kill, recordEnd], masterEnd, recordEnd };
+}
+
+/**
+ * What fences a dead old master without SQL: the fence hook, and the writer VIP's removal (returned: the new
+ * master takes the VIP only after it).
+ */
+function fenceFromOutside(ctx: PlanContext): Step | undefined {
   const { config, analysis: a, list } = ctx;
   const old = a.oldMaster.state;
   const oldCfg = a.oldMaster.name ? hostConfig(config, a.oldMaster.name) : undefined;
@@ -75,57 +110,36 @@ export function fenceOldMaster(ctx: PlanContext): Fence {
       onFailure: 'warn',
     });
   }
-  if (config.vip && oldCfg) {
-    const argv = vipRemoveArgv(config.vip.address, oldCfg.vipInterface ?? config.vip.interface);
-    const down = old?.reachable ? '' : ' (its database is down, but its host may still answer)';
-    list.add({
-      phase: 'fence',
-      host: oldCfg.name,
-      title: 'Remove the writer VIP from the old master',
-      action: { kind: 'vip-remove' },
-      command: [showRemote(oldCfg, argv)],
-      why: `applications must stop reaching ${oldCfg.name}${down}`,
-      onFailure: 'warn',
-    });
-  }
-  if (!isProbed(old)) return { gate: [] };
-
-  const od = dialectOf(old);
-  const noSuperReadOnly = od.hasSuperReadOnly ? '' : ' (MariaDB has no super_read_only)';
-  const { readOnly, kill } = fenceWrites(list, old, {
-    readOnly: ['Make the old master read-only', 'stops new writes from clients while the topology changes'],
-    kill: [
-      'Kill client connections on the old master',
-      `read_only does not stop privileged users${noSuperReadOnly}, and open transactions must not commit later`,
-    ],
-  });
-  const binlogStatus = od.binlogStatusSql();
-  const binlogGtid = od.binlogGtidSql();
-  const recordEnd = list.add({
+  // A dead old master loses the VIP first thing (its host may still answer); a live one keeps it until the new
+  // master is writable (promote.ts addWriterVip).
+  if (!config.vip || !oldCfg || old?.reachable) return undefined;
+  const argv = vipRemoveArgv(config.vip.address, oldCfg.vipInterface ?? config.vip.interface);
+  return list.add({
     phase: 'fence',
-    host: old.name,
-    title: "Record the old master's final position",
-    action: { kind: 'record-master-end', binlogStatus, binlogGtid },
-    sql: [binlogStatus, binlogGtid],
-    why: 'every replica must receive up to here so nothing written on it is lost',
-    after: [kill],
+    host: oldCfg.name,
+    title: 'Remove the writer VIP from the old master',
+    action: { kind: 'vip-remove' },
+    command: [showRemote(oldCfg, argv)],
+    why: `applications must stop reaching ${oldCfg.name} (its database is down, but its host may still answer)`,
+    onFailure: 'warn',
   });
-  const masterEnd: StepRef = { step: recordEnd.n, key: 'gtid' };
+}
+
+/** Every replica taking part (and every delayed one) receives up to the live old master's final position. */
+function catchUp(ctx: PlanContext, recordEnd: Step, masterEnd: StepRef): void {
+  const { analysis: a, list, config } = ctx;
   for (const r of [...a.replicas, ...a.delayed]) {
     const rd = dialectOf(r);
     const startIo = rd.startIoThread();
+    const until = `repeated until received = ${showRef(masterEnd)}, at most ${config.timeouts.drain} s`;
     list.add({
       phase: 'catch-up',
       host: r.name,
       title: "Receive up to the old master's final position",
       action: { kind: 'catch-up', masterEnd, startIo },
-      sql: [
-        startIo,
-        `${rd.replicaStatusSql()} -- repeated until received = ${showRef(masterEnd)}, at most ${config.timeouts.drain} s`,
-      ],
+      sql: [startIo, `${rd.replicaStatusSql()} -- ${until}`],
       why: 'the old master is alive, so the cheapest source of its last transactions is the old master itself',
       after: [recordEnd],
     });
   }
-  return { gate: [readOnly, kill, recordEnd], masterEnd, recordEnd };
 }

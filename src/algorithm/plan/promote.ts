@@ -1,15 +1,17 @@
 import { isProbed, type ProbedHost } from '../../domain/server-state.js';
-import { showRemote, vipAddArgv, vipCheckArgv } from '../../vip/vip-commands.js';
+import { showRemote, vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../../vip/vip-commands.js';
 import { isFormerMaster } from '../replica-facts.js';
 import type { Step, StepRef } from '../plan-types.js';
 import { coordinatesOf, dialectOf, hostConfig, type PlanContext, sourceSpec } from './context.js';
 import type { Fence } from './fence.js';
+import { ackStatusSql, followerChange, newMasterChange, openWritesStep, showChange } from './semi-sync.js';
 
 /** The promotion: the target forgets the old master and opens writes. Nothing that follows may run without it. */
 export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confirmed: Step): Step {
   const { analysis: a, list } = ctx;
   const target = a.target;
   const td = dialectOf(target);
+  const recheck = recheckOldMaster(ctx);
   const byFile = a.positioning.mode === 'file';
   const stop = td.stopReplication();
   // MMM's move_role writer: in a pair's switchover the new active keeps replicating from the old active (now
@@ -18,7 +20,10 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
   const keepPair = ctx.switchover && a.passive === target;
   const reset = keepPair ? undefined : td.resetReplicationAll();
   const restart = keepPair ? td.startReplication() : undefined;
-  const setWritable = td.setReadOnly(false);
+  // Semi-sync: the master side goes on here, before anything can be written; with waitForAck an open-writes
+  // step opens writes once a replica acknowledges (plan/semi-sync.ts).
+  const semiSync = ctx.semiSync ? newMasterChange(ctx.semiSync, target) : undefined;
+  const setWritable = ctx.semiSync?.waitForAck ? [] : td.setReadOnly(false);
   const recordEnd = byFile ? td.binlogStatusSql() : undefined;
   return list.add({
     phase: 'promote',
@@ -29,6 +34,7 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
       stop,
       ...(reset ? { reset } : {}),
       ...(recordEnd ? { recordEnd } : {}),
+      ...(semiSync ? { semiSync } : {}),
       setWritable,
       ...(restart ? { restart } : {}),
     },
@@ -36,21 +42,63 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
       stop,
       ...(reset ? [reset] : []),
       ...(recordEnd ? [`${recordEnd} -- recorded before writes open: replicas start here`] : []),
+      ...showChange(semiSync),
       ...setWritable,
       ...(restart ? [restart] : []),
     ],
-    why: keepPair
-      ? `it accepts writes and keeps replicating from ${a.oldMaster.name ?? a.oldMaster.address}, its pair partner`
-      : 'it forgets the old master and accepts writes',
-    after: [ready.get(target.name), confirmed],
+    why:
+      (keepPair
+        ? `it accepts writes and keeps replicating from ${a.oldMaster.name ?? a.oldMaster.address}, its pair partner`
+        : 'it forgets the old master and accepts writes') +
+      (semiSync ? '; semi-sync master side on first' : '') +
+      (setWritable.length ? '' : ' (they open once a replica acknowledges)'),
+    after: [ready.get(target.name), confirmed, recheck],
+  });
+}
+
+/**
+ * A dead old master can come back while the run works (a crash restarted by systemd, a power cycle): right before
+ * the promotion it is looked at again, and fenced over SQL if it answers, or nothing is promoted.
+ */
+function recheckOldMaster(ctx: PlanContext): Step | undefined {
+  const { analysis: a, list } = ctx;
+  const name = a.oldMaster.name;
+  if (!name || a.oldMaster.state?.reachable) return undefined;
+  const d = dialectOf(a.target);
+  const setReadOnly = d.setReadOnly(true);
+  const listClients = d.clientConnectionsSql();
+  return list.add({
+    phase: 'promote',
+    host: name,
+    title: 'Make sure the old master is still down (fence it if it answers again)',
+    action: { kind: 'recheck-old-master', setReadOnly, listClients, dialectOf: a.target.name },
+    sql: [`-- only if ${name} answers: ${setReadOnly.join('; ')}; ${listClients}; KILL each client connection`],
+    why: 'a master that came back must not take writes next to the new one: fenced, or nothing is promoted',
   });
 }
 
 /** Moves the writer VIP onto the new master (after the promotion) and returns the step, if a VIP is configured. */
-export function addWriterVip(ctx: PlanContext, promote: Step): Step | undefined {
-  const { config } = ctx;
+export function addWriterVip(ctx: PlanContext, promote: Step, fence: Fence): Step | undefined {
+  const { config, analysis: a } = ctx;
   if (!config.vip) return undefined;
   const t = hostConfig(config, promote.host);
+  // A live old master (fenced: read-only, clients killed) keeps the VIP until the new master is writable, then
+  // gives it up and the new master takes it, back to back: clients see the VIP on no host for a moment only.
+  // A dead one lost it first thing (fence phase). Either way the VIP is added only once it is off the old host
+  // (or that host was shown unreachable over SSH), never on two hosts at once. (Semi-sync with waitForAck: the
+  // new master is still read-only here; writes open moments later, once a replica acknowledges.)
+  const old = a.oldMaster.name && a.oldMaster.state?.reachable ? hostConfig(config, a.oldMaster.name) : undefined;
+  const removed = old
+    ? ctx.list.add({
+        phase: 'vip',
+        host: old.name,
+        title: 'Remove the writer VIP from the old master',
+        action: { kind: 'vip-remove' },
+        command: [showRemote(old, vipRemoveArgv(config.vip.address, old.vipInterface ?? config.vip.interface))],
+        why: `${old.name} is read-only now; ${t.name} takes the VIP right after`,
+        after: [promote],
+      })
+    : fence.vipRemove;
   return ctx.list.add({
     phase: 'vip',
     host: t.name,
@@ -58,7 +106,7 @@ export function addWriterVip(ctx: PlanContext, promote: Step): Step | undefined 
     action: { kind: 'vip-add' },
     command: [showRemote(t, vipAddArgv(config.vip.address, t.vipInterface ?? config.vip.interface))],
     why: 'applications reach the writer through the VIP',
-    after: [promote],
+    after: [promote, removed],
   });
 }
 
@@ -96,6 +144,7 @@ export function repointReplicas(ctx: PlanContext, promote: Step, ready: Map<stri
     const step = repointStep(ctx, old, { title, formerMaster: true, delay: 0, at, why, after, phase: 'demote' });
     followers.push({ host: old, step, formerMaster: true, delay: 0 });
   }
+  openWritesStep(ctx, promote, followers);
   for (const f of followers) verifyStep(ctx, f.host, f);
 }
 
@@ -122,6 +171,7 @@ function repointStep(
   const change = rd.withDelay(base, o.delay);
   const stop = rd.stopReplication();
   const setReadOnly = rd.setReadOnly(true);
+  const semiSync = ctx.semiSync ? followerChange(ctx.semiSync, r) : undefined;
   const start = rd.startReplication();
   return ctx.list.add({
     phase: o.phase ?? 'repoint',
@@ -135,10 +185,11 @@ function repointStep(
       stop,
       change,
       setReadOnly,
+      ...(semiSync ? { semiSync } : {}),
       start,
     },
-    sql: [stop, change, ...setReadOnly, start],
-    why: o.why,
+    sql: [stop, change, ...setReadOnly, ...showChange(semiSync), start],
+    why: o.why + (semiSync ? '; semi-sync replica side on before it starts' : ''),
     after: o.after,
   });
 }
@@ -160,6 +211,7 @@ function verifyStep(ctx: PlanContext, r: ProbedHost, f: { step: Step; formerMast
       : f.formerMaster
         ? `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${target}>, at most ${seconds} s`
         : `${rd.waitForGtidSql(`<binlog GTID position of ${target}>`, 1)} -- repeated until 0, at most ${seconds} s`;
+  const semiSyncStatus = ackStatusSql(ctx.semiSync, r);
   ctx.list.add({
     phase: 'verify',
     host: r.name,
@@ -170,8 +222,13 @@ function verifyStep(ctx: PlanContext, r: ProbedHost, f: { step: Step; formerMast
       ...(f.formerMaster ? { formerMaster: true } : {}),
       ...(byFile ? { byFile: true } : {}),
       ...(delayed ? { delayed: true } : {}),
+      ...(semiSyncStatus ? { semiSyncStatus } : {}),
     },
-    sql: [`${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${seconds} s`, caughtUp],
+    sql: [
+      `${rd.replicaStatusSql()} -- repeated until IO and SQL threads run, at most ${seconds} s`,
+      caughtUp,
+      ...(semiSyncStatus ? [`${semiSyncStatus} -- repeated until ON: it acknowledges ${target}'s commits`] : []),
+    ],
     why: `a ${ctx.switchover ? 'switchover' : 'failover'} is done only when every replica runs and has caught up`,
     after: [f.step],
   });

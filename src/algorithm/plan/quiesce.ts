@@ -25,9 +25,10 @@ const hasUnapplied = (r: ReplicaHost) =>
  * relay log is hours of deliberate lag, and nobody waits for it.
  */
 export function quiesceReplicas(ctx: PlanContext, fence: Fence): Stopped {
-  const { analysis: a, list, config } = ctx;
+  const { analysis: a } = ctx;
   const oldAlive = !!a.oldMaster.state?.reachable;
   const resumed = new Map<string, Step>();
+  /** Replicas whose coordinates cannot say they are drained: their relay log is applied by file position. */
   const relayOnly = new Set<string>();
   for (const r of a.replicas) {
     const step = resumeStep(ctx, r, oldAlive, fence);
@@ -41,7 +42,7 @@ export function quiesceReplicas(ctx: PlanContext, fence: Fence): Stopped {
     // A writable replica is made read-only before it stops: nothing is written there while the run works (a
     // write would be an errant transaction), and a run that stops half-way leaves no second writer behind.
     const setReadOnly = r.readOnly === false ? dialectOf(r).setReadOnly(true) : undefined;
-    const step = list.add({
+    const step = ctx.list.add({
       phase: 'stop-io',
       host: r.name,
       title: setReadOnly ? 'Make it read-only and stop the IO thread' : 'Stop the IO thread',
@@ -54,48 +55,52 @@ export function quiesceReplicas(ctx: PlanContext, fence: Fence): Stopped {
     });
     stopIo.set(r.name, step);
   }
-  const drained = new Map<string, Step>();
-  for (const r of a.replicas) {
-    const trustCoordinates = !relayOnly.has(r.name);
-    const until = trustCoordinates ? 'Exec = Read coordinates, or ' : '';
-    drained.set(
-      r.name,
-      list.add({
-        phase: 'drain',
-        host: r.name,
-        title: 'Apply the relay log to its end',
-        action: { kind: 'drain-relay-log', trustCoordinates },
-        sql: [
-          `${dialectOf(r).replicaStatusSql()} -- repeated until ${until}the SQL thread idles at the end of its ` +
-            `relay log, at most ${config.timeouts.drain} s (a replica already stopped with nothing left is drained)`,
-        ],
-        why: 'every received transaction must be applied before replicas are compared',
-        after: [stopIo.get(r.name)],
-      }),
-    );
-  }
+  const drained = new Map(a.replicas.map((r) => [r.name, drainStep(ctx, r, !relayOnly.has(r.name), stopIo)]));
   const stopped: Stopped = new Map();
   for (const r of [...a.replicas, ...a.delayed]) {
-    const stop = dialectOf(r).stopReplication();
     const delayed = a.delayed.includes(r);
-    // It was switched to file positioning only to keep its relay log: back to GTID, as it was found, so a
-    // run that stops before repointing leaves a GTID cluster behind.
-    const restoreGtid =
-      relayOnly.has(r.name) && r.replica.gtidMode !== 'No' ? dialectOf(r).useGtidPositioning() : undefined;
-    const step = list.add({
-      phase: 'stop',
-      host: r.name,
-      title: restoreGtid ? 'Stop replication and return to GTID positioning' : 'Stop replication',
-      action: { kind: 'stop-replication', stop, ...(restoreGtid ? { restoreGtid } : {}) },
-      sql: [stop, ...(restoreGtid ? [restoreGtid] : [])],
-      why: delayed
-        ? `a delayed replica (MASTER_DELAY ${r.replica.sqlDelay} s) is not waited for: it follows the new master later`
-        : 'replication from the old master ends here',
-      after: [delayed ? stopIo.get(r.name) : drained.get(r.name)],
-    });
-    stopped.set(r.name, step);
+    const after = delayed ? stopIo.get(r.name) : drained.get(r.name);
+    stopped.set(r.name, stopStep(ctx, r, { delayed, relayOnly: relayOnly.has(r.name), after }));
   }
   return stopped;
+}
+
+function drainStep(ctx: PlanContext, r: ReplicaHost, trustCoordinates: boolean, stopIo: Map<string, Step>): Step {
+  const until = trustCoordinates ? 'Exec = Read coordinates, or ' : '';
+  return ctx.list.add({
+    phase: 'drain',
+    host: r.name,
+    title: 'Apply the relay log to its end',
+    action: { kind: 'drain-relay-log', trustCoordinates },
+    sql: [
+      `${dialectOf(r).replicaStatusSql()} -- repeated until ${until}the SQL thread idles at the end of its ` +
+        `relay log, at most ${ctx.config.timeouts.drain} s (a replica already stopped with nothing left is drained)`,
+    ],
+    why: 'every received transaction must be applied before replicas are compared',
+    after: [stopIo.get(r.name)],
+  });
+}
+
+function stopStep(
+  ctx: PlanContext,
+  r: ReplicaHost,
+  o: { delayed: boolean; relayOnly: boolean; after: Step | undefined },
+): Step {
+  const stop = dialectOf(r).stopReplication();
+  // It was switched to file positioning only to keep its relay log: back to GTID, as it was found, so a
+  // run that stops before repointing leaves a GTID cluster behind.
+  const restoreGtid = o.relayOnly && r.replica.gtidMode !== 'No' ? dialectOf(r).useGtidPositioning() : undefined;
+  return ctx.list.add({
+    phase: 'stop',
+    host: r.name,
+    title: restoreGtid ? 'Stop replication and return to GTID positioning' : 'Stop replication',
+    action: { kind: 'stop-replication', stop, ...(restoreGtid ? { restoreGtid } : {}) },
+    sql: [stop, ...(restoreGtid ? [restoreGtid] : [])],
+    why: o.delayed
+      ? `a delayed replica (MASTER_DELAY ${r.replica.sqlDelay} s) is not waited for: it follows the new master later`
+      : 'replication from the old master ends here',
+    after: [o.after],
+  });
 }
 
 /** The step that lets a replica apply what it received, when it is not applying it already; else undefined. */

@@ -1,5 +1,5 @@
 import type { Flavor } from '../../domain/server-state.js';
-import { parseGtidPos } from '../mariadb-gtid.js';
+import { formatGtidPos, parseGtidPos } from '../mariadb-gtid.js';
 import { contains, parseGtidSet } from '../mysql-gtid-set.js';
 
 /**
@@ -28,4 +28,17 @@ export function receivedGtids(flavor: Flavor, position: string): ReceivedGtids {
     has: (gtid) => contains(set, parseGtidSet(gtid)),
     hasAll: (list) => contains(set, parseGtidSet(typeof list === 'string' ? list : list.join(','))),
   };
+}
+
+/**
+ * MariaDB: the gtid_slave_pos a replica must have once salvaged transactions are applied: per domain, the
+ * later of its position and the last salvaged GTID (other domains as they are).
+ * Example: `slavePosAfter('0-1-1500,1-3-20', ['0-1-1501', '0-1-1502'])` → '0-1-1502,1-3-20'.
+ */
+export function slavePosAfter(position: string, gtids: (string | undefined)[]): string {
+  const pos = parseGtidPos(position);
+  for (const g of parseGtidPos(gtids.filter(Boolean).join(',')).values()) {
+    if ((pos.get(g.domain)?.seq ?? -1) < g.seq) pos.set(g.domain, g);
+  }
+  return formatGtidPos(pos);
 }

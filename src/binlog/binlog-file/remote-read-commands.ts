@@ -101,6 +101,27 @@ export function parseNoServerCheck(code: number | undefined, out: string): Serve
   return { running: 'unknown', detail: lines.join('; ') || `the check exited with ${code ?? 'no code'}` };
 }
 
+/**
+ * Proves the SSH user may read a server's binlogs: the index and every file it lists. Prints `ok N files` and
+ * exits 0, or names the first it cannot read and exits 3.
+ * Example: `binlogAccessArgv('/var/lib/mysql/mysql-bin.index')`.
+ */
+export function binlogAccessArgv(indexPath: string): string[] {
+  return ['sh', '-c', ACCESS_SCRIPT, 'mmmf-binlog-access', indexPath];
+}
+
+const ACCESS_SCRIPT = [
+  '[ -r "$1" ] || { echo "cannot read the binlog index $1"; exit 3; }',
+  'd=$(dirname -- "$1"); n=0',
+  'while IFS= read -r f || [ -n "$f" ]; do',
+  '  [ -n "$f" ] || continue',
+  '  case $f in /*) p=$f ;; *) p=$d/${f#./} ;; esac',
+  '  [ -r "$p" ] || { echo "cannot read $p"; exit 3; }',
+  '  n=$((n + 1))',
+  'done <"$1"',
+  'echo "ok $n files"',
+].join('\n');
+
 /** The command line ssh hands to the remote shell for an argv (and the plan shows). */
 export function remoteCommandLine(argv: string[]): string {
   return argv.map(shellQuote).join(' ');

@@ -47,13 +47,17 @@ export async function readIdentity(
 }
 
 /** The cluster's store: etcd when coordination is configured, else the private state folder. */
-export async function openStore(config: ResolvedConfig, id: ClusterIdentity): Promise<ClusterStore> {
+export async function openStore(
+  config: ResolvedConfig,
+  id: ClusterIdentity,
+  o: { create: boolean },
+): Promise<ClusterStore> {
   const etcd = config.coordination?.etcd;
   if (etcd && config.cluster) {
     const { openEtcdStore } = await import('../../state/etcd-store.js');
     return openEtcdStore(etcd, config.cluster);
   }
-  return FileStore.open(config.stateDir, id);
+  return FileStore.open(config.stateDir, id, o);
 }
 
 /** What a run read from the store before acting: the snapshot, and the unfinished run it holds, if any. */
@@ -123,7 +127,7 @@ export async function coordinationView(
 ): Promise<CoordinationView> {
   let store: ClusterStore | undefined;
   try {
-    store = await openStore(config, await readIdentity(config, conns));
+    store = await openStore(config, await readIdentity(config, conns), { create: false });
     const { snapshot, unfinished } = await readStore(store);
     const offline = await store.readOffline();
     const writeError = o.probeWrite ? await store.probeWrite().then(() => undefined, errorText) : undefined;

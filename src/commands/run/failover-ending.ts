@@ -4,6 +4,8 @@ import type { Journal } from '../../executor/journal.js';
 import type { PlanRun } from '../../executor/run-plan.js';
 import type { StepResult } from '../../executor/types.js';
 import { type HostOutcome, hostOutcomes, renderFailoverSummary } from '../../output/render-result.js';
+import { salvageOutcome } from '../../output/render-salvage.js';
+import type { SalvageReport } from '../../binlog/binlog-file/salvage-report.js';
 import { hookEnv, runHook } from '../../safety/hooks.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
 import { invariantViolations } from './invariants.js';
@@ -21,6 +23,7 @@ export interface FailoverJudged extends Judged {
   promoted: boolean;
   rollback: Rollback | undefined;
   blockedMs: number | undefined;
+  salvage: SalvageReport | undefined;
 }
 
 /**
@@ -49,7 +52,8 @@ export function failoverEnding(
       const ok = !run.failed && outcomes.every((x) => x.ok) && violations.length === 0;
       const promoted = results.some((r) => r.status === 'done' && isPromotion(plan, r.n));
       const blockedMs = writesBlockedMs(plan, results, rollback);
-      return { ok, violations, results, outcomes, promoted, rollback, blockedMs };
+      const salvage = salvageOutcome(plan, results, (n) => run.outputOf(n));
+      return { ok, violations, results, outcomes, promoted, rollback, blockedMs, salvage };
     },
     close: async (j) => {
       // Anti-flap counts failovers that moved the master; a run that promoted nobody is not one, and neither is
@@ -77,6 +81,7 @@ export function failoverEnding(
       invariants: { ok: j.violations.length === 0, violations: j.violations },
       ...(j.blockedMs !== undefined ? { writesBlockedMs: j.blockedMs } : {}),
       ...(j.rollback ? { rollback: j.rollback } : {}),
+      ...(j.salvage ? { salvage: j.salvage } : {}),
     }),
     summary: (end, c) => {
       const j = end.judged;
@@ -86,7 +91,7 @@ export function failoverEnding(
   };
 }
 
-const isPromotion = (plan: Plan, n: number) => plan.steps.find((x) => x.n === n)?.phase === 'promote';
+const isPromotion = (plan: Plan, n: number) => plan.steps.find((x) => x.n === n)?.action.kind === 'promote';
 
 /** Nothing was promoted: the command that continues from here (the best replica holds everything). */
 function continueCommand(config: ResolvedConfig, plan: Plan): string {

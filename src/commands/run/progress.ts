@@ -1,13 +1,14 @@
-import type { Step } from '../../algorithm/plan-types.js';
 import type { PlanRun } from '../../executor/run-plan.js';
 import type { StepResult } from '../../executor/types.js';
+import { runWithLines, stepTitle } from '../../output/step-lines.js';
 
-/** Drives the run through a listr2 list: live on a terminal, plain lines when piped. */
+/** Drives the run through a listr2 list, live on a terminal; plain lines when piped, without loading listr2. */
 export async function runWithProgress(run: PlanRun): Promise<StepResult[]> {
-  const { Listr } = await import('listr2');
   // A terminal that reports no width (some CI pseudo-terminals) gets plain lines, not a wrapped mess.
   const tty = !!process.stdout.isTTY && process.env.TERM !== 'dumb' && (process.stdout.columns ?? 0) > 0;
-  const title = (s: Step) => `${s.n}. ${s.host}: ${s.title}`;
+  if (!tty) return runWithLines(run);
+  const { Listr } = await import('listr2');
+  const title = stepTitle;
   const tasks = new Listr(
     run.phases().map((p) => ({
       title: p.label,
@@ -29,7 +30,7 @@ export async function runWithProgress(run: PlanRun): Promise<StepResult[]> {
     {
       concurrent: false,
       exitOnError: false,
-      renderer: tty ? 'default' : 'simple',
+      renderer: 'default',
       fallbackRenderer: 'simple',
       rendererOptions: { collapseSubtasks: false, collapseSkips: true, showErrorMessage: true },
     } as never,

@@ -2,6 +2,7 @@ import type { Plan, Step } from '../../algorithm/plan-types.js';
 import type { StepResult } from '../../executor/types.js';
 import type { HostOutcome } from '../../output/render-result.js';
 import type { HookOutcome } from '../../safety/hooks.js';
+import type { SalvageReport } from '../../binlog/binlog-file/salvage-report.js';
 
 /**
  * What `--json` prints for every outcome of a failover, switchover or abort: the plan, what each step did,
@@ -34,6 +35,8 @@ export interface RunReport {
   hook?: HookOutcome;
   /** roles, offline, online: the hosts kept out of reader roles. */
   offline?: string[];
+  /** A failover that salvaged (or tried to salvage) the dead master's binlog: what, how much, what not, why. */
+  salvage?: SalvageReport;
 }
 
 export function printReport(report: RunReport): void {

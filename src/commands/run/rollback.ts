@@ -27,7 +27,7 @@ export async function rollbackIfNeeded(
 ): Promise<Rollback | undefined> {
   const plan = run.plan;
   if (plan.kind !== 'switchover' || !run.failed) return undefined;
-  const promote = plan.steps.find((x) => x.phase === 'promote');
+  const promote = plan.steps.find((x) => x.action.kind === 'promote');
   const promoted = promote ? run.results.get(promote.n) : undefined;
   if (promoted && promoted.status !== 'not-run') return undefined; // past the point of no return
   const begun = new Set([...run.results.values()].filter((r) => r.status !== 'not-run').map((r) => r.n));
@@ -76,7 +76,8 @@ export function rollbackOutcomes(plan: Plan, states: HostState[]): HostOutcome[]
 
 /**
  * How long applications could not write: from the old master losing the VIP or going read-only, whichever
- * came first, to the new master (or, after a rollback, the old one again) being writable and holding the VIP.
+ * came first, to the new master (or, after a rollback, the old one again) being writable and holding the VIP
+ * (semi-sync: writes open in their own step, once a replica acknowledges).
  */
 export function writesBlockedMs(plan: Plan, results: StepResult[], rollback?: Rollback): number | undefined {
   const done = (steps: Step[], rs: StepResult[], kinds: string[]) =>
@@ -84,7 +85,7 @@ export function writesBlockedMs(plan: Plan, results: StepResult[], rollback?: Ro
   const starts = done(plan.steps, results, ['fence-read-only', 'vip-remove']);
   const ends = rollback
     ? done(rollback.steps, rollback.results, ['make-writable', 'vip-add'])
-    : done(plan.steps, results, ['promote', 'vip-add']);
+    : done(plan.steps, results, ['promote', 'open-writes', 'vip-add']);
   // Only a master that was alive and made read-only had writes to block (a dead one had none).
   const fenced = done(plan.steps, results, ['fence-read-only']).length > 0;
   return fenced && ends.length

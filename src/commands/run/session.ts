@@ -12,8 +12,16 @@ import { type StoreLock, StoreUnavailableError } from '../../state/cluster-store
 import { CoordinationError, errorText } from '../../errors.js';
 import { openStore, readIdentity, readStore, type StoreView, takeClusterLock } from './coordination.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
-import { type ConnectionSet, type Connector, connectMysql, withConnections } from '../../topology/connection.js';
+import {
+  type ConnectionSet,
+  type Connector,
+  connectMysql,
+  connectWithin,
+  type SqlConnection,
+  withConnections,
+} from '../../topology/connection.js';
 import { type ProbedCluster, probeCluster } from '../../topology/probe.js';
+import { rememberHosts } from '../../state/host-memory.js';
 
 /** A run that died a moment ago holds server locks until the servers notice its connections are gone. */
 const DEAD_RUN_LOCK_WAIT_S = 5;
@@ -41,6 +49,8 @@ export interface Session {
   probe(): Promise<ProbedCluster>;
   /** Waits (at most a second) for the SSH connections opened while probing. */
   sshReady(): Promise<void>;
+  /** A fresh connection to a host, with the run log and redaction, given up after the connect timeout. */
+  connect(host: string): Promise<SqlConnection>;
 }
 
 export interface SessionOptions {
@@ -62,11 +72,11 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
   const started = Date.now();
   let ssh: Promise<void> | undefined;
   try {
-    // The handshakes are paid while probing, not while writes are blocked (see vip/remote.ts).
-    if (o.warmSsh && config.vip) {
-      ssh = import('../../vip/remote.js').then((m) =>
-        m.openMux(config.hosts, config.stateDir, config.timeouts.connect),
-      );
+    // The handshakes are paid while probing, not while writes are blocked (see vip/remote.ts): every host for
+    // the VIP, else those whose binlog a failover may salvage.
+    const sshHosts = config.vip ? config.hosts : config.hosts.filter((h) => config.salvage?.hosts.includes(h.name));
+    if (o.warmSsh && sshHosts.length) {
+      ssh = import('../../vip/remote.js').then((m) => m.openMux(sshHosts, config.stateDir, config.timeouts.connect));
     }
     const log = openRunLog(config, o.debug);
     log?.line('mmmf', '#', `${o.lock ?? 'mmmf (dry run)'} (pid ${process.pid}, config ${config.source})`);
@@ -89,7 +99,16 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
           view: state?.view,
           lock: state?.lock,
           write: (text) => process.stdout.write(text),
-          probe: () => probeCluster(config, conns),
+          probe: async () => {
+            const probed = await probeCluster(config, conns);
+            rememberHosts(config.stateDir, probed.states);
+            return probed;
+          },
+          connect: (name) => {
+            const h = config.hosts.find((x) => x.name === name);
+            if (!h) return Promise.reject(new Error(`no host ${name} in the config`));
+            return connectWithin(connector, h, config.timeouts.connect);
+          },
           sshReady: async () => {
             if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000).unref())]);
           },
@@ -116,7 +135,7 @@ async function openState(
 ): Promise<{ view: StoreView; lock: StoreLock | undefined; order: string[] }> {
   try {
     const identity = await readIdentity(config, conns.open);
-    const store = await openStore(config, identity);
+    const store = await openStore(config, identity, { create: !!lock });
     const view = await readStore(store);
     try {
       return { view, lock: lock ? await takeClusterLock(view, lock) : undefined, order: identity.order };
@@ -166,6 +185,7 @@ export function planRun(s: Session, plan: Plan, dialects: Map<string, Dialect>, 
     config: s.config,
     conns: s.conns.open,
     dialects,
+    connect: (h) => s.connect(h),
     ...(journal ? { journal } : {}),
     ...(s.faults ? { faults: s.faults } : {}),
   });

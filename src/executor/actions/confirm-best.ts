@@ -2,6 +2,7 @@ import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.
 import { gtidMissing, gtidRelation, gtidUnion } from '../../binlog/gtid.js';
 import { binlogEnd, gtidOf, replicaStatus } from '../server-reads.js';
 import type { ActionContext, ActionOutcome, Handler } from '../types.js';
+import type { StepRef } from '../../algorithm/plan-types.js';
 
 const RE_RUN = 'Nothing was repointed; replication is stopped. Re-run mmmf: it re-probes and chooses again.';
 
@@ -20,7 +21,7 @@ export const confirmBest: Handler<'confirm-best'> = async (step, ctx) => {
 async function byGtid(
   host: string,
   others: string[],
-  a: { masterEnd?: { step: number; key: 'gtid' | 'file' | 'pos' } },
+  a: { masterEnd?: StepRef },
   ctx: ActionContext,
 ): Promise<ActionOutcome> {
   const d = ctx.dialect(host);
@@ -67,14 +68,16 @@ async function byFile(
   const masterEnd = a.masterEnd ? ctx.outputCoordinates(a.masterEnd.step) : undefined;
   if (masterEnd && compareCoordinates(mine, masterEnd) < 0) {
     problems.push(
-      `the old master wrote up to ${formatCoordinates(masterEnd)}, but ${host} executed only up to ${formatCoordinates(mine)}`,
+      `the old master wrote up to ${formatCoordinates(masterEnd)}, but ${host} executed only up to ` +
+        formatCoordinates(mine),
     );
   }
   if (problems.length) throw new Error(`${problems.join('; ')}. ${RE_RUN}`);
   const end = await binlogEnd(conn, d);
   if (!end) throw new Error(`${host} has no binary log (log_bin OFF?)`);
   return {
-    detail: `executed the most (old master ${formatCoordinates(mine)}); its own binlog ends at ${formatCoordinates(end)}`,
+    detail:
+      `executed the most (old master ${formatCoordinates(mine)}); its own binlog ends at ` + formatCoordinates(end),
     output: { coordinates: end },
   };
 }

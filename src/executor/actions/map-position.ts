@@ -5,7 +5,10 @@ import { mapByOwnLastTransaction, mapPosition, type Mapping } from '../../binlog
 import { replicaStatus } from '../server-reads.js';
 import type { ActionOutcome, Handler } from '../types.js';
 
-/** Where in the best replica's binlog this replica must start; refused (with the reason) when the evidence disagrees. */
+/**
+ * Where in the best replica's binlog this replica must start; refused (with the reason) when the evidence
+ * disagrees.
+ */
 export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
   const a = step.action;
   const s = await replicaStatus(ctx.conn(step.host), ctx.dialect(step.host));

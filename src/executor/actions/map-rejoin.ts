@@ -26,7 +26,9 @@ export const mapRejoin: Handler<'map-rejoin'> = async (step, ctx) => {
   if (!m.ok) throw new Error(`${m.refusals.join('; ')}. ${step.host} is left read-only, not repointed`);
   const { coordinates, evidence } = m.value;
   return {
-    detail: `its last transaction ${last?.gtid || ''} ends at ${source} ${formatCoordinates(coordinates)}; evidence: ${evidence.join('; ')}`,
+    detail:
+      `its last transaction ${last?.gtid || ''} ends at ${source} ${formatCoordinates(coordinates)}; ` +
+      `evidence: ${evidence.join('; ')}`,
     output: { coordinates },
   };
 };

@@ -1,10 +1,12 @@
 import { formatCoordinates } from '../../binlog/coordinates.js';
+import { applySemiSync } from '../semi-sync.js';
 import { READ_MS, sendAll, WRITE_MS } from '../server-reads.js';
 import type { Handler } from '../types.js';
 
 /**
- * STOP, RESET ALL (kept in a pair's switchover), then (by file) the binlog position replicas will start from, then writes open. The position
- * is read before read_only goes OFF and journaled at once: a run killed inside this step keeps it on resume,
+ * STOP, RESET ALL (kept in a pair's switchover), then (by file) the binlog position replicas will start from,
+ * then writes open. The position is read before read_only goes OFF and journaled at once: a run killed inside
+ * this step keeps it on resume,
  * because reading it again after writes opened would skip those writes on every replica.
  */
 export const promote: Handler<'promote'> = async (step, ctx) => {
@@ -20,13 +22,18 @@ export const promote: Handler<'promote'> = async (step, ctx) => {
     if (!coordinates) throw new Error('the new master has no binary log position (log_bin OFF?)');
     await ctx.checkpoint({ coordinates });
   }
+  // Semi-sync: the master side is on before anything can be written here.
+  if (a.semiSync) await applySemiSync(conn, a.semiSync);
   await sendAll(conn, a.setWritable);
   // The pair stays circular: the new active replicates from the old one, which is read-only now.
   if (a.restart) await sendAll(conn, [a.restart]);
   const kept = a.restart ? '; still replicating from its pair partner' : '';
-  if (!coordinates) return { detail: `ok${kept}` };
-  const when = earlier ? 'recorded before the interrupted run opened writes' : 'when writes opened';
-  return { detail: `writable; binlog at ${formatCoordinates(coordinates)} ${when}${kept}`, output: { coordinates } };
+  const semi = a.semiSync ? '; semi-sync master side on' : '';
+  const open = a.setWritable.length ? 'writable' : 'read-only until a replica acknowledges';
+  if (!coordinates) return { detail: `${a.setWritable.length ? 'ok' : open}${semi}${kept}` };
+  const when = earlier ? 'recorded before the interrupted run opened writes' : 'before writes opened';
+  const detail = `${open}; binlog at ${formatCoordinates(coordinates)} ${when}${semi}${kept}`;
+  return { detail, output: { coordinates } };
 };
 
 /** --abort: the old master takes writes again. */

@@ -1,9 +1,9 @@
 import { formatCoordinates } from '../../binlog/coordinates.js';
 import { gtidRelation } from '../../binlog/gtid.js';
-import type { ReplicaStatus } from '../../domain/server-state.js';
-import { binlogEnd, gtidOf, replicaStatus, replicatesFrom, sendAll, threadErrors, WRITE_MS } from '../server-reads.js';
+import { binlogEnd, gtidOf, READ_MS, replicaStatus, replicatesFrom, sendAll, WRITE_MS } from '../server-reads.js';
+import { applySemiSync } from '../semi-sync.js';
 import type { Handler } from '../types.js';
-import { type Look, poll, waitForGtid, waitForPosition } from '../waits.js';
+import { type Look, poll, stopIfBroken, waitForGtid, waitForPosition } from '../waits.js';
 
 export const repoint: Handler<'repoint'> = async (step, ctx) => {
   const a = step.action;
@@ -14,13 +14,18 @@ export const repoint: Handler<'repoint'> = async (step, ctx) => {
     const s = await replicaStatus(conn, ctx.dialect(step.host));
     const src = ctx.config.hosts.find((h) => h.name === a.source);
     if (src && replicatesFrom(s, src)) {
-      await sendAll(conn, [...a.setReadOnly, a.start]);
+      await sendAll(conn, a.setReadOnly);
+      if (a.semiSync) await applySemiSync(conn, a.semiSync);
+      await sendAll(conn, [a.start]);
       return { detail: `was already pointed at ${a.source} (at ${formatCoordinates(s.executed)}): only started it` };
     }
   }
-  await sendAll(conn, [a.stop, ctx.materialize(a.change), ...a.setReadOnly, a.start]);
+  await sendAll(conn, [a.stop, ctx.materialize(a.change), ...a.setReadOnly]);
+  // Semi-sync: the replica side takes effect when the IO thread starts, so it goes on before START.
+  if (a.semiSync) await applySemiSync(conn, a.semiSync);
+  await sendAll(conn, [a.start]);
   const at = a.at ? ` from ${formatCoordinates(ctx.outputCoordinates(a.at.step))}` : '';
-  return { detail: `replicating from ${a.source}${at}` };
+  return { detail: `replicating from ${a.source}${at}${a.semiSync ? ', semi-sync replica side on' : ''}` };
 };
 
 /** --abort: a replica the failover only stopped replicates from the old master again. */
@@ -35,22 +40,21 @@ export const verifyReplica: Handler<'verify-replica'> = async (step, ctx) => {
   const conn = ctx.conn(step.host);
   const d = ctx.dialect(step.host);
   const seconds = ctx.config.timeouts.verify;
-  const started = Date.now();
+  // A replica that cannot connect to its new source gets the same grace as in every other wait.
+  const check = stopIfBroken(`replication from ${a.source} to run`);
   await poll('IO and SQL threads running', seconds, async (): Promise<Look<true>> => {
-    const s: ReplicaStatus | undefined = await replicaStatus(conn, d);
+    const s = await replicaStatus(conn, d);
     if (s && s.ioRunning === 'Yes' && s.sqlRunning) return { done: true };
-    const connecting = s?.ioRunning === 'Connecting' && !s.lastSqlError;
-    if ((s?.lastIoError || s?.lastSqlError) && !(connecting && Date.now() - started < seconds * 1000)) {
-      throw new Error(threadErrors(s));
-    }
+    check(s);
     return { waiting: `IO ${s?.ioRunning ?? '-'}, SQL ${s?.sqlRunning ? 'Yes' : 'No'}` };
   });
-  if (a.delayed) return { detail: `IO and SQL threads running; it applies behind on purpose (delayed)` };
+  const acks = a.semiSyncStatus ? await acknowledges(ctx, step.host, a.semiSyncStatus, seconds) : '';
+  if (a.delayed) return { detail: `IO and SQL threads running; it applies behind on purpose (delayed)${acks}` };
   if (a.byFile) {
     const end = await binlogEnd(ctx.conn(a.source), ctx.dialect(a.source));
     if (!end) throw new Error(`${a.source} has no binary log position`);
     await waitForPosition(conn, d, { at: end, seconds });
-    return { detail: `IO and SQL threads running, caught up with ${a.source} at ${formatCoordinates(end)}` };
+    return { detail: `IO and SQL threads running, caught up with ${a.source} at ${formatCoordinates(end)}${acks}` };
   }
   const srcGtid = await gtidOf(ctx.conn(a.source), ctx.dialect(a.source).binlogGtidSql());
   if (a.formerMaster) {
@@ -63,5 +67,15 @@ export const verifyReplica: Handler<'verify-replica'> = async (step, ctx) => {
   } else {
     await waitForGtid(conn, d, { gtid: srcGtid, waitSql: d.waitForGtidSql(srcGtid, 1), seconds });
   }
-  return { detail: `IO and SQL threads running, caught up with ${a.source} at ${srcGtid || '(empty)'}` };
+  return { detail: `IO and SQL threads running, caught up with ${a.source} at ${srcGtid || '(empty)'}${acks}` };
 };
+
+/** Semi-sync: the replica's side reads ON (its IO thread acknowledges the source's commits). */
+async function acknowledges(ctx: Parameters<Handler<'verify-replica'>>[1], host: string, sql: string, seconds: number) {
+  const ss = ctx.dialect(host).semiSync;
+  await poll('semi-sync replica side ON', seconds, async (): Promise<Look<true>> => {
+    const v = ss.statusValue(await ctx.conn(host).query(sql, READ_MS)).toUpperCase();
+    return v === 'ON' || v === '1' ? { done: true } : { waiting: `status ${v || 'absent'}` };
+  });
+  return '; semi-sync acknowledging';
+}

@@ -3,6 +3,7 @@ import type { ResolvedConfig, ResolvedHost } from '../../topology/config-types.j
 import { runRemote } from '../../vip/remote.js';
 import { vipAddArgv, vipCheckArgv, vipRemoveArgv } from '../../vip/vip-commands.js';
 import type { ActionContext, Handler } from '../types.js';
+import { formatAddress } from '../../domain/address.js';
 
 // Steps that work over SSH or locally, never over SQL: the host's database may well be down.
 
@@ -21,13 +22,25 @@ function vipOf(
 
 const said = (r: { out: string; code: number | undefined }) => r.out || `exit ${r.code}`;
 
+/** What ssh says when the host itself does not answer (not when it answers and refuses). */
+const UNREACHABLE = /timed out|No route to host|Network is unreachable|Host is unreachable|no answer within/i;
+
 export const vipRemove: Handler<'vip-remove'> = async (step, ctx) => {
   const { host, address, iface, what } = vipOf(ctx, step.host, step.action.address);
   const r = await runRemote(host, vipRemoveArgv(address, iface), ctx.config.timeouts.connect);
+  // A host that does not answer at all (no route, silent: a power loss) answers for no address either: the VIP
+  // may go to the new master. A host that answers but refuses (sshd down, a key refused) may still hold it.
+  if (!r.ok && (r.code === 255 || r.code === undefined) && UNREACHABLE.test(r.out)) {
+    return {
+      detail: `${host.name} does not answer over SSH (${said(r)}): it answers for no address now`,
+      alreadyDone: true,
+    };
+  }
   if (!r.ok) {
     throw new Error(
-      `could not remove the ${what} ${address} from ${host.name} over SSH (${said(r)}): if that host comes back ` +
-        `it may still answer for the ${what} — remove it there by hand`,
+      `could not remove the ${what} ${address} from ${host.name} over SSH (${said(r)}): the host answers, so it ` +
+        `may still answer for the ${what}${step.action.address ? '' : ', and the new master does not take it'} — ` +
+        `remove it there by hand (or power the host off), then run mmmf --cfg ${ctx.config.source} roles`,
     );
   }
   return { detail: `${address} is not on ${host.name}` };
@@ -77,7 +90,7 @@ export async function vipHolders(config: ResolvedConfig): Promise<{ name: string
 
 export const fenceHook: Handler<'fence-hook'> = async (step, ctx) => {
   const old = ctx.config.hosts.find((h) => h.name === step.host);
-  const outcome = await runFenceHook(ctx.config, step.host, old ? `${old.host}:${old.port}` : '');
+  const outcome = await runFenceHook(ctx.config, step.host, old ? formatAddress(old) : '');
   if (!outcome.ok) throw new Error(`fence hook ${outcome.detail}: the old master may still take writes`);
   return { detail: `fence hook: ${outcome.detail}` };
 };

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import type { SalvageSlice } from '../binlog/binlog-file/salvage-types.js';
+import { decodeSlice, applySqlFile, salvageWorkDir, writeOptionFile } from './salvage-apply.js';
+import { WRITE_MS } from './server-reads.js';
+import type { ActionContext, Handler, SalvageStart } from './types.js';
+
+type SalvageStep = Parameters<Handler<'salvage'>>[0];
+
+/**
+ * The apply itself, in the order that makes it safe: every slice decoded first (a decoder that fails applies
+ * nothing), the old master's host proved once more to run no server, the start journaled, then each file
+ * applied in a session of its own, in order.
+ */
+export async function applySalvage(
+  step: SalvageStep,
+  ctx: ActionContext,
+  o: {
+    slices: SalvageSlice[];
+    prove: () => Promise<string>;
+    /** The start to journal (absent when resuming: it is journaled already). */
+    journal?: SalvageStart;
+    /** MySQL with super_read_only on: lifted around the apply, set again afterwards. */
+    superReadOnly?: { off: string; on: string };
+  },
+): Promise<void> {
+  const conn = ctx.conn(step.host);
+  const d = ctx.dialect(step.host);
+  const best = ctx.config.hosts.find((h) => h.name === step.host);
+  if (!best) throw new Error(`no host ${step.host} in the config`);
+  const seconds = ctx.config.timeouts.equalize;
+  const work = salvageWorkDir(ctx.config.stateDir);
+  try {
+    const files: string[] = [];
+    for (const [i, slice] of o.slices.entries()) {
+      const file = join(work.dir, `${i + 1}.sql`);
+      await decodeSlice(d.version, slice, file, seconds);
+      files.push(file);
+    }
+    const optionFile = join(work.dir, 'client.cnf');
+    writeOptionFile(d.version, best, optionFile);
+    await ctx.fault('salvage:read');
+    await o.prove();
+    if (o.journal) await ctx.checkpoint({ salvageStart: o.journal });
+    if (o.superReadOnly) await conn.query(o.superReadOnly.off, WRITE_MS);
+    try {
+      for (const sqlFile of files) {
+        await applySqlFile(d.version, {
+          optionFile,
+          sqlFile,
+          timeoutSec: seconds,
+          started: () => ctx.fault('salvage:applying'),
+        });
+        await ctx.fault('salvage:file-applied');
+      }
+    } finally {
+      if (o.superReadOnly) await conn.query(o.superReadOnly.on, WRITE_MS);
+    }
+  } finally {
+    work.remove();
+  }
+}
