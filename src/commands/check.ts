@@ -14,6 +14,7 @@ import { coordinationView } from './run/coordination.js';
 import { rememberHosts } from '../state/host-memory.js';
 import { salvageFindings } from '../algorithm/salvage-preflight.js';
 import { probeSalvageFacts } from './salvage-facts.js';
+import { CONFIG_DEFAULTS } from '../topology/config-defaults.js';
 
 export interface CheckOptions {
   cfg: string;
@@ -123,7 +124,7 @@ function coordinationFindings(config: ResolvedConfig, v: CoordinationView, state
       message: `the coordination store (${v.store}) refuses the writes a run makes: ${v.writeError}`,
       fix: config.coordination
         ? `give this monitor's etcd user (or certificate's user) readwrite on the prefix ` +
-          `${config.coordination.etcd.prefix ?? '/mmmf'}/clusters/${config.cluster}/`
+          `${config.coordination.etcd.prefix ?? CONFIG_DEFAULTS['coordination.etcd.prefix']}/clusters/${config.cluster}/`
         : `make ${v.store} writable by the user mmmf runs as`,
     });
   }

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type * as Etcd3Module from 'etcd3';
 import type { Etcd3, IOptions, KVClient } from 'etcd3';
 import { ConfigError } from '../errors.js';
+import { CONFIG_DEFAULTS } from '../topology/config-defaults.js';
 import { StoreUnavailableError } from './cluster-store.js';
 
 /**
@@ -85,7 +86,7 @@ async function faultHandling(endpoints: number): Promise<IOptions['faultHandling
 
 export async function connectEtcd(opts: EtcdStoreOptions): Promise<EtcdConnection> {
   if (!opts.endpoints.length) throw new ConfigError('coordination.etcd.endpoints: at least one endpoint is needed');
-  const requestTimeoutMs = opts.requestTimeoutMs ?? 3000;
+  const requestTimeoutMs = opts.requestTimeoutMs ?? CONFIG_DEFAULTS['coordination.etcd.requestTimeoutMs'];
   const credentials = opts.tls && {
     rootCertificate: readPem(opts.tls.ca, 'ca'),
     ...(opts.tls.cert ? { certChain: readPem(opts.tls.cert, 'cert') } : {}),

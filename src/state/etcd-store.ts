@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { CONFIG_DEFAULTS } from '../topology/config-defaults.js';
 import type { ClusterStore, RegisterOutcome, RunHolder, StoreSnapshot } from './cluster-store.js';
 import { connectEtcd, type EtcdConnection, type EtcdStoreOptions } from './etcd-client.js';
 import { clusterKeys, decodeJournal, decodeJson, decodeLock, encodeLock, type ClusterKeys } from './etcd-keys.js';
@@ -18,6 +19,7 @@ import type { ICompare, IKeyValue, IRequestOp, ITxnResponse } from 'etcd3';
 
 export type { EtcdStoreOptions } from './etcd-client.js';
 
+const DEFAULT_PUBLISH = CONFIG_DEFAULTS['coordination.etcd.publishOrchestratorKeys'];
 const get = (k: string): IRequestOp => ({ request_range: { key: Buffer.from(k) } });
 const kvAt = (res: ITxnResponse, i: number): IKeyValue | undefined => res.responses[i]?.response_range?.kvs[0];
 
@@ -26,12 +28,18 @@ export async function openEtcdStore(options: EtcdStoreOptions, cluster: string):
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(cluster)) {
     throw new ConfigError(`cluster: '${cluster}' cannot name etcd keys (letters, digits, '.', '_', '-')`);
   }
-  const ttl = options.lockTtlSeconds ?? 15;
+  const ttl = options.lockTtlSeconds ?? CONFIG_DEFAULTS['coordination.etcd.lockTtlSeconds'];
   if (!Number.isInteger(ttl) || ttl < 1) {
     throw new ConfigError(`coordination.etcd.lockTtlSeconds: a whole number of seconds >= 1, not ${ttl}`);
   }
   const conn = await connectEtcd(options);
-  return new EtcdStore(conn, clusterKeys(options.prefix ?? '/mmmf', cluster), cluster, ttl, options);
+  return new EtcdStore(
+    conn,
+    clusterKeys(options.prefix ?? CONFIG_DEFAULTS['coordination.etcd.prefix'], cluster),
+    cluster,
+    ttl,
+    options,
+  );
 }
 
 class EtcdStore implements ClusterStore {
@@ -114,7 +122,12 @@ class EtcdStore implements ClusterStore {
     const lease = new LeaseKeeper(conn, grant.ID, Math.min(this.ttlSeconds, Number(grant.TTL)), sentAt);
     lease.start();
     const lock = new EtcdLock(
-      { conn, keys: k, cluster: this.cluster, publishOrchestratorKeys: this.options.publishOrchestratorKeys ?? false },
+      {
+        conn,
+        keys: k,
+        cluster: this.cluster,
+        publishOrchestratorKeys: this.options.publishOrchestratorKeys ?? DEFAULT_PUBLISH,
+      },
       res.header.revision,
       lease,
       value,
