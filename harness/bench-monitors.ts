@@ -72,7 +72,9 @@ async function once(etcd: EtcdCluster, i: number): Promise<{ ms: number; story: 
   const c = await startCluster({ basePort: basePortOf('bench-monitors'), replicas: 3 });
   try {
     await c.sandbox('load', '200');
-    const cfgs = Array.from({ length: MONITORS }, (_, m) => writeConfig(c, etcd, m + 1, `bench-${Date.now()}-${i}`));
+    // One name for the three monitors (they share its lock and journal), a new one per run (no anti-flap).
+    const cluster = `bench-${Date.now()}-${i}`;
+    const cfgs = Array.from({ length: MONITORS }, (_, m) => writeConfig(c, etcd, m + 1, cluster));
     await c.sandbox('kill', 'test1');
     const { step, target } = await promoteStep(cfgs[0]!);
     const t0 = performance.now() + Math.random() * MONITOR_PERIOD_S * 1000;

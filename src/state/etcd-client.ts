@@ -95,6 +95,7 @@ export async function connectEtcd(opts: EtcdStoreOptions): Promise<EtcdConnectio
   const scheme = opts.tls ? 'https://' : 'http://';
   const hosts = opts.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : scheme + e));
   const where = `etcd ${opts.endpoints.join(',')}`;
+  if (opts.tls) quietIpServername();
   const lib = await import('etcd3');
   const client = new lib.Etcd3({
     hosts,
@@ -127,6 +128,24 @@ export async function connectEtcd(opts: EtcdStoreOptions): Promise<EtcdConnectio
     close: () => client.close(),
   };
 }
+
+/**
+ * grpc-js gives Node's TLS the endpoint's host as the server name even when it is an IP address, and Node then
+ * prints a deprecation warning (DEP0123) on stderr: once in every timer run's journal with `https://10.0.0.5:2379`.
+ * The certificate is still checked against the IP (its subjectAltName), so that one warning is dropped; every
+ * other warning is printed as before.
+ */
+function quietIpServername(): void {
+  if (ipServernameQuiet) return;
+  ipServernameQuiet = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = (...args: unknown[]) => {
+    const [, type, code] = args;
+    const c = typeof type === 'object' && type !== null ? (type as { code?: string }).code : code;
+    if (c !== 'DEP0123') emit(...args);
+  };
+}
+let ipServernameQuiet = false;
 
 function boundedCall(where: string, requestTimeoutMs: number, endpoints: number): Bounded {
   return async (what, fn, budgetMs = requestTimeoutMs) => {
