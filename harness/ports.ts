@@ -97,6 +97,8 @@ export const ETCD_PORTS = {
   monitorsAuth: PORTS.etcd.first + 60,
   /** `npm run bench`'s monitors row. */
   benchMonitors: PORTS.etcd.first + 70,
+  /** test/integration/monitors-quorum.test.ts: one member over TLS (client certificates). */
+  monitorsTls: PORTS.etcd.first + 80,
   /** The README's three-member etcd to try *Several monitor hosts* by hand (+91..+96). */
   readme: PORTS.etcd.first + 91,
 } as const;
