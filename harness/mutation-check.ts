@@ -1,7 +1,7 @@
 // `npm run mutation-check [-- --only gtid|file|real] [--seed S] [--iterations N]`: do the crash tests and the
 // chaos harness catch a failover that loses one transaction? Each mutant is a copy of the build (dist/) with one
-// line changed so that the catch-up of lagging replicas stops one transaction short of the best replica —
-// by GTID, or by file and position — while mmmf itself believes it caught up. Against each mutant the crash
+// change in the shipped bundle so that the catch-up of lagging replicas stops one transaction short of the best
+// replica — by GTID, or by file and position — while mmmf itself believes it caught up. Against each mutant the crash
 // tests and a chaos run must FAIL; against the real build they must pass. Prints which tests went red.
 // Starts real clusters: run it alone (one live suite at a time).
 import { execa } from 'execa';
@@ -23,31 +23,38 @@ const CRASH_TESTS = [
 
 interface Mutant {
   name: string;
+  /** The shipped bundle (what the tests run), whose code esbuild minified: matched by pattern, not by line. */
   file: string;
-  line: string;
-  mutated: string;
+  /** Must match exactly once. */
+  find: RegExp;
+  replace: string;
   what: string;
 }
 
+const BUNDLE = 'dist/bin/cli.cjs';
 const MUTANTS: Mutant[] = [
   {
     name: 'gtid',
     what: "by GTID: the equalize step's START SLAVE UNTIL master_gtid_pos and its MASTER_GTID_WAIT one sequence number short",
-    // The only run-time GTID placeholders are the equalize step's UNTIL and wait.
-    file: 'dist/src/executor/materialize.js',
-    line: '        const v = output({ step, key });',
-    mutated:
-      "        const v = key === 'gtid' ? output({ step, key }).replace(/\\d+$/, (s) => String(Number(s) - 1)) : output({ step, key });",
+    // The only run-time GTID placeholders are the equalize step's UNTIL and wait (materialize.ts).
+    file: BUNDLE,
+    find: /(\w+)=output\(\{step:(\w+),key:(\w+)\}\)/g,
+    replace:
+      '$1=$3==="gtid"?output({step:$2,key:$3}).replace(/\\d+$/,(s)=>String(Number(s)-1)):output({step:$2,key:$3})',
   },
   {
     name: 'file',
     what:
       "by file: the equalize step's START SLAVE UNTIL MASTER_LOG_POS and its MASTER_POS_WAIT at the start of the best " +
       "replica's last transaction instead of its end",
-    file: 'dist/src/executor/actions/equalize.js',
-    line: '    const until = ctx.outputCoordinates(a.until.step);',
-    mutated:
-      "    const until = ctx.outputCoordinates(a.until.step); const last = until ? (await ctx.conn(a.source).query(`SHOW BINLOG EVENTS IN '${until.file}'`, 120000)).filter((e) => e.Event_type === 'Gtid').at(-1) : undefined; if (last) ctx = { ...ctx, materialize: ((m) => (sql) => m(sql).replace(/(UNTIL \\w+_LOG_FILE = '[^']*', \\w+_LOG_POS = )\\d+/, (_, p) => p + last.Pos).replace(/, \\d+, 1\\) AS r$/, `, ${last.Pos}, 1) AS r`))(ctx.materialize) };",
+    // equalize.ts byFile: `const until = ctx.outputCoordinates(a.until.step)`, then the step's SQL is materialized.
+    file: BUNDLE,
+    find: /(\w+)=(\w+)\.outputCoordinates\((\w+)\.until\.step\),/g,
+    replace:
+      '$1=$2.outputCoordinates($3.until.step),mutantLast=$1?(await $2.conn($3.source).query(`SHOW BINLOG EVENTS ' +
+      'IN \'${$1.file}\'`,120000)).filter((e)=>e.Event_type==="Gtid").at(-1):void 0,mutantCtx=mutantLast&&($2={...$2,' +
+      "materialize:((m)=>(sql)=>m(sql).replace(/(UNTIL \\w+_LOG_FILE = '[^']*', \\w+_LOG_POS = )\\d+/,(_,p)=>p+" +
+      'mutantLast.Pos).replace(/, \\d+, 1\\) AS r$/,`, ${mutantLast.Pos}, 1) AS r`))($2.materialize)}),',
   },
 ];
 
@@ -59,20 +66,33 @@ const only = arg('only');
 const seed = arg('seed') ?? '30002';
 const iterations = arg('iterations') ?? '20';
 
-/** A copy of the build with the mutant's one line changed (refused unless that line occurs exactly once). */
+/** A copy of the build with the mutant's one change (refused unless its pattern matches exactly once). */
 function mutantBuild(m: Mutant): string {
   const dir = mkdtempSync(join(tmpdir(), `mmmf-mutant-${m.name}-`));
   cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  // A checkout's package root holds harness/: without it the copy would ignore the tests' fault injection (kills
+  // at a step), and the crash tests would go red for that instead of for the mutant.
+  symlinkSync(join(ROOT, 'harness'), join(dir, 'harness'));
   const path = join(dir, m.file);
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const at = lines.flatMap((l, i) => (l === m.line ? [i] : []));
-  if (at.length !== 1) throw new Error(`${m.file}: the line to mutate occurs ${at.length} times: ${m.line.trim()}`);
-  lines[at[0]!] = m.mutated;
-  writeFileSync(path, lines.join('\n'));
+  const text = readFileSync(path, 'utf8');
+  const found = text.match(m.find)?.length ?? 0;
+  if (found !== 1) throw new Error(`${m.file}: the code to mutate (${m.find.source}) occurs ${found} times`);
+  writeFileSync(path, text.replace(m.find, m.replace));
+  // The bundle's source map would point into code that is no longer there.
+  rmSync(`${path}.map`, { force: true });
   return dir;
 }
+
+/**
+ * The environment a build runs with: a mutant gets a state folder of its own, so its compiled-code cache (kept
+ * in the state folder, keyed by the real bundle's hash) never reaches the real build's runs.
+ */
+const envFor = (cli: string, dir?: string) => ({
+  MMMF_CLI: cli,
+  ...(dir ? { MMMF_STATE_DIR: join(dir, 'state') } : {}),
+});
 
 interface TestOutcome {
   red: string[];
@@ -80,11 +100,11 @@ interface TestOutcome {
   ok: boolean;
 }
 
-async function crashTests(cli: string, label: string): Promise<TestOutcome> {
+async function crashTests(cli: string, label: string, dir?: string): Promise<TestOutcome> {
   const report = join(tmpdir(), `mmmf-mutation-${label}-${process.pid}.json`);
   const r = await execa('npx', ['vitest', 'run', ...CRASH_TESTS, '--reporter=json', `--outputFile=${report}`], {
     cwd: ROOT,
-    env: { MMMF_CLI: cli },
+    env: envFor(cli, dir),
     reject: false,
     timeout: 3_600_000,
   });
@@ -109,10 +129,10 @@ async function crashTests(cli: string, label: string): Promise<TestOutcome> {
   return { red, green, ok: r.exitCode === 0 && red.length === 0 };
 }
 
-async function chaos(cli: string): Promise<{ ok: boolean; summary: string }> {
+async function chaos(cli: string, dir?: string): Promise<{ ok: boolean; summary: string }> {
   const args = ['--iterations', iterations, '--seed', seed, '--base-port', String(PORTS.chaos.first)];
   const r = await execa('node', [join(ROOT, 'dist/harness/chaos-cli.js'), ...args], {
-    env: { MMMF_CLI: cli },
+    env: envFor(cli, dir),
     reject: false,
     timeout: 7_200_000,
   });
@@ -131,11 +151,11 @@ for (const m of MUTANTS.filter((x) => !only || only === x.name)) {
   const dir = mutantBuild(m);
   try {
     const cli = join(dir, 'dist/bin/mmmf.js');
-    const t = await crashTests(cli, m.name);
+    const t = await crashTests(cli, m.name, dir);
     console.log(`  crash tests: ${t.red.length} red, ${t.green.length} green`);
     for (const x of t.red) console.log(`    RED   ${x}`);
     for (const x of t.green) console.log(`    green ${x}`);
-    const c = await chaos(cli);
+    const c = await chaos(cli, dir);
     console.log(
       `  chaos (${iterations} iterations from seed ${seed}): ${c.ok ? 'PASSED' : 'failed'}\n      ${c.summary}`,
     );

@@ -51,7 +51,10 @@ describe('--if-dead (unattended runs)', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, exitCode: 0, masterCheck: { verdict: 'alive' } });
     expect(await replicationSnapshot(c, all)).toEqual(before);
     const state = join(c.dir, 'state');
-    expect(existsSync(state) ? readdirSync(state) : []).toEqual([]); // no lock left, no last-failover record
+    // No lock left, no last-failover record, no cluster folder: only what it saw of each host (hosts/: where each
+    // keeps its binlog, which a salvage needs once that host's server is dead).
+    expect(existsSync(state) ? readdirSync(state) : []).toEqual(['hosts']);
+    expect(readdirSync(join(state, 'hosts')).sort()).toEqual(all.map((n) => `${n}.json`));
   });
 
   it('a hung master (SIGSTOP) while replicas are still connected: exit 3 until they notice, then a failover', async () => {
