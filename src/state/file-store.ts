@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type ClusterIdentity, folderFor, sameCluster } from './cluster-identity.js';
 import {
   type ClusterStore,
@@ -138,9 +138,15 @@ export class FileStore implements ClusterStore {
     return Promise.resolve(Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : []);
   }
 
-  /** A file written whole and removed in the cluster's folder: the folder takes writes. */
+  /**
+   * A file written whole and removed in the cluster's folder: the folder takes writes. A read-only look does
+   * not create that folder, so until a run made it the probe writes where a run would create it (the nearest
+   * folder that exists).
+   */
   probeWrite(): Promise<void> {
-    const file = join(this.dir, `.probe-${process.pid}`);
+    let dir = this.dir;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    const file = join(dir, `.probe-${process.pid}`);
     try {
       writeWhole(file, { probe: new Date().toISOString() });
       unlinkSync(file);
