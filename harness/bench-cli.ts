@@ -12,12 +12,16 @@
 //   - a master-master pair's switchover (the pair kept circular) with the writer VIP move (root)
 //   - a failover that salvages 1,000 transactions (~10 MB) only the dead master's binlog held, over SSH, beside
 //     the same failover without them (root)
+//   - several monitor hosts: kill -9 of the acting monitor mid-failover → writable new master, finished by
+//     another monitor's timer (etcd, lockTtlSeconds 5, timers every 10 s; harness/bench-monitors.ts)
 // `--replicas 2,20` and `--backlogs 10000` measure only those sizes.
-// `--only switchover` (or startup, insync, replicas, backlog, positioning, memory, delayed, ifdead, pair, salvage) re-measures those rows and keeps the others.
+// `--only switchover` (or startup, insync, replicas, backlog, positioning, memory, delayed, ifdead, pair, salvage,
+// monitors) re-measures those rows and keeps the others.
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MONITOR_PERIOD_S, MONITOR_TTL_S, measureMonitors } from './bench-monitors.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { repoRoot, SHIPPED_BIN } from './paths.js';
 import { basePortOf } from './ports.js';
@@ -357,6 +361,15 @@ async function byIfDead() {
   rows.push({ group: 'ifdead', label, unit: 'ms', values: xs });
 }
 
+/** Several monitor hosts: the acting monitor dies mid-failover, another one's timer finishes it. */
+async function byMonitors() {
+  const xs = await measureMonitors(RUNS, progress);
+  const label =
+    `kill -9 of the acting monitor mid-failover → writable new master, finished by another monitor ` +
+    `(3 monitors, lockTtlSeconds ${MONITOR_TTL_S}, timers every ${MONITOR_PERIOD_S} s)`;
+  rows.push({ group: 'monitors', label, unit: 'ms', values: xs });
+}
+
 /**
  * Peak memory of a failover by file while the target is only 1,000 transactions behind but the best replica's
  * current relay log and binlog hold many more: what reading those logs costs in memory.
@@ -614,6 +627,7 @@ async function main() {
     delayed: byDelayed,
     ifdead: byIfDead,
     salvage: bySalvage,
+    monitors: byMonitors,
   };
   if (only) {
     const previous = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as { rows: Row[] };

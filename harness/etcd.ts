@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 const ETCD = '/usr/bin/etcd';
 const ETCDCTL = '/usr/bin/etcdctl';
+const OPENSSL = '/usr/bin/openssl';
 
 export interface EtcdTls {
   ca: string;
@@ -58,15 +59,29 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Installs etcd from the OS packages when missing (as root; CI's machines start without it). */
-async function ensureInstalled(): Promise<void> {
-  if (existsSync(ETCD) && existsSync(ETCDCTL)) return;
-  if (process.getuid?.() !== 0) throw new Error('etcd is not installed: sudo apt-get install etcd-server etcd-client');
-  // Two test files may get here at once: one installs, the other waits for it.
-  const install =
-    'test -x /usr/bin/etcd && test -x /usr/bin/etcdctl || { apt-get update -qq >/dev/null && ' +
-    'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null; }';
-  await execa('flock', [join(tmpdir(), 'mmmf-etcd-install.lock'), 'sh', '-c', install], { timeout: 600_000 });
+/**
+ * Installs etcd (and openssl, for the TLS tests' certificates) from the OS packages when missing, as root: CI's
+ * machines start without them. The package's own etcd service is not started (policy-rc.d, only while
+ * installing): the tests start their own members on their own ports, and a daemon on 2379 would be a stray.
+ * Serialized by a lock file (two test files, or the global setup and the bench, may get here at once) and
+ * behind any other apt run (DPkg::Lock::Timeout).
+ */
+export async function ensureEtcdInstalled(): Promise<void> {
+  if (existsSync(ETCD) && existsSync(ETCDCTL) && existsSync(OPENSSL)) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error('etcd is not installed: sudo apt-get install etcd-server etcd-client openssl');
+  }
+  const install = [
+    'set -e',
+    `test -x ${ETCD} && test -x ${ETCDCTL} && test -x ${OPENSSL} && exit 0`,
+    'policy=/usr/sbin/policy-rc.d',
+    `if [ ! -e $policy ]; then printf '#!/bin/sh\\nexit 101\\n' >$policy; chmod 755 $policy; trap "rm -f $policy" EXIT; fi`,
+    'export DEBIAN_FRONTEND=noninteractive',
+    'apt-get -o DPkg::Lock::Timeout=300 update -qq',
+    'apt-get -o DPkg::Lock::Timeout=300 install -y -qq etcd-server etcd-client openssl >/dev/null',
+  ].join('\n');
+  await execa('flock', [join(tmpdir(), 'mmmf-etcd-install.lock'), 'sh', '-c', install], { timeout: 900_000 });
+  if (!existsSync(ETCD) || !existsSync(ETCDCTL)) throw new Error(`apt-get installed no ${ETCD} / ${ETCDCTL}`);
 }
 
 /** A throw-away CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
@@ -143,7 +158,7 @@ async function waitHealthy(ctl: (...a: string[]) => Promise<string>, endpoints: 
 }
 
 export async function startEtcd(opts: { basePort: number; members?: number; tls?: boolean; args?: string[] }) {
-  await ensureInstalled();
+  await ensureEtcdInstalled();
   const dir = mkdtempSync(join(tmpdir(), 'mmmf-etcd-'));
   dirs.add(dir);
   const n = opts.members ?? 1;

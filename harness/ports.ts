@@ -67,6 +67,12 @@ export const PORTS = {
   'writers-read-only': range(33711),
   'resume-old-back': range(33721),
   'resume-stale': range(33731),
+  /** Three monitor hosts over one etcd (issue 20): the 20 rounds, etcd stopped and frozen. */
+  monitors: range(33741),
+  /** Monitors over a 3-member etcd, and check's etcd permissions. */
+  'monitors-quorum': range(33751),
+  /** `npm run bench`'s monitors row: the acting monitor killed mid-failover. */
+  'bench-monitors': range(33761),
   /** Unit tests of the remote binlog commands: local listeners, no server. */
   'binlog-remote-unit': range(33990),
   /** etcd members of the coordination-state tests (not MariaDB). */
@@ -84,6 +90,17 @@ export const ETCD_PORTS = {
   failuresCluster: PORTS.etcd.first + 20,
   failuresTls: PORTS.etcd.first + 30,
   failuresAuth: PORTS.etcd.first + 34,
+  /** test/integration/monitors.test.ts: one member. */
+  monitors: PORTS.etcd.first + 40,
+  /** test/integration/monitors-quorum.test.ts: three members (+50..+55), and one with users and roles. */
+  monitorsQuorum: PORTS.etcd.first + 50,
+  monitorsAuth: PORTS.etcd.first + 60,
+  /** `npm run bench`'s monitors row. */
+  benchMonitors: PORTS.etcd.first + 70,
+  /** test/integration/monitors-quorum.test.ts: one member over TLS (client certificates). */
+  monitorsTls: PORTS.etcd.first + 80,
+  /** The README's three-member etcd to try *Several monitor hosts* by hand (+91..+96). */
+  readme: PORTS.etcd.first + 91,
 } as const;
 
 /** The first port of an owner's range: its cluster's base port. */

@@ -14,6 +14,7 @@ import { coordinationView } from './run/coordination.js';
 import { rememberHosts } from '../state/host-memory.js';
 import { salvageFindings } from '../algorithm/salvage-preflight.js';
 import { probeSalvageFacts } from './salvage-facts.js';
+import { CONFIG_DEFAULTS } from '../topology/config-defaults.js';
 
 export interface CheckOptions {
   cfg: string;
@@ -93,7 +94,8 @@ async function runPreflight(opts: CheckOptions) {
     const salvage = await probeSalvageFacts(config, states);
     const old = findOldMaster(states);
     const master = old.ok ? (old.value.name ?? old.value.address) : undefined;
-    const coordination = coordinationFindings(config, await coordinationView(config, conns.open), states);
+    const view = await coordinationView(config, conns.open, { probeWrite: true });
+    const coordination = coordinationFindings(config, view, states);
     const salvaging = salvage ? salvageFindings(config, states, accounts, salvage) : [];
     const findings = [...coordination, ...result.findings, ...salvaging];
     return { ...result, findings, master, replicas: states.filter(isReplica).length };
@@ -116,11 +118,29 @@ function coordinationFindings(config: ResolvedConfig, v: CoordinationView, state
     ];
   }
   const out: Finding[] = [];
+  if (v.writeError) {
+    out.push({
+      level: 'error',
+      message: `the coordination store (${v.store}) refuses the writes a run makes: ${v.writeError}`,
+      fix: config.coordination
+        ? `give this monitor's etcd user (or certificate's user) readwrite on the prefix ` +
+          `${config.coordination.etcd.prefix ?? CONFIG_DEFAULTS['coordination.etcd.prefix']}/clusters/${config.cluster}/`
+        : `make ${v.store} writable by the user mmmf runs as`,
+    });
+  }
   if (v.unfinished) out.push({ level: 'error', message: v.unfinished.text, fix: v.unfinished.fix });
   if (v.holder)
     out.push({ level: 'warning', message: `a run holds the cluster's lock: ${v.holder}`, fix: 'wait for it' });
   const masters = writableMasters(states);
   const actual = masters.length === 1 ? masters[0]?.name : undefined;
+  // With etcd, proxies may follow the published master: a cluster that never published one leaves them nothing.
+  if (!v.published && actual && config.coordination) {
+    out.push({
+      level: 'warning',
+      message: `no master is published in etcd yet: proxies that follow ${v.store} have nothing to follow`,
+      fix: `mmmf --cfg ${cfg} --failover-to ${actual} publishes the master in place (it changes nothing else)`,
+    });
+  }
   if (v.published && actual && v.published.name !== actual) {
     out.push({
       level: 'error',

@@ -19,6 +19,7 @@ import type { ProbedCluster } from '../topology/probe.js';
 import { publishMaster } from './run/coordination.js';
 import { failoverEnding } from './run/failover-ending.js';
 import { requireDeadMaster } from './run/if-dead.js';
+import { failedOverMeanwhile } from './run/other-runs.js';
 import { refused, valueOrRefuse } from './run/refusal.js';
 import { runAndReport, showOnly } from './run/run-and-report.js';
 import { heldLock, planRun, type Session, withSession } from './run/session.js';
@@ -66,11 +67,13 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
   // Also in a resumed run: a salvage the killed run began keeps what it applied and goes on.
   if (opts.noSalvage) delete config.salvage;
   let deathEvidence: string[] | undefined;
+  let provenDead: string | undefined;
   if (opts.ifDead) {
     const common = { config, json: !!opts.json, debug: !!opts.debug, dryRun: !!opts.dryRun };
     const outcome = await requireDeadMaster({ ...common, connector: opts.connector });
     if (!outcome.dead) return outcome.exitCode;
     deathEvidence = outcome.evidence;
+    provenDead = outcome.master;
   }
   const session = {
     config,
@@ -87,6 +90,9 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     const probed = await s.probe();
     const unfinished = s.view?.unfinished;
     if (unfinished) return resume(s, opts, unfinished, probed);
+    // Between the judgment and the lock another monitor may have done this very failover.
+    const done = provenDead && !opts.dryRun ? failedOverMeanwhile(s, probed, provenDead, !!opts.json) : undefined;
+    if (done !== undefined) return done;
     const planned = await planOrRefuse(s, probed, opts);
     mark('plan');
     const plan = deathEvidence && !planned.nothingToDo ? { ...planned, deathEvidence } : planned;
@@ -209,5 +215,6 @@ async function resume(
     s.log?.line('mmmf', '#', `resuming ${said}`);
     await s.sshReady();
   };
-  return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before }));
+  const resumed = { startedAt: start.at, done };
+  return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before, resumed }));
 }

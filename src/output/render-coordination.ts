@@ -13,6 +13,8 @@ export interface CoordinationView {
   offline?: string[];
   /** The store could not be read (etcd down): said, never hidden. */
   error?: string;
+  /** `check`: the store refused a write a run would make (etcd permissions, a full database, a folder). */
+  writeError?: string;
 }
 
 /** The cluster's store in `status`: who acts, an unfinished run (yellow, red when old), the last failover, the published master. */

@@ -98,6 +98,12 @@ export interface ClusterStore {
    */
   register(holder: RunHolder, seen: StoreSnapshot): Promise<RegisterOutcome>;
   readOffline(): Promise<string[]>;
+  /**
+   * For `check`: proves this monitor may do every write a run does, and changes nothing a run reads. Throws
+   * StoreUnavailableError saying what was refused (etcd: a role without write access to the cluster's keys, a
+   * full database; files: a folder it cannot write).
+   */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type * as Etcd3Module from 'etcd3';
 import type { Etcd3, IOptions, KVClient } from 'etcd3';
 import { ConfigError } from '../errors.js';
+import { CONFIG_DEFAULTS } from '../topology/config-defaults.js';
 import { StoreUnavailableError } from './cluster-store.js';
 
 /**
@@ -85,7 +86,7 @@ async function faultHandling(endpoints: number): Promise<IOptions['faultHandling
 
 export async function connectEtcd(opts: EtcdStoreOptions): Promise<EtcdConnection> {
   if (!opts.endpoints.length) throw new ConfigError('coordination.etcd.endpoints: at least one endpoint is needed');
-  const requestTimeoutMs = opts.requestTimeoutMs ?? 3000;
+  const requestTimeoutMs = opts.requestTimeoutMs ?? CONFIG_DEFAULTS['coordination.etcd.requestTimeoutMs'];
   const credentials = opts.tls && {
     rootCertificate: readPem(opts.tls.ca, 'ca'),
     ...(opts.tls.cert ? { certChain: readPem(opts.tls.cert, 'cert') } : {}),
@@ -94,6 +95,7 @@ export async function connectEtcd(opts: EtcdStoreOptions): Promise<EtcdConnectio
   const scheme = opts.tls ? 'https://' : 'http://';
   const hosts = opts.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : scheme + e));
   const where = `etcd ${opts.endpoints.join(',')}`;
+  if (opts.tls) quietIpServername();
   const lib = await import('etcd3');
   const client = new lib.Etcd3({
     hosts,
@@ -126,6 +128,24 @@ export async function connectEtcd(opts: EtcdStoreOptions): Promise<EtcdConnectio
     close: () => client.close(),
   };
 }
+
+/**
+ * grpc-js gives Node's TLS the endpoint's host as the server name even when it is an IP address, and Node then
+ * prints a deprecation warning (DEP0123) on stderr: once in every timer run's journal with `https://10.0.0.5:2379`.
+ * The certificate is still checked against the IP (its subjectAltName), so that one warning is dropped; every
+ * other warning is printed as before.
+ */
+function quietIpServername(): void {
+  if (ipServernameQuiet) return;
+  ipServernameQuiet = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = (...args: unknown[]) => {
+    const [, type, code] = args;
+    const c = typeof type === 'object' && type !== null ? (type as { code?: string }).code : code;
+    if (c !== 'DEP0123') emit(...args);
+  };
+}
+let ipServernameQuiet = false;
 
 function boundedCall(where: string, requestTimeoutMs: number, endpoints: number): Bounded {
   return async (what, fn, budgetMs = requestTimeoutMs) => {

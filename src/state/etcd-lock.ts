@@ -41,6 +41,8 @@ export class EtcdLock implements StoreLock {
   /** The run record's mod revision as this run last saw it ('0': absent). */
   private runRevision: string;
   private released = false;
+  /** The writes under way, one after the other (see {@link serially}). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ctx: LockContext,
@@ -117,8 +119,14 @@ export class EtcdLock implements StoreLock {
 
   async check(budgetMs: number): Promise<void> {
     this.assertNotLost();
-    this.assertValidFor(budgetMs);
-    const spare = () => Math.max(0, Math.min(this.ctx.conn.requestTimeoutMs, this.lease.validForMs() - budgetMs));
+    // What renewing may take: while the lease covers the step, no more than leaves it covered (a frozen etcd is
+    // then noticed while the next step would still have been safe); once it no longer does (a short TTL between
+    // two keepalives), as long as the lease surely lives: only the answer says whether it still covers the step.
+    const spare = () => {
+      const left = this.lease.validForMs();
+      return Math.max(0, Math.min(this.ctx.conn.requestTimeoutMs, left >= budgetMs ? left - budgetMs : left));
+    };
+    if (this.lease.validForMs() <= 0) this.assertValidFor(budgetMs);
     try {
       // Renew first: the step then starts with a full lease, and the answer proves the lease still exists.
       await this.lease.renew(spare());
@@ -157,14 +165,33 @@ export class EtcdLock implements StoreLock {
     throw new LockLostError(`${this.name}: the run record keeps changing under this run: someone else writes it`);
   }
 
-  async append(line: JournalLine): Promise<void> {
+  /**
+   * One write at a time: the steps of a parallel phase journal their begin and result at the same moment, and
+   * each journal write compares the run record's revision this process last wrote. Concurrent, all but one of
+   * them would fail the comparison and, written again, race again (a run stopped as if another wrote its journal).
+   */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  append(line: JournalLine): Promise<void> {
+    return this.serially(() => this.appendNow(line));
+  }
+
+  private async appendNow(line: JournalLine): Promise<void> {
     const res = await this.writeRun('appending to the journal', line, (lines) => [
       put(this.ctx.keys.run, encodeJournal(lines)),
     ]);
     this.runRevision = res.header.revision;
   }
 
-  async finish(line: JournalLine): Promise<void> {
+  finish(line: JournalLine): Promise<void> {
+    return this.serially(() => this.finishNow(line));
+  }
+
+  private async finishNow(line: JournalLine): Promise<void> {
     await this.writeRun('finishing the run', line, (lines) => [
       put(this.ctx.keys.history(this.epoch), encodeJournal(lines)),
       { request_delete_range: { key: key(this.ctx.keys.run) } },
@@ -173,17 +200,23 @@ export class EtcdLock implements StoreLock {
     this.runRevision = '0';
   }
 
-  async setStep(step: number): Promise<void> {
-    const value = { ...this.value, step };
-    await this.write('recording the step', [put(this.ctx.keys.lock, encodeLock(value), this.lease.id)]);
-    this.value = value;
+  setStep(step: number): Promise<void> {
+    return this.serially(async () => {
+      const value = { ...this.value, step };
+      await this.write('recording the step', [put(this.ctx.keys.lock, encodeLock(value), this.lease.id)]);
+      this.value = value;
+    });
   }
 
-  async recordFailover(last: LastFailover): Promise<void> {
-    await this.write('recording the failover', [put(this.ctx.keys.antiFlap, encodeJson(last))]);
+  recordFailover(last: LastFailover): Promise<void> {
+    return this.serially(() => this.write('recording the failover', [put(this.ctx.keys.antiFlap, encodeJson(last))]));
   }
 
-  async publishMaster(master: PublishedMaster): Promise<void> {
+  publishMaster(master: PublishedMaster): Promise<void> {
+    return this.serially(() => this.publishNow(master));
+  }
+
+  private async publishNow(master: PublishedMaster): Promise<void> {
     const k = this.ctx.keys;
     const ops = [put(k.master, encodeJson(master))];
     if (this.ctx.publishOrchestratorKeys) {
@@ -196,9 +229,11 @@ export class EtcdLock implements StoreLock {
     await this.write('publishing the master', ops);
   }
 
-  async writeOffline(names: string[]): Promise<void> {
+  writeOffline(names: string[]): Promise<void> {
     const sorted = [...new Set(names)].sort();
-    await this.write('recording the hosts set offline', [put(this.ctx.keys.offline, encodeJson(sorted))]);
+    return this.serially(() =>
+      this.write('recording the hosts set offline', [put(this.ctx.keys.offline, encodeJson(sorted))]),
+    );
   }
 
   /** Revokes the lease, which deletes the lock key (the journal stays). Only this run's lease can be revoked. */

@@ -7,16 +7,19 @@
  * TTL, and its unfinished `run` record is then what the next monitor reads and resumes. etcd3's own `lock()` is
  * not used: it writes no owner, and a refused monitor must be able to name the holder and its step.
  */
+import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { CONFIG_DEFAULTS } from '../topology/config-defaults.js';
 import type { ClusterStore, RegisterOutcome, RunHolder, StoreSnapshot } from './cluster-store.js';
 import { connectEtcd, type EtcdConnection, type EtcdStoreOptions } from './etcd-client.js';
 import { clusterKeys, decodeJournal, decodeJson, decodeLock, encodeLock, type ClusterKeys } from './etcd-keys.js';
 import { LeaseKeeper } from './etcd-lease.js';
 import { EtcdLock } from './etcd-lock.js';
-import type { IKeyValue, IRequestOp, ITxnResponse } from 'etcd3';
+import type { ICompare, IKeyValue, IRequestOp, ITxnResponse } from 'etcd3';
 
 export type { EtcdStoreOptions } from './etcd-client.js';
 
+const DEFAULT_PUBLISH = CONFIG_DEFAULTS['coordination.etcd.publishOrchestratorKeys'];
 const get = (k: string): IRequestOp => ({ request_range: { key: Buffer.from(k) } });
 const kvAt = (res: ITxnResponse, i: number): IKeyValue | undefined => res.responses[i]?.response_range?.kvs[0];
 
@@ -25,12 +28,18 @@ export async function openEtcdStore(options: EtcdStoreOptions, cluster: string):
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(cluster)) {
     throw new ConfigError(`cluster: '${cluster}' cannot name etcd keys (letters, digits, '.', '_', '-')`);
   }
-  const ttl = options.lockTtlSeconds ?? 15;
+  const ttl = options.lockTtlSeconds ?? CONFIG_DEFAULTS['coordination.etcd.lockTtlSeconds'];
   if (!Number.isInteger(ttl) || ttl < 1) {
     throw new ConfigError(`coordination.etcd.lockTtlSeconds: a whole number of seconds >= 1, not ${ttl}`);
   }
   const conn = await connectEtcd(options);
-  return new EtcdStore(conn, clusterKeys(options.prefix ?? '/mmmf', cluster), cluster, ttl, options);
+  return new EtcdStore(
+    conn,
+    clusterKeys(options.prefix ?? CONFIG_DEFAULTS['coordination.etcd.prefix'], cluster),
+    cluster,
+    ttl,
+    options,
+  );
 }
 
 class EtcdStore implements ClusterStore {
@@ -113,7 +122,12 @@ class EtcdStore implements ClusterStore {
     const lease = new LeaseKeeper(conn, grant.ID, Math.min(this.ttlSeconds, Number(grant.TTL)), sentAt);
     lease.start();
     const lock = new EtcdLock(
-      { conn, keys: k, cluster: this.cluster, publishOrchestratorKeys: this.options.publishOrchestratorKeys ?? false },
+      {
+        conn,
+        keys: k,
+        cluster: this.cluster,
+        publishOrchestratorKeys: this.options.publishOrchestratorKeys ?? DEFAULT_PUBLISH,
+      },
       res.header.revision,
       lease,
       value,
@@ -151,6 +165,32 @@ class EtcdStore implements ClusterStore {
     const res = await this.conn.call(`reading ${k}`, (o) => this.conn.client.kv.range({ key: Buffer.from(k) }, o));
     const names = decodeJson<unknown>(res.kvs[0]?.value);
     return Array.isArray(names) ? names.map(String) : [];
+  }
+
+  /**
+   * Every key a run writes, in the branch of a transaction that never runs (etcd checks the permission of both
+   * branches, and writes nothing), then one real write: a probe key on a lease of its own, removed by revoking
+   * the lease (etcd deletes it by itself within the TTL if the revoke is lost).
+   */
+  async probeWrite(): Promise<void> {
+    const { conn, keys: k } = this;
+    const probe = `${k.base}probe/${randomUUID()}`;
+    const keys = [k.lock, k.run, k.antiFlap, k.offline, k.master, k.history('probe')];
+    if (this.options.publishOrchestratorKeys) keys.push(k.orchestrator, `${k.orchestrator}/hostname`);
+    const never: ICompare = { key: Buffer.from(probe), target: 'Create', result: 'Less', create_revision: 0 };
+    const puts = keys.map((key): IRequestOp => ({ request_put: { key: Buffer.from(key), value: Buffer.from('') } }));
+    const res = await conn.call(`checking write access to ${keys.join(', ')}`, (o) =>
+      conn.client.kv.txn({ compare: [never], success: puts, failure: [] }, o),
+    );
+    if (res.succeeded) throw new Error(`internal: etcd ran a transaction whose comparison cannot hold (${probe})`);
+    const grant = await conn.call('granting a probe lease', (o) => conn.client.leaseClient.leaseGrant({ TTL: 5 }, o));
+    try {
+      await conn.call(`writing ${probe}`, (o) =>
+        conn.client.kv.put({ key: Buffer.from(probe), value: Buffer.from('mmmf check'), lease: grant.ID }, o),
+      );
+    } finally {
+      await this.revokeQuietly(grant.ID);
+    }
   }
 
   /** Ends keepalives (a lock not released then expires after its TTL) and every grpc channel. */

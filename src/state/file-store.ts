@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type ClusterIdentity, folderFor, sameCluster } from './cluster-identity.js';
 import {
   type ClusterStore,
@@ -23,6 +23,7 @@ import {
   type RunHolder,
   type StoreLock,
   type StoreSnapshot,
+  StoreUnavailableError,
 } from './cluster-store.js';
 import { ensurePrivateDir, PRIVATE_FILE, requireTrustedDir } from './state-files.js';
 
@@ -135,6 +136,31 @@ export class FileStore implements ClusterStore {
   readOffline(): Promise<string[]> {
     const names = readJson<unknown>(join(this.dir, 'offline.json'));
     return Promise.resolve(Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : []);
+  }
+
+  /**
+   * A file written whole and removed in the cluster's folder: the folder takes writes. A read-only look does
+   * not create that folder, so until a run made it the probe writes where a run would create it (the nearest
+   * folder that exists).
+   */
+  probeWrite(): Promise<void> {
+    let dir = this.dir;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    const file = join(dir, `.probe-${process.pid}`);
+    try {
+      writeWhole(file, { probe: new Date().toISOString() });
+      unlinkSync(file);
+    } catch (err) {
+      for (const f of [file, `${file}.tmp`]) {
+        try {
+          rmSync(f, { force: true });
+        } catch {
+          // the folder itself is what is wrong: said below
+        }
+      }
+      return Promise.reject(new StoreUnavailableError(`cannot write in ${this.dir}: ${String(err)}`));
+    }
+    return Promise.resolve();
   }
 
   close(): Promise<void> {

@@ -22,6 +22,10 @@ export const CONFIG_DEFAULTS = {
   journalMaxAgeMinutes: 60,
   'semiSync.waitForAck': true,
   'semiSync.installPlugins': false,
+  'coordination.etcd.prefix': '/mmmf',
+  'coordination.etcd.lockTtlSeconds': 15,
+  'coordination.etcd.requestTimeoutMs': 3000,
+  'coordination.etcd.publishOrchestratorKeys': false,
 } as const;
 
 /** The timeouts, as the resolved config holds them. */

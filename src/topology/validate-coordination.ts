@@ -78,8 +78,9 @@ function checkEtcd(e: Obj, p: (m: string) => void, baseDir: string): EtcdConfig 
     p(`${at}.prefix: must start with '/', got '${e.prefix}'`);
   if ((e.username === undefined) !== (e.password === undefined)) p(`${at}: username and password go together`);
   const ttl = e.lockTtlSeconds;
-  if (ttl !== undefined && !(Number.isInteger(ttl) && (ttl as number) >= 2)) {
-    p(`${at}.lockTtlSeconds: a whole number of seconds >= 2, got ${JSON.stringify(ttl)}`);
+  // A step starts only while the lease is surely valid for 2 s more (less a margin of its own): 2 s never are.
+  if (ttl !== undefined && !(Number.isInteger(ttl) && (ttl as number) >= 3)) {
+    p(`${at}.lockTtlSeconds: a whole number of seconds >= 3, got ${JSON.stringify(ttl)}`);
   }
   const timeout = e.requestTimeoutMs;
   if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 100)) {

@@ -1,6 +1,6 @@
 // The local-files backend of a cluster's state: one lock per cluster however its configs name the hosts, a
 // journal that survives a killed run, records only in a private folder.
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -104,5 +104,19 @@ describe('FileStore', () => {
     const mine = join(dir, 'mine');
     FileStore.open(mine, all);
     expect(statSync(mine).mode & 0o777).toBe(0o700);
+  });
+  it('probeWrite (check): a writable folder passes and keeps nothing; a folder gone bad is said', async () => {
+    const s = FileStore.open(dir, all);
+    await s.probeWrite();
+    const folder = join(
+      dir,
+      'clusters',
+      readdirSync(join(dir, 'clusters')).find((f) => !f.startsWith('.'))!,
+    );
+    expect(readdirSync(folder).filter((f) => f.includes('probe'))).toEqual([]);
+    // Replaced by a file (root ignores permission bits, so a mode would prove nothing here).
+    rmSync(folder, { recursive: true });
+    writeFileSync(folder, '');
+    await expect(s.probeWrite()).rejects.toThrow(/^cannot write in .*clusters\/auto-[0-9a-f]+: .*ENOTDIR/);
   });
 });

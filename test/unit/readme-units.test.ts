@@ -21,23 +21,36 @@ const systemdAnalyze = (() => {
 })();
 
 describe('README systemd units', () => {
-  it('documents a service and a timer running mmmf --failover-to auto --if-dead --json', () => {
-    expect(units.map((u) => u.name)).toEqual(['mmmf-failover.service', 'mmmf-failover.timer']);
+  it('documents a service and a timer running mmmf --failover-to auto --if-dead --json, and a timer per monitor host', () => {
+    expect(units.map((u) => u.name)).toEqual(['mmmf-failover.service', 'mmmf-failover.timer', 'mmmf-failover.timer']);
     expect(units[0]!.text).toMatch(
       /^ExecStart=.*mmmf --cfg \/etc\/mmmf\/mmmf.config.ts --failover-to auto --if-dead --json$/m,
     );
+    // Several monitor hosts: every 30 s, each host at its own seconds, 10 s apart.
+    const seconds = [...units[2]!.text.matchAll(/OnCalendar=\*:\*:(\d+),(\d+)/g)].map((m) => [
+      Number(m[1]),
+      Number(m[2]),
+    ]);
+    expect(seconds).toEqual([
+      [10, 40],
+      [20, 50],
+      [0, 30],
+    ]);
   });
 
   // Never skipped: without the tool this fails, saying what to install.
-  it('passes systemd-analyze verify', () => {
+  it('passes systemd-analyze verify (the service with each timer)', () => {
     expect(systemdAnalyze).toBeUndefined();
-    const dir = mkdtempSync(join(tmpdir(), 'mmmf-units-'));
-    try {
-      for (const u of units) writeFileSync(join(dir, u.name), u.text);
-      const r = spawnSync('systemd-analyze', ['verify', ...units.map((u) => join(dir, u.name))], { encoding: 'utf8' });
-      expect([r.status, r.stdout + r.stderr]).toEqual([0, '']); // a warning is a finding too
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    for (const timer of [units[1]!, units[2]!]) {
+      const dir = mkdtempSync(join(tmpdir(), 'mmmf-units-'));
+      try {
+        const pair = [units[0]!, timer];
+        for (const u of pair) writeFileSync(join(dir, u.name), u.text);
+        const r = spawnSync('systemd-analyze', ['verify', ...pair.map((u) => join(dir, u.name))], { encoding: 'utf8' });
+        expect([r.status, r.stdout + r.stderr]).toEqual([0, '']); // a warning is a finding too
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 });

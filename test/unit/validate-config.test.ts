@@ -159,6 +159,23 @@ describe('config validation', () => {
     );
   });
 
+  it('checks coordination: cluster required, a lease long enough for a step, every problem at once', () => {
+    const etcd = { endpoints: ['127.0.0.1:2379'], lockTtlSeconds: 2, requestTimeoutMs: 50, colour: 'x' };
+    const { problems } = validateConfig({ ...good, coordination: { etcd } }, 'x.ts');
+    expect(problems).toEqual([
+      'coordination.etcd.colour: unknown key (known: endpoints, prefix, tls, username, password, lockTtlSeconds, ' +
+        'requestTimeoutMs, publishOrchestratorKeys)',
+      'coordination.etcd.lockTtlSeconds: a whole number of seconds >= 3, got 2',
+      'coordination.etcd.requestTimeoutMs: a number of milliseconds >= 100, got 50',
+      "cluster: required with coordination (every monitor host's config must name the cluster the same: cluster: 'orders')",
+    ]);
+    const ok = validateConfig(
+      { ...good, cluster: 'orders', coordination: { etcd: { endpoints: ['127.0.0.1:2379'], lockTtlSeconds: 3 } } },
+      'x.ts',
+    );
+    expect([ok.problems, ok.config?.coordination?.etcd.lockTtlSeconds]).toEqual([[], 3]);
+  });
+
   it('rejects a non-object and a missing hosts/replication', () => {
     expect(validateConfig(42, 'x').problems[0]).toMatch(/must be an object/);
     const { problems } = validateConfig({}, 'x');

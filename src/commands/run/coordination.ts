@@ -116,17 +116,22 @@ export async function publishMaster(
   await s.lock.publishMaster({ name, host: h.host, port: h.port, epoch: s.lock.epoch, at });
 }
 
-/** Reads the cluster's store for `status` and `check` (never takes its lock). */
+/**
+ * Reads the cluster's store for `status` and `check` (never takes its lock); `check` also proves this host may
+ * write what a run writes (`probeWrite`).
+ */
 export async function coordinationView(
   config: ResolvedConfig,
   conns: Map<string, SqlConnection>,
+  o: { probeWrite?: boolean } = {},
 ): Promise<CoordinationView> {
   let store: ClusterStore | undefined;
   try {
     store = await openStore(config, await readIdentity(config, conns), { create: false });
     const { snapshot, unfinished } = await readStore(store);
     const offline = await store.readOffline();
-    const where = `${store.kind === 'etcd' ? 'etcd' : 'files'} ${store.where}`;
+    const writeError = o.probeWrite ? await store.probeWrite().then(() => undefined, errorText) : undefined;
+    const where = store.kind === 'etcd' ? store.where : `files ${store.where}`; // etcd's names itself
     const h = snapshot.holder;
     const a = snapshot.antiFlap;
     const cfg = config.source;
@@ -153,6 +158,7 @@ export async function coordinationView(
         : {}),
       ...(snapshot.master ? { published: snapshot.master } : {}),
       ...(offline.length ? { offline } : {}),
+      ...(writeError ? { writeError } : {}),
     };
   } catch (err) {
     return { store: config.coordination ? 'etcd' : 'files', error: errorText(err) };

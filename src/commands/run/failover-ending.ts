@@ -11,6 +11,7 @@ import type { ResolvedConfig } from '../../topology/config-types.js';
 import { invariantViolations } from './invariants.js';
 import { type Rollback, rollbackIfNeeded, rollbackOutcomes, writesBlockedMs } from './rollback.js';
 import type { Ending, Judged } from './run-and-report.js';
+import type { RunReport } from './report.js';
 import { errorText } from '../../errors.js';
 import { heldLock, type Session } from './session.js';
 import { publishMaster } from './coordination.js';
@@ -37,7 +38,7 @@ export function failoverEnding(
   run: PlanRun,
   journal: Journal,
   dialects: Map<string, Dialect>,
-  o: { shown: string; before?: () => Promise<void> },
+  o: { shown: string; before?: () => Promise<void>; resumed?: RunReport['resume'] },
 ): Ending<FailoverJudged> {
   const { config } = s;
   const plan = run.plan;
@@ -78,6 +79,7 @@ export function failoverEnding(
       return runHook(config, hookName, env, { plan, ok: j.ok, results: j.results, hosts: j.outcomes });
     },
     json: (j) => ({
+      ...(o.resumed ? { resume: o.resumed } : {}),
       hosts: j.outcomes,
       promoted: j.promoted,
       invariants: { ok: j.violations.length === 0, violations: j.violations },

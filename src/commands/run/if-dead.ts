@@ -1,12 +1,12 @@
 import type { DeathSample, DeathVerdict } from '../../algorithm/judge-master-death.js';
 import { findOldMaster } from '../../algorithm/find-old-master.js';
 import { writableMasters, writerProblems } from '../../algorithm/writers.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, UnsafeError } from '../../errors.js';
 import { confirmMasterDead } from '../../safety/confirm-master-dead.js';
 import type { ResolvedConfig } from '../../topology/config-types.js';
 import { connectMysql, type Connector } from '../../topology/connection.js';
 import { refused, valueOrRefuse } from './refusal.js';
-import { describeHolder } from '../../state/file-store.js';
+import { actedMeanwhile, type IfDeadOutcome, pendingRun } from './other-runs.js';
 import { printReport } from './report.js';
 import { type Session, withSession } from './session.js';
 
@@ -18,8 +18,7 @@ export interface IfDeadOptions {
   connector?: Connector | undefined;
 }
 
-/** The master was proven dead (go on with the failover), or the run is over with this exit code. */
-export type IfDeadOutcome = { dead: true; evidence: string[] } | { dead: false; exitCode: number };
+export type { IfDeadOutcome } from './other-runs.js';
 
 /**
  * `--if-dead`: before the lock is taken or anything changes, decide whether the master is dead. A live master
@@ -33,73 +32,65 @@ export async function requireDeadMaster(o: IfDeadOptions): Promise<IfDeadOutcome
   return withSession(session, async (s) => {
     // Another monitor acting now, or a run that died half-way (its monitor host with it): the death was proven
     // when it started; the failover command resumes it (or names the holder) instead of judging again.
-    const pending = pendingRun(s);
+    const pending = pendingRun(s, s.view?.snapshot);
     if (pending) return pending;
-    const probed = await s.probe();
-    const found = findOldMaster(probed.states);
-    const old = valueOrRefuse(found, '--if-dead: cannot tell which server is the master: nothing was changed');
-    // A second writer, or a master that is up but closed for writes, is not "alive, nothing to do" — and not a
-    // death to fail over from either: a person must look (exit 3, with what the servers say).
-    const writers = writerProblems(probed.states, config.source);
-    const masters = writableMasters(probed.states);
-    if (masters.length > 1 || (old.state?.reachable && masters.length === 0)) {
-      const evidence = writers.map((w) => `${w.message}; fix: ${w.fix}`);
-      throw refused('--if-dead: the cluster does not have exactly one writable master: nothing was changed', evidence);
+    try {
+      return await judge(o, s);
+    } catch (err) {
+      // Another monitor may have started (or finished) the failover while this one judged: the servers then
+      // disagree with a death this run saw a moment ago. Say who acts, or that it is done, not "disagree".
+      if (err instanceof UnsafeError) return (await actedMeanwhile(s, o.json)) ?? Promise.reject(err);
+      throw err;
     }
-    const master = old.name ? config.hosts.find((h) => h.name === old.name) : undefined;
-    if (!master) {
-      throw refused(`--if-dead: the replicas' master ${old.address} is not in the config: nothing was changed`, [
-        `mmmf can only prove a master dead that it can try to reach: add ${old.address} to hosts in ${config.source}`,
-      ]);
-    }
-    const replicas = old.direct.flatMap((r) => {
-      const conn = s.conns.open.get(r.name);
-      const dialect = probed.dialects.get(r.name);
-      return conn && dialect ? [{ name: r.name, conn, dialect }] : [];
-    });
-    if (!s.json && config.deadConfirmSeconds > 0 && !old.state?.reachable) {
-      s.write(
-        s.c.dim(`--if-dead: ${master.name} does not answer; confirming over ${config.deadConfirmSeconds} s...\n`),
-      );
-    }
-    // The master's replicas in the config: those that answer and replicate from it, and every one that does not
-    // answer (it may be one, cut off with the master): "dead" takes a majority of all of them.
-    const unreachable = probed.states.filter((x) => !x.reachable && x.name !== master.name).length;
-    const voters = old.direct.length + unreachable;
-    const verdict = await confirmMasterDead({
-      config,
-      master,
-      replicas,
-      voters,
-      connector: o.connector ?? connectMysql,
-      ssh: config.sshConfigured,
-      onSample: (sample, v) => s.log?.line('mmmf', '#', `--if-dead sample at ${sample.at} ms: ${summary(sample, v)}`),
-    });
-    return settle(o, master.name, verdict, s);
   });
 }
 
-function pendingRun(s: Session): IfDeadOutcome | undefined {
-  const holder = s.view?.snapshot.holder;
-  if (holder) {
-    throw refused("--if-dead: another mmmf run holds this cluster's lock: nothing was changed", [
-      `held by ${describeHolder(holder)}`,
-      'the next run looks again once it is done',
+/** The judgment itself: which server is the master, and whether every signal agrees that it is dead. */
+async function judge(o: IfDeadOptions, s: Session): Promise<IfDeadOutcome> {
+  const { config } = o;
+  const probed = await s.probe();
+  const found = findOldMaster(probed.states);
+  const old = valueOrRefuse(found, '--if-dead: cannot tell which server is the master: nothing was changed');
+  // A second writer, or a master that is up but closed for writes, is not "alive, nothing to do" — and not a
+  // death to fail over from either: a person must look (exit 3, with what the servers say).
+  const writers = writerProblems(probed.states, config.source);
+  const masters = writableMasters(probed.states);
+  if (masters.length > 1 || (old.state?.reachable && masters.length === 0)) {
+    const evidence = writers.map((w) => `${w.message}; fix: ${w.fix}`);
+    throw refused('--if-dead: the cluster does not have exactly one writable master: nothing was changed', evidence);
+  }
+  const master = old.name ? config.hosts.find((h) => h.name === old.name) : undefined;
+  if (!master) {
+    throw refused(`--if-dead: the replicas' master ${old.address} is not in the config: nothing was changed`, [
+      `mmmf can only prove a master dead that it can try to reach: add ${old.address} to hosts in ${config.source}`,
     ]);
   }
-  const u = s.view?.unfinished;
-  if (!u) return undefined;
-  return {
-    dead: true,
-    evidence: [
-      `resuming the unfinished ${u.start.plan.kind} to ${u.start.target} that pid ${u.start.pid} on ${u.start.host} ` +
-        `started at ${u.start.at} (its own --if-dead or a person decided then)`,
-    ],
-  };
+  const replicas = old.direct.flatMap((r) => {
+    const conn = s.conns.open.get(r.name);
+    const dialect = probed.dialects.get(r.name);
+    return conn && dialect ? [{ name: r.name, conn, dialect }] : [];
+  });
+  if (!s.json && config.deadConfirmSeconds > 0 && !old.state?.reachable) {
+    s.write(s.c.dim(`--if-dead: ${master.name} does not answer; confirming over ${config.deadConfirmSeconds} s...\n`));
+  }
+  // The master's replicas in the config: those that answer and replicate from it, and every one that does not
+  // answer (it may be one, cut off with the master): "dead" takes a majority of all of them.
+  const unreachable = probed.states.filter((x) => !x.reachable && x.name !== master.name).length;
+  const voters = old.direct.length + unreachable;
+  const verdict = await confirmMasterDead({
+    config,
+    master,
+    replicas,
+    voters,
+    connector: o.connector ?? connectMysql,
+    ssh: config.sshConfigured,
+    onSample: (sample, v) => s.log?.line('mmmf', '#', `--if-dead sample at ${sample.at} ms: ${summary(sample, v)}`),
+  });
+  return settle(o, master.name, verdict, s);
 }
 
 function settle(o: IfDeadOptions, master: string, verdict: DeathVerdict, s: Session): IfDeadOutcome {
-  if (verdict.kind === 'dead') return { dead: true, evidence: verdict.evidence };
+  if (verdict.kind === 'dead') return { dead: true, evidence: verdict.evidence, master };
   if (verdict.kind === 'undecided') {
     throw refused(`--if-dead: the signals disagree about whether ${master} is dead: nothing was changed`, [
       ...verdict.evidence,
