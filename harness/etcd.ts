@@ -4,9 +4,10 @@
 // basePort + 2i + 1 (peers); etcd itself holds them for the test's life.
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PORTS, reserveEphemeral } from './ports.js';
 
 const ETCD = '/usr/bin/etcd';
 const ETCDCTL = '/usr/bin/etcdctl';
@@ -144,21 +145,50 @@ async function makeCerts(dir: string): Promise<EtcdTls & { serverCert: string; s
   };
 }
 
-async function waitHealthy(ctl: (...a: string[]) => Promise<string>, endpoints: string[]): Promise<void> {
-  const until = Date.now() + 30_000;
+// 60 s: on this 2-core machine, at the suite's busiest minute (two files starting MariaDB clusters beside three
+// monitors' runs), a TLS member's first election has been seen to need more than 30.
+const HEALTHY_WITHIN_MS = 60_000;
+
+async function waitHealthy(
+  ctl: (...a: string[]) => Promise<string>,
+  endpoints: string[],
+  logs: () => string = () => '',
+): Promise<void> {
+  const until = Date.now() + HEALTHY_WITHIN_MS;
   for (;;) {
     try {
       await ctl('--endpoints', endpoints.join(','), 'endpoint', 'health');
       return;
     } catch (err) {
-      if (Date.now() > until) throw new Error(`etcd did not become healthy within 30 s: ${String(err)}`);
+      if (Date.now() > until) {
+        throw new Error(`etcd did not become healthy within ${HEALTHY_WITHIN_MS / 1000} s: ${String(err)}${logs()}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 }
 
+/** The last lines of each member's log, for an error that must say why a member never came up. */
+function logTails(dir: string, names: string[]): string {
+  return names
+    .map((n) => {
+      try {
+        const lines = readFileSync(join(dir, `${n}.log`), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(-8);
+        return `\n--- ${n}.log (last lines)\n${lines.join('\n')}`;
+      } catch {
+        return `\n--- ${n}.log: none`;
+      }
+    })
+    .join('');
+}
+
 export async function startEtcd(opts: { basePort: number; members?: number; tls?: boolean; args?: string[] }) {
   await ensureEtcdInstalled();
+  // Its ports lie in Linux's ephemeral range: keep them from being some client connection's local port.
+  reserveEphemeral(PORTS.etcd);
   const dir = mkdtempSync(join(tmpdir(), 'mmmf-etcd-'));
   dirs.add(dir);
   const n = opts.members ?? 1;
@@ -263,7 +293,13 @@ export async function startEtcd(opts: { basePort: number; members?: number; tls?
     members,
     ...(certs ? { tls: { ca: certs.ca, cert: certs.cert, key: certs.key } } : {}),
     etcdctl: (...args) => etcdctl('--endpoints', cluster.endpoints.join(','), ...args),
-    healthy: (endpoints = cluster.endpoints) => waitHealthy(etcdctl, endpoints),
+    healthy: (endpoints = cluster.endpoints) =>
+      waitHealthy(etcdctl, endpoints, () =>
+        logTails(
+          dir,
+          specs.map((x) => x.name),
+        ),
+      ),
     async down() {
       await Promise.all(members.map((m) => m.stop()));
       rmSync(dir, { recursive: true, force: true });
@@ -272,7 +308,12 @@ export async function startEtcd(opts: { basePort: number; members?: number; tls?
   };
   try {
     await Promise.all(members.map((m) => m.start()));
-    await waitHealthy(etcdctl, cluster.endpoints);
+    await waitHealthy(etcdctl, cluster.endpoints, () =>
+      logTails(
+        dir,
+        specs.map((x) => x.name),
+      ),
+    );
   } catch (err) {
     await cluster.down();
     throw err;

@@ -5,6 +5,8 @@
 // port and the ports after it (test1 = base, test2 = base + 1, ...); startCluster refuses one that does not
 // fit in a range of its own. In --netns mode the base port also names the sandbox's namespaces and subnet.
 
+import { readFileSync, writeFileSync } from 'node:fs';
+
 export interface PortRange {
   first: number;
   last: number;
@@ -116,4 +118,28 @@ export function ownerOf(first: number, count: number): { owner: PortOwner } | { 
     }
   }
   return { error: `ports ${first}..${last} are in no range of harness/ports.ts` };
+}
+
+/**
+ * Keeps the kernel from handing out a range's ports as the local port of a client connection (they lie in Linux's
+ * ephemeral range, 32768-60999): otherwise a busy suite's connection can hold one when a server starts on it later,
+ * and the server fails with "Address already in use". scripts/sandbox.sh does this for 33001-33999 when it brings
+ * a sandbox up; the etcd harness calls this for its own range. Root only (else a no-op); only ever adds.
+ */
+export function reserveEphemeral(r: PortRange): void {
+  const f = '/proc/sys/net/ipv4/ip_local_reserved_ports';
+  if (process.getuid?.() !== 0) return;
+  try {
+    const cur = readFileSync(f, 'utf8').trim();
+    const covered = cur
+      .split(',')
+      .filter(Boolean)
+      .some((part) => {
+        const [a, b = a] = part.split('-').map(Number);
+        return a! <= r.first && r.last <= b!;
+      });
+    if (!covered) writeFileSync(f, cur ? `${cur},${r.first}-${r.last}` : `${r.first}-${r.last}`);
+  } catch {
+    // not writable here (a container without /proc/sys): the ports stay as they were
+  }
 }
