@@ -75,6 +75,8 @@ export const PORTS = {
   'monitors-quorum': range(33751),
   /** `npm run bench`'s monitors row: the acting monitor killed mid-failover. */
   'bench-monitors': range(33761),
+  /** A step failed half-way (the statement-sent fault point): the named next command finishes the failover. */
+  'half-done-steps': range(33771),
   /** Unit tests of the remote binlog commands: local listeners, no server. */
   'binlog-remote-unit': range(33990),
   /** etcd members of the coordination-state tests (not MariaDB). */

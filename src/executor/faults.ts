@@ -5,8 +5,8 @@ import { FAULT_POINTS, type FaultPoint, type FaultRule, type Faults } from './ty
 /**
  * Test-only fault injection behind one seam: the executor calls `at(point, step)` at named points (FAULT_POINTS
  * in types.ts) and a configured fault happens there. Configured once, by the command, from the environment:
- * - MMMF_TEST_FAULTS: `ACTION@POINT[#STEP]`, comma-separated; ACTION is kill, fail or delay=MS
- *   (`kill@after-checkpoint#12,delay=200@before-step`);
+ * - MMMF_TEST_FAULTS: `ACTION@POINT[#STEP[.K]]`, comma-separated; ACTION is kill, fail or delay=MS
+ *   (`kill@after-checkpoint#12,delay=200@before-step`, `fail@statement-sent#9.1`: after step 9's first change);
  * - and the older single-purpose variables, kept working: MMMF_TEST_STEP_DELAY_MS (delay before every step),
  *   MMMF_TEST_KILL_AT_STEP=N, MMMF_TEST_FAIL_AT_STEP=N, MMMF_TEST_KILL_AFTER_CHECKPOINT=N.
  */
@@ -14,15 +14,20 @@ export class InjectedFaults implements Faults {
   constructor(readonly rules: FaultRule[]) {}
 
   /** Kills (like kill -9) and failures happen at once, in the caller's own frame; a delay is awaited. */
-  at(point: FaultPoint, step: number): Promise<void> {
+  at(point: FaultPoint, step: number, statement?: number): Promise<void> {
     let delay = 0;
     for (const r of this.rules) {
       if (r.point !== point || (r.step !== undefined && r.step !== step)) continue;
+      if (r.statement !== undefined && r.statement !== statement) continue;
       if (r.action === 'kill') process.kill(process.pid, 'SIGKILL');
       else if (r.action === 'fail') throw new Error(`injected failure (${r.from})`);
       else delay += r.action.delayMs;
     }
     return delay ? new Promise((r) => setTimeout(r, delay)) : Promise.resolve();
+  }
+
+  has(point: FaultPoint): boolean {
+    return this.rules.some((r) => r.point === point);
   }
 }
 
@@ -80,13 +85,19 @@ export function parseFaults(spec: string): FaultRule[] {
     .map((x) => x.trim())
     .filter(Boolean)
     .map((entry) => {
-      const m = /^(kill|fail|delay=(\d+))@([\w:-]+)(?:#(\d+))?$/.exec(entry);
+      const m = /^(kill|fail|delay=(\d+))@([\w:-]+)(?:#(\d+)(?:\.(\d+))?)?$/.exec(entry);
       const point = m?.[3];
       if (!m || !point || !(point in FAULT_POINTS)) {
         const points = Object.keys(FAULT_POINTS).join(', ');
-        throw new Error(`MMMF_TEST_FAULTS: cannot read '${entry}' (ACTION@POINT[#STEP]; points: ${points})`);
+        throw new Error(`MMMF_TEST_FAULTS: cannot read '${entry}' (ACTION@POINT[#STEP[.K]]; points: ${points})`);
       }
       const action: FaultRule['action'] = m[2] ? { delayMs: Number(m[2]) } : m[1] === 'kill' ? 'kill' : 'fail';
-      return { point: point as FaultPoint, ...(m[4] ? { step: Number(m[4]) } : {}), action, from: 'MMMF_TEST_FAULTS' };
+      return {
+        point: point as FaultPoint,
+        ...(m[4] ? { step: Number(m[4]) } : {}),
+        ...(m[5] ? { statement: Number(m[5]) } : {}),
+        action,
+        from: 'MMMF_TEST_FAULTS',
+      };
     });
 }

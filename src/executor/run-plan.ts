@@ -190,10 +190,11 @@ export class PlanRun {
 
   private context(step: Step): ActionContext {
     const { config, conns, dialects, journal } = this.deps;
+    const counted = this.deps.faults?.has('statement-sent') ? countChanges(step.n, this.deps.faults) : undefined;
     const conn = (h: string) => {
       const c = conns.get(h);
       if (!c) throw new Error(`no connection to ${h}`);
-      return c;
+      return counted ? counted(c) : c;
     };
     const dialect = (h: string) => {
       const d = dialects.get(h);
@@ -249,4 +250,24 @@ export class PlanRun {
   private fault(point: FaultPoint, n: number): Promise<void> {
     return this.deps.faults?.at(point, n) ?? Promise.resolve();
   }
+}
+
+/** A statement that only reads (its fault point is after statements that change something). */
+const READS = /^\s*(SELECT|SHOW|DO\s+SLEEP)\b/i;
+
+/**
+ * Test-only: the step's connections, each changing statement counted (across its hosts) and followed by the
+ * 'statement-sent' fault point — so a test can fail or kill a step half-way, between two of its statements.
+ */
+function countChanges(step: number, faults: Faults): (c: SqlConnection) => SqlConnection {
+  let sent = 0;
+  return (c) => ({
+    name: c.name,
+    close: () => c.close(),
+    async query(sql, timeoutMs) {
+      const rows = await c.query(sql, timeoutMs);
+      if (!READS.test(sql)) await faults.at('statement-sent', step, ++sent);
+      return rows;
+    },
+  });
 }

@@ -68,6 +68,8 @@ export const FAULT_POINTS = {
   'before-step': 'before a step is journaled as begun: killed here, the step never began',
   'step-begun': 'right after a step is journaled as begun, before it sends anything: failed here, the step failed',
   'after-checkpoint': 'right after a step journaled a value it must not lose: killed here, a resume must keep it',
+  'statement-sent':
+    'right after a step sent its k-th statement that changes something (`#STEP.K`): a step that fails or dies half-way',
   'salvage:read':
     "a salvage read and decoded the dead master's binlog; its host is checked again next, then it applies",
   'salvage:applying': 'a salvage started applying one file: killed here, the apply client dies with mmmf mid-stream',
@@ -85,13 +87,18 @@ export type FaultPoint = keyof typeof FAULT_POINTS;
 export interface FaultRule {
   point: FaultPoint;
   step?: number;
+  /** For 'statement-sent': after which changing statement of the step (1 = the first); every one when absent. */
+  statement?: number;
   action: 'kill' | 'fail' | { delayMs: number };
   from: string;
 }
 
 /** Test-only fault injection: the executor calls `at` at every named point (see faults.ts). */
 export interface Faults {
-  at(point: FaultPoint, step: number): Promise<void>;
+  /** `statement` numbers the step's changing statements, for 'statement-sent'. */
+  at(point: FaultPoint, step: number, statement?: number): Promise<void>;
+  /** Whether any fault waits at this point (the executor then counts a step's statements). */
+  has(point: FaultPoint): boolean;
 }
 
 /** What an action handler may use: its host's connection and dialect, other hosts', and earlier steps' outputs. */

@@ -265,6 +265,25 @@ describe('executor core (fake connections)', () => {
     expect(readUnfinished((await store.read()).run?.lines ?? [])?.results.map((r) => r.n)).toEqual([1, 2]);
   });
 
+  it('fails a step half-way: right after its k-th changing statement reached the server (statement-sent)', async () => {
+    const cfg = config();
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => fakeConn(n));
+    const p = plan([step(1, 'a', { kind: 'stop-replication', stop: 'STOP SLAVE' }, []), promoteB([1]), repointC([2])]);
+    const run = new PlanRun(p, {
+      config: cfg,
+      conns: new Map([a!, b!, c!].map((x) => [x.conn.name, x.conn])),
+      dialects: new Map(['a', 'b', 'c'].map((n) => [n, d])),
+      faults: faultsFromEnv({ MMMF_TEST_FAULTS: 'fail@statement-sent#2.2' }, import.meta.dirname),
+    });
+    const results = await run.runAll();
+    expect(results.map((r) => r.status)).toEqual(['done', 'failed', 'not-run']);
+    // The promotion's STOP SLAVE and RESET SLAVE ALL reached b; the rest of it did not.
+    expect(b!.sent.filter((x) => !/^\s*(SELECT|SHOW)/i.test(x))).toEqual(['STOP SLAVE', 'RESET SLAVE ALL']);
+    expect(parseFaults('fail@statement-sent#9.1')).toEqual([
+      { point: 'statement-sent', step: 9, statement: 1, action: 'fail', from: 'MMMF_TEST_FAULTS' },
+    ]);
+  });
+
   it('reads fault points from MMMF_TEST_FAULTS, and refuses one it does not know', () => {
     expect(parseFaults('kill@after-checkpoint#12, delay=50@before-step')).toEqual([
       { point: 'after-checkpoint', step: 12, action: 'kill', from: 'MMMF_TEST_FAULTS' },

@@ -90,7 +90,7 @@ export function failoverEnding(
     }),
     summary: (end, c) => {
       const j = end.judged;
-      const next = j.promoted || j.rollback ? undefined : continueCommand(config, plan);
+      const next = j.promoted || j.rollback ? undefined : continueCommand(config, plan, j.results);
       return renderFailoverSummary({ ...end, ...j, next }, c);
     },
   };
@@ -108,9 +108,29 @@ function vipGap(plan: Plan, at: (n: number) => number | undefined): number | und
 const isPromotion = (plan: Plan, n: number) => plan.steps.find((x) => x.n === n)?.action.kind === 'promote';
 
 /** Nothing was promoted: the command that continues from here (the best replica holds everything). */
-function continueCommand(config: ResolvedConfig, plan: Plan): string {
+function continueCommand(config: ResolvedConfig, plan: Plan, results: StepResult[]): string {
   const other = plan.best !== plan.target ? plan.best : plan.hosts.find((h) => h.role === 'replica')?.name;
+  const keep = keepGtid(config, plan, results);
   return other
-    ? `mmmf --cfg ${config.source} --failover-to ${other}   (it received the most; or fix ${plan.target} first)`
-    : `fix ${plan.target}, then run mmmf --cfg ${config.source} --failover-to ${plan.target} again`;
+    ? `mmmf --cfg ${config.source} --failover-to ${other}${keep}   (it received the most; or fix ${plan.target} first)`
+    : `fix ${plan.target}, then run mmmf --cfg ${config.source} --failover-to ${plan.target}${keep} again`;
+}
+
+/**
+ * ' --positioning gtid' when this GTID run (chosen by 'auto') switched a replica to file positioning only to keep
+ * its relay log and stopped before switching it back: that replica now says Using_Gtid: No, and 'auto' would plan
+ * the next run by file and position — a cluster mmmf itself left half-way must be finished the way it began.
+ */
+function keepGtid(config: ResolvedConfig, plan: Plan, results: StepResult[]): string {
+  if (plan.positioning !== 'gtid' || config.positioning !== 'auto') return '';
+  const began = new Set(results.filter((r) => r.status !== 'not-run').map((r) => r.n));
+  const succeeded = new Set(results.filter((r) => r.status === 'done' || r.status === 'skipped').map((r) => r.n));
+  const leftByFile = plan.steps.some((x) => {
+    if (x.action.kind !== 'resume-sql' || !x.action.keepRelayLog || !began.has(x.n)) return false;
+    const restored = plan.steps.some(
+      (y) => y.host === x.host && y.action.kind === 'stop-replication' && y.action.restoreGtid && succeeded.has(y.n),
+    );
+    return !restored;
+  });
+  return leftByFile ? ' --positioning gtid' : '';
 }
