@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { mmmf, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
 import { useCluster } from '../cluster-fixture.js';
 import { basePortOf } from '../../harness/ports.js';
+import { readJournals } from '../../harness/journal-view.js';
+import { until } from '../../harness/load.js';
 
 const ALL = ['test1', 'test2', 'test3', 'test4'];
 const readOnly = async (c: Cluster, n: string) =>
@@ -93,9 +95,16 @@ describe('a master that comes back while the failover runs', () => {
     const c = cluster();
     const cfg = cronConfig(c);
     await c.sandbox('kill', 'test1');
-    // Slow steps: the old master is back, writable, before the run reaches the promotion.
-    const run = mmmf(['--cfg', cfg, '--failover-to', 'test2'], { MMMF_TEST_STEP_DELAY_MS: '500' });
-    await new Promise((r) => setTimeout(r, 1000));
+    // The run waits before its last look at the old master; meanwhile (once the run has begun its steps, so
+    // its probe saw test1 dead however slow the machine is) the old master comes back, writable.
+    const dry = await mmmf(['--cfg', cfg, '--failover-to', 'test2', '--dry-run', '--json']);
+    const steps = (JSON.parse(dry.stdout) as { plan: { steps: { n: number; title: string }[] } }).plan.steps;
+    const fence = steps.find((x) => x.title.startsWith('Make sure the old master is still down'))!.n;
+    const run = mmmf(['--cfg', cfg, '--failover-to', 'test2'], {
+      MMMF_TEST_FAULTS: `delay=12000@before-step#${fence}`,
+    });
+    const begun = () => Promise.resolve(!!readJournals(join(c.dir, 'state')).open?.some((x) => x.type === 'begin'));
+    await until(begun, 60_000, 'the run began its steps');
     await c.sandbox('start', 'test1');
     await c.query('test1', 'SET GLOBAL read_only = OFF');
     const r = await run;

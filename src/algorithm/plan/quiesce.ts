@@ -1,4 +1,6 @@
 import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
+import { gtidRelation } from '../../binlog/gtid.js';
+import { flavorOf, receivedGtid } from '../replica-facts.js';
 import type { ReplicaHost } from '../../domain/server-state.js';
 import type { Step } from '../plan-types.js';
 import { dialectOf, type PlanContext } from './context.js';
@@ -13,8 +15,18 @@ export function isDrainedAndStopped(r: ReplicaHost): boolean {
   return !s.sqlRunning && s.ioRunning === 'No' && !hasUnapplied(r);
 }
 
-const hasUnapplied = (r: ReplicaHost) =>
+/**
+ * Received but not applied: by the old master's coordinates, or by GTIDs — a CHANGE MASTER that names the relay
+ * log (keepRelayLogAt, left half-way by a failed run) sets the received coordinates back to the executed ones
+ * while the relay log still holds the rest; the received GTIDs (Gtid_IO_Pos) still say it.
+ */
+const hasUnapplied = (r: ReplicaHost) => unappliedByCoordinates(r) || unappliedByGtid(r);
+
+const unappliedByCoordinates = (r: ReplicaHost) =>
   !!r.replica.received.file && compareCoordinates(r.replica.received, r.replica.executed) > 0;
+
+const unappliedByGtid = (r: ReplicaHost) =>
+  !!r.replica.gtidReceived && gtidRelation(flavorOf(r), receivedGtid(r), r.gtidApplied ?? '') === 'ahead';
 
 /**
  * Quiesce: stop receiving first, then let each SQL thread apply everything already received, then stop.
@@ -34,7 +46,12 @@ export function quiesceReplicas(ctx: PlanContext, fence: Fence): Stopped {
     const step = resumeStep(ctx, r, oldAlive, fence);
     if (!step) continue;
     resumed.set(r.name, step);
-    if (step.action.kind !== 'resume-sql' || step.action.keepRelayLog) relayOnly.add(r.name);
+    // Coordinates that show nothing left (a CHANGE MASTER naming the relay log reset them) cannot say when
+    // the relay log is applied either.
+    const coordinatesBlind = !unappliedByCoordinates(r) && unappliedByGtid(r);
+    if (step.action.kind !== 'resume-sql' || step.action.keepRelayLog || coordinatesBlind) {
+      relayOnly.add(r.name);
+    }
   }
   const stopIo = new Map<string, Step>();
   for (const r of [...a.replicas, ...a.delayed]) {
@@ -89,7 +106,7 @@ function stopStep(
   const stop = dialectOf(r).stopReplication();
   // It was switched to file positioning only to keep its relay log: back to GTID, as it was found, so a
   // run that stops before repointing leaves a GTID cluster behind.
-  const restoreGtid = o.relayOnly && r.replica.gtidMode !== 'No' ? dialectOf(r).useGtidPositioning() : undefined;
+  const restoreGtid = o.relayOnly && byGtid(ctx, r) ? dialectOf(r).useGtidPositioning() : undefined;
   return ctx.list.add({
     phase: 'stop',
     host: r.name,
@@ -132,7 +149,7 @@ function resumeStep(ctx: PlanContext, r: ReplicaHost, oldAlive: boolean, fence: 
   const bothStopped = !oldAlive && rs.ioRunning === 'No';
   if (bothStopped && !hasUnapplied(r)) return undefined;
   const startSql = rd.startSqlThread();
-  if (bothStopped && rs.gtidMode !== 'No') {
+  if (bothStopped && byGtid(ctx, r)) {
     const change = rd.keepRelayLogAt(rs.relayLog);
     const pending = `${formatCoordinates(rs.executed)}..${formatCoordinates(rs.received)}`;
     return ctx.list.add({
@@ -156,4 +173,14 @@ function resumeStep(ctx: PlanContext, r: ReplicaHost, oldAlive: boolean, fence: 
     why: 'its relay log holds received transactions that must be applied',
     after: fence.gate,
   });
+}
+
+/**
+ * The replica is to replicate by GTID after this run: it does now, or the plan positions by GTID and it was left
+ * on file positioning with GTIDs still to apply (a run that failed half-way through keepRelayLogAt; the relay log
+ * is then kept again, at the SQL thread's place, and GTID positioning restored once it is applied).
+ */
+function byGtid(ctx: PlanContext, r: ReplicaHost): boolean {
+  if (r.replica.gtidMode !== 'No') return true;
+  return ctx.analysis.positioning.mode === 'gtid' && unappliedByGtid(r);
 }

@@ -1,0 +1,77 @@
+// A step that fails half-way — after some of its statements reached the server, before the rest — leaves a state
+// no operator made: the run ends failed and names the command to run next. That command must finish the
+// failover with nothing lost (issue 19, item 7). The fault point 'statement-sent' fails a step right after its
+// k-th changing statement.
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../cluster-fixture.js';
+import { type Cluster, mmmf } from '../../harness/cluster.js';
+import { ledgerEvidence } from '../../harness/ledger.js';
+import { basePortOf } from '../../harness/ports.js';
+import { expectIdenticalData, expectNothingLost } from '../expect-data.js';
+
+interface PlanJson {
+  plan: { steps: { n: number; host: string; title: string }[] };
+}
+
+/** The step of `host` whose title matches, from the dry run's plan. */
+async function stepOf(c: Cluster, target: string, host: string, title: RegExp): Promise<number> {
+  const dry = await mmmf(['--cfg', c.cfg, '--failover-to', target, '--dry-run', '--json']);
+  const steps = (JSON.parse(dry.stdout) as PlanJson).plan.steps;
+  const step = steps.find((s) => s.host === host && title.test(s.title));
+  if (!step) throw new Error(`no step of ${host} matching ${title} in: ${steps.map((s) => `${s.host}: ${s.title}`)}`);
+  return step.n;
+}
+
+/** The command the failed run's summary names (`Next: mmmf ...   (why)`), as arguments. */
+function nextCommand(stdout: string): string[] {
+  const m = /^Next: mmmf (.+?)(?:\s{2,}\(.*)?$/m.exec(stdout);
+  if (!m) throw new Error(`the run named no next command:\n${stdout}`);
+  return m[1]!.trim().split(/\s+/);
+}
+
+describe('a step that fails half-way', () => {
+  const cluster = useCluster({ basePort: basePortOf('half-done-steps'), replicas: 3 });
+
+  it('GTID: the relay log kept by file position on the best replica — the named next command loses nothing', async () => {
+    const c = cluster();
+    await c.sandbox('load', '100');
+    // test2 holds the most, all of it received and not applied, with both threads stopped: mmmf keeps that relay
+    // log by switching test2 to file positioning (its first statement), then starts its SQL thread.
+    await c.query('test2', 'STOP SLAVE SQL_THREAD');
+    await c.sandbox('load', '100');
+    await c.sandbox('lag', 'test3');
+    await c.sandbox('lag', 'test4');
+    await c.sandbox('load', '300'); // only test2 receives these
+    await c.query('test2', 'STOP SLAVE IO_THREAD');
+    await c.sandbox('kill', 'test1');
+    const survivors = ['test2', 'test3', 'test4'];
+    const ev = await ledgerEvidence(c, survivors, 'test1');
+    expect(ev.longest.get(100)?.on).toBe('test2');
+
+    const k = await stepOf(c, 'test4', 'test2', /Apply its relay log by file position/);
+    const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4'], {
+      MMMF_TEST_FAULTS: `fail@statement-sent#${k}.1`,
+    });
+    expect(first.exitCode, first.stdout + first.stderr).toBe(1);
+    expect(first.stdout).toMatch(/injected failure/);
+    const [left] = await c.query<Record<string, string>>('test2', 'SHOW SLAVE STATUS');
+    expect(left?.Using_Gtid).toBe('No'); // half-way: switched to file positioning, its SQL thread not started
+
+    const args = nextCommand(first.stdout);
+    const target = args[args.indexOf('--failover-to') + 1]!;
+    const next = await mmmf(args);
+    expect(next.exitCode, next.stdout + next.stderr).toBe(0);
+    await expectNothingLost(c, survivors, ev);
+    await expectIdenticalData(c, survivors);
+    for (const n of survivors.filter((x) => x !== target)) {
+      const [st] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
+      expect([n, String(st?.Master_Port), st?.Slave_IO_Running, st?.Slave_SQL_Running, st?.Using_Gtid]).toEqual([
+        n,
+        String(c.port(target)),
+        'Yes',
+        'Yes',
+        'Slave_Pos',
+      ]);
+    }
+  });
+});
