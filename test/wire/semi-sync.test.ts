@@ -5,12 +5,12 @@
 // before any change, naming the plugin, unless the config lets mmmf install it.
 // The expected spellings come from the MySQL and MariaDB manuals, written independently of src/dialect.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mmmf } from '../../harness/cluster.js';
 import type { HostState } from '../../src/domain/server-state.js';
+import { type DeadPort, holdDeadPort } from './dead-port.js';
 import { FakeCluster, type FakeReplica, type FakeServer, type FakeState } from './fake-server.js';
 import { clusterLogs, gtidAfter } from './log-fixtures.js';
 import { VERSIONS, type VersionProfile } from './versions.js';
@@ -24,18 +24,14 @@ const CASES = [
   { label: 'MariaDB 10.11', master: 'master', replica: 'slave' },
 ] as const;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-
 let cluster: FakeCluster | undefined;
 let dir: string | undefined;
+/** The dead master's port, held for the test's life (dead-port.ts): no fake server started later can take it. */
+let held: DeadPort | undefined;
 afterEach(async () => {
   await cluster?.stop();
+  await held?.release();
+  held = undefined;
   if (dir) rmSync(dir, { recursive: true, force: true });
   cluster = dir = undefined;
 });
@@ -204,7 +200,8 @@ describe.each(CASES)('$label semi-sync', (c) => {
     const logs = clusterLogs(p.flavor, 20, 20, true);
     const g = gtidAfter(p.flavor, 20);
     cluster = new FakeCluster();
-    const dead = await freePort();
+    held = await holdDeadPort();
+    const dead = held.port;
     const state = (id: number, loaded: string[]): FakeState => ({
       serverId: id,
       serverUuid: uuid(id),
