@@ -181,7 +181,9 @@ export function alreadyDone(
   const left = stopped.length
     ? ` ${names(stopped)} ${stopped.length > 1 ? 'are' : 'is'} stopped (${stopped
         .map((r) => `${r.name} → ${r.replica.sourceAddress}`)
-        .join(', ')}): repoint by hand.`
+        .join(
+          ', ',
+        )}): \`mmmf rejoin NAME\` moves ${stopped.length > 1 ? 'each' : 'it'} under ${target.name} (it compares GTIDs first).`
     : '';
   const direct = names(found.value.direct);
   const why = `${target.name} already is the master of every running replica (${direct}); nothing to do.`;

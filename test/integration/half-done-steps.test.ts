@@ -74,4 +74,39 @@ describe('a step that fails half-way', () => {
       ]);
     }
   });
+
+  it("GTID: a replica's repointing fails after its first statement — the named rejoin moves it, nothing lost", async () => {
+    const c = cluster();
+    await c.sandbox('reset');
+    await c.sandbox('load', '100');
+    await c.sandbox('lag', 'test3');
+    await c.sandbox('load', '100');
+    await c.sandbox('kill', 'test1');
+    const survivors = ['test2', 'test3', 'test4'];
+    const ev = await ledgerEvidence(c, survivors, 'test1');
+
+    const k = await stepOf(c, 'test4', 'test2', /^Replicate from test4$/);
+    const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4'], {
+      MMMF_TEST_FAULTS: `fail@statement-sent#${k}.1`,
+    });
+    expect(first.exitCode, first.stdout + first.stderr).toBe(1);
+    expect(first.stdout).toMatch(/injected failure/);
+    const args = nextCommand(first.stdout);
+    expect(args.slice(2)).toEqual(['rejoin', 'test2']);
+    const next = await mmmf(args);
+    expect(next.exitCode, `${first.stdout}\n---\n${next.stdout}${next.stderr}`).toBe(0);
+    await expectNothingLost(c, survivors, ev);
+    await expectIdenticalData(c, survivors);
+    const ro = async (n: string) => Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
+    expect([await ro('test2'), await ro('test3'), await ro('test4')]).toEqual([1, 1, 0]);
+    for (const n of ['test2', 'test3']) {
+      const [st] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
+      expect([n, String(st?.Master_Port), st?.Slave_IO_Running, st?.Slave_SQL_Running]).toEqual([
+        n,
+        String(c.port('test4')),
+        'Yes',
+        'Yes',
+      ]);
+    }
+  });
 });

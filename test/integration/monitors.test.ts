@@ -4,7 +4,8 @@
 // ledger writer follows the master. Exactly one monitor acts; the others name it (exit 3) or find nothing to
 // do (exit 0); nothing acknowledged is lost; the published master follows. Every fifth round kills -9 the
 // acting monitor at a random step: the other monitors' timers finish its failover, to the same target. Then
-// etcd stopped (exit 4, nothing changed) and etcd frozen mid-run (the run stops before its next step).
+// etcd stopped (exit 4, nothing changed), etcd frozen mid-run (the run stops before its next step), and a run
+// killed before promotion on one monitor host undone with --abort from another.
 import { describe, expect, it } from 'vitest';
 import { mmmf, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
 import { LEDGER_DDL, rng, until } from '../../harness/load.js';
@@ -176,6 +177,45 @@ describe('three monitors, one etcd', () => {
     await rejoin(c, master, cfgs[2]!);
     master = plan.target;
     await expectIdenticalData(c, c.names);
+  });
+
+  it('--abort from another monitor host: a run killed before promotion on mon1 is undone by mon2', async () => {
+    const c = cluster();
+    if (!cfgs.length) setup(c);
+    const replicas = c.names.filter((n) => n !== master);
+    const target = replicas[0]!;
+    const args = ['--failover-to', target, '--fence-live-master'];
+    const dry = await mmmf(['--cfg', cfgs[0]!, ...args, '--dry-run', '--json']);
+    const steps = (JSON.parse(dry.stdout) as { plan: DryPlan }).plan.steps;
+    const promote = steps.find((x) => x.phase === 'promote')!.n;
+    const killed = await runMonitor('mon1', cfgs[0]!, args, { MMMF_TEST_FAULTS: `kill@before-step#${promote}` });
+    expect([killed.exitCode, killed.signal]).toEqual([-1, 'SIGKILL']);
+    expect((await etcdUnfinished(etcd(), CLUSTER))?.start.target).toBe(target);
+    const readOnly = async (n: string) => Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
+    expect(await Promise.all(c.names.map(readOnly))).toEqual(c.names.map(() => 1)); // fenced; nobody promoted
+
+    await sleep(TTL_S * 1000 + 500); // mon1's lease runs out (its host died with it)
+    const r = await runMonitor('mon2', cfgs[1]!, ['--abort']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`Aborted: the cluster replicates from ${master} again`));
+    expect(await etcdUnfinished(etcd(), CLUSTER)).toBeUndefined();
+    expect(await writableServer(c)).toBe(master); // exactly one writable server: the old master, again
+    await c.query(master, 'INSERT INTO sbtest.ledger (writer, seq) VALUES (99, 1)');
+    for (const n of replicas) {
+      await until(
+        async () => (await c.query(n, 'SELECT 1 FROM sbtest.ledger WHERE writer = 99')).length === 1,
+        10_000,
+        `the write after the abort on ${n}`,
+      );
+      const [st] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
+      expect([n, String(st?.Master_Port), st?.Slave_IO_Running, st?.Slave_SQL_Running]).toEqual([
+        n,
+        String(c.port(master)),
+        'Yes',
+        'Yes',
+      ]);
+    }
+    expect((await runMonitor('mon3', cfgs[2]!, ['--abort'])).stdout).toMatch(/nothing to abort/);
   });
 });
 

@@ -351,7 +351,7 @@ describe('failover planning (pure)', () => {
     const leftStopped = replica(4, 40, { ioRunning: 'No', sqlRunning: false, lastIoError: '' });
     const again = planned(config, [dead(1), r(2), m, leftStopped], { target: 'db3' });
     expect(again.nothingToDo).toBe(
-      'db3 already is the master of every running replica (db2); nothing to do. db4 is stopped (db4 → 10.0.0.1:3306): repoint by hand.',
+      'db3 already is the master of every running replica (db2); nothing to do. db4 is stopped (db4 → 10.0.0.1:3306): `mmmf rejoin NAME` moves it under db3 (it compares GTIDs first).',
     );
     // Nor is it "done" while another server is writable too: that would hide a split brain.
     const writableOld = { ...master(1), address: '10.0.0.1:3306' };

@@ -90,7 +90,11 @@ export function failoverEnding(
     }),
     summary: (end, c) => {
       const j = end.judged;
-      const next = j.promoted || j.rollback ? undefined : continueCommand(config, plan, j.results);
+      const next = j.rollback
+        ? undefined
+        : j.promoted
+          ? rejoinCommand(config, plan, j.results)
+          : continueCommand(config, plan, j.results);
       return renderFailoverSummary({ ...end, ...j, next }, c);
     },
   };
@@ -106,6 +110,27 @@ function vipGap(plan: Plan, at: (n: number) => number | undefined): number | und
 }
 
 const isPromotion = (plan: Plan, n: number) => plan.steps.find((x) => x.n === n)?.action.kind === 'promote';
+
+/**
+ * A master was promoted but a replica's move under it failed (its repoint or its verification): it joins with
+ * `rejoin`, which compares GTIDs first and refuses a replica holding what the new master lacks. A replica that
+ * failed earlier (its catch-up met a conflicting row) needs a person: the summary says what failed.
+ */
+function rejoinCommand(config: ResolvedConfig, plan: Plan, results: StepResult[]): string | undefined {
+  const failed = new Set(results.filter((r) => r.status === 'failed').map((r) => r.n));
+  const moving = (kind: string) => kind === 'repoint' || kind === 'verify-replica';
+  const left = [
+    ...new Set(
+      plan.steps.filter((x) => failed.has(x.n) && moving(x.action.kind) && x.host !== plan.target).map((x) => x.host),
+    ),
+  ];
+  if (!left.length) return undefined;
+  const cfg = `--cfg ${config.source}`;
+  const why = `(${left.length === 1 ? 'it joins' : 'each joins'} ${plan.target} once its GTIDs show it holds nothing ${plan.target} lacks)`;
+  return left.length === 1
+    ? `mmmf ${cfg} rejoin ${left[0]}   ${why}`
+    : `for h in ${left.join(' ')}; do mmmf ${cfg} rejoin $h; done   ${why}`;
+}
 
 /** Nothing was promoted: the command that continues from here (the best replica holds everything). */
 function continueCommand(config: ResolvedConfig, plan: Plan, results: StepResult[]): string {
