@@ -50,7 +50,10 @@ export function findOldMaster(states: HostState[]): Outcome<OldMaster> {
     const seen = new Set([r.name]);
     let via: string | undefined;
     // Walk up while the source is itself a configured, reachable replica that is read-only: a writable server
-    // is a master even when it replicates (the active side of a master-master pair).
+    // is a master even when it replicates (the active side of a master-master pair). A catch-up that a run left
+    // behind is no tree: its replica is one of the old master's own (see leftByCatchUp).
+    const first = replicaNamed(m);
+    if (first && leftByCatchUp(r)) m = matchOf(first);
     for (let up = replicaNamed(m); up && up.readOnly !== false; up = replicaNamed(m)) {
       if (seen.has(up.name)) return refuse([loopRefusal([...seen])]);
       seen.add(up.name);
@@ -94,6 +97,18 @@ export function findOldMaster(states: HostState[]): Outcome<OldMaster> {
       (o) => o.replicas.map((replica) => ({ replica, via: o.match.name ?? o.match.address })),
     ),
   });
+}
+
+/**
+ * A replica that a failed run's catch-up left pointed at another replica: mmmf equalizes a lagging replica by
+ * GTID with `START SLAVE UNTIL master_gtid_pos` from the replica that received the most, and the run failed
+ * before the repoint — both threads stopped at that UNTIL, positioned by GTID. It is one of the old master's
+ * replicas, to be failed over with the others; left under that replica as a tree it would stay stopped. By file
+ * its coordinates are in the other replica's binlog: it stays a tree (mmmf does not map them).
+ */
+function leftByCatchUp(r: ReplicaHost): boolean {
+  const s = r.replica;
+  return s.untilCondition !== 'None' && s.ioRunning === 'No' && !s.sqlRunning && s.gtidMode !== 'No';
 }
 
 function loopRefusal(names: string[]): string {

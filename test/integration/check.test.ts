@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
 import { mmmf, replicationSnapshot } from '../../harness/cluster.js';
+import { until } from '../../harness/load.js';
 import { basePortOf } from '../../harness/ports.js';
 
 describe('mmmf check', () => {
@@ -64,6 +65,18 @@ describe('mmmf check', () => {
       `CHANGE MASTER 'extra' TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${c.port('test3')}, MASTER_USER = 'repl', ` +
         "MASTER_PASSWORD = 'repl-secret', MASTER_USE_GTID = slave_pos",
     );
+    // test3 was restarted (its my.cnf changed): its IO thread shows master.info's position until it connects,
+    // then (by GTID) the start of what it fetches, until the next event. "changes nothing" compares snapshots:
+    // take the first once it is connected and every replica has received a new write on the master.
+    const io = async (n: string) => (await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS'))[0];
+    await until(async () => (await io('test3'))?.Slave_IO_Running === 'Yes', 30_000, 'test3 to connect again');
+    await c.query('test1', "INSERT INTO sbtest.t (k, pad) VALUES (3, 'after the restart of test3')");
+    const [m] = await c.query<{ File: string; Position: string }>('test1', 'SHOW MASTER STATUS');
+    const received = async (n: string) => {
+      const s = await io(n);
+      return `${s?.Master_Log_File}:${s?.Read_Master_Log_Pos}` === `${m?.File}:${m?.Position}`;
+    };
+    for (const n of ['test2', 'test3', 'test4']) await until(() => received(n), 30_000, `${n} to receive the write`);
     const before = await replicationSnapshot(c, ['test2', 'test3', 'test4']);
 
     const r = await mmmf(['check', '--cfg', c.cfg]);

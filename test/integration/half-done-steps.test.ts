@@ -109,4 +109,46 @@ describe('a step that fails half-way', () => {
       ]);
     }
   });
+
+  it('GTID: the promotion fails after its first statement — the named next command fails over, nothing lost', async () => {
+    const c = cluster();
+    await c.sandbox('reset');
+    await c.sandbox('load', '100');
+    await c.sandbox('lag', 'test3');
+    await c.sandbox('load', '100');
+    await c.sandbox('kill', 'test1');
+    const survivors = ['test2', 'test3', 'test4'];
+    const ev = await ledgerEvidence(c, survivors, 'test1');
+
+    const k = await stepOf(c, 'test4', 'test4', /^Promote to master$/);
+    const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4'], {
+      MMMF_TEST_FAULTS: `fail@statement-sent#${k}.1`,
+    });
+    expect(first.exitCode, first.stdout + first.stderr).toBe(1);
+    expect(first.stdout).toMatch(/injected failure/);
+    // The lagging test3 was caught up from the replica that received the most, and stopped there at its UNTIL.
+    const [caught] = await c.query<Record<string, string>>('test3', 'SHOW SLAVE STATUS');
+    expect([caught?.Slave_IO_Running, caught?.Slave_SQL_Running, caught?.Until_Condition]).toEqual([
+      'No',
+      'No',
+      'Gtid',
+    ]);
+    const args = nextCommand(first.stdout);
+    const target = args[args.indexOf('--failover-to') + 1]!;
+    const next = await mmmf(args);
+    expect(next.exitCode, `${first.stdout}\n---\n${next.stdout}${next.stderr}`).toBe(0);
+    await expectNothingLost(c, survivors, ev);
+    await expectIdenticalData(c, survivors);
+    const ro = async (n: string) => Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
+    for (const n of survivors) expect([n, await ro(n)]).toEqual([n, n === target ? 0 : 1]);
+    for (const n of survivors.filter((x) => x !== target)) {
+      const [st] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
+      expect([n, String(st?.Master_Port), st?.Slave_IO_Running, st?.Slave_SQL_Running]).toEqual([
+        n,
+        String(c.port(target)),
+        'Yes',
+        'Yes',
+      ]);
+    }
+  });
 });

@@ -287,6 +287,17 @@ describe('failover planning (pure)', () => {
     );
   });
 
+  it("fails over a replica a failed run's catch-up left stopped at its UNTIL under another replica (GTID only)", () => {
+    const left = { sourceHost: '10.0.0.2', ioRunning: 'No', sqlRunning: false, untilCondition: 'Gtid' };
+    const plan = planned(config, [dead(1), replica(2, 50), replica(3, 50, left), replica(4, 50)], { target: 'db4' });
+    expect(plan.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'replica' });
+    expect(plan.steps.some((s) => s.host === 'db3' && s.action.kind === 'repoint')).toBe(true);
+    // By file its coordinates are in db2's binlog: it stays under db2, as a tree.
+    const byFile = replica(3, 50, { ...left, gtidMode: 'No' });
+    const tree = planned(config, [dead(1), replica(2, 50), byFile, replica(4, 50)], { target: 'db4' });
+    expect(tree.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'outside' });
+  });
+
   it('refuses an unreachable target, an unknown target, and a target that is not a replica', () => {
     expect(refusal([dead(1), replica(2, 50), dead(3), replica(4, 50)], 'db3')).toMatch(/target db3 .* unreachable/);
     expect(refusal([dead(1), replica(2, 50), replica(3, 50), replica(4, 50)], 'db9')).toMatch(/no such host/);
