@@ -4,9 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Plan, Step, StepAction } from '../../src/algorithm/plan-types.js';
+import type { Plan, Step } from '../../src/algorithm/plan-types.js';
 import { dialectFor } from '../../src/dialect/dialect.js';
-import type { Row } from '../../src/domain/row.js';
 import { faultsFromEnv, parseFaults } from '../../src/executor/faults.js';
 import { Journal, readUnfinished } from '../../src/executor/journal.js';
 import { identityOf } from '../../src/state/cluster-identity.js';
@@ -15,6 +14,7 @@ import { materialize } from '../../src/executor/materialize.js';
 import { PlanRun } from '../../src/executor/run-plan.js';
 import type { ResolvedConfig } from '../../src/topology/config-types.js';
 import type { SqlConnection } from '../../src/topology/connection.js';
+import { fakeConn, step } from './fixture-executor.js';
 
 const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
 const dirs: string[] = [];
@@ -58,33 +58,6 @@ function config(): ResolvedConfig {
     source: 'unit',
   };
 }
-
-/** A connection that records every statement and fails the ones matching `failOn`. */
-function fakeConn(name: string, failOn?: RegExp, answers: (sql: string) => Row[] = () => []) {
-  const sent: string[] = [];
-  const conn: SqlConnection = {
-    name,
-    async query(sql) {
-      sent.push(sql);
-      if (failOn?.test(sql)) throw new Error(`refused by ${name}: ${sql}`);
-      return answers(sql);
-    },
-    async close() {},
-  };
-  return { conn, sent };
-}
-
-const step = (n: number, host: string, action: StepAction, after: number[], phase: Step['phase'] = 'stop'): Step => ({
-  n,
-  phase,
-  host,
-  title: `step ${n}`,
-  action,
-  sql: [],
-  why: 'test',
-  after,
-  onFailure: 'fail',
-});
 
 function plan(steps: Step[]): Plan {
   return {

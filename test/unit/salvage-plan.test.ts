@@ -9,50 +9,12 @@ import type { Plan } from '../../src/algorithm/plan-types.js';
 import type { HostState } from '../../src/domain/server-state.js';
 import type { ResolvedConfig } from '../../src/topology/config-types.js';
 import { renderPlan } from '../../src/output/render-plan.js';
+import { dead as deadHost, replica as fixtureReplica } from './fixture-states.js';
 
-const version = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' };
-const dead: HostState = { name: 'db1', address: '10.0.0.1:3306', reachable: false, error: 'ECONNREFUSED' };
-
-function replica(i: number, seq: number, o: { byFile?: boolean } = {}): HostState {
-  const pos = { file: 'mysql-bin.000003', position: 100 + seq };
-  return {
-    name: `db${i}`,
-    address: `10.0.0.${i}:3306`,
-    reachable: true,
-    version,
-    serverId: i,
-    readOnly: true,
-    logBin: true,
-    logReplicaUpdates: true,
-    relayLogPurge: false,
-    binlogFormat: 'ROW',
-    gtidBinlog: `0-1-${seq}`,
-    gtidApplied: `0-1-${seq}`,
-    binlog: { file: 'mysql-bin.000001', position: 4 },
-    replica: {
-      sourceHost: '10.0.0.1',
-      sourcePort: 3306,
-      sourceAddress: '10.0.0.1:3306',
-      sourceServerId: 1,
-      sourceUuid: '',
-      ioRunning: 'Connecting',
-      sqlRunning: true,
-      ioState: '',
-      sqlState: '',
-      received: pos,
-      executed: pos,
-      relayLog: { file: 'relay-bin.000002', position: 4 },
-      secondsBehind: null,
-      gtidMode: o.byFile ? 'No' : 'Slave_Pos',
-      gtidReceived: `0-1-${seq}`,
-      lastIoError: 'error reconnecting to master',
-      lastSqlError: '',
-      filters: [],
-      sqlDelay: 0,
-      untilCondition: 'None',
-    },
-  };
-}
+const dead = deadHost(1);
+/** The shared fixture's replica of db1, with relay_log_purge off (a salvage plan does not depend on it). */
+const replica = (i: number, seq: number, o: { byFile?: boolean } = {}): HostState =>
+  fixtureReplica(i, seq, { ...(o.byFile ? { gtidMode: 'No' } : {}), state: { relayLogPurge: false } });
 
 const withSsh = (o: Partial<ResolvedConfig> = {}) =>
   unitConfig(4, { salvage: { maxBytes: 1 << 20, hosts: ['db1', 'db2', 'db3', 'db4'] }, sshConfigured: true, ...o });

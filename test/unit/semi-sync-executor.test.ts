@@ -2,12 +2,11 @@
 // before START, writes opened only once a replica acknowledges (never when none was repointed), a plugin
 // installed only when it is not active (a resumed run sends it once), and the writes-blocked window ending there.
 import { describe, expect, it } from 'vitest';
-import type { Plan, Step, StepAction } from '../../src/algorithm/plan-types.js';
+import type { Plan, Step } from '../../src/algorithm/plan-types.js';
 import { writesBlockedMs } from '../../src/commands/run/rollback.js';
 import { dialectFor } from '../../src/dialect/dialect.js';
-import type { Row } from '../../src/domain/row.js';
 import { PlanRun } from '../../src/executor/run-plan.js';
-import type { SqlConnection } from '../../src/topology/connection.js';
+import { fakeConn, step } from './fixture-executor.js';
 import { unitConfig } from './fixture-config.js';
 
 const d = dialectFor({ flavor: 'mariadb', major: 10, minor: 11, patch: 19, text: '10.11.19-MariaDB' });
@@ -15,37 +14,10 @@ const config = unitConfig(3, { timeouts: { connect: 1, drain: 1, equalize: 1, ve
 const CLIENTS = "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'";
 const CHECK = d.semiSync.pluginActiveSql('master');
 
-function conn(name: string, answer: (sql: string) => Row[] = () => [], failOn?: RegExp) {
-  const sent: string[] = [];
-  const c: SqlConnection = {
-    name,
-    async query(sql) {
-      sent.push(sql);
-      if (failOn?.test(sql)) throw new Error(`refused by ${name}`);
-      return answer(sql);
-    },
-    async close() {},
-  };
-  return { c, sent };
-}
-
-const step = (n: number, host: string, phase: Step['phase'], action: StepAction, after: number[]): Step => ({
-  n,
-  phase,
-  host,
-  title: `step ${n}`,
-  action,
-  sql: [],
-  why: 'test',
-  after,
-  onFailure: 'fail',
-});
-
 const steps = (install?: boolean): Step[] => [
   step(
     1,
     'db2',
-    'promote',
     {
       kind: 'promote',
       stop: 'STOP SLAVE',
@@ -57,11 +29,11 @@ const steps = (install?: boolean): Step[] => [
       setWritable: [],
     },
     [],
+    'promote',
   ),
   step(
     2,
     'db3',
-    'repoint',
     {
       kind: 'repoint',
       source: 'db2',
@@ -72,11 +44,11 @@ const steps = (install?: boolean): Step[] => [
       start: 'START SLAVE',
     },
     [1],
+    'repoint',
   ),
   step(
     3,
     'db2',
-    'open-writes',
     {
       kind: 'open-writes',
       clientsSql: CLIENTS,
@@ -85,6 +57,7 @@ const steps = (install?: boolean): Step[] => [
       setWritable: ['SET GLOBAL read_only = OFF'],
     },
     [1],
+    'open-writes',
   ),
 ];
 
@@ -100,12 +73,12 @@ const plan = (s: Step[]): Plan => ({
   steps: s,
 });
 
-function run(s: Step[], db2: ReturnType<typeof conn>, db3: ReturnType<typeof conn>) {
+function run(s: Step[], db2: ReturnType<typeof fakeConn>, db3: ReturnType<typeof fakeConn>) {
   return new PlanRun(plan(s), {
     config,
     conns: new Map([
-      ['db2', db2.c],
-      ['db3', db3.c],
+      ['db2', db2.conn],
+      ['db3', db3.conn],
     ]),
     dialects: new Map([
       ['db2', d],
@@ -117,8 +90,10 @@ function run(s: Step[], db2: ReturnType<typeof conn>, db3: ReturnType<typeof con
 describe('semi-sync steps (scripted connections)', () => {
   it('master side on at promotion, replica side before START, writes open once a replica is connected', async () => {
     let looks = 0;
-    const db2 = conn('db2', (sql) => (sql === CLIENTS ? [{ Variable_name: 'x', Value: looks++ < 2 ? '0' : '1' }] : []));
-    const db3 = conn('db3');
+    const db2 = fakeConn('db2', undefined, (sql) =>
+      sql === CLIENTS ? [{ Variable_name: 'x', Value: looks++ < 2 ? '0' : '1' }] : [],
+    );
+    const db3 = fakeConn('db3');
     const results = await run(steps(), db2, db3).runAll();
     expect(results.map((r) => r.status)).toEqual(['done', 'done', 'done']);
     expect(db2.sent).toEqual([
@@ -138,14 +113,14 @@ describe('semi-sync steps (scripted connections)', () => {
     expect(results[2]?.detail).toMatch(/^writable: 1 replica acknowledges \(waited \d+ ms\)$/);
     // The writes-blocked window ends when writes opened, not at the promotion.
     const fenced = { n: 0, host: 'db1', status: 'done' as const, detail: '', at: results[0]!.at - 5, ms: 1 };
-    const p = plan([step(0, 'db1', 'fence', { kind: 'fence-read-only', setReadOnly: [] }, []), ...steps()]);
+    const p = plan([step(0, 'db1', { kind: 'fence-read-only', setReadOnly: [] }, [], 'fence'), ...steps()]);
     const end = results[2]!.at + results[2]!.ms;
     expect(writesBlockedMs(p, [fenced, ...results])).toBe(end - fenced.at);
   });
 
   it('no replica repointed: writes stay closed at once, and the error says how to open them by hand', async () => {
-    const db2 = conn('db2', () => [{ Value: '0' }]);
-    const db3 = conn('db3', () => [], /^CHANGE/);
+    const db2 = fakeConn('db2', undefined, () => [{ Value: '0' }]);
+    const db3 = fakeConn('db3', /^CHANGE/);
     const results = await run(steps(), db2, db3).runAll();
     expect(results.map((r) => r.status)).toEqual(['done', 'failed', 'failed']);
     expect(results[2]?.detail).toMatch(
@@ -156,23 +131,25 @@ describe('semi-sync steps (scripted connections)', () => {
   });
 
   it('a replica that never connects: writes stay closed once the verify timeout passes', async () => {
-    const db2 = conn('db2', () => [{ Value: '0' }]);
-    const results = await run(steps(), db2, conn('db3')).runAll();
+    const db2 = fakeConn('db2', undefined, () => [{ Value: '0' }]);
+    const results = await run(steps(), db2, fakeConn('db3')).runAll();
     expect(results[2]).toMatchObject({ status: 'failed' });
     expect(results[2]?.detail).toMatch(/1 acknowledging replica on db2 .* not reached within 2 s \(0 connected/);
     expect(db2.sent).not.toContain('SET GLOBAL read_only = OFF');
   });
 
   it('INSTALL PLUGIN only when the plugin is not active yet', async () => {
-    const fresh = conn('db2', (sql) => (sql === CLIENTS ? [{ Value: '1' }] : []));
-    await run(steps(true), fresh, conn('db3')).runAll();
+    const fresh = fakeConn('db2', undefined, (sql) => (sql === CLIENTS ? [{ Value: '1' }] : []));
+    await run(steps(true), fresh, fakeConn('db3')).runAll();
     expect(fresh.sent.slice(2, 5)).toEqual([
       CHECK,
       "INSTALL PLUGIN x SONAME 'x.so'",
       'SET GLOBAL rpl_semi_sync_master_enabled = ON',
     ]);
-    const again = conn('db2', (sql) => (sql === CLIENTS ? [{ Value: '1' }] : sql === CHECK ? [{ name: 'x' }] : []));
-    await run(steps(true), again, conn('db3')).runAll();
+    const again = fakeConn('db2', undefined, (sql) =>
+      sql === CLIENTS ? [{ Value: '1' }] : sql === CHECK ? [{ name: 'x' }] : [],
+    );
+    await run(steps(true), again, fakeConn('db3')).runAll();
     expect(again.sent).not.toContain("INSTALL PLUGIN x SONAME 'x.so'");
   });
 });
