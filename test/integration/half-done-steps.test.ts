@@ -29,6 +29,29 @@ function nextCommand(stdout: string): string[] {
   return m[1]!.trim().split(/\s+/);
 }
 
+const SURVIVORS = ['test2', 'test3', 'test4'];
+
+/** test3 lags 100 transactions behind test2 and test4, then the master is killed: what each survivor received. */
+async function crashWithTest3Behind(c: Cluster) {
+  await c.sandbox('reset');
+  await c.sandbox('load', '100');
+  await c.sandbox('lag', 'test3');
+  await c.sandbox('load', '100');
+  await c.sandbox('kill', 'test1');
+  return ledgerEvidence(c, SURVIVORS, 'test1');
+}
+
+/** A failover to `target` whose step (`host`, `title`) fails right after its first changing statement: exit 1. */
+async function failAfterFirstStatement(c: Cluster, target: string, host: string, title: RegExp) {
+  const k = await stepOf(c, target, host, title);
+  const first = await mmmf(['--cfg', c.cfg, '--failover-to', target], {
+    MMMF_TEST_FAULTS: `fail@statement-sent#${k}.1`,
+  });
+  expect(first.exitCode, first.stdout + first.stderr).toBe(1);
+  expect(first.stdout).toMatch(/injected failure/);
+  return first;
+}
+
 describe('a step that fails half-way', () => {
   const cluster = useCluster({ basePort: basePortOf('half-done-steps'), replicas: 3 });
 
@@ -44,8 +67,7 @@ describe('a step that fails half-way', () => {
     await c.sandbox('load', '300'); // only test2 receives these
     await c.query('test2', 'STOP SLAVE IO_THREAD');
     await c.sandbox('kill', 'test1');
-    const survivors = ['test2', 'test3', 'test4'];
-    const ev = await ledgerEvidence(c, survivors, 'test1');
+    const ev = await ledgerEvidence(c, SURVIVORS, 'test1');
     expect(ev.longest.get(100)?.on).toBe('test2');
 
     const k = await stepOf(c, 'test4', 'test2', /Apply its relay log by file position/);
@@ -61,9 +83,9 @@ describe('a step that fails half-way', () => {
     const target = args[args.indexOf('--failover-to') + 1]!;
     const next = await mmmf(args);
     expect(next.exitCode, next.stdout + next.stderr).toBe(0);
-    await expectNothingLost(c, survivors, ev);
-    await expectIdenticalData(c, survivors);
-    for (const n of survivors.filter((x) => x !== target)) {
+    await expectNothingLost(c, SURVIVORS, ev);
+    await expectIdenticalData(c, SURVIVORS);
+    for (const n of SURVIVORS.filter((x) => x !== target)) {
       const [st] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
       expect([n, String(st?.Master_Port), st?.Slave_IO_Running, st?.Slave_SQL_Running, st?.Using_Gtid]).toEqual([
         n,
@@ -77,26 +99,15 @@ describe('a step that fails half-way', () => {
 
   it("GTID: a replica's repointing fails after its first statement — the named rejoin moves it, nothing lost", async () => {
     const c = cluster();
-    await c.sandbox('reset');
-    await c.sandbox('load', '100');
-    await c.sandbox('lag', 'test3');
-    await c.sandbox('load', '100');
-    await c.sandbox('kill', 'test1');
-    const survivors = ['test2', 'test3', 'test4'];
-    const ev = await ledgerEvidence(c, survivors, 'test1');
+    const ev = await crashWithTest3Behind(c);
 
-    const k = await stepOf(c, 'test4', 'test2', /^Replicate from test4$/);
-    const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4'], {
-      MMMF_TEST_FAULTS: `fail@statement-sent#${k}.1`,
-    });
-    expect(first.exitCode, first.stdout + first.stderr).toBe(1);
-    expect(first.stdout).toMatch(/injected failure/);
+    const first = await failAfterFirstStatement(c, 'test4', 'test2', /^Replicate from test4$/);
     const args = nextCommand(first.stdout);
     expect(args.slice(2)).toEqual(['rejoin', 'test2']);
     const next = await mmmf(args);
     expect(next.exitCode, `${first.stdout}\n---\n${next.stdout}${next.stderr}`).toBe(0);
-    await expectNothingLost(c, survivors, ev);
-    await expectIdenticalData(c, survivors);
+    await expectNothingLost(c, SURVIVORS, ev);
+    await expectIdenticalData(c, SURVIVORS);
     const ro = async (n: string) => Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
     expect([await ro('test2'), await ro('test3'), await ro('test4')]).toEqual([1, 1, 0]);
     for (const n of ['test2', 'test3']) {
@@ -112,20 +123,9 @@ describe('a step that fails half-way', () => {
 
   it('GTID: the promotion fails after its first statement — the named next command fails over, nothing lost', async () => {
     const c = cluster();
-    await c.sandbox('reset');
-    await c.sandbox('load', '100');
-    await c.sandbox('lag', 'test3');
-    await c.sandbox('load', '100');
-    await c.sandbox('kill', 'test1');
-    const survivors = ['test2', 'test3', 'test4'];
-    const ev = await ledgerEvidence(c, survivors, 'test1');
+    const ev = await crashWithTest3Behind(c);
 
-    const k = await stepOf(c, 'test4', 'test4', /^Promote to master$/);
-    const first = await mmmf(['--cfg', c.cfg, '--failover-to', 'test4'], {
-      MMMF_TEST_FAULTS: `fail@statement-sent#${k}.1`,
-    });
-    expect(first.exitCode, first.stdout + first.stderr).toBe(1);
-    expect(first.stdout).toMatch(/injected failure/);
+    const first = await failAfterFirstStatement(c, 'test4', 'test4', /^Promote to master$/);
     // The lagging test3 was caught up from the replica that received the most, and stopped there at its UNTIL.
     const [caught] = await c.query<Record<string, string>>('test3', 'SHOW SLAVE STATUS');
     expect([caught?.Slave_IO_Running, caught?.Slave_SQL_Running, caught?.Until_Condition]).toEqual([
@@ -137,11 +137,11 @@ describe('a step that fails half-way', () => {
     const target = args[args.indexOf('--failover-to') + 1]!;
     const next = await mmmf(args);
     expect(next.exitCode, `${first.stdout}\n---\n${next.stdout}${next.stderr}`).toBe(0);
-    await expectNothingLost(c, survivors, ev);
-    await expectIdenticalData(c, survivors);
+    await expectNothingLost(c, SURVIVORS, ev);
+    await expectIdenticalData(c, SURVIVORS);
     const ro = async (n: string) => Number((await c.query<{ ro: number }>(n, 'SELECT @@read_only AS ro'))[0]?.ro);
-    for (const n of survivors) expect([n, await ro(n)]).toEqual([n, n === target ? 0 : 1]);
-    for (const n of survivors.filter((x) => x !== target)) {
+    for (const n of SURVIVORS) expect([n, await ro(n)]).toEqual([n, n === target ? 0 : 1]);
+    for (const n of SURVIVORS.filter((x) => x !== target)) {
       const [st] = await c.query<Record<string, string>>(n, 'SHOW SLAVE STATUS');
       expect([n, String(st?.Master_Port), st?.Slave_IO_Running, st?.Slave_SQL_Running]).toEqual([
         n,
