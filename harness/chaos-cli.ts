@@ -19,7 +19,7 @@ function arg(name: string, fallback: number): number {
 function coverage(results: IterationResult[]): string {
   const count = new Map<string, number>();
   const add = (k: string, on: boolean) => on && count.set(k, (count.get(k) ?? 0) + 1);
-  for (const { scenario: s, killed } of results) {
+  for (const { scenario: s, killed, inStep } of results) {
     add(s.positioning, true);
     add(s.format, true);
     add('pair', !!s.pair);
@@ -34,6 +34,11 @@ function coverage(results: IterationResult[]): string {
     add('most lagging target', s.mostLagging);
     for (const l of s.lag) add(`lag ${l.mode}`, true);
     add(`mmmf killed in ${killed?.phase}`, !!killed);
+    add('semi-sync', !!s.semiSync);
+    add('salvage over SSH', !!s.salvage);
+    add(`old master back ${s.revive}`, !!s.revive);
+    add(`step ${inStep?.action === 'kill' ? 'killed' : 'failed'} half-way in ${inStep?.phase}`, !!inStep);
+    add('step fault drawn, no step to fault', !!s.stepFault && !inStep);
   }
   return [...count].map(([k, n]) => `${k}: ${n}`).join(', ');
 }

@@ -129,6 +129,26 @@ export async function checkInvariants(c: Cluster, o: Judged): Promise<string[]> 
   return v;
 }
 
+/**
+ * With the master's host reachable over SSH: every whole transaction its binlog holds (read offline by the
+ * harness) is on every survivor — each writer's ledger reaches that binlog's highest seq for it.
+ */
+export async function salvageViolations(c: Cluster, survivors: string[], ev: LedgerEvidence): Promise<string[]> {
+  const v: string[] = [];
+  for (const n of survivors) {
+    const rows = await c.query<{ w: number; s: number }>(
+      n,
+      'SELECT writer AS w, MAX(seq) AS s FROM sbtest.ledger GROUP BY writer',
+    );
+    const has = new Map(rows.map((r) => [Number(r.w), Number(r.s)]));
+    for (const [w, seq] of ev.masterLedger) {
+      if ((has.get(w) ?? 0) < seq)
+        v.push(`salvage: ${n}'s writer ${w} ends at ${has.get(w) ?? 0}; the dead master's binlog held up to ${seq}`);
+    }
+  }
+  return v;
+}
+
 async function replicationViolations(c: Cluster, o: Judged): Promise<string[]> {
   const v: string[] = [];
   const writable = [];

@@ -50,6 +50,29 @@ export interface ChaosScenario {
    * passive's relay log then skips events with its own server_id (the state that once broke file mapping).
    */
   pair?: boolean;
+  /**
+   * A semi-synchronous cluster (sandbox --semi-sync, the master's timeout raised so it never falls back during
+   * the load): every commit the master acknowledged was received by a replica, so it must be on every survivor.
+   * One replica keeps receiving until the crash (else the load would stall).
+   */
+  semiSync?: boolean;
+  /**
+   * A step fails or mmmf is killed half-way through a step: right after the step's first changing statement
+   * (fault point 'statement-sent'), the step at this fraction of the plan's steps that send one. `kill`: the same
+   * command runs again; `fail`: the command the failed run's summary names runs next.
+   */
+  stepFault?: { action: 'kill' | 'fail'; at: number };
+  /**
+   * The old master comes back: `read-only` right after the crash, before any failover (the cluster has no writer:
+   * `check --nagios` CRITICAL, `--if-dead` exit 3, nothing changed; killed again after); `writable` after the
+   * failover, with a row an application wrote to it (a second writer: the same, and a failover refused).
+   */
+  revive?: 'read-only' | 'writable';
+  /**
+   * The master's host stays up when its mysqld is killed, reachable over SSH (an sshd on loopback): a failover
+   * salvages what only its binlog holds, so every whole transaction in that binlog must be on every survivor.
+   */
+  salvage?: boolean;
 }
 
 const FORMATS = ['ROW', 'STATEMENT', 'MIXED'] as const;
@@ -124,6 +147,28 @@ export function drawScenario(seed: number, replicas: number): ChaosScenario {
     l.mode = 'sync';
     delete l.ioAt;
   }
+  // Drawn after the pair, in a fixed number, so every field above stays what it was for a seed.
+  const semiDraw = rand();
+  const faultDraw = rand();
+  const faultAction = rand() < 0.5 ? 'kill' : 'fail';
+  const faultAt = rand();
+  const reviveDraw = rand();
+  const salvageDraw = rand();
+  if (semiDraw < 0.25) {
+    s.semiSync = true;
+    // The master waits for one ack: a replica that still receives at the crash (not the drifted one, which must lag).
+    const receiving = lag.some((l) => (l.mode === 'sync' || l.mode === 'sql-pause') && l.name !== s.drift);
+    const keep = lag.find((l) => l.name !== s.drift);
+    if (!receiving && keep) {
+      keep.mode = 'sync';
+      delete keep.ioAt;
+    }
+  }
+  // One fault per run of mmmf: not with a kill before a step, nor with the drift's own failed first run.
+  if (faultDraw < 0.25 && s.killAtStep === undefined && !s.drift) s.stepFault = { action: faultAction, at: faultAt };
+  // A pair's old master replicates from the passive when it comes back: a writable replica, not a second master.
+  if (reviveDraw < 0.2 && !s.pair) s.revive = reviveDraw < 0.1 ? 'read-only' : 'writable';
+  if (salvageDraw < 0.3) s.salvage = true;
   return s;
 }
 
@@ -142,6 +187,10 @@ export function describeScenario(seed: number, s: ChaosScenario): string {
     s.drift ? `drift=${s.drift}` : '',
     s.killAtStep !== undefined ? `kill-mmmf@${Math.floor(s.killAtStep * 100)}%` : '',
     s.pair ? 'pair' : '',
+    s.semiSync ? 'semi-sync' : '',
+    s.stepFault ? `${s.stepFault.action}-in-step@${Math.floor(s.stepFault.at * 100)}%` : '',
+    s.revive ? `revive=${s.revive}` : '',
+    s.salvage ? 'salvage' : '',
   ].filter(Boolean);
   return `seed=${seed} ${s.format} ${s.positioning} writers=${s.writers} lag=[${lag}] kill@${s.killAt}${
     extras.length ? ` ${extras.join(' ')}` : ''

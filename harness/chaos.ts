@@ -5,11 +5,28 @@
 // replayed with `--seed S+i --iterations 1`. How strict an iteration is never depends on what mmmf says.
 import { join } from 'node:path';
 import { mmmf, startCluster, type Cluster } from './cluster.js';
-import { aliveAliasRefusal, checkInvariants, controlSnapshot, delayedHoldsMost, driftOutcome } from './chaos-judge.js';
+import {
+  aliveAliasRefusal,
+  checkInvariants,
+  controlSnapshot,
+  delayedHoldsMost,
+  driftOutcome,
+  salvageViolations,
+} from './chaos-judge.js';
 import { type ChaosScenario, describeScenario, drawScenario } from './chaos-scenario.js';
 import { aliasConfig, lagActions, prepare, slaveStatus } from './chaos-setup.js';
+import {
+  readOnlyMasterBack,
+  semiSyncNoTx,
+  semiSyncReady,
+  semiSyncViolations,
+  stepFault,
+  writableMasterBack,
+} from './chaos-states.js';
 import { allRunsEnded, killedBeforeStep, readJournals } from './journal-view.js';
 import { ledgerEvidence } from './ledger.js';
+import { type LoopbackSsh, sshEntry, startLoopbackSsh } from './loopback-ssh.js';
+import { ownerOf } from './ports.js';
 import { gtidSeq, startLoad, until } from './load.js';
 
 export interface ChaosOptions {
@@ -28,6 +45,8 @@ export interface IterationResult {
   scenario: ChaosScenario;
   /** Where mmmf was killed: step k of a plan of n steps, and that step's phase. */
   killed?: { k: number; of: number; phase: string };
+  /** Where a step failed or mmmf was killed half-way (after the step's first changing statement): its phase. */
+  inStep?: { action: 'kill' | 'fail'; phase: string };
   ms: number;
   /** The cluster folder, kept for inspection when an invariant broke. */
   keptAt?: string;
@@ -98,6 +117,8 @@ async function stoppedByItsDrift(c: Cluster, drift: string, out: RunOutput): Pro
 
 /** The crash: writers still writing right up to kill -9 of the master, then every replica has noticed it. */
 async function crash(c: Cluster, s: ChaosScenario, seed: number, names: string[]) {
+  if (s.semiSync) await semiSyncReady(c);
+  const noTx = s.semiSync ? await semiSyncNoTx(c) : 0;
   const base = await gtidSeq(c, 'test1');
   const load = await startLoad(c, 'test1', s.writers, seed);
   await lagActions(c, s.lag, base, s.purge ? Math.floor(s.killAt / 2) : undefined);
@@ -114,6 +135,9 @@ async function crash(c: Cluster, s: ChaosScenario, seed: number, names: string[]
   } catch (err) {
     violations.push(`the kill was to come under load: ${(err as Error).message}`);
   }
+  // Semi-sync's promise holds only while no commit went asynchronous: the setup must keep it so.
+  if (s.semiSync && (await semiSyncNoTx(c)) !== noTx)
+    violations.push('semi-sync: the master acknowledged commits asynchronously during the load (setup broken)');
   const killedAt = Date.now();
   await c.sandbox('kill', 'test1');
   await load.stop();
@@ -128,7 +152,7 @@ async function crash(c: Cluster, s: ChaosScenario, seed: number, names: string[]
     'replicas to notice the crash',
   );
   for (const n of s.stopAfterCrash) await c.query(n, 'STOP SLAVE');
-  return { attempted: load.attempted, violations, retried: load.retried.length };
+  return { attempted: load.attempted, acked: load.acked, violations, retried: load.retried.length };
 }
 
 async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult> {
@@ -139,7 +163,14 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
   let c: Cluster | undefined;
   let keep = false;
   let killed: IterationResult['killed'];
+  let inStep: IterationResult['inStep'];
   let line = describeScenario(seed, s);
+  let ssh: LoopbackSsh | undefined;
+  // A loopback sshd needs root; without it the iteration runs as one whose master's host is unreachable.
+  if (s.salvage && process.getuid?.() !== 0) {
+    delete s.salvage;
+    line += ' (salvage dropped: not root)';
+  }
   try {
     c = await startCluster({
       basePort: o.basePort,
@@ -147,18 +178,41 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       format: s.format,
       positioning: s.positioning,
       ...(s.pair ? { topology: 'pair' as const } : {}),
+      ...(s.semiSync ? { semiSync: true } : {}),
     });
     const cl = c;
     await prepare(cl, s);
+    // test1 as the config names it: by another address, and reachable over SSH on its own host.
+    if (s.salvage) {
+      // The port after the servers' and a gap: it must lie in the cluster's own range too.
+      const sshPort = o.basePort + o.replicas + 2;
+      const owned = ownerOf(o.basePort, o.replicas + 3);
+      if ('error' in owned) throw new Error(`the loopback sshd's port ${sshPort}: ${owned.error}`);
+      ssh = await startLoopbackSsh(cl, sshPort);
+    }
+    const test1 = [
+      s.alias ? `host: 'localhost', port: ${cl.port('test1')}` : '...base.hosts.test1',
+      ssh ? `ssh: ${sshEntry(ssh)}` : '',
+    ].filter(Boolean);
+    const cfg = s.alias || ssh ? aliasConfig(cl, `{ ${test1.join(', ')} }`, 'chaos.config.ts') : cl.cfg;
+    if (ssh) {
+      // As a cron'd check would have: mmmf saw the master alive and remembers where it keeps its binlog.
+      const st = await mmmf(['--cfg', cfg, 'status']);
+      if (st.exitCode !== 0) throw new Error(`mmmf status before the load: exit ${st.exitCode}: ${st.stderr}`);
+    }
     // Before the load, when every replica is connected to the live master.
     if (s.aliveAliasCheck) violations.push(...(await aliveAliasRefusal(cl, names)));
     const crashed = await crash(cl, s, seed, names);
     violations.push(...crashed.violations);
     // Deadlocks between writers, each transaction run again with the same seq: counted, not hidden.
     if (crashed.retried) line += ` retried=${crashed.retried}`;
+    // Read after it: the replicas that reconnect to the old master meanwhile receive the rest of its binlog.
+    if (s.revive === 'read-only') violations.push(...(await readOnlyMasterBack(cl, cfg, names)));
     const ev = await ledgerEvidence(cl, names, 'test1');
     const received = (n: string) => ev.replicas[n]!.gtid;
     const maxReceived = Math.max(...names.map(received));
+    // What only the dead master's binlog holds: what a salvage must bring back.
+    if (s.salvage) line += ` binlog-only=${Math.max(0, ev.masterGtid - maxReceived)}`;
 
     let lift = !!s.delayed?.lift;
     const candidates = () => names.filter((n) => n !== s.delayed?.name || lift);
@@ -166,9 +220,6 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     const pick = candidates()[Math.floor(s.targetPick * candidates().length)]!;
     let target = s.drift ?? (s.mostLagging ? laggard : pick);
     line += ` → ${target}${target === laggard ? ' (most lagging)' : ''} behind=${maxReceived - received(target)}`;
-    const cfg = s.alias
-      ? aliasConfig(cl, `{ host: 'localhost', port: ${cl.port('test1')} }`, 'alias.config.ts')
-      : cl.cfg;
     const flags = () => (lift ? ['--lift-delay'] : []);
 
     const t0 = Date.now();
@@ -201,7 +252,17 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       killed = k.killed;
       line += killed ? ` (killed before step ${killed.k}/${killed.of} ${killed.phase}, resumed)` : '';
     }
+    let finished = false;
+    if (s.stepFault) {
+      const f = await stepFault(cl, ['--cfg', cfg, '--failover-to', target, ...flags()], s.stepFault);
+      violations.push(...f.violations);
+      line += f.said;
+      if (f.phase) inStep = { action: s.stepFault.action, phase: f.phase };
+      finished = f.exitCode === 0;
+    }
+    // After a failure the named commands finished: the same command again must say so and change nothing wrong.
     const out = await runJson(cfg, target, flags());
+    if (finished) line += ` re-run exit ${out.exitCode}`;
     line += ` failover=${((Date.now() - t0) / 1000).toFixed(2)}s`;
     const driftStopped = s.drift && out.exitCode === 1 ? await stoppedByItsDrift(cl, s.drift, out) : false;
     if (out.exitCode !== 0 && !driftStopped) violations.push(`mmmf exited ${out.exitCode}: ${out.why}`);
@@ -213,6 +274,11 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     const left = new Set([s.drift, s.delayed && !lift ? s.delayed.name : undefined].filter((x) => x !== undefined));
     const judged = { names, target, ev, attempted: crashed.attempted, left, seed, positioning: s.positioning };
     violations.push(...(await checkInvariants(cl, { ...judged, delayed: s.delayed })));
+    const survivors = names.filter((n) => !left.has(n));
+    if (s.salvage) violations.push(...(await salvageViolations(cl, survivors, ev)));
+    if (s.semiSync) violations.push(...(await semiSyncViolations(cl, survivors, target, crashed.acked)));
+    if (s.revive === 'writable' && !violations.length)
+      violations.push(...(await writableMasterBack(cl, cfg, survivors, target)));
     if (violations.length) {
       keep = true;
       violations.push(`plan: ${JSON.stringify(out.json.plan ?? null).slice(0, 4000)}`);
@@ -221,6 +287,7 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     violations.push(`harness error: ${(err as Error).stack ?? String(err)}`);
     keep = true;
   } finally {
+    await ssh?.stop();
     if (c && !keep) await c.down();
   }
   return {
@@ -230,6 +297,7 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     violations,
     scenario: s,
     ...(killed ? { killed } : {}),
+    ...(inStep ? { inStep } : {}),
     ms: Date.now() - started,
     ...(keep && c ? { keptAt: c.dir } : {}),
   };

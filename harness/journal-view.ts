@@ -91,3 +91,16 @@ export function allRunsEnded(j: Journals): string[] {
   if (!end) return ['no ended run in the state folder'];
   return end.type === 'end' && end.ok ? [] : ['the last run ended with ok=false'];
 }
+
+/**
+ * Why the journal does not show a run killed inside step `k` (empty when it does): the run is unfinished, step k
+ * began and has no result.
+ */
+export function killedInStep(j: Journals, k: number): string[] {
+  if (!j.open) return [`no unfinished journal: the run was not killed (${j.closed.length} ended runs)`];
+  const out: string[] = [];
+  if (j.open.some((r) => r.type === 'end')) out.push('the journal has an end record');
+  if (!j.open.some((r) => r.type === 'begin' && r.n === k)) out.push(`step ${k} never began: killed before it`);
+  if (j.open.some((r) => r.type === 'result' && r.result.n === k)) out.push(`step ${k} has a result: killed after it`);
+  return out;
+}

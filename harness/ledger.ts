@@ -25,6 +25,10 @@ export interface LedgerEvidence {
   longest: Map<number, { seq: number; on: string }>;
   /** Whole transactions read from the dead master's binlog (0 when there was none to read). */
   masterTransactions: number;
+  /** Per writer: the highest seq of a whole transaction in the dead master's binlog (what a salvage must keep). */
+  masterLedger: Map<number, number>;
+  /** The highest GTID sequence number of a whole transaction in the dead master's binlog (0 without one). */
+  masterGtid: number;
 }
 
 type Status = Record<string, string>;
@@ -56,7 +60,15 @@ function take(e: ReplicaEvidence, txs: LoggedTransaction[]): void {
  */
 export async function ledgerEvidence(c: Cluster, replicas: string[], deadMaster?: string): Promise<LedgerEvidence> {
   const master = deadMaster ? await readLogs(binlogFiles(join(c.dir, deadMaster, 'data'))) : [];
-  const out: LedgerEvidence = { replicas: {}, longest: new Map(), masterTransactions: master.length };
+  const masterLedger = new Map<number, number>();
+  for (const t of master) for (const [w, sq] of t.ledger) if (w !== MARKER_WRITER) bump(masterLedger, w, sq);
+  const out: LedgerEvidence = {
+    replicas: {},
+    longest: new Map(),
+    masterTransactions: master.length,
+    masterLedger,
+    masterGtid: Math.max(0, ...master.map((t) => t.seq)),
+  };
   for (const n of replicas) {
     const [g] = await c.query<{ g: string }>(n, 'SELECT @@gtid_slave_pos AS g');
     const e: ReplicaEvidence = {

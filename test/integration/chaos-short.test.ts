@@ -9,7 +9,7 @@ describe('chaos (short)', () => {
     const lines: string[] = [];
     const { passed, failed } = await runChaos({
       iterations: 3,
-      seed: 30002, // a file-positioned pair switched over and back, a delayed replica lifted, mmmf killed and resumed
+      seed: 30002, // see README (npm run chaos): semi-sync pair, drift, lifted delay, old master back writable and read-only, a kill
       replicas: 3,
       basePort: basePortOf('chaos-short'),
       log: (l) => lines.push(l),

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
 import { type Cluster, mmmf } from '../../harness/cluster.js';
+import { nextCommand as namedNext } from '../../harness/chaos-states.js';
 import { ledgerEvidence } from '../../harness/ledger.js';
 import { basePortOf } from '../../harness/ports.js';
 import { expectIdenticalData, expectNothingLost } from '../expect-data.js';
@@ -22,11 +23,11 @@ async function stepOf(c: Cluster, target: string, host: string, title: RegExp): 
   return step.n;
 }
 
-/** The command the failed run's summary names (`Next: mmmf ...   (why)`), as arguments. */
+/** The command the failed run's summary names, as arguments (a run that names none fails the test). */
 function nextCommand(stdout: string): string[] {
-  const m = /^Next: mmmf (.+?)(?:\s{2,}\(.*)?$/m.exec(stdout);
-  if (!m) throw new Error(`the run named no next command:\n${stdout}`);
-  return m[1]!.trim().split(/\s+/);
+  const args = namedNext(stdout);
+  if (!args) throw new Error(`the run named no next command:\n${stdout}`);
+  return args;
 }
 
 const SURVIVORS = ['test2', 'test3', 'test4'];

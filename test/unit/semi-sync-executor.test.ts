@@ -138,6 +138,26 @@ describe('semi-sync steps (scripted connections)', () => {
     expect(db2.sent).not.toContain('SET GLOBAL read_only = OFF');
   });
 
+  it('a replica already replicating from the new master by file (a pair passive) is restarted around the replica side', async () => {
+    const byFile = steps().map((s) =>
+      s.action.kind === 'repoint' ? { ...s, action: { ...s.action, at: { step: 1, key: 'file' as const } } } : s,
+    );
+    const db2 = fakeConn('db2', undefined, (sql) => (sql === CLIENTS ? [{ Value: '1' }] : []));
+    // Its IO thread runs, connected to db2 (10.0.0.2:3306) before the run: the replica side set now reads OFF until
+    // the IO thread connects again.
+    const status = { Master_Host: '10.0.0.2', Master_Port: 3306, Slave_IO_Running: 'Yes', Slave_SQL_Running: 'Yes' };
+    const db3 = fakeConn('db3', undefined, (sql) => (/SLAVE STATUS/.test(sql) ? [status] : []));
+    const results = await run(byFile, db2, db3).runAll();
+    expect(results[1]?.detail).toMatch(/already pointed at db2/);
+    expect(db3.sent.slice(1)).toEqual([
+      'SET GLOBAL read_only = ON',
+      'STOP SLAVE',
+      'SET GLOBAL rpl_semi_sync_slave_enabled = ON',
+      'START SLAVE',
+    ]);
+    expect(db3.sent).not.toContain('CHANGE MASTER TO MASTER_HOST = ...');
+  });
+
   it('INSTALL PLUGIN only when the plugin is not active yet', async () => {
     const fresh = fakeConn('db2', undefined, (sql) => (sql === CLIENTS ? [{ Value: '1' }] : []));
     await run(steps(true), fresh, fakeConn('db3')).runAll();

@@ -14,7 +14,10 @@ export const repoint: Handler<'repoint'> = async (step, ctx) => {
     const s = await replicaStatus(conn, ctx.dialect(step.host));
     const src = ctx.config.hosts.find((h) => h.name === a.source);
     if (src && replicatesFrom(s, src)) {
-      await sendAll(conn, a.setReadOnly);
+      // The semi-sync replica side takes effect only when the IO thread connects: one already running (the passive
+      // of a pair, which replicated from the new master all along) is stopped first — without a CHANGE, START goes
+      // on where it stopped. Without it the side read OFF and no commit was acknowledged (found by chaos).
+      await sendAll(conn, [...a.setReadOnly, ...(a.semiSync ? [a.stop] : [])]);
       if (a.semiSync) await applySemiSync(conn, a.semiSync);
       await sendAll(conn, [a.start]);
       return { detail: `was already pointed at ${a.source} (at ${formatCoordinates(s.executed)}): only started it` };
