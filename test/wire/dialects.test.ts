@@ -2,15 +2,11 @@
 // accepts only that version's grammar and answers with its column names. mmmf runs real failovers and a
 // switchover through them, by GTID and by file, and this asserts the exact statements each server received.
 // The expected spellings below come from the vendors' manuals, written independently of src/dialect.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { mmmf } from '../../harness/cluster.js';
-import { type DeadPort, holdDeadPort } from './dead-port.js';
-import { binlogEnd, FakeCluster, type FakeReplica, type FakeServer, type FakeState } from './fake-server.js';
+import { describe, expect, it } from 'vitest';
+import { binlogEnd, type FakeReplica, type FakeServer, type FakeState } from './fake-server.js';
 import { clusterLogs, gtidAfter } from './log-fixtures.js';
 import { VERSIONS, type VersionProfile } from './versions.js';
+import { useWireRun, uuid } from './wire-run.js';
 import type { HostState } from '../../src/domain/server-state.js';
 import mysqlClient from 'mysql2/promise';
 import { SESSION_SETTINGS } from '../../src/topology/connection.js';
@@ -59,39 +55,8 @@ function spelling(p: VersionProfile) {
 
 const changes = (s: FakeServer) =>
   s.statements.filter((x) => /^(START|STOP|RESET|CHANGE|SET|KILL)\b/.test(x) && !x.startsWith('SET SESSION '));
-let cluster: FakeCluster | undefined;
-let dir: string | undefined;
-const held: DeadPort[] = [];
-/** The dead master's port: refused, and held (bound, not listening) until the test ends. */
-const deadPort = async () => {
-  const d = await holdDeadPort();
-  held.push(d);
-  return d.port;
-};
-afterEach(async () => {
-  await cluster?.stop();
-  await Promise.all(held.splice(0).map((d) => d.release()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  cluster = undefined;
-  dir = undefined;
-});
-
-async function run(servers: { test1: number; test2: number; test3: number }, args: string[]) {
-  dir ??= mkdtempSync(join(tmpdir(), 'mmmf-wire-'));
-  const cfg = join(dir, 'mmmf.config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      replication: { user: 'repl', password: 'repl-pw' },
-      defaults: { user: 'admin', password: 'admin-pw' },
-      stateDir: 'state',
-      antiFlapMinutes: 0,
-      timeouts: { connect: 2, drain: 10, equalize: 10, verify: 10 },
-      hosts: Object.fromEntries(Object.entries(servers).map(([n, port]) => [n, { host: '127.0.0.1', port }])),
-    }),
-  );
-  return mmmf(['--cfg', cfg, ...args]);
-}
+const wire = useWireRun();
+const run = (servers: { test1: number; test2: number; test3: number }, args: string[]) => wire.run(servers, args);
 
 function replicaOf(
   port: number,
@@ -119,7 +84,6 @@ function replicaOf(
 
 describe.each(VERSIONS)('$label', (p) => {
   const sp = spelling(p);
-  const uuid = (n: number) => `${n}${n}${n}${n}${n}${n}${n}${n}-0000-11ef-8000-00000000000${n}`;
 
   it.each([['gtid'], ['file']] as const)(
     'fails over a dead master by %s with exactly these statements',
@@ -127,8 +91,8 @@ describe.each(VERSIONS)('$label', (p) => {
       const byGtid = mode === 'gtid';
       const logs = clusterLogs(p.flavor, 20, 12, byGtid || p.flavor === 'mariadb');
       const gtid = (n: number) => (byGtid || p.flavor === 'mariadb' ? gtidAfter(p.flavor, n) : '');
-      cluster = new FakeCluster();
-      const dead = await deadPort();
+      const cluster = wire.fakes();
+      const dead = await wire.deadPort();
       const state = (id: number, n: number, binlog: FakeState['binlog'], relay: FakeState['relay']): FakeState => ({
         serverId: id,
         serverUuid: uuid(id),
@@ -221,7 +185,7 @@ describe.each(VERSIONS)('$label', (p) => {
     async (mode) => {
       const byGtid = mode === 'gtid';
       const logs = clusterLogs(p.flavor, 20, 20, byGtid || p.flavor === 'mariadb');
-      cluster = new FakeCluster();
+      const cluster = wire.fakes();
       const g = byGtid || p.flavor === 'mariadb' ? gtidAfter(p.flavor, 20) : '';
       const base = { readOnly: true, superReadOnly: p.flavor === 'mysql', gtidMode: byGtid, gtid: g, clients: [] };
       const old = await cluster.start(p, {
@@ -275,8 +239,8 @@ describe('mixed versions', () => {
     const newer = VERSIONS.find((v) => v.label === 'MySQL 8.4 LTS')!;
     const older = VERSIONS.find((v) => v.label === 'MySQL 8.0.26+')!;
     const logs = clusterLogs('mysql', 20, 12, true);
-    cluster = new FakeCluster();
-    const dead = await deadPort();
+    const cluster = wire.fakes();
+    const dead = await wire.deadPort();
     const state = (id: number, n: number): FakeState => ({
       serverId: id,
       serverUuid: `${id}${id}${id}${id}${id}${id}${id}${id}-0000-11ef-8000-00000000000${id}`,
@@ -305,7 +269,7 @@ describe('caching_sha2_password on MySQL 8.0+ (the fake models error 2061)', () 
     '$label: a new plaintext channel without GET_SOURCE_PUBLIC_KEY fails with 2061; with it (as mmmf sends) it runs',
     async (p) => {
       const logs = clusterLogs('mysql', 20, 12, true);
-      cluster = new FakeCluster();
+      const cluster = wire.fakes();
       const state = (id: number): FakeState => ({
         serverId: id,
         serverUuid: `${id}${id}${id}${id}${id}${id}${id}${id}-0000-11ef-8000-00000000000${id}`,
@@ -349,7 +313,7 @@ describe('MariaDB 10.11+: SUPER no longer covers read_only (the fake models erro
     '$label: check names READ_ONLY ADMIN for a SUPER-only admin, and the server refuses SET GLOBAL read_only',
     async (p) => {
       const logs = clusterLogs('mariadb', 20, 12, true);
-      cluster = new FakeCluster();
+      const cluster = wire.fakes();
       const privileges = ['SELECT', 'PROCESS', 'SUPER', 'RELOAD', 'BINLOG MONITOR', 'SLAVE MONITOR'];
       const state = (id: number, replica?: FakeReplica): FakeState => ({
         serverId: id,

@@ -3,21 +3,18 @@
 // server keeps its binlogs (the probe remembers it), super_read_only lifted around the apply on MySQL,
 // gtid_slave_pos set afterwards on MariaDB (only with replication stopped), and the replica's binlog read back
 // from where the apply began: exactly the transactions written since, GTID by GTID.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dialectFor } from '../../src/dialect/dialect.js';
 import { fixGtidSlavePosSql, liftSuperReadOnly, salvageLockHolderSql } from '../../src/dialect/salvage-dialect.js';
 import { binlogSince } from '../../src/executor/salvage-apply.js';
 import { connectMysql } from '../../src/topology/connection.js';
 import { probeHost } from '../../src/topology/probe.js';
-import { FakeCluster, type FakeState } from './fake-server.js';
+import type { FakeState } from './fake-server.js';
 import { clusterLogs, gtidAfter, gtidOfTrx } from './log-fixtures.js';
 import { VERSIONS } from './versions.js';
+import { useWireRun } from './wire-run.js';
 
-let cluster: FakeCluster | undefined;
-afterEach(async () => {
-  await cluster?.stop();
-  cluster = undefined;
-});
+const wire = useWireRun();
 
 describe.each(VERSIONS)('$label: the statements of a salvage', (profile) => {
   it('probes where the binlogs are, lifts super_read_only or fixes gtid_slave_pos, reads back what was applied', async () => {
@@ -47,7 +44,7 @@ describe.each(VERSIONS)('$label: the statements of a salvage', (profile) => {
         lastIoError: '',
       },
     };
-    cluster = new FakeCluster();
+    const cluster = wire.fakes();
     const server = await cluster.start(profile, state);
     const host = {
       name: 'db2',

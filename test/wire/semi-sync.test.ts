@@ -4,16 +4,12 @@
 // and opens writes only once a replica acknowledges; a failover to a server without its master plugin is refused
 // before any change, naming the plugin, unless the config lets mmmf install it.
 // The expected spellings come from the MySQL and MariaDB manuals, written independently of src/dialect.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { mmmf } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
 import type { HostState } from '../../src/domain/server-state.js';
-import { type DeadPort, holdDeadPort } from './dead-port.js';
-import { FakeCluster, type FakeReplica, type FakeServer, type FakeState } from './fake-server.js';
+import type { FakeReplica, FakeServer, FakeState } from './fake-server.js';
 import { clusterLogs, gtidAfter } from './log-fixtures.js';
 import { VERSIONS, type VersionProfile } from './versions.js';
+import { useWireRun, uuid } from './wire-run.js';
 
 /** Each version and the plugins a production server of it loads (8.4 keeps the deprecated ones here). */
 const CASES = [
@@ -24,37 +20,10 @@ const CASES = [
   { label: 'MariaDB 10.11', master: 'master', replica: 'slave' },
 ] as const;
 
-let cluster: FakeCluster | undefined;
-let dir: string | undefined;
-/** The dead master's port, held for the test's life (dead-port.ts): no fake server started later can take it. */
-let held: DeadPort | undefined;
-afterEach(async () => {
-  await cluster?.stop();
-  await held?.release();
-  held = undefined;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  cluster = dir = undefined;
-});
+const wire = useWireRun();
+const run = (ports: Record<string, number>, args: string[], semiSync?: object) =>
+  wire.run(ports, args, semiSync ? { semiSync } : {});
 
-async function run(ports: Record<string, number>, args: string[], semiSync?: object) {
-  dir ??= mkdtempSync(join(tmpdir(), 'mmmf-wire-semi-'));
-  const cfg = join(dir, 'mmmf.config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      replication: { user: 'repl', password: 'repl-pw' },
-      defaults: { user: 'admin', password: 'admin-pw' },
-      stateDir: 'state',
-      antiFlapMinutes: 0,
-      timeouts: { connect: 2, drain: 10, equalize: 10, verify: 10 },
-      hosts: Object.fromEntries(Object.entries(ports).map(([n, port]) => [n, { host: '127.0.0.1', port }])),
-      ...(semiSync ? { semiSync } : {}),
-    }),
-  );
-  return mmmf(['--cfg', cfg, ...args]);
-}
-
-const uuid = (n: number) => `${n}${n}${n}${n}${n}${n}${n}${n}-0000-11ef-8000-00000000000${n}`;
 const changes = (s: FakeServer) =>
   s.statements.filter((x) => /^(START|STOP|RESET|CHANGE|SET GLOBAL|KILL|INSTALL)\b/.test(x));
 const semiVars = (s: FakeServer) => s.state.semiSync?.vars ?? {};
@@ -101,7 +70,7 @@ describe.each(CASES)('$label semi-sync', (c) => {
   it('switchover: the new master runs the old one’s side and settings, every follower acknowledges, then writes open', async () => {
     const logs = clusterLogs(p.flavor, 20, 20, true);
     const g = gtidAfter(p.flavor, 20);
-    cluster = new FakeCluster();
+    const cluster = wire.fakes();
     const base = { superReadOnly: my, gtidMode: true, gtid: g, clients: [] };
     const old = await cluster.start(p, {
       ...base,
@@ -199,9 +168,8 @@ describe.each(CASES)('$label semi-sync', (c) => {
     if (p.semiSync.builtIn) return; // nothing to install: MariaDB has both sides built in
     const logs = clusterLogs(p.flavor, 20, 20, true);
     const g = gtidAfter(p.flavor, 20);
-    cluster = new FakeCluster();
-    held = await holdDeadPort();
-    const dead = held.port;
+    const cluster = wire.fakes();
+    const dead = await wire.deadPort();
     const state = (id: number, loaded: string[]): FakeState => ({
       serverId: id,
       serverUuid: uuid(id),

@@ -2,28 +2,22 @@
 // the run rolls back (the old master takes writes again, every replica follows it), ends its journal, runs the
 // onFailure hook and exits 1. Fake servers, because a live switchover cannot be made to plan a lagging target
 // on purpose: every replica of a live master has received everything by the time mmmf probes it.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mmmf } from '../../harness/cluster.js';
-import { FakeCluster, type FakeState } from './fake-server.js';
+import type { FakeState } from './fake-server.js';
 import { clusterLogs } from './log-fixtures.js';
 import { VERSIONS } from './versions.js';
+import { useWireRun } from './wire-run.js';
 
 const mariadb = VERSIONS.find((v) => v.label === 'MariaDB 10.11')!;
-let cluster: FakeCluster | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await cluster?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  cluster = dir = undefined;
-});
+const wire = useWireRun();
 
 describe('switchover rollback (MariaDB 10.11 fakes)', () => {
   it('fails at the lagging target’s catch-up by file: the old master is writable again, journal ended, hook run, exit 1', async () => {
     const logs = clusterLogs('mariadb', 20, 20, true);
-    cluster = new FakeCluster();
+    const cluster = wire.fakes();
     const base = { superReadOnly: false, gtidMode: false, gtid: '0-1-20', clients: [] };
     const old = await cluster.start(mariadb, {
       ...base,
@@ -59,22 +53,10 @@ describe('switchover rollback (MariaDB 10.11 fakes)', () => {
     const best = await cluster.start(mariadb, replica(2, 20, [logs.bestBinlog], [logs.bestRelay]));
     const target = await cluster.start(mariadb, replica(3, 19, [logs.laggingBinlog], []));
 
-    dir = mkdtempSync(join(tmpdir(), 'mmmf-wire-'));
-    const cfg = join(dir, 'mmmf.config.json');
-    const hookOut = join(dir, 'hook.out');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        replication: { user: 'repl', password: 'repl-pw' },
-        defaults: { user: 'admin', password: 'admin-pw' },
-        stateDir: 'state',
-        positioning: 'file',
-        timeouts: { connect: 2, drain: 10, equalize: 10, verify: 10 },
-        hooks: { onFailure: `echo "$MMMF_HOOK $MMMF_OUTCOME" > ${hookOut}` },
-        hosts: Object.fromEntries(
-          [old, best, target].map((s, i) => [`test${i + 1}`, { host: '127.0.0.1', port: s.port }]),
-        ),
-      }),
+    const hookOut = join(wire.dir(), 'hook.out');
+    const cfg = wire.config(
+      { test1: old.port, test2: best.port, test3: target.port },
+      { positioning: 'file', hooks: { onFailure: `echo "$MMMF_HOOK $MMMF_OUTCOME" > ${hookOut}` } },
     );
     const dry = await mmmf(['--cfg', cfg, '--switchover-to', 'test3', '--dry-run', '--json']);
     const plan = JSON.parse(dry.stdout).plan as { best: string; steps: { n: number; phase: string }[] };
@@ -89,8 +71,8 @@ describe('switchover rollback (MariaDB 10.11 fakes)', () => {
       expect([s.state.replica?.sourcePort, s.state.replica?.io, s.state.replica?.sql]).toEqual([old.port, 'Yes', true]);
     }
     // The run is over: its journal was moved aside (a re-run plans afresh instead of resuming it) ...
-    const [folder] = readdirSync(join(dir, 'state', 'clusters'));
-    const kept = join(dir, 'state', 'clusters', folder!);
+    const [folder] = readdirSync(join(wire.dir(), 'state', 'clusters'));
+    const kept = join(wire.dir(), 'state', 'clusters', folder!);
     expect(existsSync(join(kept, 'run.jsonl'))).toBe(false);
     expect(readdirSync(join(kept, 'history'))).toEqual([expect.stringMatching(/\.jsonl$/)]);
     // ... and the onFailure hook was told.
