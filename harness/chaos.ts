@@ -267,9 +267,7 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     const driftStopped = s.drift && out.exitCode === 1 ? await stoppedByItsDrift(cl, s.drift, out) : false;
     if (out.exitCode !== 0 && !driftStopped) violations.push(`mmmf exited ${out.exitCode}: ${out.why}`);
     // A run left partial by the drifted replica ends its journal with ok=false: ended, which is what matters here.
-    const ended = allRunsEnded(readJournals(join(cl.dir, 'state'))).filter(
-      (x) => !(driftStopped && /ok=false/.test(x)),
-    );
+    const ended = allRunsEnded(readJournals(join(cl.dir, 'state')), { lastMayFail: !!driftStopped });
     violations.push(...ended.map((x) => `journal: ${x}`));
     const left = new Set([s.drift, s.delayed && !lift ? s.delayed.name : undefined].filter((x) => x !== undefined));
     const judged = { names, target, ev, attempted: crashed.attempted, left, seed, positioning: s.positioning };
