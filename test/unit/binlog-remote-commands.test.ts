@@ -160,6 +160,29 @@ describe('proving no server runs for a datadir and port', () => {
     }
   });
 
+  it.skipIf(process.getuid?.() !== 0)(
+    'a server whose working directory it cannot read, looked at twice, still counts as running',
+    async () => {
+      // Checked as another user (nobody), root's server's working directory is unreadable — as for a server exiting
+      // this very moment, which the second look lets go: one that stays unreadable is never taken for none.
+      const server = spawn(bin, ['60'], { cwd: datadir, stdio: 'ignore' });
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        const script = remoteCommandLine(noServerCheckArgv({ port: PORT, datadir }));
+        const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', script], {
+          encoding: 'utf8',
+          cwd: '/',
+        });
+        expect(parseNoServerCheck(r.status ?? undefined, r.stdout + r.stderr)).toEqual({
+          running: true,
+          evidence: [`server pid=${server.pid} mysqld cwd=unreadable`],
+        });
+      } finally {
+        server.kill('SIGKILL');
+      }
+    },
+  );
+
   it('sees something listening on the port', async () => {
     listener = createServer();
     await new Promise<void>((r) => listener!.listen(PORT, '127.0.0.1', r));

@@ -68,6 +68,14 @@ const NO_SERVER_SCRIPT = [
   '  st=$(sed -n "s/^State:[[:space:]]*\\([A-Z]\\).*/\\1/p" "$d/status" 2>/dev/null)',
   '  [ "$st" = Z ] && continue',
   '  w=$(readlink "$d/cwd" 2>/dev/null) || w=',
+  // A server exiting this very moment (killed on another datadir) has released its working directory before it is
+  // a zombie: looked at again after a pause, it is gone, a zombie, or readable (seen on a host running several).
+  '  if [ -z "$w" ] && [ -n "$want" ]; then',
+  '    sleep 0.2 2>/dev/null || sleep 1',
+  '    st=$(sed -n "s/^State:[[:space:]]*\\([A-Z]\\).*/\\1/p" "$d/status" 2>/dev/null)',
+  '    if [ -z "$st" ] || [ "$st" = Z ]; then continue; fi',
+  '    w=$(readlink "$d/cwd" 2>/dev/null) || w=',
+  '  fi',
   '  if [ -z "$want" ] || [ -z "$w" ] || [ "$w" = "$want" ]; then',
   '    echo "server pid=${d#/proc/} $c cwd=${w:-unreadable}"; found=1',
   '  fi',
