@@ -108,3 +108,10 @@ export function killedInStep(j: Journals, k: number): string[] {
   if (j.open.some((r) => r.type === 'result' && r.result.n === k)) out.push(`step ${k} has a result: killed after it`);
   return out;
 }
+
+/** Step `k`'s result in the last run (unfinished or ended), or undefined when it has none. */
+export function stepStatus(j: Journals, k: number): string | undefined {
+  const run = j.open ?? j.closed.at(-1) ?? [];
+  for (const r of run) if (r.type === 'result' && r.result.n === k) return r.result.status;
+  return undefined;
+}

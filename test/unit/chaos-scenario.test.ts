@@ -45,6 +45,13 @@ describe('chaos scenarios', () => {
     expect(stepWithStatements(steps, 0)?.n).toBe(2);
     expect(stepWithStatements(steps, 0.99)?.n).toBe(4);
     expect(stepWithStatements(steps.slice(0, 1), 0.5)).toBeUndefined();
+    // A salvage's statements are sent only when there is something to salvage: never the faulted step.
+    const salvage = {
+      n: 5,
+      phase: 'salvage',
+      action: { kind: 'salvage', fixGtid: "SET GLOBAL gtid_slave_pos = '<x>'" },
+    };
+    expect(stepWithStatements([salvage], 0)).toBeUndefined();
     const summary = 'Failover FAILED\nNext: mmmf --cfg /x/mmmf.config.ts rejoin test3   (it compares GTIDs first)\n';
     expect(nextCommand(summary)).toEqual(['--cfg', '/x/mmmf.config.ts', 'rejoin', 'test3']);
     expect(nextCommand('Failover done\n')).toBeUndefined();
