@@ -52,6 +52,14 @@ describe('chaos scenarios', () => {
       action: { kind: 'salvage', fixGtid: "SET GLOBAL gtid_slave_pos = '<x>'" },
     };
     expect(stepWithStatements([salvage], 0)).toBeUndefined();
+    // Nor one for the dead old master (test1): a recheck fences it only when it answers.
+    const recheck = {
+      n: 6,
+      host: 'test1',
+      phase: 'promote',
+      action: { kind: 'recheck-old-master', setReadOnly: ['SET GLOBAL read_only = ON'] },
+    };
+    expect(stepWithStatements([recheck], 0)).toBeUndefined();
     const summary = 'Failover FAILED\nNext: mmmf --cfg /x/mmmf.config.ts rejoin test3   (it compares GTIDs first)\n';
     expect(nextCommand(summary)).toEqual(['--cfg', '/x/mmmf.config.ts', 'rejoin', 'test3']);
     expect(nextCommand('Failover done\n')).toBeUndefined();
