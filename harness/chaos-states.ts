@@ -115,6 +115,8 @@ export interface StepFaultOutcome {
   phase?: string;
   /** The last command's exit code: it finished the failover when 0. */
   exitCode?: number;
+  /** The target the named commands failed over to, when one named another (a target that failed to catch up). */
+  target?: string;
 }
 
 /**
@@ -169,10 +171,13 @@ export async function stepFault(
   }
   const ran: string[] = [];
   let last = r;
+  let target: string | undefined;
   for (let i = 0; i < 3; i++) {
     const next = nextCommand(last.stdout);
     if (!next) break;
     ran.push(next.slice(2).join(' ') || next.join(' '));
+    const to = next.indexOf('--failover-to');
+    if (to >= 0 && next[to + 1]) target = next[to + 1];
     last = await mmmf(next);
     if (last.exitCode === 0) break;
   }
@@ -187,6 +192,7 @@ export async function stepFault(
     said: ` (failed inside ${where}, then ${ran.join(' → ') || 'nothing named'})`,
     phase: step.phase,
     exitCode: last.exitCode,
+    ...(target ? { target } : {}),
   };
 }
 

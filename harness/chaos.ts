@@ -259,6 +259,11 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       line += f.said;
       if (f.phase) inStep = { action: s.stepFault.action, phase: f.phase };
       finished = f.exitCode === 0;
+      // A target that failed to catch up: the named command fails over to the replica that holds everything.
+      if (f.target && f.target !== target) {
+        target = f.target;
+        line += ` → ${target}`;
+      }
     }
     // After a failure the named commands finished: the same command again must say so and change nothing wrong.
     const out = await runJson(cfg, target, flags());
