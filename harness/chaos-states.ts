@@ -117,6 +117,11 @@ export interface StepFaultOutcome {
   exitCode?: number;
   /** The target the named commands failed over to, when one named another (a target that failed to catch up). */
   target?: string;
+  /**
+   * The failed run's journal stays the last one (ended, ok=false): the commands that finished its work were not
+   * failovers (`rejoin` keeps no journal).
+   */
+  failedRunLast?: boolean;
 }
 
 /**
@@ -172,12 +177,14 @@ export async function stepFault(
   const ran: string[] = [];
   let last = r;
   let target: string | undefined;
+  let failedRunLast = true;
   for (let i = 0; i < 3; i++) {
     const next = nextCommand(last.stdout);
     if (!next) break;
     ran.push(next.slice(2).join(' ') || next.join(' '));
     const to = next.indexOf('--failover-to');
     if (to >= 0 && next[to + 1]) target = next[to + 1];
+    if (to >= 0) failedRunLast = false;
     last = await mmmf(next);
     if (last.exitCode === 0) break;
   }
@@ -193,6 +200,7 @@ export async function stepFault(
     phase: step.phase,
     exitCode: last.exitCode,
     ...(target ? { target } : {}),
+    failedRunLast,
   };
 }
 

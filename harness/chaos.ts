@@ -253,12 +253,14 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       line += killed ? ` (killed before step ${killed.k}/${killed.of} ${killed.phase}, resumed)` : '';
     }
     let finished = false;
+    let failedRunLast = false;
     if (s.stepFault) {
       const f = await stepFault(cl, ['--cfg', cfg, '--failover-to', target, ...flags()], s.stepFault);
       violations.push(...f.violations);
       line += f.said;
       if (f.phase) inStep = { action: s.stepFault.action, phase: f.phase };
       finished = f.exitCode === 0;
+      failedRunLast = !!f.failedRunLast;
       // A target that failed to catch up: the named command fails over to the replica that holds everything.
       if (f.target && f.target !== target) {
         target = f.target;
@@ -272,7 +274,8 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     const driftStopped = s.drift && out.exitCode === 1 ? await stoppedByItsDrift(cl, s.drift, out) : false;
     if (out.exitCode !== 0 && !driftStopped) violations.push(`mmmf exited ${out.exitCode}: ${out.why}`);
     // A run left partial by the drifted replica ends its journal with ok=false: ended, which is what matters here.
-    const ended = allRunsEnded(readJournals(join(cl.dir, 'state')), { lastMayFail: !!driftStopped });
+    // The same for a run failed inside a step whose work `rejoin` finished (seed 70024): servers judge the rest.
+    const ended = allRunsEnded(readJournals(join(cl.dir, 'state')), { lastMayFail: !!driftStopped || failedRunLast });
     violations.push(...ended.map((x) => `journal: ${x}`));
     const left = new Set([s.drift, s.delayed && !lift ? s.delayed.name : undefined].filter((x) => x !== undefined));
     const judged = { names, target, ev, attempted: crashed.attempted, left, seed, positioning: s.positioning };
