@@ -112,13 +112,27 @@ function vipGap(plan: Plan, at: (n: number) => number | undefined): number | und
 const isPromotion = (plan: Plan, n: number) => plan.steps.find((x) => x.n === n)?.action.kind === 'promote';
 
 /**
- * A master was promoted but a replica's move under it failed (its repoint or its verification): it joins with
- * `rejoin`, which compares GTIDs first and refuses a replica holding what the new master lacks. A replica that
- * failed earlier (its catch-up met a conflicting row) needs a person: the summary says what failed.
+ * Steps whose failure leaves a replica outside the new cluster, still whole: stopping it (it was then left out of
+ * the comparison, seed 70042 of the chaos harness), or moving it under the new master.
  */
-function rejoinCommand(config: ResolvedConfig, plan: Plan, results: StepResult[]): string | undefined {
+const REJOINABLE = new Set([
+  'stop-io-thread',
+  'drain-relay-log',
+  'stop-replication',
+  'resume-sql',
+  'lift-delay',
+  'repoint',
+  'verify-replica',
+]);
+
+/**
+ * A master was promoted but a replica was left out — its stop or its move under the new master failed: it joins
+ * with `rejoin`, which compares GTIDs first and refuses a replica holding what the new master lacks. A replica
+ * whose catch-up failed (it met a conflicting row) needs a person: the summary says what failed.
+ */
+export function rejoinCommand(config: ResolvedConfig, plan: Plan, results: StepResult[]): string | undefined {
   const failed = new Set(results.filter((r) => r.status === 'failed').map((r) => r.n));
-  const moving = (kind: string) => kind === 'repoint' || kind === 'verify-replica';
+  const moving = (kind: string) => REJOINABLE.has(kind);
   const left = [
     ...new Set(
       plan.steps.filter((x) => failed.has(x.n) && moving(x.action.kind) && x.host !== plan.target).map((x) => x.host),
