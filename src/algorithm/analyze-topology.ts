@@ -2,7 +2,7 @@ import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import { type HostState, isReplica, type ReplicaHost } from '../domain/server-state.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { alreadyDone, type ClassifyOptions, classify } from './classify-replicas.js';
-import { findOldMaster, type OldMaster } from './find-old-master.js';
+import { findOldMaster, type OldMaster, stoppedAtUntil } from './find-old-master.js';
 import { annotate, describeHosts } from './host-notes.js';
 import type { HostPlan } from './plan-types.js';
 import { REFUSAL_RULES, targetRefusals } from './refusal-rules.js';
@@ -24,6 +24,11 @@ export interface Analysis {
   passive?: ReplicaHost;
   /** Replicas of an intermediate master that does not answer, moved under the new master by GTID. */
   orphans: ReplicaHost[];
+  /**
+   * Replicas of the target that an earlier run's catch-up by file left stopped at its UNTIL: already at a place in
+   * the target's binlog, they are started once it is promoted (else they would stay stopped under it).
+   */
+  stoppedUnderTarget: ReplicaHost[];
   target?: ReplicaHost;
   best?: ReplicaHost;
   hosts: HostPlan[];
@@ -110,6 +115,7 @@ function withRules(
     direct: old.direct,
     delayed: c.delayed,
     orphans: c.orphans.moved,
+    stoppedUnderTarget: old.sub.filter((x) => x.via === opts.target && stoppedAtUntil(x.replica)).map((x) => x.replica),
     ...(old.passive ? { passive: old.passive } : {}),
     ...(c.target ? { target: c.target } : {}),
     ...(c.best ? { best: c.best } : {}),
@@ -139,6 +145,7 @@ function emptyAnalysis(config: ResolvedConfig, states: HostState[], target: stri
     direct: [],
     delayed: [],
     orphans: [],
+    stoppedUnderTarget: [],
     hosts: describeHosts(states, target, undefined, new Map()),
     warnings: [],
     refusals: [],

@@ -9,7 +9,13 @@ import { assignReaders } from './reader-vips.js';
 import { confirmBest, equalizeReplicas, mapLaggingReplicas } from './plan/equalize.js';
 import { salvageDeadMaster, type SalvageOptions } from './plan/salvage.js';
 import { fenceOldMaster } from './plan/fence.js';
-import { addWriterVip, promoteTarget, repointReplicas, verifyWriterVip } from './plan/promote.js';
+import {
+  addWriterVip,
+  promoteTarget,
+  repointReplicas,
+  startStoppedUnderTarget,
+  verifyWriterVip,
+} from './plan/promote.js';
 import { quiesceReplicas } from './plan/quiesce.js';
 import { semiSyncHeader, semiSyncRefusals, semiSyncWarnings } from './plan/semi-sync.js';
 import { semiSyncIntent } from './semi-sync-intent.js';
@@ -90,6 +96,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
   const promote = promoteTarget(ctx, ready, salvaged.step);
   const vip = addWriterVip(ctx, promote, fence);
   repointReplicas(ctx, promote, ready, fence);
+  startStoppedUnderTarget(ctx, promote);
   verifyWriterVip(ctx, vip);
   if (opts.readers) placeReaders(ctx, opts.readers);
   return accept({ ...header, target: gate.value.target.name, best: gate.value.best.name, steps: ctx.list.steps });

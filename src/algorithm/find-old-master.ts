@@ -107,8 +107,13 @@ export function findOldMaster(states: HostState[]): Outcome<OldMaster> {
  * its coordinates are in the other replica's binlog: it stays a tree (mmmf does not map them).
  */
 function leftByCatchUp(r: ReplicaHost): boolean {
+  return stoppedAtUntil(r) && r.replica.gtidMode !== 'No';
+}
+
+/** Both threads stopped with an UNTIL condition still set: where a catch-up (`START SLAVE UNTIL`) left it. */
+export function stoppedAtUntil(r: ReplicaHost): boolean {
   const s = r.replica;
-  return s.untilCondition !== 'None' && s.ioRunning === 'No' && !s.sqlRunning && s.gtidMode !== 'No';
+  return s.untilCondition !== 'None' && s.ioRunning === 'No' && !s.sqlRunning;
 }
 
 function loopRefusal(names: string[]): string {

@@ -2,7 +2,7 @@ import { formatCoordinates } from '../binlog/coordinates.js';
 import { gtidAhead } from '../binlog/gtid.js';
 import type { PositioningMode } from '../domain/positioning.js';
 import type { HostState, ReplicaHost } from '../domain/server-state.js';
-import type { OldMaster } from './find-old-master.js';
+import { type OldMaster, stoppedAtUntil } from './find-old-master.js';
 import type { HostPlan } from './plan-types.js';
 import { compareReceived, flavorOf, receivedGtid } from './replica-facts.js';
 
@@ -31,6 +31,12 @@ export function describeHosts(
         note: `its intermediate master ${orphan.via} does not answer: will replicate from the new master`,
       };
     const sub = old?.sub.find((x) => x.replica.name === s.name);
+    if (sub && sub.via === target && stoppedAtUntil(sub.replica))
+      return {
+        ...base,
+        role: 'outside',
+        note: `stopped under ${target} by an earlier run's catch-up: started after the promotion`,
+      };
     if (sub) return { ...base, role: 'outside', note: `replicates from ${sub.via}: stays under it` };
     if (!old?.direct.some((r) => r.name === s.name)) {
       return { ...base, role: 'outside', note: 'does not replicate from the old master: left alone' };

@@ -3,7 +3,7 @@ import { gtidRelation } from '../binlog/gtid.js';
 import { type HostState, isReplica, type ReplicaHost } from '../domain/server-state.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import type { Classes } from './classify-replicas.js';
-import type { OldMaster } from './find-old-master.js';
+import { type OldMaster, stoppedAtUntil } from './find-old-master.js';
 import { compareReceived, flavorOf, onOff, receivedGtid, versionKey } from './replica-facts.js';
 import { writableMasters, writableReplicas } from './writers.js';
 
@@ -48,10 +48,10 @@ export const REFUSAL_RULES: readonly Rule[] = [
   { name: 'left-out replicas', check: ({ c, target }) => ({ warnings: leftOut(c, target) }) },
   {
     name: 'replicas of replicas stay',
-    check: ({ old }) => ({
-      warnings: old.sub.map(
-        (x) => `${x.replica.name} replicates from ${x.via}, not from the old master: it stays under ${x.via}.`,
-      ),
+    check: ({ old, target }) => ({
+      warnings: old.sub
+        .filter((x) => !(x.via === target && stoppedAtUntil(x.replica))) // started under the target: not a tree
+        .map((x) => `${x.replica.name} replicates from ${x.via}, not from the old master: it stays under ${x.via}.`),
     }),
   },
   { name: 'replicas of a dead intermediate master', check: ({ old, c }) => orphanFindings(old, c) },

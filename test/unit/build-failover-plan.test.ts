@@ -298,6 +298,38 @@ describe('failover planning (pure)', () => {
     expect(tree.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'outside' });
   });
 
+  it("by file, starts a replica an earlier run's catch-up left stopped under the target once it is promoted", () => {
+    // The failed run equalized db3 from db2 by file (START SLAVE UNTIL db2's end) and failed before promoting; the
+    // named next command fails over to db2.
+    const left = {
+      sourceHost: '10.0.0.2',
+      ioRunning: 'No',
+      sqlRunning: false,
+      untilCondition: 'Master',
+      gtidMode: 'No',
+    };
+    const byFile = unitConfig(4, { positioning: 'file' });
+    const plan = planned(byFile, [dead(1), replica(2, 50), replica(3, 50, left), replica(4, 50)], { target: 'db2' });
+    expect(plan.hosts.find((h) => h.name === 'db3')).toMatchObject({
+      role: 'outside',
+      note: /started after the promotion/,
+    });
+    const promote = plan.steps.find((s) => s.action.kind === 'promote')!;
+    const start = plan.steps.find((s) => s.host === 'db3' && s.action.kind === 'restart-replication')!;
+    expect(start.sql).toEqual(['START SLAVE']);
+    expect(start.after).toContain(promote.n);
+    expect(
+      plan.steps.some((s) => s.host === 'db3' && s.action.kind === 'verify-replica' && s.after.includes(start.n)),
+    ).toBe(true);
+    expect(plan.warnings.join('\n')).not.toMatch(/db3 replicates from db2/);
+    // Stopped under another replica than the target, or stopped by an operator (no UNTIL): a tree, left alone.
+    const other = planned(byFile, [dead(1), replica(2, 50), replica(3, 50, left), replica(4, 50)], { target: 'db4' });
+    expect(other.steps.some((s) => s.host === 'db3')).toBe(false);
+    const operator = replica(3, 50, { ...left, untilCondition: 'None' });
+    const stopped = planned(byFile, [dead(1), replica(2, 50), operator, replica(4, 50)], { target: 'db2' });
+    expect(stopped.steps.some((s) => s.host === 'db3')).toBe(false);
+  });
+
   it('refuses an unreachable target, an unknown target, and a target that is not a replica', () => {
     expect(refusal([dead(1), replica(2, 50), dead(3), replica(4, 50)], 'db3')).toMatch(/target db3 .* unreachable/);
     expect(refusal([dead(1), replica(2, 50), replica(3, 50), replica(4, 50)], 'db9')).toMatch(/no such host/);

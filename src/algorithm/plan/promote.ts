@@ -148,6 +148,28 @@ export function repointReplicas(ctx: PlanContext, promote: Step, ready: Map<stri
   for (const f of followers) verifyStep(ctx, f.host, f);
 }
 
+/**
+ * Replicas of the target that an earlier run's catch-up by file left stopped at its UNTIL: they replicated from
+ * the target, so wherever they stopped is a place in its binlog, and writes opened on it only append — started
+ * once it is promoted, then verified like every replica.
+ */
+export function startStoppedUnderTarget(ctx: PlanContext, promote: Step): void {
+  const { analysis: a } = ctx;
+  for (const r of a.stoppedUnderTarget) {
+    const start = dialectOf(r).startReplication();
+    const step = ctx.list.add({
+      phase: 'repoint',
+      host: r.name,
+      title: `Start replicating from ${a.target.name} again`,
+      action: { kind: 'restart-replication', start },
+      sql: [start],
+      why: `an earlier run's catch-up left it stopped under ${a.target.name}, at a place in its binlog`,
+      after: [promote],
+    });
+    verifyStep(ctx, r, { step, formerMaster: false, delay: 0 });
+  }
+}
+
 function repointStep(
   ctx: PlanContext,
   r: ProbedHost,
