@@ -1,12 +1,12 @@
 // --abort after a killed run: before the point of no return it puts the cluster back (replicas on the old
-// master again, the fenced old master writable); after promotion it refuses and says to finish instead, and
-// the same command finishes the failover. Where each run died is read from its journal; every claim about the
+// master again, the fenced old master writable); after promotion — or a promotion begun and killed half-way —
+// it refuses and says to finish instead, and the same command finishes the failover. Where each run died is read from its journal; every claim about the
 // cluster is checked on the servers.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../cluster-fixture.js';
 import { mmmf, replicationSnapshot, type Cluster } from '../../harness/cluster.js';
-import { allRunsEnded, killedBeforeStep, readJournals } from '../../harness/journal-view.js';
+import { allRunsEnded, killedBeforeStep, killedInStep, readJournals } from '../../harness/journal-view.js';
 import { ledgerEvidence } from '../../harness/ledger.js';
 import { until } from '../../harness/load.js';
 import { basePortOf } from '../../harness/ports.js';
@@ -80,6 +80,38 @@ describe('--abort', () => {
     expect.soft(fin.exitCode, fin.stdout).toBe(0);
     // Finished, on the servers: test3 the one writable master, test2 replicating from it, the fenced old master
     // read-only; everything it had committed is on both, and the journal is closed.
+    expect(await Promise.all(ALL.map((n) => readOnly(c, n)))).toEqual([1, 1, 0]);
+    expect(await link(c, 'test2')).toBe(`${c.port('test3')} Yes Yes`);
+    await expectNothingLost(c, ALL, await ledgerEvidence(c, ['test1']));
+    await expectIdenticalData(c, ALL);
+    expect(allRunsEnded(journals(c))).toEqual([]);
+  });
+
+  it('a promotion begun and killed half-way (after its STOP SLAVE): --abort refuses, changes nothing, and the same command finishes', async () => {
+    const c = cluster();
+    await c.sandbox('reset');
+    await c.sandbox('load', '100');
+    await c.sandbox('lag', 'test3');
+    await c.sandbox('load', '200');
+    const args = ['--cfg', c.cfg, '--failover-to', 'test3', '--fence-live-master'];
+    const plan = JSON.parse((await mmmf([...args, '--dry-run', '--json'])).stdout).plan;
+    const promote = plan.steps.find((s: { action: { kind: string } }) => s.action.kind === 'promote').n as number;
+    const killed = await mmmf(args, { MMMF_TEST_FAULTS: `kill@statement-sent#${promote}.1` });
+    expect([killed.exitCode, killed.signal]).toEqual([-1, 'SIGKILL']);
+    expect(killedInStep(journals(c), promote)).toEqual([]);
+    // Half-way, on the servers: test3's replication stopped, nobody writable (the old master fenced).
+    expect(await link(c, 'test3')).toMatch(/ No No$/);
+    expect(await Promise.all(ALL.map((n) => readOnly(c, n)))).toEqual([1, 1, 1]);
+    const snap = await replicationSnapshot(c, ALL);
+    const journal = journals(c);
+    const r = await mmmf(['--cfg', c.cfg, '--abort']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/past the point of no return/);
+    expect(await replicationSnapshot(c, ALL)).toEqual(snap);
+    expect(journals(c)).toEqual(journal);
+
+    const fin = await mmmf(args);
+    expect.soft(fin.exitCode, fin.stdout).toBe(0);
     expect(await Promise.all(ALL.map((n) => readOnly(c, n)))).toEqual([1, 1, 0]);
     expect(await link(c, 'test2')).toBe(`${c.port('test3')} Yes Yes`);
     await expectNothingLost(c, ALL, await ledgerEvidence(c, ['test1']));
