@@ -190,7 +190,9 @@ export async function stepFault(
   }
   // A run that names no next command (a step whose way out is a statement the summary gives, such as opening
   // writes by hand) is judged by what follows: the same command again, and the servers.
-  if (!ran.length) return { violations: [], said: ` (failed inside ${where}, nothing named)`, phase: step.phase };
+  if (!ran.length) {
+    return { violations: [], said: ` (failed inside ${where}, nothing named)`, phase: step.phase, failedRunLast: true };
+  }
   const v =
     last.exitCode === 0
       ? []
