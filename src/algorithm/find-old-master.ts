@@ -107,13 +107,19 @@ export function findOldMaster(states: HostState[]): Outcome<OldMaster> {
  * its coordinates are in the other replica's binlog: it stays a tree (mmmf does not map them).
  */
 function leftByCatchUp(r: ReplicaHost): boolean {
+  // One whose catch-up stopped on an error (a row it alone held collided) stays where it is: everything it
+  // received came from that replica, which holds it, and taken for the old master's it would look like the replica
+  // that received the most and cannot apply it — refusing every failover (chaos seed 70074).
   return stoppedAtUntil(r) && r.replica.gtidMode !== 'No';
 }
 
-/** Both threads stopped with an UNTIL condition still set: where a catch-up (`START SLAVE UNTIL`) left it. */
+/**
+ * Both threads stopped with an UNTIL condition still set and no error: where a catch-up (`START SLAVE UNTIL`)
+ * left it. One stopped on an error (a row it alone held collided) is not: started again it would stop again.
+ */
 export function stoppedAtUntil(r: ReplicaHost): boolean {
   const s = r.replica;
-  return s.untilCondition !== 'None' && s.ioRunning === 'No' && !s.sqlRunning;
+  return s.untilCondition !== 'None' && s.ioRunning === 'No' && !s.sqlRunning && !s.lastSqlError;
 }
 
 function loopRefusal(names: string[]): string {

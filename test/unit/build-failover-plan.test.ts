@@ -296,6 +296,11 @@ describe('failover planning (pure)', () => {
     const byFile = replica(3, 50, { ...left, gtidMode: 'No' });
     const tree = planned(config, [dead(1), replica(2, 50), byFile, replica(4, 50)], { target: 'db4' });
     expect(tree.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'outside' });
+    // Its catch-up stopped on an error (a drifted row): it stays under db2, which holds all it received.
+    const broken = replica(3, 50, { ...left, lastSqlError: "Error 'Duplicate entry '1' for key 'PRIMARY''" });
+    const kept = planned(config, [dead(1), replica(2, 50), broken, replica(4, 50)], { target: 'db2' });
+    expect(kept.hosts.find((h) => h.name === 'db3')).toMatchObject({ role: 'outside' });
+    expect(kept.steps.some((s) => s.host === 'db3')).toBe(false);
   });
 
   it("by file, starts a replica an earlier run's catch-up left stopped under the target once it is promoted", () => {
