@@ -20,7 +20,8 @@ export async function startLoopbackSsh(c: Cluster, port: number): Promise<Loopba
   const key = join(dir, 'id_ed25519');
   const hostKey = join(dir, 'host_ed25519');
   for (const f of [key, hostKey]) {
-    if (!existsSync(f)) await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mmmf-chaos', '-f', f]);
+    if (!existsSync(f))
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mmmf-chaos', '-f', f], { timeout: 10_000 });
   }
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`), { mode: 0o600 });
   const pidFile = join(dir, 'sshd.pid');
@@ -47,18 +48,23 @@ export async function startLoopbackSsh(c: Cluster, port: number): Promise<Loopba
   // untouched): bash reads it for every ssh command, and one that prints or is slow would break or slow each.
   const bashrc = join(dir, 'bashrc');
   writeFileSync(bashrc, '');
-  await execa('unshare', [
-    '--mount',
-    '--propagation',
-    'private',
-    'sh',
-    '-c',
-    'if [ -f "$HOME/.bashrc" ]; then mount --bind "$1" "$HOME/.bashrc"; fi; exec /usr/sbin/sshd -f "$2" -E "$3"',
-    'chaos-sshd',
-    bashrc,
-    config,
-    join(dir, 'sshd.log'),
-  ]);
+  // sshd detaches at once; the bound is for a machine where it does not.
+  await execa(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'if [ -f "$HOME/.bashrc" ]; then mount --bind "$1" "$HOME/.bashrc"; fi; exec /usr/sbin/sshd -f "$2" -E "$3"',
+      'chaos-sshd',
+      bashrc,
+      config,
+      join(dir, 'sshd.log'),
+    ],
+    { timeout: 10_000 },
+  );
   await until(async () => existsSync(pidFile), 10_000, 'the loopback sshd');
   return {
     port,

@@ -21,6 +21,20 @@ const link = async (c: Cluster, n: string) => {
 };
 const journals = (c: Cluster) => readJournals(join(c.dir, 'state'));
 
+/**
+ * `args` (the failover to test3) finishes it, on the servers: test3 the one writable master, test2 replicating from
+ * it, the fenced old master read-only; everything it had committed is on both, and the journal is closed.
+ */
+async function expectFinishedBy(c: Cluster, args: string[]): Promise<void> {
+  const fin = await mmmf(args);
+  expect.soft(fin.exitCode, fin.stdout).toBe(0);
+  expect(await Promise.all(ALL.map((n) => readOnly(c, n)))).toEqual([1, 1, 0]);
+  expect(await link(c, 'test2')).toBe(`${c.port('test3')} Yes Yes`);
+  await expectNothingLost(c, ALL, await ledgerEvidence(c, ['test1']));
+  await expectIdenticalData(c, ALL);
+  expect(allRunsEnded(journals(c))).toEqual([]);
+}
+
 describe('--abort', () => {
   let promoteStep = 0;
   const cluster = useCluster({ basePort: basePortOf('abort'), replicas: 2 }, async (c) => {
@@ -76,15 +90,7 @@ describe('--abort', () => {
     expect(await replicationSnapshot(c, ALL)).toEqual(snap); // the refusal changed nothing...
     expect(journals(c)).toEqual(journal); // ...not even the journal
 
-    const fin = await mmmf(['--cfg', c.cfg, '--failover-to', 'test3']);
-    expect.soft(fin.exitCode, fin.stdout).toBe(0);
-    // Finished, on the servers: test3 the one writable master, test2 replicating from it, the fenced old master
-    // read-only; everything it had committed is on both, and the journal is closed.
-    expect(await Promise.all(ALL.map((n) => readOnly(c, n)))).toEqual([1, 1, 0]);
-    expect(await link(c, 'test2')).toBe(`${c.port('test3')} Yes Yes`);
-    await expectNothingLost(c, ALL, await ledgerEvidence(c, ['test1']));
-    await expectIdenticalData(c, ALL);
-    expect(allRunsEnded(journals(c))).toEqual([]);
+    await expectFinishedBy(c, ['--cfg', c.cfg, '--failover-to', 'test3']);
   });
 
   it('a promotion begun and killed half-way (after its STOP SLAVE): --abort refuses, changes nothing, and the same command finishes', async () => {
@@ -110,12 +116,6 @@ describe('--abort', () => {
     expect(await replicationSnapshot(c, ALL)).toEqual(snap);
     expect(journals(c)).toEqual(journal);
 
-    const fin = await mmmf(args);
-    expect.soft(fin.exitCode, fin.stdout).toBe(0);
-    expect(await Promise.all(ALL.map((n) => readOnly(c, n)))).toEqual([1, 1, 0]);
-    expect(await link(c, 'test2')).toBe(`${c.port('test3')} Yes Yes`);
-    await expectNothingLost(c, ALL, await ledgerEvidence(c, ['test1']));
-    await expectIdenticalData(c, ALL);
-    expect(allRunsEnded(journals(c))).toEqual([]);
+    await expectFinishedBy(c, args);
   });
 });
