@@ -146,6 +146,19 @@ function rejoinPlan(
   if (o.nothing) {
     return { ...base, nothingToDo: `${host.name} already replicates from ${master.name}, read-only: nothing to do.` };
   }
+  rejoinSteps(list, config, host, master, { pair: o.pair, byFile: o.mode === 'file', intent });
+  return base;
+}
+
+/** Fence the returning host, confirm the master holds all it has, repoint it (and the master back, for a pair). */
+function rejoinSteps(
+  list: StepList,
+  config: ResolvedConfig,
+  host: ProbedHost,
+  master: ProbedHost,
+  o: { pair: boolean; byFile: boolean; intent: ReturnType<typeof semiSyncIntent> },
+): void {
+  const { byFile, intent } = o;
   const { kill } = fenceWrites(list, host, {
     readOnly: [
       'Make it read-only',
@@ -164,7 +177,6 @@ function rejoinPlan(
     why: 'checked again now that nothing can be written on it: a transaction only it holds is never merged or lost',
     after: [kill],
   });
-  const byFile = o.mode === 'file';
   const semiSync = intent ? followerChange(intent, host) : undefined;
   const ack = ackStatusSql(intent, host);
   const repoint = repointTo(list, host, master, config, { after: confirm, readOnly: true, byFile, semiSync });
@@ -173,7 +185,6 @@ function rejoinPlan(
     const back = repointTo(list, master, host, config, { after: verify, readOnly: false, byFile });
     verifyOn(list, master, host.name, back, { byFile });
   }
-  return base;
 }
 
 function rejoinSemiSync(why: string, host: ProbedHost): string {

@@ -37,34 +37,14 @@ export interface OldMaster {
  * master's source) to a root. One root is the old master; several roots, or a loop, are refused: mmmf will not
  * guess which server was the master.
  */
+type Root = { match: SourceMatch; replicas: ReplicaHost[] };
+
 export function findOldMaster(states: HostState[]): Outcome<OldMaster> {
   const replicas = states.filter(isReplica);
   const matches = new Map(replicas.map((r) => [r.name, matchSource(r.replica, states)]));
-  const byName = new Map(replicas.map((r) => [r.name, r]));
-  const roots = new Map<string, { match: SourceMatch; replicas: ReplicaHost[] }>();
-  const sub: OldMaster['sub'] = [];
-  const matchOf = (r: ReplicaHost) => matches.get(r.name) ?? matchSource(r.replica, states);
-  const replicaNamed = (m: SourceMatch) => (m.name ? byName.get(m.name) : undefined);
-  for (const r of replicas) {
-    let m = matchOf(r);
-    const seen = new Set([r.name]);
-    let via: string | undefined;
-    // Walk up while the source is itself a configured, reachable replica that is read-only: a writable server
-    // is a master even when it replicates (the active side of a master-master pair). A catch-up that a run left
-    // behind is no tree: its replica is one of the old master's own (see leftByCatchUp).
-    const first = replicaNamed(m);
-    if (first && leftByCatchUp(r)) m = matchOf(first);
-    for (let up = replicaNamed(m); up && up.readOnly !== false; up = replicaNamed(m)) {
-      if (seen.has(up.name)) return refuse([loopRefusal([...seen])]);
-      seen.add(up.name);
-      via ??= up.name;
-      m = matchOf(up);
-    }
-    const root = roots.get(m.key) ?? { match: m, replicas: [] };
-    roots.set(m.key, root);
-    if (via) sub.push({ replica: r, via });
-    else root.replicas.push(r);
-  }
+  const walked = walkToRoots(states, replicas, matches);
+  if (!walked.ok) return walked;
+  const { roots, sub } = walked.value;
   const orphans = roots.size > 1 ? orphanRoots(roots, states) : undefined;
   if (orphans) for (const key of orphans.keys()) roots.delete(key);
   if (roots.size > 1) {
@@ -93,10 +73,44 @@ export function findOldMaster(states: HostState[]): Outcome<OldMaster> {
     direct: root.replicas,
     sub: subReplicas,
     ...(passive ? { passive } : {}),
-    orphans: [...(orphans ?? new Map<string, { match: SourceMatch; replicas: ReplicaHost[] }>()).values()].flatMap(
-      (o) => o.replicas.map((replica) => ({ replica, via: o.match.name ?? o.match.address })),
+    orphans: [...(orphans ?? new Map<string, Root>()).values()].flatMap((o) =>
+      o.replicas.map((replica) => ({ replica, via: o.match.name ?? o.match.address })),
     ),
   });
+}
+
+/** Each replica's root (its source, walked up through read-only replicas), and the replicas found below another. */
+function walkToRoots(
+  states: HostState[],
+  replicas: ReplicaHost[],
+  matches: Map<string, SourceMatch>,
+): Outcome<{ roots: Map<string, Root>; sub: OldMaster['sub'] }> {
+  const byName = new Map(replicas.map((r) => [r.name, r]));
+  const roots = new Map<string, Root>();
+  const sub: OldMaster['sub'] = [];
+  const matchOf = (r: ReplicaHost) => matches.get(r.name) ?? matchSource(r.replica, states);
+  const replicaNamed = (m: SourceMatch) => (m.name ? byName.get(m.name) : undefined);
+  for (const r of replicas) {
+    let m = matchOf(r);
+    const seen = new Set([r.name]);
+    let via: string | undefined;
+    // Walk up while the source is itself a configured, reachable replica that is read-only: a writable server
+    // is a master even when it replicates (the active side of a master-master pair). A catch-up that a run left
+    // behind is no tree: its replica is one of the old master's own (see leftByCatchUp).
+    const first = replicaNamed(m);
+    if (first && leftByCatchUp(r)) m = matchOf(first);
+    for (let up = replicaNamed(m); up && up.readOnly !== false; up = replicaNamed(m)) {
+      if (seen.has(up.name)) return refuse([loopRefusal([...seen])]);
+      seen.add(up.name);
+      via ??= up.name;
+      m = matchOf(up);
+    }
+    const root = roots.get(m.key) ?? { match: m, replicas: [] };
+    roots.set(m.key, root);
+    if (via) sub.push({ replica: r, via });
+    else root.replicas.push(r);
+  }
+  return accept({ roots, sub });
 }
 
 /**

@@ -105,24 +105,30 @@ export async function failoverCommand(opts: FailoverCommandOptions): Promise<num
     // Anti-flap guards against automation looping on failovers (a switchover is a deliberate, planned act).
     // After the plan, so that running a finished failover again says "nothing to do", not "too soon".
     if (!opts.switchover) checkAntiFlap(config, s.view?.snapshot.antiFlap, new Date(), !!opts.force);
-    const journal = new Journal(heldLock(s));
-    const run = planRun(s, plan, probed.dialects, journal);
-    const shown = renderPlan(plan, s.c, { dryRun: false }) + '\n\n';
-    const before = async () => {
-      const pre = await runHook(config, 'preFailover', hookEnv(config, plan, 'preFailover'), { plan });
-      if (pre && !pre.ok) {
-        throw refused('the preFailover hook failed: refusing, nothing was changed', [
-          `hook ${pre.detail}`,
-          'fix the hook (or what it checks) and run again',
-        ]);
-      }
-      s.log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
-      await s.sshReady();
-      await journal.start(plan);
-      mark('hook, ssh, journal');
-    };
-    return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before }));
+    return execute(s, plan, probed);
   });
+}
+
+/** Runs the plan: the preFailover hook, the journal's start, every step, then the ending (read back, report). */
+function execute(s: Session, plan: Plan, probed: ProbedCluster): Promise<number> {
+  const { config } = s;
+  const journal = new Journal(heldLock(s));
+  const run = planRun(s, plan, probed.dialects, journal);
+  const shown = renderPlan(plan, s.c, { dryRun: false }) + '\n\n';
+  const before = async () => {
+    const pre = await runHook(config, 'preFailover', hookEnv(config, plan, 'preFailover'), { plan });
+    if (pre && !pre.ok) {
+      throw refused('the preFailover hook failed: refusing, nothing was changed', [
+        `hook ${pre.detail}`,
+        'fix the hook (or what it checks) and run again',
+      ]);
+    }
+    s.log?.line('mmmf', '#', `executing ${plan.steps.length} steps, best ${plan.best}, target ${plan.target}`);
+    await s.sshReady();
+    await journal.start(plan);
+    mark('hook, ssh, journal');
+  };
+  return runAndReport(s, run, failoverEnding(s, run, journal, probed.dialects, { shown, before }));
 }
 
 /** What mmmf remembers of every host's files (for a salvage of a dead master's binlog). */

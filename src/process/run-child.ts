@@ -83,21 +83,9 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
   installExitHook();
   const cap = o.maxOutputBytes ?? MAX_OUTPUT;
   return new Promise((resolve) => {
-    let child: ChildProcess;
-    let stdinFd: number | undefined;
-    try {
-      stdinFd = o.stdinFile === undefined ? undefined : openSync(o.stdinFile, 'r');
-      child = spawn(file, args, {
-        detached: true,
-        stdio: [stdinFd ?? (o.input === undefined && !o.openStdin ? 'ignore' : 'pipe'), 'pipe', 'pipe'],
-        ...(o.env ? { env: o.env } : {}),
-      });
-    } catch (err) {
-      resolve(notStarted(err));
-      return;
-    } finally {
-      if (stdinFd !== undefined) closeSync(stdinFd); // the child has its own copy
-    }
+    const started = spawnGroup(file, args, o);
+    if (!started.child) return resolve(notStarted(started.error));
+    const { child } = started;
     const all = capped(cap);
     const out = capped(cap);
     const err = capped(cap);
@@ -146,14 +134,40 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
       setTimeout(() => settle(code, signal), PIPE_GRACE_MS).unref();
     });
     child.on('close', (code, signal) => settle(code, signal));
-    if (o.openStdin && child.stdin) {
-      child.stdin.on('error', () => {});
-      o.openStdin(child.stdin);
-    } else if (o.input !== undefined && child.stdin) {
-      child.stdin.on('error', () => {}); // a child that exits without reading its stdin is not an error here
-      child.stdin.end(o.input);
-    }
+    feedStdin(child, o);
   });
+}
+
+/** The child as the leader of its own process group (so a deadline can end all of it), or why it did not start. */
+function spawnGroup(
+  file: string,
+  args: string[],
+  o: ChildOptions,
+): { child: ChildProcess; error?: undefined } | { child?: undefined; error: unknown } {
+  let stdinFd: number | undefined;
+  try {
+    stdinFd = o.stdinFile === undefined ? undefined : openSync(o.stdinFile, 'r');
+    const child = spawn(file, args, {
+      detached: true,
+      stdio: [stdinFd ?? (o.input === undefined && !o.openStdin ? 'ignore' : 'pipe'), 'pipe', 'pipe'],
+      ...(o.env ? { env: o.env } : {}),
+    });
+    return { child };
+  } catch (error) {
+    return { error };
+  } finally {
+    if (stdinFd !== undefined) closeSync(stdinFd); // the child has its own copy
+  }
+}
+
+function feedStdin(child: ChildProcess, o: ChildOptions): void {
+  if (o.openStdin && child.stdin) {
+    child.stdin.on('error', () => {});
+    o.openStdin(child.stdin);
+  } else if (o.input !== undefined && child.stdin) {
+    child.stdin.on('error', () => {}); // a child that exits without reading its stdin is not an error here
+    child.stdin.end(o.input);
+  }
 }
 
 /** Collects chunks up to `cap` bytes; what comes after is dropped, never buffered without bound. */

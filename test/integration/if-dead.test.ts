@@ -36,7 +36,7 @@ describe('--if-dead (unattended runs)', () => {
   });
   let frozen: number | undefined;
 
-  it('a healthy master, three runs in a row: exit 0 "nothing to do", nothing changed, no lock, no anti-flap', async () => {
+  it('a healthy master, three runs: exit 0 "nothing to do", nothing changed, no lock, no anti-flap', async () => {
     const c = cluster();
     const cfg = config(c, 'cron.config.ts', '');
     const all = ['test1', 'test2', 'test3', 'test4'];
@@ -57,7 +57,7 @@ describe('--if-dead (unattended runs)', () => {
     expect(readdirSync(join(state, 'hosts')).sort()).toEqual(all.map((n) => `${n}.json`));
   });
 
-  it('a hung master (SIGSTOP) while replicas are still connected: exit 3 until they notice, then a failover', async () => {
+  it('a hung master (SIGSTOP), replicas still connected: exit 3 until they notice, then a failover', async () => {
     const c = cluster();
     const cfg = config(c, 'cron.config.ts', '');
     // Replicas notice a silent master after slave_net_timeout: 8 s here (60 s by default: mmmf check warns).
@@ -111,7 +111,7 @@ describe('--if-dead (unattended runs)', () => {
     frozen = undefined;
   });
 
-  it('a killed master: --failover-to auto picks by the rules, catching up from a neverPromote best replica', async () => {
+  it('a killed master: --failover-to auto picks by the rules, catching up from a neverPromote best', async () => {
     const c = cluster();
     if (frozen) process.kill(frozen, 'SIGKILL');
     // Anti-flap off: the previous test's failover was seconds ago.

@@ -68,8 +68,9 @@ describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
       .split('\n')
       .filter((l) => l.startsWith('ack '))
       .map((l) => l.split(' ').map(Number) as [number, number, number]);
-    expect(acks.filter((a) => a[2] < started).length, out.slice(0, 2000)).toBeGreaterThan(50); // written through the VIP before...
-    expect(acks.filter((a) => a[2] > ended).length, out.slice(-2000)).toBeGreaterThan(50); // ...and after the switchover
+    // Written through the VIP before and after the switchover.
+    expect(acks.filter((a) => a[2] < started).length, out.slice(0, 2000)).toBeGreaterThan(50);
+    expect(acks.filter((a) => a[2] > ended).length, out.slice(-2000)).toBeGreaterThan(50);
     let gap = 0;
     for (let i = 1; i < acks.length; i++) gap = Math.max(gap, acks[i]![2] - acks[i - 1]![2]);
     const blocked = Number(/Writes were blocked for (\d+) ms/.exec(r.stdout)?.[1]);
@@ -131,7 +132,7 @@ describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
     expect(readJournals(join(c.dir, 'state')).open).toBeUndefined();
   });
 
-  it('failover: the VIP moves to the new master; an old master unreachable over SSH is reported, not fatal', async () => {
+  it('failover: the VIP moves to the new master; an old master out of SSH reach is reported, not fatal', async () => {
     const c = cluster();
     await c.sandbox('sshstop', 'test2'); // the master's host refuses SSH...
     await c.sandbox('kill', 'test2'); // ...and its database crashed
@@ -175,7 +176,7 @@ describe.skipIf(!root)('writer VIP over SSH on network-namespace hosts', () => {
     );
   });
 
-  it('--if-dead: a master cut off from mmmf only is refused; cut off from its replicas too, it is failed over', async () => {
+  it('--if-dead: a master cut off from mmmf only is refused; from its replicas too, it is failed over', async () => {
     const c = cluster();
     // test4 is the master now (test2's host is down). Replicas notice a silent master after 4 s here.
     for (const n of ['test1', 'test3']) {

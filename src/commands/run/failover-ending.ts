@@ -46,38 +46,8 @@ export function failoverEnding(
     command: plan.kind,
     shown: o.shown,
     ...(o.before ? { before: o.before } : {}),
-    readBack: async (results) => {
-      const rollback = await rollbackIfNeeded(s, run, dialects);
-      const { states } = await s.probe({ readBack: true });
-      const outcomes = rollback ? rollbackOutcomes(plan, states) : hostOutcomes(plan, results, states);
-      const violations = invariantViolations(plan, results, states);
-      const ok = !run.failed && outcomes.every((x) => x.ok) && violations.length === 0;
-      const promoted = results.some((r) => r.status === 'done' && isPromotion(plan, r.n));
-      const blockedMs = writesBlockedMs(plan, results, rollback);
-      const salvage = salvageOutcome(plan, results, (n) => run.outputOf(n));
-      const vipGapMs = vipGap(plan, (n) => run.outputOf(n)?.vipAt);
-      if (vipGapMs !== undefined) s.log?.line('mmmf', '#', `the writer VIP was on no host for ${vipGapMs} ms`);
-      return { ok, violations, results, outcomes, promoted, rollback, blockedMs, salvage, vipGapMs };
-    },
-    close: async (j) => {
-      // Anti-flap counts failovers that moved the master; a run that promoted nobody is not one, and neither is
-      // a planned switchover (a master that dies after maintenance must still be failed over, by cron too).
-      // A run that lost the cluster's lock writes nothing more: the run that holds it now decides.
-      const closing = async () => {
-        const lock = heldLock(s);
-        if (j.promoted && plan.kind === 'failover') {
-          await lock.recordFailover({ finished: new Date().toISOString(), target: plan.target, ok: j.ok });
-        }
-        if (j.promoted) await publishMaster(s, plan.target);
-        await journal.end(j.ok);
-      };
-      if (!run.lockLost) {
-        await closing().catch((err: unknown) => s.log?.line('mmmf', '!', `could not close the run: ${errorText(err)}`));
-      }
-      const hookName = j.ok ? 'postFailover' : 'onFailure';
-      const env = hookEnv(config, plan, hookName, j.ok ? 'done' : 'failed');
-      return runHook(config, hookName, env, { plan, ok: j.ok, results: j.results, hosts: j.outcomes });
-    },
+    readBack: (results) => readBack(s, run, dialects, results),
+    close: (j) => close(s, run, journal, j),
     json: (j) => ({
       ...(o.resumed ? { resume: o.resumed } : {}),
       hosts: j.outcomes,
@@ -98,6 +68,50 @@ export function failoverEnding(
       return renderFailoverSummary({ ...end, ...j, next }, c);
     },
   };
+}
+
+/** Rolls back a switchover that failed before promotion, then reads every host back and judges the run. */
+async function readBack(
+  s: Session,
+  run: PlanRun,
+  dialects: Map<string, Dialect>,
+  results: StepResult[],
+): Promise<FailoverJudged> {
+  const plan = run.plan;
+  const rollback = await rollbackIfNeeded(s, run, dialects);
+  const { states } = await s.probe({ readBack: true });
+  const outcomes = rollback ? rollbackOutcomes(plan, states) : hostOutcomes(plan, results, states);
+  const violations = invariantViolations(plan, results, states);
+  const ok = !run.failed && outcomes.every((x) => x.ok) && violations.length === 0;
+  const promoted = results.some((r) => r.status === 'done' && isPromotion(plan, r.n));
+  const blockedMs = writesBlockedMs(plan, results, rollback);
+  const salvage = salvageOutcome(plan, results, (n) => run.outputOf(n));
+  const vipGapMs = vipGap(plan, (n) => run.outputOf(n)?.vipAt);
+  if (vipGapMs !== undefined) s.log?.line('mmmf', '#', `the writer VIP was on no host for ${vipGapMs} ms`);
+  return { ok, violations, results, outcomes, promoted, rollback, blockedMs, salvage, vipGapMs };
+}
+
+/** Records the failover (anti-flap, published master), ends the journal, and runs postFailover or onFailure. */
+async function close(s: Session, run: PlanRun, journal: Journal, j: FailoverJudged) {
+  const { config } = s;
+  const plan = run.plan;
+  // Anti-flap counts failovers that moved the master; a run that promoted nobody is not one, and neither is
+  // a planned switchover (a master that dies after maintenance must still be failed over, by cron too).
+  // A run that lost the cluster's lock writes nothing more: the run that holds it now decides.
+  const closing = async () => {
+    const lock = heldLock(s);
+    if (j.promoted && plan.kind === 'failover') {
+      await lock.recordFailover({ finished: new Date().toISOString(), target: plan.target, ok: j.ok });
+    }
+    if (j.promoted) await publishMaster(s, plan.target);
+    await journal.end(j.ok);
+  };
+  if (!run.lockLost) {
+    await closing().catch((err: unknown) => s.log?.line('mmmf', '!', `could not close the run: ${errorText(err)}`));
+  }
+  const hookName = j.ok ? 'postFailover' : 'onFailure';
+  const env = hookEnv(config, plan, hookName, j.ok ? 'done' : 'failed');
+  return runHook(config, hookName, env, { plan, ok: j.ok, results: j.results, hosts: j.outcomes });
 }
 
 /** From the old master's VIP removal to the new master's VIP, as each host's clock said (both armed). */

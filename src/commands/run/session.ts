@@ -94,36 +94,7 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
           await acquireServerLocks(conns.open, wait, state?.order);
           mark('lock');
         }
-        let probes = 0;
-        let dialects: Map<string, Dialect> | undefined;
-        const session: Session = {
-          config,
-          conns,
-          log,
-          faults: o.faults,
-          json: o.json,
-          c: colorsFor(process.stdout),
-          started,
-          view: state?.view,
-          lock: state?.lock,
-          write: (text) => process.stdout.write(text),
-          probe: async (p) => {
-            const readBack = p?.readBack && dialects ? { readBack: { dialects } } : {};
-            const probed = await probeCluster(config, conns, readBack);
-            dialects ??= probed.dialects;
-            rememberHosts(config.stateDir, probed.states);
-            mark(probes++ ? 'probe again' : 'probe');
-            return probed;
-          },
-          connect: (name) => {
-            const h = config.hosts.find((x) => x.name === name);
-            if (!h) return Promise.reject(new Error(`no host ${name} in the config`));
-            return connectWithin(connector, h, config.timeouts.connect);
-          },
-          sshReady: async () => {
-            if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000).unref())]);
-          },
-        };
+        const session = newSession(o, { conns, log, connector, started, state, ssh: () => ssh });
         return await fn(session);
       } finally {
         await state?.lock?.release().catch(() => {});
@@ -140,6 +111,52 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
     // Where the time went, once the run is over (its own writes, to stderr, are not in it).
     if (o.debug) process.stderr.write(`${new Date().toISOString()} mmmf # time: ${timelineText()}\n`);
   }
+}
+
+/** The session object over open connections: its probe remembers each host and reuses the first dialects. */
+function newSession(
+  o: SessionOptions,
+  x: {
+    conns: ConnectionSet;
+    log: RunLog | undefined;
+    connector: Connector;
+    started: number;
+    state: { view: StoreView; lock: StoreLock | undefined } | undefined;
+    ssh: () => Promise<void> | undefined;
+  },
+): Session {
+  const { config } = o;
+  let probes = 0;
+  let dialects: Map<string, Dialect> | undefined;
+  return {
+    config,
+    conns: x.conns,
+    log: x.log,
+    faults: o.faults,
+    json: o.json,
+    c: colorsFor(process.stdout),
+    started: x.started,
+    view: x.state?.view,
+    lock: x.state?.lock,
+    write: (text) => process.stdout.write(text),
+    probe: async (p) => {
+      const readBack = p?.readBack && dialects ? { readBack: { dialects } } : {};
+      const probed = await probeCluster(config, x.conns, readBack);
+      dialects ??= probed.dialects;
+      rememberHosts(config.stateDir, probed.states);
+      mark(probes++ ? 'probe again' : 'probe');
+      return probed;
+    },
+    connect: (name) => {
+      const h = config.hosts.find((y) => y.name === name);
+      if (!h) return Promise.reject(new Error(`no host ${name} in the config`));
+      return connectWithin(x.connector, h, config.timeouts.connect);
+    },
+    sshReady: async () => {
+      const ssh = x.ssh();
+      if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000).unref())]);
+    },
+  };
 }
 
 /** The cluster's store read, and its lock taken when `lock` names the command; etcd's failures said plainly. */
