@@ -1,6 +1,7 @@
 // The bench's `salvage` group (issue 21): a failover that salvages 1,000 transactions (about 10 MB of binlog)
 // only the dead master held, beside the same failover without them (the replicas received the same load before
 // the kill). Network-namespace hosts (root): the binlog is read over SSH, mmmf runs on the client host.
+import { writeFileSync } from 'node:fs';
 import { type Cluster, mmmfOnClient, startCluster } from './cluster.js';
 import { SALVAGE_DDL, stopReceiving, writeOnly } from './salvage-load.js';
 import { basePortOf } from './ports.js';
@@ -30,7 +31,17 @@ async function oneRun(salvaged: boolean): Promise<{ ms: number; stepMs: number }
     if (!salvaged) await waitAll(c);
     await c.sandbox('kill', 'test1');
     const t = process.hrtime.bigint();
-    const r = await mmmfOnClient(c, ['--cfg', c.cfg, '--failover-to', 'test2', '--json']);
+    // MMMF_BENCH_DEBUG=FILE: the salvaging run's --debug log (every statement and child, timed) kept there.
+    const debugTo = salvaged ? process.env.MMMF_BENCH_DEBUG : undefined;
+    const r = await mmmfOnClient(c, [
+      '--cfg',
+      c.cfg,
+      '--failover-to',
+      'test2',
+      '--json',
+      ...(debugTo ? ['--debug'] : []),
+    ]);
+    if (debugTo) writeFileSync(debugTo, r.stderr);
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     const report = JSON.parse(r.stdout) as {
       ok: boolean;

@@ -39,6 +39,8 @@ function coverage(results: IterationResult[]): string {
     add(`old master back ${s.revive}`, !!s.revive);
     add(`step ${inStep?.action === 'kill' ? 'killed' : 'failed'} half-way in ${inStep?.phase}`, !!inStep);
     add('step fault drawn, no step to fault', !!s.stepFault && !inStep);
+    add('netns: power loss after status', s.net?.kind === 'power-loss');
+    add('netns: minority split (refused), healed', s.net?.kind === 'split');
   }
   return [...count].map(([k, n]) => `${k}: ${n}`).join(', ');
 }

@@ -2,7 +2,7 @@
 // the crash (ledger evidence); whether a refusal was right is decided by the harness's own reading (a delayed
 // replica that really received the most, a master that really is alive); the promises are checked on the
 // servers afterwards. mmmf's output only ever explains a violation, never excuses one.
-import { dataFingerprint, mmmf, type Cluster } from './cluster.js';
+import { dataFingerprint, type Cluster } from './cluster.js';
 import { aliasConfig, readOnly, slaveStatus } from './chaos-setup.js';
 import type { ChaosScenario } from './chaos-scenario.js';
 import { describeEvidence, type LedgerEvidence, ledgerViolations, MARKER_WRITER } from './ledger.js';
@@ -60,7 +60,7 @@ export async function aliveAliasRefusal(c: Cluster, names: string[]): Promise<st
   const cfg = aliasConfig(c, `{ host: '127.0.0.2', port: ${c.port('test1')} }`, 'unreachable-alias.config.ts');
   const all = ['test1', ...names];
   const before = await controlSnapshot(c, all);
-  const r = await mmmf(['--cfg', cfg, '--failover-to', names[0]!]);
+  const r = await c.cli(['--cfg', cfg, '--failover-to', names[0]!]);
   const after = await controlSnapshot(c, all);
   const out: string[] = [];
   if (r.exitCode !== 3)
@@ -79,7 +79,7 @@ export async function driftOutcome(c: Cluster, drift: string, names: string[], e
       out.push(`drifted target: ${n} is writable after a failover that promoted nobody`);
     if (n === drift) continue;
     const st = await slaveStatus(c, n);
-    if (Number(st.Master_Port) === c.port(drift)) out.push(`${n} was pointed at ${drift}, which was never promoted`);
+    if (sourceOf(st) === c.source(drift)) out.push(`${n} was pointed at ${drift}, which was never promoted`);
   }
   return out;
 }
@@ -149,6 +149,9 @@ export async function salvageViolations(c: Cluster, survivors: string[], ev: Led
   return v;
 }
 
+/** Where a replica's SHOW SLAVE STATUS points, as `Cluster.source` names a server. */
+const sourceOf = (st: Record<string, string>) => `${st.Master_Host}:${st.Master_Port}`;
+
 async function replicationViolations(c: Cluster, o: Judged): Promise<string[]> {
   const v: string[] = [];
   const writable = [];
@@ -156,21 +159,21 @@ async function replicationViolations(c: Cluster, o: Judged): Promise<string[]> {
     if ((await readOnly(c, n)) === 0) writable.push(n);
     if (n === o.target) continue;
     const st = await slaveStatus(c, n);
-    const state = [String(st.Master_Port), st.Slave_IO_Running, st.Slave_SQL_Running].join(' ');
+    const state = [sourceOf(st), st.Slave_IO_Running, st.Slave_SQL_Running].join(' ');
     const stopped = st.Slave_IO_Running === 'No' && st.Slave_SQL_Running === 'No';
     if (n === o.delayed?.name && !o.delayed.lift) {
-      const want = o.positioning === 'gtid' ? `${c.port(o.target)} Yes Yes` : undefined;
+      const want = o.positioning === 'gtid' ? `${c.source(o.target)} Yes Yes` : undefined;
       if (want ? state !== want || String(st.SQL_Delay) !== '3600' : !stopped) {
         v.push(
-          `delayed ${n}: port/IO/SQL = ${state}, delay ${st.SQL_Delay}; expected ${want ? `${want}, delay 3600` : 'stopped'}`,
+          `delayed ${n}: source/IO/SQL = ${state}, delay ${st.SQL_Delay}; expected ${want ? `${want}, delay 3600` : 'stopped'}`,
         );
       }
     } else if (o.left.has(n)) {
       // Never promoted: it may point at the new master (stopped after a failed catch-up), never elsewhere running.
-      if (!stopped && Number(st.Master_Port) !== c.port(o.target))
-        v.push(`${n} replicates from ${st.Master_Port}, not the master`);
-    } else if (state !== `${c.port(o.target)} Yes Yes` || st.Last_Error) {
-      v.push(`${n} replication: port/IO/SQL = ${state}, error '${st.Last_Error ?? ''}'`);
+      if (!stopped && sourceOf(st) !== c.source(o.target))
+        v.push(`${n} replicates from ${sourceOf(st)}, not the master`);
+    } else if (state !== `${c.source(o.target)} Yes Yes` || st.Last_Error) {
+      v.push(`${n} replication: source/IO/SQL = ${state}, error '${st.Last_Error ?? ''}'`);
     }
   }
   if (writable.join() !== o.target) v.push(`writable servers: [${writable.join(', ')}], expected only ${o.target}`);

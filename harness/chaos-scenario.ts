@@ -73,6 +73,15 @@ export interface ChaosScenario {
    * salvages what only its binlog holds, so every whole transaction in that binlog must be on every survivor.
    */
   salvage?: boolean;
+  /**
+   * Hosts in network namespaces (sshd on each, a writer VIP; mmmf runs on a client host of its own), for what
+   * only a network shows. `power-loss`: right after a `status` that spoke to every host over SSH, the master's
+   * host loses power (mysqld killed, then the host silent: no RST); the failover must finish and move the VIP.
+   * `split`: before the load, mmmf's host and one replica lose the master while the others keep it: `--if-dead`
+   * must refuse (exit 3) and change nothing; the network heals and the iteration goes on (its master's host then
+   * answers over SSH: a salvage iteration).
+   */
+  net?: { kind: 'power-loss' } | { kind: 'split'; minority: string };
 }
 
 const FORMATS = ['ROW', 'STATEMENT', 'MIXED'] as const;
@@ -169,6 +178,21 @@ export function drawScenario(seed: number, replicas: number): ChaosScenario {
   // A pair's old master replicates from the passive when it comes back: a writable replica, not a second master.
   if (reviveDraw < 0.2 && !s.pair) s.revive = reviveDraw < 0.1 ? 'read-only' : 'writable';
   if (salvageDraw < 0.3) s.salvage = true;
+  // Drawn after the salvage, in a fixed number, so every field above stays what it was for a seed.
+  const netDraw = rand();
+  const minority = pick(names);
+  if (netDraw < 0.2 && !s.pair && !s.alias && !s.aliveAliasCheck) {
+    // Loopback-only states stay out: names by another address (localhost) mean nothing on a namespace host.
+    if (netDraw < 0.1) {
+      s.net = { kind: 'power-loss' };
+      // A host without power answers nothing: no salvage, no server coming back on it.
+      delete s.salvage;
+      delete s.revive;
+    } else if (replicas >= 3) {
+      s.net = { kind: 'split', minority };
+      s.salvage = true;
+    }
+  }
   return s;
 }
 
@@ -191,6 +215,8 @@ export function describeScenario(seed: number, s: ChaosScenario): string {
     s.stepFault ? `${s.stepFault.action}-in-step@${Math.floor(s.stepFault.at * 100)}%` : '',
     s.revive ? `revive=${s.revive}` : '',
     s.salvage ? 'salvage' : '',
+    s.net?.kind === 'power-loss' ? 'netns power-loss-after-status' : '',
+    s.net?.kind === 'split' ? `netns split(client+${s.net.minority} | master+others)` : '',
   ].filter(Boolean);
   return `seed=${seed} ${s.format} ${s.positioning} writers=${s.writers} lag=[${lag}] kill@${s.killAt}${
     extras.length ? ` ${extras.join(' ')}` : ''

@@ -3,7 +3,7 @@
 // replica's lag, fired when the master has committed a given number of transactions.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mmmf, type Cluster } from './cluster.js';
+import { type Cluster } from './cluster.js';
 import type { ChaosScenario, LagPlan } from './chaos-scenario.js';
 import { EVENTS_DDL, LEDGER_DDL, gtidSeq, until } from './load.js';
 
@@ -41,7 +41,7 @@ export async function prepare(c: Cluster, s: ChaosScenario): Promise<void> {
     // A planned switchover to the passive and back, under writes: the pair stays circular each time.
     for (const to of ['test2', 'test1']) {
       await c.sandbox('load', '50');
-      const r = await mmmf(['--cfg', c.cfg, '--switchover-to', to]);
+      const r = await c.cli(['--cfg', c.cfg, '--switchover-to', to]);
       if (r.exitCode !== 0) {
         throw new Error(`pair switchover to ${to}: exit ${r.exitCode}: ${r.stderr || r.stdout.slice(-1500)}`);
       }

@@ -2,7 +2,7 @@
 // cluster, a step that fails or is killed half-way, an old master that comes back read-only or writable. Each is
 // judged from the servers (and, for a kill, the journal), never from what mmmf says.
 import { join } from 'node:path';
-import { mmmf, type Cluster } from './cluster.js';
+import { type Cluster } from './cluster.js';
 import { controlSnapshot } from './chaos-judge.js';
 import { slaveStatus } from './chaos-setup.js';
 import { killedInStep, readJournals, stepStatus } from './journal-view.js';
@@ -135,7 +135,7 @@ export async function stepFault(
   failover: string[],
   fault: { action: 'kill' | 'fail'; at: number },
 ): Promise<StepFaultOutcome> {
-  const dry = await mmmf([...failover, '--dry-run', '--json']);
+  const dry = await c.cli([...failover, '--dry-run', '--json']);
   let steps: DryStep[] = [];
   try {
     steps = (JSON.parse(dry.stdout) as { plan: { steps: DryStep[] } }).plan.steps;
@@ -148,7 +148,7 @@ export async function stepFault(
   const step = stepWithStatements(steps, fault.at);
   if (!step) return { violations: [], said: ' (no step sends a statement: no fault)' };
   const env = { MMMF_TEST_FAULTS: `${fault.action}@statement-sent#${step.n}.1` };
-  const r = await mmmf(failover, env);
+  const r = await c.cli(failover, env);
   const where = `step ${step.n}/${steps.length} ${step.phase}`;
   // A step that found nothing to do (a catch-up whose replica already holds it) sends nothing to fault after: the
   // run must then have finished, with that step skipped in its journal.
@@ -185,7 +185,7 @@ export async function stepFault(
     const to = next.indexOf('--failover-to');
     if (to >= 0 && next[to + 1]) target = next[to + 1];
     if (to >= 0) failedRunLast = false;
-    last = await mmmf(next);
+    last = await c.cli(next);
     if (last.exitCode === 0) break;
   }
   // A run that names no next command (a step whose way out is a statement the summary gives, such as opening
@@ -213,16 +213,16 @@ export async function stepFault(
 async function revivedRefusals(c: Cluster, cfg: string, all: string[], failoverTo?: string): Promise<string[]> {
   const v: string[] = [];
   const before = await controlSnapshot(c, all);
-  const check = await mmmf(['--cfg', cfg, 'check', '--nagios']);
+  const check = await c.cli(['--cfg', cfg, 'check', '--nagios']);
   if (check.exitCode !== 2 || !/CRITICAL/.test(check.stdout))
     v.push(`check --nagios: exit ${check.exitCode}, expected 2 CRITICAL: ${check.stdout.slice(0, 300)}`);
-  const cron = await mmmf(['--cfg', cfg, '--failover-to', 'auto', '--if-dead']);
+  const cron = await c.cli(['--cfg', cfg, '--failover-to', 'auto', '--if-dead']);
   if (cron.exitCode !== 3)
     v.push(
       `--failover-to auto --if-dead: exit ${cron.exitCode}, expected 3: ${(cron.stderr || cron.stdout).slice(0, 300)}`,
     );
   if (failoverTo) {
-    const f = await mmmf(['--cfg', cfg, '--failover-to', failoverTo]);
+    const f = await c.cli(['--cfg', cfg, '--failover-to', failoverTo]);
     if (f.exitCode !== 3) v.push(`a failover to ${failoverTo} with a second writer: exit ${f.exitCode}, expected 3`);
   }
   const after = await controlSnapshot(c, all);

@@ -4,7 +4,8 @@
 // (iteration i of seed S = iteration 0 of seed S+i), counted in master transactions, so an iteration is
 // replayed with `--seed S+i --iterations 1`. How strict an iteration is never depends on what mmmf says.
 import { join } from 'node:path';
-import { mmmf, startCluster, type Cluster } from './cluster.js';
+import { startCluster, type Cluster } from './cluster.js';
+import { minoritySplit, vipViolations } from './chaos-net.js';
 import {
   aliveAliasRefusal,
   checkInvariants,
@@ -81,8 +82,8 @@ interface RunOutput {
   json: { results?: { n: number; host: string; status: string; detail: string }[]; plan?: { steps?: unknown[] } };
 }
 
-async function runJson(cfg: string, target: string, extra: string[], env: Record<string, string> = {}) {
-  const r = await mmmf(['--cfg', cfg, '--failover-to', target, '--json', ...extra], env);
+async function runJson(c: Cluster, cfg: string, target: string, extra: string[], env: Record<string, string> = {}) {
+  const r = await c.cli(['--cfg', cfg, '--failover-to', target, '--json', ...extra], env);
   let json: RunOutput['json'] = {};
   try {
     json = JSON.parse(r.stdout) as RunOutput['json'];
@@ -140,6 +141,8 @@ async function crash(c: Cluster, s: ChaosScenario, seed: number, names: string[]
     violations.push('semi-sync: the master acknowledged commits asynchronously during the load (setup broken)');
   const killedAt = Date.now();
   await c.sandbox('kill', 'test1');
+  // A power loss: the server dies (its replicas see the connection end), then its host goes silent (no RST).
+  if (s.net?.kind === 'power-loss') await c.sandbox('netcut', 'test1');
   await load.stop();
   for (const e of load.errors.filter((x) => x.at < killedAt)) {
     violations.push(`writer ${e.writer} failed at seq ${e.seq} before the kill: ${e.message}`);
@@ -171,6 +174,11 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     delete s.salvage;
     line += ' (salvage dropped: not root)';
   }
+  // Network namespaces need root too: without it the iteration runs on loopback.
+  if (s.net && process.getuid?.() !== 0) {
+    delete s.net;
+    line += ' (netns dropped: not root)';
+  }
   try {
     c = await startCluster({
       basePort: o.basePort,
@@ -179,11 +187,13 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       positioning: s.positioning,
       ...(s.pair ? { topology: 'pair' as const } : {}),
       ...(s.semiSync ? { semiSync: true } : {}),
+      ...(s.net ? { netns: true } : {}),
     });
     const cl = c;
     await prepare(cl, s);
     // test1 as the config names it: by another address, and reachable over SSH on its own host.
-    if (s.salvage) {
+    // A --netns sandbox runs a real sshd on every host (its config names them all).
+    if (s.salvage && !s.net) {
       // The port after the servers' and a gap: it must lie in the cluster's own range too.
       const sshPort = o.basePort + o.replicas + 2;
       const owned = ownerOf(o.basePort, o.replicas + 3);
@@ -195,13 +205,15 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       ssh ? `ssh: ${sshEntry(ssh)}` : '',
     ].filter(Boolean);
     const cfg = s.alias || ssh ? aliasConfig(cl, `{ ${test1.join(', ')} }`, 'chaos.config.ts') : cl.cfg;
-    if (ssh) {
-      // As a cron'd check would have: mmmf saw the master alive and remembers where it keeps its binlog.
-      const st = await mmmf(['--cfg', cfg, 'status']);
+    if (ssh || s.net) {
+      // As a cron'd check would have: mmmf saw the master alive and remembers where it keeps its binlog; on
+      // namespace hosts its SSH connections to every host are what a power loss must not hang on.
+      const st = await cl.cli(['--cfg', cfg, 'status']);
       if (st.exitCode !== 0) throw new Error(`mmmf status before the load: exit ${st.exitCode}: ${st.stderr}`);
     }
     // Before the load, when every replica is connected to the live master.
     if (s.aliveAliasCheck) violations.push(...(await aliveAliasRefusal(cl, names)));
+    if (s.net?.kind === 'split') violations.push(...(await minoritySplit(cl, names, s.net.minority)));
     const crashed = await crash(cl, s, seed, names);
     violations.push(...crashed.violations);
     // Deadlocks between writers, each transaction run again with the same seq: counted, not hidden.
@@ -224,7 +236,7 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
 
     const t0 = Date.now();
     if (s.drift) {
-      const failed = await runJson(cfg, target, flags());
+      const failed = await runJson(cl, cfg, target, flags());
       violations.push(...(await driftOutcome(cl, s.drift, names, failed.exitCode)));
       // Continue to the replica that received the most (it holds everything): that must work.
       target = names
@@ -237,7 +249,7 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       // Only the delayed replica received the newest transactions: a failover without it must be refused, and
       // change nothing; lifting its delay (the harness's decision, from its own reading) keeps them.
       const before = await controlSnapshot(cl, names);
-      const refused = await runJson(cfg, target, []);
+      const refused = await runJson(cl, cfg, target, []);
       if (refused.exitCode !== 3)
         violations.push(`delayed ${s.delayed!.name} held ${delayedWhy}: exit ${refused.exitCode}, expected 3`);
       const after = await controlSnapshot(cl, names);
@@ -268,7 +280,7 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
       }
     }
     // After a failure the named commands finished: the same command again must say so and change nothing wrong.
-    const out = await runJson(cfg, target, flags());
+    const out = await runJson(cl, cfg, target, flags());
     if (finished) line += ` re-run exit ${out.exitCode}`;
     line += ` failover=${((Date.now() - t0) / 1000).toFixed(2)}s`;
     const driftStopped = s.drift && out.exitCode === 1 ? await stoppedByItsDrift(cl, s.drift, out) : false;
@@ -283,6 +295,7 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     const survivors = names.filter((n) => !left.has(n));
     if (s.salvage) violations.push(...(await salvageViolations(cl, survivors, ev)));
     if (s.semiSync) violations.push(...(await semiSyncViolations(cl, survivors, target, crashed.acked)));
+    if (s.net) violations.push(...(await vipViolations(cl, target, s.net.kind === 'power-loss' ? 'test1' : undefined)));
     if (s.revive === 'writable' && !violations.length)
       violations.push(...(await writableMasterBack(cl, cfg, survivors, target)));
     if (violations.length) {
@@ -314,14 +327,14 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
  * journal read back to prove the kill came there. A run that ends any other way is a violation.
  */
 async function killRun(c: Cluster, cfg: string, target: string, flags: string[], draw: number) {
-  const dry = await runJson(cfg, target, [...flags, '--dry-run']);
+  const dry = await runJson(c, cfg, target, [...flags, '--dry-run']);
   const steps = (dry.json.plan?.steps ?? []) as { n: number; phase: string }[];
   if (dry.exitCode !== 0 || !steps.length) {
     return { violations: [`the dry run before the kill: exit ${dry.exitCode}: ${dry.why}`] };
   }
   const step = steps[Math.floor(draw * steps.length)]!;
   const killed = { k: step.n, of: steps.length, phase: step.phase };
-  const r = await runJson(cfg, target, flags, { MMMF_TEST_KILL_AT_STEP: String(step.n) });
+  const r = await runJson(c, cfg, target, flags, { MMMF_TEST_KILL_AT_STEP: String(step.n) });
   const violations: string[] = [];
   if (r.signal !== 'SIGKILL') {
     violations.push(

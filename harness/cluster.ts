@@ -23,6 +23,12 @@ export interface Cluster {
   basePort: number;
   names: string[];
   port(name: string): number;
+  /** Hosts in network namespaces (sandbox --netns): mmmf runs on the client host, every server listens on 3306. */
+  netns: boolean;
+  /** How a replica names this server as its source: `host:port` (its own address on the sandbox network). */
+  source(name: string): string;
+  /** Runs the built CLI where an operator of this sandbox would: here, or on the --netns client host. */
+  cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
   sandbox(...args: string[]): Promise<string>;
   connect(name: string, user?: string, password?: string): Promise<mysql.Connection>;
   query<T = Record<string, unknown>>(name: string, sql: string): Promise<T[]>;
@@ -65,19 +71,27 @@ export async function startCluster(opts: {
   const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
   const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);
   const port = (name: string) => opts.basePort + Number(name.replace('test', '')) - 1;
+  // scripts/lib/netns.sh: testN's host is 10.233.K.(10+N), K from the base port; each server listens on 3306.
+  const subnet = `10.233.${((opts.basePort - 33000) % 250) + 1}`;
+  const source = (name: string) =>
+    opts.netns ? `${subnet}.${10 + Number(name.replace('test', ''))}:3306` : `127.0.0.1:${port(name)}`;
   const cluster: Cluster = {
     dir,
     cfg: join(dir, 'mmmf.config.ts'),
     basePort: opts.basePort,
     names,
     port,
+    netns: !!opts.netns,
+    source,
+    cli: (args, env = {}) => (opts.netns ? mmmfOnClient(cluster, args, env) : mmmf(args, env)),
     sandbox,
     // The harness's own observations: root over the node's socket (works whether the node listens on loopback
     // or in a network namespace). Other accounts over TCP on loopback, as an application would. mmmf itself
     // reaches the servers as its config says: over TCP unless the sandbox was made with --socket.
     connect: (name, user = 'root', password = '') =>
       mysql.createConnection({
-        ...(user === 'root'
+        // In --netns mode no server listens on this host's loopback: every account over the node's socket.
+        ...(user === 'root' || opts.netns
           ? { socketPath: join(dir, name, 'mariadbd.sock') }
           : { host: '127.0.0.1', port: port(name) }),
         user,

@@ -427,7 +427,8 @@ case "$cmd" in
   kill) node_exists "$1"; stop_node "$1" KILL; echo "sandbox: $1 killed (-9)" ;;
   start) node_exists "$1"; start_node "$1"; wait_ready "$1"; echo "sandbox: $1 started" ;;
   sql) node_exists "$1"; client "$1" -e "$2" ;;
-  client) [ "$NETNS" = 1 ] || die "client needs a --netns sandbox"; ip netns exec "$(ns_of client)" "$@" ;;
+  # exec: a signal that ends the command (a test's SIGKILL) is what the caller sees, not a shell's exit 137.
+  client) [ "$NETNS" = 1 ] || die "client needs a --netns sandbox"; exec ip netns exec "$(ns_of client)" "$@" ;;
   netcut) node_exists "$1"; ip -n "$(ns_of "$1")" link set eth0 down; echo "sandbox: $1 cut off the network" ;;
   netrestore) node_exists "$1"; ip -n "$(ns_of "$1")" link set eth0 up; ip -n "$(ns_of "$1")" route flush type blackhole; echo "sandbox: $1 back on the network" ;;
   netcut-from) # NAME PEER... — NAME's replies to these hosts (testN or client) are dropped; others still reach it

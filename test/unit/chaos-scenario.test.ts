@@ -35,6 +35,27 @@ describe('chaos scenarios', () => {
     expect(semi).toBeGreaterThan(300); // about a quarter
   });
 
+  it('draws network states on namespace hosts only where they mean something', () => {
+    const kinds = { 'power-loss': 0, split: 0 };
+    for (let seed = 1; seed <= 2000; seed++) {
+      const s = drawScenario(seed, 3);
+      if (!s.net) continue;
+      kinds[s.net.kind]++;
+      const line = describeScenario(seed, s);
+      // Loopback-only states (localhost aliases, a pair set up on loopback) never on namespace hosts.
+      expect([s.pair, s.alias, s.aliveAliasCheck], line).toEqual([undefined, false, false]);
+      // A host without power answers nothing: no salvage over SSH, no server coming back on it.
+      const net = s.net;
+      if (net.kind === 'power-loss') expect([s.salvage, s.revive], line).toEqual([undefined, undefined]);
+      else expect([s.salvage, s.lag.some((l) => l.name === net.minority)], line).toEqual([true, true]);
+    }
+    // Each about 1 in 10 of the iterations without a loopback-only state.
+    expect(kinds['power-loss']).toBeGreaterThan(80);
+    expect(kinds.split).toBeGreaterThan(80);
+    // With two replicas a split has no majority side of replicas: never drawn.
+    for (let seed = 1; seed <= 500; seed++) expect(drawScenario(seed, 2).net?.kind).not.toBe('split');
+  });
+
   it('faults a step that sends a changing statement, and reads the next command a summary names', () => {
     const steps = [
       { n: 1, phase: 'quiesce', action: { kind: 'drain-relay-log', trustCoordinates: true } },
