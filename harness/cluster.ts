@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { repoRoot, SHIPPED_BIN } from './paths.js';
-import { ownerOf } from './ports.js';
+import { netnsSubnet, ownerOf } from './ports.js';
 
 export const ROOT = repoRoot();
 const SANDBOX = join(ROOT, 'scripts/sandbox.sh');
@@ -71,8 +71,7 @@ export async function startCluster(opts: {
   const sandbox = async (...args: string[]) => (await execa('bash', [SANDBOX, ...base, ...args])).stdout;
   const names = Array.from({ length: replicas + 1 }, (_, i) => `test${i + 1}`);
   const port = (name: string) => opts.basePort + Number(name.replace('test', '')) - 1;
-  // scripts/lib/netns.sh: testN's host is 10.233.K.(10+N), K from the base port; each server listens on 3306.
-  const subnet = `10.233.${((opts.basePort - 33000) % 250) + 1}`;
+  const subnet = netnsSubnet(opts.basePort);
   const source = (name: string) =>
     opts.netns ? `${subnet}.${10 + Number(name.replace('test', ''))}:3306` : `127.0.0.1:${port(name)}`;
   const cluster: Cluster = {

@@ -108,6 +108,12 @@ export const ETCD_PORTS = {
 } as const;
 
 /** The first port of an owner's range: its cluster's base port. */
+/**
+ * A --netns sandbox's subnet, as scripts/lib/netns.sh derives it from the base port: testN's host is
+ * `${subnet}.(10+N)`, the client `${subnet}.2`, and every server listens on 3306 there.
+ */
+export const netnsSubnet = (basePort: number): string => `10.233.${((basePort - 33000) % 250) + 1}`;
+
 export const basePortOf = (owner: PortOwner): number => PORTS[owner].first;
 
 /** The range that holds `count` ports from `first`, or why there is none. */
