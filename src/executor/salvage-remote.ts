@@ -29,7 +29,7 @@ export class OldMasterAlive extends Error {}
 
 /** ssh's own exit code when it cannot connect or authenticate. */
 const SSH_FAILED = 255;
-/** Bytes one remote read may return at most (BudgetReader asks 4 MiB at a time). */
+/** Bytes one remote read may return at most (locateSalvage asks 16 MiB at a time). */
 const READ_CAP = 16 * 1024 * 1024;
 
 /** The old master's host as a salvage uses it. */

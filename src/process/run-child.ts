@@ -46,7 +46,11 @@ export interface ChildOptions {
   stdinFile?: string;
   /** The child's whole environment (nothing is inherited when given). */
   env?: Record<string, string>;
-  /** Also collect stdout as bytes (binlog reads). */
+  /**
+   * Collect stdout as bytes only (binlog reads, decoded SQL: megabytes): `stdout` is then '' and `out` is stderr's
+   * text. Turning tens of megabytes into strings nobody reads cost more than reading them over SSH (measured: a
+   * 24 MB binlog read in 4 MB pieces took 500 ms instead of 110 ms).
+   */
   binary?: boolean;
   /** Cap on collected output (bytes); beyond it the output is cut, never buffered without bound. */
   maxOutputBytes?: number;
@@ -89,7 +93,7 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
     const all = capped(cap);
     const out = capped(cap);
     const err = capped(cap);
-    child.stdout?.on('data', (c: Buffer) => (all.push(c), out.push(c)));
+    child.stdout?.on('data', (c: Buffer) => (o.binary ? out.push(c) : (all.push(c), out.push(c))));
     child.stderr?.on('data', (c: Buffer) => (all.push(c), err.push(c)));
     let settled = false;
     let timedOut = false;
@@ -116,7 +120,7 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
         signal: signal ?? undefined,
         timedOut,
         out: all.bytes().toString('utf8').trim(),
-        stdout: stdoutBuf.toString('utf8'),
+        stdout: o.binary ? '' : stdoutBuf.toString('utf8'),
         stderr: err.bytes().toString('utf8'),
         ...(o.binary ? { bytes: stdoutBuf } : {}),
         ...(startError ? { startError } : {}),

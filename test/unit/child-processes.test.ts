@@ -54,6 +54,8 @@ describe('runChild for binlog bytes', () => {
     const r = await runChild('sh', ['-c', 'printf "\\000\\377\\n"; echo warn >&2'], { timeoutMs: 5000, binary: true });
     expect([...r.bytes!]).toEqual([0, 255, 10]);
     expect(r.stderr).toBe('warn\n');
+    // Bytes only: never decoded as text (a failure message is stderr's).
+    expect([r.stdout, r.out]).toEqual(['', 'warn']);
     const dir = mkdtempSync(join(tmpdir(), 'mmmf-child-'));
     try {
       const file = join(dir, 'in.sql');

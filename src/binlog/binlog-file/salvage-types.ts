@@ -24,7 +24,7 @@ export interface SalvageRequest {
   maxBytes: number;
   /** Refuse files whose events carry no CRC32 (binlog_checksum=NONE). Default true. */
   requireChecksums?: boolean;
-  /** Bytes per read call. Default 4 MiB. */
+  /** Bytes per read call (one SSH round trip). Default 16 MiB. */
   chunkBytes?: number;
 }
 
