@@ -162,6 +162,7 @@ export async function mmmfOnClient(c: Cluster, args: string[], env: Record<strin
 /** Everything that says where a server is in replication: equal before/after means nothing was changed. */
 export async function replicationSnapshot(c: Cluster, names: string[]): Promise<Record<string, unknown>> {
   const snap: Record<string, unknown> = {};
+  for (const n of names) await settled(c, n);
   for (const n of names) {
     const [v] = await c.query(n, 'SELECT @@read_only AS ro, @@gtid_slave_pos AS slave, @@gtid_binlog_pos AS binlog');
     const [s] = await c.query(n, 'SHOW SLAVE STATUS');
@@ -176,6 +177,26 @@ export async function replicationSnapshot(c: Cluster, names: string[]): Promise<
     };
   }
   return snap;
+}
+
+/**
+ * A replica whose SQL thread is still applying what it read (right after a load, or after START SLAVE by GTID,
+ * when the executed position reads file:4 until the first event) is waited for, at most 5 s: that is replication
+ * moving, not a change anyone made, and two snapshots around a refused run must not differ by it. A delayed
+ * replica, or one whose relay log ends in half a transaction, is taken as it is after the wait.
+ */
+async function settled(c: Cluster, name: string): Promise<void> {
+  const end = Date.now() + 5000;
+  while (Date.now() < end) {
+    const [s] = await c.query<Record<string, string>>(name, 'SHOW SLAVE STATUS');
+    const applying =
+      !!s &&
+      s.Slave_SQL_Running === 'Yes' &&
+      Number(s.SQL_Delay ?? 0) === 0 &&
+      `${s.Relay_Master_Log_File}:${s.Exec_Master_Log_Pos}` !== `${s.Master_Log_File}:${s.Read_Master_Log_Pos}`;
+    if (!applying) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** CHECKSUM of every user table plus row counts, to prove servers hold identical data. */
