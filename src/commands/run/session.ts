@@ -94,7 +94,7 @@ export async function withSession<T>(o: SessionOptions, fn: (s: Session) => Prom
           await acquireServerLocks(conns.open, wait, state?.order);
           mark('lock');
         }
-        const session = newSession(o, { conns, log, connector, started, state, ssh: () => ssh });
+        const session = newSession(o, { conns, log, connector, started, state, ssh });
         return await fn(session);
       } finally {
         await state?.lock?.release().catch(() => {});
@@ -122,7 +122,8 @@ function newSession(
     connector: Connector;
     started: number;
     state: { view: StoreView; lock: StoreLock | undefined } | undefined;
-    ssh: () => Promise<void> | undefined;
+    /** The SSH connections opening while mmmf probes (see withSession). */
+    ssh: Promise<void> | undefined;
   },
 ): Session {
   const { config } = o;
@@ -153,8 +154,7 @@ function newSession(
       return connectWithin(x.connector, h, config.timeouts.connect);
     },
     sshReady: async () => {
-      const ssh = x.ssh();
-      if (ssh) await Promise.race([ssh, new Promise((r) => setTimeout(r, 1000).unref())]);
+      if (x.ssh) await Promise.race([x.ssh, new Promise((r) => setTimeout(r, 1000).unref())]);
     },
   };
 }
