@@ -2,6 +2,7 @@
 // (awkward bytes, multi-statement transactions, a DDL), then it is killed. Shared by the salvage tests and the
 // bench; every acknowledged COMMIT is returned, so a test can prove each one reached every survivor.
 import type { Cluster } from './cluster.js';
+import { until } from './load.js';
 
 export const SALVAGE_DDL = [
   'CREATE DATABASE IF NOT EXISTS salvage',
@@ -12,9 +13,27 @@ export const SALVAGE_DDL = [
 /** Quotes, a backslash, NUL, CR/LF, comment and statement terminators, the words that end transactions. */
 const AWKWARD = ["it's", 'back\\slash', '\0nul', 'line\r\nbreak', '*/ ; -- #', 'ROLLBACK', 'COMMIT', '😀 ü'];
 
-/** Stops the IO thread of each replica: from now on only the master's binlog gets what it acknowledges. */
+/**
+ * Stops the IO thread of each replica: from now on only the master's binlog gets what it acknowledges. A
+ * connected replica first reads up to the end of its source's binlog (at most 10 s): what was acknowledged
+ * before this call is meant to be on it, and an IO thread slowed by a busy machine had not always read it yet
+ * (salvage-gtid, run 1 of 10 on a fresh clone: test3 stopped before it read the 10 transactions only it was to hold).
+ */
 export async function stopReceiving(c: Cluster, replicas: string[]): Promise<void> {
-  for (const r of replicas) await c.query(r, 'STOP SLAVE IO_THREAD');
+  for (const r of replicas) {
+    await until(() => readToSourceEnd(c, r), 10_000, `${r} to read to the end of its source's binlog`);
+    await c.query(r, 'STOP SLAVE IO_THREAD');
+  }
+}
+
+/** The replica's IO thread is not running, or it has read everything its source's binlog holds. */
+async function readToSourceEnd(c: Cluster, replica: string): Promise<boolean> {
+  const [st] = await c.query<Record<string, string>>(replica, 'SHOW SLAVE STATUS');
+  if (st?.Slave_IO_Running !== 'Yes') return true;
+  const source = c.names.find((n) => c.source(n) === `${st.Master_Host}:${st.Master_Port}`);
+  if (!source) return true;
+  const end = await binlogEndOf(c, source);
+  return st.Master_Log_File === end.file && Number(st.Read_Master_Log_Pos) === end.position;
 }
 
 /**

@@ -9,7 +9,7 @@ import { coordinatesOf, dialectOf, sourceSpec, StepList } from './plan/context.j
 import { fenceWrites } from './plan/fence.js';
 import { ackStatusSql, followerChange, noReplicaPlugin, showChange } from './plan/semi-sync.js';
 import { semiSyncIntent } from './semi-sync-intent.js';
-import { choosePositioning } from './replica-facts.js';
+import { choosePositioning, wroteAsMaster } from './replica-facts.js';
 import type { PositioningMode } from '../domain/positioning.js';
 
 /** The two servers a rejoin is about: the former master coming back, and the current master. */
@@ -103,14 +103,18 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
   const partner = host.replica ? matchSource(host.replica, states).name === master.name : false;
   const running = (s: HostState) => s.replica?.ioRunning === 'Yes' && s.replica.sqlRunning;
   const masterFollows = master.replica ? matchSource(master.replica, states).name === name && running(master) : false;
-  if (partner && running(host) && host.readOnly && (masterFollows || !pairWanted(master))) {
+  if (partner && running(host) && host.readOnly && (masterFollows || !pairWanted(host, master))) {
     return accept(rejoinPlan(config, host, master, states, { pair: false, nothing: true, mode }));
   }
-  return accept(rejoinPlan(config, host, master, states, { pair: partner && pairWanted(master), mode }));
+  return accept(rejoinPlan(config, host, master, states, { pair: partner && pairWanted(host, master), mode }));
 }
 
-/** The master replicates from nothing: the former partner may become its passive again. */
-const pairWanted = (master: ProbedHost) => !master.replica;
+/**
+ * A pair is restored only for a former active master (it wrote the last transaction of its binlog) whose channel
+ * still names its old passive, now the master, which replicates from nothing. A replica that a failed run left
+ * pointing at the new master names it too, but it was never a master: it joins as a plain replica.
+ */
+const pairWanted = (host: ProbedHost, master: ProbedHost) => !master.replica && wroteAsMaster(host);
 
 function rejoinPlan(
   config: ResolvedConfig,

@@ -175,6 +175,11 @@ export type StepAction =
       semiSync?: SemiSyncChange;
       /** Empty when an open-writes step opens them (semi-sync: once a replica acknowledges). */
       setWritable: string[];
+      /**
+       * Semi-sync waiting for an acknowledgement: the replicas that would acknowledge, each with the step that
+       * readies it. None of those steps succeeded: nothing is promoted (writes could never open).
+       */
+      ackers?: { host: string; ready: number }[];
       /** A master-master pair's switchover: start replicating from the old active (now passive) again. */
       restart?: string;
     }

@@ -66,6 +66,20 @@ export function isFormerMaster(s: HostState): boolean {
 }
 
 /**
+ * The server wrote, as a master, the last transaction of its own binlog (MariaDB: the last GTID of a domain
+ * carries its own server id; MySQL, whose GTID sets have no order: its own server_uuid is in gtid_executed).
+ * A former master coming back does; a replica that only ever replicated — even one a failed run left
+ * pointing at the new master — does not.
+ */
+export function wroteAsMaster(s: HostState): boolean {
+  if (s.version?.flavor === 'mysql') {
+    const uuid = s.serverUuid?.toLowerCase();
+    return !!uuid && [...parseGtidSet(s.gtidApplied)].some(([k]) => k.split(':')[0] === uuid);
+  }
+  return parseGtidList(s.gtidBinlog).some((g) => g.server === s.serverId);
+}
+
+/**
  * GTIDs a replica has received from the old master (applied or still in its relay log). MariaDB's Gtid_IO_Pos
  * already includes what was applied; MySQL's Retrieved_Gtid_Set covers only this channel's relay log.
  */

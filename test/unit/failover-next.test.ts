@@ -1,6 +1,5 @@
 // After a promotion, the summary's Next names `rejoin` for every replica left outside the new cluster whole — its
-// stop or its move under the new master failed — and never for one whose catch-up failed (a conflicting row
-// needs a person).
+// stop, its catch-up or its move under the new master failed — a failed catch-up with what to fix first.
 import { describe, expect, it } from 'vitest';
 import type { Plan, Step } from '../../src/algorithm/plan-types.js';
 import { rejoinCommand } from '../../src/commands/run/failover-ending.js';
@@ -38,10 +37,13 @@ describe('the next command after a promotion', () => {
     );
   });
 
-  it('names each replica whose move failed, and none whose catch-up failed', () => {
-    const next = rejoinCommand(config, plan, [result(3, 'failed'), result(4, 'done'), result(7, 'failed')]);
-    expect(next).toMatch(/^mmmf --cfg \S+ rejoin db5 /);
-    expect(rejoinCommand(config, plan, [result(3, 'failed'), result(4, 'done')])).toBeUndefined();
+  it('names each replica whose move or catch-up failed, the catch-up with what to fix first', () => {
+    const next = rejoinCommand(config, plan, [result(4, 'done'), result(7, 'failed')]);
+    expect(next).toMatch(/^mmmf --cfg \S+ rejoin db5 {3}\(it joins db3 /);
+    expect(rejoinCommand(config, plan, [result(3, 'failed'), result(4, 'done')])).toMatch(
+      /^mmmf --cfg \S+ rejoin db4 {3}\(fix what stopped step 3 first; it joins db3 once its GTIDs show/,
+    );
+    expect(rejoinCommand(config, plan, [result(4, 'done'), result(5, 'done')])).toBeUndefined();
     const both = rejoinCommand(config, plan, [result(1, 'failed'), result(6, 'failed')]);
     expect(both).toMatch(/^for h in db2 db5; do mmmf --cfg \S+ rejoin \$h; done/);
   });

@@ -93,6 +93,21 @@ describe('rejoin planning (pure)', () => {
     expect(plan.steps[5]!.sql).not.toContain('SET GLOBAL read_only = ON');
   });
 
+  it('a replica a failed run left pointing at the new master joins as a replica: the master is not paired with it', () => {
+    // db3 was moved under db2 up to its CHANGE MASTER, then the run failed: its channel names db2, stopped.
+    const leftOut = follower(3, { ioRunning: 'No', sqlRunning: false });
+    const states = [dead(1), db2(), leftOut, follower(4)];
+    const plan = planOf(states, 'db3');
+    expect(steps(plan).map((l) => l.split(': ')[1])).toEqual([
+      'Make it read-only',
+      'Kill its client connections',
+      'Confirm db2 holds everything db3 has',
+      'Replicate from db2',
+      'Verify it replicates from db2',
+    ]);
+    expect(plan.steps.filter((x) => x.host === 'db2')).toEqual([]);
+  });
+
   it('nothing to do when it already replicates from the master, read-only, and the pair is circular', () => {
     const back = returned({ readOnly: true, replica: follower(1).replica });
     const plan = planOf(

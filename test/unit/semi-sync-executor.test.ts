@@ -130,6 +130,24 @@ describe('semi-sync steps (scripted connections)', () => {
     expect(db2.sent).not.toContain(CLIENTS);
   });
 
+  it('every replica that would acknowledge failed to get ready: nothing is promoted, nothing sent to the target', async () => {
+    // Chaos seed 70167: the only acknowledging replica's stop failed; promoting would leave the new master closed.
+    const db2 = fakeConn('db2', undefined, () => [{ Value: '0' }]);
+    const db3 = fakeConn('db3', /^CHANGE/);
+    const ready = step(0, 'db3', { ...steps()[1]!.action }, [], 'stop');
+    const promote = steps()[0]!;
+    const gated = { ...promote, action: { ...promote.action, ackers: [{ host: 'db3', ready: 0 }] } } as Step;
+    const results = await run([ready, gated, ...steps().slice(1)], db2, db3).runAll();
+    expect(results.map((r) => r.status)).toEqual(['failed', 'failed', 'not-run', 'not-run']);
+    expect(results[1]?.detail).toMatch(
+      /^not promoted: no replica that would acknowledge db2 is ready — db3 \(step 0 did not succeed\); writes would stay closed/,
+    );
+    expect(db2.sent).toEqual([]);
+    // One of them ready is enough: the promotion goes ahead.
+    const ok = run([ready, gated, ...steps().slice(1)], db2, fakeConn('db3'));
+    expect((await ok.runAll())[1]?.status).toBe('done');
+  });
+
   it('a replica that never connects: writes stay closed once the verify timeout passes', async () => {
     const db2 = fakeConn('db2', undefined, () => [{ Value: '0' }]);
     const results = await run(steps(), db2, fakeConn('db3')).runAll();

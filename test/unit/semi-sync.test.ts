@@ -257,6 +257,21 @@ describe('semi-sync plans', () => {
     );
   });
 
+  it('failover: the promotion waits for one acknowledging replica to be ready (its stop done), or promotes nobody', () => {
+    const lost = (i: number) => host(i, { semiSync: semi({ master: {}, replica: true }) });
+    const states = [dead, lost(2), lost(3), lost(4)];
+    const p = plan(unitConfig(4), states, { target: 'db3' });
+    const promote = stepOf(p, 'promote', 'db3')!;
+    const readyOf = (h: string) => Math.max(...p.steps.filter((s) => s.host === h && s.n < promote.n).map((s) => s.n));
+    expect(promote.action).toMatchObject({
+      ackers: [
+        { host: 'db2', ready: readyOf('db2') },
+        { host: 'db4', ready: readyOf('db4') },
+      ],
+    });
+    expect(promote.sql[0]).toBe('-- only when db2 or db4 is ready to acknowledge');
+  });
+
   it('waitForAck: false: the promotion opens writes itself; a cluster without semi-sync plans as before', () => {
     const p = plan(withSemiSync({ waitForAck: false }), cluster(), { target: 'db3', switchover: SWITCHOVER });
     expect(stepOf(p, 'promote', 'db3')!.sql.at(-1)).toBe('SET GLOBAL read_only = OFF');

@@ -4,7 +4,14 @@ import { isFormerMaster } from '../replica-facts.js';
 import type { Step, StepRef } from '../plan-types.js';
 import { coordinatesOf, dialectOf, hostConfig, type PlanContext, sourceSpec } from './context.js';
 import type { Fence } from './fence.js';
-import { ackStatusSql, followerChange, newMasterChange, openWritesStep, showChange } from './semi-sync.js';
+import {
+  ackersToCheck,
+  ackStatusSql,
+  followerChange,
+  newMasterChange,
+  openWritesStep,
+  showChange,
+} from './semi-sync.js';
 
 /** The promotion: the target forgets the old master and opens writes. Nothing that follows may run without it. */
 export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confirmed: Step): Step {
@@ -25,6 +32,7 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
   const semiSync = ctx.semiSync ? newMasterChange(ctx.semiSync, target) : undefined;
   const setWritable = ctx.semiSync?.waitForAck ? [] : td.setReadOnly(false);
   const recordEnd = byFile ? td.binlogStatusSql() : undefined;
+  const ackers = ackersToCheck(ctx, ready);
   return list.add({
     phase: 'promote',
     host: target.name,
@@ -36,9 +44,11 @@ export function promoteTarget(ctx: PlanContext, ready: Map<string, Step>, confir
       ...(recordEnd ? { recordEnd } : {}),
       ...(semiSync ? { semiSync } : {}),
       setWritable,
+      ...(ackers ? { ackers } : {}),
       ...(restart ? { restart } : {}),
     },
     sql: [
+      ...(ackers ? [`-- only when ${ackers.map((x) => x.host).join(' or ')} is ready to acknowledge`] : []),
       stop,
       ...(reset ? [reset] : []),
       ...(recordEnd ? [`${recordEnd} -- recorded before writes open: replicas start here`] : []),

@@ -1,5 +1,5 @@
 import { isProbed, type ProbedHost } from '../../domain/server-state.js';
-import type { Analysis } from '../analyze-topology.js';
+import type { Analysis, PlannableAnalysis } from '../analyze-topology.js';
 import type { SemiSyncChange, Step } from '../plan-types.js';
 import { describeSettings, type SemiSyncIntent } from '../semi-sync-intent.js';
 import { dialectOf, type PlanContext } from './context.js';
@@ -65,7 +65,7 @@ export function showChange(c: SemiSyncChange | undefined): string[] {
 }
 
 /** Who will replicate from the new master once the plan ran: as repointReplicas builds them. */
-function followers(a: Analysis, switchover: boolean): ProbedHost[] {
+function followers(a: Analysis | PlannableAnalysis, switchover: boolean): ProbedHost[] {
   const byFile = a.positioning.mode === 'file';
   const old = a.oldMaster.state;
   return [
@@ -101,6 +101,25 @@ export function semiSyncRefusals(a: Analysis, intent: SemiSyncIntent | undefined
     );
   }
   return out;
+}
+
+/**
+ * Semi-sync with waitForAck: the replicas that would acknowledge the new master, each with the step that readies
+ * it for its repointing. Undefined when the promotion needs no such check: no wait for an acknowledgement, or an
+ * acknowledging follower needs no preparation (it is ready whatever fails).
+ */
+export function ackersToCheck(
+  ctx: PlanContext,
+  ready: Map<string, Step>,
+): { host: string; ready: number }[] | undefined {
+  const intent = ctx.semiSync;
+  if (!intent?.waitForAck) return undefined;
+  const acking = followers(ctx.analysis, ctx.switchover).filter((r) => canAck(intent, r));
+  const out = acking.flatMap((r) => {
+    const step = ready.get(r.name);
+    return step ? [{ host: r.name, ready: step.n }] : [];
+  });
+  return out.length === acking.length && out.length ? out : undefined;
 }
 
 /** Plan warnings: followers that will replicate asynchronously (no replica plugin, installing not allowed). */

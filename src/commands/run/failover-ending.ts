@@ -140,21 +140,27 @@ const REJOINABLE = new Set([
 ]);
 
 /**
- * A master was promoted but a replica was left out — its stop or its move under the new master failed: it joins
- * with `rejoin`, which compares GTIDs first and refuses a replica holding what the new master lacks. A replica
- * whose catch-up failed (it met a conflicting row) needs a person: the summary says what failed.
+ * Steps whose failure leaves a replica behind, whole up to some transaction: its catch-up. It joins by rejoin
+ * too (from the new master, which holds everything) once what stopped it is fixed: a conflicting row needs a
+ * person, a lost connection nobody (chaos seed 70191 named nothing and left it behind for good).
+ */
+const CATCH_UP = new Set(['map-position', 'equalize']);
+
+/**
+ * A master was promoted but a replica was left out — its stop, its catch-up or its move under the new master
+ * failed: it joins with `rejoin`, which compares GTIDs first and refuses a replica holding what the new master
+ * lacks.
  */
 export function rejoinCommand(config: ResolvedConfig, plan: Plan, results: StepResult[]): string | undefined {
   const failed = new Set(results.filter((r) => r.status === 'failed').map((r) => r.n));
-  const moving = (kind: string) => REJOINABLE.has(kind);
-  const left = [
-    ...new Set(
-      plan.steps.filter((x) => failed.has(x.n) && moving(x.action.kind) && x.host !== plan.target).map((x) => x.host),
-    ),
-  ];
+  const leftBy = (kinds: Set<string>) =>
+    plan.steps.filter((x) => failed.has(x.n) && kinds.has(x.action.kind) && x.host !== plan.target);
+  const behind = leftBy(CATCH_UP);
+  const left = [...new Set([...leftBy(REJOINABLE), ...behind].map((x) => x.host))];
   if (!left.length) return undefined;
   const cfg = `--cfg ${config.source}`;
-  const why = `(${left.length === 1 ? 'it joins' : 'each joins'} ${plan.target} once its GTIDs show it holds nothing ${plan.target} lacks)`;
+  const fix = behind.length ? `fix what stopped step ${behind.map((x) => x.n).join(', ')} first; ` : '';
+  const why = `(${fix}${left.length === 1 ? 'it joins' : 'each joins'} ${plan.target} once its GTIDs show it holds nothing ${plan.target} lacks)`;
   return left.length === 1
     ? `mmmf ${cfg} rejoin ${left[0]}   ${why}`
     : `for h in ${left.join(' ')}; do mmmf ${cfg} rejoin $h; done   ${why}`;

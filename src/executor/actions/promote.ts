@@ -13,6 +13,7 @@ export const promote: Handler<'promote'> = async (step, ctx) => {
   const a = step.action;
   const conn = ctx.conn(step.host);
   const d = ctx.dialect(step.host);
+  refuseWithoutAckers(step.host, a.ackers, (n) => ctx.succeeded(n));
   await sendAll(conn, a.reset ? [a.stop, a.reset] : [a.stop]);
   let coordinates = a.recordEnd ? ctx.checkpointed()?.coordinates : undefined;
   const earlier = !!coordinates;
@@ -35,6 +36,23 @@ export const promote: Handler<'promote'> = async (step, ctx) => {
   const detail = `${open}; binlog at ${formatCoordinates(coordinates)} ${when}${semi}${kept}`;
   return { detail, output: { coordinates } };
 };
+
+/**
+ * Semi-sync waiting for an acknowledgement: a promotion no replica could acknowledge would leave the new master
+ * read-only with the old one gone (chaos seed 70167) — it is not made; the run fails here, nothing promoted.
+ */
+function refuseWithoutAckers(
+  host: string,
+  ackers: { host: string; ready: number }[] | undefined,
+  ok: (n: number) => boolean,
+) {
+  if (!ackers || ackers.some((x) => ok(x.ready))) return;
+  const who = ackers.map((x) => `${x.host} (step ${x.ready} did not succeed)`).join(', ');
+  throw new Error(
+    `not promoted: no replica that would acknowledge ${host} is ready — ${who}; writes would stay closed. ` +
+      'Fix that replica and run the failover again, or set semiSync.waitForAck: false to open writes asynchronously',
+  );
+}
 
 /** --abort: the old master takes writes again. */
 export const makeWritable: Handler<'make-writable'> = async (step, ctx) => {
