@@ -110,7 +110,7 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
 }
 
 /**
- * A pair is restored only for a former active master (it wrote the last transaction of its binlog) whose channel
+ * A pair is restored only for a former active master (it once wrote as a master) whose channel
  * still names its old passive, now the master, which replicates from nothing. A replica that a failed run left
  * pointing at the new master names it too, but it was never a master: it joins as a plain replica.
  */

@@ -66,17 +66,17 @@ export function isFormerMaster(s: HostState): boolean {
 }
 
 /**
- * The server wrote, as a master, the last transaction of its own binlog (MariaDB: the last GTID of a domain
- * carries its own server id; MySQL, whose GTID sets have no order: its own server_uuid is in gtid_executed).
- * A former master coming back does; a replica that only ever replicated — even one a failed run left
- * pointing at the new master — does not.
+ * The server once wrote as a master: its own server id in its binlog's GTID state (MariaDB: gtid_binlog_state
+ * keeps the last GTID of every domain and server; MySQL: its server_uuid in gtid_executed). A former active
+ * master coming back does (even one that wrote nothing since it was last switched back); a replica that only
+ * ever replicated — even one a failed run left pointing at the new master — does not.
  */
 export function wroteAsMaster(s: HostState): boolean {
   if (s.version?.flavor === 'mysql') {
     const uuid = s.serverUuid?.toLowerCase();
     return !!uuid && [...parseGtidSet(s.gtidApplied)].some(([k]) => k.split(':')[0] === uuid);
   }
-  return parseGtidList(s.gtidBinlog).some((g) => g.server === s.serverId);
+  return parseGtidList(s.gtidBinlogState ?? s.gtidBinlog).some((g) => g.server === s.serverId);
 }
 
 /**

@@ -89,6 +89,24 @@ export function mapPosition(m: MappingInput): Mapping {
   return accept({ coordinates: tail[0]?.start ?? m.binlogEnd, behind: n, evidence });
 }
 
+/**
+ * Pure: why the best replica's binlog does not end where its relay log does, or undefined: its last transaction is
+ * not the relay log's last one, so transactions reached it outside replication — a salvage of the dead master's
+ * binlog by an earlier, failed run (chaos seed 70167). Counting back from the binlog's end would then cut in the
+ * wrong place; the lagging replica's own last transaction is looked up instead.
+ */
+export function appliedBeyondRelay(
+  relayed: Transaction | undefined,
+  logged: Transaction | undefined,
+  best: string,
+): string | undefined {
+  if (!relayed || !logged || relayed.signature === logged.signature) return undefined;
+  return (
+    `${best}'s binlog ends with ${describeTrx(logged)}, not with its relay log's last transaction ` +
+    `(${describeTrx(relayed)}): it holds transactions applied outside replication (salvaged by an earlier run?)`
+  );
+}
+
 /** Why B's relay log cannot say where L's position is: no coordinates, purged too far, or not at a boundary. */
 function relayGapAt(m: MappingInput): string | undefined {
   const x = m.executed;

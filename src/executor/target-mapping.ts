@@ -4,7 +4,7 @@ import { compareCoordinates } from '../binlog/coordinates.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { SqlConnection } from '../topology/connection.js';
 import type { HostState } from '../domain/server-state.js';
-import { mapThroughBinlog, relayGap } from './actions/map-position.js';
+import { mapThroughBinlog, purged, relayGap } from './actions/map-position.js';
 
 /**
  * Before anything changes: by file, the target must be mappable through the best replica's relay log, or the
@@ -33,7 +33,7 @@ export async function targetMappingRefusal(
   if (!why) return undefined;
   // Without the relay log, the target's own last transaction must be found in the best replica's binlog.
   const ownLogs = new ServerLogs(targetConn, dialects.get(plan.target)!);
-  const m = await mapThroughBinlog(bestLogs, ownLogs, { replica: plan.target, best: plan.best, x, why });
+  const m = await mapThroughBinlog(bestLogs, ownLogs, { replica: plan.target, best: plan.best, x, why: purged(why) });
   if (m.ok) return undefined;
   return (
     `${plan.target} cannot be brought up to ${plan.best} by file: ${m.refusals.join('; ')}. ` +

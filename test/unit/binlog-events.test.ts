@@ -9,7 +9,12 @@ import {
   type Transaction,
 } from '../../src/binlog/binlog-events.js';
 import { compareCoordinates, formatCoordinates } from '../../src/binlog/coordinates.js';
-import { mapByOwnLastTransaction, mapPosition, type MappingInput } from '../../src/binlog/position-mapping.js';
+import {
+  appliedBeyondRelay,
+  mapByOwnLastTransaction,
+  mapPosition,
+  type MappingInput,
+} from '../../src/binlog/position-mapping.js';
 
 /** `file pos type server end info` lines, as the mariadb client prints SHOW ... EVENTS. */
 const rows = (text: string): LogEvent[] =>
@@ -210,6 +215,30 @@ describe('position mapping', () => {
     expect(
       mapPosition({ ...base, executed: { file: 'mysql-bin.000002', position: 1381 }, lastExecuted: binlog[3]! }),
     ).toMatchObject({ ok: true, value: { coordinates: { position: 1637 }, behind: 0 } });
+  });
+
+  it('names a best binlog that ends past its relay log (salvaged by an earlier run): counting back would cut late', () => {
+    // Chaos seed 70167: a failed run salvaged the dead master's tail into db2; the next run's mapping counted the
+    // relay log's transactions back from the binlog's end and compared the wrong ones (it refused, by luck).
+    const salvaged = { ...binlog[3]!, gtid: '0-1-12', signature: 'salvaged', summary: 'INSERT salvaged' };
+    expect(appliedBeyondRelay(relay.transactions.at(-1), binlog.at(-1), 'db2')).toBeUndefined();
+    expect(appliedBeyondRelay(relay.transactions.at(-1), salvaged, 'db2')).toMatch(
+      /^db2's binlog ends with GTID 0-1-12 "INSERT salvaged", not with its relay log's last transaction \(GTID 0-1-11 /,
+    );
+    expect(mapPosition({ ...base, binlog: [...binlog, salvaged] }).ok).toBe(false);
+    // Looked up by db3's own last transaction instead, the cut is right and the salvaged one follows it.
+    const m = mapByOwnLastTransaction({
+      replica: 'db3',
+      best: 'db2',
+      executed: base.executed,
+      lastExecuted: binlog[1]!,
+      found: { anchor: binlog[1]!, after: [binlog[2]!, binlog[3]!, salvaged], by: 'GTID 0-1-9', matches: 1 },
+      relayWhy: 'salvaged',
+    });
+    expect(m).toMatchObject({
+      ok: true,
+      value: { coordinates: { file: 'mysql-bin.000004', position: 905 }, behind: 3 },
+    });
   });
 
   it('maps the same from a relay log followed only from the position on (bounded memory) as from all of it', () => {

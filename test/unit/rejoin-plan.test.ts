@@ -91,6 +91,10 @@ describe('rejoin planning (pure)', () => {
     ]);
     // The active stays writable: its link back sets nothing read-only.
     expect(plan.steps[5]!.sql).not.toContain('SET GLOBAL read_only = ON');
+    // Switched back to active and killed before it wrote again: its binlog ends with db2's writes, still a partner.
+    const idle = returned({ readOnly: true, replica: follower(1).replica, gtidBinlog: '0-2-20' });
+    const back = planOf(cluster({ ...idle, gtidBinlogState: '0-1-100,0-2-20' }));
+    expect(steps(back).slice(5)).toEqual(steps(plan).slice(5));
   });
 
   it('a replica a failed run left pointing at the new master joins as a replica: the master is not paired with it', () => {

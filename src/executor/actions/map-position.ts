@@ -1,7 +1,12 @@
 import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
 import type { Coordinates } from '../../domain/coordinates.js';
 import type { ServerLogs } from '../../binlog/log-reader.js';
-import { mapByOwnLastTransaction, mapPosition, type Mapping } from '../../binlog/position-mapping.js';
+import {
+  appliedBeyondRelay,
+  mapByOwnLastTransaction,
+  mapPosition,
+  type Mapping,
+} from '../../binlog/position-mapping.js';
 import { replicaStatus } from '../server-reads.js';
 import type { ActionOutcome, Handler } from '../types.js';
 
@@ -36,9 +41,16 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
   const relay = await logs.relayCovering(bs.relayLog.file, x);
   const why = relayGap(relay.from, x, a.best);
   if (why)
-    return outcome(await mapThroughBinlog(logs, ctx.logs(step.host), { replica: step.host, best: a.best, x, why }));
+    return outcome(
+      await mapThroughBinlog(logs, ctx.logs(step.host), { replica: step.host, best: a.best, x, why: purged(why) }),
+    );
   const after = relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length;
   const binlog = await logs.binlogTail(after + 1);
+  const beyond = appliedBeyondRelay(relay.transactions.at(-1), binlog.transactions.at(-1), a.best);
+  if (beyond) {
+    const m = await mapThroughBinlog(logs, ctx.logs(step.host), { replica: step.host, best: a.best, x, why: beyond });
+    return outcome(m);
+  }
   const own = await ctx.logs(step.host).binlogTail(1);
   const lastExecuted = own.transactions.at(-1);
   const m = mapPosition({
@@ -74,6 +86,8 @@ export function relayGap(from: Coordinates | undefined, x: Coordinates, best: st
   return undefined;
 }
 
+export const purged = (why: string) => `${why} (older relay logs were purged: relay_log_purge=ON)`;
+
 /**
  * Without the relay log: the lagging replica's own last transaction, found in the best replica's binlog by its
  * GTID (or a unique run of signatures), marks the cut. Read-only.
@@ -93,7 +107,7 @@ export async function mapThroughBinlog(
     executed: o.x,
     ...(last ? { lastExecuted: last } : {}),
     found,
-    relayWhy: `${o.why} (older relay logs were purged: relay_log_purge=ON)`,
+    relayWhy: o.why,
   });
 }
 
