@@ -37,33 +37,14 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
       `${formatCoordinates(bestEnd)} (the logs could not map it: ${why})`,
     output: { coordinates: bestEnd },
   });
-  const logs = ctx.logs(a.best);
-  const relay = await logs.relayCovering(bs.relayLog.file, x);
-  const why = relayGap(relay.from, x, a.best);
-  if (why)
-    return outcome(
-      await mapThroughBinlog(logs, ctx.logs(step.host), { replica: step.host, best: a.best, x, why: purged(why) }),
-    );
-  const after = relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length;
-  const binlog = await logs.binlogTail(after + 1);
-  const beyond = appliedBeyondRelay(relay.transactions.at(-1), binlog.transactions.at(-1), a.best);
-  if (beyond) {
-    const m = await mapThroughBinlog(logs, ctx.logs(step.host), { replica: step.host, best: a.best, x, why: beyond });
-    return outcome(m);
-  }
-  const own = await ctx.logs(step.host).binlogTail(1);
-  const lastExecuted = own.transactions.at(-1);
-  const m = mapPosition({
+  const mapping = await mapLagging(ctx.logs(a.best), ctx.logs(step.host), {
     replica: step.host,
     best: a.best,
-    executed: x,
-    relay,
-    binlog: binlog.transactions,
-    binlogComplete: binlog.complete,
-    binlogEnd: bestEnd,
-    ...(lastExecuted ? { lastExecuted } : {}),
+    x,
+    relayFile: bs.relayLog.file,
+    bestEnd,
   });
-  return outcome(m);
+  return outcome(mapping);
 
   function outcome(mapping: Mapping): ActionOutcome {
     if (!mapping.ok && equal) return sameAsBest(mapping.refusals.join('; '));
@@ -78,6 +59,37 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
     };
   }
 };
+
+/**
+ * Through the best replica's relay log (old-master coordinates) and the end of its binlog; through the lagging
+ * replica's own last transaction instead when the relay log no longer reaches back to x, or when the best
+ * replica's binlog goes on past what its relay log holds.
+ */
+async function mapLagging(
+  logs: ServerLogs,
+  own: ServerLogs,
+  o: { replica: string; best: string; x: Coordinates; relayFile: string; bestEnd: Coordinates },
+): Promise<Mapping> {
+  const { replica, best, x } = o;
+  const relay = await logs.relayCovering(o.relayFile, x);
+  const why = relayGap(relay.from, x, best);
+  if (why) return mapThroughBinlog(logs, own, { replica, best, x, why: purged(why) });
+  const after = relay.transactions.filter((t) => compareCoordinates(t.end, x) > 0).length;
+  const binlog = await logs.binlogTail(after + 1);
+  const beyond = appliedBeyondRelay(relay.transactions.at(-1), binlog.transactions.at(-1), best);
+  if (beyond) return mapThroughBinlog(logs, own, { replica, best, x, why: beyond });
+  const lastExecuted = (await own.binlogTail(1)).transactions.at(-1);
+  return mapPosition({
+    replica,
+    best,
+    executed: x,
+    relay,
+    binlog: binlog.transactions,
+    binlogComplete: binlog.complete,
+    binlogEnd: o.bestEnd,
+    ...(lastExecuted ? { lastExecuted } : {}),
+  });
+}
 
 /** Why the best replica's relay log cannot map position x (it no longer reaches back to it), or undefined. */
 export function relayGap(from: Coordinates | undefined, x: Coordinates, best: string): string | undefined {
