@@ -24,8 +24,7 @@ export function errantTransactions(s: HostState, all: HostState[]): string[] {
   if (s.version?.flavor === 'mysql') {
     // MySQL: GTIDs named by this server's own server_uuid that no other server holds.
     if (!s.serverUuid) return [];
-    const uuid = s.serverUuid.toLowerCase();
-    const own = new Map([...parseGtidSet(s.gtidApplied)].filter(([k]) => k.split(':')[0] === uuid));
+    const own = ownMysqlGtids(s);
     const elsewhere = all
       .filter((o) => o !== s && o.reachable && o.version?.flavor === 'mysql')
       .reduce(
@@ -36,7 +35,7 @@ export function errantTransactions(s: HostState, all: HostState[]): string[] {
     return errant ? errant.split(',') : [];
   }
   if (s.version?.flavor !== 'mariadb') return [];
-  const own = parseGtidList(s.gtidBinlogState ?? s.gtidBinlog).filter((g) => g.server === s.serverId);
+  const own = ownMariadbGtids(s);
   const elsewhere = all
     .filter((o) => o !== s && o.reachable)
     .flatMap((o) => [
@@ -72,12 +71,18 @@ export function isFormerMaster(s: HostState): boolean {
  * ever replicated — even one a failed run left pointing at the new master — does not.
  */
 export function wroteAsMaster(s: HostState): boolean {
-  if (s.version?.flavor === 'mysql') {
-    const uuid = s.serverUuid?.toLowerCase();
-    return !!uuid && [...parseGtidSet(s.gtidApplied)].some(([k]) => k.split(':')[0] === uuid);
-  }
-  return parseGtidList(s.gtidBinlogState ?? s.gtidBinlog).some((g) => g.server === s.serverId);
+  return s.version?.flavor === 'mysql' ? ownMysqlGtids(s).size > 0 : ownMariadbGtids(s).length > 0;
 }
+
+/** MySQL: the GTIDs in gtid_executed named by this server's own server_uuid. */
+function ownMysqlGtids(s: HostState) {
+  const uuid = s.serverUuid?.toLowerCase();
+  return new Map([...parseGtidSet(s.gtidApplied)].filter(([k]) => !!uuid && k.split(':')[0] === uuid));
+}
+
+/** MariaDB: the GTIDs of its binlog state carrying this server's own server id. */
+const ownMariadbGtids = (s: HostState) =>
+  parseGtidList(s.gtidBinlogState ?? s.gtidBinlog).filter((g) => g.server === s.serverId);
 
 /**
  * GTIDs a replica has received from the old master (applied or still in its relay log). MariaDB's Gtid_IO_Pos
