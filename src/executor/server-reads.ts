@@ -3,6 +3,7 @@ import type { Dialect } from '../dialect/dialect.js';
 import type { ResolvedHost } from '../topology/config-types.js';
 import type { SqlConnection } from '../topology/connection.js';
 import type { ReplicaStatus } from '../domain/server-state.js';
+import { withExecutedChecked } from '../binlog/relay-position.js';
 
 /** How long one status read may take. */
 export const READ_MS = 10_000;
@@ -15,9 +16,19 @@ export async function one(conn: SqlConnection, sql: string, timeoutMs?: number) 
   return rows[0] ?? {};
 }
 
-export async function replicaStatus(conn: SqlConnection, d: Dialect): Promise<ReplicaStatus | undefined> {
+/**
+ * SHOW REPLICA STATUS, with the executed coordinates read from the relay log when the server's are impossible
+ * (see executedIsStale). `raw` skips that read: for a poll that does not decide on them.
+ */
+export async function replicaStatus(
+  conn: SqlConnection,
+  d: Dialect,
+  o: { raw?: boolean } = {},
+): Promise<ReplicaStatus | undefined> {
   const [row] = await conn.query(d.replicaStatusSql(), READ_MS);
-  return row ? d.parseReplicaStatus(row) : undefined;
+  if (!row) return undefined;
+  const s = d.parseReplicaStatus(row);
+  return o.raw ? s : withExecutedChecked(conn, d, s);
 }
 
 /** A GTID position read as column `gtid`, without the line breaks MySQL puts in long sets. */

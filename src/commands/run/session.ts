@@ -24,6 +24,7 @@ import {
 } from '../../topology/connection.js';
 import { type ProbedCluster, probeCluster } from '../../topology/probe.js';
 import { rememberHosts } from '../../state/host-memory.js';
+import { checkProbedExecuted } from '../../binlog/relay-position.js';
 
 /** A run that died a moment ago holds server locks until the servers notice its connections are gone. */
 const DEAD_RUN_LOCK_WAIT_S = 5;
@@ -143,6 +144,7 @@ function newSession(
     probe: async (p) => {
       const readBack = p?.readBack && dialects ? { readBack: { dialects } } : {};
       const probed = await probeCluster(config, x.conns, readBack);
+      if (!p?.readBack) await checkProbedExecuted(probed, x.conns);
       dialects ??= probed.dialects;
       rememberHosts(config.stateDir, probed.states);
       mark(probes++ ? 'probe again' : 'probe');

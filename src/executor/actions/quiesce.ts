@@ -88,7 +88,9 @@ export const drainRelayLog: Handler<'drain-relay-log'> = async (step, ctx) => {
   let idleSince = 0;
   let last = '';
   return poll('relay log applied', ctx.config.timeouts.drain, async (): Promise<Look<ActionOutcome>> => {
-    const s = await replicaStatus(conn, d);
+    // Raw: a stale executed figure (executedIsStale) never equals the received one, so it waits for idling; the
+    // steps that compare or map positions read it corrected.
+    const s = await replicaStatus(conn, d, { raw: true });
     if (!s) throw new Error('not a replica any more');
     const applied = s.executed.file === s.received.file && s.executed.position === s.received.position;
     if (step.action.trustCoordinates && applied) {

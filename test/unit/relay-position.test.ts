@@ -1,0 +1,79 @@
+// A MariaDB replica with parallel replication whose old master restarted into mysql-bin.000002 and sent nothing
+// since reports the new file with the old file's position (chaos seed 83032). The relay log rows and status
+// figures below were read from that replica.
+import { describe, expect, it } from 'vitest';
+import { dialectFor, parseVersion } from '../../src/dialect/dialect.js';
+import { executedIsStale, withExecutedChecked } from '../../src/binlog/relay-position.js';
+import type { ReplicaStatus } from '../../src/domain/server-state.js';
+import { fakeConn } from './fixture-executor.js';
+
+const d = dialectFor(parseVersion('10.11.19-MariaDB-0+deb12u1-log'));
+const table = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [Log_name, Pos, Event_type, Server_id, End_log_pos, Info] = l.split('\t');
+      return { Log_name, Pos, Event_type, Server_id, End_log_pos, Info };
+    });
+const RELAY = table(`
+relay-bin.000004	4	Format_desc	4	256	Server ver: 10.11.19-MariaDB-0+deb12u1-log, Binlog ver: 4
+relay-bin.000004	256	Rotate	1	0	mysql-bin.000002;pos=4
+relay-bin.000004	303	Format_desc	1	256	Server ver: 10.11.19-MariaDB-0+deb12u1-log, Binlog ver: 4
+relay-bin.000004	555	Gtid_list	1	299	[0-1-1749]
+relay-bin.000004	598	Binlog_checkpoint	1	342	mysql-bin.000002`);
+const relayConn = () => fakeConn('test4', undefined, (sql) => (/SHOW RELAYLOG EVENTS/.test(sql) ? RELAY : [])).conn;
+
+const status = (executed: number, relayPos: number): ReplicaStatus =>
+  ({
+    received: { file: 'mysql-bin.000002', position: 342 },
+    executed: { file: 'mysql-bin.000002', position: executed },
+    relayLog: { file: 'relay-bin.000004', position: relayPos },
+  }) as ReplicaStatus;
+
+describe('a stale executed position', () => {
+  it('is read from the relay log where the SQL thread stands', async () => {
+    const s = status(7902645, 641);
+    expect(executedIsStale(s)).toBe(true);
+    expect((await withExecutedChecked(relayConn(), d, s)).executed).toEqual({
+      file: 'mysql-bin.000002',
+      position: 342,
+    });
+  });
+
+  it('stops at the SQL thread: only events before Relay_Log_Pos count', async () => {
+    const s = status(7902645, 555);
+    expect((await withExecutedChecked(relayConn(), d, s)).executed.position).toBe(256);
+  });
+
+  it('names the earlier master file the SQL thread is still in (after CHANGE MASTER TO RELAY_LOG_FILE)', async () => {
+    // The lifted delayed replica of the same run, mid-drain: its relay-bin.000002 still holds mysql-bin.000001.
+    const lifted = table(`
+relay-bin.000002	4	Format_desc	4	256	Server ver: 10.11.19-MariaDB-0+deb12u1-log, Binlog ver: 4
+relay-bin.000002	256	Rotate	1	0	mysql-bin.000001;pos=2526
+relay-bin.000002	303	Format_desc	1	0	Server ver: 10.11.19-MariaDB-0+deb12u1-log, Binlog ver: 4
+relay-bin.000002	555	Gtid	1	2568	BEGIN GTID 0-1-12
+relay-bin.000002	597	Intvar	1	2600	INSERT_ID=1
+relay-bin.000002	629	Query	1	3218	INSERT INTO sbtest.events (writer, seq) VALUES (1, 1)
+relay-bin.000002	1247	Query	1	3334	INSERT INTO sbtest.ledger (writer, seq) VALUES (1, 1)
+relay-bin.000002	1363	Xid	1	3365	COMMIT /* xid=119 */
+relay-bin.000002	1394	Gtid	1	3407	BEGIN GTID 0-1-13`);
+    const conn = fakeConn('test4', undefined, (sql) => (/SHOW RELAYLOG EVENTS/.test(sql) ? lifted : [])).conn;
+    const s = { ...status(26336, 1394), relayLog: { file: 'relay-bin.000002', position: 1394 } };
+    expect((await withExecutedChecked(conn, d, s)).executed).toEqual({ file: 'mysql-bin.000001', position: 3365 });
+  });
+
+  it('is refused, not guessed, when the relay log names no position before the SQL thread', async () => {
+    await expect(withExecutedChecked(relayConn(), d, status(7902645, 256))).rejects.toThrow(
+      /beyond the mysql-bin.000002:342 it received.*does not guess/,
+    );
+  });
+
+  it('leaves a consistent status alone without reading the relay log', async () => {
+    const { conn, sent } = fakeConn('test4');
+    const s = status(300, 641);
+    expect(executedIsStale(s)).toBe(false);
+    expect(await withExecutedChecked(conn, d, s)).toBe(s);
+    expect(sent).toEqual([]);
+  });
+});
