@@ -213,7 +213,8 @@ export type StepAction =
       followers: number[];
       setWritable: string[];
     }
-  | { kind: 'restart-replication'; start: string }
+  /** `semiSync`: the replica side, on before START (a replica started under a semi-sync new master). */
+  | { kind: 'restart-replication'; start: string; semiSync?: SemiSyncChange }
   | { kind: 'make-writable'; setWritable: string[] }
   | {
       kind: 'verify-replica';

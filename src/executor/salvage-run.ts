@@ -19,6 +19,8 @@ export async function applySalvage(
     prove: () => Promise<string>;
     /** The start to journal (absent when resuming: it is journaled already). */
     journal?: SalvageStart;
+    /** Marks where the time went (decode, prove, apply). */
+    lap?: (name: string) => void;
     /** MySQL with super_read_only on: lifted around the apply, set again afterwards. */
     superReadOnly?: { off: string; on: string };
   },
@@ -38,8 +40,10 @@ export async function applySalvage(
     }
     const optionFile = join(work.dir, 'client.cnf');
     writeOptionFile(d.version, best, optionFile);
+    o.lap?.('decode');
     await ctx.fault('salvage:read');
     await o.prove();
+    o.lap?.('no server again');
     if (o.journal) await ctx.checkpoint({ salvageStart: o.journal });
     if (o.superReadOnly) await conn.query(o.superReadOnly.off, WRITE_MS);
     try {
@@ -52,6 +56,7 @@ export async function applySalvage(
         });
         await ctx.fault('salvage:file-applied');
       }
+      o.lap?.('apply');
     } finally {
       if (o.superReadOnly) await conn.query(o.superReadOnly.on, WRITE_MS);
     }

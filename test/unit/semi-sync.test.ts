@@ -272,6 +272,29 @@ describe('semi-sync plans', () => {
     expect(promote.sql[0]).toBe('-- only when db2 or db4 is ready to acknowledge');
   });
 
+  it('failover: a replica an earlier run left stopped under the target turns its replica side on before START', () => {
+    const lost = (i: number) => host(i, { semiSync: semi({ master: {}, replica: true }) });
+    const under = lost(2);
+    under.replica = {
+      ...under.replica!,
+      sourceHost: '10.0.0.3',
+      sourceAddress: '10.0.0.3:3306',
+      sourceServerId: 3,
+      untilCondition: 'Master',
+      ioRunning: 'No',
+      sqlRunning: false,
+      lastIoError: '',
+      gtidMode: 'No',
+    };
+    // By file: the failed run's catch-up left db2 stopped at a place in db3's binlog (see build-failover-plan).
+    const p = plan(unitConfig(4, { positioning: 'file' }), [dead, under, lost(3), lost(4)], { target: 'db3' });
+    const restart = p.steps.find((s) => s.action.kind === 'restart-replication')!;
+    expect(restart.host).toBe('db2');
+    expect(restart.sql).toEqual(['SET GLOBAL rpl_semi_sync_slave_enabled = ON', 'START SLAVE']);
+    const verify = p.steps.find((s) => s.phase === 'verify' && s.host === 'db2')!;
+    expect(verify.action).toMatchObject({ semiSyncStatus: "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_slave_status'" });
+  });
+
   it('waitForAck: false: the promotion opens writes itself; a cluster without semi-sync plans as before', () => {
     const p = plan(withSemiSync({ waitForAck: false }), cluster(), { target: 'db3', switchover: SWITCHOVER });
     expect(stepOf(p, 'promote', 'db3')!.sql.at(-1)).toBe('SET GLOBAL read_only = OFF');

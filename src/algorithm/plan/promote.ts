@@ -167,12 +167,14 @@ export function startStoppedUnderTarget(ctx: PlanContext, promote: Step): void {
   const { analysis: a } = ctx;
   for (const r of a.stoppedUnderTarget) {
     const start = dialectOf(r).startReplication();
+    // Its verification waits for it to acknowledge like any follower's: the replica side goes on before START.
+    const semiSync = ctx.semiSync ? followerChange(ctx.semiSync, r) : undefined;
     const step = ctx.list.add({
       phase: 'repoint',
       host: r.name,
       title: `Start replicating from ${a.target.name} again`,
-      action: { kind: 'restart-replication', start },
-      sql: [start],
+      action: { kind: 'restart-replication', start, ...(semiSync ? { semiSync } : {}) },
+      sql: [...showChange(semiSync), start],
       why: `an earlier run's catch-up left it stopped under ${a.target.name}, at a place in its binlog`,
       after: [promote],
     });

@@ -31,10 +31,15 @@ export const repoint: Handler<'repoint'> = async (step, ctx) => {
   return { detail: `replicating from ${a.source}${at}${a.semiSync ? ', semi-sync replica side on' : ''}` };
 };
 
-/** --abort: a replica the failover only stopped replicates from the old master again. */
+/**
+ * --abort: a replica the failover only stopped replicates from the old master again; a failover: a replica an earlier
+ * run left stopped under the target starts again under it.
+ */
 export const restartReplication: Handler<'restart-replication'> = async (step, ctx) => {
-  await ctx.conn(step.host).query(step.action.start, WRITE_MS);
-  return { detail: 'replicating again' };
+  const conn = ctx.conn(step.host);
+  if (step.action.semiSync) await applySemiSync(conn, step.action.semiSync);
+  await conn.query(step.action.start, WRITE_MS);
+  return { detail: `replicating again${step.action.semiSync ? ', semi-sync replica side on' : ''}` };
 };
 
 /** Both threads run, then the replica has caught up with its new source (a delayed one is not waited for). */

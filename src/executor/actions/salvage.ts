@@ -26,6 +26,20 @@ import type { ActionContext, ActionOutcome, Handler, SalvageStart, StepOutput } 
 
 type SalvageStep = Parameters<Handler<'salvage'>>[0];
 
+/** Where a salvage's time went, for its detail line: what a slow one waited on (SSH, decoding, the apply). */
+class Laps {
+  private t = performance.now();
+  private readonly laps: string[] = [];
+  lap(name: string): void {
+    const now = performance.now();
+    this.laps.push(`${name} ${Math.round(now - this.t)} ms`);
+    this.t = now;
+  }
+  toString(): string {
+    return this.laps.join(', ');
+  }
+}
+
 /**
  * Salvages what only the dead old master's binlog holds into the best replica (see the 'salvage' action). A
  * salvage that cannot happen, or fails before a single transaction is applied, is refused: nothing applied, the
@@ -45,8 +59,9 @@ export const salvage: Handler<'salvage'> = async (step, ctx) => {
       : refused(step, ctx, off);
   }
   try {
-    const read = await readDeadMaster(step, ctx, start);
-    return await applyLocation(step, ctx, { ...read, start, ended });
+    const laps = new Laps();
+    const read = await readDeadMaster(step, ctx, start, laps);
+    return await applyLocation(step, ctx, { ...read, start, ended, laps });
   } catch (err) {
     if (err instanceof OldMasterAlive) throw err;
     const began = ctx.checkpointed()?.salvageStart;
@@ -89,7 +104,12 @@ interface Read {
  * SSH once no server is proved to run for it. Refused when the host cannot be read or the binlog may not be
  * salvaged (encrypted, purged start, ...).
  */
-async function readDeadMaster(step: SalvageStep, ctx: ActionContext, start: SalvageStart | undefined): Promise<Read> {
+async function readDeadMaster(
+  step: SalvageStep,
+  ctx: ActionContext,
+  start: SalvageStart | undefined,
+  laps: Laps,
+): Promise<Read> {
   const a = step.action;
   const conn = ctx.conn(step.host);
   const d = ctx.dialect(step.host);
@@ -112,9 +132,11 @@ async function readDeadMaster(step: SalvageStep, ctx: ActionContext, start: Salv
   const connect = ctx.config.timeouts.connect;
   const host = await reachOldMaster(old, a, connect);
   const checked = await proveNoServer(host, old.port, connect);
+  laps.lap('SSH and no server');
   const location = await locateSalvage(host.source, { from, maxBytes: a.maxBytes }).catch((err: unknown) => {
     throw new SalvageRefused(`reading ${old.name}'s binlog over SSH failed: ${(err as Error).message}`);
   });
+  laps.lap('read and check');
   if (location.refusal) {
     throw new SalvageRefused(`${location.refusal.reason}: ${location.refusal.detail}`, location);
   }
@@ -153,7 +175,7 @@ function appliedPrefix(applied: Transaction[], location: SalvageLocation | undef
 async function applyLocation(
   step: SalvageStep,
   ctx: ActionContext,
-  r: Read & { start: SalvageStart | undefined; ended: string | undefined },
+  r: Read & { start: SalvageStart | undefined; ended: string | undefined; laps: Laps },
 ): Promise<ActionOutcome> {
   const conn = ctx.conn(step.host);
   const d = ctx.dialect(step.host);
@@ -190,11 +212,19 @@ async function applyLocation(
     await applySalvage(step, ctx, {
       slices: remaining,
       prove: () => proveNoServer(r.host, r.host.host.port, ctx.config.timeouts.connect),
+      lap: (name) => r.laps.lap(name),
       ...(r.start ? {} : { journal: start }),
       ...(superReadOnly ? { superReadOnly } : {}),
     });
   }
-  return conclude(step, ctx, start, { location, refusals: [], ended: r.ended, alreadyApplied: before.length });
+  const done = await conclude(step, ctx, start, {
+    location,
+    refusals: [],
+    ended: r.ended,
+    alreadyApplied: before.length,
+  });
+  r.laps.lap('read back');
+  return { ...done, detail: `${done.detail} (took: ${String(r.laps)})` };
 }
 
 /**
