@@ -1,3 +1,4 @@
+import { dialectFor } from '../dialect/dialect.js';
 import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import { type HostState, isReplica, type ReplicaHost } from '../domain/server-state.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
@@ -68,6 +69,9 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   }
   const done = alreadyDone(states, targetState, replicas);
   const otherWriters = states.filter((s) => s.reachable && s.readOnly === false && s.name !== opts.target);
+  const closed = neverOpened(states, targetState, replicas);
+  // Alone: "db3 does not replicate from anything" would send the operator to another target.
+  if (closed && !otherWriters.length) return { ...emptyAnalysis(config, states, opts.target), refusals: [closed] };
   if (done && otherWriters.length) {
     // "Nothing to do" would hide a split brain: say so, exit 3.
     return empty(
@@ -89,6 +93,25 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
   const found = findOldMaster(states);
   if (!found.ok) return empty(found.refusals.join(' '));
   return withRules(config, states, opts, found.value, early);
+}
+
+/**
+ * The target is the master of every running replica but read-only: a failover that promoted it and stopped before
+ * opening writes (semi-sync waiting for an acknowledgement), or a restart as read-only. Failing over again
+ * has nothing to do; the refusal says how to open writes, which mmmf does not do unasked.
+ */
+function neverOpened(states: HostState[], target: HostState | undefined, replicas: ReplicaHost[]): string | undefined {
+  if (!target?.reachable || target.readOnly !== true || !target.version) return undefined;
+  const asWritable = alreadyDone(states, { ...target, readOnly: false }, replicas);
+  if (!asWritable) return undefined;
+  const open = dialectFor(target.version).setReadOnly(false).join('; ');
+  const semi = target.semiSync?.master?.enabled ? ' (semi-sync: once a replica acknowledges, see `mmmf status`)' : '';
+  return (
+    `${target.name} already is the master of every running replica (${names(asWritable.old.direct)}) but is ` +
+    'read-only: writes were never opened on it (a failover that stopped before opening them, or a restart as ' +
+    `read-only). There is nothing to fail over. Check that no other server takes writes (\`mmmf status\`), ` +
+    `then open them on ${target.name}: ${open}${semi}.`
+  );
 }
 
 /** Classifies the old master's replicas, then runs every refusal rule in order. */

@@ -407,6 +407,17 @@ describe('failover planning (pure)', () => {
     // But a replica still running from elsewhere is not "done": that is two masters, refused.
     expect(refusal([dead(1), r(2), m, replica(4, 40)], 'db3')).toMatch(/disagree/);
   });
+
+  it('a master whose writes were never opened (read-only, every replica under it): refused, naming the statement', () => {
+    const m = { ...master(3), name: 'db3', address: '10.0.0.3:3306', readOnly: true };
+    const r = (i: number) => replica(i, 50, { sourceHost: '10.0.0.3', ioRunning: 'Yes', lastIoError: '' });
+    expect(refusal([dead(1), r(2), m, r(4)], 'db3')).toMatch(
+      /^db3 already is the master of every running replica \(db2, db4\) but is read-only: .*nothing to fail over.*open them on db3: SET GLOBAL read_only = OFF\.$/,
+    );
+    // Writable elsewhere: not this refusal (which would have the operator open a second writer).
+    const writableOld = { ...master(1), address: '10.0.0.1:3306' };
+    expect(refusal([writableOld, r(2), m, r(4)], 'db3')).not.toMatch(/open them on db3/);
+  });
 });
 
 describe('file positioning (pure)', () => {
