@@ -144,12 +144,26 @@ export async function mmmf(args: string[], env: Record<string, string> = {}): Pr
 /** Runs the built CLI on a --netns sandbox's client host (its own network namespace), as an operator there would. */
 export async function mmmfOnClient(c: Cluster, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  // A deadline like mmmf()'s. GNU timeout signals its whole process group: the node inside the client's
+  // namespace too, which an execa timeout (killing only bash) would leave running, holding the pipes.
   const r = await execa(
-    'bash',
-    [SANDBOX, '--dir', c.dir, 'client', 'env', 'NO_COLOR=1', ...vars, 'node', CLI, ...args],
-    {
-      reject: false,
-    },
+    'timeout',
+    [
+      '--kill-after=10',
+      '600',
+      'bash',
+      SANDBOX,
+      '--dir',
+      c.dir,
+      'client',
+      'env',
+      'NO_COLOR=1',
+      ...vars,
+      'node',
+      CLI,
+      ...args,
+    ],
+    { reject: false },
   );
   return {
     exitCode: r.exitCode ?? -1,

@@ -274,6 +274,9 @@ function verifyOn(
 ): Step {
   const rd = dialectOf(r);
   const pos = { file: `<binlog file of ${source}>`, position: `<binlog pos of ${source}>` };
+  // CHANGE MASTER keeps MASTER_DELAY: a delayed replica applies behind on purpose, and waiting for it to catch up
+  // failed every rejoin of one (chaos seed 70293).
+  const delay = r.replica?.sqlDelay ?? 0;
   return list.add({
     phase: after.phase === 'pair' ? 'pair' : 'verify',
     host: r.name,
@@ -282,13 +285,16 @@ function verifyOn(
       kind: 'verify-replica',
       source,
       ...(byFile ? { byFile: true } : { formerMaster: true }),
+      ...(delay ? { delayed: true } : {}),
       ...(semiSyncStatus ? { semiSyncStatus } : {}),
     },
     sql: [
       `${rd.replicaStatusSql()} -- repeated until IO and SQL threads run`,
-      byFile
-        ? `${rd.waitForPositionSql(pos, 1)} -- repeated until >= 0`
-        : `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${source}>`,
+      delay
+        ? `-- not waited for: it keeps its delay of ${delay} s and applies behind on purpose`
+        : byFile
+          ? `${rd.waitForPositionSql(pos, 1)} -- repeated until >= 0`
+          : `${rd.currentGtidSql()} -- repeated until it holds <binlog GTID position of ${source}>`,
       ...(semiSyncStatus ? [`${semiSyncStatus} -- repeated until ON: it acknowledges ${source}'s commits`] : []),
     ],
     why: 'a rejoin is done only when replication runs and has caught up',

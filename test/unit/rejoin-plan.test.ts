@@ -39,6 +39,27 @@ const planOf = (states: HostState[], name = 'db1', c = config): Plan => {
 };
 
 describe('rejoin planning (pure)', () => {
+  it('a delayed replica keeps its delay and is not waited for (chaos seed 70293: every rejoin of one timed out)', () => {
+    const delayed = replica(1, 100, {
+      sourceHost: '10.0.0.9',
+      ioRunning: 'No',
+      sqlRunning: false,
+      lastIoError: '',
+      sqlDelay: 3600,
+    });
+    const plan = planOf([delayed, db2(), follower(3), follower(4)]);
+    const verify = plan.steps.find((s) => s.action.kind === 'verify-replica' && s.host === 'db1')!;
+    expect(verify.action).toMatchObject({ delayed: true });
+    expect(verify.sql[1]).toBe('-- not waited for: it keeps its delay of 3600 s and applies behind on purpose');
+    const undelayed = planOf([
+      { ...delayed, replica: { ...delayed.replica!, sqlDelay: 0 } },
+      db2(),
+      follower(3),
+      follower(4),
+    ]);
+    expect(undelayed.steps.find((s) => s.action.kind === 'verify-replica')!.action).not.toHaveProperty('delayed');
+  });
+
   it('fences the returning host, re-checks it holds nothing the master lacks, then makes it a replica by GTID', () => {
     const plan = planOf(cluster(returned()));
     expect([plan.kind, plan.target, plan.oldMaster.name, plan.positioning]).toEqual(['rejoin', 'db1', 'db2', 'gtid']);
