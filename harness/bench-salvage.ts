@@ -19,7 +19,7 @@ export interface SalvageFigures {
   without: number[];
 }
 
-async function oneRun(salvaged: boolean): Promise<{ ms: number; stepMs: number }> {
+async function oneRun(salvaged: boolean): Promise<{ ms: number; stepMs: number; took: string }> {
   const c = await startCluster({ basePort: BASE_PORT, replicas: 3, netns: true });
   try {
     for (const sql of SALVAGE_DDL) await c.query('test1', sql);
@@ -47,14 +47,17 @@ async function oneRun(salvaged: boolean): Promise<{ ms: number; stepMs: number }
       ok: boolean;
       salvage?: { transactions: number };
       plan: { steps: { n: number; phase: string }[] };
-      results: { n: number; ms: number }[];
+      results: { n: number; ms: number; detail: string }[];
     };
     const want = salvaged ? TRANSACTIONS : 0;
     if (r.exitCode !== 0 || !report.ok || report.salvage?.transactions !== want) {
       throw new Error(`salvage bench failover failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout.slice(-2000)}`);
     }
     const step = report.plan.steps.find((s) => s.phase === 'salvage');
-    return { ms, stepMs: report.results.find((x) => x.n === step?.n)?.ms ?? 0 };
+    const result = report.results.find((x) => x.n === step?.n);
+    // The step's own account of where its time went (SSH, read, decode, apply, read back).
+    const took = /\(took: ([^)]*)\)$/.exec(result?.detail ?? '')?.[1] ?? '';
+    return { ms, stepMs: result?.ms ?? 0, took };
   } finally {
     await c.down();
   }
@@ -75,7 +78,8 @@ export async function measureSalvage(runs: number, progress: (s: string) => void
     const b = await oneRun(false);
     f.without.push(b.ms);
     progress(
-      `salvage: run ${i + 1}/${runs} ${Math.round(a.ms)} ms (step ${Math.round(a.stepMs)} ms), without ${Math.round(b.ms)} ms`,
+      `salvage: run ${i + 1}/${runs} ${Math.round(a.ms)} ms (step ${Math.round(a.stepMs)} ms: ${a.took}), ` +
+        `without ${Math.round(b.ms)} ms`,
     );
   }
   return f;
