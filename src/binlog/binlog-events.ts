@@ -81,7 +81,7 @@ export function parseEventRow(row: Record<string, unknown>): LogEvent {
 }
 
 /** The GTID an event names, or undefined when it is not a GTID event. */
-function gtidOf(e: LogEvent): string | undefined {
+export function gtidOf(e: LogEvent): string | undefined {
   if (e.type === 'Anonymous_Gtid') return 'anonymous';
   if (e.type !== 'Gtid') return undefined;
   const maria = /GTID (\d+-\d+-\d+)/.exec(e.info);

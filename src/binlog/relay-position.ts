@@ -3,7 +3,8 @@ import type { Coordinates } from '../domain/coordinates.js';
 import type { ReplicaStatus } from '../domain/server-state.js';
 import type { ConnectionSet, SqlConnection } from '../topology/connection.js';
 import type { ProbedCluster } from '../topology/probe.js';
-import { masterRotate } from './binlog-events.js';
+import { gtidOf, masterRotate, parseEventRow, type LogEvent } from './binlog-events.js';
+import { gtidRelation } from './gtid.js';
 import { formatCoordinates } from './coordinates.js';
 import { scanLogFile } from './log-reader.js';
 
@@ -75,4 +76,32 @@ export async function checkProbedExecuted(probed: ProbedCluster, conns: Connecti
       s.replica = await withExecutedChecked(conn, d, replica).catch(() => replica);
     }),
   );
+}
+
+/** Events looked at from the SQL thread's place for the next transaction's GTID (header events come first). */
+const HEAD_EVENTS = 20;
+
+/**
+ * The GTID of the next transaction the SQL thread would apply, when the replica already holds it (`held`: what it
+ * applied, MariaDB gtid_slave_pos, MySQL gtid_executed); undefined otherwise. A salvage by an earlier, failed run
+ * applied the old master's last transactions over the replica's relay log, whose first unapplied one (often
+ * incomplete) is then already held: started again, the SQL thread would apply it twice, or stop at once in strict
+ * mode (chaos seed 70369: "out-of-order sequence number 0-1-2720 with existing 0-1-5166").
+ */
+export async function nextRelayGtidHeld(
+  conn: SqlConnection,
+  d: Dialect,
+  s: ReplicaStatus,
+  held: string,
+): Promise<string | undefined> {
+  const events = async (file: string, from: number): Promise<LogEvent[]> =>
+    (await conn.query(d.logEventsSql('relay', file, from, 0, HEAD_EVENTS))).map(parseEventRow);
+  let batch = await events(s.relayLog.file, s.relayLog.position);
+  // The SQL thread may stand at the end of a relay file: the next transaction is in the next one.
+  const next = batch.find((e) => e.type === 'Rotate' && !masterRotate(e));
+  if (next && !batch.some((e) => gtidOf(e))) batch = await events(next.info.split(';pos=')[0]?.trim() ?? '', 4);
+  const gtid = batch.map(gtidOf).find((g) => g && g !== 'anonymous');
+  if (!gtid || !held) return undefined;
+  const rel = gtidRelation(d.version.flavor, held, gtid);
+  return rel === 'ahead' || rel === 'equal' ? gtid : undefined;
 }

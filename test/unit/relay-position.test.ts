@@ -3,7 +3,7 @@
 // figures below were read from that replica.
 import { describe, expect, it } from 'vitest';
 import { dialectFor, parseVersion } from '../../src/dialect/dialect.js';
-import { executedIsStale, withExecutedChecked } from '../../src/binlog/relay-position.js';
+import { executedIsStale, nextRelayGtidHeld, withExecutedChecked } from '../../src/binlog/relay-position.js';
 import type { ReplicaStatus } from '../../src/domain/server-state.js';
 import { fakeConn } from './fixture-executor.js';
 
@@ -75,5 +75,41 @@ relay-bin.000002	1394	Gtid	1	3407	BEGIN GTID 0-1-13`);
     expect(executedIsStale(s)).toBe(false);
     expect(await withExecutedChecked(conn, d, s)).toBe(s);
     expect(sent).toEqual([]);
+  });
+});
+
+// Chaos seed 70369: an earlier, failed run salvaged 0-1-2720..5166 into this replica (gtid_slave_pos 0-1-5166), whose
+// relay log still held the first of them (incomplete) at the SQL thread's place. Rows read from that replica.
+describe('a relay log whose next transaction the replica already holds', () => {
+  const SALVAGED = table(`
+relay-bin.001119	712	Gtid	1	61627091	BEGIN GTID 0-1-2720
+relay-bin.001119	754	Annotate_rows	1	61836820	INSERT INTO sbtest.events (writer, seq, kind) VALUES (1, 1270, 'large')
+relay-bin.001119	210483	Rotate	3	210530	relay-bin.001120;pos=4`);
+  const at = (file: string, position: number) =>
+    ({ relayLog: { file, position }, received: {}, executed: {} }) as unknown as ReplicaStatus;
+  const conn = (byFile: Record<string, Record<string, unknown>[]>) => {
+    const f = fakeConn('test3', undefined, (sql) => byFile[/IN '([^']+)'/.exec(sql)?.[1] ?? ''] ?? []);
+    return f;
+  };
+
+  it('is found: the SQL thread must not start again (it would apply it twice, or stop in strict mode)', async () => {
+    const c = conn({ 'relay-bin.001119': SALVAGED }).conn;
+    expect(await nextRelayGtidHeld(c, d, at('relay-bin.001119', 712), '0-1-5166')).toBe('0-1-2720');
+  });
+
+  it('is not found when the replica lacks it: a paused replica resumes as before', async () => {
+    const c = conn({ 'relay-bin.001119': SALVAGED }).conn;
+    expect(await nextRelayGtidHeld(c, d, at('relay-bin.001119', 712), '0-1-2719')).toBeUndefined();
+    expect(await nextRelayGtidHeld(c, d, at('relay-bin.001119', 712), '')).toBeUndefined();
+  });
+
+  it('is looked for in the next relay file when the SQL thread stands at the end of one', async () => {
+    const end = table(`relay-bin.001118	900	Rotate	3	947	relay-bin.001119;pos=4`);
+    const f = conn({ 'relay-bin.001118': end, 'relay-bin.001119': SALVAGED });
+    expect(await nextRelayGtidHeld(f.conn, d, at('relay-bin.001118', 900), '0-1-5166')).toBe('0-1-2720');
+    expect(f.sent).toEqual([
+      "SHOW RELAYLOG EVENTS IN 'relay-bin.001118' FROM 900 LIMIT 0, 20",
+      "SHOW RELAYLOG EVENTS IN 'relay-bin.001119' FROM 4 LIMIT 0, 20",
+    ]);
   });
 });

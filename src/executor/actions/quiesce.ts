@@ -1,7 +1,8 @@
 import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
 import type { Dialect } from '../../dialect/dialect.js';
 import type { SqlConnection } from '../../topology/connection.js';
-import { READ_MS, replicaStatus, sendAll, threadErrors, WRITE_MS } from '../server-reads.js';
+import { nextRelayGtidHeld } from '../../binlog/relay-position.js';
+import { gtidOf, replicaStatus, sendAll, threadErrors, WRITE_MS } from '../server-reads.js';
 import type { ActionOutcome, Handler } from '../types.js';
 import { type Look, poll } from '../waits.js';
 
@@ -29,6 +30,8 @@ export const catchUp: Handler<'catch-up'> = async (step, ctx) => {
 
 export const resumeSql: Handler<'resume-sql'> = async (step, ctx) => {
   const conn = ctx.conn(step.host);
+  const held = await relayHeld(conn, ctx.dialect(step.host));
+  if (held) return { detail: `not started: ${held}`, alreadyDone: true };
   const keep = step.action.keepRelayLog;
   if (keep) {
     // The plan names the SQL thread's exact place in the relay log: only valid if nothing moved since.
@@ -97,6 +100,10 @@ export const drainRelayLog: Handler<'drain-relay-log'> = async (step, ctx) => {
       const stopped = s.sqlRunning ? '' : ' — its threads were already stopped';
       return { done: { detail: `applied everything received (${formatCoordinates(s.executed)})${stopped}` } };
     }
+    if (!s.sqlRunning && !s.lastSqlError) {
+      const held = await relayHeld(conn, d);
+      if (held) return { done: { detail: `nothing left to apply: ${held}` } };
+    }
     if (!s.sqlRunning) {
       // Never restart it here: with GTID positioning a start while both threads are stopped discards the relay log.
       throw new Error(
@@ -115,10 +122,21 @@ export const drainRelayLog: Handler<'drain-relay-log'> = async (step, ctx) => {
   });
 };
 
-async function appliedGtid(conn: SqlConnection, d: Dialect): Promise<string> {
-  const [g] = await conn.query(d.appliedGtidSql(), READ_MS);
-  return String(g?.gtid ?? '');
+/**
+ * Why a stopped SQL thread has nothing left to apply although its coordinates say otherwise: the next transaction of
+ * its relay log is one it already holds (see nextRelayGtidHeld). Undefined when the thread runs or it does not.
+ */
+async function relayHeld(conn: SqlConnection, d: Dialect): Promise<string | undefined> {
+  const s = await replicaStatus(conn, d, { raw: true });
+  if (!s || s.sqlRunning || !s.relayLog.file) return undefined;
+  const held = await appliedGtid(conn, d);
+  const gtid = await nextRelayGtidHeld(conn, d, s, held);
+  return gtid
+    ? `its relay log's next transaction ${gtid} is already held (${held}): an earlier run's salvage applied it`
+    : undefined;
 }
+
+const appliedGtid = (conn: SqlConnection, d: Dialect): Promise<string> => gtidOf(conn, d.appliedGtidSql());
 
 function idleOutcome(
   s: { received: { file: string; position: number }; executed: { file: string; position: number } },
