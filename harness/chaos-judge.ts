@@ -13,7 +13,10 @@ export async function controlSnapshot(c: Cluster, names: string[]): Promise<stri
   const out: string[] = [];
   for (const n of names) {
     const st = await slaveStatus(c, n);
-    const io = st.Slave_IO_Running === undefined ? '-' : st.Slave_IO_Running === 'No' ? 'No' : 'Yes/Connecting';
+    // An IO thread that stopped on an error of its own (a master back from a crash that cut a row event in half:
+    // error 1595, seed 70380) was not stopped by anyone: only a clean stop counts as 'No'.
+    const stopped = st.Slave_IO_Running === 'No' && !Number(st.Last_IO_Errno);
+    const io = st.Slave_IO_Running === undefined ? '-' : stopped ? 'No' : 'Yes/Connecting/failed';
     out.push(
       `${n}: ro=${await readOnly(c, n)} source=${st.Master_Host ?? '-'}:${st.Master_Port ?? '-'} io=${io} ` +
         `sql=${st.Slave_SQL_Running ?? '-'} gtid=${st.Using_Gtid ?? '-'} delay=${st.SQL_Delay ?? '-'}`,

@@ -183,7 +183,9 @@ export async function replicationSnapshot(c: Cluster, names: string[]): Promise<
     snap[n] = {
       ...v,
       source: s ? `${s.Master_Host}:${s.Master_Port}` : null,
-      io: s ? (s.Slave_IO_Running === 'No' ? 'No' : 'Yes/Connecting') : null,
+      // An IO thread that stopped on an error of its own (a master back from a crash that cut a row event in
+      // half: error 1595, seed 70380) was not stopped by anyone: only a clean stop counts as 'No'.
+      io: s ? (s.Slave_IO_Running === 'No' && !Number(s.Last_IO_Errno) ? 'No' : 'Yes/Connecting/failed') : null,
       sql: s?.Slave_SQL_Running ?? null,
       read: s ? `${s.Master_Log_File}:${s.Read_Master_Log_Pos}` : null,
       exec: s ? `${s.Relay_Master_Log_File}:${s.Exec_Master_Log_Pos}` : null,

@@ -4,7 +4,7 @@ import type { ReplicaStatus } from '../domain/server-state.js';
 import type { ConnectionSet, SqlConnection } from '../topology/connection.js';
 import type { ProbedCluster } from '../topology/probe.js';
 import { gtidOf, masterRotate, parseEventRow, type LogEvent } from './binlog-events.js';
-import { gtidRelation } from './gtid.js';
+import { extraTransactions } from './gtid.js';
 import { formatCoordinates } from './coordinates.js';
 import { scanLogFile } from './log-reader.js';
 
@@ -82,8 +82,10 @@ export async function checkProbedExecuted(probed: ProbedCluster, conns: Connecti
 const HEAD_EVENTS = 20;
 
 /**
- * The GTID of the next transaction the SQL thread would apply, when the replica already holds it (`held`: what it
- * applied, MariaDB gtid_slave_pos, MySQL gtid_executed); undefined otherwise. A salvage by an earlier, failed run
+ * The GTID of the next transaction the SQL thread would apply, when the replica already holds it (`held`: its binlog
+ * state, MariaDB gtid_binlog_state, MySQL gtid_executed); undefined otherwise. Not gtid_slave_pos: a parallel
+ * replica's SQL thread paused at 0-1-879 was seen with gtid_slave_pos 0-1-1972 after its old master came back and
+ * died again (chaos seed 70380), while its data and binlog stood at 879 — trusted, its relay log went unapplied. A salvage by an earlier, failed run
  * applied the old master's last transactions over the replica's relay log, whose first unapplied one (often
  * incomplete) is then already held: started again, the SQL thread would apply it twice, or stop at once in strict
  * mode (chaos seed 70369: "out-of-order sequence number 0-1-2720 with existing 0-1-5166").
@@ -102,6 +104,6 @@ export async function nextRelayGtidHeld(
   if (next && !batch.some((e) => gtidOf(e))) batch = await events(next.info.split(';pos=')[0]?.trim() ?? '', 4);
   const gtid = batch.map(gtidOf).find((g) => g && g !== 'anonymous');
   if (!gtid || !held) return undefined;
-  const rel = gtidRelation(d.version.flavor, held, gtid);
-  return rel === 'ahead' || rel === 'equal' ? gtid : undefined;
+  // Held when the binlog state has it (MariaDB: per domain and origin server) — nothing of it is extra.
+  return extraTransactions(d.version.flavor, gtid, held).length ? undefined : gtid;
 }

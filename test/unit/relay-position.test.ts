@@ -78,8 +78,9 @@ relay-bin.000002	1394	Gtid	1	3407	BEGIN GTID 0-1-13`);
   });
 });
 
-// Chaos seed 70369: an earlier, failed run salvaged 0-1-2720..5166 into this replica (gtid_slave_pos 0-1-5166), whose
-// relay log still held the first of them (incomplete) at the SQL thread's place. Rows read from that replica.
+// Chaos seed 70369: an earlier, failed run salvaged 0-1-2720..5166 into this replica (its binlog state 0-1-5166,...),
+// whose relay log still held the first of them (incomplete) at the SQL thread's place. Rows read from that replica.
+// What it holds is its binlog state, not gtid_slave_pos (seed 70380: 0-1-1972 there with 879 applied).
 describe('a relay log whose next transaction the replica already holds', () => {
   const SALVAGED = table(`
 relay-bin.001119	712	Gtid	1	61627091	BEGIN GTID 0-1-2720
@@ -101,6 +102,9 @@ relay-bin.001119	210483	Rotate	3	210530	relay-bin.001120;pos=4`);
     const c = conn({ 'relay-bin.001119': SALVAGED }).conn;
     expect(await nextRelayGtidHeld(c, d, at('relay-bin.001119', 712), '0-1-2719')).toBeUndefined();
     expect(await nextRelayGtidHeld(c, d, at('relay-bin.001119', 712), '')).toBeUndefined();
+    // Held means in its binlog from that origin server: 0-3-5167 (a write of its own) does not hold 0-1-2720.
+    expect(await nextRelayGtidHeld(c, d, at('relay-bin.001119', 712), '0-3-5167')).toBeUndefined();
+    expect(await nextRelayGtidHeld(c, d, at('relay-bin.001119', 712), '0-1-5166,0-3-5167')).toBe('0-1-2720');
   });
 
   it('is looked for in the next relay file when the SQL thread stands at the end of one', async () => {

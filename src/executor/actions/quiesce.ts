@@ -129,10 +129,10 @@ export const drainRelayLog: Handler<'drain-relay-log'> = async (step, ctx) => {
 async function relayHeld(conn: SqlConnection, d: Dialect): Promise<string | undefined> {
   const s = await replicaStatus(conn, d, { raw: true });
   if (!s || s.sqlRunning || !s.relayLog.file) return undefined;
-  const held = await appliedGtid(conn, d);
+  const held = await gtidOf(conn, d.binlogStateSql());
   const gtid = await nextRelayGtidHeld(conn, d, s, held);
   return gtid
-    ? `its relay log's next transaction ${gtid} is already held (${held}): an earlier run's salvage applied it`
+    ? `its relay log's next transaction ${gtid} is already in its binlog (${held}): an earlier run's salvage applied it`
     : undefined;
 }
 
