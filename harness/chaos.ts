@@ -247,6 +247,22 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
         .reduce((a, b) => (received(b) > received(a) ? b : a));
       line += ` then → ${target}`;
     }
+    // Semi-sync that waits for an acknowledgement with nobody left to give one (the drifted replica broke on its own
+    // row; a delayed one by file stays stopped): the next command must be refused, changing nothing (seed 70394).
+    if (s.semiSync && nobodyToAcknowledge(s, names, target, lift)) {
+      violations.push(...(await refusedChangingNothing(cl, cfg, target, flags(), names)));
+      line += ' (semi-sync: nobody left to acknowledge: refused, nothing changed)';
+      keep = violations.length > 0;
+      return {
+        seed,
+        ok: !keep,
+        line,
+        violations,
+        scenario: s,
+        ms: Date.now() - started,
+        ...(keep ? { keptAt: cl.dir } : {}),
+      };
+    }
     const delayedWhy = s.delayed && !lift ? delayedHoldsMost(ev, s.delayed.name, candidates()) : undefined;
     if (delayedWhy) {
       // Only the delayed replica received the newest transactions: a failover without it must be refused, and
@@ -323,6 +339,23 @@ async function iteration(seed: number, o: ChaosOptions): Promise<IterationResult
     ms: Date.now() - started,
     ...(keep && c ? { keptAt: c.dir } : {}),
   };
+}
+
+/** Every replica but the target is the drifted one (left out: its SQL thread broke) or a delayed one left stopped. */
+function nobodyToAcknowledge(s: ChaosScenario, names: string[], target: string, lift: boolean): boolean {
+  const left = (n: string) => n === s.drift || (n === s.delayed?.name && !lift && s.positioning === 'file');
+  return names.every((n) => n === target || left(n));
+}
+
+/** A run that must be refused: exit 3, and the servers as they were. */
+async function refusedChangingNothing(c: Cluster, cfg: string, target: string, flags: string[], names: string[]) {
+  const before = await controlSnapshot(c, names);
+  const r = await runJson(c, cfg, target, flags);
+  const after = await controlSnapshot(c, names);
+  return [
+    ...(r.exitCode === 3 ? [] : [`expected a refusal (exit 3), got exit ${r.exitCode}: ${r.why}`]),
+    ...(after === before ? [] : [`a refused run changed the servers: ${before} → ${after}`]),
+  ];
 }
 
 /**
