@@ -82,13 +82,13 @@ export async function checkProbedExecuted(probed: ProbedCluster, conns: Connecti
 const HEAD_EVENTS = 20;
 
 /**
- * The GTID of the next transaction the SQL thread would apply, when the replica already holds it (`held`: its binlog
- * state, MariaDB gtid_binlog_state, MySQL gtid_executed); undefined otherwise. Not gtid_slave_pos: a parallel
- * replica's SQL thread paused at 0-1-879 was seen with gtid_slave_pos 0-1-1972 after its old master came back and
- * died again (chaos seed 70380), while its data and binlog stood at 879 — trusted, its relay log went unapplied. A salvage by an earlier, failed run
- * applied the old master's last transactions over the replica's relay log, whose first unapplied one (often
- * incomplete) is then already held: started again, the SQL thread would apply it twice, or stop at once in strict
- * mode (chaos seed 70369: "out-of-order sequence number 0-1-2720 with existing 0-1-5166").
+ * The GTID of the next transaction the SQL thread would apply, when the replica already holds it; undefined
+ * otherwise. A salvage by an earlier, failed run applied the old master's last transactions over the replica's relay
+ * log, whose first unapplied one (often incomplete) is then already held: started again, the SQL thread would apply
+ * it twice, or stop at once in strict mode (chaos seed 70369: "out-of-order sequence number 0-1-2720 with existing
+ * 0-1-5166"). `held` is its binlog state (MariaDB gtid_binlog_state, MySQL gtid_executed), not gtid_slave_pos: a
+ * parallel replica paused at 0-1-879 read gtid_slave_pos 0-1-1972 after its old master came back and died again,
+ * while its data and binlog stood at 879 (chaos seed 70380).
  */
 export async function nextRelayGtidHeld(
   conn: SqlConnection,

@@ -3,6 +3,7 @@ import type { Dialect } from '../../dialect/dialect.js';
 import type { SqlConnection } from '../../topology/connection.js';
 import { nextRelayGtidHeld } from '../../binlog/relay-position.js';
 import { gtidOf, replicaStatus, sendAll, threadErrors, WRITE_MS } from '../server-reads.js';
+import type { ReplicaStatus } from '../../domain/server-state.js';
 import type { ActionOutcome, Handler } from '../types.js';
 import { type Look, poll } from '../waits.js';
 
@@ -30,12 +31,13 @@ export const catchUp: Handler<'catch-up'> = async (step, ctx) => {
 
 export const resumeSql: Handler<'resume-sql'> = async (step, ctx) => {
   const conn = ctx.conn(step.host);
-  const held = await relayHeld(conn, ctx.dialect(step.host));
+  const d = ctx.dialect(step.host);
+  const held = await relayHeld(conn, d, await replicaStatus(conn, d, { raw: true }));
   if (held) return { detail: `not started: ${held}`, alreadyDone: true };
   const keep = step.action.keepRelayLog;
   if (keep) {
     // The plan names the SQL thread's exact place in the relay log: only valid if nothing moved since.
-    const s = await replicaStatus(conn, ctx.dialect(step.host));
+    const s = await replicaStatus(conn, d);
     if (s?.sqlRunning && s.gtidMode === 'No')
       return { detail: 'already applying its relay log by file position', alreadyDone: true };
     const now = s?.relayLog;
@@ -101,7 +103,8 @@ export const drainRelayLog: Handler<'drain-relay-log'> = async (step, ctx) => {
       return { done: { detail: `applied everything received (${formatCoordinates(s.executed)})${stopped}` } };
     }
     if (!s.sqlRunning && !s.lastSqlError) {
-      const held = await relayHeld(conn, d);
+      // The status just read: no second round trip for it.
+      const held = await relayHeld(conn, d, s);
       if (held) return { done: { detail: `nothing left to apply: ${held}` } };
     }
     if (!s.sqlRunning) {
@@ -126,8 +129,7 @@ export const drainRelayLog: Handler<'drain-relay-log'> = async (step, ctx) => {
  * Why a stopped SQL thread has nothing left to apply although its coordinates say otherwise: the next transaction of
  * its relay log is one it already holds (see nextRelayGtidHeld). Undefined when the thread runs or it does not.
  */
-async function relayHeld(conn: SqlConnection, d: Dialect): Promise<string | undefined> {
-  const s = await replicaStatus(conn, d, { raw: true });
+async function relayHeld(conn: SqlConnection, d: Dialect, s: ReplicaStatus | undefined): Promise<string | undefined> {
   if (!s || s.sqlRunning || !s.relayLog.file) return undefined;
   const held = await gtidOf(conn, d.binlogStateSql());
   const gtid = await nextRelayGtidHeld(conn, d, s, held);
