@@ -8,6 +8,8 @@ import { annotate, describeHosts } from './host-notes.js';
 import type { HostPlan } from './plan-types.js';
 import { REFUSAL_RULES, targetRefusals } from './refusal-rules.js';
 import { choosePositioning, type PositioningChoice } from './replica-facts.js';
+import { writableMasters } from './writers.js';
+import { matchSource } from '../topology/identity.js';
 
 /**
  * What the planner concluded about the cluster: roles, the old master, the best replica, and every finding of
@@ -90,9 +92,36 @@ export function analyzeTopology(config: ResolvedConfig, states: HostState[], opt
       nothingToDo: done.why,
     };
   }
+  const left = leftBehind(config, states, opts, replicas);
+  if (left) return { ...emptyAnalysis(config, states, opts.target), refusals: [left] };
   const found = findOldMaster(states);
   if (!found.ok) return empty(found.refusals.join(' '));
   return withRules(config, states, opts, found.value, early);
+}
+
+/**
+ * The target is the master already — published by the run that promoted it, the one writable master — but a
+ * replica that run was to move still names the old one (its repoint failed; a delayed one by file was left
+ * stopped): "does not replicate from anything, choose another" would send the operator to a second master.
+ */
+function leftBehind(
+  config: ResolvedConfig,
+  states: HostState[],
+  opts: AnalyzeOptions,
+  replicas: ReplicaHost[],
+): string | undefined {
+  const target = states.find((s) => s.name === opts.target);
+  if (!target?.reachable || target.replica || opts.published !== target.name) return undefined;
+  const masters = writableMasters(states);
+  if (masters.length !== 1 || masters[0]?.name !== target.name) return undefined;
+  const stale = replicas.filter((r) => matchSource(r.replica, states).name !== target.name);
+  if (!stale.length) return undefined;
+  return (
+    `${target.name} already is the master: the run that promoted it published it, and it is the one writable ` +
+    `master. ${names(stale)} still ${stale.length > 1 ? 'replicate' : 'replicates'} from another server: bring ` +
+    `${stale.length > 1 ? 'each' : 'it'} to ${target.name} with mmmf --cfg ${config.source} rejoin NAME (it ` +
+    'checks GTIDs first). A failover has nothing left to do.'
+  );
 }
 
 /**
@@ -126,7 +155,7 @@ function withRules(
   const refusals = [...early];
   const warnings: string[] = [];
   for (const rule of REFUSAL_RULES) {
-    const f = rule.check({ config, states, target: opts.target, old, c });
+    const f = rule.check({ config, states, target: opts.target, old, c, published: opts.published });
     refusals.push(...(f.refusals ?? []));
     warnings.push(...(f.warnings ?? []));
   }

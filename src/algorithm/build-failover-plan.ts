@@ -32,6 +32,8 @@ export interface FailoverOptions {
   liftDelay?: boolean;
   /** Fail over even though the old master answers (it is fenced first); without it a live master is refused. */
   fenceLiveMaster?: boolean;
+  /** The master the last run that promoted one published in the cluster's store. */
+  published?: string | undefined;
   /** Reader VIPs configured: who holds each now (read over SSH) and the hosts set offline. */
   readers?: { holders: Map<string, string[]>; offline: string[] };
   /** Salvaging a dead old master's binlog over SSH: switched off for this run, and what mmmf remembers of it. */
@@ -104,7 +106,7 @@ export function buildFailoverPlan(config: ResolvedConfig, states: HostState[], o
 
 /** `--failover-to auto`: the target the rules choose, then its plan (with how it was chosen). */
 function autoPlan(config: ResolvedConfig, states: HostState[], opts: FailoverOptions): Outcome<Plan> {
-  const choice = chooseTarget(config, states, !!opts.liftDelay);
+  const choice = chooseTarget(config, states, !!opts.liftDelay, opts.published);
   if (!choice.ok) return refuse(choice.refusals, 'refusing to fail over (--failover-to auto): nothing was changed');
   const o = buildFailoverPlan(config, states, { ...opts, target: choice.value.name });
   return o.ok ? accept({ ...o.value, targetWhy: choice.value.why }) : o;

@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
 import { type HostState, isProbed, isReplica, type ProbedHost } from '../domain/server-state.js';
 import { findOldMaster } from './find-old-master.js';
+import { writableMasters } from './writers.js';
 import type { HostPlan, Plan, SemiSyncChange, Step } from './plan-types.js';
 import { coordinatesOf, dialectOf, sourceSpec, StepList } from './plan/context.js';
 import { fenceWrites } from './plan/fence.js';
@@ -16,6 +17,8 @@ import type { PositioningMode } from '../domain/positioning.js';
 export interface RejoinParties {
   host: ProbedHost;
   master: ProbedHost;
+  /** Why `master` is the master when the replicas name another (shown among the plan's warnings). */
+  evidence?: string;
 }
 
 const stateOf = (s: ProbedHost) => (s.version.flavor === 'mariadb' ? (s.gtidBinlogState ?? '') : (s.gtidBinlog ?? ''));
@@ -29,13 +32,16 @@ const comparable = ({ host, master }: RejoinParties) =>
   host.version.flavor === master.version.flavor && (host.version.flavor === 'mariadb' || !!host.gtidEnabled);
 
 /** The parties, when a rejoin is refused because the host holds what the master lacks (the command lists it). */
-export function partiesHoldingExtra(states: HostState[], name: string): RejoinParties | undefined {
-  const p = findRejoinParties(states, name);
+export function partiesHoldingExtra(states: HostState[], name: string, published?: string): RejoinParties | undefined {
+  const p = findRejoinParties(states, name, published);
   return p.ok && comparable(p.value) && heldOnlyBy(p.value).length ? p.value : undefined;
 }
 
-/** Pure: the returning host and the writable master it would follow, or why there is no such pair. */
-export function findRejoinParties(states: HostState[], name: string): Outcome<RejoinParties> {
+/**
+ * Pure: the returning host and the writable master it would follow, or why there is no such pair. `published`:
+ * the master the last run that promoted one published in the cluster's store.
+ */
+export function findRejoinParties(states: HostState[], name: string, published?: string): Outcome<RejoinParties> {
   const host = states.find((s) => s.name === name);
   if (!host) return refuse([], `rejoin ${name}: no such host in the config`);
   if (!isProbed(host)) return refuse([], `${name} does not answer (${host.error}): start it, then run rejoin again`);
@@ -46,18 +52,35 @@ export function findRejoinParties(states: HostState[], name: string): Outcome<Re
   const found = settled
     ? whole
     : findOldMaster(states.map((s) => (s.name === name ? { ...s, replica: undefined } : s)));
-  if (!found.ok) return refuse(found.refusals, `cannot tell which server is the master`);
-  const master = found.value.state;
-  if (!isProbed(master) || master.name === name || master.readOnly !== false) {
-    return refuse(
-      [
-        `the replicas replicate from ${found.value.name ?? found.value.address}` +
-          (isProbed(master) ? (master.readOnly ? ', which is read-only' : '') : ', which does not answer'),
-      ],
-      `no reachable writable master to rejoin ${name} to`,
-    );
+  const master = found.ok ? found.value.state : undefined;
+  if (isProbed(master) && master.name !== name && master.readOnly === false) return accept({ host, master });
+  const named = found.ok
+    ? `the replicas replicate from ${found.value.name ?? found.value.address}` +
+      (isProbed(master) ? (master.readOnly ? ', which is read-only' : '') : ', which does not answer')
+    : undefined;
+  const recorded = publishedMaster(states, name, published);
+  if (recorded) {
+    const evidence =
+      `${recorded.name} is the master: the run that promoted it published it, and it is the one writable ` +
+      `master; ${named ?? (found.ok ? '' : found.refusals.join(' '))}`;
+    return accept({ host, master: recorded, evidence });
   }
-  return accept({ host, master });
+  if (!found.ok) return refuse(found.refusals, `cannot tell which server is the master`);
+  const notPublished =
+    published && published !== name ? `; ${published}, published as the master, is not the one writable master` : '';
+  return refuse([`${named}${notPublished}`], `no reachable writable master to rejoin ${name} to`);
+}
+
+/**
+ * The master a failover promoted and published, when the replicas still name one that is gone: every replica
+ * it was to repoint failed or was left stopped (a delayed one by file), so none names it yet (chaos seed 70580).
+ * Taken only when it answers and is the one writable master the servers show; rejoin then checks GTIDs first.
+ */
+function publishedMaster(states: HostState[], name: string, published?: string): ProbedHost | undefined {
+  const s = states.find((x) => x.name === published);
+  if (!s || s.name === name || !isProbed(s)) return undefined;
+  const masters = writableMasters(states);
+  return masters.length === 1 && masters[0]?.name === s.name ? s : undefined;
 }
 
 /**
@@ -66,8 +89,13 @@ export function findRejoinParties(states: HostState[], name: string): Outcome<Re
  * lacks. What only it holds (written but never sent before it died) is refused and listed, never merged or
  * thrown away.
  */
-export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], name: string): Outcome<Plan> {
-  const parties = findRejoinParties(states, name);
+export function buildRejoinPlan(
+  config: ResolvedConfig,
+  states: HostState[],
+  name: string,
+  published?: string,
+): Outcome<Plan> {
+  const parties = findRejoinParties(states, name, published);
   if (!parties.ok) return parties;
   const { host, master } = parties.value;
   if (!comparable(parties.value)) {
@@ -106,7 +134,8 @@ export function buildRejoinPlan(config: ResolvedConfig, states: HostState[], nam
   if (partner && running(host) && host.readOnly && (masterFollows || !pairWanted(host, master))) {
     return accept(rejoinPlan(config, host, master, states, { pair: false, nothing: true, mode }));
   }
-  return accept(rejoinPlan(config, host, master, states, { pair: partner && pairWanted(host, master), mode }));
+  const pair = partner && pairWanted(host, master);
+  return accept(rejoinPlan(config, host, master, states, { pair, mode, evidence: parties.value.evidence }));
 }
 
 /**
@@ -121,7 +150,7 @@ function rejoinPlan(
   host: ProbedHost,
   master: ProbedHost,
   states: HostState[],
-  o: { pair: boolean; nothing?: boolean; mode: PositioningMode },
+  o: { pair: boolean; nothing?: boolean; mode: PositioningMode; evidence?: string | undefined },
 ): Plan {
   const list = new StepList();
   // Semi-sync: a former master comes back with its master side as it left it; as a replica it acknowledges
@@ -134,6 +163,7 @@ function rejoinPlan(
   const base: Plan = {
     kind: 'rejoin',
     target: host.name,
+    targetWhy: wroteAsMaster(host) ? 'a former master' : 'a replica left out of the cluster',
     oldMaster: { address: master.address, name: master.name, reachable: true },
     best: master.name,
     positioning: o.mode,
@@ -143,7 +173,10 @@ function rejoinPlan(
         : 'the cluster replicates by file: it continues right after its own last transaction in the binlog of ' +
           'its source',
     hosts: rejoinHosts(states, host.name, master.name, o.pair),
-    warnings: intent && !ackStatusSql(intent, host) ? [noReplicaPlugin(host, master.name)] : [],
+    warnings: [
+      ...(o.evidence ? [o.evidence] : []),
+      ...(intent && !ackStatusSql(intent, host) ? [noReplicaPlugin(host, master.name)] : []),
+    ],
     steps: list.steps,
     ...(intent ? { semiSync: rejoinSemiSync(intent.why, host) } : {}),
   };

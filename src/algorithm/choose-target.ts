@@ -17,8 +17,13 @@ export interface TargetChoice {
  * the most; ties go to the earlier in `candidates` (else config order). The replica that received the most of
  * all stays the source the target catches up from, so nothing it received is lost.
  */
-export function chooseTarget(config: ResolvedConfig, states: HostState[], liftDelay = false): Outcome<TargetChoice> {
-  const a = analyzeTopology(config, states, { target: '', liftDelay });
+export function chooseTarget(
+  config: ResolvedConfig,
+  states: HostState[],
+  liftDelay = false,
+  published?: string,
+): Outcome<TargetChoice> {
+  const a = analyzeTopology(config, states, { target: '', liftDelay, published });
   const order = config.candidates.length ? config.candidates : config.hosts.map((h) => h.name);
   const newest = Math.max(0, ...a.replicas.map(versionKey));
   const notAllowed = new Map<string, string>();

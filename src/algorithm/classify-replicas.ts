@@ -47,6 +47,8 @@ export interface ClassifyOptions {
   target: string;
   /** Apply delayed replicas' relay logs now (lifting their delay) and let them take part. */
   liftDelay?: boolean;
+  /** The master the last run that promoted one published in the cluster's store (what refusals name it as). */
+  published?: string | undefined;
 }
 
 /** Pure: sorts the old master's direct replicas and its orphans for a run to `opts.target`. */

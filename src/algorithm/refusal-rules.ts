@@ -21,6 +21,8 @@ export interface RuleInput {
   target: string;
   old: OldMaster;
   c: Classes;
+  /** The master the last run that promoted one published in the cluster's store. */
+  published?: string | undefined;
 }
 
 /** One named rule of the analysis. */
@@ -63,14 +65,19 @@ export const REFUSAL_RULES: readonly Rule[] = [
  * failover would leave two. Refused before any change, naming it and the way out. The old master (fenced by
  * the plan) and the target do not count.
  */
-function secondMasters({ states, old, target, config }: RuleInput): string[] {
+function secondMasters({ states, old, target, config, published }: RuleInput): string[] {
+  const cfg = `--cfg ${config.source}`;
   return writableMasters(states)
     .filter((m) => m.name !== old.name && m.name !== target)
-    .map(
-      (m) =>
-        `${m.name} is a second master (${m.why}): it may be taking writes, and a failover now would leave two ` +
-        `writable masters. See what only it holds with mmmf rejoin ${m.name} --cfg ${config.source} --dry-run; ` +
-        `then make it read-only (or rejoin it) and re-run.`,
+    .map((m) =>
+      m.name === published
+        ? // The replicas name the old master only because none was moved yet: a run failed after promoting.
+          `${m.name} already is the master (${m.why}; the run that promoted it published it): a failover now ` +
+          `would leave two writable masters. Bring each replica left under ${old.name ?? old.address} to it ` +
+          `with mmmf ${cfg} rejoin NAME (it checks GTIDs first).`
+        : `${m.name} is a second master (${m.why}): it may be taking writes, and a failover now would leave two ` +
+          `writable masters. See what only it holds with mmmf rejoin ${m.name} ${cfg} --dry-run; ` +
+          `then make it read-only (or rejoin it) and re-run.`,
     );
 }
 

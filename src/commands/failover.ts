@@ -153,6 +153,7 @@ async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCom
     ...(opts.liftDelay ? { liftDelay: true } : {}),
     ...(opts.fenceLiveMaster ? { fenceLiveMaster: true } : {}),
     salvage: { remembered: rememberedFiles(s.config) },
+    published: s.view?.snapshot.master?.name,
   });
   const verb = opts.switchover ? 'switch over' : 'fail over';
   const headline = `refusing to ${verb} to ${opts.target}: nothing was changed`;

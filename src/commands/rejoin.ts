@@ -33,8 +33,9 @@ export async function rejoinCommand(opts: RejoinOptions): Promise<number> {
   const config = await loadConfig(opts.cfg, [{ flag: 'rejoin', name: opts.name }]);
   return withSession(sessionFor(config, opts, `mmmf rejoin ${opts.name}`), async (s) => {
     const probed = await s.probe();
-    const outcome = buildRejoinPlan(config, probed.states, opts.name);
-    const extra = outcome.ok ? undefined : partiesHoldingExtra(probed.states, opts.name);
+    const published = s.view?.snapshot.master?.name;
+    const outcome = buildRejoinPlan(config, probed.states, opts.name, published);
+    const extra = outcome.ok ? undefined : partiesHoldingExtra(probed.states, opts.name, published);
     const listed = extra ? await listExtra(s, probed, extra) : [];
     const plan = valueOrRefuse(outcome, `refusing to rejoin ${opts.name}: nothing was changed`, listed);
     const dryRun = !!opts.dryRun;

@@ -57,7 +57,7 @@ function heading(plan: Plan, c: ChalkInstance, dryRun: boolean): string[] {
   if (plan.kind === 'rejoin') {
     return [
       c.bold(`Rejoin plan${dry}`),
-      `  rejoining   ${c.bold(plan.target)} ${c.dim('(a former master)')}`,
+      `  rejoining   ${c.bold(plan.target)} ${c.dim(`(${plan.targetWhy ?? 'a former master'})`)}`,
       `  master      ${plan.oldMaster.name ?? plan.oldMaster.address} ${c.dim(plan.oldMaster.address)}`,
     ];
   }

@@ -261,6 +261,24 @@ describe('failover planning (pure)', () => {
     ).toBe('db2');
   });
 
+  it('a published master that a failed run left without replicas: named as the master, rejoin the others (seed 70580)', () => {
+    // The run promoted db2 and published it, then its repoint of db4 failed: db3 and db4 still name dead db1.
+    const promoted = { ...master(2), gtidBinlog: '0-2-5001' };
+    const states = [dead(1), promoted, replica(3, 4500), replica(4, 5000)];
+    const again = refusalOf(buildFailoverPlan(config, states, { target: 'db2', published: 'db2' }));
+    expect(again).toBe(
+      'db2 already is the master: the run that promoted it published it, and it is the one writable master. db3, ' +
+        'db4 still replicate from another server: bring each to db2 with mmmf --cfg fixture rejoin NAME (it checks ' +
+        'GTIDs first). A failover has nothing left to do.',
+    );
+    const elsewhere = refusalOf(buildFailoverPlan(config, states, { target: 'db4', published: 'db2' }));
+    expect(elsewhere).toMatch(/^db2 already is the master \(writable, replicates from nobody; the run that promoted/);
+    expect(elsewhere).toMatch(/rejoin NAME \(it checks GTIDs first\)/);
+    // Unpublished, it is what it looks like: a server that replicates from nothing, and a second master.
+    expect(refusal(states, 'db2')).toMatch(/^target db2 does not replicate from anything/);
+    expect(refusal(states, 'db4')).toMatch(/db2 is a second master/);
+  });
+
   it('makes a writable replica read-only before it stops receiving', () => {
     const plan = planned(config, [dead(1), replica(2, 5000, { state: { readOnly: false } }), replica(3, 4500)], {
       target: 'db3',

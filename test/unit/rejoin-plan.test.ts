@@ -32,8 +32,8 @@ const cluster = (db1: HostState, o: { master?: Partial<HostState>; follower?: Pa
   follower(4, o.follower),
 ];
 const steps = (p: Plan) => p.steps.map((s) => `${s.n} ${s.phase} ${s.host} after [${s.after}]: ${s.title}`);
-const planOf = (states: HostState[], name = 'db1', c = config): Plan => {
-  const o = buildRejoinPlan(c, states, name);
+const planOf = (states: HostState[], name = 'db1', c = config, published?: string): Plan => {
+  const o = buildRejoinPlan(c, states, name, published);
   if (!o.ok) throw new Error(`refused: ${o.headline}: ${o.refusals.join('; ')}`);
   return o.value;
 };
@@ -131,6 +131,35 @@ describe('rejoin planning (pure)', () => {
       'Verify it replicates from db2',
     ]);
     expect(plan.steps.filter((x) => x.host === 'db2')).toEqual([]);
+  });
+
+  it('a replica left under a dead master joins the published one when no replica names it yet (chaos seed 70580)', () => {
+    // A failover promoted db2 and published it; db4's repoint failed half-way and db3, delayed, was left stopped
+    // by file: both still name db1, which does not answer.
+    const stale = (i: number, o: Partial<ReplicaStatus> = {}) =>
+      replica(i, 100, { sourceHost: '10.0.0.1', ioRunning: 'No', sqlRunning: false, lastIoError: '', ...o });
+    const states = [dead(1), db2(), stale(3, { sqlDelay: 3600 }), stale(4)];
+    const refused = buildRejoinPlan(config, states, 'db4');
+    expect(refused).toMatchObject({ ok: false, refusals: ['the replicas replicate from db1, which does not answer'] });
+    const plan = planOf(states, 'db4', config, 'db2');
+    expect([plan.oldMaster.name, plan.steps.at(-1)!.title]).toEqual(['db2', 'Verify it replicates from db2']);
+    expect(plan.warnings[0]).toBe(
+      'db2 is the master: the run that promoted it published it, and it is the one writable master; the replicas ' +
+        'replicate from db1, which does not answer',
+    );
+    // The record alone is not enough: with a second writable master, or the published one read-only, refused.
+    const other = { ...master(3), gtidBinlogState: '0-3-1' };
+    for (const s of [
+      [dead(1), db2(), other, stale(4)],
+      [dead(1), db2({ readOnly: true }), stale(3), stale(4)],
+    ]) {
+      expect(buildRejoinPlan(config, s, 'db4', 'db2')).toMatchObject({
+        ok: false,
+        headline: expect.stringMatching(
+          /^(no reachable writable master to rejoin db4 to|cannot tell which server is the master)$/,
+        ),
+      });
+    }
   });
 
   it('nothing to do when it already replicates from the master, read-only, and the pair is circular', () => {
