@@ -77,6 +77,8 @@ export const PORTS = {
   'bench-monitors': range(33761),
   /** A step failed half-way (the statement-sent fault point): the named next command finishes the failover. */
   'half-done-steps': range(33771),
+  /** The salvage's statement batches answered whole by a real server (test/integration/salvage-batch). */
+  'salvage-batch': range(33781),
   /** Unit tests of the remote binlog commands: local listeners, no server. */
   'binlog-remote-unit': range(33990),
   /** etcd members of the coordination-state tests (not MariaDB). */

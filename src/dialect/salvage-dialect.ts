@@ -32,10 +32,12 @@ export function replayTools(v: ServerVersion): { decode: string; apply: string; 
 /**
  * The decoder's arguments: no option file (a monitor host's ~/.my.cnf must not change what is decoded), the
  * stream from stdin. Its exit code proves little (it exits 0 on a truncated file), so the bytes it gets were
- * checked event by event before, and they end with a complete transaction.
+ * checked event by event before, and they end with a complete transaction. MariaDB's decoder leaves out the
+ * statement text it prints as comments beside row events (Annotate_rows: a third of a 10 MB salvage's SQL,
+ * never applied).
  */
-export function decodeArgs(): string[] {
-  return ['--no-defaults', '-'];
+export function decodeArgs(v: ServerVersion): string[] {
+  return v.flavor === 'mariadb' ? ['--no-defaults', '--skip-annotate-row-events', '-'] : ['--no-defaults', '-'];
 }
 
 /**
@@ -140,10 +142,11 @@ export const DIE_WITH_MMMF = ['setpriv', '--pdeathsig', 'KILL'];
 
 /**
  * How a plan shows the local commands of one file's replay, as a person would run them: decode the checked
- * bytes into a private SQL file, then apply that file in one session of the apply client.
+ * bytes into a private SQL file (its statements joined into batches where their bounds are certain:
+ * salvage-batch.ts), then apply that file in one session of the apply client.
  */
 export function replayCommandLine(v: ServerVersion): string {
   const t = replayTools(v);
   const apply = [...DIE_WITH_MMMF, t.apply, ...applyArgs('<private option file>')].join(' ');
-  return `${t.decode} ${decodeArgs().join(' ')} < <checked bytes> > <private SQL file>; ${apply} < <private SQL file>`;
+  return `${t.decode} ${decodeArgs(v).join(' ')} < <checked bytes> > <private SQL file, statements batched>; ${apply} < <private SQL file>`;
 }

@@ -15,6 +15,7 @@ import {
   salvageLockHolderSql,
   takeSalvageLockSql,
 } from '../dialect/salvage-dialect.js';
+import { batchStatements } from '../dialect/salvage-batch.js';
 import { runChild } from '../process/run-child.js';
 import { ensurePrivateDir, PRIVATE_FILE } from '../state/state-files.js';
 import type { ResolvedHost } from '../topology/config-types.js';
@@ -57,8 +58,9 @@ const decodedCap = (bytes: number) => bytes * 16 + (1 << 20);
 
 /**
  * Decodes one slice (format description + whole transactions) into a SQL file. The decoder must exit 0 with
- * nothing on stderr; its output is taken whole, never cut. The file starts with the statement that takes the
- * salvage lock, so the session applying it can be found.
+ * nothing on stderr; its output is taken whole, never cut, its statements joined into batches where their bounds
+ * are certain (one round trip each). The file starts with the statement that takes the salvage lock, so the
+ * session applying it can be found.
  */
 export async function decodeSlice(
   v: Dialect['version'],
@@ -69,7 +71,7 @@ export async function decodeSlice(
   const tool = replayTools(v).decode;
   const bytes = replayBytes(slice);
   const cap = decodedCap(bytes.length);
-  const r = await runChild(tool, decodeArgs(), {
+  const r = await runChild(tool, decodeArgs(v), {
     input: bytes,
     timeoutMs: timeoutSec * 1000,
     binary: true,
@@ -82,7 +84,8 @@ export async function decodeSlice(
   }
   const sql = r.bytes ?? Buffer.alloc(0);
   if (sql.length >= cap) throw new Error(`${tool} printed more than ${cap} bytes for ${slice.file}: not applied`);
-  writeFileSync(file, Buffer.concat([Buffer.from(`${takeSalvageLockSql()};\n`), sql]), { mode: PRIVATE_FILE });
+  const batched = batchStatements(sql) ?? sql;
+  writeFileSync(file, Buffer.concat([Buffer.from(`${takeSalvageLockSql()};\n`), batched]), { mode: PRIVATE_FILE });
 }
 
 /** Writes the apply client's option file (the account and password of mmmf's connection to `host`). */

@@ -82,7 +82,9 @@ const sshProblem = (host: ResolvedHost, code: number | undefined, out: string) =
  */
 export async function proveNoServer(h: OldMasterHost, port: number, connectTimeoutSec: number): Promise<string> {
   const argv = noServerCheckArgv({ port, ...(h.datadir ? { datadir: h.datadir } : {}) });
-  const r = await runRemote(h.host, argv, connectTimeoutSec, { shared: false });
+  // Through this run's SSH connection when one stands (a login each cost about 280 ms): what runs on the host
+  // is listed there and then either way, and a connection that went silent ends at its deadline.
+  const r = await runRemote(h.host, argv, connectTimeoutSec);
   if (r.code === SSH_FAILED || r.code === undefined) throw new SalvageRefused(sshProblem(h.host, r.code, r.out));
   const check = parseNoServerCheck(r.code, r.out);
   if (check.running === false) return `no server runs for ${h.host.name} (port ${port}${dataNote(h)})`;

@@ -63,7 +63,8 @@ describe('planning a salvage of the dead master binlog', () => {
     expect(cmds).toContain('mmmf-no-server 3306 /var/lib/mysql/');
     expect(cmds).toContain(`'tail -c +"$1" -- "$3" | head -c "$2"' mmmf-binlog-read '<offset+1>' '<length>' '<file>'`);
     expect(cmds).toContain(
-      'mariadb-binlog --no-defaults - < <checked bytes> > <private SQL file>; setpriv --pdeathsig KILL mariadb ' +
+      'mariadb-binlog --no-defaults --skip-annotate-row-events - < <checked bytes> > <private SQL file, statements ' +
+        'batched>; setpriv --pdeathsig KILL mariadb ' +
         '--defaults-file=<private option file> --binary-mode --skip-reconnect --batch < <private SQL file>',
     );
     expect(JSON.stringify(plan)).not.toContain('AdminPw');
