@@ -57,7 +57,12 @@ async function oneRun(salvaged: boolean): Promise<{ ms: number; stepMs: number; 
     const result = report.results.find((x) => x.n === step?.n);
     // The step's own account of where its time went (SSH, read, decode, apply, read back).
     const took = /\(took: ([^)]*)\)$/.exec(result?.detail ?? '')?.[1] ?? '';
-    return { ms, stepMs: result?.ms ?? 0, took };
+    // The other steps that took long (the catch-up of those transactions elsewhere, the verifications).
+    const phaseOf = (n: number) => report.plan.steps.find((s) => s.n === n)?.phase ?? '?';
+    const slow = report.results
+      .filter((x) => x.n !== step?.n && x.ms >= 100)
+      .map((x) => `step ${x.n} ${phaseOf(x.n)} ${Math.round(x.ms)} ms`);
+    return { ms, stepMs: result?.ms ?? 0, took: slow.length ? `${took}; ${slow.join(', ')}` : took };
   } finally {
     await c.down();
   }
@@ -79,7 +84,7 @@ export async function measureSalvage(runs: number, progress: (s: string) => void
     f.without.push(b.ms);
     progress(
       `salvage: run ${i + 1}/${runs} ${Math.round(a.ms)} ms (step ${Math.round(a.stepMs)} ms: ${a.took}), ` +
-        `without ${Math.round(b.ms)} ms`,
+        `without ${Math.round(b.ms)} ms${b.took ? ` (${b.took.replace(/^; /, '')})` : ''}`,
     );
   }
   return f;

@@ -1,4 +1,5 @@
 import { extraTransactions } from '../binlog/gtid.js';
+import { parseGtidList } from '../binlog/mariadb-gtid.js';
 import { accept, type Outcome, refuse } from '../domain/outcome.js';
 import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
@@ -141,9 +142,33 @@ export function buildRejoinPlan(
 /**
  * A pair is restored only for a former active master (it once wrote as a master) whose channel
  * still names its old passive, now the master, which replicates from nothing. A replica that a failed run left
- * pointing at the new master names it too, but it was never a master: it joins as a plain replica.
+ * pointing at the new master names it too, but it was never a master: it joins as a plain replica. On MariaDB
+ * it must also be the last writer before the master's own writes: a passive that was active for a while long
+ * ago, left pointing at another replica promoted after its partner died, is no partner of that one (chaos seed
+ * 70642: the rejoin made the new master replicate from it).
  */
-const pairWanted = (host: ProbedHost, master: ProbedHost) => !master.replica && wroteAsMaster(host);
+function pairWanted(host: ProbedHost, master: ProbedHost): boolean {
+  if (master.replica || !wroteAsMaster(host)) return false;
+  const last = lastWriterBefore(master);
+  return last === undefined || last === host.serverId;
+}
+
+/**
+ * MariaDB: the server id whose transaction came last before the master's own, in the domain the master writes
+ * (sequence numbers grow across servers within a domain; null: nobody's). Undefined on MySQL, whose GTIDs do
+ * not order servers.
+ */
+function lastWriterBefore(master: ProbedHost): number | null | undefined {
+  if (master.version.flavor !== 'mariadb') return undefined;
+  const state = parseGtidList(master.gtidBinlogState ?? master.gtidBinlog);
+  const domains = new Set(state.map((g) => g.domain));
+  // The domain it writes in: its own entry's, or the only one there is (else no order to read).
+  const domain =
+    state.find((g) => g.server === master.serverId)?.domain ?? (domains.size === 1 ? [...domains][0] : undefined);
+  if (domain === undefined) return undefined;
+  const others = state.filter((g) => g.domain === domain && g.server !== master.serverId);
+  return others.sort((a, b) => b.seq - a.seq).at(0)?.server ?? null;
+}
 
 function rejoinPlan(
   config: ResolvedConfig,

@@ -133,6 +133,27 @@ describe('rejoin planning (pure)', () => {
     expect(plan.steps.filter((x) => x.host === 'db2')).toEqual([]);
   });
 
+  it('a former passive left pointing at another promoted replica joins it as a replica, not as a pair (seed 70642)', () => {
+    // db1↔db2 was a pair; db2 was active once (0-2-111), then db1 again (up to 0-1-2756). db1 died, db3 (a plain
+    // replica) was promoted and wrote 0-3-2757; db2's repoint to db3 failed half-way: its channel names db3.
+    const db3 = { ...master(3), gtidBinlog: '0-3-2757', gtidBinlogState: '0-1-2756,0-2-111,0-3-2757' };
+    const leftPointing = replica(2, 100, {
+      sourceHost: '10.0.0.3',
+      sourceAddress: '10.0.0.3:3306',
+      ioRunning: 'No',
+      sqlRunning: false,
+      lastIoError: '',
+      state: { gtidBinlog: '0-1-2756', gtidBinlogState: '0-1-2756,0-2-111' },
+    });
+    const plan = planOf([dead(1), leftPointing, db3, follower(4, { sourceHost: '10.0.0.3' })], 'db2');
+    expect(plan.steps.filter((x) => x.host === 'db3')).toEqual([]); // the master replicates from nobody
+    expect(plan.hosts.find((h) => h.name === 'db2')!.note).toBe('will replicate from db3, read-only');
+    // The old active itself coming back (the last writer before db3's own): that one is the partner.
+    const db1Back = { ...leftPointing, name: 'db1', address: '10.0.0.1:3306', serverId: 1 };
+    const paired = planOf([db1Back, replica(2, 100, { sourceHost: '10.0.0.3' }), db3], 'db1');
+    expect(paired.steps.some((x) => x.host === 'db3' && x.phase === 'pair')).toBe(true);
+  });
+
   it('a replica left under a dead master joins the published one when no replica names it yet (chaos seed 70580)', () => {
     // A failover promoted db2 and published it; db4's repoint failed half-way and db3, delayed, was left stopped
     // by file: both still name db1, which does not answer.
