@@ -7,8 +7,8 @@ import type { ActionContext, Handler, SalvageStart } from './types.js';
 type SalvageStep = Parameters<Handler<'salvage'>>[0];
 
 /**
- * The apply itself, in the order that makes it safe: every slice decoded first (a decoder that fails applies
- * nothing), the old master's host proved once more to run no server, the start journaled, then each file
+ * The apply itself, in the order that makes it safe: every slice decoded (a decoder that fails applies nothing)
+ * while the old master's host is proved once more to run no server, the start journaled, then each file
  * applied in a session of its own, in order.
  */
 export async function applySalvage(
@@ -32,18 +32,28 @@ export async function applySalvage(
   const seconds = ctx.config.timeouts.equalize;
   const work = salvageWorkDir(ctx.config.stateDir);
   try {
-    const files: string[] = [];
-    for (const [i, slice] of o.slices.entries()) {
-      const file = join(work.dir, `${i + 1}.sql`);
-      await decodeSlice(d.version, slice, file, seconds);
-      files.push(file);
-    }
+    const decodeAll = async () => {
+      const files: string[] = [];
+      for (const [i, slice] of o.slices.entries()) {
+        const file = join(work.dir, `${i + 1}.sql`);
+        await decodeSlice(d.version, slice, file, seconds);
+        files.push(file);
+      }
+      return files;
+    };
+    // The host is proved again while the files decode (neither changes anything; both must pass before the apply).
+    const proveAgain = async () => {
+      await ctx.fault('salvage:read');
+      await o.prove();
+    };
+    const [decoded, proved] = await Promise.allSettled([decodeAll(), proveAgain()]);
+    // The proof's failure first: a server running again stops the failover, a decoder failure only the salvage.
+    if (proved.status === 'rejected') throw proved.reason;
+    if (decoded.status === 'rejected') throw decoded.reason;
+    const files = decoded.value;
     const optionFile = join(work.dir, 'client.cnf');
     writeOptionFile(d.version, best, optionFile);
-    o.lap?.('decode');
-    await ctx.fault('salvage:read');
-    await o.prove();
-    o.lap?.('no server again');
+    o.lap?.('decode and no server again');
     if (o.journal) await ctx.checkpoint({ salvageStart: o.journal });
     if (o.superReadOnly) await conn.query(o.superReadOnly.off, WRITE_MS);
     try {
