@@ -3,7 +3,7 @@ import type { Coordinates } from '../domain/coordinates.js';
 import type { ReplicaStatus } from '../domain/server-state.js';
 import type { ConnectionSet, SqlConnection } from '../topology/connection.js';
 import type { ProbedCluster } from '../topology/probe.js';
-import { gtidOf, masterRotate, parseEventRow, type LogEvent } from './binlog-events.js';
+import { gtidOf, masterRotate, parseEventRow } from './binlog-events.js';
 import { extraTransactions } from './gtid.js';
 import { formatCoordinates } from './coordinates.js';
 import { scanLogFile } from './log-reader.js';
@@ -22,8 +22,10 @@ export const executedIsStale = (s: ReplicaStatus): boolean =>
  * Where the SQL thread really stands in the old master's binlog when the server's own figure is stale: the last
  * old-master position its relay log names before Relay_Log_Pos (a transaction's end, a header event's end, or a
  * Rotate's target; the old master's file can be an earlier one than the figure names: after CHANGE MASTER TO
- * RELAY_LOG_FILE MariaDB takes the received file's name until the SQL thread passes a Rotate). Undefined when
- * that relay file names none before it.
+ * RELAY_LOG_FILE MariaDB takes the received file's name until the SQL thread passes a Rotate). A relay file
+ * that a size rotation began holds no master Rotate: a transaction's end before Relay_Log_Pos is then in the
+ * received file when no master Rotate follows either, to the end of the relay log (chaos seed 70707). Undefined
+ * when that relay file names none before it.
  */
 export async function executedFromRelay(
   conn: SqlConnection,
@@ -32,6 +34,7 @@ export async function executedFromRelay(
 ): Promise<Coordinates | undefined> {
   let masterFile: string | undefined;
   let at: Coordinates | undefined;
+  let unnamed: number | undefined;
   // Only the last position is kept: a relay file can hold millions of events.
   await scanLogFile(conn, d, 'relay', s.relayLog.file, (e) => {
     if (e.pos >= s.relayLog.position) return true;
@@ -42,10 +45,32 @@ export async function executedFromRelay(
     } else if (masterFile && e.type !== 'Rotate' && e.endPos > 0) {
       // Relay_Log_Pos stands between transactions, so the event before it ends one (or is a header event).
       at = { file: masterFile, position: e.endPos };
+    } else if (!masterFile && !HEADER_EVENTS.has(e.type) && e.endPos > 0) {
+      unnamed = e.endPos;
     }
     return false;
   });
-  return at;
+  if (at || unnamed === undefined || !s.received.file) return at;
+  return (await masterRotateAhead(conn, d, s)) === false ? { file: s.received.file, position: unnamed } : undefined;
+}
+
+/** Whether the relay log names a master Rotate from the SQL thread's place to its end (undefined: not followed). */
+async function masterRotateAhead(conn: SqlConnection, d: Dialect, s: ReplicaStatus): Promise<boolean | undefined> {
+  let file = s.relayLog.file;
+  for (let i = 0; i < RELAY_FILES && file; i++) {
+    let next = '';
+    let rotated = false;
+    await scanLogFile(conn, d, 'relay', file, (e) => {
+      if (file === s.relayLog.file && e.pos < s.relayLog.position) return false;
+      if (masterRotate(e)) rotated = true;
+      else if (e.type === 'Rotate') next = e.info.split(';pos=')[0]?.trim() ?? '';
+      return rotated;
+    });
+    if (rotated) return true;
+    if (!next) return false;
+    file = next;
+  }
+  return undefined;
 }
 
 /** The replica's status with its executed coordinates read from the relay log when the server's are stale. */
@@ -80,6 +105,50 @@ export async function checkProbedExecuted(probed: ProbedCluster, conns: Connecti
 
 /** Events looked at from the SQL thread's place for the next transaction's GTID (header events come first). */
 const HEAD_EVENTS = 20;
+/** Relay files followed from the SQL thread's place (an IO thread that reconnected leaves header-only files). */
+const RELAY_FILES = 5;
+/** Events a relay file holds besides transactions: a transaction begins with none of these. */
+const HEADER_EVENTS = new Set([
+  'Format_desc',
+  'Rotate',
+  'Gtid_list',
+  'Binlog_checkpoint',
+  'Previous_gtids',
+  'Stop',
+  'Start_encryption',
+]);
+
+/**
+ * What lies ahead of a stopped SQL thread in its relay log, followed across relay-file rotations: `end` (nothing:
+ * everything received was applied), or the next transaction's GTID ('' when it has none, or when the relay log
+ * could not be followed far enough to tell).
+ */
+export async function relayAhead(
+  conn: SqlConnection,
+  d: Dialect,
+  s: ReplicaStatus,
+): Promise<{ end: true } | { gtid: string }> {
+  let file = s.relayLog.file;
+  let from = s.relayLog.position;
+  for (let i = 0; i < RELAY_FILES && file; i++) {
+    const batch = (await conn.query(d.logEventsSql('relay', file, from, 0, HEAD_EVENTS))).map(parseEventRow);
+    const tx = batch.findIndex((e) => !HEADER_EVENTS.has(e.type));
+    if (tx >= 0)
+      return {
+        gtid:
+          batch
+            .slice(tx)
+            .map(gtidOf)
+            .find((g) => g !== undefined) ?? '',
+      };
+    // The SQL thread may stand at the end of a relay file: the next transaction is in the next one.
+    const next = batch.find((e) => e.type === 'Rotate' && !masterRotate(e));
+    if (!next) return batch.length < HEAD_EVENTS ? { end: true } : { gtid: '' };
+    file = next.info.split(';pos=')[0]?.trim() ?? '';
+    from = 4;
+  }
+  return { gtid: '' };
+}
 
 /**
  * The GTID of the next transaction the SQL thread would apply, when the replica already holds it; undefined
@@ -95,15 +164,11 @@ export async function nextRelayGtidHeld(
   d: Dialect,
   s: ReplicaStatus,
   held: string,
+  ahead?: { end: true } | { gtid: string },
 ): Promise<string | undefined> {
-  const events = async (file: string, from: number): Promise<LogEvent[]> =>
-    (await conn.query(d.logEventsSql('relay', file, from, 0, HEAD_EVENTS))).map(parseEventRow);
-  let batch = await events(s.relayLog.file, s.relayLog.position);
-  // The SQL thread may stand at the end of a relay file: the next transaction is in the next one.
-  const next = batch.find((e) => e.type === 'Rotate' && !masterRotate(e));
-  if (next && !batch.some((e) => gtidOf(e))) batch = await events(next.info.split(';pos=')[0]?.trim() ?? '', 4);
-  const gtid = batch.map(gtidOf).find((g) => g && g !== 'anonymous');
-  if (!gtid || !held) return undefined;
+  const next = ahead ?? (await relayAhead(conn, d, s));
+  const gtid = 'gtid' in next ? next.gtid : undefined;
+  if (!gtid || gtid === 'anonymous' || !held) return undefined;
   // Held when the binlog state has it (MariaDB: per domain and origin server) — nothing of it is extra.
   return extraTransactions(d.version.flavor, gtid, held).length ? undefined : gtid;
 }

@@ -100,6 +100,24 @@ describe('failover planning (pure)', () => {
     );
   });
 
+  it('by file, a relay log kept by file position stays so: its executed coordinates are what gets mapped (seed 70707)', () => {
+    const both = replica(3, 70, {
+      sqlRunning: false,
+      ioRunning: 'No',
+      lastIoError: '',
+      executed: { file: 'mysql-bin.000003', position: 110 },
+      relayLog: { file: 'relay-bin.000004', position: 777 },
+    });
+    // db2 replicates by file (a delay lifted by an earlier run that failed): the run positions by file.
+    const byFile = replica(2, 90, { gtidMode: 'No' });
+    const plan = planned({ ...config, positioning: 'auto' }, [dead(1), byFile, both, replica(4, 10)], {
+      target: 'db4',
+    });
+    expect(plan.positioning).toBe('file');
+    expect(plan.steps.find((s) => s.phase === 'stop' && s.host === 'db3')!.sql).toEqual(['STOP SLAVE']);
+    expect(plan.steps.some((s) => s.phase === 'map' && s.host === 'db3')).toBe(true);
+  });
+
   it('ranks by binlog file number, not by string', () => {
     const states = [
       dead(1),

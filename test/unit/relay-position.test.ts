@@ -3,7 +3,12 @@
 // figures below were read from that replica.
 import { describe, expect, it } from 'vitest';
 import { dialectFor, parseVersion } from '../../src/dialect/dialect.js';
-import { executedIsStale, nextRelayGtidHeld, withExecutedChecked } from '../../src/binlog/relay-position.js';
+import {
+  executedFromRelay,
+  executedIsStale,
+  nextRelayGtidHeld,
+  withExecutedChecked,
+} from '../../src/binlog/relay-position.js';
 import type { ReplicaStatus } from '../../src/domain/server-state.js';
 import { fakeConn } from './fixture-executor.js';
 
@@ -61,6 +66,35 @@ relay-bin.000002	1394	Gtid	1	3407	BEGIN GTID 0-1-13`);
     const conn = fakeConn('test4', undefined, (sql) => (/SHOW RELAYLOG EVENTS/.test(sql) ? lifted : [])).conn;
     const s = { ...status(26336, 1394), relayLog: { file: 'relay-bin.000002', position: 1394 } };
     expect((await withExecutedChecked(conn, d, s)).executed).toEqual({ file: 'mysql-bin.000001', position: 3365 });
+  });
+
+  it('a relay file a size rotation began (no master Rotate): the received file, when none follows (seed 70707)', async () => {
+    // A paused replica resumed by relay position: MariaDB set its executed figure to the received one (the end of
+    // a transaction the old master never finished sending); its SQL thread stands at that transaction's start.
+    const rotatedBySize = table(`
+relay-bin.000768	4	Format_desc	2	256	Server ver: 10.11.19-MariaDB-0+deb12u1-log, Binlog ver: 4
+relay-bin.000768	256	Gtid_list	2	299	[0-1-1583]
+relay-bin.000768	299	Gtid	1	13157662	BEGIN GTID 0-1-1584 cid=7001
+relay-bin.000768	341	Annotate_rows	1	13157742	INSERT INTO sbtest.ledger (writer, seq) VALUES (2, 520)
+relay-bin.000768	421	Table_map	1	13157794	table_id: 18 (sbtest.ledger)
+relay-bin.000768	473	Write_rows_v1	1	13157836	table_id: 18 flags: STMT_END_F
+relay-bin.000768	515	Xid	1	13157867	COMMIT /* xid=6914 */
+relay-bin.000768	2564	Gtid	1	13157909	BEGIN GTID 0-1-1585 cid=7002
+relay-bin.000768	2606	Annotate_rows	1	13157989	INSERT INTO sbtest.events (writer, seq) VALUES (1, 521)`);
+    const s = {
+      received: { file: 'mysql-bin.000002', position: 13161060 },
+      executed: { file: 'mysql-bin.000002', position: 13161060 },
+      relayLog: { file: 'relay-bin.000768', position: 2564 },
+    } as ReplicaStatus;
+    const conn = (rows: ReturnType<typeof table>) =>
+      fakeConn('test2', undefined, (sql) => (/SHOW RELAYLOG EVENTS/.test(sql) ? rows : [])).conn;
+    expect(await executedFromRelay(conn(rotatedBySize), d, s)).toEqual({
+      file: 'mysql-bin.000002',
+      position: 13157867,
+    });
+    // A master Rotate after it: the file it stands in is not known from here.
+    const rotateAhead = [...rotatedBySize, ...table(`relay-bin.000768	2700	Rotate	1	0	mysql-bin.000003;pos=4`)];
+    expect(await executedFromRelay(conn(rotateAhead), d, s)).toBeUndefined();
   });
 
   it('is refused, not guessed, when the relay log names no position before the SQL thread', async () => {

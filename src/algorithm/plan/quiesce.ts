@@ -105,8 +105,11 @@ function stopStep(
 ): Step {
   const stop = dialectOf(r).stopReplication();
   // It was switched to file positioning only to keep its relay log: back to GTID, as it was found, so a
-  // run that stops before repointing leaves a GTID cluster behind.
-  const restoreGtid = o.relayOnly && byGtid(ctx, r) ? dialectOf(r).useGtidPositioning() : undefined;
+  // run that stops before repointing leaves a GTID cluster behind. Not in a run that positions by file: the
+  // switch would replace its executed coordinates with the received ones, which the mapping step reads (chaos
+  // seed 70707: the end of a transaction the old master never finished sending, mapped nowhere).
+  const gtidRun = ctx.analysis.positioning.mode === 'gtid';
+  const restoreGtid = o.relayOnly && gtidRun && byGtid(ctx, r) ? dialectOf(r).useGtidPositioning() : undefined;
   return ctx.list.add({
     phase: 'stop',
     host: r.name,

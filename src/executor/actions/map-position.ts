@@ -7,6 +7,7 @@ import {
   mapPosition,
   type Mapping,
 } from '../../binlog/position-mapping.js';
+import { executedFromRelay } from '../../binlog/relay-position.js';
 import { replicaStatus } from '../server-reads.js';
 import type { ActionOutcome, Handler } from '../types.js';
 
@@ -37,23 +38,56 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
       `${formatCoordinates(bestEnd)} (the logs could not map it: ${why})`,
     output: { coordinates: bestEnd },
   });
-  const mapping = await mapLagging(ctx.logs(a.best), ctx.logs(step.host), {
-    replica: step.host,
-    best: a.best,
-    x,
-    relayFile: bs.relayLog.file,
-    bestEnd,
-  });
-  return outcome(mapping);
+  const map = (at: Coordinates) =>
+    mapLagging(ctx.logs(a.best), ctx.logs(step.host), {
+      replica: step.host,
+      best: a.best,
+      x: at,
+      relayFile: bs.relayLog.file,
+      bestEnd,
+    });
+  const mapping = await map(x);
+  if (!mapping.ok && !equal) {
+    // After CHANGE MASTER TO RELAY_LOG_FILE (a delay lifted, a paused replica resumed by file) MariaDB names the
+    // received file beside a position of the file its SQL thread is really in, until it passes a master Rotate
+    // (chaos seed 70707: mysql-bin.000002:10655093 reported, not a boundary in the best relay log). Its relay log
+    // says where it stands: mapped from there, or refused as before.
+    const read = await executedFromRelay(ctx.conn(step.host), ctx.dialect(step.host), s).catch(
+      (err: unknown) => `its relay log could not be read (${(err as Error).message})`,
+    );
+    if (typeof read === 'object' && compareCoordinates(read, x) !== 0) {
+      const again = await map(read);
+      if (again.ok) return outcome(again, read, ` (read from its relay log; the server named ${formatCoordinates(x)})`);
+      return outcome(
+        {
+          ...mapping,
+          refusals: [
+            ...mapping.refusals,
+            `nor from ${formatCoordinates(read)}, where its relay log says its SQL thread stands: ${again.refusals.join('; ')}`,
+          ],
+        },
+        x,
+        '',
+      );
+    }
+    const said =
+      typeof read === 'string'
+        ? read
+        : read
+          ? `its relay log agrees (${formatCoordinates(read)})`
+          : `its relay log names no old-master position before ${formatCoordinates(s.relayLog)}`;
+    return outcome({ ...mapping, refusals: [...mapping.refusals, said] }, x, '');
+  }
+  return outcome(mapping, x, '');
 
-  function outcome(mapping: Mapping): ActionOutcome {
+  function outcome(mapping: Mapping, at: Coordinates, note: string): ActionOutcome {
     if (!mapping.ok && equal) return sameAsBest(mapping.refusals.join('; '));
     if (!mapping.ok) throw new Error(`${mapping.refusals.join('; ')}. ${step.host} is left stopped`);
     const { coordinates, behind: n, evidence } = mapping.value;
     const behind = `${n} transaction${n === 1 ? '' : 's'} behind`;
     return {
       detail:
-        `old master ${formatCoordinates(x)} = ${a.best} ${formatCoordinates(coordinates)}, ${behind}. ` +
+        `old master ${formatCoordinates(at)}${note} = ${a.best} ${formatCoordinates(coordinates)}, ${behind}. ` +
         `Evidence: ${evidence.join('; ')}`,
       output: { coordinates },
     };

@@ -1,7 +1,7 @@
 import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
 import type { Dialect } from '../../dialect/dialect.js';
 import type { SqlConnection } from '../../topology/connection.js';
-import { nextRelayGtidHeld } from '../../binlog/relay-position.js';
+import { nextRelayGtidHeld, relayAhead } from '../../binlog/relay-position.js';
 import { gtidOf, replicaStatus, sendAll, threadErrors, WRITE_MS } from '../server-reads.js';
 import type { ReplicaStatus } from '../../domain/server-state.js';
 import type { ActionOutcome, Handler } from '../types.js';
@@ -103,8 +103,16 @@ export const drainRelayLog: Handler<'drain-relay-log'> = async (step, ctx) => {
       return { done: { detail: `applied everything received (${formatCoordinates(s.executed)})${stopped}` } };
     }
     if (!s.sqlRunning && !s.lastSqlError) {
-      // The status just read: no second round trip for it.
-      const held = await relayHeld(conn, d, s);
+      // The status just read: no second round trip for it. With nothing being received, a SQL thread at the end
+      // of its relay log has applied everything: its coordinates may say otherwise after a delay was lifted by
+      // relay-log position (MariaDB then counts the old master's position on from the received one; chaos seed
+      // 70707: executed mysql-bin.000002:26828705, received 23840017, its relay log applied to the end).
+      const ahead = s.ioRunning === 'No' && s.relayLog.file ? await relayAhead(conn, d, s) : undefined;
+      if (ahead && 'end' in ahead) {
+        const at = formatCoordinates(s.relayLog);
+        return { done: { detail: `nothing left to apply: its SQL thread stands at the end of its relay log (${at})` } };
+      }
+      const held = await relayHeld(conn, d, s, ahead);
       if (held) return { done: { detail: `nothing left to apply: ${held}` } };
     }
     if (!s.sqlRunning) {
@@ -129,10 +137,15 @@ export const drainRelayLog: Handler<'drain-relay-log'> = async (step, ctx) => {
  * Why a stopped SQL thread has nothing left to apply although its coordinates say otherwise: the next transaction of
  * its relay log is one it already holds (see nextRelayGtidHeld). Undefined when the thread runs or it does not.
  */
-async function relayHeld(conn: SqlConnection, d: Dialect, s: ReplicaStatus | undefined): Promise<string | undefined> {
+async function relayHeld(
+  conn: SqlConnection,
+  d: Dialect,
+  s: ReplicaStatus | undefined,
+  ahead?: Awaited<ReturnType<typeof relayAhead>>,
+): Promise<string | undefined> {
   if (!s || s.sqlRunning || !s.relayLog.file) return undefined;
   const held = await gtidOf(conn, d.binlogStateSql());
-  const gtid = await nextRelayGtidHeld(conn, d, s, held);
+  const gtid = await nextRelayGtidHeld(conn, d, s, held, ahead);
   return gtid
     ? `its relay log's next transaction ${gtid} is already in its binlog (${held}): an earlier run's salvage applied it`
     : undefined;
