@@ -8,7 +8,7 @@ import { annotate, describeHosts } from './host-notes.js';
 import type { HostPlan } from './plan-types.js';
 import { REFUSAL_RULES, targetRefusals } from './refusal-rules.js';
 import { choosePositioning, type PositioningChoice } from './replica-facts.js';
-import { writableMasters } from './writers.js';
+import { soleWritableMaster } from './writers.js';
 import { matchSource } from '../topology/identity.js';
 
 /**
@@ -112,8 +112,7 @@ function leftBehind(
 ): string | undefined {
   const target = states.find((s) => s.name === opts.target);
   if (!target?.reachable || target.replica || opts.published !== target.name) return undefined;
-  const masters = writableMasters(states);
-  if (masters.length !== 1 || masters[0]?.name !== target.name) return undefined;
+  if (soleWritableMaster(states) !== target.name) return undefined;
   const stale = replicas.filter((r) => matchSource(r.replica, states).name !== target.name);
   if (!stale.length) return undefined;
   return (

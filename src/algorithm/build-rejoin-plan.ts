@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../topology/config-types.js';
 import { matchSource } from '../topology/identity.js';
 import { type HostState, isProbed, isReplica, type ProbedHost } from '../domain/server-state.js';
 import { findOldMaster } from './find-old-master.js';
-import { writableMasters } from './writers.js';
+import { soleWritableMaster } from './writers.js';
 import type { HostPlan, Plan, SemiSyncChange, Step } from './plan-types.js';
 import { coordinatesOf, dialectOf, sourceSpec, StepList } from './plan/context.js';
 import { fenceWrites } from './plan/fence.js';
@@ -80,8 +80,7 @@ export function findRejoinParties(states: HostState[], name: string, published?:
 function publishedMaster(states: HostState[], name: string, published?: string): ProbedHost | undefined {
   const s = states.find((x) => x.name === published);
   if (!s || s.name === name || !isProbed(s)) return undefined;
-  const masters = writableMasters(states);
-  return masters.length === 1 && masters[0]?.name === s.name ? s : undefined;
+  return soleWritableMaster(states) === s.name ? s : undefined;
 }
 
 /**

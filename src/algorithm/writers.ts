@@ -29,6 +29,12 @@ export function writableMasters(states: HostState[]): { name: string; why: strin
   return out;
 }
 
+/** The one writable master, when there is exactly one (none, or two: undefined). */
+export function soleWritableMaster(states: HostState[]): string | undefined {
+  const masters = writableMasters(states);
+  return masters.length === 1 ? masters[0]?.name : undefined;
+}
+
 /** Writable servers that replicate from another (not masters, but their writes diverge from the master's). */
 export function writableReplicas(states: HostState[]): string[] {
   const masters = new Set(writableMasters(states).map((m) => m.name));

@@ -263,10 +263,20 @@ const baseName = (file: string) => file.replace(/\.\d+$/, '');
  * file it names).
  */
 export function masterRotate(e: LogEvent): Coordinates | undefined {
+  const to = rotateTarget(e);
+  return to && baseName(to.file) !== baseName(e.file) ? to : undefined;
+}
+
+/** The relay log's own Rotate: the next relay file's name; undefined for anything else (a master Rotate too). */
+export function relayRotate(e: LogEvent): string | undefined {
+  const to = rotateTarget(e);
+  return to && baseName(to.file) === baseName(e.file) ? to.file : undefined;
+}
+
+function rotateTarget(e: LogEvent): Coordinates | undefined {
   if (e.type !== 'Rotate') return undefined;
   const [file, pos] = e.info.split(';pos=');
-  const to = { file: file!.trim(), position: Number(pos ?? 4) };
-  return baseName(to.file) === baseName(e.file) ? undefined : to;
+  return { file: (file ?? '').trim(), position: Number(pos ?? 4) };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Coordinates } from '../domain/coordinates.js';
 import type { ReplicaStatus } from '../domain/server-state.js';
 import type { ConnectionSet, SqlConnection } from '../topology/connection.js';
 import type { ProbedCluster } from '../topology/probe.js';
-import { gtidOf, masterRotate, parseEventRow } from './binlog-events.js';
+import { gtidOf, masterRotate, parseEventRow, relayRotate } from './binlog-events.js';
 import { extraTransactions } from './gtid.js';
 import { formatCoordinates } from './coordinates.js';
 import { scanLogFile } from './log-reader.js';
@@ -63,7 +63,7 @@ async function masterRotateAhead(conn: SqlConnection, d: Dialect, s: ReplicaStat
     await scanLogFile(conn, d, 'relay', file, (e) => {
       if (file === s.relayLog.file && e.pos < s.relayLog.position) return false;
       if (masterRotate(e)) rotated = true;
-      else if (e.type === 'Rotate') next = e.info.split(';pos=')[0]?.trim() ?? '';
+      else next = relayRotate(e) ?? next;
       return rotated;
     });
     if (rotated) return true;
@@ -142,9 +142,9 @@ export async function relayAhead(
             .find((g) => g !== undefined) ?? '',
       };
     // The SQL thread may stand at the end of a relay file: the next transaction is in the next one.
-    const next = batch.find((e) => e.type === 'Rotate' && !masterRotate(e));
+    const next = batch.map(relayRotate).find(Boolean);
     if (!next) return batch.length < HEAD_EVENTS ? { end: true } : { gtid: '' };
-    file = next.info.split(';pos=')[0]?.trim() ?? '';
+    file = next;
     from = 4;
   }
   return { gtid: '' };

@@ -8,7 +8,7 @@ import { loadConfig } from './load-config.js';
 import { probeAccounts, type AccountFacts } from '../topology/probe-accounts.js';
 import { probeCluster } from '../topology/probe.js';
 import { type HostState, isReplica } from '../domain/server-state.js';
-import { writableMasters } from '../algorithm/writers.js';
+import { soleWritableMaster } from '../algorithm/writers.js';
 import type { CoordinationView } from '../output/render-coordination.js';
 import { coordinationView } from './run/coordination.js';
 import { rememberHosts } from '../state/host-memory.js';
@@ -131,8 +131,7 @@ function coordinationFindings(config: ResolvedConfig, v: CoordinationView, state
   if (v.unfinished) out.push({ level: 'error', message: v.unfinished.text, fix: v.unfinished.fix });
   if (v.holder)
     out.push({ level: 'warning', message: `a run holds the cluster's lock: ${v.holder}`, fix: 'wait for it' });
-  const masters = writableMasters(states);
-  const actual = masters.length === 1 ? masters[0]?.name : undefined;
+  const actual = soleWritableMaster(states);
   // With etcd, proxies may follow the published master: a cluster that never published one leaves them nothing.
   if (!v.published && actual && config.coordination) {
     out.push({

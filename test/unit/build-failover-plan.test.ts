@@ -23,6 +23,16 @@ const refusalOf = (o: Outcome<unknown>): string => {
 const refusal = (states: HostState[], target: string): string =>
   refusalOf(buildFailoverPlan(config, states, { target }));
 
+/** db3 with both threads stopped and events left in its relay log (kept by file position when GTID would drop it). */
+const bothStopped = () =>
+  replica(3, 70, {
+    sqlRunning: false,
+    ioRunning: 'No',
+    lastIoError: '',
+    executed: { file: 'mysql-bin.000003', position: 110 },
+    relayLog: { file: 'relay-bin.000004', position: 777 },
+  });
+
 describe('failover planning (pure)', () => {
   it('dead master, replicas at three positions, target = most lagging: equalize it and the middle one from the best', () => {
     const plan = planned(config, [dead(1), replica(2, 5000), replica(3, 4500), replica(4, 1000)], {
@@ -65,13 +75,7 @@ describe('failover planning (pure)', () => {
 
   it('resumes paused SQL threads before stopping IO, keeping a both-stopped relay log by file position', () => {
     const paused = replica(2, 60, { sqlRunning: false, executed: { file: 'mysql-bin.000003', position: 120 } });
-    const both = replica(3, 70, {
-      sqlRunning: false,
-      ioRunning: 'No',
-      lastIoError: '',
-      executed: { file: 'mysql-bin.000003', position: 110 },
-      relayLog: { file: 'relay-bin.000004', position: 777 },
-    });
+    const both = bothStopped();
     const idle = replica(4, 10, { sqlRunning: false, ioRunning: 'No', lastIoError: '' }); // nothing unapplied: left alone
     const plan = planned(config, [dead(1), paused, both, idle], { target: 'db4' });
     const start = plan.steps.filter((s) => s.phase === 'start-sql');
@@ -101,13 +105,7 @@ describe('failover planning (pure)', () => {
   });
 
   it('by file, a relay log kept by file position stays so: its executed coordinates are what gets mapped (seed 70707)', () => {
-    const both = replica(3, 70, {
-      sqlRunning: false,
-      ioRunning: 'No',
-      lastIoError: '',
-      executed: { file: 'mysql-bin.000003', position: 110 },
-      relayLog: { file: 'relay-bin.000004', position: 777 },
-    });
+    const both = bothStopped();
     // db2 replicates by file (a delay lifted by an earlier run that failed): the run positions by file.
     const byFile = replica(2, 90, { gtidMode: 'No' });
     const plan = planned({ ...config, positioning: 'auto' }, [dead(1), byFile, both, replica(4, 10)], {

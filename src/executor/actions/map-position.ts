@@ -9,6 +9,7 @@ import {
 } from '../../binlog/position-mapping.js';
 import { executedFromRelay } from '../../binlog/relay-position.js';
 import { replicaStatus } from '../server-reads.js';
+import type { ReplicaStatus } from '../../domain/server-state.js';
 import type { ActionOutcome, Handler } from '../types.js';
 
 /**
@@ -55,28 +56,11 @@ export const mapPositionStep: Handler<'map-position'> = async (step, ctx) => {
     const read = await executedFromRelay(ctx.conn(step.host), ctx.dialect(step.host), s).catch(
       (err: unknown) => `its relay log could not be read (${(err as Error).message})`,
     );
-    if (typeof read === 'object' && compareCoordinates(read, x) !== 0) {
-      const again = await map(read);
-      if (again.ok) return outcome(again, read, ` (read from its relay log; the server named ${formatCoordinates(x)})`);
-      return outcome(
-        {
-          ...mapping,
-          refusals: [
-            ...mapping.refusals,
-            `nor from ${formatCoordinates(read)}, where its relay log says its SQL thread stands: ${again.refusals.join('; ')}`,
-          ],
-        },
-        x,
-        '',
-      );
+    const again = typeof read === 'object' && compareCoordinates(read, x) !== 0 ? await map(read) : undefined;
+    if (again?.ok && typeof read === 'object') {
+      return outcome(again, read, ` (read from its relay log; the server named ${formatCoordinates(x)})`);
     }
-    const said =
-      typeof read === 'string'
-        ? read
-        : read
-          ? `its relay log agrees (${formatCoordinates(read)})`
-          : `its relay log names no old-master position before ${formatCoordinates(s.relayLog)}`;
-    return outcome({ ...mapping, refusals: [...mapping.refusals, said] }, x, '');
+    return outcome({ ...mapping, refusals: [...mapping.refusals, relaySaid(read, again, s)] }, x, '');
   }
   return outcome(mapping, x, '');
 
@@ -159,3 +143,13 @@ export async function mapThroughBinlog(
 
 /** Without GTIDs, how many of the replica's last transactions must occur together, once, in the best one's binlog. */
 const RUN = 3;
+
+/** What the relay log gave when a refused mapping was tried again from it (said beside the refusal). */
+function relaySaid(read: Coordinates | string | undefined, again: Mapping | undefined, s: ReplicaStatus): string {
+  if (typeof read === 'string') return read;
+  if (!read) return `its relay log names no old-master position before ${formatCoordinates(s.relayLog)}`;
+  if (again && !again.ok) {
+    return `nor from ${formatCoordinates(read)}, where its relay log says its SQL thread stands: ${again.refusals.join('; ')}`;
+  }
+  return `its relay log agrees (${formatCoordinates(read)})`;
+}
