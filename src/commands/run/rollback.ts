@@ -80,8 +80,12 @@ export function rollbackOutcomes(plan: Plan, states: HostState[]): HostOutcome[]
  * (semi-sync: writes open in their own step, once a replica acknowledges).
  */
 export function writesBlockedMs(plan: Plan, results: StepResult[], rollback?: Rollback): number | undefined {
+  // The writer VIP's steps only: a reader VIP placed after the promotion (phase 'readers') blocks no write.
   const done = (steps: Step[], rs: StepResult[], kinds: string[]) =>
-    rs.filter((r) => r.status === 'done' && kinds.includes(steps.find((s) => s.n === r.n)?.action.kind ?? ''));
+    rs.filter((r) => {
+      const s = steps.find((x) => x.n === r.n);
+      return r.status === 'done' && !!s && s.phase !== 'readers' && kinds.includes(s.action.kind);
+    });
   const starts = done(plan.steps, results, ['fence-read-only', 'vip-remove']);
   const ends = rollback
     ? done(rollback.steps, rollback.results, ['make-writable', 'vip-add'])
