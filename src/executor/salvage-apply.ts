@@ -67,7 +67,7 @@ export async function decodeSlice(
   slice: SalvageSlice,
   file: string,
   timeoutSec: number,
-): Promise<void> {
+): Promise<{ batchMs: number }> {
   const tool = replayTools(v).decode;
   const bytes = replayBytes(slice);
   const cap = decodedCap(bytes.length);
@@ -84,8 +84,11 @@ export async function decodeSlice(
   }
   const sql = r.bytes ?? Buffer.alloc(0);
   if (sql.length >= cap) throw new Error(`${tool} printed more than ${cap} bytes for ${slice.file}: not applied`);
+  const t = performance.now();
   const batched = batchStatements(sql) ?? sql;
+  const batchMs = performance.now() - t;
   writeFileSync(file, Buffer.concat([Buffer.from(`${takeSalvageLockSql()};\n`), batched]), { mode: PRIVATE_FILE });
+  return { batchMs };
 }
 
 /** Writes the apply client's option file (the account and password of mmmf's connection to `host`). */

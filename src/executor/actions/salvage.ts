@@ -30,9 +30,9 @@ type SalvageStep = Parameters<Handler<'salvage'>>[0];
 class Laps {
   private t = performance.now();
   private readonly laps: string[] = [];
-  lap(name: string): void {
+  lap(name: string, detail?: string): void {
     const now = performance.now();
-    this.laps.push(`${name} ${Math.round(now - this.t)} ms`);
+    this.laps.push(`${name} ${Math.round(now - this.t)} ms${detail ? ` [${detail}]` : ''}`);
     this.t = now;
   }
   toString(): string {
@@ -212,7 +212,7 @@ async function applyLocation(
     await applySalvage(step, ctx, {
       slices: remaining,
       prove: () => proveNoServer(r.host, r.host.host.port, ctx.config.timeouts.connect),
-      lap: (name) => r.laps.lap(name),
+      lap: (name, detail) => r.laps.lap(name, detail),
       ...(r.start ? {} : { journal: start }),
       ...(superReadOnly ? { superReadOnly } : {}),
     });
