@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { compareCoordinates } from './coordinates.js';
 import type { Coordinates } from '../domain/coordinates.js';
 
@@ -225,8 +225,11 @@ export class TransactionGrouper {
       start: t.start,
       end: t.end,
       gtid: t.gtid,
-      // One hash per transaction (a hash object per event was most of the mapping's CPU on a 10,000 backlog).
-      signature: (t.hash?.copy() ?? createHash('sha1')).update(joined(t.tokens)).digest('hex'),
+      // One hash per transaction (a hash object per event was most of the mapping's CPU on a 10,000 backlog),
+      // one-shot unless tokens were folded already: the same SHA-1 of the same text, without a hash object.
+      signature: t.hash
+        ? t.hash.copy().update(joined(t.tokens)).digest('hex')
+        : oneShotHash('sha1', joined(t.tokens), 'hex'),
       summary: t.summary,
       tables: [...t.tables],
       events: t.events,

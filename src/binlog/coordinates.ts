@@ -12,6 +12,8 @@ export function fileIndex(file: string): number {
  * sorts mysql-bin.1000000 before mysql-bin.999999), then by position. Negative, zero or positive.
  */
 export function compareCoordinates(a: Coordinates, b: Coordinates): number {
+  // The same name is the same file (no need to parse it: mapping compares every event's coordinates).
+  if (a.file === b.file) return a.position - b.position;
   const byFile = fileIndex(a.file) - fileIndex(b.file);
   return byFile !== 0 ? byFile : a.position - b.position;
 }
