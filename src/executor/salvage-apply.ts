@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEventRow, PAGE_ROWS, TransactionGrouper, type Transaction } from '../binlog/binlog-events.js';
+import { TransactionGrouper, type Transaction } from '../binlog/binlog-events.js';
+import { scanLogFile } from '../binlog/log-reader.js';
 import { fileIndex } from '../binlog/coordinates.js';
 import type { SalvageSlice } from '../binlog/binlog-file/salvage-types.js';
 import { replayBytes } from '../binlog/binlog-file/replay-stream.js';
@@ -157,19 +158,11 @@ export async function binlogSince(conn: SqlConnection, d: Dialect, start: Coordi
   const out: Transaction[] = [];
   const g = new TransactionGrouper((t) => out.push(t));
   for (const file of files) {
-    let from = file === start.file ? start.position : 4;
-    let skip = 0;
-    for (;;) {
-      const rows = await conn.query(d.logEventsSql('binlog', file, from, skip, PAGE_ROWS), 60_000);
-      for (const row of rows) {
-        const e = parseEventRow(row);
-        g.feed(e, { file: e.file, position: e.endPos });
-      }
-      const last = rows.at(-1);
-      if (rows.length < PAGE_ROWS || !last) break;
-      from = Number(last.Pos);
-      skip = 1;
-    }
+    const from = file === start.file ? start.position : 4;
+    const read = await scanLogFile(conn, d, 'binlog', file, (e) => g.feed(e, { file: e.file, position: e.endPos }), {
+      from,
+    });
+    if (!read) throw new Error(`${file} disappeared while the salvage's transactions were read back`);
   }
   return out;
 }
