@@ -1,5 +1,8 @@
 import type { Coordinates } from '../domain/coordinates.js';
 
+/** File names seen, by their number: mapping compares every event's coordinates, in a handful of files. */
+const indexes = new Map<string, number>();
+
 /** The numeric suffix of a binlog file name: 'mysql-bin.000010' -> 10. Rotations roll over past 999999 too. */
 export function fileIndex(file: string): number {
   const known = indexes.get(file);
@@ -10,9 +13,6 @@ export function fileIndex(file: string): number {
   indexes.set(file, Number(m[1]));
   return Number(m[1]);
 }
-
-/** File names seen, by their number: mapping compares every event's coordinates, in a handful of files. */
-const indexes = new Map<string, number>();
 
 /**
  * Orders two coordinates of the same server's binlog: by the file's numeric suffix (never the string, which

@@ -60,12 +60,20 @@ async function masterRotateAhead(conn: SqlConnection, d: Dialect, s: ReplicaStat
   for (let i = 0; i < RELAY_FILES && file; i++) {
     let next = '';
     let rotated = false;
-    await scanLogFile(conn, d, 'relay', file, (e) => {
-      if (file === s.relayLog.file && e.pos < s.relayLog.position) return false;
-      if (masterRotate(e)) rotated = true;
-      else next = relayRotate(e) ?? next;
-      return rotated;
-    });
+    // From the SQL thread's place in its own file (what comes before was read already), from the start in the next.
+    const from = file === s.relayLog.file ? s.relayLog.position : 4;
+    await scanLogFile(
+      conn,
+      d,
+      'relay',
+      file,
+      (e) => {
+        if (masterRotate(e)) rotated = true;
+        else next = relayRotate(e) ?? next;
+        return rotated;
+      },
+      { from },
+    );
     if (rotated) return true;
     if (!next) return false;
     file = next;
@@ -123,11 +131,10 @@ const HEADER_EVENTS = new Set([
  * everything received was applied), or the next transaction's GTID ('' when it has none, or when the relay log
  * could not be followed far enough to tell).
  */
-export async function relayAhead(
-  conn: SqlConnection,
-  d: Dialect,
-  s: ReplicaStatus,
-): Promise<{ end: true } | { gtid: string }> {
+export type RelayAhead = { end: true } | { gtid: string };
+
+/** See RelayAhead. */
+export async function relayAhead(conn: SqlConnection, d: Dialect, s: ReplicaStatus): Promise<RelayAhead> {
   let file = s.relayLog.file;
   let from = s.relayLog.position;
   for (let i = 0; i < RELAY_FILES && file; i++) {
@@ -164,7 +171,7 @@ export async function nextRelayGtidHeld(
   d: Dialect,
   s: ReplicaStatus,
   held: string,
-  ahead?: { end: true } | { gtid: string },
+  ahead?: RelayAhead,
 ): Promise<string | undefined> {
   const next = ahead ?? (await relayAhead(conn, d, s));
   const gtid = 'gtid' in next ? next.gtid : undefined;

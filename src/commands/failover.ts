@@ -145,8 +145,9 @@ function rememberedFiles(config: Session['config']): Record<string, ServerFiles>
 async function planOrRefuse(s: Session, probed: ProbedCluster, opts: FailoverCommandOptions): Promise<Plan> {
   // The survey goes through this run's SSH connections once they are up: before that, each host would be asked
   // over a connection of its own, a second handshake per host while the run's own are still being made.
-  if (s.config.vip?.readers.length) await s.sshReady();
-  const readers = s.config.vip?.readers.length
+  const surveyed = !!s.config.vip?.readers.length;
+  if (surveyed) await s.sshReady();
+  const readers = surveyed
     ? { holders: (await probeVipHolders(s.config)).byVip, offline: (await s.view?.store.readOffline()) ?? [] }
     : undefined;
   const outcome = buildFailoverPlan(s.config, probed.states, {

@@ -1,7 +1,7 @@
 import { compareCoordinates, formatCoordinates } from '../../binlog/coordinates.js';
 import type { Dialect } from '../../dialect/dialect.js';
 import type { SqlConnection } from '../../topology/connection.js';
-import { nextRelayGtidHeld, relayAhead } from '../../binlog/relay-position.js';
+import { nextRelayGtidHeld, relayAhead, type RelayAhead } from '../../binlog/relay-position.js';
 import { gtidOf, replicaStatus, sendAll, threadErrors, WRITE_MS } from '../server-reads.js';
 import type { ReplicaStatus } from '../../domain/server-state.js';
 import type { ActionOutcome, Handler } from '../types.js';
@@ -141,7 +141,7 @@ async function relayHeld(
   conn: SqlConnection,
   d: Dialect,
   s: ReplicaStatus | undefined,
-  ahead?: Awaited<ReturnType<typeof relayAhead>>,
+  ahead?: RelayAhead,
 ): Promise<string | undefined> {
   if (!s || s.sqlRunning || !s.relayLog.file) return undefined;
   const held = await gtidOf(conn, d.binlogStateSql());
