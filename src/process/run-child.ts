@@ -39,6 +39,8 @@ export interface ChildOptions {
    * for a word on its stdin (vip/armed.ts). Closing it (or mmmf dying) ends that wait.
    */
   openStdin?: (stdin: NodeJS.WritableStream) => void;
+  /** Sees stdout as it comes (besides collecting it): a command that says it is done before its ssh has ended. */
+  onStdout?: (chunk: Buffer) => void;
   /**
    * A file the child reads as its stdin (instead of `input`): it is read whole whatever happens to mmmf, never
    * cut short by mmmf dying half-way through writing a pipe.
@@ -93,7 +95,11 @@ export function runChild(file: string, args: string[], o: ChildOptions): Promise
     const all = capped(cap);
     const out = capped(cap);
     const err = capped(cap);
-    child.stdout?.on('data', (c: Buffer) => (o.binary ? out.push(c) : (all.push(c), out.push(c))));
+    child.stdout?.on('data', (c: Buffer) => {
+      if (!o.binary) all.push(c);
+      out.push(c);
+      o.onStdout?.(c);
+    });
     child.stderr?.on('data', (c: Buffer) => (all.push(c), err.push(c)));
     let settled = false;
     let timedOut = false;

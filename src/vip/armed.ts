@@ -9,43 +9,43 @@ import { muxSocket, type RemoteResult, sshArgs } from './remote.js';
  * "go" (stdin closed by `disarm`, by mmmf's death, by the deadline) ends it with nothing done.
  */
 export interface Armed {
-  /** Runs the command now; `at` is the host's clock (epoch ms) when it finished, when it could say. */
+  /** Runs the command now; `at` is the host's clock (epoch ms) it reported, when it could say. */
   fire(): Promise<RemoteResult & { at?: number }>;
   /** Ends the wait without running the command (the host's shell reads end of file). */
   disarm(): Promise<void>;
 }
 
-/** Exit code of a wrapper that never got its "go": the command did not run. */
-export const NOT_FIRED = 97;
+export { NOT_FIRED } from './vip-commands.js';
 
 /**
- * The wrapper around a `sh -c SCRIPT NAME ARGS...` command (vip-commands.ts): waits for "go", then evaluates
- * SCRIPT in this same shell with ARGS as its positional parameters (no second shell to start; the values stay
- * parameters, never code), and prints the host's clock in nanoseconds. A SCRIPT that fails exits on its own.
- * The removal reads the clock before it runs, the add after it (and after its ARP went out): the window they
- * give is never shorter than the real one, and no clock is read between the removal and its answer.
+ * The line an armed command prints when it has done its work (vip-commands.ts): the host's clock in nanoseconds
+ * and its exit code. `fire` answers on this line, not when ssh has ended: the session's teardown (exit status,
+ * channel close, the ssh client's exit) took 1–2 ms that the VIP's new host would otherwise wait for.
  */
-const WRAPPER =
-  `IFS= read -r go && [ "$go" = go ] || exit ${NOT_FIRED}; ` +
-  'script=$3; when=$4; shift 5; [ "$when" = before ] && t=$(date +%s%N); eval "$script"; rc=$?; ' +
-  '[ "$when" = before ] || t=$(date +%s%N); echo "mmmf-done-at $t"; exit $rc';
+const DONE = /mmmf-done-at (\d+) (\d+)\n/;
 
 /**
- * Arms `argv` on `host` through this run's SSH connection; the whole wait ends after `holdSec` at most. `clock`:
- * read the host's clock before the command runs or after it.
+ * Arms `argv` — a `sh -c SCRIPT NAME ARGS...` that reads the word itself and prints the DONE line — on `host`
+ * through this run's SSH connection; the whole wait ends after `holdSec` at most.
  */
 export function armRemote(
   host: ResolvedHost,
   argv: string[],
-  o: { connectTimeoutSec: number; holdSec: number; clock: 'before' | 'after' },
+  o: { connectTimeoutSec: number; holdSec: number },
 ): Armed {
   if (argv[0] !== 'sh' || argv[1] !== '-c') throw new Error('internal: an armed command is a sh -c script');
-  const { connectTimeoutSec, holdSec } = o;
   let stdin: NodeJS.WritableStream | undefined;
-  const wrapped = ['sh', '-c', WRAPPER, 'mmmf-armed', argv[0], argv[1], argv[2] ?? '', o.clock, ...argv.slice(3)];
-  const done = runChild('ssh', sshArgs(host, wrapped, connectTimeoutSec, muxSocket(host.name)), {
-    timeoutMs: holdSec * 1000,
+  let stdout = '';
+  let said: ((m: RegExpExecArray) => void) | undefined;
+  const saidDone = new Promise<RegExpExecArray>((resolve) => (said = resolve));
+  const done = runChild('ssh', sshArgs(host, argv, o.connectTimeoutSec, muxSocket(host.name)), {
+    timeoutMs: o.holdSec * 1000,
     openStdin: (s) => (stdin = s),
+    onStdout: (c) => {
+      stdout += c.toString('utf8');
+      const m = DONE.exec(stdout);
+      if (m) said?.(m);
+    },
   });
   const send = (line?: string) => {
     if (line) stdin?.write(line);
@@ -54,11 +54,15 @@ export function armRemote(
   return {
     async fire() {
       send('go\n');
+      const m = await Promise.race([saidDone, done.then(() => DONE.exec(stdout) ?? undefined)]);
+      if (m) {
+        const code = Number(m[2]);
+        const at = Number(BigInt(m[1] ?? '0') / 1000n) / 1000;
+        return { ok: code === 0, code, out: stdout.replace(DONE, '').trim(), ...(at > 0 ? { at } : {}) };
+      }
       const r = await done;
-      const m = /mmmf-done-at (\d+)/.exec(r.stdout);
-      const out = r.out.replace(/mmmf-done-at \d+\n?/, '').trim();
       const code = r.timedOut ? undefined : (r.code ?? (r.startError ? 255 : undefined));
-      return { ok: r.ok, code, out, ...(m?.[1] ? { at: Number(BigInt(m[1]) / 1000n) / 1000 } : {}) };
+      return { ok: false, code, out: r.out || `no answer from the armed command (exit ${code ?? 'none'})` };
     },
     async disarm() {
       send();

@@ -45,8 +45,7 @@ export function armVipMove(steps: Step[], config: ResolvedConfig, holdSec: numbe
     if (!host || armed.has(s.n)) continue;
     const iface = host.vipInterface ?? vip.interface;
     const argv = kind === 'vip-remove' ? vipRemoveNowArgv(vip.address, iface) : vipAddNowArgv(vip.address, iface);
-    const clock = kind === 'vip-remove' ? 'before' : 'after';
-    armed.set(s.n, armRemote(host, argv, { connectTimeoutSec: config.timeouts.connect, holdSec, clock }));
+    armed.set(s.n, armRemote(host, argv, { connectTimeoutSec: config.timeouts.connect, holdSec }));
   }
 }
 
@@ -103,9 +102,10 @@ export const vipAdd: Handler<'vip-add'> = async (step, ctx) => {
       : 'applications cannot reach the new master through it';
     throw new Error(`could not add the ${what} ${address} on ${host.name} over SSH (${said(r)}): ${reach}`);
   }
-  // Read it back: an exit code of 0 is not proof enough that the address is there.
-  const check = await runRemote(host, vipCheckArgv(address, iface), timeout);
-  if (check.out.split('\n').pop() !== 'yes') {
+  // Read it back: an exit code of 0 is not proof enough that the address is there. The armed form read it back
+  // itself before it said it was done (vip-commands.ts).
+  const check = fired ? undefined : await runRemote(host, vipCheckArgv(address, iface), timeout);
+  if (check && check.out.split('\n').pop() !== 'yes') {
     throw new Error(`added the ${what} ${address} on ${host.name}, but reading it back says '${check.out}'`);
   }
   return { detail: `${address} on ${host.name}, gratuitous ARP sent`, ...vipOutput(fired) };
