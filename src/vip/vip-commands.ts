@@ -39,9 +39,10 @@ export const NOT_FIRED = 97;
 
 /**
  * The armed forms (vip/armed.ts): each waits for the word "go" on its stdin — anything else (end of file) exits
- * NOT_FIRED (97) with nothing done — then makes the change itself first and checks only when it failed, and
- * prints `mmmf-done-at <host clock, ns> 0` when done, so the VIP is on no host for as short a time as the hosts
- * allow. Idempotent like the plain forms: removing an absent address, or adding a present one, succeeds.
+ * NOT_FIRED (97) with nothing done — then makes the change itself first (the removal checks only when it failed,
+ * the add reads the address back after its ARP went out) and prints `mmmf-done-at <host clock, ns> 0` when done,
+ * so the VIP is on no host for as short a time as the hosts allow. Idempotent like the plain forms: removing an
+ * absent address, or adding a present one, succeeds.
  *
  * The removal reads the host's clock before it runs, the add after it (and after its ARP was started): the
  * window the two give is never shorter than the real one.
