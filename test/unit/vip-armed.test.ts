@@ -1,7 +1,16 @@
 // The writer VIP's armed commands, run by a real shell against a scripted `ip`, `arping` and `ssh` (no root, no
 // network): nothing is done without "go"; the add's `ip` is running before the word comes; a failed change is
 // told apart from one already made; and `fire` answers when the command says it is done, not when ssh ends.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +22,10 @@ import type { ResolvedHost } from '../../src/topology/config-types.js';
 const ADDRESS = '10.9.8.7/24';
 let dir = '';
 let log = '';
+/** A folder whose `sh` is the shell under test, put first on the PATH of the commands run here. */
+let shDir = '';
+/** The hosts' `sh`: dash on Debian and Ubuntu, bash (in POSIX mode, as `sh`) on RHEL and its kin. */
+const SHELLS = ['/bin/dash', '/bin/bash'].filter((p) => existsSync(p));
 let state = '';
 const PATH0 = process.env.PATH;
 
@@ -62,7 +75,7 @@ async function run(argv: string[], word: string | undefined, env: Record<string,
   const done = runChild(argv[0]!, argv.slice(1), {
     timeoutMs: 10_000,
     openStdin: (s) => (stdin = s),
-    env: { PATH: process.env.PATH!, LOG: log, STATE: state, ...env },
+    env: { PATH: `${shDir}:${process.env.PATH}`, LOG: log, STATE: state, ...env },
   });
   await new Promise((r) => setTimeout(r, 300));
   const before = readFileSync(log, 'utf8');
@@ -72,48 +85,56 @@ async function run(argv: string[], word: string | undefined, env: Record<string,
   return { ...r, before, after: readFileSync(log, 'utf8'), holds: existsSync(state) };
 }
 
-describe('the armed VIP add', () => {
-  it('has ip running before the word, adds on "go", announces, reads it back and says so', async () => {
-    const r = await run(vipAddNowArgv(ADDRESS, 'eth0'), 'go\n');
-    expect(r.before).toBe('start -batch -\n');
-    expect(r.after).toContain(`cmd address add ${ADDRESS} dev eth0\n`);
-    expect(r.after).toContain('start -o addr show dev eth0\n');
-    expect([r.code, r.holds]).toEqual([0, true]);
-    expect(r.stdout).toMatch(/^mmmf-done-at \d{16,} 0\n$/);
-    await new Promise((res) => setTimeout(res, 200)); // arping runs in the background
-    expect(readFileSync(log, 'utf8')).toContain('arping -q -U -c 1 -I eth0 10.9.8.7\n');
+describe.each(SHELLS)('with %s as sh', (shell) => {
+  beforeAll(() => {
+    shDir = join(dir, shell.replace(/\W/g, '-'));
+    mkdirSync(shDir, { recursive: true });
+    if (!existsSync(join(shDir, 'sh'))) symlinkSync(shell, join(shDir, 'sh'));
   });
 
-  it('does nothing without the word', async () => {
-    for (const word of [undefined, 'nogo\n']) {
-      const r = await run(vipAddNowArgv(ADDRESS, 'eth0'), word);
-      expect([r.code, r.after, r.stdout, r.holds]).toEqual([NOT_FIRED, 'start -batch -\n', '', false]);
-      await new Promise((res) => setTimeout(res, 200));
-      expect(readFileSync(log, 'utf8')).not.toContain('arping');
-    }
+  describe('the armed VIP add', () => {
+    it('has ip running before the word, adds on "go", announces, reads it back and says so', async () => {
+      const r = await run(vipAddNowArgv(ADDRESS, 'eth0'), 'go\n');
+      expect(r.before).toBe('start -batch -\n');
+      expect(r.after).toContain(`cmd address add ${ADDRESS} dev eth0\n`);
+      expect(r.after).toContain('start -o addr show dev eth0\n');
+      expect([r.code, r.holds]).toEqual([0, true]);
+      expect(r.stdout).toMatch(/^mmmf-done-at \d{16,} 0\n$/);
+      await new Promise((res) => setTimeout(res, 200)); // arping runs in the background
+      expect(readFileSync(log, 'utf8')).toContain('arping -q -U -c 1 -I eth0 10.9.8.7\n');
+    });
+
+    it('does nothing without the word', async () => {
+      for (const word of [undefined, 'nogo\n']) {
+        const r = await run(vipAddNowArgv(ADDRESS, 'eth0'), word);
+        expect([r.code, r.after, r.stdout, r.holds]).toEqual([NOT_FIRED, 'start -batch -\n', '', false]);
+        await new Promise((res) => setTimeout(res, 200));
+        expect(readFileSync(log, 'utf8')).not.toContain('arping');
+      }
+    });
+
+    it('goes by the address read back, not by what ip answered', async () => {
+      const present = await run(vipAddNowArgv(ADDRESS, 'eth0'), 'go\n', { IP_BATCH_RC: '2', IP_ADDS: 'no' }, true);
+      expect([present.code, present.stdout]).toEqual([0, expect.stringMatching(/^mmmf-done-at \d+ 0\n$/)]);
+      const failed = await run(vipAddNowArgv(ADDRESS, 'eth0'), 'go\n', { IP_BATCH_RC: '2', IP_ADDS: 'no' });
+      expect([failed.code, failed.stdout, failed.holds]).toEqual([1, '', false]);
+      const silent = await run(vipAddNowArgv(ADDRESS, 'eth0'), 'go\n', { IP_ADDS: 'no' });
+      expect([silent.code, silent.stdout, silent.holds]).toEqual([1, '', false]);
+    });
   });
 
-  it('goes by the address read back, not by what ip answered', async () => {
-    const present = await run(vipAddNowArgv(ADDRESS, 'eth0'), 'go\n', { IP_BATCH_RC: '2', IP_ADDS: 'no' }, true);
-    expect([present.code, present.stdout]).toEqual([0, expect.stringMatching(/^mmmf-done-at \d+ 0\n$/)]);
-    const failed = await run(vipAddNowArgv(ADDRESS, 'eth0'), 'go\n', { IP_BATCH_RC: '2', IP_ADDS: 'no' });
-    expect([failed.code, failed.stdout, failed.holds]).toEqual([1, '', false]);
-    const silent = await run(vipAddNowArgv(ADDRESS, 'eth0'), 'go\n', { IP_ADDS: 'no' });
-    expect([silent.code, silent.stdout, silent.holds]).toEqual([1, '', false]);
-  });
-});
-
-describe('the armed VIP removal', () => {
-  it('removes on "go" only, and fails only when the address stays', async () => {
-    const r = await run(vipRemoveNowArgv(ADDRESS, 'eth0'), 'go\n', {}, true);
-    expect([r.code, r.after, r.holds]).toEqual([0, `start addr del ${ADDRESS} dev eth0\n`, false]);
-    expect(r.stdout).toMatch(/^mmmf-done-at \d{16,} 0\n$/);
-    const idle = await run(vipRemoveNowArgv(ADDRESS, 'eth0'), undefined, {}, true);
-    expect([idle.code, idle.after, idle.holds]).toEqual([NOT_FIRED, '', true]);
-    const gone = await run(vipRemoveNowArgv(ADDRESS, 'eth0'), 'go\n', { DEL_RC: '2' });
-    expect(gone.code).toBe(0);
-    const stays = await run(vipRemoveNowArgv(ADDRESS, 'eth0'), 'go\n', { DEL_RC: '2' }, true);
-    expect([stays.code, stays.stdout]).toEqual([1, '']);
+  describe('the armed VIP removal', () => {
+    it('removes on "go" only, and fails only when the address stays', async () => {
+      const r = await run(vipRemoveNowArgv(ADDRESS, 'eth0'), 'go\n', {}, true);
+      expect([r.code, r.after, r.holds]).toEqual([0, `start addr del ${ADDRESS} dev eth0\n`, false]);
+      expect(r.stdout).toMatch(/^mmmf-done-at \d{16,} 0\n$/);
+      const idle = await run(vipRemoveNowArgv(ADDRESS, 'eth0'), undefined, {}, true);
+      expect([idle.code, idle.after, idle.holds]).toEqual([NOT_FIRED, '', true]);
+      const gone = await run(vipRemoveNowArgv(ADDRESS, 'eth0'), 'go\n', { DEL_RC: '2' });
+      expect(gone.code).toBe(0);
+      const stays = await run(vipRemoveNowArgv(ADDRESS, 'eth0'), 'go\n', { DEL_RC: '2' }, true);
+      expect([stays.code, stays.stdout]).toEqual([1, '']);
+    });
   });
 });
 
