@@ -23,8 +23,9 @@ const NO_SUCH_LOG = 1220;
  * Hands every event of one log file to `onEvent`, page by page with LIMIT (each page starts at the last
  * event's position, so a page costs the server no rescan from the file's start), from position 4 or `from` (an
  * event's start, or the file's end: no events). `onEvent` returns true to stop early; a small first page suits a
- * caller that expects to stop early. False when the file does not exist (any more). Once a whole page came back, the next one is asked for before this one is handed on: the server
- * reads it while mmmf groups the events (a 10,000-transaction mapping reads about 40 pages of each log).
+ * caller that expects to stop early. False when the file does not exist (any more). Once a whole page came back,
+ * the next one is asked for before this one is handed on: the server reads it while mmmf groups the events (a
+ * 10,000-transaction mapping reads about 40 pages of each log).
  */
 export async function scanLogFile(
   conn: SqlConnection,

@@ -54,7 +54,8 @@ export function armRemote(
   return {
     async fire() {
       send('go\n');
-      const m = await Promise.race([saidDone, done.then(() => DONE.exec(stdout) ?? undefined)]);
+      // Its stdout has all come by the time ssh has ended: a done line then has answered already.
+      const m = await Promise.race([saidDone, done.then(() => undefined)]);
       if (m) {
         const code = Number(m[2]);
         const at = Number(BigInt(m[1] ?? '0') / 1000n) / 1000;

@@ -6,32 +6,31 @@ export { shellQuote };
 // The remote commands that move the writer VIP. Every value travels as a positional argument of a fixed
 // script, so no host name, interface or address is ever interpreted by a shell.
 
+/** A fixed script run by `sh -c`, with the interface as $1 and the address (with its prefix) as $2. */
+const vipScript = (script: string, address: string, iface: string): string[] => [
+  'sh',
+  '-c',
+  script,
+  'mmmf-vip',
+  iface,
+  address,
+];
+
+/** Succeeds when the host holds the address ($2) on the interface ($1). */
+const HOLDS = 'ip -o addr show dev "$1" | grep -qF " $2 "';
+/** The gratuitous ARP, in the background: arping sends at once but lingers a second before exiting. */
+const ANNOUNCE = '(arping -q -U -c 1 -I "$1" "${2%/*}" >/dev/null 2>&1 &)';
+/** Reads the armed command's word: true only for "go" (end of file — mmmf gone, disarmed — is not). */
+const GOT_GO = 'IFS= read -r go && [ "$go" = go ]';
+
 /** Removes the address when present; succeeds when it is already gone (idempotent). */
 export function vipRemoveArgv(address: string, iface: string): string[] {
-  return [
-    'sh',
-    '-c',
-    'if ip -o addr show dev "$1" | grep -qF " $2 "; then ip addr del "$2" dev "$1"; fi',
-    'mmmf-vip',
-    iface,
-    address,
-  ];
+  return vipScript(`if ${HOLDS}; then ip addr del "$2" dev "$1"; fi`, address, iface);
 }
 
-/**
- * Adds the address when absent, then announces it with a gratuitous ARP so neighbours update at once. The
- * ARP is sent in the background: arping sends at once but lingers a second before exiting.
- */
+/** Adds the address when absent, then announces it with a gratuitous ARP so neighbours update at once. */
 export function vipAddArgv(address: string, iface: string): string[] {
-  return [
-    'sh',
-    '-c',
-    'ip -o addr show dev "$1" | grep -qF " $2 " || ip addr add "$2" dev "$1" || exit 1; ' +
-      '(arping -q -U -c 1 -I "$1" "${2%/*}" >/dev/null 2>&1 &)',
-    'mmmf-vip',
-    iface,
-    address,
-  ];
+  return vipScript(`${HOLDS} || ip addr add "$2" dev "$1" || exit 1; ${ANNOUNCE}`, address, iface);
 }
 
 /** Exit code of an armed command that never got its "go": it did nothing. */
@@ -48,16 +47,12 @@ export const NOT_FIRED = 97;
  * window the two give is never shorter than the real one.
  */
 export function vipRemoveNowArgv(address: string, iface: string): string[] {
-  return [
-    'sh',
-    '-c',
-    `IFS= read -r go && [ "$go" = go ] || exit ${NOT_FIRED}; t=$(date +%s%N); ` +
-      'ip addr del "$2" dev "$1" 2>/dev/null || ! ip -o addr show dev "$1" | grep -qF " $2 " || exit 1; ' +
-      'echo "mmmf-done-at $t 0"',
-    'mmmf-vip',
-    iface,
+  return vipScript(
+    `${GOT_GO} || exit ${NOT_FIRED}; t=$(date +%s%N); ` +
+      `ip addr del "$2" dev "$1" 2>/dev/null || ! ${HOLDS} || exit 1; echo "mmmf-done-at $t 0"`,
     address,
-  ];
+    iface,
+  );
 }
 
 /**
@@ -70,30 +65,19 @@ export function vipRemoveNowArgv(address: string, iface: string): string[] {
  * interface name and an IPv4 address with its prefix there.
  */
 export function vipAddNowArgv(address: string, iface: string): string[] {
-  return [
-    'sh',
-    '-c',
-    'st=$( { { IFS= read -r go && [ "$go" = go ] && printf \'address add %s dev %s\\n\' "$2" "$1"; ' +
+  return vipScript(
+    `st=$( { { ${GOT_GO} && printf 'address add %s dev %s\\n' "$2" "$1"; ` +
       "printf 'l%s' $? >&5; } | ip -batch - >/dev/null 2>&1; } 5>&1 ); " +
-      `case $st in *l0*) ;; *) exit ${NOT_FIRED} ;; esac; ` +
-      '(arping -q -U -c 1 -I "$1" "${2%/*}" >/dev/null 2>&1 &); ' +
-      't=$(date +%s%N); ip -o addr show dev "$1" | grep -qF " $2 " || exit 1; echo "mmmf-done-at $t 0"',
-    'mmmf-vip',
-    iface,
+      `case $st in *l0*) ;; *) exit ${NOT_FIRED} ;; esac; ${ANNOUNCE}; ` +
+      `t=$(date +%s%N); ${HOLDS} || exit 1; echo "mmmf-done-at $t 0"`,
     address,
-  ];
+    iface,
+  );
 }
 
 /** Prints "yes" when the host holds the address, "no" otherwise. */
 export function vipCheckArgv(address: string, iface: string): string[] {
-  return [
-    'sh',
-    '-c',
-    'if ip -o addr show dev "$1" | grep -qF " $2 "; then echo yes; else echo no; fi',
-    'mmmf-vip',
-    iface,
-    address,
-  ];
+  return vipScript(`if ${HOLDS}; then echo yes; else echo no; fi`, address, iface);
 }
 
 /** How the plan shows a remote command (a person could paste it). */
